@@ -1,0 +1,92 @@
+#define _GNU_SOURCE
+#include <hwloc.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <string.h>
+
+#if defined(__aarch64__)
+#include <sys/auxv.h>
+#ifndef HWCAP_ASIMD
+#define HWCAP_ASIMD (1 << 1)
+#endif
+#endif
+
+#include "cnnk/cpu.h"
+
+static cnnk_cpu_info g_cpu;
+static pthread_once_t g_cpu_once = PTHREAD_ONCE_INIT;
+
+static void read_model(char *model, size_t len) {
+    snprintf(model, len, "unknown");
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        /* x86 says "model name", Arm kernels say "CPU part"/"Hardware". */
+        if (strncmp(line, "model name", 10) == 0 || strncmp(line, "Hardware", 8) == 0) {
+            const char *v = strchr(line, ':');
+            if (!v) continue;
+            v += 1 + (v[1] == ' ');
+            snprintf(model, len, "%s", v);
+            model[strcspn(model, "\n")] = '\0';
+            break;
+        }
+    }
+    fclose(f);
+}
+
+static void detect_isa(bool *isa) {
+    isa[CNNK_ISA_REF] = true;
+#if defined(__x86_64__)
+    __builtin_cpu_init();
+    isa[CNNK_ISA_AVX2] = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#elif defined(__aarch64__)
+    isa[CNNK_ISA_NEON] = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
+#endif
+}
+
+static int64_t cache_size(hwloc_topology_t t, hwloc_obj_type_t type) {
+    hwloc_obj_t o = hwloc_get_next_obj_by_type(t, type, NULL);
+    return o && o->attr ? (int64_t)o->attr->cache.size : 0;
+}
+
+static void detect_topology(cnnk_cpu_info *c) {
+    c->cores = c->pus = 1;
+    hwloc_topology_t t;
+    if (hwloc_topology_init(&t) != 0) return;
+    if (hwloc_topology_load(t) == 0) {
+        int cores = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE);
+        int pus = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU);
+        c->cores = cores > 0 ? cores : 1;
+        c->pus = pus > 0 ? pus : c->cores;
+        c->l1d = cache_size(t, HWLOC_OBJ_L1CACHE);
+        c->l2 = cache_size(t, HWLOC_OBJ_L2CACHE);
+        c->l3 = cache_size(t, HWLOC_OBJ_L3CACHE);
+    }
+    hwloc_topology_destroy(t);
+}
+
+static void build(void) {
+    read_model(g_cpu.model, sizeof g_cpu.model);
+    detect_isa(g_cpu.isa);
+    detect_topology(&g_cpu);
+}
+
+const cnnk_cpu_info *cnnk_cpu(void) {
+    pthread_once(&g_cpu_once, build);
+    return &g_cpu;
+}
+
+bool cnnk_isa_available(cnnk_isa isa) {
+    return isa >= 0 && isa < CNNK_ISA_COUNT && cnnk_cpu()->isa[isa];
+}
+
+cnnk_isa cnnk_best_isa(void) {
+    /* Prefer an ISA only when it has kernels registered and the CPU runs it. */
+    for (int i = CNNK_ISA_COUNT - 1; i > CNNK_ISA_REF; --i) {
+        if (!cnnk_isa_available((cnnk_isa)i)) continue;
+        for (size_t k = 0; k < cnnk_conv_kernel_count(); ++k)
+            if (cnnk_conv_kernel_at(k)->isa == (cnnk_isa)i) return (cnnk_isa)i;
+    }
+    return CNNK_ISA_REF;
+}

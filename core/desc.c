@@ -1,0 +1,292 @@
+/* Shape arithmetic and validation of every layer descriptor.
+ *
+ * Every check names the field it rejects, so a user reading a batch-file
+ * error knows what to fix. Element counts are multiplied with overflow
+ * checks before any kernel sees them: a descriptor that passes here has
+ * every tensor within CNNK_MAX_ELEMS and its MAC count within int64. */
+#include <inttypes.h>
+#include <stdio.h>
+
+#include "cnnk/desc.h"
+
+typedef long long ll;
+
+int64_t cnnk_out_size(int64_t i, int64_t k, int64_t s, int64_t pbegin, int64_t pend, int64_t d,
+                      cnnk_round r) {
+    int64_t ek = (k - 1) * d + 1;
+    int64_t span = i + pbegin + pend - ek;
+    if (span < 0 || s < 1) return -1;
+    int64_t o = (r == CNNK_ROUND_CEIL ? (span + s - 1) / s : span / s) + 1;
+    /* PyTorch's ceil_mode rule: the last window must start inside the input
+     * or the left padding, else it is dropped. */
+    if (r == CNNK_ROUND_CEIL && o > 1 && (o - 1) * s >= i + pbegin) --o;
+    return o;
+}
+
+static cnnk_status check_dim(const char *layer, const char *field, int64_t v, int64_t lo,
+                             cnnk_error *err) {
+    if (v < lo)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: %s=%lld must be >= %lld", layer, field, (ll)v,
+                         (ll)lo);
+    if (v > CNNK_MAX_DIM)
+        return cnnk_fail(err, CNNK_EOVERFLOW, "%s: %s=%lld exceeds the limit %lld", layer, field,
+                         (ll)v, (ll)CNNK_MAX_DIM);
+    return CNNK_OK;
+}
+
+/* Product of n factors; fails when it overflows or exceeds limit. */
+static cnnk_status checked_product(const char *layer, const char *what, const int64_t *f, int n,
+                                   int64_t limit, int64_t *out, cnnk_error *err) {
+    int64_t p = 1;
+    for (int i = 0; i < n; ++i) {
+        if (__builtin_mul_overflow(p, f[i], &p))
+            return cnnk_fail(err, CNNK_EOVERFLOW, "%s: %s overflows 64 bits", layer, what);
+    }
+    if (p > limit)
+        return cnnk_fail(err, CNNK_EOVERFLOW, "%s: %s has %lld elements, over the limit %lld",
+                         layer, what, (ll)p, (ll)limit);
+    *out = p;
+    return CNNK_OK;
+}
+
+#define TRY(x)                                                                                   \
+    do {                                                                                         \
+        cnnk_status try_s_ = (x);                                                                \
+        if (try_s_ != CNNK_OK) return try_s_;                                                    \
+    } while (0)
+
+static cnnk_status check_tensor(const char *layer, const char *what, int64_t a, int64_t b,
+                                int64_t c, int64_t d, cnnk_error *err) {
+    int64_t f[4] = {a, b, c, d}, n;
+    return checked_product(layer, what, f, 4, CNNK_MAX_ELEMS, &n, err);
+}
+
+/* One spatial dimension of a (transposed) convolution: derives or checks o. */
+static cnnk_status conv_spatial(const char *layer, const char dim, int64_t i, int64_t k, int64_t s,
+                                int64_t pb, int64_t pe, int64_t dil, bool transposed, int64_t *o,
+                                cnnk_error *err) {
+    int64_t ek = (k - 1) * dil + 1;
+    if (pb >= ek || pe >= ek)
+        return cnnk_fail(err, CNNK_EINVAL,
+                         "%s: padding p%c=%lld/%lld must be smaller than the dilated kernel (%lld): "
+                         "outputs would see only padding",
+                         layer, dim, (ll)pb, (ll)pe, (ll)ek);
+    int64_t want;
+    if (transposed) {
+        want = (i - 1) * s - pb - pe + ek;
+        if (want < 1)
+            return cnnk_fail(err, CNNK_EINVAL,
+                             "%s: padding p%c=%lld+%lld leaves no output (o%c would be %lld)", layer,
+                             dim, (ll)pb, (ll)pe, dim, (ll)want);
+    } else {
+        if (i + pb + pe < ek)
+            return cnnk_fail(err, CNNK_EINVAL,
+                             "%s: kernel k%c=%lld (dilated %lld) is larger than the padded input "
+                             "%lld",
+                             layer, dim, (ll)k, (ll)ek, (ll)(i + pb + pe));
+        want = cnnk_out_size(i, k, s, pb, pe, dil, CNNK_ROUND_FLOOR);
+    }
+    if (*o != 0 && *o != want)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: o%c=%lld does not match the computed %lld", layer,
+                         dim, (ll)*o, (ll)want);
+    *o = want;
+    return CNNK_OK;
+}
+
+static const char *layer_name(const char *name, const char *kind) {
+    return name[0] ? name : kind;
+}
+
+cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err) {
+    const char *L = layer_name(d->name, d->transposed ? "deconv" : "conv");
+    TRY(check_dim(L, "g", d->g, 1, err));
+    TRY(check_dim(L, "mb", d->mb, 1, err));
+    TRY(check_dim(L, "ic", d->ic, 1, err));
+    TRY(check_dim(L, "ih", d->ih, 1, err));
+    TRY(check_dim(L, "iw", d->iw, 1, err));
+    TRY(check_dim(L, "oc", d->oc, 1, err));
+    TRY(check_dim(L, "kh", d->kh, 1, err));
+    TRY(check_dim(L, "kw", d->kw, 1, err));
+    TRY(check_dim(L, "sh", d->sh, 1, err));
+    TRY(check_dim(L, "sw", d->sw, 1, err));
+    TRY(check_dim(L, "dh", d->dh, 1, err));
+    TRY(check_dim(L, "dw", d->dw, 1, err));
+    TRY(check_dim(L, "pt", d->pt, 0, err));
+    TRY(check_dim(L, "pl", d->pl, 0, err));
+    TRY(check_dim(L, "pb", d->pb, 0, err));
+    TRY(check_dim(L, "pr", d->pr, 0, err));
+    if (d->oh < 0 || d->ow < 0)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: oh/ow must be >= 1 (or 0 to derive)", L);
+    if (d->ic % d->g || d->oc % d->g)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: g=%lld must divide ic=%lld and oc=%lld", L,
+                         (ll)d->g, (ll)d->ic, (ll)d->oc);
+    /* Dilated kernel extents must not overflow before the spatial checks. */
+    if (d->kh > CNNK_MAX_DIM / d->dh || d->kw > CNNK_MAX_DIM / d->dw)
+        return cnnk_fail(err, CNNK_EOVERFLOW, "%s: dilated kernel exceeds the limit %lld", L,
+                         (ll)CNNK_MAX_DIM);
+    TRY(conv_spatial(L, 'h', d->ih, d->kh, d->sh, d->pt, d->pb, d->dh, d->transposed, &d->oh, err));
+    TRY(conv_spatial(L, 'w', d->iw, d->kw, d->sw, d->pl, d->pr, d->dw, d->transposed, &d->ow, err));
+    TRY(check_dim(L, "oh", d->oh, 1, err));
+    TRY(check_dim(L, "ow", d->ow, 1, err));
+    TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->ic, err));
+    TRY(check_tensor(L, "dst", d->mb, d->oh, d->ow, d->oc, err));
+    TRY(check_tensor(L, "weights", d->oc, d->ic / d->g, d->kh, d->kw, err));
+    /* MACs: the smaller side times the kernel; must fit int64 for reports. */
+    int64_t f[6] = {d->mb, d->transposed ? d->ih : d->oh, d->transposed ? d->iw : d->ow,
+                    d->transposed ? d->ic : d->oc, (d->transposed ? d->oc : d->ic) / d->g,
+                    d->kh * d->kw};
+    int64_t macs;
+    return checked_product(L, "MAC count", f, 6, INT64_MAX, &macs, err);
+}
+
+cnnk_status cnnk_pool_check(cnnk_pool_desc *d, cnnk_error *err) {
+    const char *L = layer_name(d->name, "pool");
+    TRY(check_dim(L, "mb", d->mb, 1, err));
+    TRY(check_dim(L, "c", d->c, 1, err));
+    TRY(check_dim(L, "ih", d->ih, 1, err));
+    TRY(check_dim(L, "iw", d->iw, 1, err));
+    if (d->alg != CNNK_POOL_MAX && d->alg != CNNK_POOL_AVG_INCLUDE_PAD &&
+        d->alg != CNNK_POOL_AVG_EXCLUDE_PAD)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: unknown pooling algorithm %d", L, (int)d->alg);
+    if (d->round != CNNK_ROUND_FLOOR && d->round != CNNK_ROUND_CEIL)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: unknown rounding %d", L, (int)d->round);
+    if (d->global) {
+        d->kh = d->ih, d->kw = d->iw, d->sh = d->sw = 1;
+        d->pt = d->pl = d->pb = d->pr = 0;
+    }
+    TRY(check_dim(L, "kh", d->kh, 1, err));
+    TRY(check_dim(L, "kw", d->kw, 1, err));
+    TRY(check_dim(L, "sh", d->sh, 1, err));
+    TRY(check_dim(L, "sw", d->sw, 1, err));
+    TRY(check_dim(L, "pt", d->pt, 0, err));
+    TRY(check_dim(L, "pl", d->pl, 0, err));
+    TRY(check_dim(L, "pb", d->pb, 0, err));
+    TRY(check_dim(L, "pr", d->pr, 0, err));
+    if (d->pt >= d->kh || d->pb >= d->kh || d->pl >= d->kw || d->pr >= d->kw)
+        return cnnk_fail(err, CNNK_EINVAL,
+                         "%s: padding (%lld,%lld,%lld,%lld) must be smaller than the kernel "
+                         "%lldx%lld: a window would hold only padding",
+                         L, (ll)d->pt, (ll)d->pl, (ll)d->pb, (ll)d->pr, (ll)d->kh, (ll)d->kw);
+    if (d->ih + d->pt + d->pb < d->kh || d->iw + d->pl + d->pr < d->kw)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: kernel %lldx%lld is larger than the padded input",
+                         L, (ll)d->kh, (ll)d->kw);
+    int64_t oh = cnnk_out_size(d->ih, d->kh, d->sh, d->pt, d->pb, 1, d->round);
+    int64_t ow = cnnk_out_size(d->iw, d->kw, d->sw, d->pl, d->pr, 1, d->round);
+    if ((d->oh && d->oh != oh) || (d->ow && d->ow != ow))
+        return cnnk_fail(err, CNNK_EINVAL, "%s: output %lldx%lld does not match the computed %lldx%lld",
+                         L, (ll)d->oh, (ll)d->ow, (ll)oh, (ll)ow);
+    d->oh = oh, d->ow = ow;
+    TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->c, err));
+    return CNNK_OK;
+}
+
+static cnnk_status check_nchw(const char *L, int64_t mb, int64_t c, int64_t h, int64_t w,
+                              cnnk_error *err) {
+    TRY(check_dim(L, "mb", mb, 1, err));
+    TRY(check_dim(L, "c", c, 1, err));
+    TRY(check_dim(L, "h", h, 1, err));
+    TRY(check_dim(L, "w", w, 1, err));
+    return check_tensor(L, "tensor", mb, h, w, c, err);
+}
+
+cnnk_status cnnk_lrn_check(const cnnk_lrn_desc *d, cnnk_error *err) {
+    const char *L = layer_name(d->name, "lrn");
+    TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
+    TRY(check_dim(L, "size", d->size, 1, err));
+    if (d->size % 2 == 0)
+        return cnnk_fail(err, CNNK_EINVAL,
+                         "%s: size=%lld must be odd (PyTorch and oneDNN centre even windows "
+                         "differently)",
+                         L, (ll)d->size);
+    if (!(d->alpha >= 0.0f) || !(d->beta >= 0.0f) || !(d->k > 0.0f) || d->alpha > 1e30f ||
+        d->beta > 1e30f || d->k > 1e30f)
+        return cnnk_fail(err, CNNK_EINVAL,
+                         "%s: alpha=%g, beta=%g must be finite and >= 0, k=%g finite and > 0", L,
+                         (double)d->alpha, (double)d->beta, (double)d->k);
+    return CNNK_OK;
+}
+
+cnnk_status cnnk_bnorm_check(const cnnk_bnorm_desc *d, cnnk_error *err) {
+    const char *L = layer_name(d->name, "bnorm");
+    TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
+    if (!(d->eps > 0.0f) || d->eps > 1.0f)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: eps=%g must be in (0, 1]", L, (double)d->eps);
+    return CNNK_OK;
+}
+
+cnnk_status cnnk_fc_check(const cnnk_fc_desc *d, cnnk_error *err) {
+    const char *L = layer_name(d->name, "ip");
+    TRY(check_dim(L, "mb", d->mb, 1, err));
+    TRY(check_dim(L, "ic", d->ic, 1, err));
+    TRY(check_dim(L, "ih", d->ih, 1, err));
+    TRY(check_dim(L, "iw", d->iw, 1, err));
+    TRY(check_dim(L, "oc", d->oc, 1, err));
+    TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->ic, err));
+    TRY(check_tensor(L, "weights", d->oc, d->ic, d->ih, d->iw, err));
+    TRY(check_tensor(L, "dst", d->mb, d->oc, 1, 1, err));
+    int64_t f[5] = {d->mb, d->oc, d->ic, d->ih, d->iw}, macs;
+    return checked_product(L, "MAC count", f, 5, INT64_MAX, &macs, err);
+}
+
+cnnk_status cnnk_softmax_check(const cnnk_softmax_desc *d, cnnk_error *err) {
+    return check_nchw(layer_name(d->name, "softmax"), d->mb, d->c, d->h, d->w, err);
+}
+
+cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err) {
+    const char *L = layer_name(d->name, "eltwise");
+    if (d->alg != CNNK_ELTWISE_RELU && d->alg != CNNK_ELTWISE_ADD &&
+        d->alg != CNNK_ELTWISE_ADD_RELU && d->alg != CNNK_ELTWISE_DROPOUT)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: unknown element-wise algorithm %d", L, (int)d->alg);
+    return check_nchw(L, d->mb, d->c, d->h, d->w, err);
+}
+
+cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err) {
+    const char *L = layer_name(d->name, "concat");
+    if (d->n < 1 || d->n > CNNK_CONCAT_MAX_INPUTS)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: %d inputs, must be 1..%d", L, d->n,
+                         CNNK_CONCAT_MAX_INPUTS);
+    int64_t total = 0;
+    for (int i = 0; i < d->n; ++i) {
+        char field[32];
+        snprintf(field, sizeof field, "c[%d]", i);
+        TRY(check_dim(L, field, d->c[i], 1, err));
+        total += d->c[i]; /* each <= 2^24, at most 64 of them: no overflow */
+    }
+    TRY(check_dim(L, "total channels", total, 1, err));
+    return check_nchw(L, d->mb, total, d->h, d->w, err);
+}
+
+int64_t cnnk_conv_weights(const cnnk_conv_desc *d) {
+    return d->oc * (d->ic / d->g) * d->kh * d->kw;
+}
+
+int64_t cnnk_conv_biases(const cnnk_conv_desc *d) { return d->oc; }
+
+int64_t cnnk_conv_macs(const cnnk_conv_desc *d) {
+    /* A transposed convolution scatters each input pixel through the kernel. */
+    if (d->transposed) return d->mb * d->ih * d->iw * d->ic * (d->oc / d->g) * d->kh * d->kw;
+    return d->mb * d->oh * d->ow * d->oc * (d->ic / d->g) * d->kh * d->kw;
+}
+
+int64_t cnnk_conv_src_elems(const cnnk_conv_desc *d) { return d->mb * d->ih * d->iw * d->ic; }
+int64_t cnnk_conv_dst_elems(const cnnk_conv_desc *d) { return d->mb * d->oh * d->ow * d->oc; }
+int64_t cnnk_fc_weights(const cnnk_fc_desc *d) { return d->oc * d->ic * d->ih * d->iw; }
+int64_t cnnk_fc_macs(const cnnk_fc_desc *d) { return d->mb * cnnk_fc_weights(d); }
+int64_t cnnk_bnorm_params(const cnnk_bnorm_desc *d) { return 2 * d->c; }
+
+void cnnk_conv_format(const cnnk_conv_desc *d, char *buf, size_t len) {
+    /* benchdnn derives the bottom/right padding from oh/ow, so writing
+     * ph = top, pw = left and the output size reproduces asymmetric pads. */
+    int n = snprintf(buf, len,
+                     "g%lldmb%lldic%lldih%lldiw%lldoc%lldoh%lldow%lldkh%lldkw%lldsh%lldsw%lld"
+                     "ph%lldpw%lld",
+                     (ll)d->g, (ll)d->mb, (ll)d->ic, (ll)d->ih, (ll)d->iw, (ll)d->oc, (ll)d->oh,
+                     (ll)d->ow, (ll)d->kh, (ll)d->kw, (ll)d->sh, (ll)d->sw, (ll)d->pt, (ll)d->pl);
+    if (n < 0 || (size_t)n >= len) return;
+    if (d->dh != 1 || d->dw != 1) {
+        int m = snprintf(buf + n, len - (size_t)n, "dh%llddw%lld", (ll)(d->dh - 1), (ll)(d->dw - 1));
+        if (m < 0 || (size_t)(n + m) >= len) return;
+        n += m;
+    }
+    if (d->name[0]) snprintf(buf + n, len - (size_t)n, "n\"%s\"", d->name);
+}

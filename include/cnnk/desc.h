@@ -1,0 +1,166 @@
+/* Layer descriptors and their exact shape arithmetic.
+ *
+ * Conventions (see docs/DATA.md):
+ *  - Activations are NHWC float32. A tensor is passed as a pointer and a
+ *    pixel pitch `ld` (>= channels): element (n, h, w, c) lives at
+ *    p[((n * H + h) * W + w) * ld + c]. A branch of a concat writes at its
+ *    channel offset of a wider buffer by passing that buffer's ld.
+ *  - Weights are in framework order OIHW (grouped: [g][oc/g][ic/g][kh][kw]).
+ *    Transposed convolution weights are OIHW too, O being the output
+ *    channels of the transposed convolution (oneDNN's deconvolution order).
+ *  - Dilation is a factor: 1 means none (PyTorch's convention; benchdnn's
+ *    `dh0` is converted by the parser).
+ *  - Every descriptor goes through its cnnk_*_check() before use: it derives
+ *    an output size left at 0, checks a given one, and rejects anything a
+ *    kernel could misread. */
+#ifndef CNNK_DESC_H
+#define CNNK_DESC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cnnk/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Stated limits: any one tensor holds at most CNNK_MAX_ELEMS elements
+ * (8 GiB of float32), and any one dimension is at most CNNK_MAX_DIM. */
+#define CNNK_MAX_ELEMS ((int64_t)1 << 31)
+#define CNNK_MAX_DIM ((int64_t)1 << 24)
+#define CNNK_NAME_LEN 96
+
+typedef enum cnnk_round { CNNK_ROUND_FLOOR = 0, CNNK_ROUND_CEIL = 1 } cnnk_round;
+
+/* Convolution and transposed convolution share one descriptor. For a
+ * transposed convolution ih/iw is its (small) input and oh/ow its output. */
+typedef struct cnnk_conv_desc {
+    int64_t g, mb;
+    int64_t ic, ih, iw;
+    int64_t oc, oh, ow;
+    int64_t kh, kw;
+    int64_t sh, sw;
+    int64_t pt, pl, pb, pr; /* padding top, left, bottom, right */
+    int64_t dh, dw;         /* dilation factor, 1 = none */
+    bool transposed;
+    char name[CNNK_NAME_LEN];
+} cnnk_conv_desc;
+
+typedef enum cnnk_pool_alg {
+    CNNK_POOL_MAX = 0,
+    CNNK_POOL_AVG_INCLUDE_PAD, /* divisor counts padding (PyTorch default) */
+    CNNK_POOL_AVG_EXCLUDE_PAD  /* divisor counts only input pixels */
+} cnnk_pool_alg;
+
+/* Pooling. With rounding CNNK_ROUND_CEIL the output size is rounded up, as
+ * PyTorch's ceil_mode does, and a last window that would start past the
+ * input plus left padding is dropped. Window cells beyond the declared
+ * padding (the ceil overhang) are never counted, not even by
+ * AVG_INCLUDE_PAD. `global` forces kh=ih, kw=iw, stride 1, no padding. */
+typedef struct cnnk_pool_desc {
+    int64_t mb, c;
+    int64_t ih, iw, oh, ow;
+    int64_t kh, kw, sh, sw;
+    int64_t pt, pl, pb, pr;
+    cnnk_pool_alg alg;
+    cnnk_round round;
+    bool global;
+    char name[CNNK_NAME_LEN];
+} cnnk_pool_desc;
+
+/* Local response normalisation across channels (PyTorch / oneDNN
+ * lrn_across_channels): y = x / (k + alpha/size * sum x^2)^beta, the sum
+ * over channels c - (size-1)/2 .. c + (size-1)/2 clipped to the tensor.
+ * size must be odd: PyTorch and oneDNN centre an even window differently. */
+typedef struct cnnk_lrn_desc {
+    int64_t mb, c, h, w;
+    int64_t size;
+    float alpha, beta, k;
+    char name[CNNK_NAME_LEN];
+} cnnk_lrn_desc;
+
+/* Inference batch-norm: y = gamma * (x - mean) / sqrt(var + eps) + beta. */
+typedef struct cnnk_bnorm_desc {
+    int64_t mb, c, h, w;
+    float eps;
+    char name[CNNK_NAME_LEN];
+} cnnk_bnorm_desc;
+
+/* Fully connected (inner product). The input is mb x ih x iw x ic in NHWC,
+ * contiguous; the weights are OIHW [oc][ic][ih][iw] as a framework stores
+ * them after flattening NCHW, so the kernel sees the framework's result. */
+typedef struct cnnk_fc_desc {
+    int64_t mb, ic, ih, iw, oc;
+    char name[CNNK_NAME_LEN];
+} cnnk_fc_desc;
+
+/* Softmax over the channels of each (n, h, w) pixel. */
+typedef struct cnnk_softmax_desc {
+    int64_t mb, c, h, w;
+    char name[CNNK_NAME_LEN];
+} cnnk_softmax_desc;
+
+/* Element-wise ops on an NHWC tensor: ReLU, dropout (identity at
+ * inference), add of two tensors of the same shape. */
+typedef enum cnnk_eltwise_alg {
+    CNNK_ELTWISE_RELU = 0,
+    CNNK_ELTWISE_ADD,
+    CNNK_ELTWISE_ADD_RELU,
+    CNNK_ELTWISE_DROPOUT
+} cnnk_eltwise_alg;
+
+typedef struct cnnk_eltwise_desc {
+    int64_t mb, c, h, w;
+    cnnk_eltwise_alg alg;
+    char name[CNNK_NAME_LEN];
+} cnnk_eltwise_desc;
+
+#define CNNK_CONCAT_MAX_INPUTS 64
+
+/* Channel concatenation of n inputs of the same mb x h x w. */
+typedef struct cnnk_concat_desc {
+    int64_t mb, h, w;
+    int n;
+    int64_t c[CNNK_CONCAT_MAX_INPUTS];
+    char name[CNNK_NAME_LEN];
+} cnnk_concat_desc;
+
+/* ---- shape arithmetic and validation -------------------------------- */
+
+/* Output size of one spatial dimension:
+ *   O = floor_or_ceil((I + pbegin + pend - ((K - 1) * D + 1)) / S) + 1.
+ * Returns -1 when the padded input is smaller than the dilated kernel. */
+int64_t cnnk_out_size(int64_t i, int64_t k, int64_t s, int64_t pbegin, int64_t pend,
+                      int64_t d, cnnk_round r);
+
+/* Validates d in place. An oh/ow of 0 is derived; a given one must match.
+ * For a transposed convolution, oh = (ih - 1) * sh - pt - pb + (kh-1)*dh + 1. */
+cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err);
+cnnk_status cnnk_pool_check(cnnk_pool_desc *d, cnnk_error *err);
+cnnk_status cnnk_lrn_check(const cnnk_lrn_desc *d, cnnk_error *err);
+cnnk_status cnnk_bnorm_check(const cnnk_bnorm_desc *d, cnnk_error *err);
+cnnk_status cnnk_fc_check(const cnnk_fc_desc *d, cnnk_error *err);
+cnnk_status cnnk_softmax_check(const cnnk_softmax_desc *d, cnnk_error *err);
+cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err);
+cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err);
+
+/* Counts of a checked descriptor. Weights and biases are counted apart
+ * (torchvision counts both as parameters); MACs are multiply-adds. */
+int64_t cnnk_conv_weights(const cnnk_conv_desc *d); /* oc * ic/g * kh * kw */
+int64_t cnnk_conv_biases(const cnnk_conv_desc *d);  /* oc */
+int64_t cnnk_conv_macs(const cnnk_conv_desc *d);
+int64_t cnnk_conv_src_elems(const cnnk_conv_desc *d);
+int64_t cnnk_conv_dst_elems(const cnnk_conv_desc *d);
+int64_t cnnk_fc_weights(const cnnk_fc_desc *d);     /* oc * ic * ih * iw */
+int64_t cnnk_fc_macs(const cnnk_fc_desc *d);
+int64_t cnnk_bnorm_params(const cnnk_bnorm_desc *d); /* gamma + beta: 2c */
+
+/* Formats d as a benchdnn problem descriptor (canonical, every field). */
+void cnnk_conv_format(const cnnk_conv_desc *d, char *buf, size_t len);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,106 @@
+/* oneDNN benchdnn problem descriptors and batch files.
+ *
+ * A batch file is read as benchdnn reads one: whitespace-separated tokens,
+ * `#` to the end of a line is a comment, a token starting with `--` is an
+ * option that applies to the descriptors after it, anything else is one
+ * problem descriptor. Options:
+ *   --conv --deconv --ip --pool --lrn --bnorm --softmax --eltwise --binary
+ *   --concat          choose the driver (default --conv)
+ *   --alg=NAME        pool: max | avg_np | avg_p; eltwise: relu | dropout;
+ *                     binary: add | add_relu
+ *   --mb=N            overrides the minibatch of following descriptors
+ *                     (0 = as written)
+ *   --axis=1          softmax / concat: only the channel axis is supported
+ * Descriptor syntax per driver (benchdnn's):
+ *   conv/deconv  g1mb1ic64ih56iw56oc64oh56ow56kh3kw3sh1sw1ph1pw1dh0dw0n"name"
+ *   ip           mb1ic256ih6iw6oc4096n"name"
+ *   pool         mb1ic64ih112iw112oh56ow56kh3kw3sh2sw2ph1pw1n"name"
+ *   lrn          mb1ic96ih55iw55ls5alpha0.0001beta0.75k2n"name"
+ *   bnorm        mb1ic64ih56iw56eps1e-5n"name"
+ *   softmax      1x1000 (NCHW dims; softmax over dim 1)
+ *   eltwise      1x64x56x56
+ *   binary       1x64x56x56:1x64x56x56
+ *   concat       1x64x28x28:1x128x28x28
+ * with benchdnn's defaults and rules: a missing w is taken from h (h from w
+ * for a 1-D problem, h = 1), mb defaults to 2, dilation 0 means none,
+ * stride 1, padding 0; an oh that is given is checked against (and for
+ * padding, derives the bottom/right pad like benchdnn does). */
+#ifndef CNNK_PARSE_H
+#define CNNK_PARSE_H
+
+#include <stddef.h>
+
+#include "cnnk/desc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cnnk_layer_kind {
+    CNNK_LAYER_CONV = 0,
+    CNNK_LAYER_DECONV,
+    CNNK_LAYER_FC,
+    CNNK_LAYER_POOL,
+    CNNK_LAYER_LRN,
+    CNNK_LAYER_BNORM,
+    CNNK_LAYER_SOFTMAX,
+    CNNK_LAYER_ELTWISE,
+    CNNK_LAYER_CONCAT,
+    CNNK_LAYER_KIND_COUNT
+} cnnk_layer_kind;
+
+const char *cnnk_layer_kind_name(cnnk_layer_kind k); /* "conv", "deconv", "ip", ... */
+
+/* One parsed, checked layer problem. `name` of the inner descriptor holds
+ * the n"..." name (empty when none). */
+typedef struct cnnk_layer_desc {
+    cnnk_layer_kind kind;
+    union {
+        cnnk_conv_desc conv; /* CONV and DECONV (conv.transposed) */
+        cnnk_fc_desc fc;
+        cnnk_pool_desc pool;
+        cnnk_lrn_desc lrn;
+        cnnk_bnorm_desc bnorm;
+        cnnk_softmax_desc softmax;
+        cnnk_eltwise_desc eltwise;
+        cnnk_concat_desc concat;
+    } u;
+} cnnk_layer_desc;
+
+/* Parser state carried from option to descriptor within a batch. */
+typedef struct cnnk_parse_opts {
+    cnnk_layer_kind kind;       /* default CNNK_LAYER_CONV */
+    cnnk_pool_alg pool_alg;     /* default CNNK_POOL_MAX */
+    cnnk_eltwise_alg elt_alg;   /* default RELU; binary default ADD */
+    int64_t mb;                 /* 0 = as written */
+} cnnk_parse_opts;
+
+void cnnk_parse_opts_init(cnnk_parse_opts *o);
+
+/* Applies one `--option` token to o. */
+cnnk_status cnnk_parse_option(const char *tok, cnnk_parse_opts *o, cnnk_error *err);
+
+/* Parses one descriptor and checks it (cnnk_*_check). On failure err says
+ * what and where: "column 12: unknown key 'xx'", "ih=0 must be >= 1". */
+cnnk_status cnnk_parse_desc(const char *text, const cnnk_parse_opts *o,
+                            cnnk_layer_desc *out, cnnk_error *err);
+
+typedef struct cnnk_batch {
+    cnnk_layer_desc *items;
+    int *line;       /* source line of each item */
+    size_t n, cap;
+} cnnk_batch;
+
+/* Parses a whole batch text; origin names it in messages ("file.txt").
+ * Stops at the first malformed token and reports "origin:LINE:COL: why";
+ * nothing is silently dropped. *b is valid (possibly partial) either way
+ * and must be freed. */
+cnnk_status cnnk_batch_parse(const char *text, const char *origin, cnnk_batch *b,
+                             cnnk_error *err);
+cnnk_status cnnk_batch_read(const char *path, cnnk_batch *b, cnnk_error *err);
+void cnnk_batch_free(cnnk_batch *b);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
