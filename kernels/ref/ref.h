@@ -1,0 +1,83 @@
+/* The scalar reference: the readable definition of every operation.
+ * Plain C, no SIMD, no threads; written to be read, not to be fast.
+ * All tensors follow include/cnnk/desc.h: NHWC with a pixel pitch `ld`,
+ * weights OIHW. Descriptors are checked (cnnk_*_check) before these run. */
+#ifndef CNNK_KERNELS_REF_H
+#define CNNK_KERNELS_REF_H
+
+#include "cnnk/desc.h"
+#include "cnnk/kernel.h"
+
+/* ---- convolution: the definition ------------------------------------- */
+
+/* The naive direct loop: the definition every convolution kernel is
+ * checked against. Any groups, strides, paddings and dilations. */
+void cnnk_ref_conv(const cnnk_conv_desc *d, const float *src, int64_t src_ld,
+                   const float *w_oihw, float *dst, int64_t dst_ld,
+                   const cnnk_epilogue *ep);
+
+/* Transposed convolution (the adjoint of cnnk_ref_conv with the same
+ * geometry): d->transposed is true; w is OIHW with O = d->oc outputs. */
+void cnnk_ref_deconv(const cnnk_conv_desc *d, const float *src, int64_t src_ld,
+                     const float *w_oihw, float *dst, int64_t dst_ld,
+                     const cnnk_epilogue *ep);
+
+/* Applies the epilogue to one output pixel's oc values in place:
+ * bias, then residual, then ReLU (the order of cnnk_epilogue). */
+void cnnk_ref_epilogue(const cnnk_epilogue *ep, int64_t oc, int64_t pixel, float *y);
+
+/* Folds inference batch-norm into the preceding convolution's weights
+ * (OIHW, oc rows of ic/g*kh*kw) and bias (oc values; may start at zero):
+ *   s = gamma / sqrt(var + eps);  w *= s;  b = (b - mean) * s + beta. */
+void cnnk_ref_bnorm_fold(const cnnk_conv_desc *d, float *w_oihw, float *bias,
+                         const float *mean, const float *var, const float *gamma,
+                         const float *beta, float eps);
+
+/* ---- the other layers ------------------------------------------------ */
+
+void cnnk_ref_pool(const cnnk_pool_desc *d, const float *src, int64_t src_ld,
+                   float *dst, int64_t dst_ld);
+
+void cnnk_ref_lrn(const cnnk_lrn_desc *d, const float *src, int64_t src_ld,
+                  float *dst, int64_t dst_ld);
+
+void cnnk_ref_bnorm(const cnnk_bnorm_desc *d, const float *src, int64_t src_ld,
+                    const float *mean, const float *var, const float *gamma,
+                    const float *beta, float *dst, int64_t dst_ld);
+
+/* dst[n][o] = bias[o] + sum_{h,w,c} src[n][h][w][c] * w[o][c][h][w];
+ * src is contiguous NHWC (mb x ih x iw x ic), dst is mb x oc. bias may be
+ * NULL; relu applies max(y, 0) after the bias. */
+void cnnk_ref_fc(const cnnk_fc_desc *d, const float *src, const float *w_oihw,
+                 const float *bias, float *dst, bool relu);
+
+/* Softmax over c at every pixel, max-subtracted for range safety. */
+void cnnk_ref_softmax(const cnnk_softmax_desc *d, const float *src, int64_t src_ld,
+                      float *dst, int64_t dst_ld);
+
+/* RELU / DROPOUT read a only (b may be NULL); ADD / ADD_RELU compute a + b. */
+void cnnk_ref_eltwise(const cnnk_eltwise_desc *d, const float *a, int64_t a_ld,
+                      const float *b, int64_t b_ld, float *dst, int64_t dst_ld);
+
+/* Copies input i (pitch src_ld[i]) to channels [sum c[<i], +c[i]) of dst. */
+void cnnk_ref_concat(const cnnk_concat_desc *d, const float *const *src,
+                     const int64_t *src_ld, float *dst, int64_t dst_ld);
+
+/* ---- 1-D Winograd transforms F(m, 3), m in {2, 4, 6}, alpha = m + 2 ---
+ * The 2-D transforms are composed from these: rows, then columns. */
+void cnnk_ref_wino_input_1d(int m, const float *in, int64_t in_stride, float *out,
+                            int64_t out_stride);  /* alpha -> alpha: B^T d */
+void cnnk_ref_wino_kernel_1d(int m, const float *in, int64_t in_stride, float *out,
+                             int64_t out_stride); /* 3 -> alpha:     G g  */
+void cnnk_ref_wino_output_1d(int m, const float *in, int64_t in_stride, float *out,
+                             int64_t out_stride); /* alpha -> m:     A^T y */
+
+/* ---- registry entries (kernels/ref/conv_*.c) ------------------------- */
+extern const cnnk_conv_kernel cnnk_conv_direct__ref;
+extern const cnnk_conv_kernel cnnk_conv_im2col__ref;
+extern const cnnk_conv_kernel cnnk_conv_winograd_f2x2__ref;
+extern const cnnk_conv_kernel cnnk_conv_winograd_f4x4__ref;
+extern const cnnk_conv_kernel cnnk_conv_winograd_f6x6__ref;
+extern const cnnk_conv_kernel cnnk_conv_1x1__ref;
+
+#endif
