@@ -83,6 +83,46 @@ size_t cnnk_conv_kernel_count(void);
 const cnnk_conv_kernel *cnnk_conv_kernel_at(size_t i);
 const cnnk_conv_kernel *cnnk_conv_kernel_find(const char *name);
 
+/* ---- every other layer: one contract for pooling, LRN, batch-norm, FC,
+ * softmax, element-wise, concat and transposed convolution ------------- */
+
+/* Arguments of a layer kernel; which fields a kind reads:
+ *   POOL, LRN, SOFTMAX   src[0] -> dst
+ *   BNORM                src[0] -> dst; params = mean, var, gamma, beta; relu
+ *   FC                   src[0] (contiguous NHWC) -> dst (mb x oc, dst_ld = oc);
+ *                        packed; params[0] = bias or NULL; relu
+ *   DECONV               src[0] -> dst; packed; params[0] = bias or NULL; relu
+ *   ELTWISE              src[0] (and src[1] for ADD, ADD_RELU) -> dst
+ *   CONCAT               src[0..n) -> dst
+ * Pitches are per tensor (src_ld[i], dst_ld) as in desc.h. */
+typedef struct cnnk_op_args {
+    const float *src[CNNK_CONCAT_MAX_INPUTS];
+    int64_t src_ld[CNNK_CONCAT_MAX_INPUTS];
+    const float *packed;
+    const float *params[4];
+    float *dst;
+    int64_t dst_ld;
+    bool relu;
+    float *workspace; /* workspace_size() floats, 64-byte aligned */
+    int nthreads;
+} cnnk_op_args;
+
+typedef struct cnnk_op_kernel {
+    const char *name;       /* "<isa>/<kind>", e.g. "avx2/pool" */
+    cnnk_isa isa;
+    cnnk_layer_kind kind;   /* never CONV: convolutions use cnnk_conv_kernel */
+    bool (*applies)(const cnnk_layer_desc *l);
+    /* FC and DECONV: packed weights from OIHW; NULL for kinds without weights. */
+    size_t (*packed_size)(const cnnk_layer_desc *l);
+    void (*pack)(const cnnk_layer_desc *l, const float *w_oihw, float *packed);
+    size_t (*workspace_size)(const cnnk_layer_desc *l, int nthreads); /* NULL: none */
+    void (*run)(const cnnk_layer_desc *l, const cnnk_op_args *a);
+} cnnk_op_kernel;
+
+size_t cnnk_op_kernel_count(void);
+const cnnk_op_kernel *cnnk_op_kernel_at(size_t i);
+const cnnk_op_kernel *cnnk_op_kernel_find(const char *name);
+
 /* Whether this CPU (cpuid / getauxval, not compile flags alone) runs isa. */
 bool cnnk_isa_available(cnnk_isa isa);
 

@@ -80,4 +80,14 @@ extern const cnnk_conv_kernel cnnk_conv_winograd_f4x4__ref;
 extern const cnnk_conv_kernel cnnk_conv_winograd_f6x6__ref;
 extern const cnnk_conv_kernel cnnk_conv_1x1__ref;
 
+/* kernels/ref/ops.c: every other layer's reference as a registry entry. */
+extern const cnnk_op_kernel cnnk_pool__ref;
+extern const cnnk_op_kernel cnnk_lrn__ref;
+extern const cnnk_op_kernel cnnk_softmax__ref;
+extern const cnnk_op_kernel cnnk_bnorm__ref;
+extern const cnnk_op_kernel cnnk_eltwise__ref;
+extern const cnnk_op_kernel cnnk_concat__ref;
+extern const cnnk_op_kernel cnnk_fc__ref;
+extern const cnnk_op_kernel cnnk_deconv__ref;
+
 #endif
