@@ -66,11 +66,6 @@ static cnnk_status conv_spatial(const char *layer, const char dim, int64_t i, in
                                 int64_t pb, int64_t pe, int64_t dil, bool transposed, int64_t *o,
                                 cnnk_error *err) {
     int64_t ek = (k - 1) * dil + 1;
-    if (pb >= ek || pe >= ek)
-        return cnnk_fail(err, CNNK_EINVAL,
-                         "%s: padding p%c=%lld/%lld must be smaller than the dilated kernel (%lld): "
-                         "outputs would see only padding",
-                         layer, dim, (ll)pb, (ll)pe, (ll)ek);
     int64_t want;
     if (transposed) {
         want = (i - 1) * s - pb - pe + ek;
