@@ -36,37 +36,6 @@
 extern "C" {
 #endif
 
-typedef enum cnnk_layer_kind {
-    CNNK_LAYER_CONV = 0,
-    CNNK_LAYER_DECONV,
-    CNNK_LAYER_FC,
-    CNNK_LAYER_POOL,
-    CNNK_LAYER_LRN,
-    CNNK_LAYER_BNORM,
-    CNNK_LAYER_SOFTMAX,
-    CNNK_LAYER_ELTWISE,
-    CNNK_LAYER_CONCAT,
-    CNNK_LAYER_KIND_COUNT
-} cnnk_layer_kind;
-
-const char *cnnk_layer_kind_name(cnnk_layer_kind k); /* "conv", "deconv", "ip", ... */
-
-/* One parsed, checked layer problem. `name` of the inner descriptor holds
- * the n"..." name (empty when none). */
-typedef struct cnnk_layer_desc {
-    cnnk_layer_kind kind;
-    union {
-        cnnk_conv_desc conv; /* CONV and DECONV (conv.transposed) */
-        cnnk_fc_desc fc;
-        cnnk_pool_desc pool;
-        cnnk_lrn_desc lrn;
-        cnnk_bnorm_desc bnorm;
-        cnnk_softmax_desc softmax;
-        cnnk_eltwise_desc eltwise;
-        cnnk_concat_desc concat;
-    } u;
-} cnnk_layer_desc;
-
 /* Parser state carried from option to descriptor within a batch. */
 typedef struct cnnk_parse_opts {
     cnnk_layer_kind kind;       /* default CNNK_LAYER_CONV */

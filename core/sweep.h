@@ -1,0 +1,25 @@
+/* A random sweep of convolution problems that favours the awkward shapes:
+ * 1-pixel images, 3 input channels, channel counts that are not multiples
+ * of 8, strides up to 4, asymmetric padding, dilation, groups, batch up to
+ * 4, kernels 1..11, and a share of 3x3 stride-1 problems for Winograd.
+ * Internal to cnnk (the `cnnk sweep` command and tests); docs/SHAPES.md
+ * describes the distribution. */
+#ifndef CNNK_CORE_SWEEP_H
+#define CNNK_CORE_SWEEP_H
+
+#include <stdint.h>
+#include <stdio.h>
+
+#include "cnnk/status.h"
+
+/* Largest MAC count of one sweep case: keeps the scalar reference over the
+ * whole sweep well under a minute. */
+#define CNNK_SWEEP_MAX_MACS ((int64_t)20 * 1000 * 1000)
+
+/* Writes a benchdnn batch of `count` convolution descriptors named
+ * n"sweep:<i>", each one accepted by cnnk_batch_parse and cnnk_conv_check.
+ * Case i depends only on (seed, i), so a longer sweep extends a shorter one.
+ * The output starts with a comment naming the command that regenerates it. */
+cnnk_status cnnk_sweep_write(uint64_t seed, int count, FILE *out, cnnk_error *err);
+
+#endif
