@@ -488,6 +488,11 @@ static cnnk_status parse_conv(pctx *p, const cnnk_parse_opts *o, bool transposed
     d->transposed = transposed;
     conv_pads(&h, transposed, &d->pt, &d->pb, &d->oh);
     conv_pads(&w, transposed, &d->pl, &d->pr, &d->ow);
+    if (d->pb < 0 || d->pr < 0)
+        return fail_at(p, 0, CNNK_EINVAL,
+                       "output oh=%lld ow=%lld cannot be reached: it needs bottom/right padding "
+                       "%lld/%lld",
+                       (long long)d->oh, (long long)d->ow, (long long)d->pb, (long long)d->pr);
     copy_name(d->name, f.name);
     out->kind = transposed ? CNNK_LAYER_DECONV : CNNK_LAYER_CONV;
     return cnnk_conv_check(d, p->err);

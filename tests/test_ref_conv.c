@@ -600,10 +600,9 @@ static void test_applies(void) {
     g1 = s1, g1.g = 2;
     cnnk_conv_desc d1 = make_desc(&s1), dp = make_desc(&p1), dg1 = make_desc(&g1);
     CHECK(cnnk_conv_check(&d1, NULL) == CNNK_OK);
-    /* The checker rejects padding >= the kernel extent, so a padded 1x1
-     * never reaches applies() today; it must still say no if one does. */
-    CHECK(cnnk_conv_check(&dp, NULL) != CNNK_OK);
-    dp.oh = 9, dp.ow = 9;
+    /* A padded 1x1 is a valid convolution (its border is the bias alone),
+     * but not the 1x1 strategy's business. */
+    CHECK(cnnk_conv_check(&dp, NULL) == CNNK_OK);
     CHECK(cnnk_conv_check(&dg1, NULL) == CNNK_OK);
     CHECK(k1->applies(&d1));
     CHECK(!k1->applies(&dp));
