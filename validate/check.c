@@ -1,0 +1,461 @@
+/* The checker engine behind `cnnk validate` and the tests.
+ *
+ * A convolution case fills src, weights, bias (and residual) once, computes
+ * the definition (cnnk_ref_conv / cnnk_ref_deconv), then runs every selected
+ * registry kernel through its real contract (pack, then run with its own
+ * workspace) and compares; with --against onednn the definition is also
+ * compared with oneDNN's primitive. Other layer kinds have their reference
+ * compared with oneDNN. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnnk/cpu.h"
+#include "kernels/ref/ref.h"
+#include "validate/check.h"
+#include "validate/onednn.h"
+
+void cnnk_validate_opts_init(cnnk_validate_opts *o) {
+    memset(o, 0, sizeof *o);
+    for (int i = 0; i < CNNK_ISA_COUNT; ++i) o->isa[i] = true;
+    for (int i = 0; i < CNNK_ALGO_COUNT; ++i) o->algo[i] = true;
+    o->kernels = true;
+    o->fill = CNNK_FILL_INT;
+    o->seed = 1;
+    o->out = stdout;
+}
+
+static uint64_t splitmix64(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+void cnnk_fill_tensor(float *p, int64_t n, cnnk_fill fill, int range, uint64_t seed) {
+    uint64_t s = seed;
+    for (int64_t i = 0; i < n; ++i) {
+        uint64_t r = splitmix64(&s);
+        if (fill == CNNK_FILL_INT)
+            p[i] = (float)((int64_t)(r % (uint64_t)(2 * range + 1)) - range);
+        else
+            p[i] = (float)(((double)(r >> 11) * 0x1.0p-53 * 2.0 - 1.0) * range);
+    }
+}
+
+void cnnk_diff_compute(const float *got, const float *want, int64_t n, cnnk_diff *d) {
+    double max_abs = 0, max_rel = 0, num = 0, den = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        double g = got[i], w = want[i];
+        if (!isfinite(g) && g != w) {
+            d->max_abs = d->max_rel = d->rel_l2 = INFINITY;
+            return;
+        }
+        double e = fabs(g - w);
+        double r = fabs(w) > 0 ? e / fabs(w) : e;
+        if (e > max_abs) max_abs = e;
+        if (r > max_rel) max_rel = r;
+        num += e * e;
+        den += w * w;
+    }
+    d->max_abs = max_abs;
+    d->max_rel = max_rel;
+    d->rel_l2 = den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+/* 64-byte aligned, zeroed float buffer of n elements (n may be 0). */
+static float *alloc_floats(int64_t n) {
+    size_t bytes = ((size_t)(n > 0 ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
+    float *p = aligned_alloc(64, bytes);
+    if (p) memset(p, 0, bytes);
+    return p;
+}
+
+static const char *case_name(const cnnk_layer_desc *l, char *buf, size_t len) {
+    const char *name = NULL;
+    switch (l->kind) {
+    case CNNK_LAYER_CONV:
+    case CNNK_LAYER_DECONV: name = l->u.conv.name; break;
+    case CNNK_LAYER_FC: name = l->u.fc.name; break;
+    case CNNK_LAYER_POOL: name = l->u.pool.name; break;
+    case CNNK_LAYER_LRN: name = l->u.lrn.name; break;
+    case CNNK_LAYER_BNORM: name = l->u.bnorm.name; break;
+    case CNNK_LAYER_SOFTMAX: name = l->u.softmax.name; break;
+    case CNNK_LAYER_ELTWISE: name = l->u.eltwise.name; break;
+    case CNNK_LAYER_CONCAT: name = l->u.concat.name; break;
+    case CNNK_LAYER_KIND_COUNT: break;
+    }
+    if (name && name[0]) return name;
+    if (l->kind == CNNK_LAYER_CONV || l->kind == CNNK_LAYER_DECONV) {
+        cnnk_conv_format(&l->u.conv, buf, len);
+        return buf;
+    }
+    return cnnk_layer_kind_name(l->kind);
+}
+
+static void report(const cnnk_validate_opts *o, cnnk_validate_counts *c, const char *kind,
+                   const char *name, const char *kernel, const cnnk_diff *d,
+                   const cnnk_tolerance *t, const char *skip_why) {
+    if (skip_why) {
+        ++c->skipped;
+        if (o->out) fprintf(o->out, "skip  %-7s %-40s %-24s %s\n", kind, name, kernel, skip_why);
+        return;
+    }
+    bool ok = cnnk_tolerance_pass(*t, d);
+    ok ? ++c->passed : ++c->failed;
+    if (o->out)
+        fprintf(o->out,
+                "%s  %-7s %-40s %-24s max_abs=%.3g max_rel=%.3g rel_l2=%.3g (%s<=%.3g)\n",
+                ok ? "pass" : "FAIL", kind, name, kernel, d->max_abs, d->max_rel, d->rel_l2,
+                cnnk_tol_measure_name(t->measure), t->bound);
+}
+
+/* ---- convolution --------------------------------------------------------- */
+
+typedef struct conv_case {
+    const cnnk_conv_desc *d;
+    float *src, *w, *bias, *res, *want, *got;
+    cnnk_epilogue ep;
+    int64_t nsrc, ndst;
+} conv_case;
+
+static void conv_case_free(conv_case *c) {
+    free(c->src), free(c->w), free(c->bias), free(c->res), free(c->want), free(c->got);
+}
+
+static cnnk_status conv_case_init(const cnnk_validate_opts *o, const cnnk_conv_desc *d,
+                                  conv_case *c, cnnk_error *err) {
+    memset(c, 0, sizeof *c);
+    c->d = d;
+    c->nsrc = cnnk_conv_src_elems(d);
+    c->ndst = cnnk_conv_dst_elems(d);
+    int64_t nw = cnnk_conv_weights(d);
+    c->src = alloc_floats(c->nsrc);
+    c->w = alloc_floats(nw);
+    c->bias = alloc_floats(d->oc);
+    c->res = alloc_floats(c->ndst);
+    c->want = alloc_floats(c->ndst);
+    c->got = alloc_floats(c->ndst);
+    if (!c->src || !c->w || !c->bias || !c->res || !c->want || !c->got) {
+        conv_case_free(c);
+        return cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory for a %lld-element case",
+                         (long long)(c->nsrc + c->ndst + nw));
+    }
+    /* Ranges keep every integer partial sum far below 2^24 for K <= 2^16. */
+    cnnk_fill_tensor(c->src, c->nsrc, o->fill, 4, o->seed * 4 + 0);
+    cnnk_fill_tensor(c->w, nw, o->fill, 3, o->seed * 4 + 1);
+    cnnk_fill_tensor(c->bias, d->oc, o->fill, 8, o->seed * 4 + 2);
+    cnnk_fill_tensor(c->res, c->ndst, o->fill, 4, o->seed * 4 + 3);
+    c->ep.bias = c->bias;
+    c->ep.residual = o->residual ? c->res : NULL;
+    c->ep.residual_ld = d->oc;
+    c->ep.relu = o->relu;
+    cnnk_ref_conv(d, c->src, d->ic, c->w, c->want, d->oc, &c->ep);
+    return CNNK_OK;
+}
+
+static cnnk_status run_conv_kernel(const cnnk_conv_kernel *k, conv_case *c, cnnk_error *err) {
+    const cnnk_conv_desc *d = c->d;
+    const int nthreads = 1;
+    float *packed = alloc_floats((int64_t)k->packed_size(d));
+    float *ws = alloc_floats((int64_t)k->workspace_size(d, nthreads));
+    if (!packed || !ws) {
+        free(packed), free(ws);
+        return cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory packing for %s", k->name);
+    }
+    k->pack(d, c->w, packed);
+    /* Poison the output so a kernel that skips a value cannot pass. */
+    for (int64_t i = 0; i < c->ndst; ++i) c->got[i] = NAN;
+    cnnk_conv_args a = {.src = c->src, .src_ld = d->ic, .packed = packed, .dst = c->got,
+                        .dst_ld = d->oc, .ep = c->ep, .workspace = ws, .nthreads = nthreads};
+    k->run(d, &a);
+    free(packed), free(ws);
+    return CNNK_OK;
+}
+
+static cnnk_status validate_conv(const cnnk_validate_opts *o, const cnnk_layer_desc *l,
+                                 const char *name, cnnk_validate_counts *cnt, cnnk_error *err) {
+    const cnnk_conv_desc *d = &l->u.conv;
+    const char *kind = cnnk_layer_kind_name(l->kind);
+    conv_case c;
+    cnnk_status s = conv_case_init(o, d, &c, err);
+    if (s != CNNK_OK) return s;
+    cnnk_diff diff;
+    for (size_t i = 0; o->kernels && i < cnnk_conv_kernel_count(); ++i) {
+        const cnnk_conv_kernel *k = cnnk_conv_kernel_at(i);
+        if (!o->isa[k->isa] || !o->algo[k->algo]) continue;
+        if (!cnnk_isa_available(k->isa)) {
+            report(o, cnt, kind, name, k->name, NULL, NULL, "not-available: CPU lacks the ISA");
+            continue;
+        }
+        if (!k->applies(d)) {
+            report(o, cnt, kind, name, k->name, NULL, NULL, "not-applicable");
+            continue;
+        }
+        if ((s = run_conv_kernel(k, &c, err)) != CNNK_OK) break;
+        cnnk_diff_compute(c.got, c.want, c.ndst, &diff);
+        cnnk_tolerance t = cnnk_tolerance_conv(k->algo, o->fill);
+        report(o, cnt, kind, name, k->name, &diff, &t, NULL);
+    }
+    if (s == CNNK_OK && o->against_onednn) {
+        cnnk_error e;
+        for (int64_t i = 0; i < c.ndst; ++i) c.got[i] = NAN;
+        cnnk_status os = cnnk_onednn_conv(d, c.src, d->ic, c.w, &c.ep, c.got, d->oc, &e);
+        cnnk_tolerance t = cnnk_tolerance_onednn(l->kind, o->fill);
+        if (os == CNNK_OK) {
+            cnnk_diff_compute(c.want, c.got, c.ndst, &diff);
+            report(o, cnt, kind, name, "ref vs onednn", &diff, &t, NULL);
+        } else {
+            /* oneDNN refusing a valid shape is a failure of the proof. */
+            ++cnt->failed;
+            if (o->out) fprintf(o->out, "FAIL  %-7s %-40s %-24s %s\n", kind, name, "ref vs onednn", e.msg);
+        }
+    }
+    conv_case_free(&c);
+    return s;
+}
+
+/* ---- every other layer: op kernels against the reference, the reference
+ * against oneDNN ---------------------------------------------------------- */
+
+typedef struct layer_case {
+    const cnnk_layer_desc *l;
+    float *a, *b, *want, *got, *p[4];
+    int64_t nsrc, ndst, np;
+    cnnk_op_args args; /* src, params and pitches; dst, packed, workspace per run */
+} layer_case;
+
+static void layer_case_free(layer_case *c) {
+    free(c->a), free(c->b), free(c->want), free(c->got);
+    for (int i = 0; i < 4; ++i) free(c->p[i]);
+}
+
+/* Element counts of src (each input), dst and the parameter vectors. */
+static void layer_sizes(const cnnk_layer_desc *l, int64_t *nsrc, int64_t *ndst, int64_t *np,
+                        int64_t *dst_ld) {
+    *np = 0;
+    switch (l->kind) {
+    case CNNK_LAYER_FC: {
+        const cnnk_fc_desc *d = &l->u.fc;
+        *nsrc = d->mb * d->ih * d->iw * d->ic, *ndst = d->mb * d->oc, *np = cnnk_fc_weights(d);
+        *dst_ld = d->oc;
+        return;
+    }
+    case CNNK_LAYER_DECONV: {
+        const cnnk_conv_desc *d = &l->u.conv;
+        *nsrc = cnnk_conv_src_elems(d), *ndst = cnnk_conv_dst_elems(d);
+        *np = cnnk_conv_weights(d) > d->oc ? cnnk_conv_weights(d) : d->oc;
+        *dst_ld = d->oc;
+        return;
+    }
+    case CNNK_LAYER_POOL: {
+        const cnnk_pool_desc *d = &l->u.pool;
+        *nsrc = d->mb * d->ih * d->iw * d->c, *ndst = d->mb * d->oh * d->ow * d->c;
+        *dst_ld = d->c;
+        return;
+    }
+    case CNNK_LAYER_LRN:
+        *nsrc = *ndst = l->u.lrn.mb * l->u.lrn.h * l->u.lrn.w * l->u.lrn.c, *dst_ld = l->u.lrn.c;
+        return;
+    case CNNK_LAYER_BNORM:
+        *nsrc = *ndst = l->u.bnorm.mb * l->u.bnorm.h * l->u.bnorm.w * l->u.bnorm.c;
+        *np = *dst_ld = l->u.bnorm.c;
+        return;
+    case CNNK_LAYER_SOFTMAX:
+        *nsrc = *ndst = l->u.softmax.mb * l->u.softmax.h * l->u.softmax.w * l->u.softmax.c;
+        *dst_ld = l->u.softmax.c;
+        return;
+    case CNNK_LAYER_ELTWISE:
+        *nsrc = *ndst = l->u.eltwise.mb * l->u.eltwise.h * l->u.eltwise.w * l->u.eltwise.c;
+        *dst_ld = l->u.eltwise.c;
+        return;
+    case CNNK_LAYER_CONCAT: {
+        const cnnk_concat_desc *d = &l->u.concat;
+        int64_t c = 0;
+        for (int i = 0; i < d->n; ++i) c += d->c[i];
+        *nsrc = *ndst = d->mb * d->h * d->w * c, *dst_ld = c;
+        return;
+    }
+    default: *nsrc = *ndst = *dst_ld = 0; return;
+    }
+}
+
+static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer_desc *l,
+                                   layer_case *c, cnnk_error *err) {
+    memset(c, 0, sizeof *c);
+    c->l = l;
+    int64_t dst_ld;
+    layer_sizes(l, &c->nsrc, &c->ndst, &c->np, &dst_ld);
+    c->a = alloc_floats(c->nsrc), c->b = alloc_floats(c->nsrc);
+    c->want = alloc_floats(c->ndst), c->got = alloc_floats(c->ndst);
+    for (int i = 0; i < 4; ++i) c->p[i] = alloc_floats(c->np);
+    if (!c->a || !c->b || !c->want || !c->got || !c->p[0] || !c->p[1] || !c->p[2] || !c->p[3])
+        return cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory for a %lld-element case",
+                         (long long)(2 * c->nsrc + 2 * c->ndst + 4 * c->np));
+    const uint64_t seed = o->seed * 8;
+    cnnk_fill_tensor(c->a, c->nsrc, o->fill, 4, seed + 0);
+    cnnk_fill_tensor(c->b, c->nsrc, o->fill, 4, seed + 1);
+    for (int i = 0; i < 4; ++i) cnnk_fill_tensor(c->p[i], c->np, o->fill, 3, seed + 2 + (uint64_t)i);
+    cnnk_op_args *a = &c->args;
+    a->dst_ld = dst_ld;
+    a->relu = o->relu;
+    a->nthreads = 1;
+    switch (l->kind) {
+    case CNNK_LAYER_POOL: a->src_ld[0] = l->u.pool.c; break;
+    case CNNK_LAYER_LRN: a->src_ld[0] = l->u.lrn.c; break;
+    case CNNK_LAYER_SOFTMAX: a->src_ld[0] = l->u.softmax.c; break;
+    case CNNK_LAYER_FC: a->src_ld[0] = l->u.fc.ic; break;
+    case CNNK_LAYER_DECONV: a->src_ld[0] = l->u.conv.ic; break;
+    case CNNK_LAYER_ELTWISE: a->src_ld[0] = a->src_ld[1] = l->u.eltwise.c; break;
+    case CNNK_LAYER_BNORM:
+        a->src_ld[0] = l->u.bnorm.c;
+        /* A variance must be positive: |v| + 1. */
+        for (int64_t i = 0; i < c->np; ++i) c->p[1][i] = fabsf(c->p[1][i]) + 1.0f;
+        break;
+    case CNNK_LAYER_CONCAT: {
+        const cnnk_concat_desc *d = &l->u.concat;
+        int64_t off = 0;
+        for (int i = 0; i < d->n; ++i) {
+            a->src[i] = c->a + d->mb * d->h * d->w * off;
+            a->src_ld[i] = d->c[i];
+            off += d->c[i];
+        }
+        break;
+    }
+    default: break;
+    }
+    if (l->kind != CNNK_LAYER_CONCAT) a->src[0] = c->a, a->src[1] = c->b;
+    for (int i = 0; i < 4; ++i) a->params[i] = c->p[i];
+    if (l->kind == CNNK_LAYER_FC || l->kind == CNNK_LAYER_DECONV) {
+        /* Weights in p[0]; the bias is p[1]'s first oc values. */
+        a->params[0] = c->p[1];
+        a->params[1] = a->params[2] = a->params[3] = NULL;
+    }
+    return CNNK_OK;
+}
+
+/* Runs an op kernel through its whole contract into out. */
+static cnnk_status run_op_kernel(const cnnk_op_kernel *k, layer_case *c, float *out,
+                                 cnnk_error *err) {
+    const cnnk_layer_desc *l = c->l;
+    int64_t npacked = k->packed_size ? (int64_t)k->packed_size(l) : 0;
+    int64_t nws = k->workspace_size ? (int64_t)k->workspace_size(l, 1) : 0;
+    float *packed = alloc_floats(npacked), *ws = alloc_floats(nws);
+    if (!packed || !ws) {
+        free(packed), free(ws);
+        return cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory packing for %s", k->name);
+    }
+    if (k->pack) k->pack(l, c->p[0], packed);
+    for (int64_t i = 0; i < c->ndst; ++i) out[i] = NAN;
+    cnnk_op_args a = c->args;
+    a.packed = packed, a.workspace = ws, a.dst = out;
+    k->run(l, &a);
+    free(packed), free(ws);
+    return CNNK_OK;
+}
+
+static const cnnk_op_kernel *ref_op_kernel(cnnk_layer_kind kind) {
+    for (size_t i = 0; i < cnnk_op_kernel_count(); ++i) {
+        const cnnk_op_kernel *k = cnnk_op_kernel_at(i);
+        if (k->kind == kind && k->isa == CNNK_ISA_REF) return k;
+    }
+    return NULL;
+}
+
+/* oneDNN on the same buffers, into c->got. */
+static cnnk_status run_onednn(const cnnk_validate_opts *o, layer_case *c, cnnk_error *e) {
+    const cnnk_layer_desc *l = c->l;
+    const cnnk_op_args *a = &c->args;
+    float *got = c->got;
+    for (int64_t i = 0; i < c->ndst; ++i) got[i] = NAN;
+    switch (l->kind) {
+    case CNNK_LAYER_FC:
+        return cnnk_onednn_fc(&l->u.fc, c->a, c->p[0], a->params[0], got, o->relu, e);
+    case CNNK_LAYER_DECONV: {
+        cnnk_epilogue ep = {.bias = a->params[0], .relu = o->relu};
+        return cnnk_onednn_conv(&l->u.conv, c->a, a->src_ld[0], c->p[0], &ep, got, a->dst_ld, e);
+    }
+    case CNNK_LAYER_POOL:
+        return cnnk_onednn_pool(&l->u.pool, c->a, a->src_ld[0], got, a->dst_ld, e);
+    case CNNK_LAYER_LRN:
+        return cnnk_onednn_lrn(&l->u.lrn, c->a, a->src_ld[0], got, a->dst_ld, e);
+    case CNNK_LAYER_BNORM:
+        if (o->relu)
+            return cnnk_fail(e, CNNK_EUNSUPPORTED, "the oneDNN check of batch-norm has no fused ReLU");
+        return cnnk_onednn_bnorm(&l->u.bnorm, c->a, a->src_ld[0], c->p[0], c->p[1], c->p[2],
+                                 c->p[3], got, a->dst_ld, e);
+    case CNNK_LAYER_SOFTMAX:
+        return cnnk_onednn_softmax(&l->u.softmax, c->a, a->src_ld[0], got, a->dst_ld, e);
+    case CNNK_LAYER_ELTWISE:
+        return cnnk_onednn_eltwise(&l->u.eltwise, c->a, a->src_ld[0], c->b, a->src_ld[1], got,
+                                   a->dst_ld, e);
+    case CNNK_LAYER_CONCAT:
+        return cnnk_onednn_concat(&l->u.concat, a->src, a->src_ld, got, a->dst_ld, e);
+    default:
+        return cnnk_fail(e, CNNK_EUNSUPPORTED, "no oneDNN check for this layer kind");
+    }
+}
+
+static cnnk_status validate_other(const cnnk_validate_opts *o, const cnnk_layer_desc *l,
+                                  const char *name, cnnk_validate_counts *cnt, cnnk_error *err) {
+    const char *kind = cnnk_layer_kind_name(l->kind);
+    const cnnk_op_kernel *ref = ref_op_kernel(l->kind);
+    if (!ref) return cnnk_fail(err, CNNK_EUNSUPPORTED, "validate: no reference for %s", kind);
+    layer_case c;
+    cnnk_status s = layer_case_init(o, l, &c, err);
+    if (s == CNNK_OK) s = run_op_kernel(ref, &c, c.want, err);
+    cnnk_diff diff;
+    bool checked = false;
+    /* The reference entries are the definition itself: comparing one with
+     * itself could not fail, so only optimized kernels are compared. */
+    for (size_t i = 0; s == CNNK_OK && o->kernels && i < cnnk_op_kernel_count(); ++i) {
+        const cnnk_op_kernel *k = cnnk_op_kernel_at(i);
+        if (k->kind != l->kind || k->isa == CNNK_ISA_REF || !o->isa[k->isa]) continue;
+        checked = true;
+        if (!cnnk_isa_available(k->isa)) {
+            report(o, cnt, kind, name, k->name, NULL, NULL, "not-available: CPU lacks the ISA");
+            continue;
+        }
+        if (!k->applies(l)) {
+            report(o, cnt, kind, name, k->name, NULL, NULL, "not-applicable");
+            continue;
+        }
+        if ((s = run_op_kernel(k, &c, c.got, err)) != CNNK_OK) break;
+        cnnk_diff_compute(c.got, c.want, c.ndst, &diff);
+        cnnk_tolerance t = cnnk_tolerance_op(l->kind, o->fill);
+        report(o, cnt, kind, name, k->name, &diff, &t, NULL);
+    }
+    if (s == CNNK_OK && o->against_onednn) {
+        checked = true;
+        cnnk_error e;
+        e.msg[0] = '\0';
+        cnnk_status os = run_onednn(o, &c, &e);
+        if (os == CNNK_ENOMEM) {
+            s = cnnk_fail(err, os, "%s", e.msg);
+        } else if (os == CNNK_EUNSUPPORTED) {
+            report(o, cnt, kind, name, "ref vs onednn", NULL, NULL, e.msg);
+        } else if (os != CNNK_OK) {
+            /* oneDNN refusing a valid problem is a failure of the proof. */
+            ++cnt->failed;
+            if (o->out) fprintf(o->out, "FAIL  %-7s %-40s %-24s %s\n", kind, name, "ref vs onednn", e.msg);
+        } else {
+            cnnk_diff_compute(c.want, c.got, c.ndst, &diff);
+            cnnk_tolerance t = cnnk_tolerance_onednn(l->kind, o->fill);
+            report(o, cnt, kind, name, "ref vs onednn", &diff, &t, NULL);
+        }
+    }
+    if (s == CNNK_OK && !checked)
+        report(o, cnt, kind, name, "ref", NULL, NULL,
+               "not-applicable: no optimized kernel selected; add --against onednn");
+    layer_case_free(&c);
+    return s;
+}
+
+cnnk_status cnnk_validate_layer(const cnnk_validate_opts *o, const cnnk_layer_desc *l,
+                                cnnk_validate_counts *counts, cnnk_error *err) {
+    char buf[256];
+    const char *name = case_name(l, buf, sizeof buf);
+    if (l->kind == CNNK_LAYER_CONV)
+        return validate_conv(o, l, name, counts, err);
+    return validate_other(o, l, name, counts, err);
+}

@@ -1,0 +1,82 @@
+/* The one tolerance table. Every bound here is explained, with the
+ * measurement behind it, in docs/TOLERANCE.md; change both together.
+ *
+ * On integer data (CNNK_FILL_INT) every product and partial sum of a
+ * direct, im2col or 1x1 convolution is an integer below 2^24, so f32 is
+ * exact whatever the summation order: those kernels must match bit for bit.
+ * Winograd transforms multiply by fractions (1/4, 1/6, 1/12, ...), so it
+ * is judged by the relative L2 norm, which grows with the tile size. */
+#include "validate/check.h"
+
+cnnk_tolerance cnnk_tolerance_conv(cnnk_algo algo, cnnk_fill fill) {
+    switch (algo) {
+    case CNNK_ALGO_WINOGRAD_F2:
+        return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-6};
+    case CNNK_ALGO_WINOGRAD_F4:
+        return (cnnk_tolerance){CNNK_TOL_REL_L2, 6e-6};
+    case CNNK_ALGO_WINOGRAD_F6:
+        return (cnnk_tolerance){CNNK_TOL_REL_L2, 2.5e-5};
+    default:
+        break;
+    }
+    /* Direct, im2col, 1x1 on float data: only the summation order differs
+     * from the double-accumulated reference; the relative L2 error of a
+     * float dot product of length K grows like eps * sqrt(K), under 1e-5
+     * for every K up to 2^16. */
+    if (fill == CNNK_FILL_INT) return (cnnk_tolerance){CNNK_TOL_MAX_ABS, 0.0};
+    return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-5};
+}
+
+cnnk_tolerance cnnk_tolerance_onednn(cnnk_layer_kind kind, cnnk_fill fill) {
+    switch (kind) {
+    case CNNK_LAYER_CONV:
+    case CNNK_LAYER_DECONV:
+    case CNNK_LAYER_FC:
+        if (fill == CNNK_FILL_INT) return (cnnk_tolerance){CNNK_TOL_MAX_ABS, 0.0};
+        return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-5};
+    case CNNK_LAYER_POOL:
+        /* Max pooling copies values. On integer data an average's sum is
+         * exact and only its division rounds: at most 2 ulps apart. On float
+         * data the sum's order matters and mixed signs cancel, so the norm. */
+        if (fill == CNNK_FILL_INT) return (cnnk_tolerance){CNNK_TOL_MAX_REL, 2.4e-7};
+        return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-6};
+    case CNNK_LAYER_ELTWISE:
+    case CNNK_LAYER_CONCAT:
+        return (cnnk_tolerance){CNNK_TOL_MAX_ABS, 0.0};
+    case CNNK_LAYER_LRN:
+    case CNNK_LAYER_SOFTMAX:
+        /* pow / exp in float: a few ulps from the double reference per value
+         * (measured worst 1.3e-7 against oneDNN). */
+        return (cnnk_tolerance){CNNK_TOL_MAX_REL, 1e-6};
+    case CNNK_LAYER_BNORM:
+        /* (x - mean) * s + beta cancels to near zero where beta ~ -(...), so
+         * an element's relative error is unbounded; the norm is not
+         * (measured worst 5.9e-8 against oneDNN: about one ulp). */
+        return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-6};
+    case CNNK_LAYER_KIND_COUNT:
+        break;
+    }
+    return (cnnk_tolerance){CNNK_TOL_MAX_ABS, 0.0};
+}
+
+cnnk_tolerance cnnk_tolerance_op(cnnk_layer_kind kind, cnnk_fill fill) {
+    /* Optimized kernels are held to the same bounds as oneDNN: both are
+     * float implementations of the same double-accumulated definition. */
+    return cnnk_tolerance_onednn(kind, fill);
+}
+
+bool cnnk_tolerance_pass(cnnk_tolerance t, const cnnk_diff *d) {
+    double v = t.measure == CNNK_TOL_MAX_ABS   ? d->max_abs
+               : t.measure == CNNK_TOL_MAX_REL ? d->max_rel
+                                               : d->rel_l2;
+    return v <= t.bound; /* false for NaN */
+}
+
+const char *cnnk_tol_measure_name(cnnk_tol_measure m) {
+    switch (m) {
+    case CNNK_TOL_MAX_ABS: return "max_abs";
+    case CNNK_TOL_MAX_REL: return "max_rel";
+    case CNNK_TOL_REL_L2: return "rel_l2";
+    }
+    return "?";
+}
