@@ -26,6 +26,20 @@ const cnnk_cpu_info *cnnk_cpu(void);
 /* The best ISA this CPU runs for which kernels are compiled in. */
 cnnk_isa cnnk_best_isa(void);
 
+/* Measured single-core peak of isa in GFLOP/s: independent FMA chains
+ * (ref: scalar multiply-add chains, as portable C compiles them), best of
+ * several short runs, measured once on first use and cached. 0 when the
+ * CPU lacks isa or no loop exists for it. The figure that `pct_peak`
+ * counters divide by (core/peak.c, kernels/<isa>/peak.c). */
+double cnnk_peak_gflops(cnnk_isa isa);
+
+/* Measured single-core memory bandwidth in GB/s (1e9 bytes/s): a STREAM
+ * triad a = b + s*c over three 64 MiB arrays, best of a few runs, counted
+ * as STREAM counts (3 arrays per pass, no write-allocate); measured once
+ * and cached. 0 when the arrays cannot be allocated. The ceiling of
+ * bandwidth-bound layers (batch-1 fully connected). */
+double cnnk_mem_bandwidth_gbs(void);
+
 #ifdef __cplusplus
 }
 #endif

@@ -1,0 +1,138 @@
+/* Networks: a small C builder API, the registry of networks (nets/),
+ * their counts and deterministic weights.
+ *
+ * A network is a list of nodes in topological order; node 0 is the input.
+ * Each node names its inputs by node index and carries its layer
+ * descriptor (shapes derived and checked as it is added). The builder
+ * keeps the first error (sticky): later calls return -1 and do nothing, and
+ * cnnk_net_status() tells what went wrong, so a network definition reads
+ * as a straight list of layers without an error check per line:
+ *
+ *     int x = cnnk_net_conv(n, "features.0", 0, 64, 11, 4, 2, true);
+ *     x = cnnk_net_relu(n, "features.1", x);
+ *     x = cnnk_net_maxpool(n, "features.2", x, 3, 2, 0, false);
+ *     ...
+ *     return cnnk_net_status(n, err);
+ */
+#ifndef CNNK_NET_H
+#define CNNK_NET_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cnnk/desc.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cnnk_node_op {
+    CNNK_NODE_INPUT = 0,
+    CNNK_NODE_CONV,     /* desc.u.conv; weights OIHW, optional bias */
+    CNNK_NODE_BNORM,    /* desc.u.bnorm; mean, var, gamma, beta */
+    CNNK_NODE_RELU,     /* desc.u.eltwise (RELU) */
+    CNNK_NODE_POOL,     /* desc.u.pool */
+    CNNK_NODE_LRN,      /* desc.u.lrn */
+    CNNK_NODE_FC,       /* desc.u.fc; flattens its input; weights [oc][ic][ih][iw], bias */
+    CNNK_NODE_DROPOUT,  /* identity at inference */
+    CNNK_NODE_CONCAT,   /* desc.u.concat; channel concat of the inputs */
+    CNNK_NODE_ADD,      /* desc.u.eltwise (ADD); residual add of two inputs */
+    CNNK_NODE_SOFTMAX,  /* desc.u.softmax */
+    CNNK_NODE_OP_COUNT
+} cnnk_node_op;
+
+const char *cnnk_node_op_name(cnnk_node_op op);
+
+typedef struct cnnk_node {
+    char name[CNNK_NAME_LEN]; /* torchvision's module path, e.g. "layer1.0.conv2" */
+    cnnk_node_op op;
+    int ninputs;
+    int inputs[CNNK_CONCAT_MAX_INPUTS]; /* node indices, all < this node's */
+    cnnk_layer_desc desc;               /* checked; mb = the network's batch */
+    int64_t c, h, w;                    /* output shape per image (NHWC) */
+    bool has_bias;                      /* CONV, FC */
+    /* Parameters, NULL until cnnk_net_init_weights(): */
+    float *weights;  /* CONV: OIHW; FC: [oc][ic][ih][iw] */
+    float *bias;     /* oc values */
+    float *bn[4];    /* BNORM: mean, var, gamma, beta (c values each) */
+} cnnk_node;
+
+typedef struct cnnk_net {
+    char name[32];
+    int64_t mb, c, h, w;  /* input */
+    cnnk_node *nodes;
+    int n, cap;
+    cnnk_status status;   /* first builder error, sticky */
+    cnnk_error err;
+} cnnk_net;
+
+/* ---- builder ------------------------------------------------------------ */
+
+/* A network with one input node (index 0) of mb x h x w x c. NULL only when
+ * out of memory. */
+cnnk_net *cnnk_net_create(const char *name, int64_t mb, int64_t c, int64_t h, int64_t w);
+void cnnk_net_destroy(cnnk_net *n);
+cnnk_status cnnk_net_status(const cnnk_net *n, cnnk_error *err);
+
+/* Each returns the new node's index, or -1 (and records the error) when the
+ * layer cannot take its input or the network already failed. */
+int cnnk_net_conv(cnnk_net *n, const char *name, int in, int64_t oc, int64_t k, int64_t s,
+                  int64_t p, bool bias);
+int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t kh, int64_t kw,
+                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups,
+                     int64_t dilation, bool bias);
+int cnnk_net_bnorm(cnnk_net *n, const char *name, int in, float eps);
+int cnnk_net_relu(cnnk_net *n, const char *name, int in);
+int cnnk_net_maxpool(cnnk_net *n, const char *name, int in, int64_t k, int64_t s, int64_t p,
+                     bool ceil_mode);
+int cnnk_net_avgpool(cnnk_net *n, const char *name, int in, int64_t k, int64_t s, int64_t p,
+                     bool ceil_mode, bool count_include_pad);
+int cnnk_net_global_avgpool(cnnk_net *n, const char *name, int in);
+int cnnk_net_lrn(cnnk_net *n, const char *name, int in, int64_t size, float alpha, float beta,
+                 float k);
+int cnnk_net_fc(cnnk_net *n, const char *name, int in, int64_t oc);
+int cnnk_net_dropout(cnnk_net *n, const char *name, int in);
+int cnnk_net_concat(cnnk_net *n, const char *name, int count, const int *in);
+int cnnk_net_add(cnnk_net *n, const char *name, int a, int b);
+int cnnk_net_softmax(cnnk_net *n, const char *name, int in);
+
+/* ---- the registry of networks (nets/) -------------------------------- */
+
+size_t cnnk_net_count(void);
+const char *cnnk_net_name_at(size_t i); /* "alexnet", "vgg16", ..., torchvision's spelling */
+
+/* Builds network `name` for batch mb and input h x w (3 channels). An
+ * unknown name is CNNK_EINVAL with a message listing the valid ones; a size
+ * the network cannot take is the builder's error. */
+cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
+                           cnnk_error *err);
+
+/* ---- counts --------------------------------------------------------------- */
+
+/* Parameters as torchvision counts them: weights, biases, batch-norm gamma
+ * and beta (not the running statistics). */
+int64_t cnnk_net_params(const cnnk_net *n);
+/* Multiply-adds of convolutions and fully connected layers (the published
+ * GMAC figures count these). */
+int64_t cnnk_net_macs(const cnnk_net *n);
+/* Convolution and fully connected layers. */
+int cnnk_net_weight_layers(const cnnk_net *n);
+/* Peak activation bytes by liveness, independent of any kernel plan: a
+ * node's output lives from its creation to its last consumer, a concat's
+ * inputs are written into the concat's buffer, the network input counts.
+ * The runner's figure (cnnk_runner_peak_activation_bytes) reflects its
+ * fusion and buffer plan and may differ. 0 for a failed network. */
+int64_t cnnk_net_peak_activation_bytes(const cnnk_net *n);
+
+/* ---- weights ------------------------------------------------------------ */
+
+/* Deterministic parameters from seed (docs/NETWORKS.md says how they keep
+ * activations of order one through 150+ layers). Allocates every node's
+ * parameter arrays; cnnk_net_destroy frees them. */
+cnnk_status cnnk_net_init_weights(cnnk_net *n, uint64_t seed, cnnk_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,77 @@
+/* The runner: prepares a network once (plan, fusion, packing, memory) and
+ * runs forward passes that allocate nothing.
+ *
+ * prepare:
+ *   - validates every layer; picks one kernel per layer through a plan
+ *     (ref: the reference direct definition everywhere; heuristic; fixed:<algo>,
+ *     which falls back to the next applicable strategy and says so);
+ *     layers without a kernel in the chosen ISA fall back to the reference
+ *     and the step records it;
+ *   - folds batch-norm into the preceding convolution, fuses bias, ReLU and
+ *     the residual add into the convolution's epilogue;
+ *   - makes concat free: each branch writes at its channel offset of the
+ *     concat buffer (pitch = the concat's channels);
+ *   - packs all weights once;
+ *   - plans activation memory by liveness so buffers are reused.
+ * forward: runs the steps in order on the planned buffers. */
+#ifndef CNNK_RUNNER_H
+#define CNNK_RUNNER_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cnnk/kernel.h"
+#include "cnnk/net.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef enum cnnk_plan_kind {
+    CNNK_PLAN_REF = 0,    /* "ref": the reference direct convolution and ref ops */
+    CNNK_PLAN_HEURISTIC,  /* "heuristic": a rule per layer shape, no tuning */
+    CNNK_PLAN_FIXED       /* "fixed:<algo>": that algorithm wherever it applies */
+} cnnk_plan_kind;
+
+typedef struct cnnk_plan {
+    cnnk_plan_kind kind;
+    cnnk_algo algo; /* FIXED */
+} cnnk_plan;
+
+/* "ref", "heuristic", "fixed:direct", "fixed:winograd_f4x4", ...; an unknown
+ * plan is CNNK_EINVAL with a message listing the valid ones. */
+cnnk_status cnnk_plan_parse(const char *s, cnnk_plan *p, cnnk_error *err);
+void cnnk_plan_format(const cnnk_plan *p, char *buf, size_t len);
+
+/* One executed step (a layer, possibly with fused neighbours). */
+typedef struct cnnk_step_info {
+    const char *layer;   /* the node name, e.g. "layer1.0.conv2" */
+    const char *kernel;  /* registry name, e.g. "ref/winograd_f4x4" */
+    const char *note;    /* "" or why: "fallback: fixed:winograd_f4x4 does not apply" */
+    char shape[128];     /* human-readable, e.g. "64x56x56 -> 64x56x56 k3 s1" */
+    int64_t macs;        /* 0 for layers without multiply-adds */
+    double last_ms;      /* time of this step in the last profiled forward */
+} cnnk_step_info;
+
+typedef struct cnnk_runner cnnk_runner;
+
+/* The net must have weights (cnnk_net_init_weights) and outlive the runner. */
+cnnk_status cnnk_runner_prepare(const cnnk_net *net, cnnk_isa isa, const cnnk_plan *plan,
+                                int nthreads, cnnk_runner **out, cnnk_error *err);
+void cnnk_runner_destroy(cnnk_runner *r);
+
+/* input: NHWC mb x h x w x c contiguous; output: mb x classes (the last
+ * node's values). Allocates nothing. With profile, records per-step times. */
+void cnnk_runner_forward(cnnk_runner *r, const float *input, float *output, bool profile);
+
+int cnnk_runner_step_count(const cnnk_runner *r);
+const cnnk_step_info *cnnk_runner_step(const cnnk_runner *r, int i);
+int64_t cnnk_runner_output_elems(const cnnk_runner *r);
+/* Peak activation bytes with liveness reuse, and the sum without reuse. */
+int64_t cnnk_runner_peak_activation_bytes(const cnnk_runner *r);
+int64_t cnnk_runner_naive_activation_bytes(const cnnk_runner *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,51 @@
+#!/usr/bin/env bash
+# Every bad input must give exit status 2 and exactly one line on stderr
+# that names the problem, and never a crash (status >= 128) or a pass.
+set -u
+cnnk=$1
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+fails=0 count=0
+
+expect2() { # expect2 PATTERN ARGS...: status 2, one stderr line matching PATTERN
+  local pat=$1; shift
+  count=$((count + 1))
+  "$cnnk" "$@" >"$tmp/out" 2>"$tmp/err"
+  local rc=$? lines
+  lines=$(wc -l <"$tmp/err")
+  if [ $rc -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -qE -- "$pat" "$tmp/err"; then
+    fails=$((fails + 1))
+    echo "FAIL: cnnk $* -> status $rc, $lines stderr lines (want 2, 1 line matching '$pat'):"
+    cat "$tmp/err"
+  fi
+}
+
+v() { expect2 "$1" validate --isa ref --shape "$2"; }
+v "ih"            'mb1ic3ih0oc4kh3'
+v "ic"            'mb1ic-3ih8oc4kh3'
+v "sh"            'mb1ic3ih8oc4kh3sh0'
+v "larger than"   'mb1ic3ih4oc4kh7'
+v "padding"       '--pool mb1ic3ih8kh2ph2'
+v "no output"     '--deconv mb1ic3ih1oc4kh2ph1'
+v "oh=3"          'mb1ic3ih8oc4oh3kh3ph0'
+v "g"             'g3mb1ic4ih8oc4kh3'
+v "overflow|limit" 'mb1ic3ih99999999999999999999oc4kh3'
+v "overflow|limit" 'mb4096ic4096ih4096oc4kh1'
+v "unknown|key"   'mb1ic3ih8oc4kh3zz5'
+v "duplicate"     'mb1ic3ic4ih8oc4kh3'
+v "quote|\""      'mb1ic3ih8oc4kh3n"unterminated'
+v "number|value"  'mb1icih8oc4kh3'
+v "option|alg"    '--alg=bogus mb1ic3ih8oc4kh3'
+v "3-D|3D|unsupported|id" 'mb1ic3id4ih8oc4kh3'
+expect2 "ISA"      validate --isa sse9 --shape 'mb1ic3ih8oc4kh3'
+expect2 "algorithm" validate --algo fast --shape 'mb1ic3ih8oc4kh3'
+expect2 "unknown command" frobnicate
+expect2 "No such file|cannot|open" validate --batch "$tmp/does-not-exist.txt"
+
+printf 'mb1ic3ih8oc4kh3\n# fine\nmb1ic3ih8oc4kh3\nmb1ic3ih8oc4kh3 junk@@\n' >"$tmp/bad.txt"
+expect2 ":4:" validate --batch "$tmp/bad.txt"
+printf 'mb1ic3ih8oc4kh3\n\0garbage\n' >"$tmp/binary.txt"
+expect2 "." validate --batch "$tmp/binary.txt"
+
+echo "$((count - fails)) passed, $fails failed"
+[ $fails -eq 0 ]

@@ -1,0 +1,295 @@
+/* The cnnk command line: info, validate, sweep.
+ *
+ * Exit status: 0 success, 1 a check failed, 2 bad input (usage, malformed
+ * descriptor, impossible shape, unreadable file). */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnnk/cpu.h"
+#include "cnnk/kernel.h"
+#include "cnnk/parse.h"
+#include "core/sweep.h"
+#include "tools/commands.h"
+#include "validate/net_check.h"
+#include "validate/check.h"
+#include "validate/onednn.h"
+
+enum { EXIT_FAILED = 1, EXIT_BAD_INPUT = 2 };
+
+static int bad_input(const char *fmt, const char *arg) {
+    fprintf(stderr, "cnnk: ");
+    fprintf(stderr, fmt, arg);
+    fputc('\n', stderr);
+    return EXIT_BAD_INPUT;
+}
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: cnnk <command> [options]\n"
+            "commands:\n"
+            "  info                      this CPU, its ISAs and caches, the registered kernels\n"
+            "  validate [options]        check kernels against the reference, and the\n"
+            "                            reference against oneDNN\n"
+            "      --shape TEXT          one benchdnn problem (options such as --pool may lead)\n"
+            "      --batch FILE          a batch file of problems (repeatable)\n"
+            "      --isa LIST|all        ISAs whose kernels are checked (ref,avx2,neon)\n"
+            "      --algo LIST|all       algorithms (direct,im2col,winograd_f2x2,\n"
+            "                            winograd_f4x4,winograd_f6x6,1x1)\n"
+            "      --against onednn      also check the reference against oneDNN\n"
+            "      --fill int|float      data: small integers (default) or uniform floats\n"
+            "      --post none|relu|sum|sum_relu  epilogue after the bias (default none)\n"
+            "      --seed N              data seed (default 1)\n"
+            "      --quiet               print only failures and the closing line\n"
+            "      --net NAME            a whole network: the reference plan against every\n"
+            "                            other plan of the selected ISAs (repeatable)\n"
+            "      --input HxW           network input size (default 224x224)\n"
+            "  sweep --seed N --count N  print N valid random convolution problems\n"
+            "  nets [--format table|csv] [--batch N] [--input HxW]\n"
+            "                            the networks: layers, parameters, GMACs, activation memory\n"
+            "  run --net NAME [--isa ISA] [--plan PLAN] [--batch N] [--input HxW] [--threads N]\n"
+            "                            forward passes with a per-layer table\n");
+}
+
+/* Parses "a,b,c" or "all" into flags[0..n) through a name lookup. */
+typedef bool (*name_lookup)(const char *s, int *out);
+
+static bool isa_lookup(const char *s, int *out) {
+    cnnk_isa v;
+    return cnnk_isa_from_name(s, &v) ? (*out = (int)v, true) : false;
+}
+
+static bool algo_lookup(const char *s, int *out) {
+    cnnk_algo v;
+    return cnnk_algo_from_name(s, &v) ? (*out = (int)v, true) : false;
+}
+
+static bool parse_list(const char *arg, bool *flags, int n, name_lookup lookup,
+                       char *bad, size_t badlen) {
+    for (int i = 0; i < n; ++i) flags[i] = strcmp(arg, "all") == 0;
+    if (strcmp(arg, "all") == 0) return true;
+    char buf[256];
+    snprintf(buf, sizeof buf, "%s", arg);
+    for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
+         tok = strtok_r(NULL, ",", &save)) {
+        int v;
+        if (!lookup(tok, &v)) {
+            snprintf(bad, badlen, "%s", tok);
+            return false;
+        }
+        flags[v] = true;
+    }
+    return true;
+}
+
+static bool parse_u64(const char *s, uint64_t *out) {
+    char *end;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (errno || end == s || *end || s[0] == '-') return false;
+    *out = v;
+    return true;
+}
+
+static void list_names(char *buf, size_t len, int n, const char *(*name)(int)) {
+    buf[0] = '\0';
+    for (int i = 0; i < n; ++i) {
+        size_t used = strlen(buf);
+        snprintf(buf + used, len - used, "%s%s", i ? ", " : "", name(i));
+    }
+}
+
+static const char *isa_name_i(int i) { return cnnk_isa_name((cnnk_isa)i); }
+static const char *algo_name_i(int i) { return cnnk_algo_name((cnnk_algo)i); }
+
+static int run_batch(const cnnk_validate_opts *o, const cnnk_batch *b, cnnk_validate_counts *c) {
+    for (size_t i = 0; i < b->n; ++i) {
+        cnnk_error err;
+        if (cnnk_validate_layer(o, &b->items[i], c, &err) != CNNK_OK) {
+            fprintf(stderr, "cnnk validate: %s\n", err.msg);
+            return EXIT_FAILED;
+        }
+        if (o->out) fflush(o->out);
+    }
+    return 0;
+}
+
+static int cmd_validate(int argc, char **argv) {
+    cnnk_validate_opts o;
+    cnnk_validate_opts_init(&o);
+    const char *shapes[64], *batches[64], *nets[64];
+    int nshapes = 0, nbatches = 0, nnets = 0;
+    int64_t in_h = 224, in_w = 224;
+    bool quiet = false;
+    char bad[128], names[256];
+    for (int i = 0; i < argc; ++i) {
+        const char *a = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        bool takes_value = strcmp(a, "--quiet") != 0;
+        if (takes_value && !v) return bad_input("validate: %s needs a value", a);
+        if (strcmp(a, "--shape") == 0) {
+            if (nshapes == 64) return bad_input("validate: at most 64 --shape %s", "options");
+            shapes[nshapes++] = v;
+        } else if (strcmp(a, "--batch") == 0) {
+            if (nbatches == 64) return bad_input("validate: at most 64 --batch %s", "options");
+            batches[nbatches++] = v;
+        } else if (strcmp(a, "--net") == 0) {
+            if (nnets == 64) return bad_input("validate: at most 64 --net %s", "options");
+            nets[nnets++] = v;
+        } else if (strcmp(a, "--input") == 0) {
+            long long h, w;
+            char tail;
+            if (sscanf(v, "%lldx%lld%c", &h, &w, &tail) != 2 || h < 1 || w < 1 || h > 65536 ||
+                w > 65536)
+                return bad_input("validate: --input takes HxW, e.g. 224x224, not '%s'", v);
+            in_h = h, in_w = w;
+        } else if (strcmp(a, "--isa") == 0) {
+            if (!parse_list(v, o.isa, CNNK_ISA_COUNT, isa_lookup, bad, sizeof bad)) {
+                list_names(names, sizeof names, CNNK_ISA_COUNT, isa_name_i);
+                fprintf(stderr, "cnnk validate: unknown ISA '%s' (valid: %s, all)\n", bad, names);
+                return EXIT_BAD_INPUT;
+            }
+        } else if (strcmp(a, "--algo") == 0) {
+            if (!parse_list(v, o.algo, CNNK_ALGO_COUNT, algo_lookup, bad, sizeof bad)) {
+                list_names(names, sizeof names, CNNK_ALGO_COUNT, algo_name_i);
+                fprintf(stderr, "cnnk validate: unknown algorithm '%s' (valid: %s, all)\n", bad,
+                        names);
+                return EXIT_BAD_INPUT;
+            }
+        } else if (strcmp(a, "--against") == 0) {
+            if (strcmp(v, "onednn") != 0)
+                return bad_input("validate: --against takes 'onednn', not '%s'", v);
+            if (!cnnk_onednn_available())
+                return bad_input("validate: this build has no oneDNN (%s)", "CNNK_WITH_ONEDNN=OFF");
+            o.against_onednn = true;
+        } else if (strcmp(a, "--fill") == 0) {
+            if (strcmp(v, "int") == 0) o.fill = CNNK_FILL_INT;
+            else if (strcmp(v, "float") == 0) o.fill = CNNK_FILL_FLOAT;
+            else return bad_input("validate: --fill takes int or float, not '%s'", v);
+        } else if (strcmp(a, "--post") == 0) {
+            if (strcmp(v, "none") == 0) o.relu = o.residual = false;
+            else if (strcmp(v, "relu") == 0) o.relu = true, o.residual = false;
+            else if (strcmp(v, "sum") == 0) o.relu = false, o.residual = true;
+            else if (strcmp(v, "sum_relu") == 0) o.relu = o.residual = true;
+            else return bad_input("validate: --post takes none, relu, sum or sum_relu, not '%s'", v);
+        } else if (strcmp(a, "--seed") == 0) {
+            if (!parse_u64(v, &o.seed)) return bad_input("validate: --seed '%s' is not a number", v);
+        } else if (strcmp(a, "--quiet") == 0) {
+            quiet = true;
+            continue;
+        } else {
+            return bad_input("validate: unknown option '%s' (see cnnk --help)", a);
+        }
+        ++i;
+    }
+    if (nshapes + nbatches + nnets == 0)
+        return bad_input("validate: give --shape, --batch or --net%s", "");
+
+    /* Parse everything first: a malformed input is exit 2 before any check. */
+    cnnk_batch all[128];
+    int nall = 0, rc = 0;
+    for (int i = 0; i < nshapes + nbatches && rc == 0; ++i) {
+        cnnk_error err;
+        cnnk_status s = i < nshapes ? cnnk_batch_parse(shapes[i], "--shape", &all[nall], &err)
+                                    : cnnk_batch_read(batches[i - nshapes], &all[nall], &err);
+        ++nall;
+        if (s != CNNK_OK) {
+            fprintf(stderr, "cnnk validate: %s\n", err.msg);
+            rc = EXIT_BAD_INPUT;
+        }
+    }
+    cnnk_validate_counts c = {0, 0, 0};
+    FILE *out = stdout;
+    if (quiet) o.out = NULL;
+    for (int i = 0; i < nall && rc == 0; ++i) {
+        if (quiet) {
+            /* Quiet still shows failures: re-run a failing case loudly. */
+            for (size_t k = 0; k < all[i].n && rc == 0; ++k) {
+                cnnk_validate_counts one = {0, 0, 0};
+                cnnk_error err;
+                if (cnnk_validate_layer(&o, &all[i].items[k], &one, &err) != CNNK_OK) {
+                    fprintf(stderr, "cnnk validate: %s\n", err.msg);
+                    rc = EXIT_FAILED;
+                    break;
+                }
+                if (one.failed) {
+                    cnnk_validate_opts loud = o;
+                    loud.out = out;
+                    cnnk_validate_counts ignored = {0, 0, 0};
+                    cnnk_validate_layer(&loud, &all[i].items[k], &ignored, &err);
+                }
+                c.passed += one.passed, c.failed += one.failed, c.skipped += one.skipped;
+            }
+        } else {
+            rc = run_batch(&o, &all[i], &c);
+        }
+    }
+    for (int i = 0; i < nall; ++i) cnnk_batch_free(&all[i]);
+    if (rc == EXIT_BAD_INPUT) return rc;
+    for (int i = 0; i < nnets && rc == 0; ++i) {
+        cnnk_error err;
+        cnnk_status s = cnnk_validate_net(nets[i], 1, in_h, in_w, o.seed, o.isa, stdout, &c, &err);
+        if (s != CNNK_OK) {
+            fprintf(stderr, "cnnk validate: %s\n", err.msg);
+            rc = s == CNNK_EINVAL ? EXIT_BAD_INPUT : EXIT_FAILED;
+        }
+    }
+    if (rc == EXIT_BAD_INPUT) return rc;
+    printf("%lld passed, %lld failed, %lld skipped\n", (long long)c.passed, (long long)c.failed,
+           (long long)c.skipped);
+    return rc ? rc : (c.failed ? EXIT_FAILED : 0);
+}
+
+static int cmd_info(void) {
+    const cnnk_cpu_info *cpu = cnnk_cpu();
+    printf("cpu:      %s\n", cpu->model);
+    printf("cores:    %d (%d logical)\n", cpu->cores, cpu->pus);
+    printf("caches:   L1d %lld KiB, L2 %lld KiB, L3 %lld KiB\n", (long long)cpu->l1d / 1024,
+           (long long)cpu->l2 / 1024, (long long)cpu->l3 / 1024);
+    printf("isa:     ");
+    for (int i = 0; i < CNNK_ISA_COUNT; ++i)
+        printf(" %s%s", cnnk_isa_name((cnnk_isa)i), cpu->isa[i] ? "" : "(absent)");
+    printf("\nbest isa: %s\n", cnnk_isa_name(cnnk_best_isa()));
+    printf("onednn:   %s\n", cnnk_onednn_version());
+    printf("kernels:\n");
+    for (size_t i = 0; i < cnnk_conv_kernel_count(); ++i) {
+        const cnnk_conv_kernel *k = cnnk_conv_kernel_at(i);
+        printf("  %-24s %s\n", k->name, cnnk_isa_available(k->isa) ? "" : "(ISA absent)");
+    }
+    return 0;
+}
+
+static int cmd_sweep(int argc, char **argv) {
+    uint64_t seed = 1, count = 1000;
+    for (int i = 0; i < argc; i += 2) {
+        if (i + 1 >= argc) return bad_input("sweep: %s needs a value", argv[i]);
+        uint64_t *dst = strcmp(argv[i], "--seed") == 0    ? &seed
+                        : strcmp(argv[i], "--count") == 0 ? &count
+                                                          : NULL;
+        if (!dst) return bad_input("sweep: unknown option '%s'", argv[i]);
+        if (!parse_u64(argv[i + 1], dst)) return bad_input("sweep: '%s' is not a number", argv[i + 1]);
+    }
+    if (count > 1000000) return bad_input("sweep: --count %s is over 1000000", argv[argc - 1]);
+    cnnk_error err;
+    if (cnnk_sweep_write(seed, (int)count, stdout, &err) != CNNK_OK) {
+        fprintf(stderr, "cnnk sweep: %s\n", err.msg);
+        return EXIT_FAILED;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2 || strcmp(argv[1], "--help") == 0 || strcmp(argv[1], "-h") == 0) {
+        usage(argc < 2 ? stderr : stdout);
+        return argc < 2 ? EXIT_BAD_INPUT : 0;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "info") == 0) return cmd_info();
+    if (strcmp(cmd, "validate") == 0) return cmd_validate(argc - 2, argv + 2);
+    if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
+    if (strcmp(cmd, "nets") == 0) return cnnk_cmd_nets(argc - 2, argv + 2);
+    if (strcmp(cmd, "run") == 0) return cnnk_cmd_run(argc - 2, argv + 2);
+    fprintf(stderr, "cnnk: unknown command '%s' (valid: info, validate, sweep, nets, run)\n", cmd);
+    return EXIT_BAD_INPUT;
+}
