@@ -1,0 +1,480 @@
+/* The network graph: the builder (each call derives and checks its layer's
+ * descriptor), the table of networks, counts and activation liveness.
+ *
+ * The first error sticks: a definition is a straight list of layers and the
+ * caller checks cnnk_net_status() once at the end. */
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnnk/net.h"
+#include "nets/nets.h"
+
+typedef long long ll;
+
+static const char *const op_names[CNNK_NODE_OP_COUNT] = {
+    "input", "conv", "bnorm", "relu", "pool", "lrn", "fc", "dropout", "concat", "add", "softmax",
+};
+
+const char *cnnk_node_op_name(cnnk_node_op op) {
+    return (unsigned)op < CNNK_NODE_OP_COUNT ? op_names[op] : "unknown";
+}
+
+void cnnk_net_set_error(cnnk_net *n, cnnk_status s, const char *fmt, ...) {
+    if (n->status != CNNK_OK) return;
+    n->status = s;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(n->err.msg, sizeof n->err.msg, fmt, ap);
+    va_end(ap);
+}
+
+static bool grow(cnnk_net *n) {
+    if (n->n < n->cap) return true;
+    if (n->cap > (int)(((size_t)1 << 30) / sizeof(cnnk_node))) return false;
+    int cap = n->cap ? 2 * n->cap : 64;
+    cnnk_node *p = realloc(n->nodes, (size_t)cap * sizeof *p);
+    if (!p) return false;
+    n->nodes = p;
+    n->cap = cap;
+    return true;
+}
+
+cnnk_net *cnnk_net_create(const char *name, int64_t mb, int64_t c, int64_t h, int64_t w) {
+    cnnk_net *n = calloc(1, sizeof *n);
+    if (!n) return NULL;
+    if (!grow(n)) {
+        free(n);
+        return NULL;
+    }
+    snprintf(n->name, sizeof n->name, "%s", name ? name : "");
+    n->mb = mb, n->c = c, n->h = h, n->w = w;
+    cnnk_node *in = &n->nodes[0];
+    memset(in, 0, sizeof *in);
+    snprintf(in->name, sizeof in->name, "input");
+    in->op = CNNK_NODE_INPUT;
+    in->c = c, in->h = h, in->w = w;
+    n->n = 1;
+    if (mb < 1 || c < 1 || h < 1 || w < 1 || mb > CNNK_MAX_DIM || c > CNNK_MAX_DIM ||
+        h > CNNK_MAX_DIM || w > CNNK_MAX_DIM)
+        cnnk_net_set_error(n, CNNK_EINVAL,
+                           "%s: input %lldx%lldx%lldx%lld (mb x c x h x w): each must be in "
+                           "1..%lld",
+                           n->name, (ll)mb, (ll)c, (ll)h, (ll)w, (ll)CNNK_MAX_DIM);
+    return n;
+}
+
+void cnnk_net_destroy(cnnk_net *n) {
+    if (!n) return;
+    for (int i = 0; i < n->n; ++i) {
+        cnnk_node *x = &n->nodes[i];
+        free(x->weights);
+        free(x->bias);
+        for (int j = 0; j < 4; ++j) free(x->bn[j]);
+    }
+    free(n->nodes);
+    free(n);
+}
+
+cnnk_status cnnk_net_status(const cnnk_net *n, cnnk_error *err) {
+    if (!n) return cnnk_fail(err, CNNK_ENOMEM, "network: out of memory");
+    if (n->status != CNNK_OK && err) *err = n->err;
+    return n->status;
+}
+
+/* Starts a node reading `nin` inputs; NULL when the network already failed
+ * or the arguments are wrong (the error is recorded). The node is appended
+ * only by commit(), after its descriptor passed its check. */
+static cnnk_node *begin(cnnk_net *n, cnnk_node *x, const char *name, cnnk_node_op op,
+                        const int *in, int nin) {
+    if (!n || n->status != CNNK_OK) return NULL;
+    if (!name || strlen(name) >= CNNK_NAME_LEN) {
+        cnnk_net_set_error(n, CNNK_EINVAL, "%s: a layer name is missing or longer than %d bytes",
+                           n->name, CNNK_NAME_LEN - 1);
+        return NULL;
+    }
+    if (nin < 1 || nin > CNNK_CONCAT_MAX_INPUTS) {
+        cnnk_net_set_error(n, CNNK_EINVAL, "%s: %d inputs, must be 1..%d", name, nin,
+                           CNNK_CONCAT_MAX_INPUTS);
+        return NULL;
+    }
+    memset(x, 0, sizeof *x);
+    snprintf(x->name, sizeof x->name, "%s", name);
+    x->op = op;
+    x->ninputs = nin;
+    for (int i = 0; i < nin; ++i) {
+        if (in[i] < 0 || in[i] >= n->n) {
+            cnnk_net_set_error(n, CNNK_EINVAL, "%s: input %d is node %d, not one of 0..%d", name,
+                               i, in[i], n->n - 1);
+            return NULL;
+        }
+        x->inputs[i] = in[i];
+    }
+    return x;
+}
+
+static int commit(cnnk_net *n, const cnnk_node *x, cnnk_status st, const cnnk_error *err) {
+    if (st != CNNK_OK) {
+        cnnk_net_set_error(n, st, "%s", err->msg);
+        return -1;
+    }
+    if (!grow(n)) {
+        cnnk_net_set_error(n, CNNK_ENOMEM, "%s: out of memory adding layer %d", x->name, n->n);
+        return -1;
+    }
+    n->nodes[n->n] = *x;
+    return n->n++;
+}
+
+static const cnnk_node *input_of(const cnnk_net *n, const cnnk_node *x, int i) {
+    return &n->nodes[x->inputs[i]];
+}
+
+int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t kh, int64_t kw,
+                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups,
+                     int64_t dilation, bool bias) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_CONV, &in, 1)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_CONV;
+    cnnk_conv_desc *d = &x.desc.u.conv;
+    *d = (cnnk_conv_desc){.g = groups, .mb = n->mb, .ic = s->c, .ih = s->h, .iw = s->w,
+                          .oc = oc, .kh = kh, .kw = kw, .sh = sh, .sw = sw,
+                          .pt = ph, .pb = ph, .pl = pw, .pr = pw,
+                          .dh = dilation, .dw = dilation};
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_conv_check(d, &err);
+    x.c = d->oc, x.h = d->oh, x.w = d->ow;
+    x.has_bias = bias;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_conv(cnnk_net *n, const char *name, int in, int64_t oc, int64_t k, int64_t s,
+                  int64_t p, bool bias) {
+    return cnnk_net_conv_ex(n, name, in, oc, k, k, s, s, p, p, 1, 1, bias);
+}
+
+int cnnk_net_bnorm(cnnk_net *n, const char *name, int in, float eps) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_BNORM, &in, 1)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_BNORM;
+    cnnk_bnorm_desc *d = &x.desc.u.bnorm;
+    *d = (cnnk_bnorm_desc){.mb = n->mb, .c = s->c, .h = s->h, .w = s->w, .eps = eps};
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_bnorm_check(d, &err);
+    x.c = s->c, x.h = s->h, x.w = s->w;
+    return commit(n, &x, st, &err);
+}
+
+static int eltwise(cnnk_net *n, const char *name, cnnk_node_op op, cnnk_eltwise_alg alg,
+                   const int *in, int nin) {
+    cnnk_node x;
+    if (!begin(n, &x, name, op, in, nin)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    for (int i = 1; i < nin; ++i) {
+        const cnnk_node *t = input_of(n, &x, i);
+        if (t->c != s->c || t->h != s->h || t->w != s->w) {
+            cnnk_net_set_error(n, CNNK_EINVAL,
+                               "%s: input %d (%s) is %lldx%lldx%lld (c x h x w), input 0 (%s) "
+                               "is %lldx%lldx%lld: the shapes must be equal",
+                               name, i, t->name, (ll)t->c, (ll)t->h, (ll)t->w, s->name,
+                               (ll)s->c, (ll)s->h, (ll)s->w);
+            return -1;
+        }
+    }
+    x.desc.kind = CNNK_LAYER_ELTWISE;
+    cnnk_eltwise_desc *d = &x.desc.u.eltwise;
+    *d = (cnnk_eltwise_desc){.mb = n->mb, .c = s->c, .h = s->h, .w = s->w, .alg = alg};
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_eltwise_check(d, &err);
+    x.c = s->c, x.h = s->h, x.w = s->w;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_relu(cnnk_net *n, const char *name, int in) {
+    return eltwise(n, name, CNNK_NODE_RELU, CNNK_ELTWISE_RELU, &in, 1);
+}
+
+int cnnk_net_dropout(cnnk_net *n, const char *name, int in) {
+    return eltwise(n, name, CNNK_NODE_DROPOUT, CNNK_ELTWISE_DROPOUT, &in, 1);
+}
+
+int cnnk_net_add(cnnk_net *n, const char *name, int a, int b) {
+    int in[2] = {a, b};
+    return eltwise(n, name, CNNK_NODE_ADD, CNNK_ELTWISE_ADD, in, 2);
+}
+
+static int pool(cnnk_net *n, const char *name, int in, const cnnk_pool_desc *proto) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_POOL, &in, 1)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_POOL;
+    cnnk_pool_desc *d = &x.desc.u.pool;
+    *d = *proto;
+    d->mb = n->mb, d->c = s->c, d->ih = s->h, d->iw = s->w, d->oh = d->ow = 0;
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_pool_check(d, &err);
+    x.c = s->c, x.h = d->oh, x.w = d->ow;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_maxpool(cnnk_net *n, const char *name, int in, int64_t k, int64_t s, int64_t p,
+                     bool ceil_mode) {
+    cnnk_pool_desc d = {.kh = k, .kw = k, .sh = s, .sw = s, .pt = p, .pl = p, .pb = p, .pr = p,
+                        .alg = CNNK_POOL_MAX,
+                        .round = ceil_mode ? CNNK_ROUND_CEIL : CNNK_ROUND_FLOOR};
+    return pool(n, name, in, &d);
+}
+
+int cnnk_net_avgpool(cnnk_net *n, const char *name, int in, int64_t k, int64_t s, int64_t p,
+                     bool ceil_mode, bool count_include_pad) {
+    cnnk_pool_desc d = {.kh = k, .kw = k, .sh = s, .sw = s, .pt = p, .pl = p, .pb = p, .pr = p,
+                        .alg = count_include_pad ? CNNK_POOL_AVG_INCLUDE_PAD
+                                                 : CNNK_POOL_AVG_EXCLUDE_PAD,
+                        .round = ceil_mode ? CNNK_ROUND_CEIL : CNNK_ROUND_FLOOR};
+    return pool(n, name, in, &d);
+}
+
+int cnnk_net_global_avgpool(cnnk_net *n, const char *name, int in) {
+    cnnk_pool_desc d = {.alg = CNNK_POOL_AVG_INCLUDE_PAD, .round = CNNK_ROUND_FLOOR,
+                        .global = true};
+    return pool(n, name, in, &d);
+}
+
+int cnnk_net_lrn(cnnk_net *n, const char *name, int in, int64_t size, float alpha, float beta,
+                 float k) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_LRN, &in, 1)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_LRN;
+    cnnk_lrn_desc *d = &x.desc.u.lrn;
+    *d = (cnnk_lrn_desc){.mb = n->mb, .c = s->c, .h = s->h, .w = s->w, .size = size,
+                         .alpha = alpha, .beta = beta, .k = k};
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_lrn_check(d, &err);
+    x.c = s->c, x.h = s->h, x.w = s->w;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_fc(cnnk_net *n, const char *name, int in, int64_t oc) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_FC, &in, 1)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_FC;
+    cnnk_fc_desc *d = &x.desc.u.fc;
+    *d = (cnnk_fc_desc){.mb = n->mb, .ic = s->c, .ih = s->h, .iw = s->w, .oc = oc};
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_fc_check(d, &err);
+    x.c = oc, x.h = 1, x.w = 1;
+    x.has_bias = true; /* nn.Linear's default, and every network here keeps it */
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_concat(cnnk_net *n, const char *name, int count, const int *in) {
+    cnnk_node x;
+    if (!in || !begin(n, &x, name, CNNK_NODE_CONCAT, in, count)) {
+        if (n && !in) cnnk_net_set_error(n, CNNK_EINVAL, "%s: no inputs", name ? name : "concat");
+        return -1;
+    }
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_CONCAT;
+    cnnk_concat_desc *d = &x.desc.u.concat;
+    memset(d, 0, sizeof *d);
+    d->mb = n->mb, d->h = s->h, d->w = s->w, d->n = count;
+    snprintf(d->name, sizeof d->name, "%s", name);
+    int64_t c = 0;
+    for (int i = 0; i < count; ++i) {
+        const cnnk_node *t = input_of(n, &x, i);
+        if (t->h != s->h || t->w != s->w) {
+            cnnk_net_set_error(n, CNNK_EINVAL,
+                               "%s: input %d (%s) is %lldx%lld, input 0 (%s) is %lldx%lld: a "
+                               "channel concat needs equal h x w",
+                               name, i, t->name, (ll)t->h, (ll)t->w, s->name, (ll)s->h,
+                               (ll)s->w);
+            return -1;
+        }
+        d->c[i] = t->c;
+        c += t->c; /* each <= CNNK_MAX_DIM, at most 64: no overflow */
+    }
+    cnnk_error err;
+    cnnk_status st = cnnk_concat_check(d, &err);
+    x.c = c, x.h = s->h, x.w = s->w;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_softmax(cnnk_net *n, const char *name, int in) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_SOFTMAX, &in, 1)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_SOFTMAX;
+    cnnk_softmax_desc *d = &x.desc.u.softmax;
+    *d = (cnnk_softmax_desc){.mb = n->mb, .c = s->c, .h = s->h, .w = s->w};
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_softmax_check(d, &err);
+    x.c = s->c, x.h = s->h, x.w = s->w;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_nets_adaptive_avgpool(cnnk_net *n, const char *name, int in, int64_t out) {
+    if (!n || n->status != CNNK_OK) return -1;
+    if (in < 0 || in >= n->n) return cnnk_net_avgpool(n, name, in, 1, 1, 0, false, true);
+    const cnnk_node *s = &n->nodes[in];
+    if (s->h == out && s->w == out) return in;
+    if (s->h % out == 0 && s->w % out == 0 && s->h / out == s->w / out) {
+        int64_t k = s->h / out;
+        return cnnk_net_avgpool(n, name, in, k, k, 0, false, true);
+    }
+    cnnk_net_set_error(n, CNNK_EINVAL,
+                       "%s: adaptive average pooling to %lldx%lld needs an input of %lldx%lld "
+                       "or square multiples of it, got %lldx%lld (from a %lldx%lld network "
+                       "input)",
+                       name, (ll)out, (ll)out, (ll)out, (ll)out, (ll)s->h, (ll)s->w, (ll)n->h,
+                       (ll)n->w);
+    return -1;
+}
+
+/* ---- the table of networks ------------------------------------------------ */
+
+static const struct {
+    const char *name;
+    cnnk_net_builder build;
+} networks[] = {
+    {"alexnet", cnnk_nets_alexnet},         {"vgg11", cnnk_nets_vgg11},
+    {"vgg13", cnnk_nets_vgg13},             {"vgg16", cnnk_nets_vgg16},
+    {"vgg19", cnnk_nets_vgg19},             {"googlenet", cnnk_nets_googlenet},
+    {"resnet18", cnnk_nets_resnet18},       {"resnet34", cnnk_nets_resnet34},
+    {"resnet50", cnnk_nets_resnet50},       {"resnet101", cnnk_nets_resnet101},
+    {"resnet152", cnnk_nets_resnet152},     {"densenet121", cnnk_nets_densenet121},
+    {"densenet169", cnnk_nets_densenet169}, {"densenet201", cnnk_nets_densenet201},
+};
+
+#define NETWORKS (sizeof networks / sizeof networks[0])
+
+size_t cnnk_net_count(void) { return NETWORKS; }
+
+const char *cnnk_net_name_at(size_t i) { return i < NETWORKS ? networks[i].name : NULL; }
+
+cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
+                           cnnk_error *err) {
+    *out = NULL;
+    for (size_t i = 0; name && i < NETWORKS; ++i) {
+        if (strcmp(name, networks[i].name) != 0) continue;
+        cnnk_net *n = cnnk_net_create(name, mb, 3, h, w);
+        if (!n) return cnnk_fail(err, CNNK_ENOMEM, "%s: out of memory", name);
+        networks[i].build(n);
+        cnnk_status st = cnnk_net_status(n, err);
+        if (st != CNNK_OK) {
+            cnnk_net_destroy(n);
+            return st;
+        }
+        *out = n;
+        return CNNK_OK;
+    }
+    char valid[CNNK_ERROR_MSG_LEN / 2] = "";
+    size_t len = 0;
+    for (size_t i = 0; i < NETWORKS && len < sizeof valid; ++i)
+        len += (size_t)snprintf(valid + len, sizeof valid - len, "%s%s", i ? ", " : "",
+                                networks[i].name);
+    return cnnk_fail(err, CNNK_EINVAL, "unknown network '%.128s' (valid: %s)", name ? name : "",
+                     valid);
+}
+
+/* ---- counts --------------------------------------------------------------- */
+
+int64_t cnnk_net_params(const cnnk_net *n) {
+    int64_t p = 0;
+    for (int i = 0; i < n->n; ++i) {
+        const cnnk_node *x = &n->nodes[i];
+        if (x->op == CNNK_NODE_CONV)
+            p += cnnk_conv_weights(&x->desc.u.conv) +
+                 (x->has_bias ? cnnk_conv_biases(&x->desc.u.conv) : 0);
+        else if (x->op == CNNK_NODE_FC)
+            p += cnnk_fc_weights(&x->desc.u.fc) + (x->has_bias ? x->desc.u.fc.oc : 0);
+        else if (x->op == CNNK_NODE_BNORM)
+            p += cnnk_bnorm_params(&x->desc.u.bnorm);
+    }
+    return p;
+}
+
+int64_t cnnk_net_macs(const cnnk_net *n) {
+    int64_t m = 0;
+    for (int i = 0; i < n->n; ++i) {
+        const cnnk_node *x = &n->nodes[i];
+        if (x->op == CNNK_NODE_CONV) m += cnnk_conv_macs(&x->desc.u.conv);
+        else if (x->op == CNNK_NODE_FC) m += cnnk_fc_macs(&x->desc.u.fc);
+    }
+    return m;
+}
+
+int cnnk_net_weight_layers(const cnnk_net *n) {
+    int k = 0;
+    for (int i = 0; i < n->n; ++i) k += n->nodes[i].op == CNNK_NODE_CONV || n->nodes[i].op == CNNK_NODE_FC;
+    return k;
+}
+
+/* ---- activation liveness ---------------------------------------------------- */
+
+/* A concat's inputs are written straight into its buffer, so an input
+ * aliases into the first concat that reads it (a DenseNet's chain of
+ * concats collapses into one buffer per block); the network input is the
+ * caller's and never aliases. Returns the buffer that holds node i. */
+static int buffer_of(const int *alias, int i) {
+    while (alias[i] != i) i = alias[i];
+    return i;
+}
+
+int64_t cnnk_net_peak_activation_bytes(const cnnk_net *n) {
+    if (!n || n->status != CNNK_OK || n->n < 1) return 0;
+    int *alias = malloc((size_t)n->n * sizeof *alias);
+    int *first = malloc((size_t)n->n * sizeof *first);
+    int *last = malloc((size_t)n->n * sizeof *last);
+    int64_t *live = calloc((size_t)n->n + 1, sizeof *live);
+    int64_t peak = -1;
+    if (!alias || !first || !last || !live) goto done;
+    for (int i = 0; i < n->n; ++i) alias[i] = i, first[i] = i, last[i] = i;
+    last[n->n - 1] = n->n - 1;
+    for (int i = 0; i < n->n; ++i) {
+        const cnnk_node *x = &n->nodes[i];
+        for (int j = 0; j < x->ninputs; ++j) {
+            int s = x->inputs[j];
+            if (x->op == CNNK_NODE_CONCAT && s != 0 && alias[s] == s) alias[s] = i;
+            if (last[s] < i) last[s] = i;
+        }
+    }
+    /* A buffer lives from its first writer to its last reader. Aliases always
+     * point forward, so one pass in order sees each chain complete. */
+    for (int i = 0; i < n->n; ++i) {
+        int b = buffer_of(alias, i);
+        if (b == i) continue;
+        if (first[b] > first[i]) first[b] = first[i];
+        if (last[b] < last[i]) last[b] = last[i];
+    }
+    for (int i = 0; i < n->n; ++i) {
+        if (alias[i] != i) continue;
+        const cnnk_node *x = &n->nodes[i];
+        int64_t bytes = n->mb * x->c * x->h * x->w * (int64_t)sizeof(float);
+        live[first[i]] += bytes;
+        live[last[i] + 1] -= bytes;
+    }
+    peak = 0;
+    int64_t now = 0;
+    for (int t = 0; t < n->n; ++t) {
+        now += live[t];
+        if (now > peak) peak = now;
+    }
+done:
+    free(alias);
+    free(first);
+    free(last);
+    free(live);
+    return peak;
+}

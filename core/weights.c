@@ -1,0 +1,129 @@
+/* Deterministic parameters for a network: a function of (seed, node index)
+ * alone, so two builds of one network get the same bytes on any machine.
+ *
+ * Scale (docs/NETWORKS.md measures it):
+ *  - convolution and FC weights ~ U(-a, a), a = sqrt(6 / fan_in): variance
+ *    2 / fan_in (He), which keeps the second moment through conv + ReLU;
+ *  - biases ~ U(-0.05, 0.05);
+ *  - batch-norm: mean ~ U(-0.1, 0.1), var ~ U(0.5, 1.5), beta ~ U(-0.05, 0.05)
+ *    and gamma = sqrt(var + eps) * U(0.8, 1.2), so the folded scale
+ *    gamma / sqrt(var + eps) is near one: a plain stack neither grows nor
+ *    shrinks with depth;
+ *  - a batch-norm that ends a residual branch (input 0 of an add) has its
+ *    gamma and beta multiplied by 1/sqrt(number of adds): each block then
+ *    adds a 1/depth share of variance to the residual stream, whose scale
+ *    stays bounded (about e^1) however many blocks there are. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnnk/net.h"
+
+typedef struct rng {
+    uint64_t s;
+} rng;
+
+/* splitmix64 (Steele, Lea, Flood 2014): full period, good enough mixing
+ * for weights, and one 64-bit word of state. */
+static uint64_t rng_next(rng *r) {
+    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* uniform in [lo, hi), 24 random bits: exactly representable floats */
+static float rng_uniform(rng *r, float lo, float hi) {
+    float u = (float)(rng_next(r) >> 40) * (1.0f / 16777216.0f);
+    return lo + (hi - lo) * u;
+}
+
+static rng node_rng(uint64_t seed, int index) {
+    rng r = {seed};
+    r.s = rng_next(&r) ^ ((uint64_t)(index + 1) * 0xD1B54A32D192ED03ull);
+    return r;
+}
+
+static float *alloc_floats(int64_t count) {
+    return malloc((size_t)(count > 0 ? count : 1) * sizeof(float));
+}
+
+static void fill_uniform(rng *r, float *p, int64_t count, float lo, float hi) {
+    for (int64_t i = 0; i < count; ++i) p[i] = rng_uniform(r, lo, hi);
+}
+
+static cnnk_status init_linear(cnnk_node *x, rng *r, int64_t count, int64_t fan_in, int64_t oc) {
+    x->weights = alloc_floats(count);
+    x->bias = x->has_bias ? alloc_floats(oc) : NULL;
+    if (!x->weights || (x->has_bias && !x->bias)) return CNNK_ENOMEM;
+    float a = sqrtf(6.0f / (float)fan_in);
+    fill_uniform(r, x->weights, count, -a, a);
+    if (x->bias) fill_uniform(r, x->bias, oc, -0.05f, 0.05f);
+    return CNNK_OK;
+}
+
+static cnnk_status init_bnorm(cnnk_node *x, rng *r, float damp) {
+    const cnnk_bnorm_desc *d = &x->desc.u.bnorm;
+    for (int j = 0; j < 4; ++j)
+        if (!(x->bn[j] = alloc_floats(d->c))) return CNNK_ENOMEM;
+    float *mean = x->bn[0], *var = x->bn[1], *gamma = x->bn[2], *beta = x->bn[3];
+    for (int64_t c = 0; c < d->c; ++c) {
+        mean[c] = rng_uniform(r, -0.1f, 0.1f);
+        var[c] = rng_uniform(r, 0.5f, 1.5f);
+        gamma[c] = sqrtf(var[c] + d->eps) * rng_uniform(r, 0.8f, 1.2f) * damp;
+        beta[c] = rng_uniform(r, -0.05f, 0.05f) * damp;
+    }
+    return CNNK_OK;
+}
+
+static void free_params(cnnk_node *x) {
+    free(x->weights);
+    free(x->bias);
+    x->weights = x->bias = NULL;
+    for (int j = 0; j < 4; ++j) free(x->bn[j]), x->bn[j] = NULL;
+}
+
+/* 1/sqrt(adds) for batch-norms that end a residual branch, else 1. */
+static float branch_damp(const cnnk_net *n, int i) {
+    int adds = 0;
+    bool ends_branch = false;
+    for (int j = 0; j < n->n; ++j) {
+        if (n->nodes[j].op != CNNK_NODE_ADD) continue;
+        ++adds;
+        ends_branch |= n->nodes[j].inputs[0] == i;
+    }
+    return ends_branch ? 1.0f / sqrtf((float)adds) : 1.0f;
+}
+
+static cnnk_status init_node(const cnnk_net *n, int i, uint64_t seed) {
+    cnnk_node *x = &n->nodes[i];
+    rng r = node_rng(seed, i);
+    free_params(x);
+    switch (x->op) {
+    case CNNK_NODE_CONV: {
+        const cnnk_conv_desc *d = &x->desc.u.conv;
+        return init_linear(x, &r, cnnk_conv_weights(d), d->ic / d->g * d->kh * d->kw, d->oc);
+    }
+    case CNNK_NODE_FC: {
+        const cnnk_fc_desc *d = &x->desc.u.fc;
+        return init_linear(x, &r, cnnk_fc_weights(d), d->ic * d->ih * d->iw, d->oc);
+    }
+    case CNNK_NODE_BNORM: return init_bnorm(x, &r, branch_damp(n, i));
+    default: return CNNK_OK;
+    }
+}
+
+cnnk_status cnnk_net_init_weights(cnnk_net *n, uint64_t seed, cnnk_error *err) {
+    if (!n) return cnnk_fail(err, CNNK_EINVAL, "init_weights: no network");
+    if (n->status != CNNK_OK)
+        return cnnk_fail(err, n->status, "%s: the network failed to build: %s", n->name,
+                         n->err.msg);
+    for (int i = 0; i < n->n; ++i) {
+        if (init_node(n, i, seed) != CNNK_OK) {
+            free_params(&n->nodes[i]);
+            return cnnk_fail(err, CNNK_ENOMEM, "%s: out of memory for the parameters of %s",
+                             n->name, n->nodes[i].name);
+        }
+    }
+    return CNNK_OK;
+}
