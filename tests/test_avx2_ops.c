@@ -1,0 +1,465 @@
+/* The AVX2 op kernels (pool, LRN, eltwise, softmax, concat, batch-norm,
+ * transposed convolution) against the reference entries, through the whole
+ * op-kernel contract (pack, workspace_size, run), on awkward shapes:
+ * channel counts around the vector width (1, 3, 7, 8, 9, 17, 33, and the
+ * 32-channel chunk plus a tail), 1x1 images, ceil pooling with overhang,
+ * include/exclude pad, global pools, batch 3, pitches ld > c on every input
+ * and output, with sentinels in the gap lanes that must survive (outputs)
+ * or would show in any result that read them (inputs: 1e30).
+ * Tolerances are validate/tolerance.c's (cnnk_tolerance_op), for integer
+ * and float data, plus what a kernel claims beyond them (see check_op);
+ * nthreads 2 must give bit for bit what nthreads 1 gives. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "cnnk/kernel.h"
+#include "kernels/ref/ref.h"
+#include "tests/check.h"
+#include "validate/check.h"
+
+#if defined(__x86_64__)
+extern const cnnk_op_kernel cnnk_pool__avx2;
+extern const cnnk_op_kernel cnnk_lrn__avx2;
+extern const cnnk_op_kernel cnnk_eltwise__avx2;
+extern const cnnk_op_kernel cnnk_softmax__avx2;
+extern const cnnk_op_kernel cnnk_concat__avx2;
+extern const cnnk_op_kernel cnnk_bnorm__avx2;
+extern const cnnk_op_kernel cnnk_deconv__avx2;
+
+#define OUT_SENTINEL (-12345.0f)
+#define IN_SENTINEL (1e30f)
+
+static const int64_t CS[] = {1, 3, 7, 8, 9, 17, 33, 40};
+#define NCS ((int)(sizeof CS / sizeof CS[0]))
+
+static float *falloc(int64_t n) {
+    size_t bytes = ((size_t)(n > 0 ? n : 1) * sizeof(float) + 63) / 64 * 64;
+    return aligned_alloc(64, bytes);
+}
+
+/* A pitched NHWC tensor: pixels rows of c values at pitch ld. */
+typedef struct tensor {
+    float *p;
+    int64_t pixels, c, ld;
+} tensor;
+
+static tensor tensor_make(int64_t pixels, int64_t c, int64_t ld, float sentinel) {
+    tensor t = {falloc(pixels * ld), pixels, c, ld};
+    for (int64_t i = 0; i < pixels * ld; ++i) t.p[i] = sentinel;
+    return t;
+}
+
+static tensor tensor_input(int64_t pixels, int64_t c, int64_t ld, cnnk_fill fill, int range,
+                           uint64_t seed) {
+    tensor t = tensor_make(pixels, c, ld, IN_SENTINEL);
+    float *v = falloc(pixels * c);
+    cnnk_fill_tensor(v, pixels * c, fill, range, seed);
+    for (int64_t p = 0; p < pixels; ++p) memcpy(t.p + p * ld, v + p * c, (size_t)c * sizeof(float));
+    free(v);
+    return t;
+}
+
+static void run_kernel(const cnnk_op_kernel *k, const cnnk_layer_desc *l, cnnk_op_args a,
+                       const float *w, float *dst, int nthreads) {
+    size_t np = k->packed_size ? k->packed_size(l) : 0;
+    size_t nws = k->workspace_size ? k->workspace_size(l, nthreads) : 0;
+    float *packed = falloc((int64_t)np), *ws = falloc((int64_t)nws);
+    if (k->pack) k->pack(l, w, packed);
+    a.packed = packed, a.workspace = ws, a.dst = dst, a.nthreads = nthreads;
+    k->run(l, &a);
+    free(packed);
+    free(ws);
+}
+
+/* Runs k and ref on args a into fresh pitched outputs and checks them
+ * against the table, and against what the kernel claims beyond it: claim 0
+ * demands bit-identical values (the pool's double-summed average), claim
+ * > 0 a max relative error (batch-norm's double FMA: 2 ulp per element,
+ * where the table only bounds the norm); claim < 0 nothing more. */
+static void check_op(const char *what, const cnnk_op_kernel *k, const cnnk_op_kernel *ref,
+                     const cnnk_layer_desc *l, cnnk_op_args a, const float *w, int64_t pixels,
+                     int64_t c, int64_t dst_ld, cnnk_fill fill, double claim) {
+    tensor want = tensor_make(pixels, c, dst_ld, OUT_SENTINEL);
+    tensor got1 = tensor_make(pixels, c, dst_ld, OUT_SENTINEL);
+    tensor got2 = tensor_make(pixels, c, dst_ld, OUT_SENTINEL);
+    a.dst_ld = dst_ld;
+    run_kernel(ref, l, a, w, want.p, 1);
+    run_kernel(k, l, a, w, got1.p, 1);
+    run_kernel(k, l, a, w, got2.p, 2);
+    float *gv = falloc(pixels * c), *wv = falloc(pixels * c);
+    bool gaps_ok = true, same = true;
+    for (int64_t p = 0; p < pixels; ++p) {
+        memcpy(gv + p * c, got1.p + p * dst_ld, (size_t)c * sizeof(float));
+        memcpy(wv + p * c, want.p + p * dst_ld, (size_t)c * sizeof(float));
+        for (int64_t i = c; i < dst_ld; ++i)
+            if (got1.p[p * dst_ld + i] != OUT_SENTINEL || got2.p[p * dst_ld + i] != OUT_SENTINEL)
+                gaps_ok = false;
+    }
+    same = memcmp(got1.p, got2.p, (size_t)(pixels * dst_ld) * sizeof(float)) == 0;
+    cnnk_diff diff;
+    cnnk_diff_compute(gv, wv, pixels * c, &diff);
+    cnnk_tolerance t = cnnk_tolerance_op(l->kind, fill);
+    bool pass = cnnk_tolerance_pass(t, &diff);
+    CHECK(pass);
+    if (claim == 0.0) CHECK(diff.max_abs == 0.0);
+    if (claim > 0.0) CHECK(diff.max_rel <= claim);
+    CHECK(gaps_ok);
+    CHECK(same);
+    if (!pass || !gaps_ok || !same)
+        fprintf(stderr, "  %s (%s data): max_abs=%.3g max_rel=%.3g rel_l2=%.3g (%s<=%.3g)%s%s\n",
+                what, fill == CNNK_FILL_INT ? "int" : "float", diff.max_abs, diff.max_rel,
+                diff.rel_l2, cnnk_tol_measure_name(t.measure), t.bound,
+                gaps_ok ? "" : " gap lanes written", same ? "" : " nthreads 2 differs");
+    free(gv), free(wv), free(want.p), free(got1.p), free(got2.p);
+}
+
+static const cnnk_fill FILLS[2] = {CNNK_FILL_INT, CNNK_FILL_FLOAT};
+
+/* ---- pooling --------------------------------------------------------------- */
+
+typedef struct pool_case {
+    int64_t mb, ih, iw, kh, kw, sh, sw, pt, pl, pb, pr;
+    cnnk_round round;
+    bool global;
+} pool_case;
+
+static const pool_case POOLS[] = {
+    {1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, CNNK_ROUND_FLOOR, false}, /* 1x1 image */
+    {3, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, CNNK_ROUND_FLOOR, true},  /* 1x1 global */
+    {3, 6, 6, 2, 2, 2, 2, 0, 0, 0, 0, CNNK_ROUND_FLOOR, false},
+    {1, 5, 7, 3, 3, 2, 2, 1, 1, 1, 1, CNNK_ROUND_CEIL, false},  /* overhang past pad */
+    {3, 8, 5, 3, 3, 3, 3, 0, 0, 0, 0, CNNK_ROUND_CEIL, false},  /* overhang, no pad */
+    {1, 7, 6, 3, 2, 1, 2, 1, 0, 1, 1, CNNK_ROUND_FLOOR, false}, /* asymmetric */
+    {2, 7, 7, 7, 7, 1, 1, 0, 0, 0, 0, CNNK_ROUND_FLOOR, true},  /* global 7x7 */
+    {1, 3, 4, 3, 3, 1, 1, 1, 1, 1, 1, CNNK_ROUND_CEIL, false},  /* same-size, padded */
+};
+
+static void test_pool(void) {
+    const cnnk_pool_alg algs[3] = {CNNK_POOL_MAX, CNNK_POOL_AVG_INCLUDE_PAD,
+                                   CNNK_POOL_AVG_EXCLUDE_PAD};
+    int cases = 0;
+    for (size_t pi = 0; pi < sizeof POOLS / sizeof POOLS[0]; ++pi)
+        for (int ai = 0; ai < 3; ++ai)
+            for (int ci = 0; ci < NCS; ++ci)
+                for (int fi = 0; fi < 2; ++fi) {
+                    const pool_case *q = &POOLS[pi];
+                    cnnk_layer_desc l = {.kind = CNNK_LAYER_POOL};
+                    cnnk_pool_desc *d = &l.u.pool;
+                    *d = (cnnk_pool_desc){.mb = q->mb, .c = CS[ci], .ih = q->ih, .iw = q->iw,
+                                          .kh = q->kh, .kw = q->kw, .sh = q->sh, .sw = q->sw,
+                                          .pt = q->pt, .pl = q->pl, .pb = q->pb, .pr = q->pr,
+                                          .alg = algs[ai], .round = q->round,
+                                          .global = q->global};
+                    cnnk_error err;
+                    if (cnnk_pool_check(d, &err) != CNNK_OK) {
+                        fprintf(stderr, "pool case %zu: %s\n", pi, err.msg);
+                        CHECK(false);
+                        continue;
+                    }
+                    int64_t oh = d->global ? 1 : d->oh, ow = d->global ? 1 : d->ow;
+                    int64_t sld = d->c + 1 + ci % 3, dld = d->c + 2;
+                    tensor s = tensor_input(d->mb * d->ih * d->iw, d->c, sld, FILLS[fi], 4,
+                                            100 + pi * 7 + (uint64_t)ci);
+                    cnnk_op_args a = {.src = {s.p}, .src_ld = {sld}};
+                    char what[96];
+                    snprintf(what, sizeof what, "pool case %zu alg %d c %lld", pi, ai,
+                             (long long)d->c);
+                    check_op(what, &cnnk_pool__avx2, &cnnk_pool__ref, &l, a, NULL,
+                             d->mb * oh * ow, d->c, dld, FILLS[fi], 0.0);
+                    free(s.p);
+                    ++cases;
+                }
+    CHECK(cases > 300);
+}
+
+/* The ceil overhang, by hand: 1x4 input (1 2 3 4), kw 3, sw 2, pad 1 each
+ * side, ceil. Windows start at -1, 1, 3: cells [-1,2) = {pad,1,2},
+ * [1,4) = {2,3,4}, [3,6) clipped to the declared pad: [3,5) = {4, pad}.
+ * Include pad: 3/3 = 1, 9/3 = 3, 4/2 = 2 (the overhang cell not counted).
+ * Exclude pad: 3/2 = 1.5, 3, 4. */
+static void test_pool_overhang_by_hand(void) {
+    const float want[2][3] = {{1.0f, 3.0f, 2.0f}, {1.5f, 3.0f, 4.0f}};
+    for (int excl = 0; excl < 2; ++excl) {
+        cnnk_layer_desc l = {.kind = CNNK_LAYER_POOL};
+        l.u.pool = (cnnk_pool_desc){.mb = 1, .c = 1, .ih = 1, .iw = 4, .kh = 1, .kw = 3,
+                                    .sh = 1, .sw = 2, .pl = 1, .pr = 1,
+                                    .alg = excl ? CNNK_POOL_AVG_EXCLUDE_PAD
+                                                : CNNK_POOL_AVG_INCLUDE_PAD,
+                                    .round = CNNK_ROUND_CEIL};
+        CHECK(cnnk_pool_check(&l.u.pool, NULL) == CNNK_OK);
+        CHECK_EQ_I64(l.u.pool.ow, 3);
+        float src[4] = {1, 2, 3, 4}, dst[3] = {0, 0, 0};
+        float ws[16];
+        cnnk_op_args a = {.src = {src}, .src_ld = {1}, .dst = dst, .dst_ld = 1,
+                          .workspace = ws, .nthreads = 1};
+        cnnk_pool__avx2.run(&l, &a);
+        for (int i = 0; i < 3; ++i) CHECK(dst[i] == want[excl][i]);
+    }
+}
+
+/* ---- LRN --------------------------------------------------------------- */
+
+static void test_lrn(void) {
+    const struct {
+        int64_t size;
+        float alpha, beta, k;
+    } P[] = {{5, 1e-4f, 0.75f, 2.0f}, {3, 0.5f, 0.75f, 1.0f}, {1, 1.0f, 0.75f, 0.5f},
+             {5, 0.3f, 1.0f, 1.0f},   {7, 0.3f, 0.5f, 2.0f},  {5, 0.7f, 0.6f, 1.0f},
+             {11, 1.0f, 0.75f, 1.0f}};
+    for (size_t pi = 0; pi < sizeof P / sizeof P[0]; ++pi)
+        for (int ci = 0; ci < NCS; ++ci)
+            for (int fi = 0; fi < 2; ++fi) {
+                cnnk_layer_desc l = {.kind = CNNK_LAYER_LRN};
+                l.u.lrn = (cnnk_lrn_desc){.mb = ci % 2 ? 3 : 1, .c = CS[ci], .h = 3, .w = ci % 3 ? 2 : 1,
+                                          .size = P[pi].size, .alpha = P[pi].alpha,
+                                          .beta = P[pi].beta, .k = P[pi].k};
+                CHECK(cnnk_lrn_check(&l.u.lrn, NULL) == CNNK_OK);
+                const cnnk_lrn_desc *d = &l.u.lrn;
+                int64_t px = d->mb * d->h * d->w, sld = d->c + 3, dld = d->c + 1;
+                tensor s = tensor_input(px, d->c, sld, FILLS[fi], 4, 300 + pi * 11 + (uint64_t)ci);
+                cnnk_op_args a = {.src = {s.p}, .src_ld = {sld}};
+                char what[96];
+                snprintf(what, sizeof what, "lrn params %zu c %lld", pi, (long long)d->c);
+                check_op(what, &cnnk_lrn__avx2, &cnnk_lrn__ref, &l, a, NULL, px, d->c, dld,
+                         FILLS[fi], -1.0);
+                free(s.p);
+            }
+}
+
+/* ---- softmax ------------------------------------------------------------ */
+
+static void test_softmax(void) {
+    const int64_t cs[] = {1, 3, 7, 8, 9, 17, 33, 1000};
+    /* range 60: rows spanning > 87 take the scalar path for subnormals. */
+    const int ranges[] = {4, 20, 60};
+    for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ++ci)
+        for (int ri = 0; ri < 3; ++ri)
+            for (int fi = 0; fi < 2; ++fi) {
+                cnnk_layer_desc l = {.kind = CNNK_LAYER_SOFTMAX};
+                l.u.softmax = (cnnk_softmax_desc){.mb = 3, .c = cs[ci], .h = 1, .w = 2};
+                CHECK(cnnk_softmax_check(&l.u.softmax, NULL) == CNNK_OK);
+                int64_t px = 6, c = cs[ci], sld = c + 5, dld = c + 1;
+                tensor s = tensor_input(px, c, sld, FILLS[fi], ranges[ri], 500 + ci * 3 + (uint64_t)ri);
+                cnnk_op_args a = {.src = {s.p}, .src_ld = {sld}};
+                char what[96];
+                snprintf(what, sizeof what, "softmax c %lld range %d", (long long)c, ranges[ri]);
+                check_op(what, &cnnk_softmax__avx2, &cnnk_softmax__ref, &l, a, NULL, px, c, dld,
+                         FILLS[fi], -1.0);
+                free(s.p);
+            }
+}
+
+/* exp over the whole vector range: the row (0, x), x in [-87, 0], has
+ * e^x / (1 + e^x) as its second output; checked against double exp. */
+static void test_softmax_exp_sweep(void) {
+    double worst = 0.0;
+    for (int i = 0; i <= 8700; ++i) {
+        float row[2] = {0.0f, -(float)i * 0.01f}, y[2];
+        cnnk_layer_desc l = {.kind = CNNK_LAYER_SOFTMAX};
+        l.u.softmax = (cnnk_softmax_desc){.mb = 1, .c = 2, .h = 1, .w = 1};
+        cnnk_op_args a = {.src = {row}, .src_ld = {2}, .dst = y, .dst_ld = 2, .nthreads = 1};
+        cnnk_softmax__avx2.run(&l, &a);
+        double e = exp((double)row[1]), want = e / (1.0 + e);
+        double rel = fabs((double)y[1] - want) / want;
+        if (rel > worst) worst = rel;
+    }
+    CHECK(worst <= 1e-6); /* the table's softmax bound */
+    /* The bound actually achieved, so a regression in exp shows. */
+    CHECK(worst <= 6e-7);
+    if (worst > 6e-7) fprintf(stderr, "  softmax exp sweep: worst rel %.3g\n", worst);
+}
+
+/* ---- eltwise ------------------------------------------------------------ */
+
+static void test_eltwise(void) {
+    const cnnk_eltwise_alg algs[4] = {CNNK_ELTWISE_RELU, CNNK_ELTWISE_ADD,
+                                      CNNK_ELTWISE_ADD_RELU, CNNK_ELTWISE_DROPOUT};
+    for (int ai = 0; ai < 4; ++ai)
+        for (int ci = 0; ci < NCS; ++ci)
+            for (int dense = 0; dense < 2; ++dense)
+                for (int fi = 0; fi < 2; ++fi) {
+                    cnnk_layer_desc l = {.kind = CNNK_LAYER_ELTWISE};
+                    /* 3 x 5 x 7 x c: the flat path's run crosses many vectors */
+                    l.u.eltwise = (cnnk_eltwise_desc){.mb = 3, .c = CS[ci], .h = 5, .w = 7,
+                                                      .alg = algs[ai]};
+                    CHECK(cnnk_eltwise_check(&l.u.eltwise, NULL) == CNNK_OK);
+                    int64_t c = CS[ci], px = 105;
+                    int64_t ald = dense ? c : c + 2, bld = dense ? c : c + 5, dld = dense ? c : c + 1;
+                    tensor s0 = tensor_input(px, c, ald, FILLS[fi], 4, 700 + (uint64_t)ci);
+                    tensor s1 = tensor_input(px, c, bld, FILLS[fi], 4, 800 + (uint64_t)ci);
+                    cnnk_op_args a = {.src = {s0.p, s1.p}, .src_ld = {ald, bld}};
+                    char what[96];
+                    snprintf(what, sizeof what, "eltwise alg %d c %lld dense %d", ai,
+                             (long long)c, dense);
+                    check_op(what, &cnnk_eltwise__avx2, &cnnk_eltwise__ref, &l, a, NULL, px, c,
+                             dld, FILLS[fi], 0.0);
+                    free(s0.p), free(s1.p);
+                }
+}
+
+/* In place (dst == a), which the runner does for a non-fused ReLU / add. */
+static void test_eltwise_in_place(void) {
+    for (int ai = 0; ai < 2; ++ai) {
+        cnnk_layer_desc l = {.kind = CNNK_LAYER_ELTWISE};
+        l.u.eltwise = (cnnk_eltwise_desc){.mb = 1, .c = 17, .h = 3, .w = 3,
+                                          .alg = ai ? CNNK_ELTWISE_ADD_RELU : CNNK_ELTWISE_RELU};
+        int64_t px = 9, ld = 20;
+        tensor x = tensor_input(px, 17, ld, CNNK_FILL_FLOAT, 4, 901);
+        tensor b = tensor_input(px, 17, ld, CNNK_FILL_FLOAT, 4, 902);
+        tensor want = tensor_make(px, 17, ld, OUT_SENTINEL);
+        cnnk_ref_eltwise(&l.u.eltwise, x.p, ld, b.p, ld, want.p, ld);
+        cnnk_op_args a = {.src = {x.p, b.p}, .src_ld = {ld, ld}, .dst = x.p, .dst_ld = ld,
+                          .nthreads = 2};
+        cnnk_eltwise__avx2.run(&l, &a);
+        bool ok = true;
+        for (int64_t p = 0; p < px; ++p)
+            for (int64_t i = 0; i < 17; ++i) ok = ok && x.p[p * ld + i] == want.p[p * ld + i];
+        CHECK(ok);
+        free(x.p), free(b.p), free(want.p);
+    }
+}
+
+/* ---- concat ------------------------------------------------------------- */
+
+static void test_concat(void) {
+    const int64_t sets[3][4] = {{1, 7, 9, 0}, {17, 33, 8, 3}, {40, 1, 0, 0}};
+    const int ns[3] = {3, 4, 2};
+    for (int si = 0; si < 3; ++si)
+        for (int mbi = 0; mbi < 2; ++mbi) {
+            cnnk_layer_desc l = {.kind = CNNK_LAYER_CONCAT};
+            cnnk_concat_desc *d = &l.u.concat;
+            *d = (cnnk_concat_desc){.mb = mbi ? 3 : 1, .h = mbi ? 5 : 1, .w = mbi ? 6 : 1,
+                                    .n = ns[si]};
+            int64_t ctot = 0;
+            for (int i = 0; i < d->n; ++i) d->c[i] = sets[si][i], ctot += d->c[i];
+            CHECK(cnnk_concat_check(d, NULL) == CNNK_OK);
+            int64_t px = d->mb * d->h * d->w;
+            tensor in[4];
+            cnnk_op_args a = {0};
+            for (int i = 0; i < d->n; ++i) {
+                in[i] = tensor_input(px, d->c[i], d->c[i] + i, CNNK_FILL_FLOAT, 4,
+                                     1000 + (uint64_t)(si * 8 + i));
+                a.src[i] = in[i].p, a.src_ld[i] = in[i].ld;
+            }
+            char what[64];
+            snprintf(what, sizeof what, "concat set %d mb %lld", si, (long long)d->mb);
+            check_op(what, &cnnk_concat__avx2, &cnnk_concat__ref, &l, a, NULL, px, ctot,
+                     ctot + 3, CNNK_FILL_FLOAT, 0.0);
+            for (int i = 0; i < d->n; ++i) free(in[i].p);
+        }
+}
+
+/* ---- batch-norm ---------------------------------------------------------- */
+
+static void test_bnorm(void) {
+    const float eps[2] = {1e-5f, 1e-3f};
+    for (int ci = 0; ci < NCS; ++ci)
+        for (int ei = 0; ei < 2; ++ei)
+            for (int relu = 0; relu < 2; ++relu)
+                for (int fi = 0; fi < 2; ++fi) {
+                    cnnk_layer_desc l = {.kind = CNNK_LAYER_BNORM};
+                    l.u.bnorm = (cnnk_bnorm_desc){.mb = 3, .c = CS[ci], .h = 4, .w = 5,
+                                                  .eps = eps[ei]};
+                    CHECK(cnnk_bnorm_check(&l.u.bnorm, NULL) == CNNK_OK);
+                    int64_t c = CS[ci], px = 60, sld = c + 4, dld = c + 2;
+                    tensor s = tensor_input(px, c, sld, FILLS[fi], 4, 1200 + (uint64_t)ci);
+                    float *p[4];
+                    for (int i = 0; i < 4; ++i) {
+                        p[i] = falloc(c);
+                        cnnk_fill_tensor(p[i], c, FILLS[fi], 3, 1300 + (uint64_t)(ci * 4 + i));
+                    }
+                    for (int64_t i = 0; i < c; ++i) p[1][i] = fabsf(p[1][i]) + 1.0f;
+                    cnnk_op_args a = {.src = {s.p}, .src_ld = {sld},
+                                      .params = {p[0], p[1], p[2], p[3]}, .relu = relu};
+                    char what[96];
+                    snprintf(what, sizeof what, "bnorm c %lld eps %g relu %d", (long long)c,
+                             (double)eps[ei], relu);
+                    check_op(what, &cnnk_bnorm__avx2, &cnnk_bnorm__ref, &l, a, NULL, px, c, dld,
+                             FILLS[fi], 2.4e-7);
+                    for (int i = 0; i < 4; ++i) free(p[i]);
+                    free(s.p);
+                }
+}
+
+/* ---- transposed convolution -------------------------------------------- */
+
+typedef struct deconv_case {
+    int64_t g, mb, ic, ih, iw, oc, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw;
+} deconv_case;
+
+static const deconv_case DECONVS[] = {
+    {1, 1, 3, 1, 1, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1},   /* 1x1 image, 1x1 kernel */
+    {1, 3, 9, 4, 5, 17, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1},  /* batch 3, stride 2 */
+    {1, 1, 8, 3, 3, 33, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1},  /* the FCN/GAN 4x4 s2 */
+    {2, 1, 6, 3, 4, 18, 3, 3, 3, 3, 2, 0, 1, 2, 1, 1},  /* groups, stride 3, asymmetric */
+    {3, 2, 9, 5, 3, 3, 3, 2, 1, 2, 1, 0, 1, 0, 2, 2},   /* groups of 1 oc, dilation 2 */
+    {1, 1, 1, 2, 2, 40, 5, 5, 4, 4, 2, 2, 2, 2, 1, 1},  /* stride 4, ic 1 */
+    {1, 1, 3, 1, 1, 8, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},   /* 1x1 image, 3x3 out */
+};
+
+static void test_deconv(void) {
+    for (size_t di = 0; di < sizeof DECONVS / sizeof DECONVS[0]; ++di)
+        for (int bias = 0; bias < 2; ++bias)
+            for (int relu = 0; relu < 2; ++relu)
+                for (int fi = 0; fi < 2; ++fi) {
+                    const deconv_case *q = &DECONVS[di];
+                    cnnk_layer_desc l = {.kind = CNNK_LAYER_DECONV};
+                    cnnk_conv_desc *d = &l.u.conv;
+                    *d = (cnnk_conv_desc){.g = q->g, .mb = q->mb, .ic = q->ic, .ih = q->ih,
+                                          .iw = q->iw, .oc = q->oc, .kh = q->kh, .kw = q->kw,
+                                          .sh = q->sh, .sw = q->sw, .pt = q->pt, .pl = q->pl,
+                                          .pb = q->pb, .pr = q->pr, .dh = q->dh, .dw = q->dw,
+                                          .transposed = true};
+                    cnnk_error err;
+                    if (cnnk_conv_check(d, &err) != CNNK_OK) {
+                        fprintf(stderr, "deconv case %zu: %s\n", di, err.msg);
+                        CHECK(false);
+                        continue;
+                    }
+                    CHECK(cnnk_deconv__avx2.applies(&l));
+                    int64_t sld = d->ic + 2, dld = d->oc + 3;
+                    tensor s = tensor_input(d->mb * d->ih * d->iw, d->ic, sld, FILLS[fi], 4,
+                                            1500 + di);
+                    int64_t nw = cnnk_conv_weights(d);
+                    float *w = falloc(nw), *b = falloc(d->oc);
+                    cnnk_fill_tensor(w, nw, FILLS[fi], 3, 1600 + di);
+                    cnnk_fill_tensor(b, d->oc, FILLS[fi], 8, 1700 + di);
+                    cnnk_op_args a = {.src = {s.p}, .src_ld = {sld},
+                                      .params = {bias ? b : NULL}, .relu = relu};
+                    char what[96];
+                    snprintf(what, sizeof what, "deconv case %zu bias %d relu %d", di, bias, relu);
+                    check_op(what, &cnnk_deconv__avx2, &cnnk_deconv__ref, &l, a, w,
+                             d->mb * d->oh * d->ow, d->oc, dld, FILLS[fi],
+                             FILLS[fi] == CNNK_FILL_INT ? 0.0 : -1.0);
+                    free(w), free(b), free(s.p);
+                }
+    cnnk_layer_desc conv = {.kind = CNNK_LAYER_DECONV};
+    conv.u.conv = (cnnk_conv_desc){.g = 1, .mb = 1, .ic = 1, .ih = 1, .iw = 1, .oc = 1,
+                                   .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1};
+    CHECK(!cnnk_deconv__avx2.applies(&conv)); /* not transposed: not ours */
+}
+
+int main(void) {
+    if (!cnnk_isa_available(CNNK_ISA_AVX2)) {
+        printf("test_avx2_ops: CPU lacks AVX2+FMA, skipped\n");
+        CHECK(true);
+        return check_finish("test_avx2_ops");
+    }
+    test_pool();
+    test_pool_overhang_by_hand();
+    test_lrn();
+    test_softmax();
+    test_softmax_exp_sweep();
+    test_eltwise();
+    test_eltwise_in_place();
+    test_concat();
+    test_bnorm();
+    test_deconv();
+    return check_finish("test_avx2_ops");
+}
+#else
+int main(void) {
+    CHECK(true); /* the AVX2 kernels exist only in x86-64 builds */
+    return check_finish("test_avx2_ops");
+}
+#endif
