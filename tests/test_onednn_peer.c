@@ -1,0 +1,344 @@
+/* oneDNN as the performance peer (validate/onednn_peer.h): the max-ISA
+ * setting, one-layer handles of every kind, and whole networks through
+ * oneDNN primitives compared with an unfused walk of the graph by the
+ * scalar reference (kernels/ref/ref.h): relative L2 of the logits <= 1e-4
+ * and the same top-5. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cnnk/net.h"
+#include "kernels/ref/ref.h"
+#include "validate/onednn.h"
+#include "validate/onednn_peer.h"
+
+/* ---- the reference walk: every node alone, NHWC, pitch = channels ------ */
+
+static void ref_node(const cnnk_net *net, int i, float **out) {
+    const cnnk_node *n = &net->nodes[i];
+    const float *a = n->ninputs > 0 ? out[n->inputs[0]] : NULL;
+    const int64_t ald = n->ninputs > 0 ? net->nodes[n->inputs[0]].c : 0;
+    float *y = out[i];
+    switch (n->op) {
+    case CNNK_NODE_CONV: {
+        cnnk_epilogue ep = {.bias = n->has_bias ? n->bias : NULL};
+        cnnk_ref_conv(&n->desc.u.conv, a, ald, n->weights, y, n->c, &ep);
+        break;
+    }
+    case CNNK_NODE_BNORM:
+        cnnk_ref_bnorm(&n->desc.u.bnorm, a, ald, n->bn[0], n->bn[1], n->bn[2], n->bn[3], y, n->c);
+        break;
+    case CNNK_NODE_RELU:
+    case CNNK_NODE_DROPOUT:
+        cnnk_ref_eltwise(&n->desc.u.eltwise, a, ald, NULL, 0, y, n->c);
+        break;
+    case CNNK_NODE_ADD:
+        cnnk_ref_eltwise(&n->desc.u.eltwise, a, ald, out[n->inputs[1]],
+                         net->nodes[n->inputs[1]].c, y, n->c);
+        break;
+    case CNNK_NODE_POOL: cnnk_ref_pool(&n->desc.u.pool, a, ald, y, n->c); break;
+    case CNNK_NODE_LRN: cnnk_ref_lrn(&n->desc.u.lrn, a, ald, y, n->c); break;
+    case CNNK_NODE_FC:
+        cnnk_ref_fc(&n->desc.u.fc, a, n->weights, n->has_bias ? n->bias : NULL, y, false);
+        break;
+    case CNNK_NODE_SOFTMAX: cnnk_ref_softmax(&n->desc.u.softmax, a, ald, y, n->c); break;
+    case CNNK_NODE_CONCAT: {
+        const float *src[CNNK_CONCAT_MAX_INPUTS];
+        int64_t ld[CNNK_CONCAT_MAX_INPUTS];
+        for (int k = 0; k < n->ninputs; ++k) {
+            src[k] = out[n->inputs[k]];
+            ld[k] = net->nodes[n->inputs[k]].c;
+        }
+        cnnk_ref_concat(&n->desc.u.concat, src, ld, y, n->c);
+        break;
+    }
+    case CNNK_NODE_INPUT:
+    case CNNK_NODE_OP_COUNT: break;
+    }
+}
+
+/* Runs the graph node by node; returns the last node's values (malloc'd). */
+static float *ref_forward(const cnnk_net *net, const float *input) {
+    float **out = calloc((size_t)net->n, sizeof *out);
+    if (!out) return NULL;
+    bool ok = true;
+    for (int i = 1; i < net->n && ok; ++i) {
+        const cnnk_node *n = &net->nodes[i];
+        out[i] = malloc((size_t)(net->mb * n->h * n->w * n->c) * sizeof(float));
+        ok = out[i] != NULL;
+    }
+    out[0] = (float *)input;
+    for (int i = 1; i < net->n && ok; ++i) ref_node(net, i, out);
+    float *last = ok ? out[net->n - 1] : NULL;
+    for (int i = 1; i < net->n - 1; ++i) free(out[i]);
+    if (!ok) free(out[net->n - 1]);
+    free(out);
+    return last;
+}
+
+/* ---- comparisons -------------------------------------------------------------- */
+
+static double rel_l2(const float *a, const float *b, int64_t n) {
+    double num = 0, den = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        double d = (double)a[i] - (double)b[i];
+        num += d * d;
+        den += (double)b[i] * (double)b[i];
+    }
+    return den > 0 ? sqrt(num / den) : sqrt(num);
+}
+
+static void top5(const float *x, int64_t n, int64_t idx[5]) {
+    for (int k = 0; k < 5; ++k) {
+        int64_t best = -1;
+        for (int64_t i = 0; i < n; ++i) {
+            bool taken = false;
+            for (int j = 0; j < k; ++j) taken = taken || idx[j] == i;
+            if (!taken && (best < 0 || x[i] > x[best])) best = i;
+        }
+        idx[k] = best;
+    }
+}
+
+/* ---- tests ------------------------------------------------------------------------- */
+
+static void test_max_isa(void) {
+    cnnk_error err = {{0}};
+    CHECK(cnnk_onednn_set_max_isa("avx3", &err) == CNNK_EINVAL);
+    CHECK(strstr(err.msg, "avx3") && strstr(err.msg, "avx2") && strstr(err.msg, "avx512_core"));
+    CHECK(cnnk_onednn_set_max_isa(NULL, &err) == CNNK_EINVAL);
+    /* Before any primitive exists the cap takes; oneDNN then reports it. */
+    CHECK(cnnk_onednn_set_max_isa("avx2", &err) == CNNK_OK);
+    CHECK(strcmp(cnnk_onednn_max_isa_name(), "avx2") == 0);
+    /* Once oneDNN has settled its ISA, a new cap is refused, named. */
+    CHECK(cnnk_onednn_set_max_isa("avx512_core", &err) == CNNK_EONEDNN);
+    CHECK(strstr(err.msg, "dnnl_set_max_cpu_isa") != NULL);
+}
+
+static cnnk_conv_desc conv(int64_t ic, int64_t hw, int64_t oc, int64_t k, int64_t s,
+                           int64_t p) {
+    return (cnnk_conv_desc){.g = 1, .mb = 1, .ic = ic, .ih = hw, .iw = hw, .oc = oc, .kh = k,
+                            .kw = k, .sh = s, .sw = s, .pt = p, .pl = p, .pb = p, .pr = p,
+                            .dh = 1, .dw = 1};
+}
+
+/* Creates, executes twice and destroys a handle; returns its status. */
+static cnnk_status run_layer(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep,
+                             char *impl, size_t len) {
+    cnnk_error err = {{0}};
+    cnnk_onednn_layer *h = NULL;
+    cnnk_status s = cnnk_onednn_layer_create(l, ep, &h, &err);
+    if (s != CNNK_OK) {
+        CHECK(h == NULL);
+        snprintf(impl, len, "%s", err.msg);
+        return s;
+    }
+    s = cnnk_onednn_layer_execute(h);
+    if (s == CNNK_OK) s = cnnk_onednn_layer_execute(h);
+    snprintf(impl, len, "%s", cnnk_onednn_layer_impl(h));
+    cnnk_onednn_layer_destroy(h);
+    return s;
+}
+
+static void test_layers(void) {
+    char impl[CNNK_ERROR_MSG_LEN];
+    cnnk_layer_desc l = {.kind = CNNK_LAYER_CONV};
+    l.u.conv = conv(64, 14, 64, 3, 1, 1);
+    cnnk_epilogue_spec full = {true, true, true};
+    CHECK(run_layer(&l, &full, impl, sizeof impl) == CNNK_OK);
+    /* format `any`: a JIT kernel of the capped ISA, not the reference */
+    CHECK(strstr(impl, "avx2") != NULL && strstr(impl, "ref") == NULL);
+    if (!strstr(impl, "avx2")) fprintf(stderr, "conv impl: %s\n", impl);
+    l.u.conv = conv(3, 32, 16, 7, 2, 3); /* a first layer: 3 channels */
+    CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_OK);
+    l.u.conv = conv(32, 8, 16, 4, 2, 1);
+    l.u.conv.transposed = true;
+    l.u.conv.ih = l.u.conv.iw = 4;
+    l.kind = CNNK_LAYER_DECONV;
+    CHECK(run_layer(&l, &full, impl, sizeof impl) == CNNK_OK);
+
+    l = (cnnk_layer_desc){.kind = CNNK_LAYER_FC};
+    l.u.fc = (cnnk_fc_desc){.mb = 2, .ic = 64, .ih = 3, .iw = 3, .oc = 10};
+    cnnk_epilogue_spec br = {true, false, true};
+    CHECK(run_layer(&l, &br, impl, sizeof impl) == CNNK_OK);
+
+    l = (cnnk_layer_desc){.kind = CNNK_LAYER_POOL};
+    l.u.pool = (cnnk_pool_desc){.mb = 1, .c = 32, .ih = 14, .iw = 14, .kh = 3, .kw = 3,
+                                .sh = 2, .sw = 2, .alg = CNNK_POOL_MAX, .round = CNNK_ROUND_CEIL};
+    CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_OK);
+    l.u.pool.alg = CNNK_POOL_AVG_INCLUDE_PAD; /* the ceil overhang: refused, named */
+    CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_EUNSUPPORTED);
+    CHECK(strstr(impl, "overhang") != NULL);
+
+    l = (cnnk_layer_desc){.kind = CNNK_LAYER_LRN};
+    l.u.lrn = (cnnk_lrn_desc){.mb = 1, .c = 24, .h = 7, .w = 7, .size = 5, .alpha = 1e-4f,
+                              .beta = 0.75f, .k = 2.0f};
+    CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_OK);
+
+    l = (cnnk_layer_desc){.kind = CNNK_LAYER_BNORM};
+    l.u.bnorm = (cnnk_bnorm_desc){.mb = 1, .c = 40, .h = 5, .w = 5, .eps = 1e-5f};
+    cnnk_epilogue_spec relu = {false, false, true};
+    CHECK(run_layer(&l, &relu, impl, sizeof impl) == CNNK_OK);
+
+    l = (cnnk_layer_desc){.kind = CNNK_LAYER_SOFTMAX};
+    l.u.softmax = (cnnk_softmax_desc){.mb = 2, .c = 100, .h = 1, .w = 1};
+    CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_OK);
+
+    l = (cnnk_layer_desc){.kind = CNNK_LAYER_ELTWISE};
+    l.u.eltwise = (cnnk_eltwise_desc){.mb = 1, .c = 16, .h = 6, .w = 6, .alg = CNNK_ELTWISE_RELU};
+    CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_OK);
+    l.u.eltwise.alg = CNNK_ELTWISE_ADD_RELU;
+    CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_OK);
+    l.u.eltwise.alg = CNNK_ELTWISE_DROPOUT;
+    CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_EUNSUPPORTED);
+
+    l = (cnnk_layer_desc){.kind = CNNK_LAYER_CONCAT};
+    l.u.concat = (cnnk_concat_desc){.mb = 1, .h = 7, .w = 7, .n = 3, .c = {64, 32, 16}};
+    CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_OK);
+
+    /* a bad descriptor is the checker's error; nothing is leaked */
+    l = (cnnk_layer_desc){.kind = CNNK_LAYER_CONV};
+    l.u.conv = conv(0, 8, 8, 3, 1, 1);
+    CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_EINVAL);
+    cnnk_error err = {{0}};
+    cnnk_onednn_layer *h = (cnnk_onednn_layer *)&err;
+    CHECK(cnnk_onednn_layer_create(NULL, NULL, &h, &err) == CNNK_EINVAL && h == NULL);
+}
+
+static void fill_input(float *x, int64_t n, uint32_t seed) {
+    uint32_t s = seed;
+    for (int64_t i = 0; i < n; ++i) {
+        s = s * 1664525u + 1013904223u;
+        x[i] = (float)(s >> 8) / 8388608.0f - 1.0f; /* U(-1, 1) */
+    }
+}
+
+/* Builds name at hw x hw, runs it through oneDNN and through the reference
+ * walk; logits within relative L2 1e-4, same top-5. */
+static void check_net(const char *name, int64_t mb, int64_t hw) {
+    cnnk_error err = {{0}};
+    cnnk_net *net = NULL;
+    if (cnnk_net_build(name, mb, hw, hw, &net, &err) != CNNK_OK ||
+        cnnk_net_init_weights(net, 7, &err) != CNNK_OK) {
+        fprintf(stderr, "%s: %s\n", name, err.msg);
+        CHECK(!"network builds");
+        cnnk_net_destroy(net);
+        return;
+    }
+    int64_t in_elems = mb * hw * hw * 3;
+    float *in = malloc((size_t)in_elems * sizeof(float));
+    CHECK(in != NULL);
+    fill_input(in, in_elems, 11);
+    cnnk_onednn_net *h = NULL;
+    cnnk_status s = cnnk_onednn_net_create(net, 1, &h, &err);
+    CHECK(s == CNNK_OK);
+    if (s != CNNK_OK) fprintf(stderr, "%s: %s\n", name, err.msg);
+    float *ref = ref_forward(net, in);
+    CHECK(ref != NULL);
+    const cnnk_node *last = &net->nodes[net->n - 1];
+    int64_t classes = last->c * last->h * last->w;
+    if (h && ref && in) {
+        CHECK_EQ_I64(cnnk_onednn_net_output_elems(h), mb * classes);
+        float *out = malloc((size_t)(mb * classes) * sizeof(float));
+        /* twice: the forward leaves nothing behind that changes the next */
+        CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
+        CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
+        double e = rel_l2(out, ref, mb * classes);
+        printf("%-12s %lldx%lld mb%lld: %d primitives, rel L2 %.3g\n", name, (long long)hw,
+               (long long)hw, (long long)mb, cnnk_onednn_net_prim_count(h), e);
+        CHECK(e <= 1e-4);
+        for (int64_t b = 0; b < mb; ++b) {
+            int64_t t1[5], t2[5];
+            top5(out + b * classes, classes, t1);
+            top5(ref + b * classes, classes, t2);
+            for (int k = 0; k < 5; ++k) CHECK_EQ_I64(t1[k], t2[k]);
+        }
+        /* every conv is a JIT kernel, never oneDNN's reference */
+        for (int i = 0; i < cnnk_onednn_net_prim_count(h); ++i)
+            if (strstr(cnnk_onednn_net_prim_impl(h, i), "ref")) {
+                bool conv = strstr(cnnk_onednn_net_prim_name(h, i), "conv") != NULL;
+                if (conv) fprintf(stderr, "%s: %s runs %s\n", name,
+                                  cnnk_onednn_net_prim_name(h, i), cnnk_onednn_net_prim_impl(h, i));
+                CHECK(!conv);
+            }
+        free(out);
+    }
+    free(ref);
+    free(in);
+    cnnk_onednn_net_destroy(h);
+    cnnk_net_destroy(net);
+}
+
+/* A residual whose shortcut conv is defined after the branch, a conv
+ * reading the residual it adds, a BN that cannot be folded, dropout and a
+ * softmax: the fusion and ordering corner cases on a tiny graph. */
+static void test_small_graph(void) {
+    cnnk_net *n = cnnk_net_create("tiny", 2, 8, 9, 9);
+    int x = cnnk_net_conv(n, "c0", 0, 16, 3, 1, 1, true);
+    int b = cnnk_net_conv(n, "branch", x, 16, 3, 1, 1, false);
+    b = cnnk_net_bnorm(n, "branch.bn", b, 1e-5f);
+    int sc = cnnk_net_conv(n, "shortcut", x, 16, 1, 1, 0, false);
+    x = cnnk_net_add(n, "add", b, sc);
+    x = cnnk_net_relu(n, "relu", x);
+    int y = cnnk_net_conv(n, "self", x, 16, 3, 1, 1, false);
+    x = cnnk_net_add(n, "self.add", y, x); /* conv(x) + x */
+    x = cnnk_net_bnorm(n, "pre.bn", x, 1e-5f);
+    x = cnnk_net_relu(n, "pre.relu", x);
+    x = cnnk_net_maxpool(n, "pool", x, 3, 2, 0, true);
+    x = cnnk_net_lrn(n, "lrn", x, 5, 1e-2f, 0.75f, 2.0f);
+    int cat = cnnk_net_concat(n, "cat", 2, (const int[2]){x, x});
+    x = cnnk_net_dropout(n, "drop", cat);
+    x = cnnk_net_fc(n, "fc1", x, 20);
+    x = cnnk_net_relu(n, "fc1.relu", x);
+    x = cnnk_net_fc(n, "fc2", x, 10);
+    cnnk_net_softmax(n, "prob", x);
+    cnnk_error err = {{0}};
+    CHECK(cnnk_net_status(n, &err) == CNNK_OK);
+    CHECK(cnnk_net_init_weights(n, 3, &err) == CNNK_OK);
+    float in[2 * 9 * 9 * 8], out[20];
+    fill_input(in, 2 * 9 * 9 * 8, 5);
+    cnnk_onednn_net *h = NULL;
+    CHECK(cnnk_onednn_net_create(n, 1, &h, &err) == CNNK_OK);
+    float *ref = ref_forward(n, in);
+    if (h && ref) {
+        CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
+        CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
+        CHECK(rel_l2(out, ref, 20) <= 1e-5);
+        bool fused = false;
+        for (int i = 0; i < cnnk_onednn_net_prim_count(h); ++i)
+            fused = fused || strcmp(cnnk_onednn_net_prim_name(h, i), "branch+bn+sum+relu") == 0;
+        CHECK(fused);
+        CHECK(cnnk_onednn_net_prim_name(h, -1) == NULL);
+        CHECK(cnnk_onednn_net_prim_name(h, cnnk_onednn_net_prim_count(h)) == NULL);
+    }
+    free(ref);
+    cnnk_onednn_net_destroy(h);
+    /* a network without weights is refused, named, and nothing leaks */
+    cnnk_net *bare = cnnk_net_create("bare", 1, 3, 8, 8);
+    cnnk_net_conv(bare, "c", 0, 4, 3, 1, 1, false);
+    h = NULL;
+    CHECK(cnnk_onednn_net_create(bare, 1, &h, &err) == CNNK_EINVAL && h == NULL);
+    CHECK(strstr(err.msg, "no weights") != NULL);
+    cnnk_net_destroy(bare);
+    cnnk_net_destroy(n);
+}
+
+int main(void) {
+    if (!cnnk_onednn_available()) {
+        cnnk_onednn_net *h = NULL;
+        CHECK(cnnk_onednn_net_create(NULL, 1, &h, NULL) == CNNK_EUNSUPPORTED);
+        return check_finish("test_onednn_peer");
+    }
+    test_max_isa();
+    test_layers();
+    test_small_graph();
+    check_net("resnet18", 2, 32);
+    check_net("googlenet", 1, 64);
+    check_net("densenet121", 1, 32);
+    /* VGG's adaptive pooling needs 224 (7x7 after five halvings): minutes
+     * of scalar reference under the sanitizers, so on request only. */
+    if (getenv("CNNK_TEST_SLOW")) check_net("vgg11", 1, 224);
+    check_net("alexnet", 1, 224);
+    return check_finish("test_onednn_peer");
+}

@@ -1,0 +1,146 @@
+/* oneDNN as the performance peer: primitives created once, executed many
+ * times (docs/ONEDNN_PEER.md).
+ *
+ * validate/onednn.h runs one layer per call in cnnk's own NHWC buffers, to
+ * CHECK values. This header is for TIMING: a layer or a whole network is
+ * prepared once the way benchdnn and a framework would (format `any`, so
+ * oneDNN picks its blocked layouts; weights reordered once; buffers
+ * allocated once), and then executed with no reorder of weights and no
+ * allocation.
+ *
+ * Without oneDNN (CNNK_WITH_ONEDNN=OFF) every create returns
+ * CNNK_EUNSUPPORTED. */
+#ifndef CNNK_VALIDATE_ONEDNN_PEER_H
+#define CNNK_VALIDATE_ONEDNN_PEER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cnnk/desc.h"
+#include "cnnk/net.h"
+#include "cnnk/status.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- process-wide settings ---------------------------------------------- */
+
+/* Caps the ISA oneDNN may JIT for ("sse41", "avx", "avx2", "avx2_vnni",
+ * "avx512_core", "avx512_core_vnni", "avx512_core_bf16",
+ * "avx512_core_amx", "all"), through dnnl_set_max_cpu_isa. It holds for
+ * the whole process and only before oneDNN creates its first primitive:
+ * later it is CNNK_EONEDNN. An unknown name is CNNK_EINVAL listing the
+ * valid ones. */
+cnnk_status cnnk_onednn_set_max_isa(const char *isa, cnnk_error *err);
+
+/* The ISA oneDNN uses (dnnl_get_effective_cpu_isa), in the names above;
+ * "none" without oneDNN. */
+const char *cnnk_onednn_max_isa_name(void);
+
+/* oneDNN here runs on OpenMP (libgomp): sets the calling thread's OpenMP
+ * thread count (omp_set_num_threads). n < 1 is ignored. */
+void cnnk_onednn_set_threads(int n);
+
+/* ---- one layer ------------------------------------------------------------ */
+
+/* Which parts of cnnk's fused epilogue (cnnk/kernel.h cnnk_epilogue) the
+ * peer primitive carries: bias in the primitive, residual as a sum post-op
+ * (the residual is what dst holds), relu as an eltwise post-op, in that
+ * order. Read for CONV, DECONV (all three) and FC (bias, relu). */
+typedef struct cnnk_epilogue_spec {
+    bool bias, residual, relu;
+} cnnk_epilogue_spec;
+
+typedef struct cnnk_onednn_layer cnnk_onednn_layer;
+
+/* Creates the primitive of l (checked on a copy), allocates and fills its
+ * buffers with deterministic data, reorders weights into the primitive's
+ * layout once. ep may be NULL (no epilogue). Layers: CONV, DECONV, FC,
+ * POOL, LRN, BNORM, SOFTMAX, ELTWISE (RELU, ADD, ADD_RELU) and CONCAT;
+ * DROPOUT is CNNK_EUNSUPPORTED (elided, nothing to time). */
+cnnk_status cnnk_onednn_layer_create(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep,
+                                     cnnk_onednn_layer **out, cnnk_error *err);
+/* Runs the primitive once (the timed part) and waits for it. */
+cnnk_status cnnk_onednn_layer_execute(cnnk_onednn_layer *h);
+/* oneDNN's implementation name, e.g. "brgconv:avx512_core". */
+const char *cnnk_onednn_layer_impl(const cnnk_onednn_layer *h);
+void cnnk_onednn_layer_destroy(cnnk_onednn_layer *h);
+
+/* ---- a whole network -------------------------------------------------------- */
+
+typedef struct cnnk_onednn_net cnnk_onednn_net;
+
+/* Builds the network's primitives (the net must have weights and may be
+ * freed afterwards: parameters are copied). Fusion as cnnk's runner: a
+ * batch-norm after a convolution folded into its weights and bias, a
+ * residual add (sum post-op) and a ReLU (eltwise post-op) after it; a
+ * batch-norm elsewhere is a batch-norm primitive (ReLU fused by flag);
+ * dropout elided. nthreads >= 1 is the OpenMP thread count used to create
+ * and run the primitives; 0 keeps OpenMP's current setting. */
+cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_net **out,
+                                   cnnk_error *err);
+/* input: NHWC mb x h x w x c contiguous (its reorder into oneDNN's layout is
+ * part of the forward); output: the last node's values, mb x classes.
+ * Allocates nothing. */
+cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
+                                    float *output);
+int64_t cnnk_onednn_net_output_elems(const cnnk_onednn_net *h);
+/* The executed primitives in order: what each computes (node names, e.g.
+ * "layer1.0.conv2+bn2+add+relu", or "reorder:<node>") and oneDNN's
+ * implementation name. NULL past the end. */
+int cnnk_onednn_net_prim_count(const cnnk_onednn_net *h);
+const char *cnnk_onednn_net_prim_name(const cnnk_onednn_net *h, int i);
+const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i);
+void cnnk_onednn_net_destroy(cnnk_onednn_net *h);
+
+#ifdef __cplusplus
+}
+#endif
+
+/* ---- internal: shared by validate/onednn_peer.c and onednn_net.c --------- */
+#if defined(CNNK_ONEDNN_PEER_INTERNAL) && defined(CNNK_HAVE_ONEDNN) && CNNK_HAVE_ONEDNN
+#include <dnnl.h>
+
+typedef struct cnnk_peer_ctx {
+    dnnl_engine_t eng;
+    dnnl_stream_t strm;
+    const char *layer; /* for messages */
+    cnnk_error *err;
+} cnnk_peer_ctx;
+
+cnnk_status cnnk_peer_fail(const cnnk_peer_ctx *c, dnnl_status_t s, const char *call);
+/* A primitive descriptor of op_desc with user scratchpad (so execution
+ * never allocates) and post-ops sum (scale 1) then ReLU. */
+cnnk_status cnnk_peer_pd(const cnnk_peer_ctx *c, const void *op_desc, bool sum, bool relu,
+                         dnnl_primitive_desc_t *pd);
+/* Convolution / deconvolution, weights and dst `any`; src `any` when
+ * src is NULL. */
+cnnk_status cnnk_peer_conv_pd(const cnnk_peer_ctx *c, const cnnk_conv_desc *d,
+                              const dnnl_memory_desc_t *src, bool bias, bool sum, bool relu,
+                              dnnl_primitive_desc_t *pd);
+/* The user weights layout of d: OIHW or GOIHW. */
+cnnk_status cnnk_peer_conv_user_wmd(const cnnk_peer_ctx *c, const cnnk_conv_desc *d,
+                                    dnnl_memory_desc_t *md);
+/* Inner product on a src of src_ndims (4: mb x ic x ih x iw, 2: mb x ic
+ * when ih = iw = 1); src and weights `any`, dst nc. */
+cnnk_status cnnk_peer_fc_pd(const cnnk_peer_ctx *c, const cnnk_fc_desc *d, int src_ndims,
+                            bool bias, bool relu, dnnl_primitive_desc_t *pd);
+cnnk_status cnnk_peer_fc_user_wmd(const cnnk_peer_ctx *c, const cnnk_fc_desc *d, int src_ndims,
+                                  dnnl_memory_desc_t *md);
+/* Pooling of a src in layout src, dst `any`; ceil rounding as extra end
+ * padding (AVG_INCLUDE_PAD with an overhang is CNNK_EUNSUPPORTED). */
+cnnk_status cnnk_peer_pool_pd(const cnnk_peer_ctx *c, const cnnk_pool_desc *d,
+                              const dnnl_memory_desc_t *src, dnnl_primitive_desc_t *pd);
+/* A new library-allocated memory of layout `to`, filled from data (layout
+ * `from`) by a reorder run now: the once-only weight reorder. */
+cnnk_status cnnk_peer_reorder_into(const cnnk_peer_ctx *c, const dnnl_memory_desc_t *from,
+                                   const void *data, const dnnl_memory_desc_t *to,
+                                   dnnl_memory_t *out);
+const char *cnnk_peer_impl(const dnnl_primitive_desc_t pd);
+/* Size in bytes of the scratchpad pd wants (0: none). */
+size_t cnnk_peer_scratch_bytes(const dnnl_primitive_desc_t pd);
+#endif
+
+#endif
