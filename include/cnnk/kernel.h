@@ -62,8 +62,8 @@ typedef struct cnnk_conv_args {
     float *dst;         /* NHWC, pitch dst_ld >= oc */
     int64_t dst_ld;
     cnnk_epilogue ep;
-    float *workspace;   /* workspace_size() floats, 64-byte aligned */
-    int nthreads;       /* >= 1 */
+    float *workspace;   /* workspace_size(d, n) floats, 64-byte aligned */
+    int nthreads;       /* 1 <= nthreads <= the n the workspace was sized for */
 } cnnk_conv_args;
 
 typedef struct cnnk_conv_kernel {
