@@ -1,0 +1,128 @@
+/* Plans: which kernel runs each layer. Every kernel comes from the registry
+ * (cnnk_conv_kernel_at / cnnk_op_kernel_at); only the reference fallback is
+ * named, by ISA and algorithm, never by symbol. */
+#include <stdio.h>
+#include <string.h>
+
+#include "core/plan.h"
+
+/* The heuristic takes im2col while its column matrix (one image) stays
+ * within 16 MiB: beyond that (VGG's 224x224x64 layers want ~115 MiB) the
+ * copy costs more memory traffic than the GEMM saves over direct. */
+#define HEURISTIC_IM2COL_MAX_FLOATS ((int64_t)4 << 20)
+
+static void list_plans(char *buf, size_t len) {
+    size_t used = (size_t)snprintf(buf, len, "ref, heuristic");
+    for (int a = 0; a < CNNK_ALGO_COUNT && used < len; ++a)
+        used += (size_t)snprintf(buf + used, len - used, ", fixed:%s", cnnk_algo_name((cnnk_algo)a));
+}
+
+cnnk_status cnnk_plan_parse(const char *s, cnnk_plan *p, cnnk_error *err) {
+    static const char fixed[] = "fixed:";
+    if (s && strcmp(s, "ref") == 0) {
+        *p = (cnnk_plan){.kind = CNNK_PLAN_REF, .algo = CNNK_ALGO_DIRECT};
+        return CNNK_OK;
+    }
+    if (s && strcmp(s, "heuristic") == 0) {
+        *p = (cnnk_plan){.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
+        return CNNK_OK;
+    }
+    cnnk_algo algo;
+    if (s && strncmp(s, fixed, sizeof fixed - 1) == 0 &&
+        cnnk_algo_from_name(s + sizeof fixed - 1, &algo)) {
+        *p = (cnnk_plan){.kind = CNNK_PLAN_FIXED, .algo = algo};
+        return CNNK_OK;
+    }
+    char valid[256];
+    list_plans(valid, sizeof valid);
+    return cnnk_fail(err, CNNK_EINVAL, "unknown plan '%s' (valid: %s)", s ? s : "(null)", valid);
+}
+
+void cnnk_plan_format(const cnnk_plan *p, char *buf, size_t len) {
+    switch (p->kind) {
+    case CNNK_PLAN_REF: snprintf(buf, len, "ref"); break;
+    case CNNK_PLAN_HEURISTIC: snprintf(buf, len, "heuristic"); break;
+    default: snprintf(buf, len, "fixed:%s", cnnk_algo_name(p->algo)); break;
+    }
+}
+
+/* The strategy tried when `a` does not apply: cheaper transforms first,
+ * ending at direct, which applies everywhere. */
+static bool next_algo(cnnk_algo a, cnnk_algo *next) {
+    switch (a) {
+    case CNNK_ALGO_1X1: *next = CNNK_ALGO_IM2COL; return true;
+    case CNNK_ALGO_WINOGRAD_F6: *next = CNNK_ALGO_WINOGRAD_F4; return true;
+    case CNNK_ALGO_WINOGRAD_F4: *next = CNNK_ALGO_WINOGRAD_F2; return true;
+    case CNNK_ALGO_WINOGRAD_F2: *next = CNNK_ALGO_IM2COL; return true;
+    case CNNK_ALGO_IM2COL: *next = CNNK_ALGO_DIRECT; return true;
+    default: return false;
+    }
+}
+
+static const cnnk_conv_kernel *find_conv(cnnk_isa isa, cnnk_algo algo, const cnnk_conv_desc *d) {
+    for (size_t i = 0; i < cnnk_conv_kernel_count(); ++i) {
+        const cnnk_conv_kernel *k = cnnk_conv_kernel_at(i);
+        if (k->isa == isa && k->algo == algo && k->applies(d)) return k;
+    }
+    return NULL;
+}
+
+static const cnnk_conv_kernel *walk_chain(cnnk_isa isa, cnnk_algo first, const cnnk_conv_desc *d) {
+    cnnk_algo a = first;
+    for (;;) {
+        const cnnk_conv_kernel *k = find_conv(isa, a, d);
+        if (k) return k;
+        if (!next_algo(a, &a)) return NULL;
+    }
+}
+
+static bool is_1x1_unpadded(const cnnk_conv_desc *d) {
+    return d->kh == 1 && d->kw == 1 && d->pt == 0 && d->pl == 0 && d->pb == 0 && d->pr == 0;
+}
+
+static cnnk_algo heuristic_algo(const cnnk_conv_desc *d) {
+    if (is_1x1_unpadded(d)) return CNNK_ALGO_1X1;
+    /* Winograd pays off once the GEMMs are wide (channels) and the tiles
+     * many (output size); F4 keeps the error near direct's (docs/RUNNER.md). */
+    if (d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->ic >= 16 && d->oc >= 16 &&
+        d->oh >= 8 && d->ow >= 8)
+        return CNNK_ALGO_WINOGRAD_F4;
+    const int64_t col = d->oh * d->ow * (d->ic / d->g) * d->kh * d->kw;
+    return col <= HEURISTIC_IM2COL_MAX_FLOATS ? CNNK_ALGO_IM2COL : CNNK_ALGO_DIRECT;
+}
+
+const cnnk_conv_kernel *cnnk_plan_conv_kernel(const cnnk_plan *p, cnnk_isa isa,
+                                              const cnnk_conv_desc *d, char *note, size_t len) {
+    note[0] = '\0';
+    if (p->kind == CNNK_PLAN_REF) return find_conv(CNNK_ISA_REF, CNNK_ALGO_DIRECT, d);
+    const cnnk_algo want = p->kind == CNNK_PLAN_FIXED ? p->algo : heuristic_algo(d);
+    const cnnk_conv_kernel *k = walk_chain(isa, want, d);
+    if (k && k->algo != want) {
+        snprintf(note, len, "fallback: %s/%s does not apply", cnnk_isa_name(isa),
+                 cnnk_algo_name(want));
+    } else if (!k && isa != CNNK_ISA_REF) {
+        k = walk_chain(CNNK_ISA_REF, want, d);
+        if (k)
+            snprintf(note, len, "fallback: no %s kernel applies for %s", cnnk_isa_name(isa),
+                     cnnk_algo_name(want));
+    }
+    return k;
+}
+
+static const cnnk_op_kernel *find_op(cnnk_isa isa, const cnnk_layer_desc *l) {
+    for (size_t i = 0; i < cnnk_op_kernel_count(); ++i) {
+        const cnnk_op_kernel *k = cnnk_op_kernel_at(i);
+        if (k->isa == isa && k->kind == l->kind && k->applies(l)) return k;
+    }
+    return NULL;
+}
+
+const cnnk_op_kernel *cnnk_plan_op_kernel(const cnnk_plan *p, cnnk_isa isa,
+                                          const cnnk_layer_desc *l, char *note, size_t len) {
+    note[0] = '\0';
+    if (p->kind == CNNK_PLAN_REF || isa == CNNK_ISA_REF) return find_op(CNNK_ISA_REF, l);
+    const cnnk_op_kernel *k = find_op(isa, l);
+    if (k) return k;
+    snprintf(note, len, "fallback: no %s kernel", cnnk_isa_name(isa));
+    return find_op(CNNK_ISA_REF, l);
+}

@@ -1,0 +1,674 @@
+/* The runner: turns a network into steps once (kernel choice, fusion,
+ * packing, memory), then runs forward passes that allocate nothing.
+ *
+ * Fusion (docs/RUNNER.md):
+ *   CONV -> BNORM           folded into the conv's weights and bias
+ *   CONV/FC/BNORM -> RELU   the step's relu flag
+ *   CONV -> ADD (-> RELU)   the add's other input is the conv's residual
+ *   DROPOUT                 no step: aliases its input
+ *   CONCAT                  no step: inputs write at their channel offsets
+ *                           (a copy step only where that cannot be done) */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cnnk/runner.h"
+#include "core/plan.h"
+#include "core/runner_mem.h"
+#include "kernels/ref/ref.h"
+
+#define NOTE_LEN 160
+#define ALIGN 64
+
+/* Where a node's values live: buffer `buf` (-1: the forward's input) at
+ * float offset `off`, pixel pitch `ld`. */
+typedef struct view {
+    int buf;
+    int64_t off, ld;
+} view;
+
+typedef enum step_kind { STEP_CONV, STEP_OP } step_kind;
+
+typedef struct step {
+    step_kind kind;
+    int head, out;    /* first and last node of the step */
+    int bn;           /* folded BNORM node, or -1 */
+    int residual;     /* CONV: node added in the epilogue, or -1 */
+    bool relu;
+    const cnnk_conv_kernel *ck;
+    const cnnk_op_kernel *ok;
+    cnnk_layer_desc l; /* CONV: l.u.conv */
+    int nsrc;
+    int src[CNNK_CONCAT_MAX_INPUTS]; /* nodes read */
+    int64_t packed_off, bias_off;    /* floats in the weights arena, -1: none */
+    const float *params[4];
+    char note[NOTE_LEN];
+    cnnk_step_info info;
+} step;
+
+struct cnnk_runner {
+    const cnnk_net *net;
+    int nthreads;
+    step *steps;
+    int nsteps, cap;
+    int *owner;   /* node -> step whose output it is part of, -1 */
+    int *alias;   /* node -> the node holding its values (dropout) */
+    int *uses;    /* node -> number of input slots that read it */
+    bool *placed; /* node -> has a view */
+    view *views;  /* node -> where its values live */
+    cnnk_live_buf *bufs;
+    int nbufs;
+    float *arena, *weights, *workspace;
+    int64_t peak, naive, out_elems;
+};
+
+/* ---- small helpers ------------------------------------------------------ */
+
+static void *aligned_floats(int64_t n) {
+    size_t bytes = (size_t)(n > 0 ? n : 1) * sizeof(float);
+    bytes = (bytes + ALIGN - 1) / ALIGN * ALIGN;
+    return aligned_alloc(ALIGN, bytes);
+}
+
+static int64_t align_floats(int64_t n) {
+    const int64_t per = ALIGN / (int64_t)sizeof(float);
+    return (n + per - 1) / per * per;
+}
+
+static int root(const cnnk_runner *r, int node) {
+    while (r->alias[node] != node) node = r->alias[node];
+    return node;
+}
+
+static const cnnk_node *node_at(const cnnk_runner *r, int i) {
+    return &r->net->nodes[i];
+}
+
+static int64_t node_elems(const cnnk_node *n, int64_t mb) {
+    return mb * n->h * n->w * n->c;
+}
+
+static step *new_step(cnnk_runner *r, step_kind kind, int node) {
+    if (r->nsteps == r->cap) return NULL; /* cap = node count: never reached */
+    step *s = &r->steps[r->nsteps];
+    memset(s, 0, sizeof *s);
+    s->kind = kind;
+    s->head = s->out = node;
+    s->bn = s->residual = -1;
+    s->packed_off = s->bias_off = -1;
+    s->l = node_at(r, node)->desc;
+    r->owner[node] = r->nsteps++;
+    return s;
+}
+
+/* The step whose current output is node `n`, when `n` feeds only one
+ * input slot (so fusing into that step hides nothing from anyone). */
+static step *sole_output_step(cnnk_runner *r, int n) {
+    if (n <= 0 || r->uses[n] != 1 || r->owner[n] < 0) return NULL;
+    step *s = &r->steps[r->owner[n]];
+    return s->out == n ? s : NULL;
+}
+
+static void absorb(cnnk_runner *r, step *s, int node) {
+    s->out = node;
+    r->owner[node] = (int)(s - r->steps);
+}
+
+/* ---- fusion: nodes -> steps ----------------------------------------------- */
+
+static void add_op_step(cnnk_runner *r, int i) {
+    const cnnk_node *n = node_at(r, i);
+    step *s = new_step(r, STEP_OP, i);
+    s->nsrc = n->ninputs;
+    for (int k = 0; k < n->ninputs; ++k) s->src[k] = root(r, n->inputs[k]);
+}
+
+static void on_bnorm(cnnk_runner *r, int i) {
+    step *s = sole_output_step(r, node_at(r, i)->inputs[0]);
+    if (s && s->kind == STEP_CONV && s->bn < 0 && !s->relu && s->residual < 0) {
+        s->bn = i;
+        absorb(r, s, i);
+        return;
+    }
+    add_op_step(r, i);
+    step *b = &r->steps[r->nsteps - 1];
+    for (int k = 0; k < 4; ++k) b->params[k] = node_at(r, i)->bn[k];
+}
+
+static bool relu_fusable(const step *s) {
+    if (!s || s->relu) return false;
+    if (s->kind == STEP_CONV) return true;
+    const cnnk_layer_kind k = s->l.kind;
+    if (k == CNNK_LAYER_FC || k == CNNK_LAYER_BNORM) return true;
+    return k == CNNK_LAYER_ELTWISE && s->l.u.eltwise.alg == CNNK_ELTWISE_ADD;
+}
+
+static void on_relu(cnnk_runner *r, int i) {
+    step *s = sole_output_step(r, node_at(r, i)->inputs[0]);
+    if (!relu_fusable(s)) {
+        add_op_step(r, i);
+        return;
+    }
+    if (s->kind == STEP_OP && s->l.kind == CNNK_LAYER_ELTWISE)
+        s->l.u.eltwise.alg = CNNK_ELTWISE_ADD_RELU;
+    else
+        s->relu = true;
+    absorb(r, s, i);
+}
+
+static void on_add(cnnk_runner *r, int i) {
+    const cnnk_node *n = node_at(r, i);
+    /* The first input first: nets/ writes add(branch, shortcut), and the
+     * branch's last conv is the conventional home of the add (a projection
+     * shortcut's conv would do as well; an identity shortcut never). */
+    for (int k = 0; k < 2; ++k) {
+        const int x = n->inputs[k], other = n->inputs[1 - k];
+        step *s = sole_output_step(r, x);
+        if (s && s->kind == STEP_CONV && !s->relu && s->residual < 0 && x != other) {
+            s->residual = root(r, other);
+            absorb(r, s, i);
+            return;
+        }
+    }
+    add_op_step(r, i);
+}
+
+static void fuse(cnnk_runner *r) {
+    const cnnk_net *net = r->net;
+    for (int i = 1; i < net->n; ++i) {
+        const cnnk_node *n = &net->nodes[i];
+        switch (n->op) {
+        case CNNK_NODE_CONV: {
+            step *s = new_step(r, STEP_CONV, i);
+            s->nsrc = 1;
+            s->src[0] = root(r, n->inputs[0]);
+            break;
+        }
+        case CNNK_NODE_BNORM: on_bnorm(r, i); break;
+        case CNNK_NODE_RELU: on_relu(r, i); break;
+        case CNNK_NODE_ADD: on_add(r, i); break;
+        case CNNK_NODE_DROPOUT: r->alias[i] = root(r, n->inputs[0]); break;
+        case CNNK_NODE_CONCAT: break; /* placed later; a copy step if needed */
+        default: add_op_step(r, i); break;
+        }
+    }
+}
+
+/* ---- concat placement --------------------------------------------------- */
+
+static int new_buf(cnnk_runner *r, int64_t floats) {
+    cnnk_live_buf *b = &r->bufs[r->nbufs];
+    b->bytes = floats * (int64_t)sizeof(float);
+    b->first = b->last = -1;
+    b->offset = 0;
+    return r->nbufs++;
+}
+
+/* A node can be written at a channel offset of a wider buffer when a
+ * step writes it as its output (not the forward's input, not a value in
+ * the middle of a fused step). */
+static bool writable(const cnnk_runner *r, int node) {
+    if (node <= 0 || r->owner[node] < 0) return node > 0 && node_at(r, node)->op == CNNK_NODE_CONCAT;
+    return r->steps[r->owner[node]].out == node;
+}
+
+static bool same_view(view a, view b) {
+    return a.buf == b.buf && a.off == b.off && a.ld == b.ld;
+}
+
+/* Whether all of concat c's inputs can take their places under view v
+ * (already there, or free to be put there); `dup` rejects an input
+ * listed twice, which would need two places. */
+static bool inputs_fit(const cnnk_runner *r, int c, view v) {
+    const cnnk_node *n = node_at(r, c);
+    int64_t off = v.off;
+    for (int k = 0; k < n->ninputs; ++k) {
+        const int x = root(r, n->inputs[k]);
+        const view want = {v.buf, off, v.ld};
+        for (int j = 0; j < k; ++j)
+            if (root(r, n->inputs[j]) == x) return false;
+        if (r->placed[x] ? !same_view(r->views[x], want) : !writable(r, x)) return false;
+        off += node_at(r, x)->c;
+    }
+    return true;
+}
+
+static void place_inputs(cnnk_runner *r, int c, view v) {
+    const cnnk_node *n = node_at(r, c);
+    int64_t off = v.off;
+    for (int k = 0; k < n->ninputs; ++k) {
+        const int x = root(r, n->inputs[k]);
+        r->views[x] = (view){v.buf, off, v.ld};
+        r->placed[x] = true;
+        off += node_at(r, x)->c;
+    }
+}
+
+/* All inputs already lie side by side in one buffer (DenseNet: an earlier
+ * layer's concat is a prefix of the block's last one): c is a view. */
+static bool inputs_contiguous(const cnnk_runner *r, int c, view *v) {
+    const cnnk_node *n = node_at(r, c);
+    const int x0 = root(r, n->inputs[0]);
+    if (!r->placed[x0]) return false;
+    *v = r->views[x0];
+    return inputs_fit(r, c, *v);
+}
+
+static cnnk_status add_concat_copy(cnnk_runner *r, int c, cnnk_error *err) {
+    step *s = new_step(r, STEP_OP, c);
+    if (!s) return cnnk_fail(err, CNNK_EINVAL, "runner: too many steps");
+    const cnnk_node *n = node_at(r, c);
+    s->nsrc = n->ninputs;
+    for (int k = 0; k < n->ninputs; ++k) s->src[k] = root(r, n->inputs[k]);
+    return CNNK_OK;
+}
+
+/* Last concat first: the widest buffer of a DenseNet block is placed
+ * before the earlier concats that are its prefixes. */
+static cnnk_status place_concats(cnnk_runner *r, int64_t mb, cnnk_error *err) {
+    for (int c = r->net->n - 1; c > 0; --c) {
+        const cnnk_node *n = node_at(r, c);
+        if (n->op != CNNK_NODE_CONCAT) continue;
+        view v;
+        if (!r->placed[c] && inputs_contiguous(r, c, &v)) {
+            r->views[c] = v;
+            r->placed[c] = true;
+            continue;
+        }
+        if (!r->placed[c]) {
+            r->views[c] = (view){new_buf(r, node_elems(n, mb)), 0, n->c};
+            r->placed[c] = true;
+        }
+        if (inputs_fit(r, c, r->views[c]))
+            place_inputs(r, c, r->views[c]);
+        else if (add_concat_copy(r, c, err) != CNNK_OK)
+            return CNNK_EINVAL;
+    }
+    return CNNK_OK;
+}
+
+/* Every step output without a place gets a buffer of its own. */
+static void place_outputs(cnnk_runner *r, int64_t mb) {
+    r->views[0] = (view){-1, 0, node_at(r, 0)->c};
+    r->placed[0] = true;
+    for (int i = 0; i < r->nsteps; ++i) {
+        const int o = r->steps[i].out;
+        if (r->placed[o]) continue;
+        const cnnk_node *n = node_at(r, o);
+        r->views[o] = (view){new_buf(r, node_elems(n, mb)), 0, n->c};
+        r->placed[o] = true;
+    }
+}
+
+static int by_out(const void *pa, const void *pb) {
+    const step *a = pa, *b = pb;
+    return a->out - b->out;
+}
+
+/* A step runs when its last node would: all its inputs (the residual
+ * included, which torchvision computes after the main path) exist. After
+ * this, `owner` indices are stale and no longer read. */
+static void order_steps(cnnk_runner *r) {
+    qsort(r->steps, (size_t)r->nsteps, sizeof *r->steps, by_out);
+}
+
+static void touch(cnnk_runner *r, int node, int stepi) {
+    const int b = r->views[root(r, node)].buf;
+    if (b < 0) return;
+    cnnk_live_buf *lb = &r->bufs[b];
+    if (lb->first < 0 || stepi < lb->first) lb->first = stepi;
+    if (stepi > lb->last) lb->last = stepi;
+}
+
+static cnnk_status plan_memory(cnnk_runner *r, cnnk_error *err) {
+    for (int i = 0; i < r->nsteps; ++i) {
+        const step *s = &r->steps[i];
+        touch(r, s->out, i);
+        for (int k = 0; k < s->nsrc; ++k) touch(r, s->src[k], i);
+        if (s->residual >= 0) touch(r, s->residual, i);
+    }
+    /* The network's output is read by forward() after the last step. */
+    touch(r, r->net->n - 1, r->nsteps);
+    r->naive = 0;
+    for (int b = 0; b < r->nbufs; ++b) {
+        if (r->bufs[b].first < 0) r->bufs[b].first = r->bufs[b].last = 0;
+        r->naive += r->bufs[b].bytes;
+    }
+    return cnnk_plan_memory(r->bufs, r->nbufs, &r->peak, err);
+}
+
+/* ---- kernels, packing, workspace ------------------------------------------ */
+
+static void describe(cnnk_runner *r, step *s) {
+    const cnnk_node *h = node_at(r, s->head), *o = node_at(r, s->out);
+    const cnnk_node *in = node_at(r, s->nsrc > 0 ? s->src[0] : 0);
+    int used = 0;
+    char *b = s->info.shape;
+    const int len = (int)sizeof s->info.shape;
+    used += snprintf(b, (size_t)len, "%lldx%lldx%lld -> %lldx%lldx%lld", (long long)in->c,
+                     (long long)in->h, (long long)in->w, (long long)o->c, (long long)o->h,
+                     (long long)o->w);
+    if (s->kind == STEP_CONV && used < len)
+        used += snprintf(b + used, (size_t)(len - used), " k%lldx%lld s%lld",
+                         (long long)h->desc.u.conv.kh, (long long)h->desc.u.conv.kw,
+                         (long long)h->desc.u.conv.sh);
+    if (s->bn >= 0 && used < len) used += snprintf(b + used, (size_t)(len - used), " +bn");
+    if (s->residual >= 0 && used < len) used += snprintf(b + used, (size_t)(len - used), " +add");
+    const bool relu = s->relu || (s->kind == STEP_OP && s->l.kind == CNNK_LAYER_ELTWISE &&
+                                  s->l.u.eltwise.alg == CNNK_ELTWISE_ADD_RELU && h->op == CNNK_NODE_ADD);
+    if (relu && used < len) snprintf(b + used, (size_t)(len - used), " +relu");
+    s->info.layer = h->name;
+    s->info.note = s->note;
+    s->info.macs = s->kind == STEP_CONV         ? cnnk_conv_macs(&s->l.u.conv)
+                   : s->l.kind == CNNK_LAYER_FC ? cnnk_fc_macs(&s->l.u.fc)
+                                                : 0;
+}
+
+static cnnk_status choose(cnnk_runner *r, step *s, cnnk_isa isa, const cnnk_plan *p,
+                          cnnk_error *err) {
+    const cnnk_node *h = node_at(r, s->head);
+    if (s->kind == STEP_CONV) {
+        s->ck = cnnk_plan_conv_kernel(p, isa, &s->l.u.conv, s->note, sizeof s->note);
+        if (!s->ck) return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: no kernel for %s", h->name);
+        s->info.kernel = s->ck->name;
+    } else {
+        s->ok = cnnk_plan_op_kernel(p, isa, &s->l, s->note, sizeof s->note);
+        if (!s->ok)
+            return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: no %s kernel for %s",
+                             cnnk_layer_kind_name(s->l.kind), h->name);
+        s->info.kernel = s->ok->name;
+    }
+    describe(r, s);
+    return CNNK_OK;
+}
+
+static int64_t packed_floats(const step *s) {
+    if (s->kind == STEP_CONV) return (int64_t)s->ck->packed_size(&s->l.u.conv);
+    return s->ok->packed_size ? (int64_t)s->ok->packed_size(&s->l) : 0;
+}
+
+static int64_t workspace_floats(const cnnk_runner *r, const step *s) {
+    if (s->kind == STEP_CONV) return (int64_t)s->ck->workspace_size(&s->l.u.conv, r->nthreads);
+    return s->ok->workspace_size ? (int64_t)s->ok->workspace_size(&s->l, r->nthreads) : 0;
+}
+
+/* Folds the BN into copies of the conv's weights and bias, then packs. */
+static cnnk_status pack_folded(cnnk_runner *r, step *s, cnnk_error *err) {
+    const cnnk_node *c = node_at(r, s->head), *bn = node_at(r, s->bn);
+    const cnnk_conv_desc *d = &s->l.u.conv;
+    const int64_t nw = cnnk_conv_weights(d);
+    float *w = malloc((size_t)nw * sizeof *w);
+    if (!w) return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory folding %s", c->name);
+    memcpy(w, c->weights, (size_t)nw * sizeof *w);
+    float *bias = r->weights + s->bias_off;
+    for (int64_t o = 0; o < d->oc; ++o) bias[o] = c->has_bias ? c->bias[o] : 0.0f;
+    cnnk_ref_bnorm_fold(d, w, bias, bn->bn[0], bn->bn[1], bn->bn[2], bn->bn[3],
+                        bn->desc.u.bnorm.eps);
+    s->ck->pack(d, w, r->weights + s->packed_off);
+    free(w);
+    return CNNK_OK;
+}
+
+static cnnk_status pack_step(cnnk_runner *r, step *s, cnnk_error *err) {
+    const cnnk_node *h = node_at(r, s->head);
+    if (s->kind == STEP_CONV) {
+        if (s->bn >= 0) return pack_folded(r, s, err);
+        s->ck->pack(&s->l.u.conv, h->weights, r->weights + s->packed_off);
+        return CNNK_OK;
+    }
+    if (s->packed_off >= 0) s->ok->pack(&s->l, h->weights, r->weights + s->packed_off);
+    if (h->op == CNNK_NODE_FC) s->params[0] = h->has_bias ? h->bias : NULL;
+    return CNNK_OK;
+}
+
+/* One arena for every step's packed weights (and folded biases). */
+static cnnk_status pack_all(cnnk_runner *r, cnnk_error *err) {
+    int64_t total = 0, ws = 0;
+    for (int i = 0; i < r->nsteps; ++i) {
+        step *s = &r->steps[i];
+        const int64_t n = packed_floats(s);
+        if (n > 0) s->packed_off = total, total += align_floats(n);
+        if (s->bn >= 0) s->bias_off = total, total += align_floats(s->l.u.conv.oc);
+        const int64_t w = workspace_floats(r, s);
+        if (w > ws) ws = w;
+    }
+    r->weights = aligned_floats(total);
+    r->workspace = aligned_floats(ws);
+    if (!r->weights || !r->workspace)
+        return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory for %lld packed floats",
+                         (long long)total);
+    for (int i = 0; i < r->nsteps; ++i)
+        if (pack_step(r, &r->steps[i], err) != CNNK_OK) return CNNK_ENOMEM;
+    return CNNK_OK;
+}
+
+/* ---- validation ------------------------------------------------------------- */
+
+static cnnk_status check_node(const cnnk_node *n, cnnk_error *err) {
+    cnnk_layer_desc l = n->desc;
+    switch (n->op) {
+    case CNNK_NODE_CONV:
+        if (!n->weights || (n->has_bias && !n->bias)) break;
+        return cnnk_conv_check(&l.u.conv, err);
+    case CNNK_NODE_FC:
+        if (!n->weights || (n->has_bias && !n->bias)) break;
+        return cnnk_fc_check(&l.u.fc, err);
+    case CNNK_NODE_BNORM:
+        if (!n->bn[0] || !n->bn[1] || !n->bn[2] || !n->bn[3]) break;
+        return cnnk_bnorm_check(&l.u.bnorm, err);
+    case CNNK_NODE_POOL: return cnnk_pool_check(&l.u.pool, err);
+    case CNNK_NODE_LRN: return cnnk_lrn_check(&l.u.lrn, err);
+    case CNNK_NODE_SOFTMAX: return cnnk_softmax_check(&l.u.softmax, err);
+    case CNNK_NODE_CONCAT: return cnnk_concat_check(&l.u.concat, err);
+    case CNNK_NODE_RELU:
+    case CNNK_NODE_ADD: return cnnk_eltwise_check(&l.u.eltwise, err);
+    default: return CNNK_OK;
+    }
+    return cnnk_fail(err, CNNK_EINVAL, "runner: %s has no weights (call cnnk_net_init_weights)",
+                     n->name);
+}
+
+static cnnk_status check_net(const cnnk_net *net, cnnk_isa isa, int nthreads, cnnk_error *err) {
+    if (cnnk_net_status(net, err) != CNNK_OK) return CNNK_EINVAL;
+    if (net->n < 2) return cnnk_fail(err, CNNK_EINVAL, "runner: %s has no layers", net->name);
+    if (isa < 0 || isa >= CNNK_ISA_COUNT || !cnnk_isa_available(isa))
+        return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: this CPU does not run ISA %s",
+                         cnnk_isa_name(isa));
+    if (nthreads < 1) return cnnk_fail(err, CNNK_EINVAL, "runner: nthreads=%d < 1", nthreads);
+    for (int i = 1; i < net->n; ++i) {
+        cnnk_error e;
+        if (check_node(&net->nodes[i], &e) != CNNK_OK)
+            return cnnk_fail(err, CNNK_EINVAL, "%s: %s", net->nodes[i].name, e.msg);
+    }
+    return CNNK_OK;
+}
+
+/* The flattening FC and the caller's output want dense rows. */
+static cnnk_status check_dense(const cnnk_runner *r, cnnk_error *err) {
+    for (int i = 0; i < r->nsteps; ++i) {
+        const step *s = &r->steps[i];
+        if (s->l.kind != CNNK_LAYER_FC || s->kind != STEP_OP) continue;
+        const view v = r->views[s->src[0]];
+        if (v.ld != node_at(r, s->src[0])->c)
+            return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: %s reads a strided input",
+                             node_at(r, s->head)->name);
+    }
+    return CNNK_OK;
+}
+
+/* ---- prepare / destroy --------------------------------------------------- */
+
+static cnnk_status alloc_tables(cnnk_runner *r, int n) {
+    /* A step per node at most, plus a copy per concat (also a node). */
+    r->cap = n;
+    r->steps = calloc((size_t)n, sizeof *r->steps);
+    r->owner = malloc((size_t)n * sizeof *r->owner);
+    r->alias = malloc((size_t)n * sizeof *r->alias);
+    r->uses = calloc((size_t)n, sizeof *r->uses);
+    r->placed = calloc((size_t)n, sizeof *r->placed);
+    r->views = calloc((size_t)n, sizeof *r->views);
+    r->bufs = calloc((size_t)n, sizeof *r->bufs);
+    if (!r->steps || !r->owner || !r->alias || !r->uses || !r->placed || !r->views || !r->bufs)
+        return CNNK_ENOMEM;
+    for (int i = 0; i < n; ++i) {
+        r->owner[i] = -1;
+        r->alias[i] = i;
+        const cnnk_node *nd = &r->net->nodes[i];
+        for (int k = 0; k < nd->ninputs; ++k) r->uses[nd->inputs[k]]++;
+    }
+    return CNNK_OK;
+}
+
+static cnnk_status build(cnnk_runner *r, cnnk_isa isa, const cnnk_plan *plan, cnnk_error *err) {
+    const int64_t mb = r->net->mb;
+    if (alloc_tables(r, r->net->n) != CNNK_OK)
+        return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory");
+    fuse(r);
+    if (place_concats(r, mb, err) != CNNK_OK) return CNNK_EINVAL;
+    order_steps(r);
+    place_outputs(r, mb);
+    /* The network's output may be an alias or a concat view: give the
+     * forward a place to read it from. */
+    if (!r->placed[root(r, r->net->n - 1)])
+        return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: the last node has no value");
+    for (int i = 0; i < r->nsteps; ++i)
+        if (choose(r, &r->steps[i], isa, plan, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+    if (check_dense(r, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+    if (plan_memory(r, err) != CNNK_OK) return CNNK_ENOMEM;
+    r->arena = aligned_floats(r->peak / (int64_t)sizeof(float));
+    if (!r->arena)
+        return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory for %lld activation bytes",
+                         (long long)r->peak);
+    const cnnk_node *last = node_at(r, r->net->n - 1);
+    r->out_elems = node_elems(last, mb);
+    return pack_all(r, err);
+}
+
+cnnk_status cnnk_runner_prepare(const cnnk_net *net, cnnk_isa isa, const cnnk_plan *plan,
+                                int nthreads, cnnk_runner **out, cnnk_error *err) {
+    *out = NULL;
+    if (!net || !plan) return cnnk_fail(err, CNNK_EINVAL, "runner: no network or plan");
+    cnnk_status s = check_net(net, isa, nthreads, err);
+    if (s != CNNK_OK) return s;
+    cnnk_runner *r = calloc(1, sizeof *r);
+    if (!r) return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory");
+    r->net = net;
+    r->nthreads = nthreads;
+    s = build(r, isa, plan, err);
+    if (s != CNNK_OK) {
+        cnnk_runner_destroy(r);
+        return s;
+    }
+    *out = r;
+    return CNNK_OK;
+}
+
+void cnnk_runner_destroy(cnnk_runner *r) {
+    if (!r) return;
+    free(r->steps), free(r->owner), free(r->alias), free(r->uses);
+    free(r->placed), free(r->views), free(r->bufs);
+    free(r->arena), free(r->weights), free(r->workspace);
+    free(r);
+}
+
+/* ---- forward ---------------------------------------------------------------- */
+
+static float *at(const cnnk_runner *r, const float *input, int node) {
+    const view v = r->views[root(r, node)];
+    float *base = v.buf < 0 ? (float *)input : (float *)((char *)r->arena + r->bufs[v.buf].offset);
+    return base + v.off;
+}
+
+static int64_t pitch(const cnnk_runner *r, int node) {
+    return r->views[root(r, node)].ld;
+}
+
+static void run_conv(const cnnk_runner *r, const step *s, const float *input) {
+    cnnk_conv_args a = {
+        .src = at(r, input, s->src[0]),
+        .src_ld = pitch(r, s->src[0]),
+        .packed = r->weights + s->packed_off,
+        .dst = at(r, input, s->out),
+        .dst_ld = pitch(r, s->out),
+        .workspace = r->workspace,
+        .nthreads = r->nthreads,
+    };
+    const cnnk_node *h = node_at(r, s->head);
+    a.ep.bias = s->bias_off >= 0 ? r->weights + s->bias_off : h->has_bias ? h->bias : NULL;
+    a.ep.relu = s->relu;
+    if (s->residual >= 0) {
+        a.ep.residual = at(r, input, s->residual);
+        a.ep.residual_ld = pitch(r, s->residual);
+    }
+    s->ck->run(&s->l.u.conv, &a);
+}
+
+static void run_op(const cnnk_runner *r, const step *s, const float *input) {
+    cnnk_op_args a = {
+        .packed = s->packed_off >= 0 ? r->weights + s->packed_off : NULL,
+        .dst = at(r, input, s->out),
+        .dst_ld = pitch(r, s->out),
+        .relu = s->relu,
+        .workspace = r->workspace,
+        .nthreads = r->nthreads,
+    };
+    for (int k = 0; k < s->nsrc; ++k) {
+        a.src[k] = at(r, input, s->src[k]);
+        a.src_ld[k] = pitch(r, s->src[k]);
+    }
+    for (int k = 0; k < 4; ++k) a.params[k] = s->params[k];
+    s->ok->run(&s->l, &a);
+}
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+static void copy_output(const cnnk_runner *r, const float *input, float *output) {
+    const int last = r->net->n - 1;
+    const cnnk_node *n = node_at(r, last);
+    const float *src = at(r, input, last);
+    const int64_t ld = pitch(r, last), rows = r->out_elems / n->c;
+    for (int64_t i = 0; i < rows; ++i)
+        memcpy(output + i * n->c, src + i * ld, (size_t)n->c * sizeof *output);
+}
+
+void cnnk_runner_forward(cnnk_runner *r, const float *input, float *output, bool profile) {
+    for (int i = 0; i < r->nsteps; ++i) {
+        step *s = &r->steps[i];
+        const double t0 = profile ? now_ms() : 0.0;
+        if (s->kind == STEP_CONV)
+            run_conv(r, s, input);
+        else
+            run_op(r, s, input);
+        if (profile) s->info.last_ms = now_ms() - t0;
+    }
+    copy_output(r, input, output);
+}
+
+/* ---- queries ------------------------------------------------------------------ */
+
+int cnnk_runner_step_count(const cnnk_runner *r) {
+    return r->nsteps;
+}
+
+const cnnk_step_info *cnnk_runner_step(const cnnk_runner *r, int i) {
+    return i >= 0 && i < r->nsteps ? &r->steps[i].info : NULL;
+}
+
+int64_t cnnk_runner_output_elems(const cnnk_runner *r) {
+    return r->out_elems;
+}
+
+int64_t cnnk_runner_peak_activation_bytes(const cnnk_runner *r) {
+    return r->peak;
+}
+
+int64_t cnnk_runner_naive_activation_bytes(const cnnk_runner *r) {
+    return r->naive;
+}

@@ -1,0 +1,191 @@
+/* `cnnk run`: forward passes of one network with one ISA and plan, and a
+ * per-layer table of where the time goes.
+ *
+ * % of peak is printed as "-": the library has no measured FMA peak yet
+ * (no cnnk_peak_gflops), and a constant per ISA would be a guess. */
+#define _POSIX_C_SOURCE 200809L /* clock_gettime */
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cnnk/cpu.h"
+#include "cnnk/net.h"
+#include "cnnk/runner.h"
+#include "tools/commands.h"
+#include "validate/check.h"
+
+enum { RUN_OK = 0, RUN_FAILED = 1, RUN_BAD_INPUT = 2 };
+
+typedef struct run_opts {
+    const char *net;
+    cnnk_isa isa;
+    cnnk_plan plan;
+    long long batch, h, w, threads, iters;
+} run_opts;
+
+static int bad(const char *msg) {
+    fprintf(stderr, "cnnk run: %s\n", msg);
+    return RUN_BAD_INPUT;
+}
+
+static bool parse_ll(const char *s, long long lo, long long *v) {
+    char *end;
+    long long x = strtoll(s, &end, 10);
+    if (end == s || *end || x < lo) return false;
+    *v = x;
+    return true;
+}
+
+static int parse_isa(const char *v, cnnk_isa *isa) {
+    if (!cnnk_isa_from_name(v, isa)) {
+        fprintf(stderr, "cnnk run: unknown ISA '%s' (valid:", v);
+        for (int i = 0; i < CNNK_ISA_COUNT; ++i) fprintf(stderr, " %s", cnnk_isa_name((cnnk_isa)i));
+        fprintf(stderr, ")\n");
+        return RUN_BAD_INPUT;
+    }
+    if (!cnnk_isa_available(*isa)) {
+        fprintf(stderr, "cnnk run: this CPU does not run ISA %s\n", v);
+        return RUN_BAD_INPUT;
+    }
+    return RUN_OK;
+}
+
+static int parse_opt(run_opts *o, const char *a, const char *v) {
+    cnnk_error err;
+    char msg[600];
+    if (strcmp(a, "--net") == 0) o->net = v;
+    else if (strcmp(a, "--isa") == 0) return parse_isa(v, &o->isa);
+    else if (strcmp(a, "--plan") == 0) {
+        if (cnnk_plan_parse(v, &o->plan, &err) != CNNK_OK) return bad(err.msg);
+    } else if (strcmp(a, "--batch") == 0) {
+        if (!parse_ll(v, 1, &o->batch)) return bad("--batch takes a number >= 1");
+    } else if (strcmp(a, "--input") == 0) {
+        char *x;
+        o->h = strtoll(v, &x, 10);
+        if (*x != 'x' || !parse_ll(x + 1, 1, &o->w) || o->h < 1)
+            return snprintf(msg, sizeof msg, "--input takes HxW, e.g. 224x224, not '%s'", v), bad(msg);
+    } else if (strcmp(a, "--threads") == 0) {
+        if (!parse_ll(v, 1, &o->threads)) return bad("--threads takes a number >= 1");
+    } else if (strcmp(a, "--iters") == 0) {
+        if (!parse_ll(v, 1, &o->iters)) return bad("--iters takes a number >= 1");
+    } else {
+        return snprintf(msg, sizeof msg, "unknown option '%s' (see cnnk --help)", a), bad(msg);
+    }
+    return RUN_OK;
+}
+
+static int parse_args(int argc, char **argv, run_opts *o) {
+    *o = (run_opts){.isa = cnnk_best_isa(), .plan = {CNNK_PLAN_HEURISTIC, CNNK_ALGO_DIRECT},
+                    .batch = 1, .h = 224, .w = 224, .threads = cnnk_cpu()->cores, .iters = 3};
+    for (int i = 0; i < argc; i += 2) {
+        if (i + 1 >= argc) {
+            char msg[128];
+            snprintf(msg, sizeof msg, "%s needs a value", argv[i]);
+            return bad(msg);
+        }
+        int rc = parse_opt(o, argv[i], argv[i + 1]);
+        if (rc != RUN_OK) return rc;
+    }
+    return o->net ? RUN_OK : bad("give --net NAME");
+}
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+static int cmp_double(const void *pa, const void *pb) {
+    const double a = *(const double *)pa, b = *(const double *)pb;
+    return a < b ? -1 : a > b;
+}
+
+/* Median of v[0], v[stride], ... (n values); sorts a scratch copy. */
+static double median(const double *v, int n, int stride, double *scratch) {
+    for (int i = 0; i < n; ++i) scratch[i] = v[i * stride];
+    qsort(scratch, (size_t)n, sizeof *scratch, cmp_double);
+    return n % 2 ? scratch[n / 2] : 0.5 * (scratch[n / 2 - 1] + scratch[n / 2]);
+}
+
+static double gflops(int64_t macs, double ms) {
+    return ms > 0 ? 2.0 * (double)macs / (ms * 1e6) : 0.0;
+}
+
+static void print_table(const cnnk_net *net, const cnnk_runner *r, const run_opts *o,
+                        const double *t, const double *total, double *scratch) {
+    const int ns = cnnk_runner_step_count(r), it = (int)o->iters;
+    printf("%-44s %-44s %-22s %9s %9s %6s  %s\n", "layer", "shape", "kernel", "ms", "GFLOP/s",
+           "%peak", "note");
+    for (int i = 0; i < ns; ++i) {
+        const cnnk_step_info *s = cnnk_runner_step(r, i);
+        const double ms = median(t + i, it, ns, scratch);
+        printf("%-44s %-44s %-22s %9.3f %9.2f %6s  %s\n", s->layer, s->shape, s->kernel, ms,
+               gflops(s->macs, ms), "-", s->note);
+    }
+    const double ms = median(total, it, 1, scratch);
+    char plan[64];
+    cnnk_plan_format(&o->plan, plan, sizeof plan);
+    printf("total %s %lldx3x%lldx%lld isa %s plan %s threads %lld: %.3f ms (median of %d), "
+           "%.3f GMACs, %.2f GFLOP/s, %%peak -\n",
+           net->name, o->batch, o->h, o->w, cnnk_isa_name(o->isa), plan, o->threads, ms, it,
+           (double)cnnk_net_macs(net) / 1e9, gflops(cnnk_net_macs(net), ms));
+    printf("activation memory: peak %.2f MiB (liveness reuse), naive %.2f MiB\n",
+           (double)cnnk_runner_peak_activation_bytes(r) / (1 << 20),
+           (double)cnnk_runner_naive_activation_bytes(r) / (1 << 20));
+}
+
+/* 1 warm-up pass, then o->iters profiled ones. */
+static int time_runs(const cnnk_net *net, cnnk_runner *r, const run_opts *o) {
+    const int ns = cnnk_runner_step_count(r), it = (int)o->iters;
+    const int64_t nin = o->batch * o->h * o->w * net->c;
+    float *in = malloc((size_t)nin * sizeof *in);
+    float *out = malloc((size_t)cnnk_runner_output_elems(r) * sizeof *out);
+    double *t = malloc((size_t)ns * (size_t)it * sizeof *t);
+    double *total = malloc((size_t)it * sizeof *total);
+    double *scratch = malloc((size_t)it * sizeof *scratch);
+    int rc = RUN_OK;
+    if (!in || !out || !t || !total || !scratch) {
+        fprintf(stderr, "cnnk run: out of memory\n");
+        rc = RUN_FAILED;
+    } else {
+        cnnk_fill_tensor(in, nin, CNNK_FILL_FLOAT, 1, 1);
+        cnnk_runner_forward(r, in, out, false);
+        for (int k = 0; k < it; ++k) {
+            const double t0 = now_ms();
+            cnnk_runner_forward(r, in, out, true);
+            total[k] = now_ms() - t0;
+            for (int i = 0; i < ns; ++i) t[k * ns + i] = cnnk_runner_step(r, i)->last_ms;
+        }
+        print_table(net, r, o, t, total, scratch);
+    }
+    free(in), free(out), free(t), free(total), free(scratch);
+    return rc;
+}
+
+int cnnk_cmd_run(int argc, char **argv) {
+    run_opts o;
+    int rc = parse_args(argc, argv, &o);
+    if (rc != RUN_OK) return rc;
+    cnnk_error err;
+    cnnk_net *net = NULL;
+    cnnk_status s = cnnk_net_build(o.net, o.batch, o.h, o.w, &net, &err);
+    if (s != CNNK_OK) {
+        fprintf(stderr, "cnnk run: %s\n", err.msg);
+        cnnk_net_destroy(net);
+        return s == CNNK_ENOMEM ? RUN_FAILED : RUN_BAD_INPUT;
+    }
+    cnnk_runner *r = NULL;
+    s = cnnk_net_init_weights(net, 1, &err);
+    if (s == CNNK_OK) s = cnnk_runner_prepare(net, o.isa, &o.plan, (int)o.threads, &r, &err);
+    if (s != CNNK_OK) {
+        fprintf(stderr, "cnnk run: %s\n", err.msg);
+        rc = s == CNNK_ENOMEM ? RUN_FAILED : RUN_BAD_INPUT;
+    } else {
+        rc = time_runs(net, r, &o);
+    }
+    cnnk_runner_destroy(r);
+    cnnk_net_destroy(net);
+    return rc;
+}

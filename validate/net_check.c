@@ -1,0 +1,179 @@
+/* Whole-network proof against the reference plan (ref/direct, ref ops). */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "validate/net_check.h"
+
+#define TOPK 5
+
+/* The bounds on the logits' relative L2 error, against the reference
+ * plan (ref/direct accumulates in double). Direct, im2col and 1x1 differ
+ * from it only by float summation order; Winograd adds the error of its
+ * transforms, which grows with the tile (F6 loses most). Measured maxima
+ * (docs/RUNNER.md: ref kernels, all families, 32x32 to 224x224): direct
+ * class 1.3e-6, F2 1.0e-6, F4 1.3e-6, F6 4.9e-6; each bound leaves about
+ * a 10x margin for other summation orders (SIMD, FMA, threads). */
+double cnnk_net_tolerance(cnnk_algo worst) {
+    switch (worst) {
+    case CNNK_ALGO_WINOGRAD_F6: return 5e-5;
+    case CNNK_ALGO_WINOGRAD_F4: return 2e-5;
+    default: return 1e-5;
+    }
+}
+
+/* How far an algorithm strays from the definition, for picking a run's
+ * least accurate one. */
+static int inaccuracy(cnnk_algo a) {
+    switch (a) {
+    case CNNK_ALGO_WINOGRAD_F6: return 3;
+    case CNNK_ALGO_WINOGRAD_F4: return 2;
+    case CNNK_ALGO_WINOGRAD_F2: return 1;
+    default: return 0;
+    }
+}
+
+static cnnk_algo worst_algo(const cnnk_runner *r, int *fallbacks) {
+    cnnk_algo worst = CNNK_ALGO_DIRECT;
+    *fallbacks = 0;
+    for (int i = 0; i < cnnk_runner_step_count(r); ++i) {
+        const cnnk_step_info *s = cnnk_runner_step(r, i);
+        if (strncmp(s->note, "fallback", 8) == 0) ++*fallbacks;
+        const cnnk_conv_kernel *k = cnnk_conv_kernel_find(s->kernel);
+        if (k && inaccuracy(k->algo) > inaccuracy(worst)) worst = k->algo;
+    }
+    return worst;
+}
+
+/* Indices of the k largest of v[0..n) in decreasing order. */
+static void top_k(const float *v, int64_t n, int k, int64_t *idx) {
+    for (int j = 0; j < k; ++j) {
+        int64_t best = -1;
+        for (int64_t i = 0; i < n; ++i) {
+            bool taken = false;
+            for (int t = 0; t < j; ++t) taken |= idx[t] == i;
+            if (!taken && (best < 0 || v[i] > v[best])) best = i;
+        }
+        idx[j] = best;
+    }
+}
+
+/* Top-5 compared as sets: top-5 accuracy asks membership, and the order
+ * inside it can swap between two logits closer than the rounding error.
+ * A set difference is a tie, not a failure, only when the reference's
+ * 5th and 6th logits are closer than twice the measured largest error of
+ * that image's logits: then rounding alone can swap them. */
+static bool top5_agree(const float *got, const float *want, int64_t classes) {
+    const int k = classes < TOPK ? (int)classes : TOPK;
+    int64_t a[TOPK + 1], b[TOPK];
+    top_k(want, classes, k < classes ? k + 1 : k, a);
+    top_k(got, classes, k, b);
+    int common = 0;
+    for (int i = 0; i < k; ++i)
+        for (int j = 0; j < k; ++j) common += a[i] == b[j];
+    if (common == k) return true;
+    if (k == classes) return false;
+    double err = 0;
+    for (int64_t i = 0; i < classes; ++i) err = fmax(err, fabs((double)got[i] - want[i]));
+    return common == k - 1 && (double)want[a[k - 1]] - want[a[k]] <= 2 * err;
+}
+
+typedef struct net_run {
+    const cnnk_net *net;
+    const float *input;
+    const float *want;
+    float *got;
+    int64_t classes, elems;
+} net_run;
+
+static cnnk_status run_plan(const net_run *nr, cnnk_isa isa, const cnnk_plan *p,
+                            cnnk_runner **out, cnnk_error *err) {
+    cnnk_status s = cnnk_runner_prepare(nr->net, isa, p, 1, out, err);
+    if (s == CNNK_OK) cnnk_runner_forward(*out, nr->input, nr->got, false);
+    return s;
+}
+
+static cnnk_status check_plan(const net_run *nr, cnnk_isa isa, const cnnk_plan *p, FILE *out,
+                              cnnk_validate_counts *counts, cnnk_error *err) {
+    cnnk_runner *r;
+    if (run_plan(nr, isa, p, &r, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+    int fallbacks;
+    const double bound = cnnk_net_tolerance(worst_algo(r, &fallbacks));
+    cnnk_runner_destroy(r);
+    cnnk_diff d;
+    cnnk_diff_compute(nr->got, nr->want, nr->elems, &d);
+    bool top5 = true;
+    for (int64_t i = 0; i < nr->elems / nr->classes; ++i)
+        top5 &= top5_agree(nr->got + i * nr->classes, nr->want + i * nr->classes, nr->classes);
+    const bool pass = top5 && d.rel_l2 <= bound;
+    pass ? ++counts->passed : ++counts->failed;
+    if (out) {
+        char plan[64];
+        cnnk_plan_format(p, plan, sizeof plan);
+        fprintf(out, "net %-12s %lldx3x%lldx%lld %-5s %-21s %s rel_l2=%.3g (bound %.0e) top5 %s fallbacks=%d\n",
+                nr->net->name, (long long)nr->net->mb, (long long)nr->net->h,
+                (long long)nr->net->w, cnnk_isa_name(isa), plan, pass ? "pass" : "FAIL",
+                d.rel_l2, bound, top5 ? "agree" : "DIFFER", fallbacks);
+    }
+    return CNNK_OK;
+}
+
+static cnnk_status check_isa(const net_run *nr, cnnk_isa isa, FILE *out,
+                             cnnk_validate_counts *counts, cnnk_error *err) {
+    cnnk_plan p = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
+    if (check_plan(nr, isa, &p, out, counts, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+    p.kind = CNNK_PLAN_FIXED;
+    for (int a = 0; a < CNNK_ALGO_COUNT; ++a) {
+        p.algo = (cnnk_algo)a;
+        if (check_plan(nr, isa, &p, out, counts, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+    }
+    return CNNK_OK;
+}
+
+static cnnk_status check_all(net_run *nr, const bool isa[CNNK_ISA_COUNT], FILE *out,
+                             cnnk_validate_counts *counts, cnnk_error *err) {
+    const cnnk_plan ref = {.kind = CNNK_PLAN_REF, .algo = CNNK_ALGO_DIRECT};
+    cnnk_runner *r;
+    if (run_plan(nr, CNNK_ISA_REF, &ref, &r, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+    cnnk_runner_destroy(r);
+    memcpy((float *)nr->want, nr->got, (size_t)nr->elems * sizeof(float));
+    for (int i = 0; i < CNNK_ISA_COUNT; ++i) {
+        if (!isa[i]) continue;
+        if (!cnnk_isa_available((cnnk_isa)i)) {
+            ++counts->skipped;
+            if (out)
+                fprintf(out, "net %-12s %-5s skip: this CPU does not run %s\n", nr->net->name,
+                        cnnk_isa_name((cnnk_isa)i), cnnk_isa_name((cnnk_isa)i));
+            continue;
+        }
+        if (check_isa(nr, (cnnk_isa)i, out, counts, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+    }
+    return CNNK_OK;
+}
+
+cnnk_status cnnk_validate_net(const char *name, int64_t mb, int64_t h, int64_t w, uint64_t seed,
+                              const bool isa[CNNK_ISA_COUNT], FILE *out,
+                              cnnk_validate_counts *counts, cnnk_error *err) {
+    cnnk_net *net = NULL;
+    cnnk_status s = cnnk_net_build(name, mb, h, w, &net, err);
+    if (s != CNNK_OK) return s;
+    s = cnnk_net_init_weights(net, seed, err);
+    const cnnk_node *last = &net->nodes[net->n - 1];
+    net_run nr = {.net = net, .classes = last->h * last->w * last->c};
+    nr.elems = mb * nr.classes;
+    const int64_t nin = mb * h * w * net->c;
+    float *input = malloc((size_t)nin * sizeof *input);
+    float *want = malloc((size_t)nr.elems * sizeof *want);
+    nr.got = malloc((size_t)nr.elems * sizeof *nr.got);
+    if (s == CNNK_OK && (!input || !want || !nr.got))
+        s = cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory for %s", name);
+    if (s == CNNK_OK) {
+        cnnk_fill_tensor(input, nin, CNNK_FILL_FLOAT, 1, seed);
+        nr.input = input;
+        nr.want = want;
+        s = check_all(&nr, isa, out, counts, err);
+    }
+    free(input), free(want), free(nr.got);
+    cnnk_net_destroy(net);
+    return s;
+}
