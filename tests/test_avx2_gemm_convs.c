@@ -1,0 +1,242 @@
+/* avx2/im2col, avx2/1x1 and avx2/fc against the scalar reference.
+ * Data are small integers, so every product and partial sum is exact in
+ * float whatever the summation order: results must match bit for bit (the
+ * tolerance table's bound for these algorithms on integer data). Shapes
+ * cover 1x1 images, 3 input channels, odd channel counts, groups and
+ * depthwise, strides 2-4, dilation, asymmetric padding, batch 3, K above
+ * the GEMM's KC, several pixel blocks and the few-pixel (N-split) path;
+ * pitches exceed the channel counts for dst and residual, and for src in
+ * every other case (the rest are dense, the lowering's contiguous path); every
+ * epilogue combination runs at 1 and 2 threads. The gaps of dst between
+ * pixels must keep their canary, and every other buffer is allocated to its
+ * exact extent so AddressSanitizer catches an over-read. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "cnnk/desc.h"
+#include "cnnk/kernel.h"
+#include "kernels/ref/ref.h"
+
+extern const cnnk_conv_kernel cnnk_conv_im2col__avx2;
+extern const cnnk_conv_kernel cnnk_conv_1x1__avx2;
+extern const cnnk_op_kernel cnnk_fc__avx2;
+
+static const float CANARY = -12345.5f;
+
+static uint64_t splitmix(uint64_t *s) {
+    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
+    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+    return z ^ (z >> 31);
+}
+
+/* Integers in [-3, 3]. */
+static float *alloc_ints(size_t n, uint64_t seed) {
+    float *p = malloc((n ? n : 1) * sizeof *p);
+    for (size_t i = 0; i < n; ++i) p[i] = (float)((int)(splitmix(&seed) % 7) - 3);
+    return p;
+}
+
+static float *alloc_ws(size_t floats) {
+    size_t bytes = (floats * sizeof(float) + 63) / 64 * 64;
+    return aligned_alloc(64, bytes ? bytes : 64);
+}
+
+/* ---- convolutions ------------------------------------------------------- */
+
+typedef struct conv_case {
+    int64_t g, mb, ic, ih, iw, oc, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw;
+    bool all_epilogues; /* every combination, or just none and all three */
+} conv_case;
+
+typedef struct conv_bufs {
+    int64_t src_ld, dst_ld, res_ld, pin, pout;
+    float *src, *w, *bias, *res, *want, *got;
+} conv_bufs;
+
+static size_t pitched(int64_t pixels, int64_t ld, int64_t c) {
+    return (size_t)((pixels - 1) * ld + c);
+}
+
+/* Runs kernel k on every epilogue and thread count; counts mismatches. */
+static void check_kernel(const cnnk_conv_kernel *k, const cnnk_conv_desc *d, const conv_case *c,
+                         conv_bufs *b) {
+    float *packed = malloc(k->packed_size(d) * sizeof(float));
+    k->pack(d, b->w, packed);
+    const size_t dst_n = pitched(b->pout, b->dst_ld, d->oc);
+    for (int nthreads = 1; nthreads <= 2; ++nthreads) {
+        float *ws = alloc_ws(k->workspace_size(d, nthreads));
+        for (int bits = 0; bits < 8; ++bits) {
+            if (!c->all_epilogues && bits != 0 && bits != 7) continue;
+            cnnk_epilogue ep = {.bias = (bits & 1) ? b->bias : NULL,
+                                .residual = (bits & 2) ? b->res : NULL,
+                                .residual_ld = b->res_ld,
+                                .relu = (bits & 4) != 0};
+            for (size_t i = 0; i < dst_n; ++i) b->want[i] = b->got[i] = CANARY;
+            cnnk_ref_conv(d, b->src, b->src_ld, b->w, b->want, b->dst_ld, &ep);
+            cnnk_conv_args a = {.src = b->src, .src_ld = b->src_ld, .packed = packed,
+                                .dst = b->got, .dst_ld = b->dst_ld, .ep = ep,
+                                .workspace = ws, .nthreads = nthreads};
+            k->run(d, &a);
+            int64_t bad = 0;
+            for (size_t i = 0; i < dst_n; ++i) bad += b->got[i] != b->want[i];
+            if (bad)
+                fprintf(stderr, "%s g%lld mb%lld ic%lld ih%lld iw%lld oc%lld k%lldx%lld s%lldx%lld "
+                        "ep%d t%d: %lld mismatches\n", k->name, (long long)d->g, (long long)d->mb,
+                        (long long)d->ic, (long long)d->ih, (long long)d->iw, (long long)d->oc,
+                        (long long)d->kh, (long long)d->kw, (long long)d->sh, (long long)d->sw,
+                        bits, nthreads, (long long)bad);
+            CHECK_EQ_I64(bad, 0);
+        }
+        free(ws);
+    }
+    free(packed);
+}
+
+/* dense: src_ld == ic, so the lowering copies whole kernel rows at once. */
+static void run_conv_case(const conv_case *c, bool dense, uint64_t seed) {
+    cnnk_conv_desc d = {.g = c->g, .mb = c->mb, .ic = c->ic, .ih = c->ih, .iw = c->iw,
+                        .oc = c->oc, .kh = c->kh, .kw = c->kw, .sh = c->sh, .sw = c->sw,
+                        .pt = c->pt, .pl = c->pl, .pb = c->pb, .pr = c->pr, .dh = c->dh,
+                        .dw = c->dw};
+    cnnk_error err;
+    CHECK(cnnk_conv_check(&d, &err) == CNNK_OK);
+    conv_bufs b = {.src_ld = dense ? d.ic : d.ic + 3, .dst_ld = d.oc + 5, .res_ld = d.oc + 2,
+                   .pin = d.mb * d.ih * d.iw, .pout = d.mb * d.oh * d.ow};
+    b.src = alloc_ints(pitched(b.pin, b.src_ld, d.ic), seed);
+    b.w = alloc_ints((size_t)cnnk_conv_weights(&d), seed + 1);
+    b.bias = alloc_ints((size_t)d.oc, seed + 2);
+    b.res = alloc_ints(pitched(b.pout, b.res_ld, d.oc), seed + 3);
+    b.want = malloc(pitched(b.pout, b.dst_ld, d.oc) * sizeof(float));
+    b.got = malloc(pitched(b.pout, b.dst_ld, d.oc) * sizeof(float));
+    CHECK(cnnk_conv_im2col__avx2.applies(&d));
+    check_kernel(&cnnk_conv_im2col__avx2, &d, c, &b);
+    if (cnnk_conv_1x1__avx2.applies(&d)) check_kernel(&cnnk_conv_1x1__avx2, &d, c, &b);
+    free(b.src), free(b.w), free(b.bias), free(b.res), free(b.want), free(b.got);
+}
+
+static const conv_case conv_cases[] = {
+    /* g mb ic ih iw oc kh kw sh sw pt pl pb pr dh dw all */
+    {1, 1, 3, 1, 1, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true},       /* 1x1 image, padded 3x3 */
+    {1, 1, 3, 9, 11, 17, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true},     /* 3 input channels */
+    {1, 3, 5, 7, 6, 7, 3, 3, 2, 2, 1, 0, 2, 1, 1, 1, true},       /* batch 3, odd, asym pad */
+    {1, 1, 3, 23, 21, 16, 7, 7, 2, 2, 3, 3, 3, 3, 1, 1, true},    /* ResNet conv1 style */
+    {1, 1, 3, 35, 35, 19, 11, 11, 4, 4, 2, 2, 2, 2, 1, 1, false}, /* AlexNet conv1 style */
+    {1, 2, 6, 10, 9, 33, 3, 3, 3, 3, 0, 1, 1, 0, 1, 1, true},     /* stride 3 */
+    {1, 1, 7, 11, 12, 9, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2, true},     /* dilation 2 */
+    {1, 1, 4, 9, 8, 5, 2, 3, 1, 2, 0, 1, 0, 1, 3, 1, true},       /* dilation 3x1, stride 1x2 */
+    {2, 1, 6, 8, 8, 10, 5, 5, 1, 1, 2, 2, 2, 2, 1, 1, true},      /* groups (AlexNet conv2) */
+    {3, 2, 9, 6, 7, 6, 3, 3, 2, 1, 1, 1, 1, 1, 1, 1, true},       /* 3 groups */
+    {8, 1, 8, 9, 9, 8, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true},       /* depthwise */
+    {2, 1, 8, 5, 6, 6, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, true},       /* grouped 1x1: identity */
+    {1, 1, 64, 24, 24, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false},  /* K > KC, several blocks */
+    {1, 1, 160, 5, 5, 37, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, false},   /* few pixels, big K */
+    {1, 1, 19, 4, 3, 21, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, true},     /* few pixels: N split */
+    /* 1x1 kernel cases (im2col runs them too) */
+    {1, 1, 3, 1, 1, 7, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, true},       /* 1x1 image */
+    {1, 1, 13, 9, 7, 37, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, true},     /* stride 1: no copy */
+    {1, 3, 11, 9, 10, 21, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, true},    /* stride 2, batch 3 */
+    {1, 1, 5, 13, 11, 3, 1, 1, 3, 4, 0, 0, 0, 0, 1, 1, true},     /* strides 3x4 */
+    {1, 2, 300, 14, 14, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, false}, /* K > KC, M > MC */
+    {1, 1, 40, 20, 20, 33, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, false},  /* strided, 2 threads split */
+};
+
+/* ---- fully connected ---------------------------------------------------- */
+
+typedef struct fc_case {
+    int64_t mb, ic, ih, iw, oc;
+} fc_case;
+
+static void run_fc_case(const fc_case *c, uint64_t seed) {
+    cnnk_layer_desc l = {.kind = CNNK_LAYER_FC,
+                         .u.fc = {.mb = c->mb, .ic = c->ic, .ih = c->ih, .iw = c->iw, .oc = c->oc}};
+    const cnnk_fc_desc *d = &l.u.fc;
+    cnnk_error err;
+    CHECK(cnnk_fc_check(d, &err) == CNNK_OK);
+    const cnnk_op_kernel *k = &cnnk_fc__avx2;
+    CHECK(k->applies(&l));
+    const int64_t in = d->ic * d->ih * d->iw;
+    float *src = alloc_ints((size_t)(d->mb * in), seed);
+    float *w = alloc_ints((size_t)cnnk_fc_weights(d), seed + 1);
+    float *bias = alloc_ints((size_t)d->oc, seed + 2);
+    float *want = malloc((size_t)(d->mb * d->oc) * sizeof(float));
+    float *got = malloc((size_t)(d->mb * d->oc) * sizeof(float));
+    float *packed = malloc(k->packed_size(&l) * sizeof(float));
+    k->pack(&l, w, packed);
+    for (int nthreads = 1; nthreads <= 2; ++nthreads) {
+        float *ws = alloc_ws(k->workspace_size(&l, nthreads));
+        for (int bits = 0; bits < 4; ++bits) {
+            const float *b = (bits & 1) ? bias : NULL;
+            bool relu = (bits & 2) != 0;
+            cnnk_ref_fc(d, src, w, b, want, relu);
+            for (int64_t i = 0; i < d->mb * d->oc; ++i) got[i] = CANARY;
+            cnnk_op_args a = {.src = {src}, .src_ld = {d->ic}, .packed = packed,
+                              .params = {b}, .dst = got, .dst_ld = d->oc, .relu = relu,
+                              .workspace = ws, .nthreads = nthreads};
+            k->run(&l, &a);
+            int64_t bad = 0;
+            for (int64_t i = 0; i < d->mb * d->oc; ++i) bad += got[i] != want[i];
+            if (bad)
+                fprintf(stderr, "avx2/fc mb%lld ic%lld ih%lld iw%lld oc%lld ep%d t%d: %lld bad\n",
+                        (long long)d->mb, (long long)d->ic, (long long)d->ih, (long long)d->iw,
+                        (long long)d->oc, bits, nthreads, (long long)bad);
+            CHECK_EQ_I64(bad, 0);
+        }
+        free(ws);
+    }
+    free(src), free(w), free(bias), free(want), free(got), free(packed);
+}
+
+static const fc_case fc_cases[] = {
+    {1, 1, 1, 1, 1},     /* one weight */
+    {1, 3, 1, 1, 17},    /* partial second panel */
+    {1, 5, 3, 3, 37},    /* spatial input: the OIHW -> NHWC reorder */
+    {1, 7, 2, 3, 16},    /* exactly one panel, K not a multiple of 4 */
+    {1, 3, 1, 1, 64},    /* exactly one group of four panels */
+    {1, 5, 3, 3, 70},    /* four panels at once, then a partial one */
+    {1, 9, 2, 2, 200},   /* 2 threads: three groups of four, then partial */
+    {3, 7, 2, 3, 33},    /* batch 3: the GEMM path */
+    {7, 16, 3, 3, 50},   /* batch > MR */
+    {1, 256, 6, 6, 20},  /* K = 9216, AlexNet fc6's */
+    {2, 600, 1, 1, 40},  /* K > KC on the GEMM path */
+};
+
+/* Hand-computed: x = [1, 2] (ic = 2, 1x1), W rows [1, 0], [-3, 1], [2, 2]
+ * give y = [1, -1, 6]; bias [0.5, 0, -10] and ReLU give [1.5, 0, 0]. */
+static void fc_hand_case(void) {
+    cnnk_layer_desc l = {.kind = CNNK_LAYER_FC,
+                         .u.fc = {.mb = 1, .ic = 2, .ih = 1, .iw = 1, .oc = 3}};
+    const float x[2] = {1, 2}, w[6] = {1, 0, -3, 1, 2, 2}, bias[3] = {0.5f, 0, -10};
+    float *packed = malloc(cnnk_fc__avx2.packed_size(&l) * sizeof(float));
+    cnnk_fc__avx2.pack(&l, w, packed);
+    float y[3];
+    cnnk_op_args a = {.src = {x}, .packed = packed, .dst = y, .dst_ld = 3, .nthreads = 1};
+    cnnk_fc__avx2.run(&l, &a);
+    CHECK(y[0] == 1.0f && y[1] == -1.0f && y[2] == 6.0f);
+    a.params[0] = bias;
+    a.relu = true;
+    cnnk_fc__avx2.run(&l, &a);
+    CHECK(y[0] == 1.5f && y[1] == 0.0f && y[2] == 0.0f);
+    free(packed);
+}
+
+int main(void) {
+    if (!cnnk_isa_available(CNNK_ISA_AVX2)) {
+        printf("AVX2 not available: skipped\n");
+        CHECK(true);
+        return check_finish("test_avx2_gemm_convs");
+    }
+    CHECK(!cnnk_conv_1x1__avx2.applies(&(cnnk_conv_desc){.g = 1, .mb = 1, .ic = 1, .ih = 3,
+                                                          .iw = 3, .oc = 1, .kh = 1, .kw = 1,
+                                                          .sh = 1, .sw = 1, .pt = 1, .dh = 1,
+                                                          .dw = 1}));
+    uint64_t seed = 1;
+    for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; ++i)
+        run_conv_case(&conv_cases[i], i % 2 == 1, seed += 10);
+    for (size_t i = 0; i < sizeof fc_cases / sizeof fc_cases[0]; ++i)
+        run_fc_case(&fc_cases[i], seed += 10);
+    fc_hand_case();
+    return check_finish("test_avx2_gemm_convs");
+}
