@@ -6,6 +6,27 @@
 #include "cnnk/kernel.h"
 #include "kernels/ref/ref.h"
 
+/* Optimized kernels are declared here, one line each, and listed below;
+ * x86 entries exist only in x86 builds (kernels/avx2/ is compiled there). */
+#if defined(__x86_64__)
+/* ---- avx2 conv entries ---- */
+extern const cnnk_conv_kernel cnnk_conv_im2col__avx2;
+extern const cnnk_conv_kernel cnnk_conv_1x1__avx2;
+extern const cnnk_conv_kernel cnnk_conv_winograd_f2x2__avx2;
+extern const cnnk_conv_kernel cnnk_conv_winograd_f4x4__avx2;
+extern const cnnk_conv_kernel cnnk_conv_winograd_f6x6__avx2;
+extern const cnnk_conv_kernel cnnk_conv_direct__avx2;
+/* ---- avx2 op entries ---- */
+extern const cnnk_op_kernel cnnk_pool__avx2;
+extern const cnnk_op_kernel cnnk_lrn__avx2;
+extern const cnnk_op_kernel cnnk_eltwise__avx2;
+extern const cnnk_op_kernel cnnk_softmax__avx2;
+extern const cnnk_op_kernel cnnk_concat__avx2;
+extern const cnnk_op_kernel cnnk_bnorm__avx2;
+extern const cnnk_op_kernel cnnk_deconv__avx2;
+extern const cnnk_op_kernel cnnk_fc__avx2;
+#endif
+
 static const cnnk_conv_kernel *const g_conv_kernels[] = {
     &cnnk_conv_direct__ref,
     &cnnk_conv_im2col__ref,
@@ -13,6 +34,15 @@ static const cnnk_conv_kernel *const g_conv_kernels[] = {
     &cnnk_conv_winograd_f4x4__ref,
     &cnnk_conv_winograd_f6x6__ref,
     &cnnk_conv_1x1__ref,
+#if defined(__x86_64__)
+    /* ---- avx2 conv list ---- */
+    &cnnk_conv_im2col__avx2,
+    &cnnk_conv_1x1__avx2,
+    &cnnk_conv_winograd_f2x2__avx2,
+    &cnnk_conv_winograd_f4x4__avx2,
+    &cnnk_conv_winograd_f6x6__avx2,
+    &cnnk_conv_direct__avx2,
+#endif
 };
 
 size_t cnnk_conv_kernel_count(void) { return sizeof g_conv_kernels / sizeof g_conv_kernels[0]; }
@@ -30,6 +60,17 @@ const cnnk_conv_kernel *cnnk_conv_kernel_find(const char *name) {
 static const cnnk_op_kernel *const g_op_kernels[] = {
     &cnnk_pool__ref, &cnnk_lrn__ref,    &cnnk_softmax__ref, &cnnk_bnorm__ref,
     &cnnk_eltwise__ref, &cnnk_concat__ref, &cnnk_fc__ref,   &cnnk_deconv__ref,
+#if defined(__x86_64__)
+    /* ---- avx2 op list ---- */
+    &cnnk_pool__avx2,
+    &cnnk_lrn__avx2,
+    &cnnk_eltwise__avx2,
+    &cnnk_softmax__avx2,
+    &cnnk_concat__avx2,
+    &cnnk_bnorm__avx2,
+    &cnnk_deconv__avx2,
+    &cnnk_fc__avx2,
+#endif
 };
 
 size_t cnnk_op_kernel_count(void) { return sizeof g_op_kernels / sizeof g_op_kernels[0]; }
