@@ -1,0 +1,36 @@
+# cnnk-bench: Google Benchmark (Debian's libbenchmark-dev) behind a C
+# header; bench/gbench.cc is the project's one C++ file.
+find_package(benchmark REQUIRED)
+find_package(cJSON REQUIRED)
+
+# The revision the benchmarks were built from goes into their context;
+# "unknown" outside a git tree. Read at configure time: re-run cmake after
+# a commit to refresh it (scripts/build.sh configures every time).
+execute_process(
+  COMMAND git rev-parse --short HEAD
+  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}
+  OUTPUT_VARIABLE CNNK_GIT_REV
+  OUTPUT_STRIP_TRAILING_WHITESPACE
+  RESULT_VARIABLE _cnnk_git_rc
+  ERROR_QUIET)
+if(NOT _cnnk_git_rc EQUAL 0 OR CNNK_GIT_REV STREQUAL "")
+  set(CNNK_GIT_REV unknown)
+endif()
+
+# The wrapper alone, so the C test of it links without the benchmarks.
+add_library(cnnk_gbench STATIC bench/gbench.cc)
+target_include_directories(cnnk_gbench PUBLIC ${CMAKE_CURRENT_SOURCE_DIR})
+target_link_libraries(cnnk_gbench PUBLIC benchmark::benchmark)
+
+file(GLOB CNNK_BENCH_SRC CONFIGURE_DEPENDS bench/*.c)
+add_executable(cnnk_bench ${CNNK_BENCH_SRC})
+set_target_properties(cnnk_bench PROPERTIES OUTPUT_NAME cnnk-bench LINKER_LANGUAGE CXX)
+target_compile_definitions(cnnk_bench PRIVATE CNNK_GIT_REV="${CNNK_GIT_REV}")
+target_link_libraries(cnnk_bench PRIVATE cnnk_gbench cnnk_validate cjson OpenMP::OpenMP_C)
+
+# tests/test_gbench.c needs the C++ wrapper; the top-level loop has made it
+# a test already, this links it.
+if(TARGET test_gbench)
+  target_link_libraries(test_gbench PRIVATE cnnk_gbench cjson)
+  set_target_properties(test_gbench PROPERTIES LINKER_LANGUAGE CXX)
+endif()

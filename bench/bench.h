@@ -1,0 +1,97 @@
+/* cnnk-bench internals: options, the benchmark families (layer/, pack/,
+ * net/), the context entries and the --main job. See docs/BENCHMARKS.md. */
+#ifndef CNNK_BENCH_BENCH_H
+#define CNNK_BENCH_BENCH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cnnk/kernel.h"
+#include "cnnk/net.h"
+#include "cnnk/runner.h"
+#include "bench/gbench.h"
+
+#define BENCH_MAX_NETS 16
+#define BENCH_MAX_PLANS 16
+#define BENCH_MAX_LAYERS 64
+
+typedef struct bench_opts {
+    int threads;                       /* --threads, >= 1 */
+    char onednn_isa[32];               /* --onednn_max_isa */
+    int nnets;                         /* --nets */
+    char nets[BENCH_MAX_NETS][32];
+    bool isa[CNNK_ISA_COUNT];          /* --isa (available ones only) */
+    int nplans;                        /* --plans; 0 = every plan */
+    cnnk_plan plans[BENCH_MAX_PLANS];
+    int nlayers;                       /* --layers; 0 = every layer */
+    char layers[BENCH_MAX_LAYERS][CNNK_NAME_LEN];
+    int64_t h, w, batch;               /* --input=HxW, --batch */
+    bool main_job;                     /* --main */
+    char out[1024];                    /* --out (for --main) */
+    char filter[1024];                 /* Google Benchmark's filter, read not removed */
+} bench_opts;
+
+/* Parses and removes cnnk-bench's own --name=value flags from argv, leaving
+ * Google Benchmark's. false on bad input (message on stderr: what exists). */
+bool bench_parse_args(int *argc, char **argv, bench_opts *o);
+void bench_usage(const char *argv0);
+
+/* Memory of one benchmark at a time: a benchmark's buffers are built when
+ * it first runs and released when another one starts, so registering
+ * hundreds of layers costs nothing and a run holds one layer's (or one
+ * network's) buffers at a time. */
+typedef struct bench_case bench_case;
+typedef struct bench_arena {
+    bench_case *active;
+    /* The network last built with weights, shared by its net/ benchmarks. */
+    cnnk_net *net;
+    char net_name[32];
+} bench_arena;
+
+struct bench_case {
+    bool (*prepare)(bench_case *c, bench_arena *a, char *msg, size_t len);
+    void (*release)(bench_case *c);
+    void (*destroy)(bench_case *c);
+};
+
+/* Makes c the active case (releasing the previous one); false with msg when
+ * c cannot be prepared. */
+bool bench_activate(bench_arena *a, bench_case *c, char *msg, size_t len);
+void bench_arena_release(bench_arena *a);
+/* gbench destroy callback for any bench_case. */
+void bench_case_destroy(void *user);
+
+/* Registration; each returns the number registered, or -1 with a message
+ * on stderr. */
+int bench_register_layers(const bench_opts *o, bench_arena *a);
+int bench_register_nets(const bench_opts *o, bench_arena *a, bool main_only);
+
+/* The peak (GFLOP/s) that a oneDNN row is compared with: cnnk's best ISA,
+ * the ISA it is set against. */
+double bench_onednn_peak(void);
+
+/* Context entries: machine, measured peaks, versions, threads, pinning. */
+void bench_add_context(const bench_opts *o);
+
+/* The message for a --benchmark_filter that matched nothing, with a few
+ * of the registered names. */
+void bench_no_match(const char *filter);
+
+/* The --main job; returns the exit status. */
+int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a);
+
+/* The clock Google Benchmark times a benchmark by: the wall clock with
+ * several threads (cnnk_gb_use_real_time), else the thread's CPU time. In
+ * seconds; differences only. */
+double bench_clock(bool real_time);
+
+/* Sets FLOPS (a rate), MACs and pct_peak (a plain percentage of peak,
+ * from the seconds the timed loop took by bench_clock) after a timed loop. */
+void bench_flop_counters(cnnk_gb_state *st, int64_t macs, double peak_gflops, double seconds);
+
+/* Helpers shared by the families. */
+float *bench_alloc(size_t floats);     /* 64-byte aligned, filled by bench_fill */
+void bench_fill(float *p, size_t n, uint32_t seed, float lo, float hi);
+
+#endif

@@ -1,0 +1,256 @@
+/* cnnk-bench --main: the five networks, cnnk's best ISA and default plan
+ * against oneDNN at the same ISA, repeated for stable medians; one table on
+ * stdout, progress on stderr, the full Google Benchmark JSON in a results
+ * file written under a temporary name and renamed when complete. */
+#define _GNU_SOURCE
+#include <cjson/cJSON.h>
+#include <errno.h>
+#include <math.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "bench/bench.h"
+#include "bench/gbench.h"
+#include "cnnk/cpu.h"
+
+#ifndef CNNK_GIT_REV
+#define CNNK_GIT_REV "unknown"
+#endif
+
+/* Nine repetitions: the fewest for which Google Benchmark's compare.py
+ * trusts its U test; at least 0.3 s each keeps the whole job at a couple of
+ * minutes on this 2-core machine (docs/BENCHMARKS.md has the measurement). */
+static const char *const main_defaults[] = {"--benchmark_repetitions=9",
+                                            "--benchmark_min_time=0.3"};
+
+/* The temporary file a signal handler removes: an interrupted run leaves
+ * neither a half-written results file nor its temporary. */
+static char g_tmp_path[1100];
+
+static void on_signal(int sig) {
+    if (g_tmp_path[0]) unlink(g_tmp_path);
+    signal(sig, SIG_DFL);
+    raise(sig);
+}
+
+static void default_path(char *buf, size_t len) {
+    time_t t = time(NULL);
+    struct tm tm;
+    char date[32] = "unknown";
+    if (localtime_r(&t, &tm)) strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
+    snprintf(buf, len, "results/cnnk-bench-%s-%s.json", date, CNNK_GIT_REV);
+}
+
+/* The temporary name beside path: same directory, so rename is atomic. */
+static void temp_path(const char *path, char *buf, size_t len) {
+    const char *slash = strrchr(path, '/');
+    int dir = slash ? (int)(slash - path + 1) : 0;
+    snprintf(buf, len, "%.*s.%s.tmp-%ld", dir, path, slash ? slash + 1 : path, (long)getpid());
+}
+
+static char *read_file(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    if (fseek(f, 0, SEEK_END) == 0) {
+        long n = ftell(f);
+        rewind(f);
+        buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
+        if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
+            free(buf);
+            buf = NULL;
+        } else if (buf) {
+            buf[n] = '\0';
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+typedef struct row_value {
+    bool found, failed;
+    double ms, gflops, pct;
+    char error[128];
+} row_value;
+
+static double to_ms(double t, const char *unit) {
+    if (strcmp(unit, "ns") == 0) return t * 1e-6;
+    if (strcmp(unit, "us") == 0) return t * 1e-3;
+    if (strcmp(unit, "s") == 0) return t * 1e3;
+    return t;
+}
+
+static double num(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
+}
+
+static const char *str(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsString(v) ? v->valuestring : "";
+}
+
+/* Whether run_name is name, or name with Google Benchmark's /real_time. */
+static bool same_run(const char *run_name, const char *name) {
+    size_t n = strlen(name);
+    return strncmp(run_name, name, n) == 0 &&
+           (run_name[n] == '\0' || strcmp(run_name + n, "/real_time") == 0);
+}
+
+/* The median over repetitions, or the one run when not repeated; in the
+ * time Google Benchmark ran the benchmark by (real_time: the wall clock). */
+static row_value find_row(const cJSON *benchmarks, const char *name, bool real_time) {
+    row_value v = {0};
+    const cJSON *pick = NULL, *b;
+    cJSON_ArrayForEach(b, benchmarks) {
+        if (!same_run(str(b, "run_name"), name)) continue;
+        if (cJSON_IsTrue(cJSON_GetObjectItemCaseSensitive(b, "error_occurred"))) {
+            v.found = v.failed = true;
+            snprintf(v.error, sizeof v.error, "%s", str(b, "error_message"));
+            return v;
+        }
+        bool median = strcmp(str(b, "run_type"), "aggregate") == 0 &&
+                      strcmp(str(b, "aggregate_name"), "median") == 0;
+        if (median || (!pick && strcmp(str(b, "run_type"), "iteration") == 0)) pick = b;
+    }
+    if (!pick) return v;
+    v.found = true;
+    v.ms = to_ms(num(pick, real_time ? "real_time" : "cpu_time"), str(pick, "time_unit"));
+    v.gflops = num(pick, "FLOPS") * 1e-9;
+    v.pct = num(pick, "pct_peak");
+    return v;
+}
+
+static void cell(const row_value *v, char *buf, size_t len) {
+    if (!v->found) snprintf(buf, len, "-");
+    else if (v->failed) snprintf(buf, len, "skipped");
+    else snprintf(buf, len, "%.2f", v->ms);
+}
+
+static bool print_table(const bench_opts *o, const char *json_path) {
+    char *text = read_file(json_path);
+    cJSON *root = text ? cJSON_Parse(text) : NULL;
+    free(text);
+    const cJSON *benchmarks = root ? cJSON_GetObjectItemCaseSensitive(root, "benchmarks") : NULL;
+    if (!cJSON_IsArray(benchmarks)) {
+        fprintf(stderr, "cnnk-bench: cannot read the results JSON %s\n", json_path);
+        cJSON_Delete(root);
+        return false;
+    }
+    const char *isa = cnnk_isa_name(cnnk_best_isa());
+    printf("\ncnnk %s/heuristic against oneDNN (max ISA %s), batch %lld, %lldx%lld, %d thread%s;\n"
+           "median of repetitions, %s\n\n",
+           isa, o->onednn_isa, (long long)o->batch, (long long)o->h, (long long)o->w,
+           o->threads, o->threads == 1 ? "" : "s",
+           o->threads > 1 ? "wall-clock time" : "the thread's CPU time (Google Benchmark's CPU column)");
+    printf("%-12s %12s %12s %8s %10s %8s\n", "network", "cnnk ms", "oneDNN ms", "ratio",
+           "GFLOP/s", "% peak");
+    double log_sum = 0.0;
+    int nratio = 0;
+    for (int i = 0; i < o->nnets; ++i) {
+        char name[256];
+        snprintf(name, sizeof name, "net/%s/cnnk/%s/heuristic", o->nets[i], isa);
+        row_value c = find_row(benchmarks, name, o->threads > 1);
+        snprintf(name, sizeof name, "net/%s/onednn/%s", o->nets[i], o->onednn_isa);
+        row_value d = find_row(benchmarks, name, o->threads > 1);
+        if (!c.found && !d.found) continue;
+        char cs[32], ds[32], ratio[32] = "-", gf[32] = "-", pct[32] = "-";
+        cell(&c, cs, sizeof cs);
+        cell(&d, ds, sizeof ds);
+        if (c.found && !c.failed && d.found && !d.failed && d.ms > 0.0) {
+            snprintf(ratio, sizeof ratio, "%.2f", c.ms / d.ms);
+            log_sum += log(c.ms / d.ms);
+            nratio++;
+        }
+        if (c.found && !c.failed) {
+            snprintf(gf, sizeof gf, "%.1f", c.gflops);
+            if (!isnan(c.pct)) snprintf(pct, sizeof pct, "%.1f", c.pct);
+        }
+        printf("%-12s %12s %12s %8s %10s %8s\n", o->nets[i], cs, ds, ratio, gf, pct);
+        if (c.failed) printf("  cnnk skipped: %s\n", c.error);
+        if (d.failed) printf("  oneDNN skipped: %s\n", d.error);
+    }
+    if (nratio > 1) printf("%-12s %12s %12s %8.2f\n", "geomean", "", "", exp(log_sum / nratio));
+    printf("\nratio = cnnk / oneDNN (below 1: cnnk faster); GFLOP/s and %% peak are cnnk's,\n"
+           "%% peak against the measured %s FMA peak of one core (%.1f GFLOP/s) x %d thread%s.\n",
+           isa, cnnk_peak_gflops(cnnk_best_isa()), o->threads, o->threads == 1 ? "" : "s");
+    cJSON_Delete(root);
+    return true;
+}
+
+static bool has_flag(int argc, char **argv, const char *prefix) {
+    for (int i = 1; i < argc; ++i)
+        if (strncmp(argv[i], prefix, strlen(prefix)) == 0) return true;
+    return false;
+}
+
+/* The directory of path exists, or (the default results/) is created. */
+static bool ensure_dir(const char *path) {
+    const char *slash = strrchr(path, '/');
+    if (!slash) return true;
+    char dir[1024];
+    snprintf(dir, sizeof dir, "%.*s", (int)(slash - path), path);
+    if (mkdir(dir, 0777) == 0 || errno == EEXIST) return true;
+    fprintf(stderr, "cnnk-bench: cannot create %s: %s\n", dir, strerror(errno));
+    return false;
+}
+
+int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
+    if (has_flag(argc, argv, "--benchmark_out=")) {
+        fprintf(stderr, "cnnk-bench: --main writes its own results file; choose it with --out=PATH\n");
+        return 2;
+    }
+    if (bench_register_nets(o, a, true) < 0) return 2;
+    bench_add_context(o);
+    cnnk_gb_add_context("cnnk_job", "main");
+
+    char path[1024];
+    if (o->out[0]) snprintf(path, sizeof path, "%s", o->out);
+    else default_path(path, sizeof path);
+    if (!ensure_dir(path)) return 2;
+    temp_path(path, g_tmp_path, sizeof g_tmp_path);
+    char out_flag[1200];
+    snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", g_tmp_path);
+
+    /* Our defaults first: the user's own Google Benchmark flags come later
+     * and win. */
+    enum { NDEF = sizeof main_defaults / sizeof main_defaults[0] };
+    char **args = calloc((size_t)argc + NDEF + 3, sizeof *args);
+    if (!args) return 1;
+    int n = 0;
+    args[n++] = argv[0];
+    for (int i = 0; i < NDEF; ++i) args[n++] = (char *)main_defaults[i];
+    args[n++] = out_flag;
+    args[n++] = "--benchmark_out_format=json";
+    for (int i = 1; i < argc; ++i) args[n++] = argv[i];
+    args[n] = NULL;
+
+    signal(SIGINT, on_signal);
+    signal(SIGTERM, on_signal);
+    cnnk_gb_options opt = {.progress = stderr};
+    int ran = cnnk_gb_main(&n, args, &opt);
+    free(args);
+    int rc = 0;
+    if (ran <= 0) {
+        if (ran == 0) bench_no_match(o->filter);
+        rc = 2;
+    } else if (!print_table(o, g_tmp_path)) {
+        rc = 1;
+    } else if (rename(g_tmp_path, path) != 0) {
+        fprintf(stderr, "cnnk-bench: cannot rename %s to %s: %s\n", g_tmp_path, path,
+                strerror(errno));
+        rc = 1;
+    } else {
+        printf("\nresults: %s\n", path);
+    }
+    if (rc != 0) unlink(g_tmp_path);
+    g_tmp_path[0] = '\0';
+    signal(SIGINT, SIG_DFL);
+    signal(SIGTERM, SIG_DFL);
+    return rc;
+}

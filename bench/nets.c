@@ -1,0 +1,256 @@
+/* net/<net>/cnnk/<isa>/<plan> and net/<net>/onednn/<max-isa>: a whole
+ * forward pass, prepared (plan, fusion, packing, memory) outside the
+ * timing, through cnnk's runner and through oneDNN's primitives. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "bench/gbench.h"
+#include "cnnk/cpu.h"
+#include "validate/onednn.h"
+#include "validate/onednn_peer.h"
+
+/* Weights are deterministic (docs/NETWORKS.md); their values do not change
+ * the work, only keep activations of order one. */
+#define BENCH_WEIGHT_SEED 1
+
+typedef struct net_case {
+    bench_case base;
+    bench_arena *arena;
+    bool onednn;
+    char net[32];
+    int64_t batch, h, w;
+    cnnk_isa isa;
+    cnnk_plan plan;
+    int threads;
+    double peak;
+    int64_t macs;
+    float *input, *output;
+    cnnk_runner *runner;
+    cnnk_onednn_net *dnn;
+    char label[256];
+} net_case;
+
+static void net_release(bench_case *b) {
+    net_case *c = (net_case *)b;
+    cnnk_runner_destroy(c->runner);
+    cnnk_onednn_net_destroy(c->dnn);
+    free(c->input);
+    free(c->output);
+    c->runner = NULL;
+    c->dnn = NULL;
+    c->input = c->output = NULL;
+}
+
+static void net_destroy(bench_case *b) {
+    net_release(b);
+    free(b);
+}
+
+/* The arena keeps the last network built with weights, so its cnnk and
+ * oneDNN benchmarks (and every plan) share one initialisation. */
+static bool arena_net(net_case *c, char *msg, size_t len) {
+    bench_arena *a = c->arena;
+    if (a->net && strcmp(a->net_name, c->net) == 0) return true;
+    cnnk_net_destroy(a->net);
+    a->net = NULL;
+    a->net_name[0] = '\0';
+    cnnk_error err;
+    cnnk_net *n = NULL;
+    if (cnnk_net_build(c->net, c->batch, c->h, c->w, &n, &err) != CNNK_OK ||
+        cnnk_net_init_weights(n, BENCH_WEIGHT_SEED, &err) != CNNK_OK) {
+        cnnk_net_destroy(n);
+        snprintf(msg, len, "%s: %s", c->net, err.msg);
+        return false;
+    }
+    a->net = n;
+    snprintf(a->net_name, sizeof a->net_name, "%s", c->net);
+    return true;
+}
+
+static void runner_label(net_case *c) {
+    int n = cnnk_runner_step_count(c->runner), fallbacks = 0;
+    for (int i = 0; i < n; ++i)
+        if (cnnk_runner_step(c->runner, i)->note[0]) fallbacks++;
+    snprintf(c->label, sizeof c->label, "%d steps, %d fallbacks", n, fallbacks);
+}
+
+/* The distinct implementations oneDNN picked, in order of first use. */
+static void onednn_label(net_case *c) {
+    size_t used = 0;
+    c->label[0] = '\0';
+    for (int i = 0; i < cnnk_onednn_net_prim_count(c->dnn); ++i) {
+        const char *impl = cnnk_onednn_net_prim_impl(c->dnn, i);
+        if (!impl || !impl[0]) continue;
+        char item[96];
+        snprintf(item, sizeof item, ",%s,", impl);
+        char padded[sizeof c->label + 2];
+        snprintf(padded, sizeof padded, ",%s,", c->label);
+        if (strstr(padded, item)) continue;
+        int m = snprintf(c->label + used, sizeof c->label - used, "%s%s", used ? "," : "", impl);
+        if (m < 0 || used + (size_t)m >= sizeof c->label) break;
+        used += (size_t)m;
+    }
+}
+
+static bool net_prepare(bench_case *b, bench_arena *a, char *msg, size_t len) {
+    (void)a;
+    net_case *c = (net_case *)b;
+    if (!arena_net(c, msg, len)) return false;
+    const cnnk_net *n = c->arena->net;
+    cnnk_error err;
+    int64_t in = n->mb * n->h * n->w * n->c, out;
+    if (c->onednn) {
+        if (cnnk_onednn_net_create(n, c->threads, &c->dnn, &err) != CNNK_OK) {
+            snprintf(msg, len, "oneDNN: %s", err.msg);
+            return false;
+        }
+        out = cnnk_onednn_net_output_elems(c->dnn);
+    } else {
+        if (cnnk_runner_prepare(n, c->isa, &c->plan, c->threads, &c->runner, &err) != CNNK_OK) {
+            snprintf(msg, len, "%s", err.msg);
+            return false;
+        }
+        out = cnnk_runner_output_elems(c->runner);
+    }
+    c->input = bench_alloc((size_t)in);
+    c->output = bench_alloc((size_t)out);
+    if (!c->input || !c->output) {
+        snprintf(msg, len, "out of memory");
+        return false;
+    }
+    bench_fill(c->input, (size_t)in, 7, 0.0f, 1.0f);
+    /* One untimed pass: JIT, first touch of every buffer. */
+    if (c->onednn) {
+        if (cnnk_onednn_net_forward(c->dnn, c->input, c->output) != CNNK_OK) {
+            snprintf(msg, len, "oneDNN: forward failed");
+            return false;
+        }
+        onednn_label(c);
+    } else {
+        cnnk_runner_forward(c->runner, c->input, c->output, false);
+        runner_label(c);
+    }
+    return true;
+}
+
+static void bm_net(cnnk_gb_state *st, void *user) {
+    net_case *c = user;
+    char msg[CNNK_ERROR_MSG_LEN + 64];
+    if (!bench_activate(c->arena, &c->base, msg, sizeof msg)) {
+        cnnk_gb_skip(st, msg);
+        return;
+    }
+    double t0 = bench_clock(c->threads > 1);
+    if (c->onednn) {
+        while (cnnk_gb_keep_running(st))
+            if (cnnk_onednn_net_forward(c->dnn, c->input, c->output) != CNNK_OK) {
+                cnnk_gb_skip(st, "oneDNN: forward failed");
+                return;
+            }
+    } else {
+        while (cnnk_gb_keep_running(st)) cnnk_runner_forward(c->runner, c->input, c->output, false);
+    }
+    bench_flop_counters(st, c->macs, c->peak, bench_clock(c->threads > 1) - t0);
+    cnnk_gb_label(st, c->label);
+}
+
+static net_case *new_case(const bench_opts *o, bench_arena *a, const char *net, int64_t macs) {
+    net_case *c = calloc(1, sizeof *c);
+    if (!c) return NULL;
+    c->base.prepare = net_prepare;
+    c->base.release = net_release;
+    c->base.destroy = net_destroy;
+    c->arena = a;
+    snprintf(c->net, sizeof c->net, "%s", net);
+    c->batch = o->batch;
+    c->h = o->h;
+    c->w = o->w;
+    c->threads = o->threads;
+    c->macs = macs;
+    return c;
+}
+
+static bool add(const bench_opts *o, net_case *c, const char *name) {
+    if (!c) return false;
+    cnnk_gb_bench *b = cnnk_gb_register(name, bm_net, c, bench_case_destroy);
+    if (!b) return false;
+    cnnk_gb_set_unit(b, CNNK_GB_MS);
+    if (o->threads > 1) cnnk_gb_use_real_time(b);
+    return true;
+}
+
+/* The plans of isa: the reference plan belongs to the ref ISA alone (it
+ * runs reference kernels whatever the ISA). */
+static int plans_of(const bench_opts *o, cnnk_isa isa, bool main_only, cnnk_plan *p) {
+    int n = 0;
+    if (main_only) {
+        p[n++] = (cnnk_plan){.kind = CNNK_PLAN_HEURISTIC};
+        return n;
+    }
+    if (o->nplans > 0) {
+        for (int i = 0; i < o->nplans; ++i)
+            if (o->plans[i].kind != CNNK_PLAN_REF || isa == CNNK_ISA_REF) p[n++] = o->plans[i];
+        return n;
+    }
+    if (isa == CNNK_ISA_REF) p[n++] = (cnnk_plan){.kind = CNNK_PLAN_REF};
+    p[n++] = (cnnk_plan){.kind = CNNK_PLAN_HEURISTIC};
+    for (int a = 0; a < CNNK_ALGO_COUNT; ++a)
+        p[n++] = (cnnk_plan){.kind = CNNK_PLAN_FIXED, .algo = (cnnk_algo)a};
+    return n;
+}
+
+static int register_net(const bench_opts *o, bench_arena *a, const char *net, int64_t macs,
+                        bool main_only) {
+    int count = 0;
+    char name[256], plan_name[64];
+    for (int i = 0; i < CNNK_ISA_COUNT; ++i) {
+        cnnk_isa isa = (cnnk_isa)i;
+        if (main_only ? isa != cnnk_best_isa() : !o->isa[isa]) continue;
+        cnnk_plan plans[BENCH_MAX_PLANS + CNNK_ALGO_COUNT + 2];
+        int np = plans_of(o, isa, main_only, plans);
+        for (int p = 0; p < np; ++p) {
+            net_case *c = new_case(o, a, net, macs);
+            if (c) {
+                c->isa = isa;
+                c->plan = plans[p];
+                c->peak = cnnk_peak_gflops(isa) * o->threads;
+            }
+            cnnk_plan_format(&plans[p], plan_name, sizeof plan_name);
+            snprintf(name, sizeof name, "net/%s/cnnk/%s/%s", net, cnnk_isa_name(isa), plan_name);
+            if (!add(o, c, name)) return -1;
+            count++;
+        }
+    }
+    if (cnnk_onednn_available()) {
+        net_case *c = new_case(o, a, net, macs);
+        if (c) c->onednn = true, c->peak = bench_onednn_peak() * o->threads;
+        snprintf(name, sizeof name, "net/%s/onednn/%s", net, o->onednn_isa);
+        if (!add(o, c, name)) return -1;
+        count++;
+    }
+    return count;
+}
+
+int bench_register_nets(const bench_opts *o, bench_arena *a, bool main_only) {
+    int count = 0;
+    for (int i = 0; i < o->nnets; ++i) {
+        cnnk_net *n = NULL;
+        cnnk_error err;
+        if (cnnk_net_build(o->nets[i], o->batch, o->h, o->w, &n, &err) != CNNK_OK) {
+            fprintf(stderr, "cnnk-bench: %s at batch %lld, %lldx%lld: %s\n", o->nets[i],
+                    (long long)o->batch, (long long)o->h, (long long)o->w, err.msg);
+            return -1;
+        }
+        int64_t macs = cnnk_net_macs(n);
+        cnnk_net_destroy(n);
+        int r = register_net(o, a, o->nets[i], macs, main_only);
+        if (r < 0) {
+            fprintf(stderr, "cnnk-bench: out of memory registering network benchmarks\n");
+            return -1;
+        }
+        count += r;
+    }
+    return count;
+}

@@ -1,0 +1,201 @@
+/* cnnk-bench's own flags, in Google Benchmark's --name=value style, taken
+ * out of argv before Google Benchmark sees the rest. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bench/bench.h"
+#include "cnnk/cpu.h"
+
+static const char *const default_nets[] = {"alexnet", "vgg16", "googlenet", "resnet50",
+                                           "densenet121"};
+
+void bench_usage(const char *argv0) {
+    fprintf(stderr,
+            "usage: %s [cnnk-bench flags] [Google Benchmark flags]\n"
+            "cnnk-bench flags:\n"
+            "  --main                 the default comparison: five networks, cnnk's best ISA\n"
+            "                         and heuristic plan against oneDNN; prints one table\n"
+            "  --out=PATH             --main's JSON results (default results/cnnk-bench-<date>-<rev>.json)\n"
+            "  --threads=N            OpenMP threads for cnnk and oneDNN (default 1)\n"
+            "  --onednn_max_isa=ISA   oneDNN's ISA cap (default: cnnk's best ISA, else all)\n"
+            "  --nets=a,b,...         networks (default alexnet,vgg16,googlenet,resnet50,densenet121)\n"
+            "  --isa=a,b,...          cnnk ISAs (default: every ISA this CPU runs)\n"
+            "  --plans=p,q,...        network plans (default: ref, heuristic, every fixed:<algo>)\n"
+            "  --layers=l1,l2,...     layer and pack benchmarks of these layers only\n"
+            "  --input=HxW            input size (default 224x224)\n"
+            "  --batch=N              batch (default 1)\n"
+            "Google Benchmark's flags (--benchmark_filter, --benchmark_repetitions, ...) follow\n"
+            "its --help; see docs/BENCHMARKS.md.\n",
+            argv0);
+}
+
+/* Value of --name=value in arg, or NULL. */
+static const char *flag_value(const char *arg, const char *name) {
+    size_t n = strlen(name);
+    if (strncmp(arg, "--", 2) != 0 || strncmp(arg + 2, name, n) != 0 || arg[2 + n] != '=')
+        return NULL;
+    return arg + 3 + n;
+}
+
+static bool parse_int(const char *s, int64_t lo, int64_t hi, int64_t *v) {
+    char *end;
+    long long x = strtoll(s, &end, 10);
+    if (end == s || *end != '\0' || x < lo || x > hi) return false;
+    *v = x;
+    return true;
+}
+
+/* Splits a comma list; calls item(i, token) for each; false when one fails. */
+static bool each_item(const char *list, int max, bool (*item)(bench_opts *, const char *),
+                      bench_opts *o, const char *flag) {
+    char buf[4096];
+    snprintf(buf, sizeof buf, "%s", list);
+    int n = 0;
+    for (char *save = NULL, *t = strtok_r(buf, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (++n > max) {
+            fprintf(stderr, "cnnk-bench: --%s takes at most %d items\n", flag, max);
+            return false;
+        }
+        if (!item(o, t)) return false;
+    }
+    if (n == 0) {
+        fprintf(stderr, "cnnk-bench: --%s needs at least one item\n", flag);
+        return false;
+    }
+    return true;
+}
+
+static bool add_net(bench_opts *o, const char *name) {
+    for (size_t i = 0; i < cnnk_net_count(); ++i) {
+        if (strcmp(cnnk_net_name_at(i), name) == 0) {
+            snprintf(o->nets[o->nnets++], sizeof o->nets[0], "%s", name);
+            return true;
+        }
+    }
+    fprintf(stderr, "cnnk-bench: unknown network '%s'; networks:", name);
+    for (size_t i = 0; i < cnnk_net_count(); ++i) fprintf(stderr, " %s", cnnk_net_name_at(i));
+    fprintf(stderr, "\n");
+    return false;
+}
+
+static void list_isas(FILE *f) {
+    for (int i = 0; i < CNNK_ISA_COUNT; ++i)
+        fprintf(f, " %s%s", cnnk_isa_name((cnnk_isa)i),
+                cnnk_isa_available((cnnk_isa)i) ? "" : " (not on this CPU)");
+    fprintf(f, "\n");
+}
+
+static bool add_isa(bench_opts *o, const char *name) {
+    cnnk_isa isa;
+    if (!cnnk_isa_from_name(name, &isa)) {
+        fprintf(stderr, "cnnk-bench: unknown ISA '%s'; ISAs:", name);
+        list_isas(stderr);
+        return false;
+    }
+    if (!cnnk_isa_available(isa)) {
+        fprintf(stderr, "cnnk-bench: this CPU does not run ISA '%s'; ISAs:", name);
+        list_isas(stderr);
+        return false;
+    }
+    o->isa[isa] = true;
+    return true;
+}
+
+static bool add_plan(bench_opts *o, const char *name) {
+    cnnk_error err;
+    if (cnnk_plan_parse(name, &o->plans[o->nplans], &err) != CNNK_OK) {
+        fprintf(stderr, "cnnk-bench: --plans: %s\n", err.msg);
+        return false;
+    }
+    o->nplans++;
+    return true;
+}
+
+static bool add_layer(bench_opts *o, const char *name) {
+    snprintf(o->layers[o->nlayers++], sizeof o->layers[0], "%s", name);
+    return true; /* checked against the networks when registering */
+}
+
+static bool parse_input(const char *v, bench_opts *o) {
+    const char *x = strchr(v, 'x');
+    char h[32];
+    if (!x || (size_t)(x - v) >= sizeof h) return false;
+    memcpy(h, v, (size_t)(x - v));
+    h[x - v] = '\0';
+    return parse_int(h, 1, 1 << 16, &o->h) && parse_int(x + 1, 1, 1 << 16, &o->w);
+}
+
+static void set_defaults(bench_opts *o) {
+    memset(o, 0, sizeof *o);
+    o->threads = 1;
+    o->h = o->w = 224;
+    o->batch = 1;
+    cnnk_isa best = cnnk_best_isa();
+    snprintf(o->onednn_isa, sizeof o->onednn_isa, "%s",
+             best == CNNK_ISA_AVX2 ? "avx2" : "all");
+}
+
+/* One of our flags in argv[i]; 1 taken, 0 not ours, -1 bad value. */
+static int take(const char *a, bench_opts *o) {
+    const char *v;
+    int64_t n;
+    if (strcmp(a, "--main") == 0) return o->main_job = true, 1;
+    if ((v = flag_value(a, "threads"))) {
+        if (!parse_int(v, 1, 1024, &n)) {
+            fprintf(stderr, "cnnk-bench: --threads=%s: want an integer from 1 to 1024\n", v);
+            return -1;
+        }
+        return o->threads = (int)n, 1;
+    }
+    if ((v = flag_value(a, "batch"))) {
+        if (!parse_int(v, 1, 1 << 16, &o->batch)) {
+            fprintf(stderr, "cnnk-bench: --batch=%s: want a positive integer\n", v);
+            return -1;
+        }
+        return 1;
+    }
+    if ((v = flag_value(a, "input"))) {
+        if (!parse_input(v, o)) {
+            fprintf(stderr, "cnnk-bench: --input=%s: want HxW, e.g. 224x224\n", v);
+            return -1;
+        }
+        return 1;
+    }
+    if ((v = flag_value(a, "onednn_max_isa")))
+        return snprintf(o->onednn_isa, sizeof o->onednn_isa, "%s", v), 1;
+    if ((v = flag_value(a, "out"))) return snprintf(o->out, sizeof o->out, "%s", v), 1;
+    if ((v = flag_value(a, "nets"))) return each_item(v, BENCH_MAX_NETS, add_net, o, "nets") ? 1 : -1;
+    if ((v = flag_value(a, "isa"))) return each_item(v, CNNK_ISA_COUNT, add_isa, o, "isa") ? 1 : -1;
+    if ((v = flag_value(a, "plans")))
+        return each_item(v, BENCH_MAX_PLANS, add_plan, o, "plans") ? 1 : -1;
+    if ((v = flag_value(a, "layers")))
+        return each_item(v, BENCH_MAX_LAYERS, add_layer, o, "layers") ? 1 : -1;
+    return 0;
+}
+
+bool bench_parse_args(int *argc, char **argv, bench_opts *o) {
+    set_defaults(o);
+    bool any_isa = false;
+    int kept = 1;
+    for (int i = 1; i < *argc; ++i) {
+        const char *a = argv[i];
+        int r = take(a, o);
+        if (r < 0) return false;
+        if (r > 0) {
+            if (flag_value(a, "isa")) any_isa = true;
+            continue;
+        }
+        const char *f = flag_value(a, "benchmark_filter");
+        if (f) snprintf(o->filter, sizeof o->filter, "%s", f);
+        argv[kept++] = argv[i];
+    }
+    *argc = kept;
+    argv[kept] = NULL;
+    if (o->nnets == 0)
+        for (size_t i = 0; i < sizeof default_nets / sizeof default_nets[0]; ++i)
+            if (!add_net(o, default_nets[i])) return false;
+    if (!any_isa)
+        for (int i = 0; i < CNNK_ISA_COUNT; ++i) o->isa[i] = cnnk_isa_available((cnnk_isa)i);
+    return true;
+}
