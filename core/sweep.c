@@ -12,24 +12,16 @@
 #include <string.h>
 
 #include "cnnk/parse.h"
+#include "core/rng.h"
 #include "core/sweep.h"
 
 typedef long long ll;
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-static uint64_t next_u64(rng *r) {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+typedef cnnk_rng rng;
 
 /* Uniform in [lo, hi]; the modulo bias is below 2^-50 for these ranges. */
 static int64_t uni(rng *r, int64_t lo, int64_t hi) {
-    return lo + (int64_t)(next_u64(r) % (uint64_t)(hi - lo + 1));
+    return lo + (int64_t)(cnnk_rng_next(r) % (uint64_t)(hi - lo + 1));
 }
 
 /* True with probability pct / 100. */
@@ -163,7 +155,7 @@ static bool small_enough(rng *r, const cnnk_conv_desc *d) {
 
 static cnnk_status one_case(uint64_t seed, int idx, char *line, size_t len, cnnk_error *err) {
     rng r = {seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(idx + 1))};
-    next_u64(&r);
+    cnnk_rng_next(&r);
     cnnk_parse_opts o;
     cnnk_parse_opts_init(&o);
     for (int attempt = 0; attempt < 10000; ++attempt) {

@@ -18,29 +18,19 @@
 #include <string.h>
 
 #include "cnnk/net.h"
+#include "core/rng.h"
 
-typedef struct rng {
-    uint64_t s;
-} rng;
-
-/* splitmix64 (Steele, Lea, Flood 2014): full period, good enough mixing
- * for weights, and one 64-bit word of state. */
-static uint64_t rng_next(rng *r) {
-    uint64_t z = (r->s += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-}
+typedef cnnk_rng rng;
 
 /* uniform in [lo, hi), 24 random bits: exactly representable floats */
 static float rng_uniform(rng *r, float lo, float hi) {
-    float u = (float)(rng_next(r) >> 40) * (1.0f / 16777216.0f);
+    float u = (float)(cnnk_rng_next(r) >> 40) * (1.0f / 16777216.0f);
     return lo + (hi - lo) * u;
 }
 
 static rng node_rng(uint64_t seed, int index) {
     rng r = {seed};
-    r.s = rng_next(&r) ^ ((uint64_t)(index + 1) * 0xD1B54A32D192ED03ull);
+    r.s = cnnk_rng_next(&r) ^ ((uint64_t)(index + 1) * 0xD1B54A32D192ED03ull);
     return r;
 }
 

@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/rng.h"
 #include "cnnk/desc.h"
 #include "cnnk/kernel.h"
 #include "kernels/ref/ref.h"
@@ -25,17 +26,11 @@ extern const cnnk_op_kernel cnnk_fc__avx2;
 
 static const float CANARY = -12345.5f;
 
-static uint64_t splitmix(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 /* Integers in [-3, 3]. */
 static float *alloc_ints(size_t n, uint64_t seed) {
     float *p = malloc((n ? n : 1) * sizeof *p);
-    for (size_t i = 0; i < n; ++i) p[i] = (float)((int)(splitmix(&seed) % 7) - 3);
+    cnnk_rng r = {seed};
+    for (size_t i = 0; i < n; ++i) p[i] = (float)((int)(cnnk_rng_next(&r) % 7) - 3);
     return p;
 }
 

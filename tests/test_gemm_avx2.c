@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/rng.h"
 #include "cnnk/cpu.h"
 #include "cnnk/kernel.h"
 #include "kernels/avx2/gemm.h"
@@ -19,17 +20,10 @@
 enum { GUARD = 64 };
 static const float CANARY = -12345.5f;
 
-typedef struct rng { uint64_t s; } rng;
-
-static uint64_t rng_next(rng *r) { /* splitmix64 */
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+typedef cnnk_rng rng;
 
 /* Integers in [-4, 4]: |sum| <= 16 K stays far below 2^24 for our K. */
-static float rng_int(rng *r) { return (float)((int)(rng_next(r) % 9) - 4); }
+static float rng_int(rng *r) { return (float)((int)(cnnk_rng_next(r) % 9) - 4); }
 
 static float *alloc_fill(size_t n, rng *r) {
     float *p = malloc((n ? n : 1) * sizeof *p);

@@ -10,26 +10,20 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/rng.h"
 #include "cnnk/desc.h"
 #include "kernels/ref/ref.h"
 
 /* ---- helpers ------------------------------------------------------------ */
 
-typedef struct rng { uint64_t s; } rng;
-
-static uint64_t rng_next(rng *r) { /* splitmix64 */
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+typedef cnnk_rng rng;
 
 static int64_t rng_int(rng *r, int64_t lo, int64_t hi) { /* inclusive */
-    return lo + (int64_t)(rng_next(r) % (uint64_t)(hi - lo + 1));
+    return lo + (int64_t)(cnnk_rng_next(r) % (uint64_t)(hi - lo + 1));
 }
 
 static float rng_unif(rng *r, float lo, float hi) {
-    return lo + (hi - lo) * (float)((rng_next(r) >> 40) * (1.0 / 16777216.0));
+    return lo + (hi - lo) * (float)((cnnk_rng_next(r) >> 40) * (1.0 / 16777216.0));
 }
 
 /* A gap value between channels of a pitched tensor: a kernel reading it

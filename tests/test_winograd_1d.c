@@ -5,19 +5,13 @@
 #include <string.h>
 
 #include "check.h"
+#include "core/rng.h"
 #include "kernels/ref/ref.h"
 
-typedef struct rng { uint64_t s; } rng;
-
-static uint64_t rng_next(rng *r) { /* splitmix64 */
-    uint64_t z = (r->s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
+typedef cnnk_rng rng;
 
 static float rng_unif(rng *r, float lo, float hi) {
-    return lo + (hi - lo) * (float)((rng_next(r) >> 40) * (1.0 / 16777216.0));
+    return lo + (hi - lo) * (float)((cnnk_rng_next(r) >> 40) * (1.0 / 16777216.0));
 }
 
 /* y = A^T [(G g) . (B^T d)] through the transforms, with strides. */

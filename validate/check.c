@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cnnk/cpu.h"
+#include "core/rng.h"
 #include "kernels/ref/ref.h"
 #include "validate/check.h"
 #include "validate/onednn.h"
@@ -25,17 +26,10 @@ void cnnk_validate_opts_init(cnnk_validate_opts *o) {
     o->out = stdout;
 }
 
-static uint64_t splitmix64(uint64_t *s) {
-    uint64_t z = (*s += 0x9e3779b97f4a7c15ull);
-    z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
-    z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
-    return z ^ (z >> 31);
-}
-
 void cnnk_fill_tensor(float *p, int64_t n, cnnk_fill fill, int range, uint64_t seed) {
-    uint64_t s = seed;
+    cnnk_rng s = {seed};
     for (int64_t i = 0; i < n; ++i) {
-        uint64_t r = splitmix64(&s);
+        uint64_t r = cnnk_rng_next(&s);
         if (fill == CNNK_FILL_INT)
             p[i] = (float)((int64_t)(r % (uint64_t)(2 * range + 1)) - range);
         else
