@@ -6,10 +6,11 @@
 
 #include "core/plan.h"
 
-/* The heuristic takes im2col while its column matrix (one image) stays
- * within 16 MiB: beyond that (VGG's 224x224x64 layers want ~115 MiB) the
- * copy costs more memory traffic than the GEMM saves over direct. */
-#define HEURISTIC_IM2COL_MAX_FLOATS ((int64_t)4 << 20)
+/* Below this output width the direct kernel's row tiles (6 pixels) are
+ * mostly partial, and im2col's GEMM, tiled over all pixels, wins
+ * (docs/PERFORMANCE.md: ResNet-50 layer4.0.conv2 at 7x7, im2col 0.92x
+ * oneDNN against direct 1.17x; at 14x14 and wider direct is ahead). */
+#define HEURISTIC_DIRECT_MIN_OW 14
 
 static void list_plans(char *buf, size_t len) {
     size_t used = (size_t)snprintf(buf, len, "ref, heuristic");
@@ -84,11 +85,14 @@ static cnnk_algo heuristic_algo(const cnnk_conv_desc *d) {
     if (is_1x1_unpadded(d)) return CNNK_ALGO_1X1;
     /* Winograd pays off once the GEMMs are wide (channels) and the tiles
      * many (output size); F4 keeps the error near direct's (docs/RUNNER.md). */
-    if (d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->ic >= 16 && d->oc >= 16 &&
-        d->oh >= 8 && d->ow >= 8)
-        return CNNK_ALGO_WINOGRAD_F4;
-    const int64_t col = d->oh * d->ow * (d->ic / d->g) * d->kh * d->kw;
-    return col <= HEURISTIC_IM2COL_MAX_FLOATS ? CNNK_ALGO_IM2COL : CNNK_ALGO_DIRECT;
+    const bool wino = d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->dh == 1 &&
+                      d->dw == 1 && d->g == 1 && d->ic >= 16 && d->oc >= 16;
+    if (wino && d->oh >= 8 && d->ow >= 8) return CNNK_ALGO_WINOGRAD_F4;
+    /* A 7x7 output is one partial 4x4 tile per 2x2 of F4 (64 computed for
+     * 49 used) but 16 nearly full 2x2 tiles: F2 (ResNet-50 layer4, 0.73x
+     * oneDNN where F4 is 1.6x). */
+    if (wino && d->oh >= 4 && d->ow >= 4) return CNNK_ALGO_WINOGRAD_F2;
+    return d->ow >= HEURISTIC_DIRECT_MIN_OW ? CNNK_ALGO_DIRECT : CNNK_ALGO_IM2COL;
 }
 
 const cnnk_conv_kernel *cnnk_plan_conv_kernel(const cnnk_plan *p, cnnk_isa isa,

@@ -1,8 +1,9 @@
 /* `cnnk run`: forward passes of one network with one ISA and plan, and a
  * per-layer table of where the time goes.
  *
- * % of peak is printed as "-": the library has no measured FMA peak yet
- * (no cnnk_peak_gflops), and a constant per ISA would be a guess. */
+ * % of peak is against the measured single-core FMA peak of the ISA times
+ * the thread count (cnnk_peak_gflops); a step without multiply-adds shows
+ * "-". */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
 #include <stdio.h>
@@ -113,24 +114,34 @@ static double gflops(int64_t macs, double ms) {
     return ms > 0 ? 2.0 * (double)macs / (ms * 1e6) : 0.0;
 }
 
+/* "12.3" or "-" when the step does no multiply-adds. */
+static const char *pct_peak(int64_t macs, double ms, double peak, char *buf, size_t len) {
+    if (macs <= 0 || peak <= 0) return "-";
+    snprintf(buf, len, "%.1f", 100.0 * gflops(macs, ms) / peak);
+    return buf;
+}
+
 static void print_table(const cnnk_net *net, const cnnk_runner *r, const run_opts *o,
                         const double *t, const double *total, double *scratch) {
     const int ns = cnnk_runner_step_count(r), it = (int)o->iters;
+    const double peak = cnnk_peak_gflops(o->isa) * (double)o->threads;
+    char pct[32];
     printf("%-44s %-44s %-22s %9s %9s %6s  %s\n", "layer", "shape", "kernel", "ms", "GFLOP/s",
            "%peak", "note");
     for (int i = 0; i < ns; ++i) {
         const cnnk_step_info *s = cnnk_runner_step(r, i);
         const double ms = median(t + i, it, ns, scratch);
         printf("%-44s %-44s %-22s %9.3f %9.2f %6s  %s\n", s->layer, s->shape, s->kernel, ms,
-               gflops(s->macs, ms), "-", s->note);
+               gflops(s->macs, ms), pct_peak(s->macs, ms, peak, pct, sizeof pct), s->note);
     }
     const double ms = median(total, it, 1, scratch);
     char plan[64];
     cnnk_plan_format(&o->plan, plan, sizeof plan);
     printf("total %s %lldx3x%lldx%lld isa %s plan %s threads %lld: %.3f ms (median of %d), "
-           "%.3f GMACs, %.2f GFLOP/s, %%peak -\n",
+           "%.3f GMACs, %.2f GFLOP/s, %%peak %s\n",
            net->name, o->batch, o->h, o->w, cnnk_isa_name(o->isa), plan, o->threads, ms, it,
-           (double)cnnk_net_macs(net) / 1e9, gflops(cnnk_net_macs(net), ms));
+           (double)cnnk_net_macs(net) / 1e9, gflops(cnnk_net_macs(net), ms),
+           pct_peak(cnnk_net_macs(net), ms, peak, pct, sizeof pct));
     printf("activation memory: peak %.2f MiB (liveness reuse), naive %.2f MiB\n",
            (double)cnnk_runner_peak_activation_bytes(r) / (1 << 20),
            (double)cnnk_runner_naive_activation_bytes(r) / (1 << 20));
