@@ -204,6 +204,14 @@ static void ukernel_packed(int64_t kc, const float *a, const float *b, float *c,
         if (r < t->m) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
         if (r < t->m) _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
     }
+    /* The residual is read once, at the store: without a prefetch its
+     * misses stalled ResNet's K = 64 1x1 layers by a sixth (perf annotate). */
+    if (t->res) {
+        for (int r = 0; r < t->m; ++r) {
+            _mm_prefetch((const char *)(t->res + r * t->res_ld), _MM_HINT_T0);
+            _mm_prefetch((const char *)(t->res + r * t->res_ld + NR - 1), _MM_HINT_T0);
+        }
+    }
 #define A_PACKED(r, u) (a + (u) * MR + (r))
     int64_t k = 0;
     for (; k + 8 <= kc; k += 8, a += 8 * MR, b += 8 * NR) {
