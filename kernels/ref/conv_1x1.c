@@ -4,18 +4,6 @@
  * are gathered into the workspace first so A is dense again. */
 #include "kernels/ref/ref.h"
 
-static void gemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                 const float *b, int64_t ldb, float *c, int64_t ldc) {
-    for (int64_t i = 0; i < m; ++i) {
-        for (int64_t j = 0; j < n; ++j) {
-            float acc = 0.0f;
-            for (int64_t p = 0; p < k; ++p)
-                acc += a[i * lda + p] * b[p * ldb + j];
-            c[i * ldc + j] = acc;
-        }
-    }
-}
-
 static bool strided(const cnnk_conv_desc *d) {
     return d->sh != 1 || d->sw != 1;
 }
@@ -63,7 +51,7 @@ static void c1x1_run(const cnnk_conv_desc *d, const cnnk_conv_args *a) {
             pix = a->workspace;
             lda = d->ic;
         }
-        gemm(pixels, d->oc, d->ic, pix, lda, a->packed, d->oc, dst_img, a->dst_ld);
+        cnnk_ref_gemm(pixels, d->oc, d->ic, pix, lda, a->packed, d->oc, dst_img, a->dst_ld);
         for (int64_t p = 0; p < pixels; ++p)
             cnnk_ref_epilogue(&a->ep, d->oc, n * pixels + p, dst_img + p * a->dst_ld);
     }

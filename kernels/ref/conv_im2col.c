@@ -5,20 +5,6 @@
  * and the column buffer is read row by row. */
 #include "kernels/ref/ref.h"
 
-/* C[i][j] = sum_k A[i][k] * B[k][j]; float accumulation, as an optimized
- * GEMM's is. */
-static void gemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                 const float *b, int64_t ldb, float *c, int64_t ldc) {
-    for (int64_t i = 0; i < m; ++i) {
-        for (int64_t j = 0; j < n; ++j) {
-            float acc = 0.0f;
-            for (int64_t p = 0; p < k; ++p)
-                acc += a[i * lda + p] * b[p * ldb + j];
-            c[i * ldc + j] = acc;
-        }
-    }
-}
-
 /* Rows of the column matrix: one per output pixel; columns: (ky, kx, c). */
 static int64_t col_k(const cnnk_conv_desc *d) {
     return d->kh * d->kw * (d->ic / d->g);
@@ -88,7 +74,7 @@ static void im2col_run(const cnnk_conv_desc *d, const cnnk_conv_args *a) {
         float *dst_img = a->dst + n * pixels * a->dst_ld;
         for (int64_t grp = 0; grp < d->g; ++grp) {
             im2col(d, src_img, a->src_ld, grp * icg, a->workspace);
-            gemm(pixels, ocg, k, a->workspace, k, a->packed + grp * k * ocg, ocg,
+            cnnk_ref_gemm(pixels, ocg, k, a->workspace, k, a->packed + grp * k * ocg, ocg,
                  dst_img + grp * ocg, a->dst_ld);
         }
         for (int64_t p = 0; p < pixels; ++p)

@@ -11,18 +11,6 @@
 
 #define WINO_MAX_ALPHA 8
 
-static void gemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda,
-                 const float *b, int64_t ldb, float *c, int64_t ldc) {
-    for (int64_t i = 0; i < m; ++i) {
-        for (int64_t j = 0; j < n; ++j) {
-            float acc = 0.0f;
-            for (int64_t p = 0; p < k; ++p)
-                acc += a[i * lda + p] * b[p * ldb + j];
-            c[i * ldc + j] = acc;
-        }
-    }
-}
-
 static int64_t div_up(int64_t a, int64_t b) {
     return (a + b - 1) / b;
 }
@@ -119,7 +107,7 @@ static void wino_run(const cnnk_conv_desc *d, int m, const cnnk_conv_args *a) {
         float *dst_img = a->dst + n * pixels * a->dst_ld;
         input_transform(d, m, src_img, a->src_ld, v);
         for (int64_t p = 0; p < alpha * alpha; ++p)
-            gemm(nt, d->oc, d->ic, v + p * nt * d->ic, d->ic, a->packed + p * d->ic * d->oc,
+            cnnk_ref_gemm(nt, d->oc, d->ic, v + p * nt * d->ic, d->ic, a->packed + p * d->ic * d->oc,
                  d->oc, mm + p * nt * d->oc, d->oc);
         output_transform(d, m, mm, dst_img, a->dst_ld);
         for (int64_t p = 0; p < pixels; ++p)

@@ -63,6 +63,13 @@ void cnnk_ref_eltwise(const cnnk_eltwise_desc *d, const float *a, int64_t a_ld,
 void cnnk_ref_concat(const cnnk_concat_desc *d, const float *const *src,
                      const int64_t *src_ld, float *dst, int64_t dst_ld);
 
+/* C (m x n, pitch ldc) = A (m x k, pitch lda) * B (k x n, pitch ldb): the
+ * plain triple loop the reference strategies share. Float accumulation, as
+ * an optimized GEMM's is, so the strategies differ from the double-
+ * accumulated definition the way real kernels do. */
+void cnnk_ref_gemm(int64_t m, int64_t n, int64_t k, const float *a, int64_t lda, const float *b,
+                   int64_t ldb, float *c, int64_t ldc);
+
 /* ---- 1-D Winograd transforms F(m, 3), m in {2, 4, 6}, alpha = m + 2 ---
  * The 2-D transforms are composed from these: rows, then columns. */
 void cnnk_ref_wino_input_1d(int m, const float *in, int64_t in_stride, float *out,
