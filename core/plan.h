@@ -6,13 +6,22 @@
 #include <stddef.h>
 
 #include "cnnk/runner.h"
+#include "cnnk/tune.h"
 
-/* The convolution kernel plan p picks for d on isa. note receives "" or the
- * reason for a fallback (always starting "fallback: "). NULL only when no
+/* The convolution kernel plan p picks for d on isa; tuned is the table of a
+ * TUNED plan (loaded by the runner), NULL otherwise. note receives "" or
+ * the reason for a fallback (starting "fallback: "; a tuned plan's shape
+ * missing from its table starts "not tuned: heuristic"). NULL only when no
  * kernel at all applies (the reference direct kernel applies to every
  * forward convolution). */
-const cnnk_conv_kernel *cnnk_plan_conv_kernel(const cnnk_plan *p, cnnk_isa isa,
-                                              const cnnk_conv_desc *d, char *note, size_t len);
+const cnnk_conv_kernel *cnnk_plan_conv_kernel(const cnnk_plan *p, const cnnk_tune_table *tuned,
+                                              cnnk_isa isa, const cnnk_conv_desc *d, char *note,
+                                              size_t len);
+
+/* Loads a TUNED plan's table for a run on isa (NULL for other plans):
+ * cnnk_tune_read's errors, and CNNK_EINVAL for a table of another ISA. */
+cnnk_status cnnk_plan_load_table(const cnnk_plan *p, cnnk_isa isa, cnnk_tune_table **out,
+                                 cnnk_error *err);
 
 /* The kernel of a non-convolution layer: isa's own when one applies, else
  * the reference (with a "fallback: " note). Plan ref always takes the

@@ -63,6 +63,7 @@ struct cnnk_runner {
     int nbufs;
     float *arena, *weights, *workspace;
     int64_t peak, naive, out_elems;
+    cnnk_tune_table *tuned; /* a TUNED plan's table; NULL otherwise */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -371,7 +372,7 @@ static cnnk_status choose(cnnk_runner *r, step *s, cnnk_isa isa, const cnnk_plan
                           cnnk_error *err) {
     const cnnk_node *h = node_at(r, s->head);
     if (s->kind == STEP_CONV) {
-        s->ck = cnnk_plan_conv_kernel(p, isa, &s->l.u.conv, s->note, sizeof s->note);
+        s->ck = cnnk_plan_conv_kernel(p, r->tuned, isa, &s->l.u.conv, s->note, sizeof s->note);
         if (!s->ck) return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: no kernel for %s", h->name);
         s->info.kernel = s->ck->name;
     } else {
@@ -534,6 +535,8 @@ static cnnk_status build(cnnk_runner *r, cnnk_isa isa, const cnnk_plan *plan, cn
      * forward a place to read it from. */
     if (!r->placed[root(r, r->net->n - 1)])
         return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: the last node has no value");
+    const cnnk_status ts = cnnk_plan_load_table(plan, isa, &r->tuned, err);
+    if (ts != CNNK_OK) return ts;
     for (int i = 0; i < r->nsteps; ++i)
         if (choose(r, &r->steps[i], isa, plan, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
     if (check_dense(r, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
@@ -571,6 +574,7 @@ void cnnk_runner_destroy(cnnk_runner *r) {
     free(r->steps), free(r->owner), free(r->alias), free(r->uses);
     free(r->placed), free(r->views), free(r->bufs);
     free(r->arena), free(r->weights), free(r->workspace);
+    cnnk_tune_free(r->tuned);
     free(r);
 }
 

@@ -288,7 +288,7 @@ static void test_concat(void) {
 /* Liveness reuse must beat one buffer per value. */
 static void check_peak(cnnk_net *net) {
     cnnk_error err;
-    cnnk_plan plan = {CNNK_PLAN_REF, CNNK_ALGO_DIRECT};
+    cnnk_plan plan = {.kind = CNNK_PLAN_REF, .algo = CNNK_ALGO_DIRECT};
     cnnk_runner *r = NULL;
     CHECK(cnnk_net_init_weights(net, 1, &err) == CNNK_OK);
     CHECK(cnnk_runner_prepare(net, CNNK_ISA_REF, &plan, 1, &r, &err) == CNNK_OK);

@@ -1,4 +1,4 @@
-/* The cnnk command line: info, validate, sweep.
+/* The cnnk command line: info, validate, sweep, nets, run, tune.
  *
  * Exit status: 0 success, 1 a check failed, 2 bad input (usage, malformed
  * descriptor, impossible shape, unreadable file). */
@@ -49,7 +49,12 @@ static void usage(FILE *f) {
             "  nets [--format table|csv] [--batch N] [--input HxW]\n"
             "                            the networks: layers, parameters, GMACs, activation memory\n"
             "  run --net NAME [--isa ISA] [--plan PLAN] [--batch N] [--input HxW] [--threads N]\n"
-            "                            forward passes with a per-layer table\n");
+            "                            forward passes with a per-layer table\n"
+            "                            (PLAN: ref, heuristic, fixed:ALGO, tuned:FILE)\n"
+            "  tune --net NAME[,NAME...] [--isa ISA] [--batch N] [--input HxW] [--threads N]\n"
+            "       [--reps N] [--out FILE]\n"
+            "                            time every kernel per distinct conv shape, write the\n"
+            "                            fastest to FILE (default plans/<isa>-<cpu>.json)\n");
 }
 
 /* Parses "a,b,c" or "all" into flags[0..n) through a name lookup. */
@@ -290,6 +295,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "sweep") == 0) return cmd_sweep(argc - 2, argv + 2);
     if (strcmp(cmd, "nets") == 0) return cnnk_cmd_nets(argc - 2, argv + 2);
     if (strcmp(cmd, "run") == 0) return cnnk_cmd_run(argc - 2, argv + 2);
-    fprintf(stderr, "cnnk: unknown command '%s' (valid: info, validate, sweep, nets, run)\n", cmd);
+    if (strcmp(cmd, "tune") == 0) return cnnk_cmd_tune(argc - 2, argv + 2);
+    fprintf(stderr, "cnnk: unknown command '%s' (valid: info, validate, sweep, nets, run, tune)\n", cmd);
     return EXIT_BAD_INPUT;
 }

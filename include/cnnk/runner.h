@@ -4,7 +4,8 @@
  * prepare:
  *   - validates every layer; picks one kernel per layer through a plan
  *     (ref: the reference direct definition everywhere; heuristic; fixed:<algo>,
- *     which falls back to the next applicable strategy and says so);
+ *     which falls back to the next applicable strategy and says so;
+ *     tuned:<file>, the kernel `cnnk tune` measured fastest per layer shape);
  *     layers without a kernel in the chosen ISA fall back to the reference
  *     and the step records it;
  *   - folds batch-norm into the preceding convolution, fuses bias, ReLU and
@@ -30,16 +31,26 @@ extern "C" {
 typedef enum cnnk_plan_kind {
     CNNK_PLAN_REF = 0,    /* "ref": the reference direct convolution and ref ops */
     CNNK_PLAN_HEURISTIC,  /* "heuristic": a rule per layer shape, no tuning */
-    CNNK_PLAN_FIXED       /* "fixed:<algo>": that algorithm wherever it applies */
+    CNNK_PLAN_FIXED,      /* "fixed:<algo>": that algorithm wherever it applies */
+    CNNK_PLAN_TUNED       /* "tuned:<file>": the table `cnnk tune` wrote (cnnk/tune.h) */
 } cnnk_plan_kind;
 
+#define CNNK_PLAN_FILE_LEN 1024
+
+/* A plain value (copy it freely): a tuned plan names its file, which
+ * cnnk_runner_prepare reads, checks again and keeps until destroy. */
 typedef struct cnnk_plan {
     cnnk_plan_kind kind;
-    cnnk_algo algo; /* FIXED */
+    cnnk_algo algo;                 /* FIXED */
+    char file[CNNK_PLAN_FILE_LEN];  /* TUNED */
 } cnnk_plan;
 
-/* "ref", "heuristic", "fixed:direct", "fixed:winograd_f4x4", ...; an unknown
- * plan is CNNK_EINVAL with a message listing the valid ones. */
+/* "ref", "heuristic", "fixed:direct", "fixed:winograd_f4x4", ...,
+ * "tuned:<file>"; an unknown plan is CNNK_EINVAL with a message listing
+ * the valid ones. A tuned plan's file is read and validated here too, with
+ * cnnk_tune_read's statuses (CNNK_EIO, CNNK_EPARSE, CNNK_EINVAL: a file of
+ * another CPU is refused, the message naming both). The plan's ISA check
+ * comes at prepare: a table of another ISA than the run's is CNNK_EINVAL. */
 cnnk_status cnnk_plan_parse(const char *s, cnnk_plan *p, cnnk_error *err);
 void cnnk_plan_format(const cnnk_plan *p, char *buf, size_t len);
 
