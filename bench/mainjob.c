@@ -214,6 +214,16 @@ int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
     else default_path(path, sizeof path);
     if (!ensure_dir(path)) return 2;
     temp_path(path, g_tmp_path, sizeof g_tmp_path);
+    /* Find out now, before minutes of benchmarks, that the results cannot
+     * be written there. */
+    FILE *probe = fopen(g_tmp_path, "w");
+    if (!probe) {
+        fprintf(stderr, "cnnk-bench: cannot write the results beside %s: %s\n", path,
+                strerror(errno));
+        g_tmp_path[0] = '\0';
+        return 2;
+    }
+    fclose(probe);
     char out_flag[1200];
     snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", g_tmp_path);
 

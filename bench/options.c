@@ -164,7 +164,13 @@ static int take(const char *a, bench_opts *o) {
     }
     if ((v = flag_value(a, "onednn_max_isa")))
         return snprintf(o->onednn_isa, sizeof o->onednn_isa, "%s", v), 1;
-    if ((v = flag_value(a, "out"))) return snprintf(o->out, sizeof o->out, "%s", v), 1;
+    if ((v = flag_value(a, "out"))) {
+        if (strlen(v) >= sizeof o->out) {
+            fprintf(stderr, "cnnk-bench: --out path is longer than %zu bytes\n", sizeof o->out - 1);
+            return -1;
+        }
+        return snprintf(o->out, sizeof o->out, "%s", v), 1;
+    }
     if ((v = flag_value(a, "nets"))) return each_item(v, BENCH_MAX_NETS, add_net, o, "nets") ? 1 : -1;
     if ((v = flag_value(a, "isa"))) return each_item(v, CNNK_ISA_COUNT, add_isa, o, "isa") ? 1 : -1;
     if ((v = flag_value(a, "plans")))
@@ -192,6 +198,11 @@ bool bench_parse_args(int *argc, char **argv, bench_opts *o) {
     }
     *argc = kept;
     argv[kept] = NULL;
+    if (o->out[0] && !o->main_job) {
+        /* Without --main the JSON goes where --benchmark_out says. */
+        fprintf(stderr, "cnnk-bench: --out=PATH goes with --main; use --benchmark_out=PATH\n");
+        return false;
+    }
     if (o->nnets == 0)
         for (size_t i = 0; i < sizeof default_nets / sizeof default_nets[0]; ++i)
             if (!add_net(o, default_nets[i])) return false;

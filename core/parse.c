@@ -411,6 +411,27 @@ static dim1 read_dim(const fields *f, char c) {
 
 static bool dim_any(const dim1 *x) { return x->gi || x->gk || x->go || x->gs || x->gp || x->gd; }
 
+/* Sizes, kernels and strides >= 1 and every field within CNNK_MAX_DIM,
+ * before any padding or output arithmetic divides by a stride or multiplies
+ * two fields (a zero stride with a given output once divided by zero). */
+static cnnk_status dim_in_range(pctx *p, const fields *f, const dim1 *x, char c) {
+    const struct {
+        char key;
+        int64_t v, lo;
+    } v[] = {{'i', x->i, 1}, {'k', x->k, 1}, {'s', x->s, 1},
+             {'o', x->o, 0}, {'p', x->p, 0}, {'d', x->d, 0}};
+    for (size_t j = 0; j < sizeof v / sizeof v[0]; ++j) {
+        char key[3] = {v[j].key, c, 0};
+        if (v[j].v < v[j].lo)
+            return fail_at(p, fpos(f, key), CNNK_EINVAL, "%s=%lld must be >= %lld", key,
+                           (ll)v[j].v, (ll)v[j].lo);
+        if (v[j].v > CNNK_MAX_DIM)
+            return fail_at(p, fpos(f, key), CNNK_EOVERFLOW, "%s=%lld exceeds the limit %lld", key,
+                           (ll)v[j].v, (ll)CNNK_MAX_DIM);
+    }
+    return CNNK_OK;
+}
+
 /* benchdnn's sanitize_desc: a missing w copies h (square); a missing h is
  * benchdnn's 1-D default {i,k,o,s = 1, p,d = 0}. */
 static cnnk_status resolve_hw(pctx *p, const fields *f, dim1 *h, dim1 *w) {
@@ -425,7 +446,8 @@ static cnnk_status resolve_hw(pctx *p, const fields *f, dim1 *h, dim1 *w) {
     if (!h->gk) return fail_at(p, 0, CNNK_EPARSE, "missing 'kh'");
     if (!w->gi) return fail_at(p, 0, CNNK_EPARSE, "missing 'iw'");
     if (!w->gk) return fail_at(p, 0, CNNK_EPARSE, "missing 'kw'");
-    return CNNK_OK;
+    TRY(dim_in_range(p, f, h, 'h'));
+    return dim_in_range(p, f, w, 'w');
 }
 
 /* Padding of one (transposed) convolution dimension. Without an output

@@ -22,6 +22,9 @@ expect2() { # expect2 PATTERN ARGS...: status 2, one stderr line matching PATTER
 
 v() { expect2 "$1" validate --isa ref --shape "$2"; }
 v "ih"            'mb1ic3ih0oc4kh3'
+v "sh=0"          'mb1ic1ih5oc1oh5kh3sh0'
+v "kh=0"          '--deconv ic1ih5oc1oh5kh0'
+v "no problem"    '# only a comment'
 v "ic"            'mb1ic-3ih8oc4kh3'
 v "sh"            'mb1ic3ih8oc4kh3sh0'
 v "larger than"   'mb1ic3ih4oc4kh7'
@@ -38,6 +41,8 @@ v "number|value"  'mb1icih8oc4kh3'
 v "option|alg"    '--alg=bogus mb1ic3ih8oc4kh3'
 v "3-D|3D|unsupported|id" 'mb1ic3id4ih8oc4kh3'
 expect2 "ISA"      validate --isa sse9 --shape 'mb1ic3ih8oc4kh3'
+expect2 "ISA"      validate --isa 'ref,' --shape 'mb1ic3ih8oc4kh3'
+expect2 "algorithm" validate --algo '' --shape 'mb1ic3ih8oc4kh3'
 expect2 "algorithm" validate --algo fast --shape 'mb1ic3ih8oc4kh3'
 expect2 "unknown command" frobnicate
 expect2 "No such file|cannot|open" validate --batch "$tmp/does-not-exist.txt"
@@ -46,6 +51,16 @@ printf 'mb1ic3ih8oc4kh3\n# fine\nmb1ic3ih8oc4kh3\nmb1ic3ih8oc4kh3 junk@@\n' >"$t
 expect2 ":4:" validate --batch "$tmp/bad.txt"
 printf 'mb1ic3ih8oc4kh3\n\0garbage\n' >"$tmp/binary.txt"
 expect2 "." validate --batch "$tmp/binary.txt"
+printf '# nothing but comments\n\n' >"$tmp/empty.txt"
+expect2 "no problem" validate --batch "$tmp/empty.txt"
+
+# A run in which every case is skipped verified nothing: status 1, not 0.
+count=$((count + 1))
+"$cnnk" validate --isa ref --algo winograd_f4x4 --shape 'mb1ic3ih8oc4kh5' >"$tmp/out" 2>"$tmp/err"
+rc=$?
+if [ $rc -ne 1 ] || ! grep -q "nothing was checked" "$tmp/err"; then
+  fails=$((fails + 1)); echo "FAIL: an all-skipped run gave status $rc"; cat "$tmp/err"
+fi
 
 echo "$((count - fails)) passed, $fails failed"
 [ $fails -eq 0 ]

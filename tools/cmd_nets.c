@@ -122,16 +122,20 @@ int cnnk_cmd_nets(int argc, char **argv) {
     nets_opts o;
     int rc = parse_opts(argc, argv, &o);
     if (rc) return rc;
+    /* Every row is measured before anything is printed: a network that
+     * cannot take the input must not leave a header-only CSV behind. */
+    const size_t n = cnnk_net_count();
+    nets_row *rows = calloc(n, sizeof *rows);
+    if (!rows) return fprintf(stderr, "cnnk nets: out of memory\n"), EXIT_FAILED;
+    for (size_t i = 0; i < n; ++i) {
+        rc = measure(cnnk_net_name_at(i), &o, &rows[i]);
+        if (rc) return free(rows), rc;
+    }
     if (o.csv) printf("name,layers,params,gmacs,activation_bytes\n");
     else
         printf("%-12s %6s %12s %9s %16s\n", "name", "layers", "params", "gmacs",
                "activation_bytes");
-    for (size_t i = 0; i < cnnk_net_count(); ++i) {
-        nets_row row;
-        rc = measure(cnnk_net_name_at(i), &o, &row);
-        if (rc) return rc;
-        print_row(&row, o.csv);
-        fflush(stdout);
-    }
+    for (size_t i = 0; i < n; ++i) print_row(&rows[i], o.csv);
+    free(rows);
     return 0;
 }

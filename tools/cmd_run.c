@@ -6,6 +6,7 @@
  * "-". */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -53,6 +54,12 @@ static int parse_isa(const char *v, cnnk_isa *isa) {
     return RUN_OK;
 }
 
+/* Bounds that keep every count an int and every buffer sane; the network's
+ * own checks bound the batch and the input further. */
+#define RUN_MAX_THREADS 1024
+#define RUN_MAX_ITERS 100000
+#define RUN_MAX_INPUT 65536
+
 static int parse_opt(run_opts *o, const char *a, const char *v) {
     cnnk_error err;
     char msg[600];
@@ -64,13 +71,18 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
         if (!parse_ll(v, 1, &o->batch)) return bad("--batch takes a number >= 1");
     } else if (strcmp(a, "--input") == 0) {
         char *x;
+        errno = 0;
         o->h = strtoll(v, &x, 10);
-        if (*x != 'x' || !parse_ll(x + 1, 1, &o->w) || o->h < 1)
-            return snprintf(msg, sizeof msg, "--input takes HxW, e.g. 224x224, not '%s'", v), bad(msg);
+        if (errno || x == v || *x != 'x' || !parse_ll(x + 1, 1, &o->w) || o->h < 1 ||
+            o->h > RUN_MAX_INPUT || o->w > RUN_MAX_INPUT)
+            return snprintf(msg, sizeof msg, "--input takes HxW, each 1..%d, e.g. 224x224, not '%s'",
+                            RUN_MAX_INPUT, v), bad(msg);
     } else if (strcmp(a, "--threads") == 0) {
-        if (!parse_ll(v, 1, &o->threads)) return bad("--threads takes a number >= 1");
+        if (!parse_ll(v, 1, &o->threads) || o->threads > RUN_MAX_THREADS)
+            return snprintf(msg, sizeof msg, "--threads takes 1..%d", RUN_MAX_THREADS), bad(msg);
     } else if (strcmp(a, "--iters") == 0) {
-        if (!parse_ll(v, 1, &o->iters)) return bad("--iters takes a number >= 1");
+        if (!parse_ll(v, 1, &o->iters) || o->iters > RUN_MAX_ITERS)
+            return snprintf(msg, sizeof msg, "--iters takes 1..%d", RUN_MAX_ITERS), bad(msg);
     } else {
         return snprintf(msg, sizeof msg, "unknown option '%s' (see cnnk --help)", a), bad(msg);
     }

@@ -76,6 +76,12 @@ static bool parse_list(const char *arg, bool *flags, int n, name_lookup lookup,
     if (strcmp(arg, "all") == 0) return true;
     char buf[256];
     snprintf(buf, sizeof buf, "%s", arg);
+    /* strtok_r would skip empty tokens: ",avx2" or "" must not select less
+     * than the user wrote without a word. */
+    if (!buf[0] || buf[0] == ',' || buf[strlen(buf) - 1] == ',' || strstr(buf, ",,")) {
+        snprintf(bad, badlen, "%s", arg);
+        return false;
+    }
     for (char *save = NULL, *tok = strtok_r(buf, ",", &save); tok;
          tok = strtok_r(NULL, ",", &save)) {
         int v;
@@ -202,6 +208,11 @@ static int cmd_validate(int argc, char **argv) {
         if (s != CNNK_OK) {
             fprintf(stderr, "cnnk validate: %s\n", err.msg);
             rc = EXIT_BAD_INPUT;
+        } else if (all[nall - 1].n == 0) {
+            fprintf(stderr, "cnnk validate: %s '%s' holds no problem descriptor\n",
+                    i < nshapes ? "--shape" : "--batch",
+                    i < nshapes ? shapes[i] : batches[i - nshapes]);
+            rc = EXIT_BAD_INPUT;
         }
     }
     cnnk_validate_counts c = {0, 0, 0};
@@ -243,6 +254,11 @@ static int cmd_validate(int argc, char **argv) {
     if (rc == EXIT_BAD_INPUT) return rc;
     printf("%lld passed, %lld failed, %lld skipped\n", (long long)c.passed, (long long)c.failed,
            (long long)c.skipped);
+    if (!rc && c.passed + c.failed == 0) {
+        /* A run that verified nothing must not read as a green check. */
+        fprintf(stderr, "cnnk validate: nothing was checked: every case was skipped\n");
+        return EXIT_FAILED;
+    }
     return rc ? rc : (c.failed ? EXIT_FAILED : 0);
 }
 

@@ -27,6 +27,8 @@ typedef struct cnnk_diff {
 } cnnk_diff;
 
 void cnnk_diff_compute(const float *got, const float *want, int64_t n, cnnk_diff *d);
+/* acc = the worse of acc and d, measure by measure. */
+void cnnk_diff_max(cnnk_diff *acc, const cnnk_diff *d);
 
 /* The tolerance table (validate/tolerance.c; docs/TOLERANCE.md explains
  * each bound). A case passes when its measure is <= bound. */

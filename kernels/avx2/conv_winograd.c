@@ -95,9 +95,17 @@ static bool wino_applies(const cnnk_conv_desc *d) {
            d->sw == 1 && d->dh == 1 && d->dw == 1;
 }
 
+/* The block size depends on the thread count (fewer threads, larger
+ * blocks), so a workspace sized for n threads must cover a run with any
+ * t <= n (kernel.h): the largest t-thread need over 1..n. */
 static size_t wino_workspace_size(const cnnk_conv_desc *d, int m, int nthreads) {
-    wino_geom g = make_geom(d, m, nthreads);
-    return g.slice * (size_t)g.threads;
+    size_t most = 0;
+    for (int t = 1; t <= nthreads; ++t) {
+        wino_geom g = make_geom(d, m, t);
+        size_t need = g.slice * (size_t)g.threads;
+        if (need > most) most = need;
+    }
+    return most;
 }
 
 /* ---- pack: U = G g G^T, alpha^2 GEMM B operands ------------------------ */
