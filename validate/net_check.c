@@ -14,10 +14,12 @@
  * (docs/RUNNER.md: ref kernels, all families, 32x32 to 224x224): direct
  * class 1.3e-6, F2 1.0e-6, F4 1.3e-6, F6 4.9e-6; each bound leaves about
  * a 10x margin for other summation orders (SIMD, FMA, threads). */
+/* Measured worst (docs/RUNNER.md, AVX2 and reference kernels, the five
+ * networks and VGG-11 at 224x224): direct-class 3.4e-6, F2 2.5e-6,
+ * F4 3.1e-6, F6 4.9e-6; each bound leaves a 3-4x margin. */
 double cnnk_net_tolerance(cnnk_algo worst) {
     switch (worst) {
-    case CNNK_ALGO_WINOGRAD_F6: return 5e-5;
-    case CNNK_ALGO_WINOGRAD_F4: return 2e-5;
+    case CNNK_ALGO_WINOGRAD_F6: return 2e-5;
     default: return 1e-5;
     }
 }
