@@ -55,14 +55,16 @@ static double now_s(void) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-/* 2 ms of paused work per iteration and almost nothing timed. */
+/* 20 ms of paused work per iteration and almost nothing timed. The paused
+ * part is long so that a preempted timed part (a loaded CI machine) still
+ * stays far below it: the check is "pause excludes time", not a speed. */
 static void bm_paused(cnnk_gb_state *st, void *user) {
     probe *p = user;
     p->calls++;
     while (cnnk_gb_keep_running(st)) {
         cnnk_gb_pause(st);
         double t0 = now_s();
-        while (now_s() - t0 < 2e-3) {
+        while (now_s() - t0 < 20e-3) {
         }
         cnnk_gb_resume(st);
         p->iters++;
@@ -144,11 +146,11 @@ static void check_json(const char *path, const probe *alpha) {
     }
     cJSON *p = find_bench(root, "t/paused/iterations:5/real_time");
     CHECK(p != NULL);
-    /* Timed part per iteration far below the 2 ms paused: pause works. */
+    /* Timed part per iteration far below the 20 ms paused: pause works. */
     if (p) {
         CHECK_NEAR(num(p, "iterations"), 5.0, 0.0);
         CHECK(strcmp(str(p, "time_unit"), "us") == 0);
-        CHECK(num(p, "real_time") >= 0.0 && num(p, "real_time") < 1000.0);
+        CHECK(num(p, "real_time") >= 0.0 && num(p, "real_time") < 10000.0);
     }
     CHECK(find_bench(root, "t/gamma") == NULL);
     cJSON_Delete(root);
