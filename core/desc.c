@@ -251,6 +251,14 @@ cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err) {
     return check_nchw(L, d->mb, total, d->h, d->w, err);
 }
 
+void cnnk_pool_end_padding(const cnnk_pool_desc *d, int64_t *pb, int64_t *pr) {
+    /* Where the last window ends past the input. */
+    int64_t need_b = (d->oh - 1) * d->sh + d->kh - d->ih - d->pt;
+    int64_t need_r = (d->ow - 1) * d->sw + d->kw - d->iw - d->pl;
+    *pb = need_b > d->pb ? need_b : d->pb;
+    *pr = need_r > d->pr ? need_r : d->pr;
+}
+
 int64_t cnnk_conv_weights(const cnnk_conv_desc *d) {
     return d->oc * (d->ic / d->g) * d->kh * d->kw;
 }

@@ -115,7 +115,17 @@ static void test_pool_checks(void) {
     p.round = CNNK_ROUND_CEIL;
     CHECK(cnnk_pool_check(&p, NULL) == CNNK_OK);
     CHECK_EQ_I64(p.oh, 56);
-    p.oh = 55, p.ow = 55;
+    /* Ceil's 56th window ends one past the input: oneDNN needs pad 1. */
+    int64_t pb, pr;
+    cnnk_pool_end_padding(&p, &pb, &pr);
+    CHECK_EQ_I64(pb, 1);
+    CHECK_EQ_I64(pr, 1);
+    p.round = CNNK_ROUND_FLOOR, p.oh = p.ow = 0;
+    CHECK(cnnk_pool_check(&p, NULL) == CNNK_OK);
+    cnnk_pool_end_padding(&p, &pb, &pr); /* floor: the declared 0 suffices */
+    CHECK_EQ_I64(pb, 0);
+    CHECK_EQ_I64(pr, 0);
+    p.round = CNNK_ROUND_CEIL, p.oh = 55, p.ow = 55;
     CHECK(cnnk_pool_check(&p, NULL) == CNNK_EINVAL);
 
     memset(&p, 0, sizeof p);

@@ -371,13 +371,6 @@ cnnk_status cnnk_onednn_conv_impl(const cnnk_conv_desc *d, int64_t src_ld, int64
 
 /* ---- pooling ------------------------------------------------------------ */
 
-/* The bottom/right padding oneDNN needs to produce o outputs: the last
- * window's end past the input. Ceil rounding makes it exceed the declared
- * padding (the overhang); floor rounding may leave it below. */
-static int64_t pad_end_needed(int64_t i, int64_t o, int64_t k, int64_t s, int64_t pbegin) {
-    return (o - 1) * s + k - i - pbegin;
-}
-
 static dnnl_alg_kind_t pool_alg(cnnk_pool_alg a) {
     switch (a) {
     case CNNK_POOL_MAX: return dnnl_pooling_max;
@@ -391,8 +384,8 @@ static cnnk_status pool_body(run_ctx *c, const cnnk_pool_desc *d, const float *s
                              int64_t src_ld, float *dst, int64_t dst_ld) {
     TRY(need_act(c, src, src_ld, d->c, "src"));
     TRY(need_act(c, dst, dst_ld, d->c, "dst"));
-    int64_t need_b = pad_end_needed(d->ih, d->oh, d->kh, d->sh, d->pt);
-    int64_t need_r = pad_end_needed(d->iw, d->ow, d->kw, d->sw, d->pl);
+    int64_t need_b, need_r;
+    cnnk_pool_end_padding(d, &need_b, &need_r);
     bool overhang = need_b > d->pb || need_r > d->pr;
     if (overhang && d->alg == CNNK_POOL_AVG_INCLUDE_PAD)
         return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
@@ -406,7 +399,7 @@ static cnnk_status pool_body(run_ctx *c, const cnnk_pool_desc *d, const float *s
     TRY(act_md(c, &dmd, d->mb, d->c, d->oh, d->ow, dst_ld));
     dnnl_dims_t strides = {d->sh, d->sw}, kernel = {d->kh, d->kw};
     dnnl_dims_t pad_l = {d->pt, d->pl};
-    dnnl_dims_t pad_r = {need_b > d->pb ? need_b : d->pb, need_r > d->pr ? need_r : d->pr};
+    dnnl_dims_t pad_r = {need_b, need_r};
     dnnl_pooling_desc_t od;
     DNN(c, dnnl_pooling_forward_desc_init,
         (&od, dnnl_forward_inference, pool_alg(d->alg), &smd, &dmd, strides, kernel, pad_l,

@@ -18,18 +18,6 @@
 
 #if defined(CNNK_HAVE_ONEDNN) && CNNK_HAVE_ONEDNN
 
-#define DNN(c, fn, args)                                                         \
-    do {                                                                         \
-        dnnl_status_t dnn_s_ = fn args;                                          \
-        if (dnn_s_ != dnnl_success) return cnnk_peer_fail((c), dnn_s_, #fn);     \
-    } while (0)
-
-#define TRY(x)                                                                   \
-    do {                                                                         \
-        cnnk_status try_s_ = (x);                                                \
-        if (try_s_ != CNNK_OK) return try_s_;                                    \
-    } while (0)
-
 #define STEP_ARGS (CNNK_CONCAT_MAX_INPUTS + 8)
 #define STEP_NAME (CNNK_NAME_LEN + 48)
 #define CACHE 4 /* reordered copies kept per value */

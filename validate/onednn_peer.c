@@ -71,18 +71,6 @@ cnnk_status cnnk_peer_fail(const cnnk_peer_ctx *c, dnnl_status_t s, const char *
                      dnnl_status2str(s));
 }
 
-#define DNN(c, fn, args)                                                         \
-    do {                                                                         \
-        dnnl_status_t dnn_s_ = fn args;                                          \
-        if (dnn_s_ != dnnl_success) return cnnk_peer_fail((c), dnn_s_, #fn);     \
-    } while (0)
-
-#define TRY(x)                                                                   \
-    do {                                                                         \
-        cnnk_status try_s_ = (x);                                                \
-        if (try_s_ != CNNK_OK) return try_s_;                                    \
-    } while (0)
-
 static dnnl_status_t fill_attr(dnnl_primitive_attr_t attr, bool sum, bool relu) {
     dnnl_status_t s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
     if (s != dnnl_success || (!sum && !relu)) return s;
@@ -199,15 +187,10 @@ cnnk_status cnnk_peer_fc_pd(const cnnk_peer_ctx *c, const cnnk_fc_desc *d, int s
     return cnnk_peer_pd(c, &od, false, relu, pd);
 }
 
-/* End padding that yields o outputs: ceil rounding exceeds the declared one. */
-static int64_t pad_end_needed(int64_t i, int64_t o, int64_t k, int64_t s, int64_t pbegin) {
-    return (o - 1) * s + k - i - pbegin;
-}
-
 cnnk_status cnnk_peer_pool_pd(const cnnk_peer_ctx *c, const cnnk_pool_desc *d,
                               const dnnl_memory_desc_t *src, dnnl_primitive_desc_t *pd) {
-    int64_t nb = pad_end_needed(d->ih, d->oh, d->kh, d->sh, d->pt);
-    int64_t nr = pad_end_needed(d->iw, d->ow, d->kw, d->sw, d->pl);
+    int64_t nb, nr;
+    cnnk_pool_end_padding(d, &nb, &nr);
     if ((nb > d->pb || nr > d->pr) && d->alg == CNNK_POOL_AVG_INCLUDE_PAD)
         return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
                          "%s: avg pooling including padding with a ceil-mode overhang: oneDNN "
@@ -221,7 +204,7 @@ cnnk_status cnnk_peer_pool_pd(const cnnk_peer_ctx *c, const cnnk_pool_desc *d,
     TRY(tag_md(c, &dmd, 4, ddims, dnnl_format_tag_any));
     dnnl_dims_t strides = {d->sh, d->sw}, kernel = {d->kh, d->kw};
     dnnl_dims_t pad_l = {d->pt, d->pl};
-    dnnl_dims_t pad_r = {nb > d->pb ? nb : d->pb, nr > d->pr ? nr : d->pr};
+    dnnl_dims_t pad_r = {nb, nr};
     dnnl_pooling_desc_t od;
     DNN(c, dnnl_pooling_forward_desc_init,
         (&od, dnnl_forward_inference, alg, src, &dmd, strides, kernel, pad_l, pad_r));

@@ -111,6 +111,21 @@ typedef struct cnnk_peer_ctx {
 } cnnk_peer_ctx;
 
 cnnk_status cnnk_peer_fail(const cnnk_peer_ctx *c, dnnl_status_t s, const char *call);
+
+/* DNN(c, dnnl_fn, (args)): calls dnnl_fn and returns its failure, named;
+ * TRY(x): returns a failed cnnk_status. Shared by the peer's two files. */
+#define DNN(c, fn, args)                                                         \
+    do {                                                                         \
+        dnnl_status_t dnn_s_ = fn args;                                          \
+        if (dnn_s_ != dnnl_success) return cnnk_peer_fail((c), dnn_s_, #fn);     \
+    } while (0)
+
+#define TRY(x)                                                                   \
+    do {                                                                         \
+        cnnk_status try_s_ = (x);                                                \
+        if (try_s_ != CNNK_OK) return try_s_;                                    \
+    } while (0)
+
 /* A primitive descriptor of op_desc with user scratchpad (so execution
  * never allocates) and post-ops sum (scale 1) then ReLU. */
 cnnk_status cnnk_peer_pd(const cnnk_peer_ctx *c, const void *op_desc, bool sum, bool relu,

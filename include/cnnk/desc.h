@@ -166,6 +166,11 @@ typedef struct cnnk_layer_desc {
 int64_t cnnk_out_size(int64_t i, int64_t k, int64_t s, int64_t pbegin, int64_t pend,
                       int64_t d, cnnk_round r);
 
+/* The bottom and right padding at which plain floor rounding yields the
+ * checked pool descriptor's output size: the declared padding, or more
+ * where ceil rounding overhangs it (how oneDNN expresses ceil mode). */
+void cnnk_pool_end_padding(const cnnk_pool_desc *d, int64_t *pb, int64_t *pr);
+
 /* Validates d in place. An oh/ow of 0 is derived; a given one must match.
  * For a transposed convolution, oh = (ih - 1) * sh - pt - pb + (kh-1)*dh + 1. */
 cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err);
