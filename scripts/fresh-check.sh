@@ -27,7 +27,9 @@ top=$(cd "$(dirname "$0")/.." && pwd)
 cache=${CNNK_FRESH_CACHE:-/var/cache/cnnk/fresh-check}
 tmpfs_size=${CNNK_FRESH_TMPFS:-16g}
 cmd_timeout=${CNNK_FRESH_TIMEOUT:-2400}
-work=/mnt   # shadowed by a tmpfs inside our private mount namespace only
+# The mount point of the tmpfs, which exists only inside our private mount
+# namespace: outside, this stays an empty folder beside the cached base.
+work=$cache/mnt
 
 say() { printf 'fresh-check: %s\n' "$*" >&2; }
 die() { say "error: $*"; printf 'fresh-check: FAILED before the commands ran: %s\n' "$*"; exit 1; }
@@ -52,7 +54,7 @@ if [ "${1:-}" != "--inside" ]; then
     DEBIAN_FRONTEND=noninteractive apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends mmdebstrap >/dev/null
   fi
-  [ -d "$work" ] || die "$work does not exist (the namespace's tmpfs is mounted over it)"
+  mkdir -p "$work"
   if [ -n "$(git -C "$top" status --porcelain --untracked-files=no)" ]; then
     say "note: uncommitted changes are not part of the check (it copies HEAD, $(git -C "$top" rev-parse --short HEAD))"
   fi
@@ -65,6 +67,7 @@ fi
 
 # ---- inside: PID 1 of a fresh PID namespace, in a private mount namespace ---
 root=$work/root
+building=0   # 1 while this run writes the base tarball (and holds the lock)
 cleanup() {
   local rc=$?
   trap - EXIT INT TERM HUP
@@ -75,7 +78,7 @@ cleanup() {
     mountpoint -q "$m" 2>/dev/null && { umount -R "$m" 2>/dev/null || umount -R -l "$m" || true; }
   done
   if mountpoint -q "$work"; then umount -R "$work" 2>/dev/null || umount -R -l "$work" || true; fi
-  rm -f "$cache/.part.tar" 2>/dev/null || true
+  [ $building -eq 0 ] || rm -f "$cache/.part.tar"
   exit $rc
 }
 trap cleanup EXIT
@@ -83,7 +86,7 @@ trap 'say "interrupted"; exit 130' INT
 trap 'say "terminated"; exit 143' TERM HUP
 
 mount -t tmpfs -o "size=$tmpfs_size,mode=0755" cnnk-fresh "$work"
-mkdir -p "$work/tmp" "$root" "$cache"
+mkdir -p "$work/tmp" "$root"
 
 # The apt sources and the archive options of this machine (a snapshot mirror
 # needs Check-Valid-Until "false", a proxy needs its Acquire::http setting):
@@ -109,10 +112,12 @@ rm -f "$cache/.part.tar"
 if [ $refresh -eq 1 ] || [ ! -s "$base" ]; then
   say "building the base system ($suite, variant apt, $arch) into $base"
   t0=$(date +%s)
+  building=1
   TMPDIR=$work/tmp mmdebstrap --quiet --variant=apt --arch="$arch" "${aptopts[@]}" \
     "$suite" "$cache/.part.tar" "${sources[@]}" \
     || die "mmdebstrap could not build the base system"
   mv -f "$cache/.part.tar" "$base"
+  building=0
   find "$cache" -maxdepth 1 -name 'debian12-apt-*.tar' ! -name "${base##*/}" -delete
   say "base built in $(( $(date +%s) - t0 )) s"
 else
@@ -130,8 +135,9 @@ mount --rbind /sys "$root/sys"
 
 # The README's Quick start commands, read from the README itself so that the
 # check runs what a user reads: the indented lines of the block that follows
-# "## Quick start", each "scripts/..." word up to its comment.
-mapfile -t cmds < <(awk '/^## /{q=($0=="## Quick start")} q && /^    scripts\//{print $1}' "$top/README.md")
+# "## Quick start" up to the next heading, each "scripts/..." word up to its
+# comment.
+mapfile -t cmds < <(awk '/^#+ /{q=($0=="## Quick start")} q && /^    scripts\//{print $1}' "$top/README.md")
 [ ${#cmds[@]} -eq 2 ] || die "expected the README's two Quick start commands, found ${#cmds[@]}: ${cmds[*]:-none}"
 
 results=()
