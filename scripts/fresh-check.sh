@@ -58,11 +58,29 @@ if [ "${1:-}" != "--inside" ]; then
   if [ -n "$(git -C "$top" status --porcelain --untracked-files=no)" ]; then
     say "note: uncommitted changes are not part of the check (it copies HEAD, $(git -C "$top" rev-parse --short HEAD))"
   fi
-  # --kill-child: if unshare itself dies, the namespace's first process gets
-  # SIGTERM (and runs its trap); when that process ends, the kernel kills
-  # every other process of the namespace.
-  exec unshare --mount --propagation private --pid --fork --kill-child=SIGTERM \
-    bash "$0" --inside "$@"
+  # unshare --fork ignores SIGINT and SIGTERM while it waits, so it runs in
+  # the background and a signal to this script kills it outright instead:
+  # --kill-child then hands the namespace's first process a SIGTERM, its trap
+  # unmounts and removes everything, and when it ends the kernel kills every
+  # other process of the namespace. If this script is killed outright,
+  # setpriv's parent-death signal kills unshare, and the same path follows.
+  setpriv --pdeathsig KILL unshare --mount --propagation private --pid --fork --kill-child=SIGTERM \
+    bash "$0" --inside "$@" &
+  upid=$!
+  stop() {
+    local inner
+    inner=$(pgrep -P "$upid" 2>/dev/null || true)
+    { kill -KILL "$upid"; wait "$upid"; } 2>/dev/null || true
+    # Wait for the inner trap to finish, so that when this script returns
+    # the check's processes are gone.
+    for p in $inner; do while kill -0 "$p" 2>/dev/null; do sleep 0.2; done; done
+    exit "$1"
+  }
+  trap 'stop 130' INT
+  trap 'stop 143' TERM HUP
+  rc=0
+  wait "$upid" || rc=$?
+  exit $rc
 fi
 
 # ---- inside: PID 1 of a fresh PID namespace, in a private mount namespace ---
@@ -72,8 +90,7 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM HUP
   # PID 1 of the namespace: -1 is every other process in it, nothing outside.
-  kill -KILL -1 2>/dev/null || true
-  wait 2>/dev/null || true
+  { kill -KILL -1; wait; } 2>/dev/null || true
   for m in "$root/sys" "$root/dev" "$root/proc"; do
     mountpoint -q "$m" 2>/dev/null && { umount -R "$m" 2>/dev/null || umount -R -l "$m" || true; }
   done
@@ -82,8 +99,11 @@ cleanup() {
   exit $rc
 }
 trap cleanup EXIT
-trap 'say "interrupted"; exit 130' INT
-trap 'say "terminated"; exit 143' TERM HUP
+stage="preparing the root"
+interrupted() { echo "fresh-check: FAILED: interrupted ($1) while $stage"; exit "$2"; }
+trap 'interrupted SIGINT 130' INT
+trap 'interrupted SIGTERM 143' TERM
+trap 'interrupted SIGHUP 129' HUP
 
 mount -t tmpfs -o "size=$tmpfs_size,mode=0755" cnnk-fresh "$work"
 mkdir -p "$work/tmp" "$root"
@@ -144,6 +164,7 @@ results=()
 failed=()
 for c in "${cmds[@]}"; do
   say "running '$c' in the fresh root"
+  stage="running $c"
   t0=$(date +%s)
   # A login's environment, not ours: nothing of this machine leaks in.
   chroot "$root" /usr/bin/env -i HOME=/root TERM=dumb LANG=C.UTF-8 \
