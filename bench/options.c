@@ -6,6 +6,7 @@
 
 #include "bench/bench.h"
 #include "cnnk/cpu.h"
+#include "kernels/common/isa.h"
 
 static const char *const default_nets[] = {"alexnet", "vgg16", "googlenet", "resnet50",
                                            "densenet121"};
@@ -131,9 +132,11 @@ static void set_defaults(bench_opts *o) {
     o->threads = 1;
     o->h = o->w = 224;
     o->batch = 1;
-    cnnk_isa best = cnnk_best_isa();
+    /* oneDNN is capped at the level of our best ISA (registry and CPU
+     * decide which, cnnk_best_isa); its table names oneDNN's equivalent. */
+    const cnnk_isa_table *best = cnnk_isa_table_find(cnnk_best_isa());
     snprintf(o->onednn_isa, sizeof o->onednn_isa, "%s",
-             best == CNNK_ISA_AVX2 ? "avx2" : "all");
+             best && best->onednn_isa ? best->onednn_isa : "all");
 }
 
 /* One of our flags in argv[i]; 1 taken, 0 not ours, -1 bad value. */

@@ -7,16 +7,14 @@
  * same kind of state as the CPU description in core/cpu.c. */
 #define _POSIX_C_SOURCE 200809L
 #include <pthread.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cnnk/cpu.h"
-
-#if defined(__x86_64__)
-#include "kernels/avx2/peak.h"
-#endif
+#include "kernels/common/isa.h"
 
 /* Many short runs rather than a few long ones: on a shared VM the
  * hypervisor's steal time counts as this thread's CPU time, and the best of
@@ -80,31 +78,34 @@ static double best_gflops(peak_loop loop, int64_t iters, double flop_per_iter) {
     return best * 1e-9;
 }
 
+/* One lock for every ISA rather than a pthread_once each: the set of ISAs
+ * comes from the registry's tables, and a once-function takes no argument
+ * to say which one it measures. Measuring holds the lock (a fraction of a
+ * second, once per ISA), which also keeps two measurements from running
+ * at once and slowing each other. */
 static double g_peak[CNNK_ISA_COUNT];
-static pthread_once_t g_peak_once[CNNK_ISA_COUNT] = {PTHREAD_ONCE_INIT, PTHREAD_ONCE_INIT,
-                                                     PTHREAD_ONCE_INIT};
+static bool g_peak_done[CNNK_ISA_COUNT];
+static pthread_mutex_t g_peak_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* About 2 ms per run at the expected speed of each loop. */
-static void measure_ref(void) {
-    g_peak[CNNK_ISA_REF] = best_gflops(ref_loop, (int64_t)1 << 18, 32.0);
+/* About 2 ms per run at the expected speed of each loop; an ISA's table
+ * gives its loop, its FLOP per iteration and its iteration count. */
+static double measure(cnnk_isa isa) {
+    if (isa == CNNK_ISA_REF) return best_gflops(ref_loop, (int64_t)1 << 18, 32.0);
+    const cnnk_isa_table *t = cnnk_isa_table_find(isa);
+    if (!t || !t->peak_loop) return 0.0;
+    return best_gflops(t->peak_loop, t->peak_iters, t->peak_flop_per_iter);
 }
-
-static void measure_avx2(void) {
-#if defined(__x86_64__)
-    if (cnnk_isa_available(CNNK_ISA_AVX2))
-        g_peak[CNNK_ISA_AVX2] =
-            best_gflops(cnnk_peak_loop__avx2, (int64_t)1 << 20, CNNK_PEAK_FLOP_PER_ITER__AVX2);
-#endif
-}
-
-static void measure_none(void) {}
 
 double cnnk_peak_gflops(cnnk_isa isa) {
-    static void (*const measure[CNNK_ISA_COUNT])(void) = {measure_ref, measure_avx2,
-                                                          measure_none};
     if (isa < 0 || isa >= CNNK_ISA_COUNT || !cnnk_isa_available(isa)) return 0.0;
-    pthread_once(&g_peak_once[isa], measure[isa]);
-    return g_peak[isa];
+    pthread_mutex_lock(&g_peak_lock);
+    if (!g_peak_done[isa]) {
+        g_peak[isa] = measure(isa);
+        g_peak_done[isa] = true;
+    }
+    double gflops = g_peak[isa];
+    pthread_mutex_unlock(&g_peak_lock);
+    return gflops;
 }
 
 /* Vectorized and optimized in every build type; not instrumented by the sanitizers,

@@ -4,84 +4,90 @@
 #include <string.h>
 
 #include "cnnk/kernel.h"
+#include "kernels/common/isa.h"
 #include "kernels/ref/ref.h"
 
-/* Optimized kernels are declared here, one line each, and listed below;
- * x86 entries exist only in x86 builds (kernels/avx2/ is compiled there). */
-#if defined(__x86_64__)
-/* ---- avx2 conv entries ---- */
-extern const cnnk_conv_kernel cnnk_conv_im2col__avx2;
-extern const cnnk_conv_kernel cnnk_conv_1x1__avx2;
-extern const cnnk_conv_kernel cnnk_conv_winograd_f2x2__avx2;
-extern const cnnk_conv_kernel cnnk_conv_winograd_f4x4__avx2;
-extern const cnnk_conv_kernel cnnk_conv_winograd_f6x6__avx2;
-extern const cnnk_conv_kernel cnnk_conv_direct__avx2;
-/* ---- avx2 op entries ---- */
-extern const cnnk_op_kernel cnnk_pool__avx2;
-extern const cnnk_op_kernel cnnk_lrn__avx2;
-extern const cnnk_op_kernel cnnk_eltwise__avx2;
-extern const cnnk_op_kernel cnnk_softmax__avx2;
-extern const cnnk_op_kernel cnnk_concat__avx2;
-extern const cnnk_op_kernel cnnk_bnorm__avx2;
-extern const cnnk_op_kernel cnnk_deconv__avx2;
-extern const cnnk_op_kernel cnnk_fc__avx2;
-#endif
+/* The optimized ISAs come as one table each (kernels/<isa>/table.c).
+ * cnnk_isa_tables.h is written by CMake into the build tree and lists the
+ * tables this build compiled, as CNNK_ISA_TABLES(X) = X(avx2) ...: no
+ * architecture #if here, and a new ISA needs no edit of this file. */
+#include "cnnk_isa_tables.h"
 
-static const cnnk_conv_kernel *const g_conv_kernels[] = {
+#define CNNK_DECLARE_TABLE_(name) extern const cnnk_isa_table cnnk_isa_table__##name;
+#define CNNK_TABLE_PTR_(name) &cnnk_isa_table__##name,
+CNNK_ISA_TABLES(CNNK_DECLARE_TABLE_)
+static const cnnk_isa_table *const g_tables[] = {CNNK_ISA_TABLES(CNNK_TABLE_PTR_) NULL};
+#undef CNNK_DECLARE_TABLE_
+#undef CNNK_TABLE_PTR_
+
+const cnnk_isa_table *cnnk_isa_table_at(size_t i) {
+    static const size_t n = sizeof g_tables / sizeof g_tables[0] - 1;
+    return i < n ? g_tables[i] : NULL;
+}
+
+const cnnk_isa_table *cnnk_isa_table_find(cnnk_isa isa) {
+    for (size_t i = 0; g_tables[i]; ++i)
+        if (g_tables[i]->isa == isa) return g_tables[i];
+    return NULL;
+}
+
+/* The scalar reference entries come first, then each table's in turn. */
+static const cnnk_conv_kernel *const g_ref_conv[] = {
     &cnnk_conv_direct__ref,
     &cnnk_conv_im2col__ref,
     &cnnk_conv_winograd_f2x2__ref,
     &cnnk_conv_winograd_f4x4__ref,
     &cnnk_conv_winograd_f6x6__ref,
     &cnnk_conv_1x1__ref,
-#if defined(__x86_64__)
-    /* ---- avx2 conv list ---- */
-    &cnnk_conv_im2col__avx2,
-    &cnnk_conv_1x1__avx2,
-    &cnnk_conv_winograd_f2x2__avx2,
-    &cnnk_conv_winograd_f4x4__avx2,
-    &cnnk_conv_winograd_f6x6__avx2,
-    &cnnk_conv_direct__avx2,
-#endif
 };
 
-size_t cnnk_conv_kernel_count(void) { return sizeof g_conv_kernels / sizeof g_conv_kernels[0]; }
+static const cnnk_op_kernel *const g_ref_ops[] = {
+    &cnnk_pool__ref, &cnnk_lrn__ref,    &cnnk_softmax__ref, &cnnk_bnorm__ref,
+    &cnnk_eltwise__ref, &cnnk_concat__ref, &cnnk_fc__ref,   &cnnk_deconv__ref,
+};
+
+enum {
+    N_REF_CONV = sizeof g_ref_conv / sizeof g_ref_conv[0],
+    N_REF_OPS = sizeof g_ref_ops / sizeof g_ref_ops[0],
+};
+
+size_t cnnk_conv_kernel_count(void) {
+    size_t n = N_REF_CONV;
+    for (size_t i = 0; g_tables[i]; ++i) n += g_tables[i]->nconv;
+    return n;
+}
 
 const cnnk_conv_kernel *cnnk_conv_kernel_at(size_t i) {
-    return i < cnnk_conv_kernel_count() ? g_conv_kernels[i] : NULL;
+    if (i < N_REF_CONV) return g_ref_conv[i];
+    i -= N_REF_CONV;
+    for (size_t t = 0; g_tables[t]; i -= g_tables[t]->nconv, ++t)
+        if (i < g_tables[t]->nconv) return g_tables[t]->conv[i];
+    return NULL;
 }
 
 const cnnk_conv_kernel *cnnk_conv_kernel_find(const char *name) {
     for (size_t i = 0; i < cnnk_conv_kernel_count(); ++i)
-        if (strcmp(g_conv_kernels[i]->name, name) == 0) return g_conv_kernels[i];
+        if (strcmp(cnnk_conv_kernel_at(i)->name, name) == 0) return cnnk_conv_kernel_at(i);
     return NULL;
 }
 
-static const cnnk_op_kernel *const g_op_kernels[] = {
-    &cnnk_pool__ref, &cnnk_lrn__ref,    &cnnk_softmax__ref, &cnnk_bnorm__ref,
-    &cnnk_eltwise__ref, &cnnk_concat__ref, &cnnk_fc__ref,   &cnnk_deconv__ref,
-#if defined(__x86_64__)
-    /* ---- avx2 op list ---- */
-    &cnnk_pool__avx2,
-    &cnnk_lrn__avx2,
-    &cnnk_eltwise__avx2,
-    &cnnk_softmax__avx2,
-    &cnnk_concat__avx2,
-    &cnnk_bnorm__avx2,
-    &cnnk_deconv__avx2,
-    &cnnk_fc__avx2,
-#endif
-};
-
-size_t cnnk_op_kernel_count(void) { return sizeof g_op_kernels / sizeof g_op_kernels[0]; }
+size_t cnnk_op_kernel_count(void) {
+    size_t n = N_REF_OPS;
+    for (size_t i = 0; g_tables[i]; ++i) n += g_tables[i]->nops;
+    return n;
+}
 
 const cnnk_op_kernel *cnnk_op_kernel_at(size_t i) {
-    return i < cnnk_op_kernel_count() ? g_op_kernels[i] : NULL;
+    if (i < N_REF_OPS) return g_ref_ops[i];
+    i -= N_REF_OPS;
+    for (size_t t = 0; g_tables[t]; i -= g_tables[t]->nops, ++t)
+        if (i < g_tables[t]->nops) return g_tables[t]->ops[i];
+    return NULL;
 }
 
 const cnnk_op_kernel *cnnk_op_kernel_find(const char *name) {
     for (size_t i = 0; i < cnnk_op_kernel_count(); ++i)
-        if (strcmp(g_op_kernels[i]->name, name) == 0) return g_op_kernels[i];
+        if (strcmp(cnnk_op_kernel_at(i)->name, name) == 0) return cnnk_op_kernel_at(i);
     return NULL;
 }
 

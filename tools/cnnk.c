@@ -34,7 +34,8 @@ static void usage(FILE *f) {
             "                            reference against oneDNN\n"
             "      --shape TEXT          one benchdnn problem (options such as --pool may lead)\n"
             "      --batch FILE          a batch file of problems (repeatable)\n"
-            "      --isa LIST|all        ISAs whose kernels are checked (ref,avx2,neon)\n"
+            "      --isa LIST|best|all   ISAs whose kernels are checked (ref,avx2,neon; best: this\n"
+            "                            CPU's best)\n"
             "      --algo LIST|all       algorithms (direct,im2col,winograd_f2x2,\n"
             "                            winograd_f4x4,winograd_f6x6,1x1)\n"
             "      --against onednn      also check the reference against oneDNN\n"
@@ -60,8 +61,11 @@ static void usage(FILE *f) {
 /* Parses "a,b,c" or "all" into flags[0..n) through a name lookup. */
 typedef bool (*name_lookup)(const char *s, int *out);
 
+/* "best" names the best ISA this build has and this CPU runs, so that a
+ * script (cmake/cli_tests.cmake) need not know the machine it runs on. */
 static bool isa_lookup(const char *s, int *out) {
     cnnk_isa v;
+    if (strcmp(s, "best") == 0) return *out = (int)cnnk_best_isa(), true;
     return cnnk_isa_from_name(s, &v) ? (*out = (int)v, true) : false;
 }
 
@@ -158,7 +162,7 @@ static int cmd_validate(int argc, char **argv) {
         } else if (strcmp(a, "--isa") == 0) {
             if (!parse_list(v, o.isa, CNNK_ISA_COUNT, isa_lookup, bad, sizeof bad)) {
                 list_names(names, sizeof names, CNNK_ISA_COUNT, isa_name_i);
-                fprintf(stderr, "cnnk validate: unknown ISA '%s' (valid: %s, all)\n", bad, names);
+                fprintf(stderr, "cnnk validate: unknown ISA '%s' (valid: %s, best, all)\n", bad, names);
                 return EXIT_BAD_INPUT;
             }
         } else if (strcmp(a, "--algo") == 0) {

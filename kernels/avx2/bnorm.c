@@ -15,16 +15,11 @@
 #include <omp.h>
 
 #include "cnnk/kernel.h"
+#include "kernels/avx2/vec.h"
 
 enum { PIXELS_PER_ITEM = 64 };
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static int64_t round8(int64_t n) { return (n + 7) / 8 * 8; }
-
-static __m256i tail_mask(int64_t n) {
-    static const int32_t tbl[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tbl + 8 - n));
-}
 
 /* s and t: round8(c) doubles each; padded lanes are 0 (read, never used). */
 static size_t bnorm_workspace(const cnnk_layer_desc *l, int nthreads) {
@@ -58,7 +53,7 @@ static void bnorm_row(const float *x, float *y, int64_t n, const double *s, cons
         _mm256_storeu_ps(y + c, relu ? _mm256_max_ps(v, z) : v);
     }
     if (c < n) {
-        const __m256i m = tail_mask(n - c);
+        const __m256i m = cnnk_avx2_mask(n - c);
         __m256 v = affine8(_mm256_maskload_ps(x + c, m), s + c, t + c);
         _mm256_maskstore_ps(y + c, m, relu ? _mm256_max_ps(v, z) : v);
     }
@@ -66,7 +61,7 @@ static void bnorm_row(const float *x, float *y, int64_t n, const double *s, cons
 
 static void bnorm_item(const cnnk_bnorm_desc *d, const cnnk_op_args *a, const double *s,
                        const double *t, int64_t pixels, int64_t item) {
-    int64_t p0 = item * PIXELS_PER_ITEM, p1 = min64(pixels, p0 + PIXELS_PER_ITEM);
+    int64_t p0 = item * PIXELS_PER_ITEM, p1 = cnnk_min64(pixels, p0 + PIXELS_PER_ITEM);
     for (int64_t p = p0; p < p1; ++p)
         bnorm_row(a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, d->c, s, t, a->relu);
 }

@@ -8,17 +8,12 @@
 #include <omp.h>
 
 #include "cnnk/kernel.h"
+#include "kernels/avx2/vec.h"
 
 /* Pixels per work item: enough to amortise scheduling, few enough to
  * balance threads on a 7x7 map. */
 enum { PIXELS_PER_ITEM = 16 };
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-static __m256i tail_mask(int64_t n) {
-    static const int32_t tbl[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tbl + 8 - n));
-}
 
 static void copy_row(const float *s, float *y, int64_t n) {
     int64_t i = 0;
@@ -32,14 +27,14 @@ static void copy_row(const float *s, float *y, int64_t n) {
     }
     for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_loadu_ps(s + i));
     if (i < n) {
-        const __m256i m = tail_mask(n - i);
+        const __m256i m = cnnk_avx2_mask(n - i);
         _mm256_maskstore_ps(y + i, m, _mm256_maskload_ps(s + i, m));
     }
 }
 
 static void concat_item(const cnnk_concat_desc *d, const cnnk_op_args *a, int64_t pixels,
                         int64_t item) {
-    int64_t p0 = item * PIXELS_PER_ITEM, p1 = min64(pixels, p0 + PIXELS_PER_ITEM);
+    int64_t p0 = item * PIXELS_PER_ITEM, p1 = cnnk_min64(pixels, p0 + PIXELS_PER_ITEM);
     for (int64_t p = p0; p < p1; ++p) {
         float *y = a->dst + p * a->dst_ld;
         for (int i = 0; i < d->n; ++i) {

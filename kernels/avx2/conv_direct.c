@@ -20,8 +20,7 @@
 #include <omp.h>
 
 #include "cnnk/kernel.h"
-
-#define CNNK_INLINE static inline __attribute__((always_inline))
+#include "kernels/avx2/vec.h"
 
 /* ZCHUNK bounds one inner loop so that a pixel in the padding can read
  * zeros from a constant block; 2 KiB stays in L1 next to the weights. */
@@ -29,9 +28,6 @@ enum { OC_BLK = 16, W_BLK = 6, ZCHUNK = 512 };
 
 static const float g_zeros[ZCHUNK] __attribute__((aligned(64)));
 
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
 
 /* ---- the microkernel ----------------------------------------------------- */
 
@@ -64,50 +60,16 @@ typedef struct store {
     int nvalid;
 } store;
 
-CNNK_INLINE __m256i lane_mask(int nvalid, int first) {
-    const __m256i idx = _mm256_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7);
-    return _mm256_cmpgt_epi32(_mm256_set1_epi32(nvalid - first), idx);
-}
-
 /* bias, residual, relu, then the store of one pixel's 16 (or nvalid)
  * channels; masked loads and stores never touch lanes past nvalid. */
 CNNK_INLINE void store_pixel(const store *s, int64_t p, __m256 a0, __m256 a1) {
     float *y = s->dst + p * s->dst_ld;
     const float *r = s->res ? s->res + p * s->res_ld : NULL;
-    const __m256 zero = _mm256_setzero_ps();
-    if (s->nvalid == OC_BLK) {
-        if (s->bias) {
-            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(s->bias));
-            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(s->bias + 8));
-        }
-        if (r) {
-            a0 = _mm256_add_ps(a0, _mm256_loadu_ps(r));
-            a1 = _mm256_add_ps(a1, _mm256_loadu_ps(r + 8));
-        }
-        if (s->relu) {
-            a0 = _mm256_max_ps(a0, zero);
-            a1 = _mm256_max_ps(a1, zero);
-        }
-        _mm256_storeu_ps(y, a0);
-        _mm256_storeu_ps(y + 8, a1);
-        return;
-    }
-    const __m256i m0 = lane_mask(s->nvalid, 0);
-    const __m256i m1 = lane_mask(s->nvalid, 8);
-    if (s->bias) {
-        a0 = _mm256_add_ps(a0, _mm256_maskload_ps(s->bias, m0));
-        a1 = _mm256_add_ps(a1, _mm256_maskload_ps(s->bias + 8, m1));
-    }
-    if (r) {
-        a0 = _mm256_add_ps(a0, _mm256_maskload_ps(r, m0));
-        a1 = _mm256_add_ps(a1, _mm256_maskload_ps(r + 8, m1));
-    }
-    if (s->relu) {
-        a0 = _mm256_max_ps(a0, zero);
-        a1 = _mm256_max_ps(a1, zero);
-    }
-    _mm256_maskstore_ps(y, m0, a0);
-    _mm256_maskstore_ps(y + 8, m1, a1);
+    const bool full = s->nvalid == OC_BLK;
+    const __m256i m0 = cnnk_avx2_mask(s->nvalid), m1 = cnnk_avx2_mask(s->nvalid - 8);
+    cnnk_avx2_store_epilogue(y, a0, s->bias, r, s->relu, full, m0);
+    cnnk_avx2_store_epilogue(y + 8, a1, s->bias ? s->bias + 8 : NULL, r ? r + 8 : NULL, s->relu,
+                             full, m1);
 }
 
 /* The end of the segment of taps starting at kx: the next kx at which some
@@ -173,7 +135,7 @@ CNNK_INLINE void tile(const int W, const taps *t, const store *s) {
             }
             const int64_t len = (kx_end - kx) * t->icg;
             for (int64_t c = 0; c < len; c += ZCHUNK) {
-                const int64_t n = min64(ZCHUNK, len - c);
+                const int64_t n = cnnk_min64(ZCHUNK, len - c);
                 const float *q[W_BLK];
 #pragma GCC unroll 6
                 for (int p = 0; p < W; ++p) q[p] = valid[p] ? px[p] + c : g_zeros;
@@ -222,20 +184,20 @@ typedef struct geom {
 
 static geom make_geom(const cnnk_conv_desc *d, int64_t src_ld) {
     geom g = {.d = d, .icg = d->ic / d->g, .ocg = d->oc / d->g, .src_ld = src_ld};
-    g.nob = ceil_div(g.ocg, OC_BLK);
+    g.nob = cnnk_ceil_div(g.ocg, OC_BLK);
     g.dense = d->dw == 1 && src_ld == g.icg;
     const int64_t span = (d->kw - 1) * d->dw;
-    g.ox_lo = min64(ceil_div(d->pl, d->sw), d->ow);
+    g.ox_lo = cnnk_min64(cnnk_ceil_div(d->pl, d->sw), d->ow);
     const int64_t last = d->iw - 1 - span + d->pl; /* largest interior ox * sw */
-    g.ox_hi = last < 0 ? g.ox_lo : max64(g.ox_lo, min64(last / d->sw + 1, d->ow));
+    g.ox_hi = last < 0 ? g.ox_lo : cnnk_max64(g.ox_lo, cnnk_min64(last / d->sw + 1, d->ow));
     return g;
 }
 
 /* The tap range [lo, hi) of a window starting at i0 (taps dil apart) that
  * falls inside [0, n); empty ranges come back as lo == hi. */
 static void tap_range(int64_t i0, int64_t k, int64_t dil, int64_t n, int64_t *lo, int64_t *hi) {
-    *lo = i0 < 0 ? ceil_div(-i0, dil) : 0;
-    *hi = i0 > n - 1 ? 0 : min64(k, (n - 1 - i0) / dil + 1);
+    *lo = i0 < 0 ? cnnk_ceil_div(-i0, dil) : 0;
+    *hi = i0 > n - 1 ? 0 : cnnk_min64(k, (n - 1 - i0) / dil + 1);
     if (*hi < *lo) *hi = *lo;
 }
 
@@ -255,8 +217,8 @@ static void set_columns(const geom *g, taps *t, int64_t ox, int64_t w) {
         t->ix0[p] = (ox + p) * d->sw - d->pl;
         tap_range(t->ix0[p], d->kw, d->dw, d->iw, &t->lo[p], &t->hi[p]);
         if (t->lo[p] < t->hi[p]) {
-            t->kx_min = min64(t->kx_min, t->lo[p]);
-            t->kx_max = max64(t->kx_max, t->hi[p]);
+            t->kx_min = cnnk_min64(t->kx_min, t->lo[p]);
+            t->kx_max = cnnk_max64(t->kx_max, t->hi[p]);
         }
     }
 }
@@ -282,7 +244,7 @@ static void conv_row(const geom *g, const cnnk_conv_args *a, row_job j) {
         .res = a->ep.residual ? a->ep.residual + pixel0 * a->ep.residual_ld + oc0 : NULL,
         .res_ld = a->ep.residual_ld,
         .relu = a->ep.relu,
-        .nvalid = (int)min64(OC_BLK, g->ocg - j.ob * OC_BLK),
+        .nvalid = (int)cnnk_min64(OC_BLK, g->ocg - j.ob * OC_BLK),
     };
     const float *wblk = a->packed + (j.grp * g->nob + j.ob) * d->kh * d->kw * g->icg * OC_BLK;
     const int64_t iy = ky_hi > ky_lo ? iy0 + ky_lo * d->dh : 0;
@@ -301,7 +263,7 @@ static void conv_row(const geom *g, const cnnk_conv_args *a, row_job j) {
 
     /* Tiles as even as possible (56 = 6 x 6 + 4 x 5, not 9 x 6 + 2): a
      * narrow remainder tile runs at a fraction of the FMA rate. */
-    const int64_t ntiles = ceil_div(d->ow, W_BLK);
+    const int64_t ntiles = cnnk_ceil_div(d->ow, W_BLK);
     const int64_t base = d->ow / ntiles, wide = d->ow % ntiles;
     for (int64_t i = 0, ox = 0; i < ntiles; ++i) {
         const int64_t w = base + (i < wide);
@@ -320,7 +282,7 @@ static bool direct_applies(const cnnk_conv_desc *d) { return !d->transposed; }
 
 static size_t direct_packed_size(const cnnk_conv_desc *d) {
     const int64_t icg = d->ic / d->g, ocg = d->oc / d->g;
-    return (size_t)(d->g * ceil_div(ocg, OC_BLK) * d->kh * d->kw * icg * OC_BLK);
+    return (size_t)(d->g * cnnk_ceil_div(ocg, OC_BLK) * d->kh * d->kw * icg * OC_BLK);
 }
 
 /* No workspace: not even for border tiles. Copying a zero-padded strip of
@@ -334,7 +296,7 @@ static size_t direct_workspace_size(const cnnk_conv_desc *d, int nthreads) {
 }
 
 static void direct_pack(const cnnk_conv_desc *d, const float *w_oihw, float *packed) {
-    const int64_t icg = d->ic / d->g, ocg = d->oc / d->g, nob = ceil_div(ocg, OC_BLK);
+    const int64_t icg = d->ic / d->g, ocg = d->oc / d->g, nob = cnnk_ceil_div(ocg, OC_BLK);
     const int64_t khw = d->kh * d->kw;
     float *p = packed;
     for (int64_t grp = 0; grp < d->g; ++grp)
@@ -372,7 +334,7 @@ static void direct_run(const cnnk_conv_desc *d, const cnnk_conv_args *a) {
         run_range(&g, a, 0, jobs);
         return;
     }
-    const int nt = (int)min64(a->nthreads, jobs);
+    const int nt = (int)cnnk_min64(a->nthreads, jobs);
 #pragma omp parallel num_threads(nt)
     {
         const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();

@@ -18,18 +18,11 @@
 #include <string.h>
 
 #include "cnnk/kernel.h"
-
-#define CNNK_INLINE static inline __attribute__((always_inline))
+#include "kernels/avx2/vec.h"
 
 enum { OC_VECS = 4 };
 
 static int64_t round8(int64_t n) { return (n + 7) / 8 * 8; }
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-static __m256i tail_mask(int64_t n) {
-    static const int32_t tbl[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tbl + 8 - n));
-}
 
 static bool deconv_applies(const cnnk_layer_desc *l) {
     return l->kind == CNNK_LAYER_DECONV && l->u.conv.transposed;
@@ -97,8 +90,8 @@ static void store_block(const deconv_ctx *c, float *y, int64_t g, int64_t o0, in
     const float *bias = c->a->params[0];
     const __m256 z = _mm256_setzero_ps();
     for (int v = 0; v < nv; ++v) {
-        int64_t o = o0 + 8 * v, n = min64(8, c->ocg - o);
-        const __m256i m = tail_mask(n);
+        int64_t o = o0 + 8 * v, n = cnnk_min64(8, c->ocg - o);
+        const __m256i m = cnnk_avx2_mask(n);
         __m256 r = acc[v];
         if (bias) r = _mm256_add_ps(r, _mm256_maskload_ps(bias + g * c->ocg + o, m));
         if (c->a->relu) r = _mm256_max_ps(r, z);
@@ -114,7 +107,7 @@ static void deconv_pixel(const deconv_ctx *c, const float *x_n, int64_t oh, int6
         const float *w_g = c->a->packed + g * wg_size;
         for (int64_t o0 = 0; o0 < c->ocg; o0 += 8 * OC_VECS) {
             __m256 acc[OC_VECS];
-            int nv = (int)min64(OC_VECS, (c->ocg - o0 + 7) / 8);
+            int nv = (int)cnnk_min64(OC_VECS, (c->ocg - o0 + 7) / 8);
             switch (nv) { /* constant trip counts keep acc in registers */
             case 4: pixel_block(c, x_n, w_g, oh, ow, g, o0, 4, acc); break;
             case 3: pixel_block(c, x_n, w_g, oh, ow, g, o0, 3, acc); break;

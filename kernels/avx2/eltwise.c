@@ -11,19 +11,12 @@
 #include <omp.h>
 
 #include "cnnk/kernel.h"
-
-#define CNNK_INLINE static inline __attribute__((always_inline))
+#include "kernels/avx2/vec.h"
 
 /* Flat runs are cut into pieces of this many floats (64 KiB) per item, big
  * enough to amortise scheduling and small enough to balance 2+ threads. */
 enum { PIECE = 16384 };
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-static __m256i tail_mask(int64_t n) {
-    static const int32_t tbl[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tbl + 8 - n));
-}
 
 /* b is indexed only by the binary algs: it is NULL for the unary ones. */
 CNNK_INLINE __m256 op8(cnnk_eltwise_alg alg, __m256 x, const float *b, int64_t i, __m256i m,
@@ -59,7 +52,7 @@ CNNK_INLINE void run_span(cnnk_eltwise_alg alg, const float *a, const float *b, 
     for (; i + 8 <= n; i += 8)
         _mm256_storeu_ps(y + i, op8(alg, _mm256_loadu_ps(a + i), b, i, all, false));
     if (i < n) {
-        const __m256i m = tail_mask(n - i);
+        const __m256i m = cnnk_avx2_mask(n - i);
         _mm256_maskstore_ps(y + i, m, op8(alg, _mm256_maskload_ps(a + i, m), b, i, m, true));
     }
 }
@@ -92,7 +85,7 @@ static elt_plan plan(const cnnk_eltwise_desc *d, const cnnk_op_args *a, bool bin
 
 static void elt_item(const cnnk_eltwise_desc *d, const cnnk_op_args *a, const elt_plan *p,
                      bool binary, int64_t item) {
-    int64_t lo = item * p->per, hi = min64(p->total, lo + p->per);
+    int64_t lo = item * p->per, hi = cnnk_min64(p->total, lo + p->per);
     const float *b = a->src[1];
     if (p->flat) {
         span(d->alg, a->src[0] + lo, binary ? b + lo : NULL, a->dst + lo, hi - lo);

@@ -17,14 +17,9 @@
 #include <omp.h>
 
 #include "cnnk/kernel.h"
+#include "kernels/avx2/vec.h"
 
 static int64_t round8(int64_t n) { return (n + 7) / 8 * 8; }
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-static __m256i tail_mask(int64_t n) {
-    static const int32_t tbl[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tbl + 8 - n));
-}
 
 typedef enum lrn_pow { POW_075, POW_1, POW_05, POW_ANY } lrn_pow;
 
@@ -63,7 +58,7 @@ static void lrn_pixel(const cnnk_lrn_desc *d, lrn_pow kind, const float *x, floa
         _mm256_storeu_ps(mid + j, _mm256_mul_ps(v, v));
     }
     if (j < c) {
-        __m256 v = _mm256_maskload_ps(x + j, tail_mask(c - j));
+        __m256 v = _mm256_maskload_ps(x + j, cnnk_avx2_mask(c - j));
         _mm256_storeu_ps(mid + j, _mm256_mul_ps(v, v)); /* masked lanes square to 0 */
     }
     const __m256 k = _mm256_set1_ps(d->k), a = _mm256_set1_ps(d->alpha / (float)d->size);
@@ -71,7 +66,7 @@ static void lrn_pixel(const cnnk_lrn_desc *d, lrn_pow kind, const float *x, floa
         __m256 sum = _mm256_loadu_ps(sq + j);
         for (int64_t t = 1; t < d->size; ++t) sum = _mm256_add_ps(sum, _mm256_loadu_ps(sq + j + t));
         __m256 den = lrn_power(kind, _mm256_fmadd_ps(a, sum, k), d->beta);
-        const __m256i m = tail_mask(min64(8, c - j));
+        const __m256i m = cnnk_avx2_mask(cnnk_min64(8, c - j));
         _mm256_maskstore_ps(y + j, m, _mm256_div_ps(_mm256_maskload_ps(x + j, m), den));
     }
 }

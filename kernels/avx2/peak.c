@@ -11,8 +11,6 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-#include "kernels/avx2/peak.h"
-
 __attribute__((optimize("O2"), noipa)) float cnnk_peak_loop__avx2(int64_t iters) {
     const __m256 m = _mm256_set1_ps(0.999999f), a = _mm256_set1_ps(1e-6f);
     __m256 c0 = _mm256_set1_ps(0.0f), c1 = _mm256_set1_ps(0.1f), c2 = _mm256_set1_ps(0.2f);

@@ -18,20 +18,12 @@
 #include <omp.h>
 
 #include "cnnk/kernel.h"
-
-#define CNNK_INLINE static inline __attribute__((always_inline))
+#include "kernels/avx2/vec.h"
 
 enum { CHUNK = 32, NB = CHUNK / 8 };
 
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
 
 /* Lanes [0, n) on, n in 1..8. */
-static __m256i tail_mask(int64_t n) {
-    static const int32_t tbl[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tbl + 8 - n));
-}
-
 typedef struct pool_geom {
     int64_t kh, kw, sh, sw, pt, pl, pb, pr, oh, ow;
 } pool_geom;
@@ -50,9 +42,9 @@ typedef struct pool_win {
 static pool_win pool_window(const cnnk_pool_desc *d, const pool_geom *g, int64_t oh,
                             int64_t ow) {
     int64_t h0 = oh * g->sh - g->pt, w0 = ow * g->sw - g->pl;
-    int64_t h1 = min64(h0 + g->kh, d->ih + g->pb), w1 = min64(w0 + g->kw, d->iw + g->pr);
+    int64_t h1 = cnnk_min64(h0 + g->kh, d->ih + g->pb), w1 = cnnk_min64(w0 + g->kw, d->iw + g->pr);
     int64_t padded = (h1 - h0) * (w1 - w0);
-    pool_win win = {max64(h0, 0), min64(h1, d->ih), max64(w0, 0), min64(w1, d->iw), 0.0};
+    pool_win win = {cnnk_max64(h0, 0), cnnk_min64(h1, d->ih), cnnk_max64(w0, 0), cnnk_min64(w1, d->iw), 0.0};
     int64_t input = (win.h1 > win.h0 && win.w1 > win.w0)
                         ? (win.h1 - win.h0) * (win.w1 - win.w0)
                         : 0;
@@ -100,7 +92,7 @@ CNNK_INLINE void avg_chunk(const float *src_n, int64_t iw, int64_t ld, const poo
 
 static void max_block(const float *src_n, int64_t iw, int64_t ld, const pool_win *w,
                       int64_t n, float *y) {
-    const __m256i m = tail_mask(n);
+    const __m256i m = cnnk_avx2_mask(n);
     __m256 acc = _mm256_set1_ps(-INFINITY);
     for (int64_t h = w->h0; h < w->h1; ++h)
         for (int64_t x = w->w0; x < w->w1; ++x)
@@ -110,7 +102,7 @@ static void max_block(const float *src_n, int64_t iw, int64_t ld, const pool_win
 
 static void avg_block(const float *src_n, int64_t iw, int64_t ld, const pool_win *w,
                       int64_t n, float *y) {
-    const __m256i m = tail_mask(n);
+    const __m256i m = cnnk_avx2_mask(n);
     __m256d lo = _mm256_setzero_pd(), hi = _mm256_setzero_pd();
     for (int64_t h = w->h0; h < w->h1; ++h) {
         for (int64_t x = w->w0; x < w->w1; ++x) {
@@ -133,7 +125,7 @@ static void pool_pixel(const cnnk_pool_desc *d, const pool_geom *g, const float 
     y += c0;
     if (w.div == 0.0) { /* empty window: 0, as the reference */
         const __m256 z = _mm256_setzero_ps();
-        for (int64_t c = 0; c < n; c += 8) _mm256_maskstore_ps(y + c, tail_mask(min64(8, n - c)), z);
+        for (int64_t c = 0; c < n; c += 8) _mm256_maskstore_ps(y + c, cnnk_avx2_mask(cnnk_min64(8, n - c)), z);
         return;
     }
     const bool is_max = d->alg == CNNK_POOL_MAX;
@@ -143,7 +135,7 @@ static void pool_pixel(const cnnk_pool_desc *d, const pool_geom *g, const float 
         return;
     }
     for (int64_t c = 0; c < n; c += 8) {
-        int64_t m = min64(8, n - c);
+        int64_t m = cnnk_min64(8, n - c);
         if (is_max) max_block(s + c, d->iw, ld, &w, m, y + c);
         else avg_block(s + c, d->iw, ld, &w, m, y + c);
     }
@@ -154,7 +146,7 @@ static void pool_item(const cnnk_pool_desc *d, const pool_geom *g, const cnnk_op
                       int64_t nchunks, int64_t item) {
     int64_t chunk = item % nchunks, row = item / nchunks;
     int64_t n = row / g->oh, oh = row % g->oh;
-    int64_t c0 = chunk * CHUNK, cn = min64(CHUNK, d->c - c0);
+    int64_t c0 = chunk * CHUNK, cn = cnnk_min64(CHUNK, d->c - c0);
     const float *src_n = a->src[0] + n * d->ih * d->iw * a->src_ld[0];
     for (int64_t ow = 0; ow < g->ow; ++ow) {
         float *y = a->dst + (row * g->ow + ow) * a->dst_ld;

@@ -20,18 +20,13 @@
 #include <omp.h>
 
 #include "cnnk/kernel.h"
+#include "kernels/avx2/vec.h"
 
 enum { PIXELS_PER_ITEM = 8 };
 
 /* exp(x) >= FLT_MIN for x >= this (ln FLT_MIN = -87.336). */
 #define EXP_LO (-87.0f)
 
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-
-static __m256i tail_mask(int64_t n) {
-    static const int32_t tbl[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
-    return _mm256_loadu_si256((const __m256i *)(tbl + 8 - n));
-}
 
 /* e^(x - mx) for x - mx in [EXP_LO, 0]; lanes below are clamped (callers
  * mask them). x - mx is not rounded before the reduction: it is split
@@ -90,7 +85,7 @@ static void row_range(const float *x, int64_t c, float *mx, float *mn) {
         vmin = _mm256_min_ps(v, vmin);
     }
     if (j < c) {
-        const __m256i m = tail_mask(c - j);
+        const __m256i m = cnnk_avx2_mask(c - j);
         __m256 v = _mm256_maskload_ps(x + j, m);
         __m256 on = _mm256_castsi256_ps(m);
         vmax = _mm256_max_ps(_mm256_blendv_ps(vmax, v, on), vmax);
@@ -117,7 +112,7 @@ static void softmax_pixel(int64_t c, const float *x, float *y) {
     const __m256 vmx = _mm256_set1_ps(mx);
     __m256d sum = _mm256_setzero_pd();
     for (int64_t j = 0; j < c; j += 8) {
-        const __m256i m = tail_mask(min64(8, c - j));
+        const __m256i m = cnnk_avx2_mask(cnnk_min64(8, c - j));
         __m256 e = exp_diff8(_mm256_maskload_ps(x + j, m), vmx);
         e = _mm256_and_ps(e, _mm256_castsi256_ps(m));
         sum = _mm256_add_pd(sum, _mm256_cvtps_pd(_mm256_castps256_ps128(e)));
@@ -126,14 +121,14 @@ static void softmax_pixel(int64_t c, const float *x, float *y) {
     }
     const __m256 inv = _mm256_set1_ps((float)(1.0 / hsum_pd(sum)));
     for (int64_t j = 0; j < c; j += 8) {
-        const __m256i m = tail_mask(min64(8, c - j));
+        const __m256i m = cnnk_avx2_mask(cnnk_min64(8, c - j));
         _mm256_maskstore_ps(y + j, m, _mm256_mul_ps(_mm256_maskload_ps(y + j, m), inv));
     }
 }
 
 static void softmax_item(const cnnk_softmax_desc *d, const cnnk_op_args *a, int64_t pixels,
                          int64_t item) {
-    int64_t p0 = item * PIXELS_PER_ITEM, p1 = min64(pixels, p0 + PIXELS_PER_ITEM);
+    int64_t p0 = item * PIXELS_PER_ITEM, p1 = cnnk_min64(pixels, p0 + PIXELS_PER_ITEM);
     for (int64_t p = p0; p < p1; ++p)
         softmax_pixel(d->c, a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld);
 }

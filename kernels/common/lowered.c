@@ -1,42 +1,25 @@
-/* "avx2/im2col": any non-transposed convolution lowered to the packed AVX2
- * SGEMM (gemm.h), with the column matrix tiled so it never leaves L2.
- *
- * Rows are output pixels over the whole batch (p = (n*oh + oy)*ow + ox),
- * columns K = (ky, kx, c) of one group, so the GEMM writes straight into
- * the NHWC dst at the group's channel offset, with bias, residual and ReLU
- * fused into its store. A block of `rows` pixels is lowered into per-thread
- * workspace, multiplied, and its slot reused: the column block is written
- * once and read once (by the GEMM's A packing) while still in L2, instead
- * of a whole oh*ow*K matrix streaming through memory twice.
- *
- * The lowering is shared with avx2/1x1 (whose stride > 1 case is exactly a
- * tiled gather with K = ic) and the weight reordering with avx2/fc; see the
- * declarations at the top of those files. */
+/* The im2col and 1x1 lowerings onto the shared GEMM, for every ISA
+ * (lowered.h). Rows are output pixels over the whole batch
+ * (p = (n*oh + oy)*ow + ox), columns K = (ky, kx, c) of one group, so the
+ * GEMM writes straight into the NHWC dst at the group's channel offset,
+ * with bias, residual and ReLU fused into its store. A block of `rows`
+ * pixels is lowered into per-thread workspace, multiplied, and its slot
+ * reused: the column block is written once and read once (by the GEMM's A
+ * packing) while still in L2, instead of a whole oh*ow*K matrix streaming
+ * through memory twice. A 1x1 convolution at stride > 1 is exactly a tiled
+ * gather with K = ic; at stride 1 without padding A is src itself. */
+#include "kernels/common/lowered.h"
+
 #include <omp.h>
 #include <string.h>
 
-#include "cnnk/cpu.h"
-#include "cnnk/kernel.h"
-#include "kernels/avx2/gemm.h"
-
-/* Internal entry points shared with conv_1x1.c and fc.c. */
-void cnnk_pack_b_oihw__avx2(int64_t n, int64_t c, int64_t kh, int64_t kw, const float *w,
-                            float *packed, float *scratch);
-size_t cnnk_pack_b_oihw_scratch__avx2(int64_t k);
-size_t cnnk_lowered_workspace_size__avx2(const cnnk_conv_desc *d, int nthreads);
-void cnnk_lowered_run__avx2(const cnnk_conv_desc *d, const cnnk_conv_args *a);
-
-static int64_t min64(int64_t a, int64_t b) { return a < b ? a : b; }
-static int64_t max64(int64_t a, int64_t b) { return a > b ? a : b; }
-static int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
-static int64_t round_up(int64_t v, int64_t q) { return ceil_div(v, q) * q; }
-/* Workspace slices stay 64-byte aligned. */
-static size_t align16(size_t n) { return (n + 15) / 16 * 16; }
+#include "kernels/common/gemm.h"
+#include "kernels/common/util.h"
 
 /* ---- weights ------------------------------------------------------------ */
 
-size_t cnnk_pack_b_oihw_scratch__avx2(int64_t k) {
-    return (size_t)(cnnk_gemm_blocking__avx2().nr * k);
+size_t cnnk_pack_b_oihw_scratch(const cnnk_isa_kernels *isa, int64_t k) {
+    return (size_t)(isa->gemm->nr * k);
 }
 
 /* Packs n OIHW rows of K = c*kh*kw into the GEMM's B with K reordered to
@@ -44,11 +27,11 @@ size_t cnnk_pack_b_oihw_scratch__avx2(int64_t k) {
  * independent NR-column panels (docs/GEMM.md: panel j at j*K*NR), so each
  * panel is reordered into `scratch` (NR*K floats) and packed alone: a
  * scratch of one panel rather than a transposed copy of all the weights. */
-void cnnk_pack_b_oihw__avx2(int64_t n, int64_t c, int64_t kh, int64_t kw, const float *w,
+void cnnk_pack_b_oihw(const cnnk_isa_kernels *isa, int64_t n, int64_t c, int64_t kh, int64_t kw, const float *w,
                             float *packed, float *scratch) {
-    const int64_t k = c * kh * kw, nr = cnnk_gemm_blocking__avx2().nr;
+    const int64_t k = c * kh * kw, nr = isa->gemm->nr;
     for (int64_t j0 = 0; j0 < n; j0 += nr) {
-        int64_t cols = min64(nr, n - j0);
+        int64_t cols = cnnk_min64(nr, n - j0);
         for (int64_t j = 0; j < cols; ++j) {
             const float *row = w + (j0 + j) * k;
             float *out = scratch + j * k;
@@ -57,8 +40,8 @@ void cnnk_pack_b_oihw__avx2(int64_t n, int64_t c, int64_t kh, int64_t kw, const 
                     for (int64_t x = 0; x < kw; ++x)
                         out[(y * kw + x) * c + ci] = row[(ci * kh + y) * kw + x];
         }
-        cnnk_gemm_pack_b__avx2(k, cols, scratch, k, true,
-                               packed + cnnk_gemm_packed_b_size__avx2(k, j0));
+        cnnk_gemm_pack_b((int)nr, k, cols, scratch, k, true,
+                               packed + cnnk_gemm_packed_b_size((int)nr, k, j0));
     }
 }
 
@@ -83,48 +66,49 @@ static bool is_identity(const cnnk_conv_desc *d) {
  * packed A block and the B panels streaming past. Never taller than the
  * GEMM's MC (the GEMM would split it anyway) nor shorter than 4 microtile
  * rows (below that, per-block overhead dominates). */
-static int64_t block_cap(int64_t k) {
-    cnnk_gemm_blocking bl = cnnk_gemm_blocking__avx2();
-    int64_t l2 = cnnk_cpu()->l2 > 0 ? cnnk_cpu()->l2 : 256 * 1024;
-    int64_t fit = l2 / 2 / (max64(k, 1) * (int64_t)sizeof(float)) / bl.mr * bl.mr;
-    return max64(4 * bl.mr, min64(bl.mc, fit));
+static int64_t block_cap(const cnnk_kernel_config *cfg, int64_t k) {
+    const cnnk_gemm_blocking *bl = &cfg->gemm;
+    int64_t fit = cfg->col_block_bytes / (cnnk_max64(k, 1) * (int64_t)sizeof(float)) / bl->mr * bl->mr;
+    return cnnk_max64(4 * bl->mr, cnnk_min64(bl->mc, fit));
 }
 
 /* Pixel blocks are the parallel work items, as many per thread; below 8
  * microtile rows per thread the blocks would be too short to run at speed,
  * so the pixels stay in one block and the GEMM splits N instead. */
-static lowering make_lowering(const cnnk_conv_desc *d, int nthreads) {
-    const int64_t mr = cnnk_gemm_blocking__avx2().mr;
+static lowering make_lowering(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
+                               int nthreads) {
+    const int64_t mr = isa->gemm->mr;
     lowering L = {.icg = d->ic / d->g, .ocg = d->oc / d->g};
     L.k = d->kh * d->kw * L.icg;
     L.m = d->mb * d->oh * d->ow;
     L.identity = is_identity(d);
-    L.cap = block_cap(L.k);
-    L.slice = align16((size_t)(L.cap * L.k)) +
-              align16(cnnk_gemm_workspace_size__avx2(L.cap, L.ocg, L.k, 1));
+    L.cap = block_cap(isa->config(), L.k);
+    L.slice = cnnk_align16((size_t)(L.cap * L.k)) +
+              cnnk_align16(cnnk_gemm_workspace_size(isa, L.cap, L.ocg, L.k, 1));
     L.split_n = nthreads > 1 && L.m < (int64_t)nthreads * 8 * mr;
     if (L.split_n) {
         L.rows = L.m;
         L.blocks = 1;
         return L;
     }
-    L.blocks = round_up(ceil_div(L.m, L.cap), nthreads);
-    L.rows = round_up(ceil_div(L.m, L.blocks), mr);
-    L.blocks = ceil_div(L.m, L.rows);
+    L.blocks = cnnk_round_up(cnnk_ceil_div(L.m, L.cap), nthreads);
+    L.rows = cnnk_round_up(cnnk_ceil_div(L.m, L.blocks), mr);
+    L.blocks = cnnk_ceil_div(L.m, L.rows);
     return L;
 }
 
-size_t cnnk_lowered_workspace_size__avx2(const cnnk_conv_desc *d, int nthreads) {
+size_t cnnk_lowered_workspace_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
+                                  int nthreads) {
     if (nthreads < 1) nthreads = 1;
-    lowering L = make_lowering(d, nthreads);
-    if (L.identity) return cnnk_gemm_workspace_size__avx2(L.m, L.ocg, L.k, nthreads);
+    lowering L = make_lowering(isa, d, nthreads);
+    if (L.identity) return cnnk_gemm_workspace_size(isa, L.m, L.ocg, L.k, nthreads);
     size_t blocked = L.slice * (size_t)nthreads;
     size_t whole = 0; /* the split_n layout, needed by any thread count that picks it */
     for (int t = 2; t <= nthreads; ++t) {
-        lowering S = make_lowering(d, t);
+        lowering S = make_lowering(isa, d, t);
         if (!S.split_n) continue;
-        size_t need = align16((size_t)(S.m * S.k)) +
-                      cnnk_gemm_workspace_size__avx2(S.m, S.ocg, S.k, t);
+        size_t need = cnnk_align16((size_t)(S.m * S.k)) +
+                      cnnk_gemm_workspace_size(isa, S.m, S.ocg, S.k, t);
         whole = need > whole ? need : whole;
     }
     return blocked > whole ? blocked : whole;
@@ -150,7 +134,7 @@ static void lower_row(const cnnk_conv_desc *d, const float *src, int64_t src_ld,
         }
         const float *line = base + y * d->iw * src_ld;
         if (runs) {
-            int64_t a = min64(d->kw, max64(0, -x0)), b = max64(a, min64(d->kw, d->iw - x0));
+            int64_t a = cnnk_min64(d->kw, cnnk_max64(0, -x0)), b = cnnk_max64(a, cnnk_min64(d->kw, d->iw - x0));
             memset(out, 0, (size_t)(a * icg) * sizeof *out);
             memcpy(out + a * icg, line + (x0 + a) * src_ld, (size_t)((b - a) * icg) * sizeof *out);
             memset(out + b * icg, 0, (size_t)((d->kw - b) * icg) * sizeof *out);
@@ -178,90 +162,95 @@ static cnnk_gemm_epilogue group_epilogue(const cnnk_conv_args *a, int64_t p0, in
 }
 
 /* Lowers pixels [p0, p0 + m) of group grp into col, then multiplies. */
-static void run_block(const cnnk_conv_desc *d, const cnnk_conv_args *a, const lowering *L,
+static void run_block(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, const cnnk_conv_args *a, const lowering *L,
                       int64_t grp, int64_t p0, int64_t m, float *col, float *gemm_ws,
                       int gemm_threads) {
     const int64_t c0 = grp * L->icg, o0 = grp * L->ocg;
     for (int64_t i = 0; i < m; ++i)
         lower_row(d, a->src, a->src_ld, c0, L->icg, p0 + i, col + i * L->k);
-    const float *pb = a->packed + (size_t)grp * cnnk_gemm_packed_b_size__avx2(L->k, L->ocg);
+    const float *pb = a->packed + (size_t)grp * cnnk_gemm_packed_b_size(isa->gemm->nr, L->k, L->ocg);
     cnnk_gemm_epilogue ep = group_epilogue(a, p0, o0);
-    cnnk_gemm__avx2(m, L->ocg, L->k, col, L->k, pb, a->dst + p0 * a->dst_ld + o0, a->dst_ld, &ep,
+    cnnk_gemm(isa, m, L->ocg, L->k, col, L->k, pb, a->dst + p0 * a->dst_ld + o0, a->dst_ld, &ep,
                     gemm_ws, gemm_threads);
 }
 
 /* Items are numbered group-major so a thread's consecutive blocks share
  * the group's packed B, which then stays in cache. */
-static void run_items(const cnnk_conv_desc *d, const cnnk_conv_args *a, const lowering *L,
+static void run_items(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, const cnnk_conv_args *a, const lowering *L,
                       int t, int nthreads) {
     float *col = a->workspace + (size_t)t * L->slice;
-    float *gemm_ws = col + align16((size_t)(L->cap * L->k));
+    float *gemm_ws = col + cnnk_align16((size_t)(L->cap * L->k));
     int64_t items = L->blocks * d->g;
     for (int64_t it = items * t / nthreads; it < items * (t + 1) / nthreads; ++it) {
         int64_t grp = it / L->blocks, p0 = it % L->blocks * L->rows;
-        run_block(d, a, L, grp, p0, min64(L->rows, L->m - p0), col, gemm_ws, 1);
+        run_block(isa, d, a, L, grp, p0, cnnk_min64(L->rows, L->m - p0), col, gemm_ws, 1);
     }
 }
 
-static void run_identity(const cnnk_conv_desc *d, const cnnk_conv_args *a, const lowering *L) {
+static void run_identity(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, const cnnk_conv_args *a, const lowering *L) {
     for (int64_t grp = 0; grp < d->g; ++grp) {
-        const float *pb = a->packed + (size_t)grp * cnnk_gemm_packed_b_size__avx2(L->k, L->ocg);
+        const float *pb = a->packed + (size_t)grp * cnnk_gemm_packed_b_size(isa->gemm->nr, L->k, L->ocg);
         cnnk_gemm_epilogue ep = group_epilogue(a, 0, grp * L->ocg);
-        cnnk_gemm__avx2(L->m, L->ocg, L->k, a->src + grp * L->icg, a->src_ld, pb,
+        cnnk_gemm(isa, L->m, L->ocg, L->k, a->src + grp * L->icg, a->src_ld, pb,
                         a->dst + grp * L->ocg, a->dst_ld, &ep, a->workspace, a->nthreads);
     }
 }
 
-void cnnk_lowered_run__avx2(const cnnk_conv_desc *d, const cnnk_conv_args *a) {
+void cnnk_lowered_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
+                       const cnnk_conv_args *a) {
     const int nthreads = a->nthreads < 1 ? 1 : a->nthreads;
-    const lowering L = make_lowering(d, nthreads);
+    const lowering L = make_lowering(isa, d, nthreads);
     if (L.identity) {
-        run_identity(d, a, &L);
+        run_identity(isa, d, a, &L);
         return;
     }
     if (L.split_n) {
-        float *gemm_ws = a->workspace + align16((size_t)(L.m * L.k));
+        float *gemm_ws = a->workspace + cnnk_align16((size_t)(L.m * L.k));
         for (int64_t grp = 0; grp < d->g; ++grp)
-            run_block(d, a, &L, grp, 0, L.m, a->workspace, gemm_ws, nthreads);
+            run_block(isa, d, a, &L, grp, 0, L.m, a->workspace, gemm_ws, nthreads);
         return;
     }
     if (nthreads == 1) {
-        run_items(d, a, &L, 0, 1);
+        run_items(isa, d, a, &L, 0, 1);
         return;
     }
 #pragma omp parallel num_threads(nthreads)
-    run_items(d, a, &L, omp_get_thread_num(), omp_get_num_threads());
+    run_items(isa, d, a, &L, omp_get_thread_num(), omp_get_num_threads());
 }
 
-/* ---- the registry entry ------------------------------------------------- */
+/* ---- im2col and 1x1 entries -------------------------------------------- */
 
 static int64_t group_k(const cnnk_conv_desc *d) { return d->kh * d->kw * (d->ic / d->g); }
 
-static bool im2col_applies(const cnnk_conv_desc *d) { return !d->transposed; }
+bool cnnk_im2col_applies(const cnnk_conv_desc *d) { return !d->transposed; }
 
 /* Per group a packed K x ocg B, then one panel of reordering scratch. */
-static size_t im2col_packed_size(const cnnk_conv_desc *d) {
+size_t cnnk_im2col_packed_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d) {
     int64_t k = group_k(d);
-    return (size_t)d->g * cnnk_gemm_packed_b_size__avx2(k, d->oc / d->g) +
-           cnnk_pack_b_oihw_scratch__avx2(k);
+    return (size_t)d->g * cnnk_gemm_packed_b_size(isa->gemm->nr, k, d->oc / d->g) +
+           cnnk_pack_b_oihw_scratch(isa, k);
 }
 
-static void im2col_pack(const cnnk_conv_desc *d, const float *w_oihw, float *packed) {
+void cnnk_im2col_pack(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, const float *w_oihw, float *packed) {
     const int64_t k = group_k(d), ocg = d->oc / d->g, icg = d->ic / d->g;
-    const size_t per_group = cnnk_gemm_packed_b_size__avx2(k, ocg);
+    const size_t per_group = cnnk_gemm_packed_b_size(isa->gemm->nr, k, ocg);
     float *scratch = packed + (size_t)d->g * per_group;
     for (int64_t grp = 0; grp < d->g; ++grp)
-        cnnk_pack_b_oihw__avx2(ocg, icg, d->kh, d->kw, w_oihw + grp * ocg * k,
+        cnnk_pack_b_oihw(isa, ocg, icg, d->kh, d->kw, w_oihw + grp * ocg * k,
                                packed + (size_t)grp * per_group, scratch);
 }
 
-const cnnk_conv_kernel cnnk_conv_im2col__avx2 = {
-    .name = "avx2/im2col",
-    .isa = CNNK_ISA_AVX2,
-    .algo = CNNK_ALGO_IM2COL,
-    .applies = im2col_applies,
-    .packed_size = im2col_packed_size,
-    .workspace_size = cnnk_lowered_workspace_size__avx2,
-    .pack = im2col_pack,
-    .run = cnnk_lowered_run__avx2,
-};
+bool cnnk_1x1_applies(const cnnk_conv_desc *d) {
+    return !d->transposed && d->g == 1 && d->kh == 1 && d->kw == 1 && d->dh == 1 &&
+           d->dw == 1 && d->pt == 0 && d->pl == 0 && d->pb == 0 && d->pr == 0;
+}
+
+size_t cnnk_1x1_packed_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d) {
+    return cnnk_gemm_packed_b_size(isa->gemm->nr, d->ic, d->oc);
+}
+
+/* OIHW 1x1 weights are oc x ic: the GEMM's B transposed, packed as is. */
+void cnnk_1x1_pack(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, const float *w_oihw,
+                   float *packed) {
+    cnnk_gemm_pack_b(isa->gemm->nr, d->ic, d->oc, w_oihw, d->ic, true, packed);
+}

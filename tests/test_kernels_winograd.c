@@ -1,4 +1,5 @@
-/* The AVX2 Winograd kernels F(2x2), F(4x4), F(6x6) against the definition
+/* The Winograd kernels F(2x2), F(4x4), F(6x6) of every optimized ISA this
+ * CPU runs against the definition
  * (cnnk_ref_conv, double-accumulated) on awkward shapes: 1x1 images, 3 and
  * odd channel counts (vector tails), partial tiles at the right and bottom,
  * asymmetric and zero padding, batch 3, tile blocks that straddle images,
@@ -20,17 +21,13 @@
 #include "cnnk/desc.h"
 #include "cnnk/kernel.h"
 #include "kernels/ref/ref.h"
+#include "isa_kernels.h"
 #include "validate/check.h"
 
-extern const cnnk_conv_kernel cnnk_conv_winograd_f2x2__avx2;
-extern const cnnk_conv_kernel cnnk_conv_winograd_f4x4__avx2;
-extern const cnnk_conv_kernel cnnk_conv_winograd_f6x6__avx2;
-
-static const cnnk_conv_kernel *const kernels[3] = {
-    &cnnk_conv_winograd_f2x2__avx2,
-    &cnnk_conv_winograd_f4x4__avx2,
-    &cnnk_conv_winograd_f6x6__avx2,
-};
+/* The ISA under test and its three entries. */
+static cnnk_isa g_isa;
+static const cnnk_conv_kernel *kernels[3];
+static const char *const g_algos[3] = {"winograd_f2x2", "winograd_f4x4", "winograd_f6x6"};
 
 static const float CANARY = -7777.25f;
 
@@ -187,16 +184,13 @@ static void check_applies(void) {
         CHECK(cnnk_conv_check(&e, &err) == CNNK_OK && !k->applies(&e));
         e = d, e.transposed = true, e.oh = e.ow = 0;
         CHECK(cnnk_conv_check(&e, &err) == CNNK_OK && !k->applies(&e));
-        CHECK(k->isa == CNNK_ISA_AVX2);
-        CHECK(cnnk_conv_kernel_find(k->name) == NULL || cnnk_conv_kernel_find(k->name) == k);
+        CHECK(k->isa == g_isa);
+        CHECK(cnnk_conv_kernel_find(k->name) == k);
     }
 }
 
-int main(void) {
-    if (!cnnk_isa_available(CNNK_ISA_AVX2)) {
-        CHECK(true); /* nothing to run on this CPU */
-        return check_finish("test_avx2_winograd (skipped: no AVX2)");
-    }
+static void run_isa(void) {
+    for (int ki = 0; ki < 3; ++ki) worst[ki] = 0.0;
     check_applies();
     uint64_t seed = 1;
     for (int ki = 0; ki < 3; ++ki) {
@@ -211,5 +205,17 @@ int main(void) {
     for (int ki = 0; ki < 3; ++ki)
         printf("%s: max rel_l2 %.3g (bound %.3g)\n", kernels[ki]->name, worst[ki],
                cnnk_tolerance_conv(kernels[ki]->algo, CNNK_FILL_FLOAT).bound);
-    return check_finish("test_avx2_winograd");
+}
+
+int main(void) {
+    CHECK(true);
+    for (int isa = 0; isa < CNNK_ISA_COUNT; ++isa) {
+        if (!isa_testable("test_kernels_winograd", (cnnk_isa)isa, g_algos[0])) continue;
+        g_isa = (cnnk_isa)isa;
+        bool all = true;
+        for (int ki = 0; ki < 3; ++ki) all &= (kernels[ki] = isa_conv(g_isa, g_algos[ki])) != NULL;
+        CHECK(all);
+        if (all) run_isa();
+    }
+    return check_finish("test_kernels_winograd");
 }

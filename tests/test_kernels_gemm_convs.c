@@ -1,4 +1,5 @@
-/* avx2/im2col, avx2/1x1 and avx2/fc against the scalar reference.
+/* <isa>/im2col, <isa>/1x1 and <isa>/fc of every optimized ISA this CPU
+ * runs against the scalar reference.
  * Data are small integers, so every product and partial sum is exact in
  * float whatever the summation order: results must match bit for bit (the
  * tolerance table's bound for these algorithms on integer data). Shapes
@@ -18,11 +19,12 @@
 #include "core/rng.h"
 #include "cnnk/desc.h"
 #include "cnnk/kernel.h"
+#include "isa_kernels.h"
 #include "kernels/ref/ref.h"
 
-extern const cnnk_conv_kernel cnnk_conv_im2col__avx2;
-extern const cnnk_conv_kernel cnnk_conv_1x1__avx2;
-extern const cnnk_op_kernel cnnk_fc__avx2;
+/* The ISA under test's entries. */
+static const cnnk_conv_kernel *g_im2col, *g_1x1;
+static const cnnk_op_kernel *g_fc;
 
 static const float CANARY = -12345.5f;
 
@@ -106,9 +108,9 @@ static void run_conv_case(const conv_case *c, bool dense, uint64_t seed) {
     b.res = alloc_ints(pitched(b.pout, b.res_ld, d.oc), seed + 3);
     b.want = malloc(pitched(b.pout, b.dst_ld, d.oc) * sizeof(float));
     b.got = malloc(pitched(b.pout, b.dst_ld, d.oc) * sizeof(float));
-    CHECK(cnnk_conv_im2col__avx2.applies(&d));
-    check_kernel(&cnnk_conv_im2col__avx2, &d, c, &b);
-    if (cnnk_conv_1x1__avx2.applies(&d)) check_kernel(&cnnk_conv_1x1__avx2, &d, c, &b);
+    CHECK(g_im2col->applies(&d));
+    check_kernel(g_im2col, &d, c, &b);
+    if (g_1x1->applies(&d)) check_kernel(g_1x1, &d, c, &b);
     free(b.src), free(b.w), free(b.bias), free(b.res), free(b.want), free(b.got);
 }
 
@@ -150,7 +152,7 @@ static void run_fc_case(const fc_case *c, uint64_t seed) {
     const cnnk_fc_desc *d = &l.u.fc;
     cnnk_error err;
     CHECK(cnnk_fc_check(d, &err) == CNNK_OK);
-    const cnnk_op_kernel *k = &cnnk_fc__avx2;
+    const cnnk_op_kernel *k = g_fc;
     CHECK(k->applies(&l));
     const int64_t in = d->ic * d->ih * d->iw;
     float *src = alloc_ints((size_t)(d->mb * in), seed);
@@ -174,8 +176,8 @@ static void run_fc_case(const fc_case *c, uint64_t seed) {
             int64_t bad = 0;
             for (int64_t i = 0; i < d->mb * d->oc; ++i) bad += got[i] != want[i];
             if (bad)
-                fprintf(stderr, "avx2/fc mb%lld ic%lld ih%lld iw%lld oc%lld ep%d t%d: %lld bad\n",
-                        (long long)d->mb, (long long)d->ic, (long long)d->ih, (long long)d->iw,
+                fprintf(stderr, "%s mb%lld ic%lld ih%lld iw%lld oc%lld ep%d t%d: %lld bad\n",
+                        k->name, (long long)d->mb, (long long)d->ic, (long long)d->ih, (long long)d->iw,
                         (long long)d->oc, bits, nthreads, (long long)bad);
             CHECK_EQ_I64(bad, 0);
         }
@@ -204,34 +206,42 @@ static void fc_hand_case(void) {
     cnnk_layer_desc l = {.kind = CNNK_LAYER_FC,
                          .u.fc = {.mb = 1, .ic = 2, .ih = 1, .iw = 1, .oc = 3}};
     const float x[2] = {1, 2}, w[6] = {1, 0, -3, 1, 2, 2}, bias[3] = {0.5f, 0, -10};
-    float *packed = malloc(cnnk_fc__avx2.packed_size(&l) * sizeof(float));
-    cnnk_fc__avx2.pack(&l, w, packed);
+    float *packed = malloc(g_fc->packed_size(&l) * sizeof(float));
+    g_fc->pack(&l, w, packed);
     float y[3];
     cnnk_op_args a = {.src = {x}, .packed = packed, .dst = y, .dst_ld = 3, .nthreads = 1};
-    cnnk_fc__avx2.run(&l, &a);
+    g_fc->run(&l, &a);
     CHECK(y[0] == 1.0f && y[1] == -1.0f && y[2] == 6.0f);
     a.params[0] = bias;
     a.relu = true;
-    cnnk_fc__avx2.run(&l, &a);
+    g_fc->run(&l, &a);
     CHECK(y[0] == 1.5f && y[1] == 0.0f && y[2] == 0.0f);
     free(packed);
 }
 
-int main(void) {
-    if (!cnnk_isa_available(CNNK_ISA_AVX2)) {
-        printf("AVX2 not available: skipped\n");
-        CHECK(true);
-        return check_finish("test_avx2_gemm_convs");
-    }
-    CHECK(!cnnk_conv_1x1__avx2.applies(&(cnnk_conv_desc){.g = 1, .mb = 1, .ic = 1, .ih = 3,
-                                                          .iw = 3, .oc = 1, .kh = 1, .kw = 1,
-                                                          .sh = 1, .sw = 1, .pt = 1, .dh = 1,
-                                                          .dw = 1}));
+static void run_isa(void) {
+    CHECK(!g_1x1->applies(&(cnnk_conv_desc){.g = 1, .mb = 1, .ic = 1, .ih = 3, .iw = 3, .oc = 1,
+                                            .kh = 1, .kw = 1, .sh = 1, .sw = 1, .pt = 1, .dh = 1,
+                                            .dw = 1}));
     uint64_t seed = 1;
     for (size_t i = 0; i < sizeof conv_cases / sizeof conv_cases[0]; ++i)
         run_conv_case(&conv_cases[i], i % 2 == 1, seed += 10);
     for (size_t i = 0; i < sizeof fc_cases / sizeof fc_cases[0]; ++i)
         run_fc_case(&fc_cases[i], seed += 10);
     fc_hand_case();
-    return check_finish("test_avx2_gemm_convs");
+}
+
+int main(void) {
+    CHECK(true);
+    for (int isa = 0; isa < CNNK_ISA_COUNT; ++isa) {
+        if (!isa_testable("test_kernels_gemm_convs", (cnnk_isa)isa, "im2col")) continue;
+        g_im2col = isa_conv((cnnk_isa)isa, "im2col");
+        g_1x1 = isa_conv((cnnk_isa)isa, "1x1");
+        g_fc = isa_op((cnnk_isa)isa, "fc");
+        CHECK(g_1x1 != NULL && g_fc != NULL);
+        if (!g_1x1 || !g_fc) continue;
+        printf("test_kernels_gemm_convs: %s\n", cnnk_isa_name((cnnk_isa)isa));
+        run_isa();
+    }
+    return check_finish("test_kernels_gemm_convs");
 }

@@ -1,4 +1,5 @@
-/* avx2/direct against the definition (cnnk_ref_conv).
+/* <isa>/direct of every optimized ISA this CPU runs against the
+ * definition (cnnk_ref_conv).
  *
  * Integer data in [-4, 4] (weights [-3, 3], bias [-8, 8]): every product
  * and partial sum is an integer far below 2^24, exact in float in any
@@ -26,8 +27,10 @@
 #include "cnnk/kernel.h"
 #include "kernels/ref/ref.h"
 #include "validate/check.h"
+#include "isa_kernels.h"
 
-extern const cnnk_conv_kernel cnnk_conv_direct__avx2;
+/* The entry under test. */
+static const cnnk_conv_kernel *g_direct;
 
 enum { GUARD = 64 };
 static const float POISON = 1234567.0f;
@@ -77,8 +80,8 @@ static void buffers_init(buffers *b, const cnnk_conv_desc *d, const shape *s, cn
     cnnk_fill_tensor(b->w, nw, fill, 3, seed + 2);
     b->bias = malloc((size_t)d->oc * sizeof *b->bias);
     cnnk_fill_tensor(b->bias, d->oc, fill, 8, seed + 3);
-    b->packed = malloc(cnnk_conv_direct__avx2.packed_size(d) * sizeof *b->packed);
-    cnnk_conv_direct__avx2.pack(d, b->w, b->packed);
+    b->packed = malloc(g_direct->packed_size(d) * sizeof *b->packed);
+    g_direct->pack(d, b->w, b->packed);
     b->want = malloc((size_t)b->ndst * sizeof *b->want);
     b->got = malloc((size_t)(b->ndst + GUARD) * sizeof *b->got);
 }
@@ -112,9 +115,9 @@ static bool run_case(const cnnk_conv_desc *d, const shape *s, buffers *b, int bi
         .workspace = NULL,
         .nthreads = nthreads,
     };
-    const size_t ws = cnnk_conv_direct__avx2.workspace_size(d, nthreads);
+    const size_t ws = g_direct->workspace_size(d, nthreads);
     a.workspace = ws ? aligned_alloc(64, ws * sizeof(float)) : NULL;
-    cnnk_conv_direct__avx2.run(d, &a);
+    g_direct->run(d, &a);
     free(a.workspace);
     bool untouched = true; /* gaps compare equal (both CANARY); the guard is checked here */
     for (int64_t i = b->ndst; i < b->ndst + GUARD; ++i) untouched &= b->got[i] == CANARY;
@@ -126,8 +129,8 @@ static void check_shape(const shape *s, uint64_t seed) {
     cnnk_conv_desc d;
     CHECK(make_desc(s, &d));
     if (!make_desc(s, &d)) return;
-    CHECK(cnnk_conv_direct__avx2.applies(&d));
-    CHECK(cnnk_conv_direct__avx2.workspace_size(&d, 2) == 0);
+    CHECK(g_direct->applies(&d));
+    CHECK(g_direct->workspace_size(&d, 2) == 0);
     buffers b;
     buffers_init(&b, &d, s, CNNK_FILL_INT, seed);
     const cnnk_tolerance exact = cnnk_tolerance_conv(CNNK_ALGO_DIRECT, CNNK_FILL_INT);
@@ -201,24 +204,29 @@ static void check_by_hand(void) {
     cnnk_conv_desc d;
     const shape s = {1, 1, 1, 3, 3, 1, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0};
     CHECK(make_desc(&s, &d));
-    float src[9], w[9], packed[16 * 9], dst[9], bias = 1.0f;
+    float src[9], w[9], dst[9], bias = 1.0f;
     for (int i = 0; i < 9; ++i) src[i] = w[i] = 1.0f;
-    CHECK(cnnk_conv_direct__avx2.packed_size(&d) == 16 * 9);
-    cnnk_conv_direct__avx2.pack(&d, w, packed);
+    /* AVX2 packs 16 output channels per block, the tail zero-filled. */
+    if (g_direct->isa == CNNK_ISA_AVX2) CHECK(g_direct->packed_size(&d) == 16 * 9);
+    float *packed = malloc(g_direct->packed_size(&d) * sizeof *packed);
+    g_direct->pack(&d, w, packed);
     cnnk_conv_args a = {.src = src, .src_ld = 1, .packed = packed, .dst = dst, .dst_ld = 1,
                         .ep = {.bias = &bias}, .nthreads = 1};
-    cnnk_conv_direct__avx2.run(&d, &a);
+    g_direct->run(&d, &a);
     const float want[9] = {5, 7, 5, 7, 10, 7, 5, 7, 5};
     for (int i = 0; i < 9; ++i) CHECK(dst[i] == want[i]);
+    free(packed);
 }
 
 int main(void) {
-    if (!cnnk_isa_available(CNNK_ISA_AVX2)) {
-        printf("test_avx2_direct: no AVX2 on this CPU, skipped\n");
-        CHECK(true);
-        return check_finish("test_avx2_direct");
+    CHECK(true);
+    for (int isa = 0; isa < CNNK_ISA_COUNT; ++isa) {
+        if (!isa_testable("test_kernels_direct", (cnnk_isa)isa, "direct")) continue;
+        g_direct = isa_conv((cnnk_isa)isa, "direct");
+        printf("test_kernels_direct: %s\n", g_direct->name);
+        check_by_hand();
+        for (size_t i = 0; i < sizeof SHAPES / sizeof SHAPES[0]; ++i)
+            check_shape(&SHAPES[i], 100 + 7 * i);
     }
-    check_by_hand();
-    for (size_t i = 0; i < sizeof SHAPES / sizeof SHAPES[0]; ++i) check_shape(&SHAPES[i], 100 + 7 * i);
-    return check_finish("test_avx2_direct");
+    return check_finish("test_kernels_direct");
 }

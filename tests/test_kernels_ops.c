@@ -1,4 +1,4 @@
-/* The AVX2 op kernels (pool, LRN, eltwise, softmax, concat, batch-norm,
+/* The op kernels of every optimized ISA this CPU runs (pool, LRN, eltwise, softmax, concat, batch-norm,
  * transposed convolution) against the reference entries, through the whole
  * op-kernel contract (pack, workspace_size, run), on awkward shapes:
  * channel counts around the vector width (1, 3, 7, 8, 9, 17, 33, and the
@@ -16,15 +16,11 @@
 #include "kernels/ref/ref.h"
 #include "tests/check.h"
 #include "validate/check.h"
+#include "tests/isa_kernels.h"
 
-#if defined(__x86_64__)
-extern const cnnk_op_kernel cnnk_pool__avx2;
-extern const cnnk_op_kernel cnnk_lrn__avx2;
-extern const cnnk_op_kernel cnnk_eltwise__avx2;
-extern const cnnk_op_kernel cnnk_softmax__avx2;
-extern const cnnk_op_kernel cnnk_concat__avx2;
-extern const cnnk_op_kernel cnnk_bnorm__avx2;
-extern const cnnk_op_kernel cnnk_deconv__avx2;
+/* The ISA under test's entries. */
+static const cnnk_op_kernel *g_pool, *g_lrn, *g_eltwise, *g_softmax, *g_concat, *g_bnorm,
+    *g_deconv;
 
 #define OUT_SENTINEL (-12345.0f)
 #define IN_SENTINEL (1e30f)
@@ -164,7 +160,7 @@ static void test_pool(void) {
                     char what[96];
                     snprintf(what, sizeof what, "pool case %zu alg %d c %lld", pi, ai,
                              (long long)d->c);
-                    check_op(what, &cnnk_pool__avx2, &cnnk_pool__ref, &l, a, NULL,
+                    check_op(what, g_pool, &cnnk_pool__ref, &l, a, NULL,
                              d->mb * oh * ow, d->c, dld, FILLS[fi], 0.0);
                     free(s.p);
                     ++cases;
@@ -192,7 +188,7 @@ static void test_pool_overhang_by_hand(void) {
         float ws[16];
         cnnk_op_args a = {.src = {src}, .src_ld = {1}, .dst = dst, .dst_ld = 1,
                           .workspace = ws, .nthreads = 1};
-        cnnk_pool__avx2.run(&l, &a);
+        g_pool->run(&l, &a);
         for (int i = 0; i < 3; ++i) CHECK(dst[i] == want[excl][i]);
     }
 }
@@ -220,7 +216,7 @@ static void test_lrn(void) {
                 cnnk_op_args a = {.src = {s.p}, .src_ld = {sld}};
                 char what[96];
                 snprintf(what, sizeof what, "lrn params %zu c %lld", pi, (long long)d->c);
-                check_op(what, &cnnk_lrn__avx2, &cnnk_lrn__ref, &l, a, NULL, px, d->c, dld,
+                check_op(what, g_lrn, &cnnk_lrn__ref, &l, a, NULL, px, d->c, dld,
                          FILLS[fi], -1.0);
                 free(s.p);
             }
@@ -243,7 +239,7 @@ static void test_softmax(void) {
                 cnnk_op_args a = {.src = {s.p}, .src_ld = {sld}};
                 char what[96];
                 snprintf(what, sizeof what, "softmax c %lld range %d", (long long)c, ranges[ri]);
-                check_op(what, &cnnk_softmax__avx2, &cnnk_softmax__ref, &l, a, NULL, px, c, dld,
+                check_op(what, g_softmax, &cnnk_softmax__ref, &l, a, NULL, px, c, dld,
                          FILLS[fi], -1.0);
                 free(s.p);
             }
@@ -258,7 +254,7 @@ static void test_softmax_exp_sweep(void) {
         cnnk_layer_desc l = {.kind = CNNK_LAYER_SOFTMAX};
         l.u.softmax = (cnnk_softmax_desc){.mb = 1, .c = 2, .h = 1, .w = 1};
         cnnk_op_args a = {.src = {row}, .src_ld = {2}, .dst = y, .dst_ld = 2, .nthreads = 1};
-        cnnk_softmax__avx2.run(&l, &a);
+        g_softmax->run(&l, &a);
         double e = exp((double)row[1]), want = e / (1.0 + e);
         double rel = fabs((double)y[1] - want) / want;
         if (rel > worst) worst = rel;
@@ -291,7 +287,7 @@ static void test_eltwise(void) {
                     char what[96];
                     snprintf(what, sizeof what, "eltwise alg %d c %lld dense %d", ai,
                              (long long)c, dense);
-                    check_op(what, &cnnk_eltwise__avx2, &cnnk_eltwise__ref, &l, a, NULL, px, c,
+                    check_op(what, g_eltwise, &cnnk_eltwise__ref, &l, a, NULL, px, c,
                              dld, FILLS[fi], 0.0);
                     free(s0.p), free(s1.p);
                 }
@@ -310,7 +306,7 @@ static void test_eltwise_in_place(void) {
         cnnk_ref_eltwise(&l.u.eltwise, x.p, ld, b.p, ld, want.p, ld);
         cnnk_op_args a = {.src = {x.p, b.p}, .src_ld = {ld, ld}, .dst = x.p, .dst_ld = ld,
                           .nthreads = 2};
-        cnnk_eltwise__avx2.run(&l, &a);
+        g_eltwise->run(&l, &a);
         bool ok = true;
         for (int64_t p = 0; p < px; ++p)
             for (int64_t i = 0; i < 17; ++i) ok = ok && x.p[p * ld + i] == want.p[p * ld + i];
@@ -343,7 +339,7 @@ static void test_concat(void) {
             }
             char what[64];
             snprintf(what, sizeof what, "concat set %d mb %lld", si, (long long)d->mb);
-            check_op(what, &cnnk_concat__avx2, &cnnk_concat__ref, &l, a, NULL, px, ctot,
+            check_op(what, g_concat, &cnnk_concat__ref, &l, a, NULL, px, ctot,
                      ctot + 3, CNNK_FILL_FLOAT, 0.0);
             for (int i = 0; i < d->n; ++i) free(in[i].p);
         }
@@ -374,7 +370,7 @@ static void test_bnorm(void) {
                     char what[96];
                     snprintf(what, sizeof what, "bnorm c %lld eps %g relu %d", (long long)c,
                              (double)eps[ei], relu);
-                    check_op(what, &cnnk_bnorm__avx2, &cnnk_bnorm__ref, &l, a, NULL, px, c, dld,
+                    check_op(what, g_bnorm, &cnnk_bnorm__ref, &l, a, NULL, px, c, dld,
                              FILLS[fi], 2.4e-7);
                     for (int i = 0; i < 4; ++i) free(p[i]);
                     free(s.p);
@@ -416,7 +412,7 @@ static void test_deconv(void) {
                         CHECK(false);
                         continue;
                     }
-                    CHECK(cnnk_deconv__avx2.applies(&l));
+                    CHECK(g_deconv->applies(&l));
                     int64_t sld = d->ic + 2, dld = d->oc + 3;
                     tensor s = tensor_input(d->mb * d->ih * d->iw, d->ic, sld, FILLS[fi], 4,
                                             1500 + di);
@@ -428,7 +424,7 @@ static void test_deconv(void) {
                                       .params = {bias ? b : NULL}, .relu = relu};
                     char what[96];
                     snprintf(what, sizeof what, "deconv case %zu bias %d relu %d", di, bias, relu);
-                    check_op(what, &cnnk_deconv__avx2, &cnnk_deconv__ref, &l, a, w,
+                    check_op(what, g_deconv, &cnnk_deconv__ref, &l, a, w,
                              d->mb * d->oh * d->ow, d->oc, dld, FILLS[fi],
                              FILLS[fi] == CNNK_FILL_INT ? 0.0 : -1.0);
                     free(w), free(b), free(s.p);
@@ -436,30 +432,31 @@ static void test_deconv(void) {
     cnnk_layer_desc conv = {.kind = CNNK_LAYER_DECONV};
     conv.u.conv = (cnnk_conv_desc){.g = 1, .mb = 1, .ic = 1, .ih = 1, .iw = 1, .oc = 1,
                                    .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1};
-    CHECK(!cnnk_deconv__avx2.applies(&conv)); /* not transposed: not ours */
+    CHECK(!g_deconv->applies(&conv)); /* not transposed: not ours */
 }
 
 int main(void) {
-    if (!cnnk_isa_available(CNNK_ISA_AVX2)) {
-        printf("test_avx2_ops: CPU lacks AVX2+FMA, skipped\n");
-        CHECK(true);
-        return check_finish("test_avx2_ops");
+    CHECK(true);
+    for (int isa = 0; isa < CNNK_ISA_COUNT; ++isa) {
+        if (!isa_testable("test_kernels_ops", (cnnk_isa)isa, "pool")) continue;
+        const cnnk_op_kernel **slots[] = {&g_pool,   &g_lrn,   &g_eltwise, &g_softmax,
+                                          &g_concat, &g_bnorm, &g_deconv};
+        const char *names[] = {"pool", "lrn", "eltwise", "softmax", "concat", "bnorm", "deconv"};
+        bool all = true;
+        for (int i = 0; i < 7; ++i) all &= (*slots[i] = isa_op((cnnk_isa)isa, names[i])) != NULL;
+        CHECK(all);
+        if (!all) continue;
+        printf("test_kernels_ops: %s\n", cnnk_isa_name((cnnk_isa)isa));
+        test_pool();
+        test_pool_overhang_by_hand();
+        test_lrn();
+        test_softmax();
+        test_softmax_exp_sweep();
+        test_eltwise();
+        test_eltwise_in_place();
+        test_concat();
+        test_bnorm();
+        test_deconv();
     }
-    test_pool();
-    test_pool_overhang_by_hand();
-    test_lrn();
-    test_softmax();
-    test_softmax_exp_sweep();
-    test_eltwise();
-    test_eltwise_in_place();
-    test_concat();
-    test_bnorm();
-    test_deconv();
-    return check_finish("test_avx2_ops");
+    return check_finish("test_kernels_ops");
 }
-#else
-int main(void) {
-    CHECK(true); /* the AVX2 kernels exist only in x86-64 builds */
-    return check_finish("test_avx2_ops");
-}
-#endif

@@ -1,0 +1,47 @@
+/* The AVX2 vector helpers every kernels/avx2/ file shares: tail masks,
+ * masked or whole loads and stores, and the fused epilogue store. Only
+ * files compiled with -mavx2 -mfma may include it. */
+#ifndef CNNK_KERNELS_AVX2_VEC_H
+#define CNNK_KERNELS_AVX2_VEC_H
+
+#include <immintrin.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "kernels/common/util.h"
+
+enum { CNNK_AVX2_VL = 8 }; /* floats per ymm */
+
+/* Lanes [0, n) set, n clamped to [0, 8]: one unaligned load from a sliding
+ * window over 8 ones and 8 zeros, cheaper than a compare per call. */
+CNNK_INLINE __m256i cnnk_avx2_mask(int64_t n) {
+    static const int32_t window[16] = {-1, -1, -1, -1, -1, -1, -1, -1, 0, 0, 0, 0, 0, 0, 0, 0};
+    n = n < 0 ? 0 : n > 8 ? 8 : n;
+    return _mm256_loadu_si256((const __m256i *)(window + 8 - n));
+}
+
+/* full: all 8 lanes are valid; masked lanes load as zero and are never read
+ * from memory (a tail may end at the last byte of an allocation). */
+CNNK_INLINE __m256 cnnk_avx2_load(const float *p, bool full, __m256i m) {
+    return full ? _mm256_loadu_ps(p) : _mm256_maskload_ps(p, m);
+}
+
+CNNK_INLINE void cnnk_avx2_store(float *p, __m256 v, bool full, __m256i m) {
+    if (full)
+        _mm256_storeu_ps(p, v);
+    else
+        _mm256_maskstore_ps(p, m, v);
+}
+
+/* The fused epilogue of include/cnnk/kernel.h on 8 output channels, in its
+ * order: + bias, + residual, then ReLU; bias and res are NULL when absent.
+ * Every convolution's store goes through this one function. */
+CNNK_INLINE void cnnk_avx2_store_epilogue(float *y, __m256 v, const float *bias, const float *res,
+                                          bool relu, bool full, __m256i m) {
+    if (bias) v = _mm256_add_ps(v, cnnk_avx2_load(bias, full, m));
+    if (res) v = _mm256_add_ps(v, cnnk_avx2_load(res, full, m));
+    if (relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
+    cnnk_avx2_store(y, v, full, m);
+}
+
+#endif

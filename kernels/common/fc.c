@@ -1,0 +1,73 @@
+/* Fully connected layers on the shared GEMM's B layout, for every ISA.
+ *
+ * pack() reorders the OIHW [oc][ic][ih][iw] weights to the NHWC flatten
+ * order k = (h*iw + w)*ic + c once, into the GEMM's B panels
+ * ([oc/NR][K][NR], docs/GEMM.md). That one layout serves both cases:
+ *  - batch > 1: the GEMM itself (A = the input rows, bias and ReLU fused);
+ *  - batch 1: the ISA's GEMV over the same panels, which is bandwidth-bound
+ *    (each weight is used once); threads split the output channels in
+ *    groups of the panels one GEMV step streams together. */
+#include <omp.h>
+
+#include "kernels/common/gemm.h"
+#include "kernels/common/lowered.h"
+#include "kernels/common/util.h"
+
+static int64_t fc_k(const cnnk_fc_desc *d) { return d->ic * d->ih * d->iw; }
+
+bool cnnk_fc_applies(const cnnk_layer_desc *l) { return l->kind == CNNK_LAYER_FC; }
+
+/* The packed panels, then one panel of reordering scratch for pack(). */
+size_t cnnk_fc_packed_size(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l) {
+    const cnnk_fc_desc *d = &l->u.fc;
+    return cnnk_gemm_packed_b_size(isa->gemm->nr, fc_k(d), d->oc) +
+           cnnk_pack_b_oihw_scratch(isa, fc_k(d));
+}
+
+void cnnk_fc_pack(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l, const float *w_oihw,
+                  float *packed) {
+    const cnnk_fc_desc *d = &l->u.fc;
+    float *scratch = packed + cnnk_gemm_packed_b_size(isa->gemm->nr, fc_k(d), d->oc);
+    cnnk_pack_b_oihw(isa, d->oc, d->ic, d->ih, d->iw, w_oihw, packed, scratch);
+}
+
+size_t cnnk_fc_workspace_size(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l,
+                              int nthreads) {
+    const cnnk_fc_desc *d = &l->u.fc;
+    if (d->mb == 1) return 0;
+    return cnnk_gemm_workspace_size(isa, d->mb, d->oc, fc_k(d), nthreads);
+}
+
+/* Thread t's share of the panels, cut at multiples of the GEMV's group. */
+static void gemv_share(const cnnk_isa_kernels *isa, const cnnk_fc_desc *d, const cnnk_op_args *a,
+                       int t, int nthreads) {
+    const int64_t nr = isa->gemm->nr, grp = isa->gemv_group;
+    const int64_t groups = cnnk_ceil_div(d->oc, grp * nr), panels = cnnk_ceil_div(d->oc, nr);
+    int64_t lo = groups * t / nthreads * grp, hi = groups * (t + 1) / nthreads * grp;
+    isa->gemv(fc_k(d), d->oc, a->src[0], a->packed, a->params[0], a->relu, a->dst, lo,
+              cnnk_min64(hi, panels));
+}
+
+static void fc_gemv(const cnnk_isa_kernels *isa, const cnnk_fc_desc *d, const cnnk_op_args *a) {
+    const int64_t groups = cnnk_ceil_div(d->oc, (int64_t)isa->gemv_group * isa->gemm->nr);
+    int nthreads = a->nthreads < 1 ? 1 : a->nthreads;
+    if (nthreads > groups) nthreads = (int)groups;
+    if (nthreads == 1) {
+        gemv_share(isa, d, a, 0, 1);
+        return;
+    }
+#pragma omp parallel num_threads(nthreads)
+    gemv_share(isa, d, a, omp_get_thread_num(), omp_get_num_threads());
+}
+
+void cnnk_fc_run(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l, const cnnk_op_args *a) {
+    const cnnk_fc_desc *d = &l->u.fc;
+    if (d->mb == 1) {
+        fc_gemv(isa, d, a);
+        return;
+    }
+    /* The GEMM splits N itself when M (the batch) is too short to split. */
+    cnnk_gemm_epilogue ep = {.bias = a->params[0], .relu = a->relu};
+    cnnk_gemm(isa, d->mb, d->oc, fc_k(d), a->src[0], fc_k(d), a->packed, a->dst, d->oc, &ep,
+              a->workspace, a->nthreads < 1 ? 1 : a->nthreads);
+}

@@ -1,0 +1,145 @@
+/* What an ISA hands to the generic drivers of kernels/common/, and the one
+ * table it exports to core/registry.c. A new ISA fills these two structs
+ * in its kernels/<isa>/table.c; everything else (blocking, loop nests,
+ * lowerings, the Winograd pipeline, threading) is shared. See
+ * docs/ARCHITECTURE.md for the checklist.
+ *
+ * Nothing here depends on an ISA: this header is read by files compiled
+ * with and without ISA flags alike. */
+#ifndef CNNK_KERNELS_COMMON_ISA_H
+#define CNNK_KERNELS_COMMON_ISA_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cnnk/kernel.h"
+
+/* ---- the GEMM microkernel ------------------------------------------------ */
+
+/* How one MR x NR tile is written back; the epilogue order is kernel.h's:
+ *   c = (load_c ? c : 0) + A*B + bias[n]   (bias: at the tile's column 0)
+ *   c += res[m*res_ld + n]                 (res: at the tile's (0, 0))
+ *   c = max(c, 0)                          (when relu)
+ * bias, res and relu are set on the last K block only. */
+typedef struct cnnk_gemm_tile {
+    int m, n;            /* valid rows (<= MR) and columns (<= NR) */
+    bool load_c;
+    const float *bias;
+    const float *res;
+    int64_t res_ld;
+    bool relu;
+} cnnk_gemm_tile;
+
+/* acc(MR x NR) = sum_k a[k*MR + r] * b[k*NR + c] over packed panels, stored
+ * to c (pitch ldc) through t. */
+typedef void (*cnnk_gemm_ukernel_fn)(int64_t kc, const float *a, const float *b, float *c,
+                                     int64_t ldc, const cnnk_gemm_tile *t);
+
+/* Packs the mc x kc block of row-major a (pitch lda) as mc/MR panels
+ * [kc][MR], rows past mc zero: the transpose is where the ISA's shuffles
+ * pay, so it is the ISA's. */
+typedef void (*cnnk_gemm_pack_a_fn)(int64_t mc, int64_t kc, const float *a, int64_t lda,
+                                    float *dst);
+
+typedef struct cnnk_gemm_ukernel {
+    int mr, nr;
+    int k_unroll;        /* KC is rounded to it */
+    cnnk_gemm_ukernel_fn run;
+    cnnk_gemm_pack_a_fn pack_a;
+} cnnk_gemm_ukernel;
+
+/* ---- per-CPU configuration ------------------------------------------------ */
+
+typedef struct cnnk_gemm_blocking {
+    int mr, nr;
+    int64_t kc, mc, nc;
+} cnnk_gemm_blocking;
+
+/* Block sizes an ISA gets on this CPU: filled once from cnnk_cpu() by
+ * cnnk_kernel_config_derive (kernels/common/config.c), read by kernels. */
+typedef struct cnnk_kernel_config {
+    cnnk_gemm_blocking gemm;
+    int64_t col_block_bytes;   /* im2col: the budget of one column block */
+    int64_t wino_block_bytes;  /* Winograd: the budget of one block's V and M */
+} cnnk_kernel_config;
+
+cnnk_kernel_config cnnk_kernel_config_derive(const cnnk_gemm_ukernel *uk);
+
+/* Defines `static const cnnk_kernel_config *NAME(void)`: the configuration
+ * of ukernel UK, derived on first use (pthread_once), then read-only. */
+#define CNNK_DEFINE_KERNEL_CONFIG(NAME, UK)                                        \
+    static cnnk_kernel_config NAME##_value_;                                       \
+    static pthread_once_t NAME##_once_ = PTHREAD_ONCE_INIT;                        \
+    static void NAME##_init_(void) { NAME##_value_ = cnnk_kernel_config_derive(UK); } \
+    static const cnnk_kernel_config *NAME(void) {                                  \
+        pthread_once(&NAME##_once_, NAME##_init_);                                 \
+        return &NAME##_value_;                                                     \
+    }
+
+/* ---- Winograd tile transforms ------------------------------------------- */
+
+/* The tiles of one run: output tile t of the batch is image t / nt, row
+ * t % nt / tw, column t % tw, each m x m outputs from an alpha x alpha
+ * input window (alpha = m + 2). */
+typedef struct cnnk_wino_tiles {
+    const cnnk_conv_desc *d;
+    const cnnk_conv_args *a;
+    int64_t tw, nt;
+} cnnk_wino_tiles;
+
+/* Input transform of tiles [t0, t0 + tn): V of tile t0 + i at
+ * v + i*vld + pos*vstride, channels [0, ic) then zeros up to the ISA's
+ * vector width. */
+typedef void (*cnnk_wino_input_fn)(const cnnk_wino_tiles *x, int64_t t0, int64_t tn, float *v,
+                                   int64_t vld, int64_t vstride);
+/* Output transform of tiles [t0, t0 + tn) from M (same layout as V, oc
+ * channels), with the fused epilogue, storing only pixels inside dst. */
+typedef void (*cnnk_wino_output_fn)(const cnnk_wino_tiles *x, int64_t t0, int64_t tn,
+                                    const float *mm, int64_t mld, int64_t mstride);
+
+typedef struct cnnk_wino_transforms {
+    cnnk_wino_input_fn input;
+    cnnk_wino_output_fn output;
+} cnnk_wino_transforms;
+
+/* ---- what the generic drivers read of an ISA ----------------------------- */
+
+/* Batch-1 FC: y[o] = epilogue(x . W[:, o]) for the NR-wide B panels
+ * [lo, hi) of K x oc weights packed as the GEMM's B. */
+typedef void (*cnnk_gemv_fn)(int64_t k, int64_t oc, const float *x, const float *packed,
+                             const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
+
+typedef struct cnnk_isa_kernels {
+    cnnk_isa isa;
+    const cnnk_gemm_ukernel *gemm;
+    const cnnk_kernel_config *(*config)(void);
+    int vl;                            /* floats per vector: Winograd's channel pitch */
+    cnnk_wino_transforms wino[3];      /* F(2x2,3x3), F(4x4,3x3), F(6x6,3x3) */
+    cnnk_gemv_fn gemv;
+    int gemv_group;                    /* panels one gemv step streams together */
+} cnnk_isa_kernels;
+
+/* ---- the table an ISA exports -------------------------------------------- */
+
+typedef struct cnnk_isa_table {
+    cnnk_isa isa;
+    const cnnk_isa_kernels *kernels;
+    const cnnk_conv_kernel *const *conv;
+    size_t nconv;
+    const cnnk_op_kernel *const *ops;
+    size_t nops;
+    /* The FMA peak loop core/peak.c times: iters iterations of
+     * peak_flop_per_iter FLOP; peak_iters runs take about 2 ms. */
+    float (*peak_loop)(int64_t iters);
+    double peak_flop_per_iter;
+    int64_t peak_iters;
+    const char *onednn_isa;            /* oneDNN's max-ISA name of the same level */
+} cnnk_isa_table;
+
+/* The tables this build compiled (core/registry.c); NULL past the end. */
+const cnnk_isa_table *cnnk_isa_table_at(size_t i);
+/* The table of isa, or NULL when this build has none. */
+const cnnk_isa_table *cnnk_isa_table_find(cnnk_isa isa);
+
+#endif

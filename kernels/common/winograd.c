@@ -1,0 +1,190 @@
+/* The Winograd pipeline shared by every ISA; see winograd.h for the
+ * algorithm and docs/KERNELS_AVX2_WINOGRAD.md for the figures. */
+#include "kernels/common/winograd.h"
+
+#include <omp.h>
+
+#include "kernels/common/gemm.h"
+#include "kernels/common/util.h"
+#include "kernels/ref/ref.h"
+
+/* ---- geometry: tiles, blocks, workspace slices ------------------------- */
+
+typedef struct wino_geom {
+    int m, alpha, npos;      /* npos = alpha^2 transform positions */
+    int64_t icv, ocv;        /* row pitches of V and M (channels rounded to the vector) */
+    int64_t tw, nt, total;   /* tiles per output row, per image, in the batch */
+    int64_t T, nblocks;      /* tiles per block, blocks */
+    size_t v_floats, m_floats, slice; /* per thread */
+    int threads;             /* threads that get a block */
+} wino_geom;
+
+/* Tiles per block. The block's V (alpha^2 x T x ic) and M (alpha^2 x T x oc)
+ * should stay in L2 (half of it, leaving the rest to the GEMM's packed A and
+ * the B panels streaming through): the input transform writes V, the GEMMs
+ * read it and write M, the output transform reads M, all while hot. But each
+ * block streams every U_p (alpha^2 x ic x oc, from L3 or memory) through the
+ * GEMM once, so the multiply reads 2T FLOPs per U float: below about
+ * MIN_TILES the multiply becomes bound by that stream rather than by the
+ * FMAs, and we then prefer L3-resident V and M to a starved GEMM. The upper
+ * bound is the GEMM's MC, so one block is one packed A block. */
+enum { MIN_TILES = 48, MAX_ALPHA = 8 };
+
+static int64_t cache_tiles(const cnnk_kernel_config *cfg, int alpha, int64_t icv, int64_t ocv) {
+    const cnnk_gemm_blocking *bl = &cfg->gemm;
+    int64_t per_tile = (int64_t)alpha * alpha * (icv + ocv) * (int64_t)sizeof(float);
+    int64_t t = cfg->wino_block_bytes / per_tile / bl->mr * bl->mr;
+    if (t < MIN_TILES) t = MIN_TILES;
+    if (t > bl->mc) t = bl->mc;
+    return t;
+}
+
+/* Blocks are made a multiple of the thread count (balance), then T is
+ * rounded up to the microkernel's MR: work is counted in MR-row tiles by
+ * the GEMM anyway, so this costs no balance and avoids ragged GEMM rows. */
+static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, int m,
+                           int nthreads) {
+    wino_geom g;
+    const int mr = isa->gemm->mr;
+    if (nthreads < 1) nthreads = 1;
+    g.m = m;
+    g.alpha = m + 2;
+    g.npos = g.alpha * g.alpha;
+    g.icv = cnnk_round_up(d->ic, isa->vl);
+    g.ocv = cnnk_round_up(d->oc, isa->vl);
+    g.tw = cnnk_ceil_div(d->ow, m);
+    g.nt = cnnk_ceil_div(d->oh, m) * g.tw;
+    g.total = d->mb * g.nt;
+    int64_t t0 = cache_tiles(isa->config(), g.alpha, g.icv, g.ocv);
+    int64_t nb = cnnk_round_up(cnnk_ceil_div(g.total, t0), nthreads);
+    int64_t t = cnnk_ceil_div(g.total, nb);
+    if (t > mr) t = cnnk_round_up(t, mr);
+    g.T = t;
+    g.nblocks = cnnk_ceil_div(g.total, t);
+    g.threads = g.nblocks < nthreads ? (int)g.nblocks : nthreads;
+    g.v_floats = (size_t)(g.npos * g.T * g.icv);
+    g.m_floats = (size_t)(g.npos * g.T * g.ocv);
+    size_t gemm = cnnk_gemm_workspace_size(isa, g.T, d->oc, d->ic, 1);
+    g.slice = (size_t)cnnk_round_up((int64_t)(g.v_floats + g.m_floats + gemm), 16);
+    return g;
+}
+
+bool cnnk_wino_applies(const cnnk_conv_desc *d) {
+    return !d->transposed && d->g == 1 && d->kh == 3 && d->kw == 3 && d->sh == 1 &&
+           d->sw == 1 && d->dh == 1 && d->dw == 1;
+}
+
+/* The block size depends on the thread count (fewer threads, larger
+ * blocks), so a workspace sized for n threads must cover a run with any
+ * t <= n (kernel.h): the largest t-thread need over 1..n. */
+size_t cnnk_wino_workspace_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, int m,
+                                int nthreads) {
+    size_t most = 0;
+    for (int t = 1; t <= nthreads; ++t) {
+        wino_geom g = make_geom(isa, d, m, t);
+        size_t need = g.slice * (size_t)g.threads;
+        if (need > most) most = need;
+    }
+    return most;
+}
+
+/* ---- pack: U = G g G^T, alpha^2 GEMM B operands ------------------------ */
+
+/* The packed buffer holds the alpha^2 packed B operands, then ic x oc
+ * floats of scratch where each position's U_p is assembled before packing:
+ * pack() has no way to report an allocation failure, so it allocates
+ * nothing; the scratch costs 1/alpha^2 of the packed size. */
+static size_t slot_floats(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d) {
+    return cnnk_gemm_packed_b_size(isa->gemm->nr, d->ic, d->oc);
+}
+
+size_t cnnk_wino_packed_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, int m) {
+    const size_t npos = (size_t)(m + 2) * (size_t)(m + 2);
+    return npos * slot_floats(isa, d) + (size_t)(d->ic * d->oc);
+}
+
+/* G as a matrix, read off the reference's 1-D kernel transform applied to
+ * unit vectors (exact: each output is one product by 1 plus zeros), so the
+ * ISA kernels use exactly the reference's coefficients. */
+static void kernel_matrix(int m, float gm[MAX_ALPHA][3]) {
+    const int alpha = m + 2;
+    for (int b = 0; b < 3; ++b) {
+        float e[3] = {0.0f, 0.0f, 0.0f}, col[MAX_ALPHA];
+        e[b] = 1.0f;
+        cnnk_ref_wino_kernel_1d(m, e, 1, col, 1);
+        for (int j = 0; j < alpha; ++j) gm[j][b] = col[j];
+    }
+}
+
+/* U_p(i, j) for one filter, in the reference's order: rows of g first
+ * (t[r] = sum_b G[j][b] g[r][b]), then the column (sum_r G[i][r] t[r]). */
+static float kernel_at(const float gm[MAX_ALPHA][3], int i, int j, const float *g) {
+    float acc = 0.0f;
+    for (int r = 0; r < 3; ++r) {
+        float t = 0.0f;
+        for (int b = 0; b < 3; ++b) t += gm[j][b] * g[r * 3 + b];
+        acc += gm[i][r] * t;
+    }
+    return acc;
+}
+
+void cnnk_wino_pack(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, int m,
+                    const float *w_oihw, float *packed) {
+    const int alpha = m + 2;
+    const size_t slot = slot_floats(isa, d);
+    float *u = packed + (size_t)(alpha * alpha) * slot;
+    float gm[MAX_ALPHA][3];
+    kernel_matrix(m, gm);
+    for (int p = 0; p < alpha * alpha; ++p) {
+        for (int64_t c = 0; c < d->ic; ++c)
+            for (int64_t o = 0; o < d->oc; ++o)
+                u[c * d->oc + o] = kernel_at(gm, p / alpha, p % alpha, w_oihw + (o * d->ic + c) * 9);
+        cnnk_gemm_pack_b(isa->gemm->nr, d->ic, d->oc, u, d->oc, false, packed + (size_t)p * slot);
+    }
+}
+
+/* ---- the block pipeline ------------------------------------------------- */
+
+typedef struct wino_run_ctx {
+    const cnnk_isa_kernels *isa;
+    const cnnk_wino_transforms *tf;
+    cnnk_wino_tiles tiles;
+    wino_geom g;
+    size_t slot;
+} wino_run_ctx;
+
+/* One block of tiles: transform in, alpha^2 GEMMs, transform out. */
+static void run_block(const wino_run_ctx *x, int64_t b, float *ws) {
+    const cnnk_conv_desc *d = x->tiles.d;
+    const wino_geom *g = &x->g;
+    const int64_t t0 = b * g->T, tn = cnnk_min64(g->total - t0, g->T);
+    float *v = ws, *mm = ws + g->v_floats, *gws = mm + g->m_floats;
+    const int64_t vstride = g->T * g->icv, mstride = g->T * g->ocv;
+    x->tf->input(&x->tiles, t0, tn, v, g->icv, vstride);
+    for (int p = 0; p < g->npos; ++p)
+        cnnk_gemm(x->isa, tn, d->oc, d->ic, v + p * vstride, g->icv,
+                  x->tiles.a->packed + p * x->slot, mm + p * mstride, g->ocv, NULL, gws, 1);
+    x->tf->output(&x->tiles, t0, tn, mm, g->ocv, mstride);
+}
+
+static void run_range(const wino_run_ctx *x, int t, int nthreads, float *ws) {
+    const int64_t nb = x->g.nblocks;
+    for (int64_t b = nb * t / nthreads; b < nb * (t + 1) / nthreads; ++b) run_block(x, b, ws);
+}
+
+void cnnk_wino_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, int m,
+                   const cnnk_conv_args *a) {
+    wino_run_ctx x = {.isa = isa, .tf = &isa->wino[m / 2 - 1], .g = make_geom(isa, d, m, a->nthreads),
+                      .slot = slot_floats(isa, d)};
+    x.tiles = (cnnk_wino_tiles){.d = d, .a = a, .tw = x.g.tw, .nt = x.g.nt};
+    if (x.g.total == 0) return;
+    if (x.g.threads == 1) {
+        run_range(&x, 0, 1, a->workspace);
+        return;
+    }
+#pragma omp parallel num_threads(x.g.threads)
+    {
+        const int t = omp_get_thread_num(), n = omp_get_num_threads();
+        run_range(&x, t, n, a->workspace + (size_t)t * x.g.slice);
+    }
+}
