@@ -49,12 +49,6 @@ static cnnk_status checked_product(const char *layer, const char *what, const in
     return CNNK_OK;
 }
 
-#define TRY(x)                                                                                   \
-    do {                                                                                         \
-        cnnk_status try_s_ = (x);                                                                \
-        if (try_s_ != CNNK_OK) return try_s_;                                                    \
-    } while (0)
-
 static cnnk_status check_tensor(const char *layer, const char *what, int64_t a, int64_t b,
                                 int64_t c, int64_t d, cnnk_error *err) {
     int64_t f[4] = {a, b, c, d}, n;
@@ -94,22 +88,22 @@ static const char *layer_name(const char *name, const char *kind) {
 
 cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err) {
     const char *L = layer_name(d->name, d->transposed ? "deconv" : "conv");
-    TRY(check_dim(L, "g", d->g, 1, err));
-    TRY(check_dim(L, "mb", d->mb, 1, err));
-    TRY(check_dim(L, "ic", d->ic, 1, err));
-    TRY(check_dim(L, "ih", d->ih, 1, err));
-    TRY(check_dim(L, "iw", d->iw, 1, err));
-    TRY(check_dim(L, "oc", d->oc, 1, err));
-    TRY(check_dim(L, "kh", d->kh, 1, err));
-    TRY(check_dim(L, "kw", d->kw, 1, err));
-    TRY(check_dim(L, "sh", d->sh, 1, err));
-    TRY(check_dim(L, "sw", d->sw, 1, err));
-    TRY(check_dim(L, "dh", d->dh, 1, err));
-    TRY(check_dim(L, "dw", d->dw, 1, err));
-    TRY(check_dim(L, "pt", d->pt, 0, err));
-    TRY(check_dim(L, "pl", d->pl, 0, err));
-    TRY(check_dim(L, "pb", d->pb, 0, err));
-    TRY(check_dim(L, "pr", d->pr, 0, err));
+    CNNK_TRY(check_dim(L, "g", d->g, 1, err));
+    CNNK_TRY(check_dim(L, "mb", d->mb, 1, err));
+    CNNK_TRY(check_dim(L, "ic", d->ic, 1, err));
+    CNNK_TRY(check_dim(L, "ih", d->ih, 1, err));
+    CNNK_TRY(check_dim(L, "iw", d->iw, 1, err));
+    CNNK_TRY(check_dim(L, "oc", d->oc, 1, err));
+    CNNK_TRY(check_dim(L, "kh", d->kh, 1, err));
+    CNNK_TRY(check_dim(L, "kw", d->kw, 1, err));
+    CNNK_TRY(check_dim(L, "sh", d->sh, 1, err));
+    CNNK_TRY(check_dim(L, "sw", d->sw, 1, err));
+    CNNK_TRY(check_dim(L, "dh", d->dh, 1, err));
+    CNNK_TRY(check_dim(L, "dw", d->dw, 1, err));
+    CNNK_TRY(check_dim(L, "pt", d->pt, 0, err));
+    CNNK_TRY(check_dim(L, "pl", d->pl, 0, err));
+    CNNK_TRY(check_dim(L, "pb", d->pb, 0, err));
+    CNNK_TRY(check_dim(L, "pr", d->pr, 0, err));
     if (d->oh < 0 || d->ow < 0)
         return cnnk_fail(err, CNNK_EINVAL, "%s: oh/ow must be >= 1 (or 0 to derive)", L);
     if (d->ic % d->g || d->oc % d->g)
@@ -119,13 +113,15 @@ cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err) {
     if (d->kh > CNNK_MAX_DIM / d->dh || d->kw > CNNK_MAX_DIM / d->dw)
         return cnnk_fail(err, CNNK_EOVERFLOW, "%s: dilated kernel exceeds the limit %lld", L,
                          (ll)CNNK_MAX_DIM);
-    TRY(conv_spatial(L, 'h', d->ih, d->kh, d->sh, d->pt, d->pb, d->dh, d->transposed, &d->oh, err));
-    TRY(conv_spatial(L, 'w', d->iw, d->kw, d->sw, d->pl, d->pr, d->dw, d->transposed, &d->ow, err));
-    TRY(check_dim(L, "oh", d->oh, 1, err));
-    TRY(check_dim(L, "ow", d->ow, 1, err));
-    TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->ic, err));
-    TRY(check_tensor(L, "dst", d->mb, d->oh, d->ow, d->oc, err));
-    TRY(check_tensor(L, "weights", d->oc, d->ic / d->g, d->kh, d->kw, err));
+    CNNK_TRY(conv_spatial(L, 'h', d->ih, d->kh, d->sh, d->pt, d->pb, d->dh, d->transposed,
+                          &d->oh, err));
+    CNNK_TRY(conv_spatial(L, 'w', d->iw, d->kw, d->sw, d->pl, d->pr, d->dw, d->transposed,
+                          &d->ow, err));
+    CNNK_TRY(check_dim(L, "oh", d->oh, 1, err));
+    CNNK_TRY(check_dim(L, "ow", d->ow, 1, err));
+    CNNK_TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->ic, err));
+    CNNK_TRY(check_tensor(L, "dst", d->mb, d->oh, d->ow, d->oc, err));
+    CNNK_TRY(check_tensor(L, "weights", d->oc, d->ic / d->g, d->kh, d->kw, err));
     /* MACs: the smaller side times the kernel; must fit int64 for reports. */
     int64_t f[6] = {d->mb, d->transposed ? d->ih : d->oh, d->transposed ? d->iw : d->ow,
                     d->transposed ? d->ic : d->oc, (d->transposed ? d->oc : d->ic) / d->g,
@@ -136,10 +132,10 @@ cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err) {
 
 cnnk_status cnnk_pool_check(cnnk_pool_desc *d, cnnk_error *err) {
     const char *L = layer_name(d->name, "pool");
-    TRY(check_dim(L, "mb", d->mb, 1, err));
-    TRY(check_dim(L, "c", d->c, 1, err));
-    TRY(check_dim(L, "ih", d->ih, 1, err));
-    TRY(check_dim(L, "iw", d->iw, 1, err));
+    CNNK_TRY(check_dim(L, "mb", d->mb, 1, err));
+    CNNK_TRY(check_dim(L, "c", d->c, 1, err));
+    CNNK_TRY(check_dim(L, "ih", d->ih, 1, err));
+    CNNK_TRY(check_dim(L, "iw", d->iw, 1, err));
     if (d->alg != CNNK_POOL_MAX && d->alg != CNNK_POOL_AVG_INCLUDE_PAD &&
         d->alg != CNNK_POOL_AVG_EXCLUDE_PAD)
         return cnnk_fail(err, CNNK_EINVAL, "%s: unknown pooling algorithm %d", L, (int)d->alg);
@@ -149,14 +145,14 @@ cnnk_status cnnk_pool_check(cnnk_pool_desc *d, cnnk_error *err) {
         d->kh = d->ih, d->kw = d->iw, d->sh = d->sw = 1;
         d->pt = d->pl = d->pb = d->pr = 0;
     }
-    TRY(check_dim(L, "kh", d->kh, 1, err));
-    TRY(check_dim(L, "kw", d->kw, 1, err));
-    TRY(check_dim(L, "sh", d->sh, 1, err));
-    TRY(check_dim(L, "sw", d->sw, 1, err));
-    TRY(check_dim(L, "pt", d->pt, 0, err));
-    TRY(check_dim(L, "pl", d->pl, 0, err));
-    TRY(check_dim(L, "pb", d->pb, 0, err));
-    TRY(check_dim(L, "pr", d->pr, 0, err));
+    CNNK_TRY(check_dim(L, "kh", d->kh, 1, err));
+    CNNK_TRY(check_dim(L, "kw", d->kw, 1, err));
+    CNNK_TRY(check_dim(L, "sh", d->sh, 1, err));
+    CNNK_TRY(check_dim(L, "sw", d->sw, 1, err));
+    CNNK_TRY(check_dim(L, "pt", d->pt, 0, err));
+    CNNK_TRY(check_dim(L, "pl", d->pl, 0, err));
+    CNNK_TRY(check_dim(L, "pb", d->pb, 0, err));
+    CNNK_TRY(check_dim(L, "pr", d->pr, 0, err));
     if (d->pt >= d->kh || d->pb >= d->kh || d->pl >= d->kw || d->pr >= d->kw)
         return cnnk_fail(err, CNNK_EINVAL,
                          "%s: padding (%lld,%lld,%lld,%lld) must be smaller than the kernel "
@@ -171,23 +167,23 @@ cnnk_status cnnk_pool_check(cnnk_pool_desc *d, cnnk_error *err) {
         return cnnk_fail(err, CNNK_EINVAL, "%s: output %lldx%lld does not match the computed %lldx%lld",
                          L, (ll)d->oh, (ll)d->ow, (ll)oh, (ll)ow);
     d->oh = oh, d->ow = ow;
-    TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->c, err));
+    CNNK_TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->c, err));
     return CNNK_OK;
 }
 
 static cnnk_status check_nchw(const char *L, int64_t mb, int64_t c, int64_t h, int64_t w,
                               cnnk_error *err) {
-    TRY(check_dim(L, "mb", mb, 1, err));
-    TRY(check_dim(L, "c", c, 1, err));
-    TRY(check_dim(L, "h", h, 1, err));
-    TRY(check_dim(L, "w", w, 1, err));
+    CNNK_TRY(check_dim(L, "mb", mb, 1, err));
+    CNNK_TRY(check_dim(L, "c", c, 1, err));
+    CNNK_TRY(check_dim(L, "h", h, 1, err));
+    CNNK_TRY(check_dim(L, "w", w, 1, err));
     return check_tensor(L, "tensor", mb, h, w, c, err);
 }
 
 cnnk_status cnnk_lrn_check(const cnnk_lrn_desc *d, cnnk_error *err) {
     const char *L = layer_name(d->name, "lrn");
-    TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
-    TRY(check_dim(L, "size", d->size, 1, err));
+    CNNK_TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
+    CNNK_TRY(check_dim(L, "size", d->size, 1, err));
     if (d->size % 2 == 0)
         return cnnk_fail(err, CNNK_EINVAL,
                          "%s: size=%lld must be odd (PyTorch and oneDNN centre even windows "
@@ -203,7 +199,7 @@ cnnk_status cnnk_lrn_check(const cnnk_lrn_desc *d, cnnk_error *err) {
 
 cnnk_status cnnk_bnorm_check(const cnnk_bnorm_desc *d, cnnk_error *err) {
     const char *L = layer_name(d->name, "bnorm");
-    TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
+    CNNK_TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
     if (!(d->eps > 0.0f) || d->eps > 1.0f)
         return cnnk_fail(err, CNNK_EINVAL, "%s: eps=%g must be in (0, 1]", L, (double)d->eps);
     return CNNK_OK;
@@ -211,14 +207,14 @@ cnnk_status cnnk_bnorm_check(const cnnk_bnorm_desc *d, cnnk_error *err) {
 
 cnnk_status cnnk_fc_check(const cnnk_fc_desc *d, cnnk_error *err) {
     const char *L = layer_name(d->name, "ip");
-    TRY(check_dim(L, "mb", d->mb, 1, err));
-    TRY(check_dim(L, "ic", d->ic, 1, err));
-    TRY(check_dim(L, "ih", d->ih, 1, err));
-    TRY(check_dim(L, "iw", d->iw, 1, err));
-    TRY(check_dim(L, "oc", d->oc, 1, err));
-    TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->ic, err));
-    TRY(check_tensor(L, "weights", d->oc, d->ic, d->ih, d->iw, err));
-    TRY(check_tensor(L, "dst", d->mb, d->oc, 1, 1, err));
+    CNNK_TRY(check_dim(L, "mb", d->mb, 1, err));
+    CNNK_TRY(check_dim(L, "ic", d->ic, 1, err));
+    CNNK_TRY(check_dim(L, "ih", d->ih, 1, err));
+    CNNK_TRY(check_dim(L, "iw", d->iw, 1, err));
+    CNNK_TRY(check_dim(L, "oc", d->oc, 1, err));
+    CNNK_TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->ic, err));
+    CNNK_TRY(check_tensor(L, "weights", d->oc, d->ic, d->ih, d->iw, err));
+    CNNK_TRY(check_tensor(L, "dst", d->mb, d->oc, 1, 1, err));
     int64_t f[5] = {d->mb, d->oc, d->ic, d->ih, d->iw}, macs;
     return checked_product(L, "MAC count", f, 5, INT64_MAX, &macs, err);
 }
@@ -244,10 +240,10 @@ cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err) {
     for (int i = 0; i < d->n; ++i) {
         char field[32];
         snprintf(field, sizeof field, "c[%d]", i);
-        TRY(check_dim(L, field, d->c[i], 1, err));
+        CNNK_TRY(check_dim(L, field, d->c[i], 1, err));
         total += d->c[i]; /* each <= 2^24, at most 64 of them: no overflow */
     }
-    TRY(check_dim(L, "total channels", total, 1, err));
+    CNNK_TRY(check_dim(L, "total channels", total, 1, err));
     return check_nchw(L, d->mb, total, d->h, d->w, err);
 }
 
