@@ -10,6 +10,7 @@
 #include "bench/bench.h"
 #include "bench/gbench.h"
 #include "cnnk/cpu.h"
+#include "core/fuse.h"
 #include "validate/onednn.h"
 #include "validate/onednn_peer.h"
 
@@ -268,52 +269,13 @@ static bool benchmarked_kind(cnnk_layer_kind k) {
            k == CNNK_LAYER_LRN || k == CNNK_LAYER_SOFTMAX;
 }
 
-/* The only consumer of node i, or -1 when it has none or several. */
-static int sole_consumer(const cnnk_net *n, int i) {
-    int who = -1;
-    for (int j = i + 1; j < n->n; ++j)
-        for (int k = 0; k < n->nodes[j].ninputs; ++k)
-            if (n->nodes[j].inputs[k] == i) {
-                if (who >= 0) return -1;
-                who = j;
-            }
-    return who;
-}
-
-/* Whether node x, a convolution or a batch-norm after one, is an output
- * of a convolution alone. */
-static bool conv_rooted(const cnnk_net *n, int x) {
-    if (n->nodes[x].op == CNNK_NODE_BNORM) x = n->nodes[x].inputs[0];
-    return n->nodes[x].op == CNNK_NODE_CONV;
-}
-
-/* Whether add node j takes x's convolution as the home of its add, as the
- * runner decides (core/runner.c on_add): its first input when that is a
- * convolution's, else its second. */
-static bool takes_add(const cnnk_net *n, int j, int x) {
-    const cnnk_node *a = &n->nodes[j];
-    if (a->inputs[0] == x) return true;
-    return a->inputs[1] == x && !conv_rooted(n, a->inputs[0]);
-}
-
-/* What the runner fuses into layer i: bias (its own, or a folded
- * batch-norm's shift), the residual add that follows, the ReLU after. */
-static cnnk_epilogue_spec epilogue_of(const cnnk_net *n, int i) {
-    cnnk_epilogue_spec ep = {.bias = n->nodes[i].has_bias, .residual = false, .relu = false};
-    int j = sole_consumer(n, i);
-    if (j >= 0 && n->nodes[j].op == CNNK_NODE_BNORM && n->nodes[i].op == CNNK_NODE_CONV) {
-        ep.bias = true;
-        i = j;
-        j = sole_consumer(n, i);
-    }
-    if (j >= 0 && n->nodes[j].op == CNNK_NODE_ADD && n->nodes[i].op != CNNK_NODE_FC &&
-        takes_add(n, j, i)) {
-        ep.residual = true;
-        i = j;
-        j = sole_consumer(n, i);
-    }
-    if (j >= 0 && n->nodes[j].op == CNNK_NODE_RELU) ep.relu = true;
-    return ep;
+/* What the runner fuses into layer i (core/fuse.c), a group's head: bias
+ * (its own, or a folded batch-norm's shift), the residual add, the ReLU. */
+static cnnk_epilogue_spec epilogue_of(const cnnk_net *n, const cnnk_fusion *f, int i) {
+    const cnnk_fused *g = &f->groups[f->group[i]];
+    return (cnnk_epilogue_spec){.bias = n->nodes[i].has_bias || g->bn >= 0,
+                                .residual = g->residual >= 0,
+                                .relu = g->relu};
 }
 
 static void layer_key(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, char *buf,
@@ -484,8 +446,15 @@ static bool layer_selected(const bench_opts *o, const char *name, bool *seen) {
 /* Registers the net's distinct (selected) layers, each shape once. */
 static void register_net_layers(reg_ctx *r, bool *seen) {
     const cnnk_net *n = r->net;
+    cnnk_fusion f;
+    cnnk_error err;
+    if (cnnk_fuse(n, &f, &err) != CNNK_OK) {
+        r->failed = true;
+        return;
+    }
     char(*keys)[384] = calloc((size_t)n->n, sizeof *keys);
     if (!keys) {
+        cnnk_fusion_free(&f);
         r->failed = true;
         return;
     }
@@ -495,7 +464,7 @@ static void register_net_layers(reg_ctx *r, bool *seen) {
         if (!benchmarked_kind(x->desc.kind) || x->op == CNNK_NODE_INPUT) continue;
         if (!layer_selected(r->o, x->name, seen)) continue;
         r->node = i;
-        r->ep = epilogue_of(n, i);
+        r->ep = epilogue_of(n, &f, i);
         char key[384];
         layer_key(&x->desc, &r->ep, key, sizeof key);
         bool dup = false;
@@ -507,6 +476,7 @@ static void register_net_layers(reg_ctx *r, bool *seen) {
         register_onednn(r);
     }
     free(keys);
+    cnnk_fusion_free(&f);
 }
 
 static void list_layers(const bench_opts *o) {
