@@ -5,6 +5,7 @@
  * checks before any kernel sees them: a descriptor that passes here has
  * every tensor within CNNK_MAX_ELEMS and its MAC count within int64. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "cnnk/desc.h"
@@ -82,12 +83,13 @@ static cnnk_status conv_spatial(const char *layer, const char dim, int64_t i, in
     return CNNK_OK;
 }
 
-static const char *layer_name(const char *name, const char *kind) {
-    return name[0] ? name : kind;
+/* What a message calls a layer: its name, else its kind. */
+static const char *msg_name(const char *name, cnnk_layer_kind kind) {
+    return name[0] ? name : cnnk_layer_kind_name(kind);
 }
 
 cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, d->transposed ? "deconv" : "conv");
+    const char *L = msg_name(d->name, d->transposed ? CNNK_LAYER_DECONV : CNNK_LAYER_CONV);
     CNNK_TRY(check_dim(L, "g", d->g, 1, err));
     CNNK_TRY(check_dim(L, "mb", d->mb, 1, err));
     CNNK_TRY(check_dim(L, "ic", d->ic, 1, err));
@@ -131,7 +133,7 @@ cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err) {
 }
 
 cnnk_status cnnk_pool_check(cnnk_pool_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "pool");
+    const char *L = msg_name(d->name, CNNK_LAYER_POOL);
     CNNK_TRY(check_dim(L, "mb", d->mb, 1, err));
     CNNK_TRY(check_dim(L, "c", d->c, 1, err));
     CNNK_TRY(check_dim(L, "ih", d->ih, 1, err));
@@ -181,7 +183,7 @@ static cnnk_status check_nchw(const char *L, int64_t mb, int64_t c, int64_t h, i
 }
 
 cnnk_status cnnk_lrn_check(const cnnk_lrn_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "lrn");
+    const char *L = msg_name(d->name, CNNK_LAYER_LRN);
     CNNK_TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
     CNNK_TRY(check_dim(L, "size", d->size, 1, err));
     if (d->size % 2 == 0)
@@ -198,7 +200,7 @@ cnnk_status cnnk_lrn_check(const cnnk_lrn_desc *d, cnnk_error *err) {
 }
 
 cnnk_status cnnk_bnorm_check(const cnnk_bnorm_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "bnorm");
+    const char *L = msg_name(d->name, CNNK_LAYER_BNORM);
     CNNK_TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
     if (!(d->eps > 0.0f) || d->eps > 1.0f)
         return cnnk_fail(err, CNNK_EINVAL, "%s: eps=%g must be in (0, 1]", L, (double)d->eps);
@@ -206,7 +208,7 @@ cnnk_status cnnk_bnorm_check(const cnnk_bnorm_desc *d, cnnk_error *err) {
 }
 
 cnnk_status cnnk_fc_check(const cnnk_fc_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "ip");
+    const char *L = msg_name(d->name, CNNK_LAYER_FC);
     CNNK_TRY(check_dim(L, "mb", d->mb, 1, err));
     CNNK_TRY(check_dim(L, "ic", d->ic, 1, err));
     CNNK_TRY(check_dim(L, "ih", d->ih, 1, err));
@@ -220,11 +222,11 @@ cnnk_status cnnk_fc_check(const cnnk_fc_desc *d, cnnk_error *err) {
 }
 
 cnnk_status cnnk_softmax_check(const cnnk_softmax_desc *d, cnnk_error *err) {
-    return check_nchw(layer_name(d->name, "softmax"), d->mb, d->c, d->h, d->w, err);
+    return check_nchw(msg_name(d->name, CNNK_LAYER_SOFTMAX), d->mb, d->c, d->h, d->w, err);
 }
 
 cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "eltwise");
+    const char *L = msg_name(d->name, CNNK_LAYER_ELTWISE);
     if (d->alg != CNNK_ELTWISE_RELU && d->alg != CNNK_ELTWISE_ADD &&
         d->alg != CNNK_ELTWISE_ADD_RELU && d->alg != CNNK_ELTWISE_DROPOUT)
         return cnnk_fail(err, CNNK_EINVAL, "%s: unknown element-wise algorithm %d", L, (int)d->alg);
@@ -232,7 +234,7 @@ cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err) {
 }
 
 cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "concat");
+    const char *L = msg_name(d->name, CNNK_LAYER_CONCAT);
     if (d->n < 1 || d->n > CNNK_CONCAT_MAX_INPUTS)
         return cnnk_fail(err, CNNK_EINVAL, "%s: %d inputs, must be 1..%d", L, d->n,
                          CNNK_CONCAT_MAX_INPUTS);
@@ -288,4 +290,117 @@ void cnnk_conv_format(const cnnk_conv_desc *d, char *buf, size_t len) {
         n += m;
     }
     if (d->name[0]) snprintf(buf + n, len - (size_t)n, "n\"%s\"", d->name);
+}
+
+/* ---- per-kind facts ------------------------------------------------------- */
+
+static const struct kind_row {
+    const char *name;
+    size_t name_at; /* offset of the descriptor's name in cnnk_layer_desc */
+} kinds[CNNK_LAYER_KIND_COUNT] = {
+    [CNNK_LAYER_CONV] = {"conv", offsetof(cnnk_layer_desc, u.conv.name)},
+    [CNNK_LAYER_DECONV] = {"deconv", offsetof(cnnk_layer_desc, u.conv.name)},
+    [CNNK_LAYER_FC] = {"ip", offsetof(cnnk_layer_desc, u.fc.name)},
+    [CNNK_LAYER_POOL] = {"pool", offsetof(cnnk_layer_desc, u.pool.name)},
+    [CNNK_LAYER_LRN] = {"lrn", offsetof(cnnk_layer_desc, u.lrn.name)},
+    [CNNK_LAYER_BNORM] = {"bnorm", offsetof(cnnk_layer_desc, u.bnorm.name)},
+    [CNNK_LAYER_SOFTMAX] = {"softmax", offsetof(cnnk_layer_desc, u.softmax.name)},
+    [CNNK_LAYER_ELTWISE] = {"eltwise", offsetof(cnnk_layer_desc, u.eltwise.name)},
+    [CNNK_LAYER_CONCAT] = {"concat", offsetof(cnnk_layer_desc, u.concat.name)},
+};
+
+const char *cnnk_layer_kind_name(cnnk_layer_kind k) {
+    return (unsigned)k < CNNK_LAYER_KIND_COUNT ? kinds[k].name : "unknown";
+}
+
+const char *cnnk_layer_name(const cnnk_layer_desc *l) {
+    if ((unsigned)l->kind >= CNNK_LAYER_KIND_COUNT) return "";
+    return (const char *)l + kinds[l->kind].name_at;
+}
+
+cnnk_status cnnk_layer_check(cnnk_layer_desc *l, cnnk_error *err) {
+    switch (l->kind) {
+    case CNNK_LAYER_CONV:
+    case CNNK_LAYER_DECONV: return cnnk_conv_check(&l->u.conv, err);
+    case CNNK_LAYER_FC: return cnnk_fc_check(&l->u.fc, err);
+    case CNNK_LAYER_POOL: return cnnk_pool_check(&l->u.pool, err);
+    case CNNK_LAYER_LRN: return cnnk_lrn_check(&l->u.lrn, err);
+    case CNNK_LAYER_BNORM: return cnnk_bnorm_check(&l->u.bnorm, err);
+    case CNNK_LAYER_SOFTMAX: return cnnk_softmax_check(&l->u.softmax, err);
+    case CNNK_LAYER_ELTWISE: return cnnk_eltwise_check(&l->u.eltwise, err);
+    case CNNK_LAYER_CONCAT: return cnnk_concat_check(&l->u.concat, err);
+    case CNNK_LAYER_KIND_COUNT: break;
+    }
+    return cnnk_fail(err, CNNK_EINVAL, "unknown layer kind %d", (int)l->kind);
+}
+
+/* A layer that keeps its input's shape (LRN, batch-norm, softmax, ...). */
+static cnnk_layer_dims same_shape(int64_t mb, int64_t c, int64_t h, int64_t w) {
+    return (cnnk_layer_dims){.mb = mb, .ic = c, .ih = h, .iw = w, .oc = c, .oh = h, .ow = w,
+                             .ninputs = 1};
+}
+
+cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l) {
+    cnnk_layer_dims x = {0};
+    switch (l->kind) {
+    case CNNK_LAYER_CONV:
+    case CNNK_LAYER_DECONV: {
+        const cnnk_conv_desc *d = &l->u.conv;
+        x = (cnnk_layer_dims){.mb = d->mb, .ic = d->ic, .ih = d->ih, .iw = d->iw, .oc = d->oc,
+                              .oh = d->oh, .ow = d->ow, .ninputs = 1};
+        x.weights = cnnk_conv_weights(d), x.bias = d->oc, x.macs = cnnk_conv_macs(d);
+        break;
+    }
+    case CNNK_LAYER_FC: {
+        const cnnk_fc_desc *d = &l->u.fc;
+        x = (cnnk_layer_dims){.mb = d->mb, .ic = d->ic, .ih = d->ih, .iw = d->iw, .oc = d->oc,
+                              .oh = 1, .ow = 1, .ninputs = 1};
+        x.weights = cnnk_fc_weights(d), x.bias = d->oc, x.macs = cnnk_fc_macs(d);
+        break;
+    }
+    case CNNK_LAYER_POOL: {
+        const cnnk_pool_desc *d = &l->u.pool;
+        x = same_shape(d->mb, d->c, d->ih, d->iw);
+        x.oh = d->oh, x.ow = d->ow;
+        break;
+    }
+    case CNNK_LAYER_LRN: x = same_shape(l->u.lrn.mb, l->u.lrn.c, l->u.lrn.h, l->u.lrn.w); break;
+    case CNNK_LAYER_BNORM: {
+        const cnnk_bnorm_desc *d = &l->u.bnorm;
+        x = same_shape(d->mb, d->c, d->h, d->w);
+        x.stats = d->c;
+        break;
+    }
+    case CNNK_LAYER_SOFTMAX: {
+        const cnnk_softmax_desc *d = &l->u.softmax;
+        x = same_shape(d->mb, d->c, d->h, d->w);
+        break;
+    }
+    case CNNK_LAYER_ELTWISE: {
+        const cnnk_eltwise_desc *d = &l->u.eltwise;
+        x = same_shape(d->mb, d->c, d->h, d->w);
+        if (d->alg == CNNK_ELTWISE_ADD || d->alg == CNNK_ELTWISE_ADD_RELU) x.ninputs = 2;
+        break;
+    }
+    case CNNK_LAYER_CONCAT: {
+        const cnnk_concat_desc *d = &l->u.concat;
+        int64_t c = 0;
+        for (int i = 0; i < d->n; ++i) c += d->c[i];
+        x = same_shape(d->mb, c, d->h, d->w);
+        x.ninputs = d->n;
+        break;
+    }
+    case CNNK_LAYER_KIND_COUNT: break;
+    }
+    return x;
+}
+
+int64_t cnnk_layer_src_elems(const cnnk_layer_desc *l) {
+    const cnnk_layer_dims x = cnnk_layer_dims_of(l);
+    return x.mb * x.ih * x.iw * x.ic;
+}
+
+int64_t cnnk_layer_dst_elems(const cnnk_layer_desc *l) {
+    const cnnk_layer_dims x = cnnk_layer_dims_of(l);
+    return x.mb * x.oh * x.ow * x.oc;
 }

@@ -47,14 +47,6 @@ static bool ieq(const char *a, const char *b) {
     return *a == *b;
 }
 
-/* ---- names ------------------------------------------------------------ */
-
-const char *cnnk_layer_kind_name(cnnk_layer_kind k) {
-    static const char *const names[CNNK_LAYER_KIND_COUNT] = {
-        "conv", "deconv", "ip", "pool", "lrn", "bnorm", "softmax", "eltwise", "concat"};
-    return (unsigned)k < CNNK_LAYER_KIND_COUNT ? names[k] : "unknown";
-}
-
 /* ---- options ---------------------------------------------------------- */
 
 void cnnk_parse_opts_init(cnnk_parse_opts *o) {

@@ -305,9 +305,7 @@ static void describe(cnnk_runner *r, step *s) {
     if (relu && used < len) snprintf(b + used, (size_t)(len - used), " +relu");
     s->info.layer = h->name;
     s->info.note = s->note;
-    s->info.macs = s->kind == STEP_CONV         ? cnnk_conv_macs(&s->l.u.conv)
-                   : s->l.kind == CNNK_LAYER_FC ? cnnk_fc_macs(&s->l.u.fc)
-                                                : 0;
+    s->info.macs = cnnk_layer_dims_of(&s->l).macs;
 }
 
 static cnnk_status choose(cnnk_runner *r, step *s, cnnk_isa isa, const cnnk_plan *p,
@@ -390,28 +388,23 @@ static cnnk_status pack_all(cnnk_runner *r, cnnk_error *err) {
 
 /* ---- validation ------------------------------------------------------------- */
 
-static cnnk_status check_node(const cnnk_node *n, cnnk_error *err) {
-    cnnk_layer_desc l = n->desc;
+static bool has_params(const cnnk_node *n) {
     switch (n->op) {
     case CNNK_NODE_CONV:
-        if (!n->weights || (n->has_bias && !n->bias)) break;
-        return cnnk_conv_check(&l.u.conv, err);
-    case CNNK_NODE_FC:
-        if (!n->weights || (n->has_bias && !n->bias)) break;
-        return cnnk_fc_check(&l.u.fc, err);
-    case CNNK_NODE_BNORM:
-        if (!n->bn[0] || !n->bn[1] || !n->bn[2] || !n->bn[3]) break;
-        return cnnk_bnorm_check(&l.u.bnorm, err);
-    case CNNK_NODE_POOL: return cnnk_pool_check(&l.u.pool, err);
-    case CNNK_NODE_LRN: return cnnk_lrn_check(&l.u.lrn, err);
-    case CNNK_NODE_SOFTMAX: return cnnk_softmax_check(&l.u.softmax, err);
-    case CNNK_NODE_CONCAT: return cnnk_concat_check(&l.u.concat, err);
-    case CNNK_NODE_RELU:
-    case CNNK_NODE_ADD: return cnnk_eltwise_check(&l.u.eltwise, err);
-    default: return CNNK_OK;
+    case CNNK_NODE_FC: return n->weights && (!n->has_bias || n->bias);
+    case CNNK_NODE_BNORM: return n->bn[0] && n->bn[1] && n->bn[2] && n->bn[3];
+    default: return true;
     }
-    return cnnk_fail(err, CNNK_EINVAL, "runner: %s has no weights (call cnnk_net_init_weights)",
-                     n->name);
+}
+
+static cnnk_status check_node(const cnnk_node *n, cnnk_error *err) {
+    if (!has_params(n))
+        return cnnk_fail(err, CNNK_EINVAL,
+                         "runner: %s has no weights (call cnnk_net_init_weights)", n->name);
+    /* A dropout is no step: nothing reads its descriptor. */
+    if (n->op == CNNK_NODE_DROPOUT || n->op == CNNK_NODE_INPUT) return CNNK_OK;
+    cnnk_layer_desc l = n->desc;
+    return cnnk_layer_check(&l, err);
 }
 
 static cnnk_status check_net(const cnnk_net *net, cnnk_isa isa, int nthreads, cnnk_error *err) {
