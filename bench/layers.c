@@ -10,6 +10,7 @@
 #include "bench/bench.h"
 #include "bench/gbench.h"
 #include "cnnk/cpu.h"
+#include "core/fuse.h"
 #include "validate/onednn.h"
 #include "validate/onednn_peer.h"
 
@@ -20,69 +21,18 @@ typedef struct layer_case {
     bench_arena *arena;
     layer_mode mode;
     cnnk_layer_desc desc;      /* checked (it comes from a built network) */
+    cnnk_layer_dims dims;      /* of desc; every tensor dense, pitch = channels */
     cnnk_epilogue_spec ep;     /* what the network fuses into this layer */
     const cnnk_conv_kernel *ck;
     const cnnk_op_kernel *ok;
     int threads;
     bool real_time;            /* timed by the wall clock (threads > 1) */
     double peak;               /* GFLOP/s of the ISA that runs it */
-    int64_t macs;
     double bytes;              /* compulsory traffic per pass: src, dst, weights */
     char shape[256];           /* the label of cnnk rows */
     float *src, *dst, *w, *packed, *ws, *bias, *res;
     cnnk_onednn_layer *dnn;
 } layer_case;
-
-static int64_t src_elems(const cnnk_layer_desc *l) {
-    switch (l->kind) {
-    case CNNK_LAYER_CONV: return cnnk_conv_src_elems(&l->u.conv);
-    case CNNK_LAYER_FC: return l->u.fc.mb * l->u.fc.ih * l->u.fc.iw * l->u.fc.ic;
-    case CNNK_LAYER_POOL: return l->u.pool.mb * l->u.pool.ih * l->u.pool.iw * l->u.pool.c;
-    case CNNK_LAYER_LRN: return l->u.lrn.mb * l->u.lrn.h * l->u.lrn.w * l->u.lrn.c;
-    case CNNK_LAYER_SOFTMAX:
-        return l->u.softmax.mb * l->u.softmax.h * l->u.softmax.w * l->u.softmax.c;
-    default: return 0;
-    }
-}
-
-static int64_t dst_elems(const cnnk_layer_desc *l) {
-    switch (l->kind) {
-    case CNNK_LAYER_CONV: return cnnk_conv_dst_elems(&l->u.conv);
-    case CNNK_LAYER_FC: return l->u.fc.mb * l->u.fc.oc;
-    case CNNK_LAYER_POOL: return l->u.pool.mb * l->u.pool.oh * l->u.pool.ow * l->u.pool.c;
-    default: return src_elems(l);
-    }
-}
-
-/* The pixel pitch of src and dst: every benchmark tensor is dense. */
-static int64_t src_ld(const cnnk_layer_desc *l) {
-    switch (l->kind) {
-    case CNNK_LAYER_CONV: return l->u.conv.ic;
-    case CNNK_LAYER_FC: return l->u.fc.ic;
-    case CNNK_LAYER_POOL: return l->u.pool.c;
-    case CNNK_LAYER_LRN: return l->u.lrn.c;
-    case CNNK_LAYER_SOFTMAX: return l->u.softmax.c;
-    default: return 0;
-    }
-}
-
-static int64_t dst_ld(const cnnk_layer_desc *l) {
-    switch (l->kind) {
-    case CNNK_LAYER_CONV: return l->u.conv.oc;
-    case CNNK_LAYER_FC: return l->u.fc.oc;
-    default: return src_ld(l);
-    }
-}
-
-static int64_t weight_elems(const cnnk_layer_desc *l) {
-    if (l->kind == CNNK_LAYER_CONV) return cnnk_conv_weights(&l->u.conv);
-    if (l->kind == CNNK_LAYER_FC) return cnnk_fc_weights(&l->u.fc);
-    return 0;
-}
-
-static int64_t out_channels(const cnnk_layer_desc *l) {
-    return l->kind == CNNK_LAYER_CONV ? l->u.conv.oc : l->kind == CNNK_LAYER_FC ? l->u.fc.oc : 0;
-}
 
 /* ---- the case's buffers ---------------------------------------------------- */
 
@@ -128,18 +78,18 @@ static float *filled(size_t n, uint32_t seed, float lo, float hi) {
 
 /* cnnk's side: data, weights packed once (outside any timing), workspace. */
 static bool prepare_cnnk(layer_case *c, char *msg, size_t len) {
-    size_t nw = (size_t)weight_elems(&c->desc), np = packed_size(c);
-    c->src = filled((size_t)src_elems(&c->desc), 1, -1.0f, 1.0f);
-    c->dst = filled((size_t)dst_elems(&c->desc), 2, 0.0f, 1.0f);
+    size_t nw = (size_t)c->dims.weights, np = packed_size(c);
+    c->src = filled((size_t)cnnk_layer_src_elems(&c->desc), 1, -1.0f, 1.0f);
+    c->dst = filled((size_t)cnnk_layer_dst_elems(&c->desc), 2, 0.0f, 1.0f);
     c->w = nw ? filled(nw, 3, -0.1f, 0.1f) : NULL;
     c->packed = np ? bench_alloc(np) : NULL;
     size_t nws = workspace_size(c);
     c->ws = nws ? bench_alloc(nws) : NULL;
-    c->bias = out_channels(&c->desc) ? filled((size_t)out_channels(&c->desc), 4, -0.1f, 0.1f)
-                                     : NULL;
-    c->res = c->ep.residual ? filled((size_t)dst_elems(&c->desc), 5, -1.0f, 1.0f) : NULL;
+    c->bias = c->dims.bias ? filled((size_t)c->dims.bias, 4, -0.1f, 0.1f) : NULL;
+    c->res =
+        c->ep.residual ? filled((size_t)cnnk_layer_dst_elems(&c->desc), 5, -1.0f, 1.0f) : NULL;
     if (!c->src || !c->dst || (nw && !c->w) || (np && !c->packed) || (nws && !c->ws) ||
-        (out_channels(&c->desc) && !c->bias) || (c->ep.residual && !c->res)) {
+        (c->dims.bias && !c->bias) || (c->ep.residual && !c->res)) {
         snprintf(msg, len, "out of memory");
         return false;
     }
@@ -153,7 +103,7 @@ static bool prepare_cnnk(layer_case *c, char *msg, size_t len) {
 
 static bool prepare_onednn(layer_case *c, char *msg, size_t len) {
     cnnk_error err;
-    const cnnk_epilogue_spec *ep = out_channels(&c->desc) ? &c->ep : NULL;
+    const cnnk_epilogue_spec *ep = c->dims.bias ? &c->ep : NULL;
     if (cnnk_onednn_layer_create(&c->desc, ep, &c->dnn, &err) != CNNK_OK) {
         snprintf(msg, len, "oneDNN: %s", err.msg);
         return false;
@@ -177,13 +127,13 @@ static bool layer_prepare(bench_case *b, bench_arena *a, char *msg, size_t len) 
 static void run_conv(const layer_case *c) {
     cnnk_conv_args a = {
         .src = c->src,
-        .src_ld = src_ld(&c->desc),
+        .src_ld = c->dims.ic,
         .packed = c->packed,
         .dst = c->dst,
-        .dst_ld = dst_ld(&c->desc),
+        .dst_ld = c->dims.oc,
         .ep = {.bias = c->ep.bias ? c->bias : NULL,
                .residual = c->res,
-               .residual_ld = dst_ld(&c->desc),
+               .residual_ld = c->dims.oc,
                .relu = c->ep.relu},
         .workspace = c->ws,
         .nthreads = c->threads,
@@ -195,11 +145,11 @@ static void run_op(const layer_case *c) {
     cnnk_op_args a;
     memset(&a, 0, sizeof a);
     a.src[0] = c->src;
-    a.src_ld[0] = src_ld(&c->desc);
+    a.src_ld[0] = c->dims.ic;
     a.packed = c->packed;
     a.params[0] = c->ep.bias ? c->bias : NULL;
     a.dst = c->dst;
-    a.dst_ld = dst_ld(&c->desc);
+    a.dst_ld = c->dims.oc;
     a.relu = c->ep.relu;
     a.workspace = c->ws;
     a.nthreads = c->threads;
@@ -207,10 +157,10 @@ static void run_op(const layer_case *c) {
 }
 
 static void set_counters(cnnk_gb_state *st, const layer_case *c, double seconds) {
-    if (c->macs > 0) bench_flop_counters(st, c->macs, c->peak, seconds);
+    if (c->dims.macs > 0) bench_flop_counters(st, c->dims.macs, c->peak, seconds);
     /* Layers that cannot reach FMA peak (pooling, LRN, batch-1 FC) are
      * judged by the bandwidth their compulsory traffic takes. */
-    if (c->macs == 0 || c->desc.kind == CNNK_LAYER_FC) {
+    if (c->dims.macs == 0 || c->desc.kind == CNNK_LAYER_FC) {
         cnnk_gb_counter(st, "bytes_per_second", c->bytes,
                         CNNK_GB_RATE | CNNK_GB_ITERATION_INVARIANT);
         double bw = cnnk_mem_bandwidth_gbs();
@@ -254,9 +204,9 @@ static void bm_pack(cnnk_gb_state *st, void *user) {
         return;
     }
     while (cnnk_gb_keep_running(st)) pack(c);
-    double bytes = 4.0 * ((double)weight_elems(&c->desc) + (double)packed_size(c));
+    double bytes = 4.0 * ((double)c->dims.weights + (double)packed_size(c));
     cnnk_gb_counter(st, "bytes_per_second", bytes, CNNK_GB_RATE | CNNK_GB_ITERATION_INVARIANT);
-    cnnk_gb_counter(st, "weights", (double)weight_elems(&c->desc), CNNK_GB_PLAIN);
+    cnnk_gb_counter(st, "weights", (double)c->dims.weights, CNNK_GB_PLAIN);
     cnnk_gb_counter(st, "packed", (double)packed_size(c), CNNK_GB_PLAIN);
     cnnk_gb_label(st, c->shape);
 }
@@ -268,52 +218,13 @@ static bool benchmarked_kind(cnnk_layer_kind k) {
            k == CNNK_LAYER_LRN || k == CNNK_LAYER_SOFTMAX;
 }
 
-/* The only consumer of node i, or -1 when it has none or several. */
-static int sole_consumer(const cnnk_net *n, int i) {
-    int who = -1;
-    for (int j = i + 1; j < n->n; ++j)
-        for (int k = 0; k < n->nodes[j].ninputs; ++k)
-            if (n->nodes[j].inputs[k] == i) {
-                if (who >= 0) return -1;
-                who = j;
-            }
-    return who;
-}
-
-/* Whether node x, a convolution or a batch-norm after one, is an output
- * of a convolution alone. */
-static bool conv_rooted(const cnnk_net *n, int x) {
-    if (n->nodes[x].op == CNNK_NODE_BNORM) x = n->nodes[x].inputs[0];
-    return n->nodes[x].op == CNNK_NODE_CONV;
-}
-
-/* Whether add node j takes x's convolution as the home of its add, as the
- * runner decides (core/runner.c on_add): its first input when that is a
- * convolution's, else its second. */
-static bool takes_add(const cnnk_net *n, int j, int x) {
-    const cnnk_node *a = &n->nodes[j];
-    if (a->inputs[0] == x) return true;
-    return a->inputs[1] == x && !conv_rooted(n, a->inputs[0]);
-}
-
-/* What the runner fuses into layer i: bias (its own, or a folded
- * batch-norm's shift), the residual add that follows, the ReLU after. */
-static cnnk_epilogue_spec epilogue_of(const cnnk_net *n, int i) {
-    cnnk_epilogue_spec ep = {.bias = n->nodes[i].has_bias, .residual = false, .relu = false};
-    int j = sole_consumer(n, i);
-    if (j >= 0 && n->nodes[j].op == CNNK_NODE_BNORM && n->nodes[i].op == CNNK_NODE_CONV) {
-        ep.bias = true;
-        i = j;
-        j = sole_consumer(n, i);
-    }
-    if (j >= 0 && n->nodes[j].op == CNNK_NODE_ADD && n->nodes[i].op != CNNK_NODE_FC &&
-        takes_add(n, j, i)) {
-        ep.residual = true;
-        i = j;
-        j = sole_consumer(n, i);
-    }
-    if (j >= 0 && n->nodes[j].op == CNNK_NODE_RELU) ep.relu = true;
-    return ep;
+/* What the runner fuses into layer i (core/fuse.c), a group's head: bias
+ * (its own, or a folded batch-norm's shift), the residual add, the ReLU. */
+static cnnk_epilogue_spec epilogue_of(const cnnk_net *n, const cnnk_fusion *f, int i) {
+    const cnnk_fused *g = &f->groups[f->group[i]];
+    return (cnnk_epilogue_spec){.bias = n->nodes[i].has_bias || g->bn >= 0,
+                                .residual = g->residual >= 0,
+                                .relu = g->relu};
 }
 
 static void layer_key(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, char *buf,
@@ -373,7 +284,7 @@ static void shape_label(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, 
         char *last = strrchr(s, ':');
         if (last) *last = '\0';
     }
-    snprintf(buf, len, "%s%s%s%s", s, ep->bias && out_channels(l) ? " +bias" : "",
+    snprintf(buf, len, "%s%s%s%s", s, ep->bias && cnnk_layer_dims_of(l).bias ? " +bias" : "",
              ep->residual ? " +add" : "", ep->relu ? " +relu" : "");
 }
 
@@ -401,11 +312,9 @@ static layer_case *new_case(reg_ctx *r, layer_mode mode) {
     c->ep = r->ep;
     c->threads = r->o->threads;
     c->real_time = r->o->threads > 1;
-    c->macs = c->desc.kind == CNNK_LAYER_CONV ? cnnk_conv_macs(&c->desc.u.conv)
-              : c->desc.kind == CNNK_LAYER_FC ? cnnk_fc_macs(&c->desc.u.fc)
-                                               : 0;
-    c->bytes = 4.0 * (double)(src_elems(&c->desc) + dst_elems(&c->desc) +
-                              weight_elems(&c->desc));
+    c->dims = cnnk_layer_dims_of(&c->desc);
+    c->bytes = 4.0 * (double)(cnnk_layer_src_elems(&c->desc) + cnnk_layer_dst_elems(&c->desc) +
+                              c->dims.weights);
     shape_label(&c->desc, &c->ep, c->shape, sizeof c->shape);
     return c;
 }
@@ -484,8 +393,15 @@ static bool layer_selected(const bench_opts *o, const char *name, bool *seen) {
 /* Registers the net's distinct (selected) layers, each shape once. */
 static void register_net_layers(reg_ctx *r, bool *seen) {
     const cnnk_net *n = r->net;
+    cnnk_fusion f;
+    cnnk_error err;
+    if (cnnk_fuse(n, &f, &err) != CNNK_OK) {
+        r->failed = true;
+        return;
+    }
     char(*keys)[384] = calloc((size_t)n->n, sizeof *keys);
     if (!keys) {
+        cnnk_fusion_free(&f);
         r->failed = true;
         return;
     }
@@ -495,7 +411,7 @@ static void register_net_layers(reg_ctx *r, bool *seen) {
         if (!benchmarked_kind(x->desc.kind) || x->op == CNNK_NODE_INPUT) continue;
         if (!layer_selected(r->o, x->name, seen)) continue;
         r->node = i;
-        r->ep = epilogue_of(n, i);
+        r->ep = epilogue_of(n, &f, i);
         char key[384];
         layer_key(&x->desc, &r->ep, key, sizeof key);
         bool dup = false;
@@ -507,6 +423,7 @@ static void register_net_layers(reg_ctx *r, bool *seen) {
         register_onednn(r);
     }
     free(keys);
+    cnnk_fusion_free(&f);
 }
 
 static void list_layers(const bench_opts *o) {

@@ -5,6 +5,7 @@
  * checks before any kernel sees them: a descriptor that passes here has
  * every tensor within CNNK_MAX_ELEMS and its MAC count within int64. */
 #include <inttypes.h>
+#include <stddef.h>
 #include <stdio.h>
 
 #include "cnnk/desc.h"
@@ -49,12 +50,6 @@ static cnnk_status checked_product(const char *layer, const char *what, const in
     return CNNK_OK;
 }
 
-#define TRY(x)                                                                                   \
-    do {                                                                                         \
-        cnnk_status try_s_ = (x);                                                                \
-        if (try_s_ != CNNK_OK) return try_s_;                                                    \
-    } while (0)
-
 static cnnk_status check_tensor(const char *layer, const char *what, int64_t a, int64_t b,
                                 int64_t c, int64_t d, cnnk_error *err) {
     int64_t f[4] = {a, b, c, d}, n;
@@ -88,28 +83,29 @@ static cnnk_status conv_spatial(const char *layer, const char dim, int64_t i, in
     return CNNK_OK;
 }
 
-static const char *layer_name(const char *name, const char *kind) {
-    return name[0] ? name : kind;
+/* What a message calls a layer: its name, else its kind. */
+static const char *msg_name(const char *name, cnnk_layer_kind kind) {
+    return name[0] ? name : cnnk_layer_kind_name(kind);
 }
 
 cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, d->transposed ? "deconv" : "conv");
-    TRY(check_dim(L, "g", d->g, 1, err));
-    TRY(check_dim(L, "mb", d->mb, 1, err));
-    TRY(check_dim(L, "ic", d->ic, 1, err));
-    TRY(check_dim(L, "ih", d->ih, 1, err));
-    TRY(check_dim(L, "iw", d->iw, 1, err));
-    TRY(check_dim(L, "oc", d->oc, 1, err));
-    TRY(check_dim(L, "kh", d->kh, 1, err));
-    TRY(check_dim(L, "kw", d->kw, 1, err));
-    TRY(check_dim(L, "sh", d->sh, 1, err));
-    TRY(check_dim(L, "sw", d->sw, 1, err));
-    TRY(check_dim(L, "dh", d->dh, 1, err));
-    TRY(check_dim(L, "dw", d->dw, 1, err));
-    TRY(check_dim(L, "pt", d->pt, 0, err));
-    TRY(check_dim(L, "pl", d->pl, 0, err));
-    TRY(check_dim(L, "pb", d->pb, 0, err));
-    TRY(check_dim(L, "pr", d->pr, 0, err));
+    const char *L = msg_name(d->name, d->transposed ? CNNK_LAYER_DECONV : CNNK_LAYER_CONV);
+    CNNK_TRY(check_dim(L, "g", d->g, 1, err));
+    CNNK_TRY(check_dim(L, "mb", d->mb, 1, err));
+    CNNK_TRY(check_dim(L, "ic", d->ic, 1, err));
+    CNNK_TRY(check_dim(L, "ih", d->ih, 1, err));
+    CNNK_TRY(check_dim(L, "iw", d->iw, 1, err));
+    CNNK_TRY(check_dim(L, "oc", d->oc, 1, err));
+    CNNK_TRY(check_dim(L, "kh", d->kh, 1, err));
+    CNNK_TRY(check_dim(L, "kw", d->kw, 1, err));
+    CNNK_TRY(check_dim(L, "sh", d->sh, 1, err));
+    CNNK_TRY(check_dim(L, "sw", d->sw, 1, err));
+    CNNK_TRY(check_dim(L, "dh", d->dh, 1, err));
+    CNNK_TRY(check_dim(L, "dw", d->dw, 1, err));
+    CNNK_TRY(check_dim(L, "pt", d->pt, 0, err));
+    CNNK_TRY(check_dim(L, "pl", d->pl, 0, err));
+    CNNK_TRY(check_dim(L, "pb", d->pb, 0, err));
+    CNNK_TRY(check_dim(L, "pr", d->pr, 0, err));
     if (d->oh < 0 || d->ow < 0)
         return cnnk_fail(err, CNNK_EINVAL, "%s: oh/ow must be >= 1 (or 0 to derive)", L);
     if (d->ic % d->g || d->oc % d->g)
@@ -119,13 +115,15 @@ cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err) {
     if (d->kh > CNNK_MAX_DIM / d->dh || d->kw > CNNK_MAX_DIM / d->dw)
         return cnnk_fail(err, CNNK_EOVERFLOW, "%s: dilated kernel exceeds the limit %lld", L,
                          (ll)CNNK_MAX_DIM);
-    TRY(conv_spatial(L, 'h', d->ih, d->kh, d->sh, d->pt, d->pb, d->dh, d->transposed, &d->oh, err));
-    TRY(conv_spatial(L, 'w', d->iw, d->kw, d->sw, d->pl, d->pr, d->dw, d->transposed, &d->ow, err));
-    TRY(check_dim(L, "oh", d->oh, 1, err));
-    TRY(check_dim(L, "ow", d->ow, 1, err));
-    TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->ic, err));
-    TRY(check_tensor(L, "dst", d->mb, d->oh, d->ow, d->oc, err));
-    TRY(check_tensor(L, "weights", d->oc, d->ic / d->g, d->kh, d->kw, err));
+    CNNK_TRY(conv_spatial(L, 'h', d->ih, d->kh, d->sh, d->pt, d->pb, d->dh, d->transposed,
+                          &d->oh, err));
+    CNNK_TRY(conv_spatial(L, 'w', d->iw, d->kw, d->sw, d->pl, d->pr, d->dw, d->transposed,
+                          &d->ow, err));
+    CNNK_TRY(check_dim(L, "oh", d->oh, 1, err));
+    CNNK_TRY(check_dim(L, "ow", d->ow, 1, err));
+    CNNK_TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->ic, err));
+    CNNK_TRY(check_tensor(L, "dst", d->mb, d->oh, d->ow, d->oc, err));
+    CNNK_TRY(check_tensor(L, "weights", d->oc, d->ic / d->g, d->kh, d->kw, err));
     /* MACs: the smaller side times the kernel; must fit int64 for reports. */
     int64_t f[6] = {d->mb, d->transposed ? d->ih : d->oh, d->transposed ? d->iw : d->ow,
                     d->transposed ? d->ic : d->oc, (d->transposed ? d->oc : d->ic) / d->g,
@@ -135,11 +133,11 @@ cnnk_status cnnk_conv_check(cnnk_conv_desc *d, cnnk_error *err) {
 }
 
 cnnk_status cnnk_pool_check(cnnk_pool_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "pool");
-    TRY(check_dim(L, "mb", d->mb, 1, err));
-    TRY(check_dim(L, "c", d->c, 1, err));
-    TRY(check_dim(L, "ih", d->ih, 1, err));
-    TRY(check_dim(L, "iw", d->iw, 1, err));
+    const char *L = msg_name(d->name, CNNK_LAYER_POOL);
+    CNNK_TRY(check_dim(L, "mb", d->mb, 1, err));
+    CNNK_TRY(check_dim(L, "c", d->c, 1, err));
+    CNNK_TRY(check_dim(L, "ih", d->ih, 1, err));
+    CNNK_TRY(check_dim(L, "iw", d->iw, 1, err));
     if (d->alg != CNNK_POOL_MAX && d->alg != CNNK_POOL_AVG_INCLUDE_PAD &&
         d->alg != CNNK_POOL_AVG_EXCLUDE_PAD)
         return cnnk_fail(err, CNNK_EINVAL, "%s: unknown pooling algorithm %d", L, (int)d->alg);
@@ -149,14 +147,14 @@ cnnk_status cnnk_pool_check(cnnk_pool_desc *d, cnnk_error *err) {
         d->kh = d->ih, d->kw = d->iw, d->sh = d->sw = 1;
         d->pt = d->pl = d->pb = d->pr = 0;
     }
-    TRY(check_dim(L, "kh", d->kh, 1, err));
-    TRY(check_dim(L, "kw", d->kw, 1, err));
-    TRY(check_dim(L, "sh", d->sh, 1, err));
-    TRY(check_dim(L, "sw", d->sw, 1, err));
-    TRY(check_dim(L, "pt", d->pt, 0, err));
-    TRY(check_dim(L, "pl", d->pl, 0, err));
-    TRY(check_dim(L, "pb", d->pb, 0, err));
-    TRY(check_dim(L, "pr", d->pr, 0, err));
+    CNNK_TRY(check_dim(L, "kh", d->kh, 1, err));
+    CNNK_TRY(check_dim(L, "kw", d->kw, 1, err));
+    CNNK_TRY(check_dim(L, "sh", d->sh, 1, err));
+    CNNK_TRY(check_dim(L, "sw", d->sw, 1, err));
+    CNNK_TRY(check_dim(L, "pt", d->pt, 0, err));
+    CNNK_TRY(check_dim(L, "pl", d->pl, 0, err));
+    CNNK_TRY(check_dim(L, "pb", d->pb, 0, err));
+    CNNK_TRY(check_dim(L, "pr", d->pr, 0, err));
     if (d->pt >= d->kh || d->pb >= d->kh || d->pl >= d->kw || d->pr >= d->kw)
         return cnnk_fail(err, CNNK_EINVAL,
                          "%s: padding (%lld,%lld,%lld,%lld) must be smaller than the kernel "
@@ -171,23 +169,23 @@ cnnk_status cnnk_pool_check(cnnk_pool_desc *d, cnnk_error *err) {
         return cnnk_fail(err, CNNK_EINVAL, "%s: output %lldx%lld does not match the computed %lldx%lld",
                          L, (ll)d->oh, (ll)d->ow, (ll)oh, (ll)ow);
     d->oh = oh, d->ow = ow;
-    TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->c, err));
+    CNNK_TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->c, err));
     return CNNK_OK;
 }
 
 static cnnk_status check_nchw(const char *L, int64_t mb, int64_t c, int64_t h, int64_t w,
                               cnnk_error *err) {
-    TRY(check_dim(L, "mb", mb, 1, err));
-    TRY(check_dim(L, "c", c, 1, err));
-    TRY(check_dim(L, "h", h, 1, err));
-    TRY(check_dim(L, "w", w, 1, err));
+    CNNK_TRY(check_dim(L, "mb", mb, 1, err));
+    CNNK_TRY(check_dim(L, "c", c, 1, err));
+    CNNK_TRY(check_dim(L, "h", h, 1, err));
+    CNNK_TRY(check_dim(L, "w", w, 1, err));
     return check_tensor(L, "tensor", mb, h, w, c, err);
 }
 
 cnnk_status cnnk_lrn_check(const cnnk_lrn_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "lrn");
-    TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
-    TRY(check_dim(L, "size", d->size, 1, err));
+    const char *L = msg_name(d->name, CNNK_LAYER_LRN);
+    CNNK_TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
+    CNNK_TRY(check_dim(L, "size", d->size, 1, err));
     if (d->size % 2 == 0)
         return cnnk_fail(err, CNNK_EINVAL,
                          "%s: size=%lld must be odd (PyTorch and oneDNN centre even windows "
@@ -202,33 +200,33 @@ cnnk_status cnnk_lrn_check(const cnnk_lrn_desc *d, cnnk_error *err) {
 }
 
 cnnk_status cnnk_bnorm_check(const cnnk_bnorm_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "bnorm");
-    TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
+    const char *L = msg_name(d->name, CNNK_LAYER_BNORM);
+    CNNK_TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
     if (!(d->eps > 0.0f) || d->eps > 1.0f)
         return cnnk_fail(err, CNNK_EINVAL, "%s: eps=%g must be in (0, 1]", L, (double)d->eps);
     return CNNK_OK;
 }
 
 cnnk_status cnnk_fc_check(const cnnk_fc_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "ip");
-    TRY(check_dim(L, "mb", d->mb, 1, err));
-    TRY(check_dim(L, "ic", d->ic, 1, err));
-    TRY(check_dim(L, "ih", d->ih, 1, err));
-    TRY(check_dim(L, "iw", d->iw, 1, err));
-    TRY(check_dim(L, "oc", d->oc, 1, err));
-    TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->ic, err));
-    TRY(check_tensor(L, "weights", d->oc, d->ic, d->ih, d->iw, err));
-    TRY(check_tensor(L, "dst", d->mb, d->oc, 1, 1, err));
+    const char *L = msg_name(d->name, CNNK_LAYER_FC);
+    CNNK_TRY(check_dim(L, "mb", d->mb, 1, err));
+    CNNK_TRY(check_dim(L, "ic", d->ic, 1, err));
+    CNNK_TRY(check_dim(L, "ih", d->ih, 1, err));
+    CNNK_TRY(check_dim(L, "iw", d->iw, 1, err));
+    CNNK_TRY(check_dim(L, "oc", d->oc, 1, err));
+    CNNK_TRY(check_tensor(L, "src", d->mb, d->ih, d->iw, d->ic, err));
+    CNNK_TRY(check_tensor(L, "weights", d->oc, d->ic, d->ih, d->iw, err));
+    CNNK_TRY(check_tensor(L, "dst", d->mb, d->oc, 1, 1, err));
     int64_t f[5] = {d->mb, d->oc, d->ic, d->ih, d->iw}, macs;
     return checked_product(L, "MAC count", f, 5, INT64_MAX, &macs, err);
 }
 
 cnnk_status cnnk_softmax_check(const cnnk_softmax_desc *d, cnnk_error *err) {
-    return check_nchw(layer_name(d->name, "softmax"), d->mb, d->c, d->h, d->w, err);
+    return check_nchw(msg_name(d->name, CNNK_LAYER_SOFTMAX), d->mb, d->c, d->h, d->w, err);
 }
 
 cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "eltwise");
+    const char *L = msg_name(d->name, CNNK_LAYER_ELTWISE);
     if (d->alg != CNNK_ELTWISE_RELU && d->alg != CNNK_ELTWISE_ADD &&
         d->alg != CNNK_ELTWISE_ADD_RELU && d->alg != CNNK_ELTWISE_DROPOUT)
         return cnnk_fail(err, CNNK_EINVAL, "%s: unknown element-wise algorithm %d", L, (int)d->alg);
@@ -236,7 +234,7 @@ cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err) {
 }
 
 cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err) {
-    const char *L = layer_name(d->name, "concat");
+    const char *L = msg_name(d->name, CNNK_LAYER_CONCAT);
     if (d->n < 1 || d->n > CNNK_CONCAT_MAX_INPUTS)
         return cnnk_fail(err, CNNK_EINVAL, "%s: %d inputs, must be 1..%d", L, d->n,
                          CNNK_CONCAT_MAX_INPUTS);
@@ -244,10 +242,10 @@ cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err) {
     for (int i = 0; i < d->n; ++i) {
         char field[32];
         snprintf(field, sizeof field, "c[%d]", i);
-        TRY(check_dim(L, field, d->c[i], 1, err));
+        CNNK_TRY(check_dim(L, field, d->c[i], 1, err));
         total += d->c[i]; /* each <= 2^24, at most 64 of them: no overflow */
     }
-    TRY(check_dim(L, "total channels", total, 1, err));
+    CNNK_TRY(check_dim(L, "total channels", total, 1, err));
     return check_nchw(L, d->mb, total, d->h, d->w, err);
 }
 
@@ -292,4 +290,117 @@ void cnnk_conv_format(const cnnk_conv_desc *d, char *buf, size_t len) {
         n += m;
     }
     if (d->name[0]) snprintf(buf + n, len - (size_t)n, "n\"%s\"", d->name);
+}
+
+/* ---- per-kind facts ------------------------------------------------------- */
+
+static const struct kind_row {
+    const char *name;
+    size_t name_at; /* offset of the descriptor's name in cnnk_layer_desc */
+} kinds[CNNK_LAYER_KIND_COUNT] = {
+    [CNNK_LAYER_CONV] = {"conv", offsetof(cnnk_layer_desc, u.conv.name)},
+    [CNNK_LAYER_DECONV] = {"deconv", offsetof(cnnk_layer_desc, u.conv.name)},
+    [CNNK_LAYER_FC] = {"ip", offsetof(cnnk_layer_desc, u.fc.name)},
+    [CNNK_LAYER_POOL] = {"pool", offsetof(cnnk_layer_desc, u.pool.name)},
+    [CNNK_LAYER_LRN] = {"lrn", offsetof(cnnk_layer_desc, u.lrn.name)},
+    [CNNK_LAYER_BNORM] = {"bnorm", offsetof(cnnk_layer_desc, u.bnorm.name)},
+    [CNNK_LAYER_SOFTMAX] = {"softmax", offsetof(cnnk_layer_desc, u.softmax.name)},
+    [CNNK_LAYER_ELTWISE] = {"eltwise", offsetof(cnnk_layer_desc, u.eltwise.name)},
+    [CNNK_LAYER_CONCAT] = {"concat", offsetof(cnnk_layer_desc, u.concat.name)},
+};
+
+const char *cnnk_layer_kind_name(cnnk_layer_kind k) {
+    return (unsigned)k < CNNK_LAYER_KIND_COUNT ? kinds[k].name : "unknown";
+}
+
+const char *cnnk_layer_name(const cnnk_layer_desc *l) {
+    if ((unsigned)l->kind >= CNNK_LAYER_KIND_COUNT) return "";
+    return (const char *)l + kinds[l->kind].name_at;
+}
+
+cnnk_status cnnk_layer_check(cnnk_layer_desc *l, cnnk_error *err) {
+    switch (l->kind) {
+    case CNNK_LAYER_CONV:
+    case CNNK_LAYER_DECONV: return cnnk_conv_check(&l->u.conv, err);
+    case CNNK_LAYER_FC: return cnnk_fc_check(&l->u.fc, err);
+    case CNNK_LAYER_POOL: return cnnk_pool_check(&l->u.pool, err);
+    case CNNK_LAYER_LRN: return cnnk_lrn_check(&l->u.lrn, err);
+    case CNNK_LAYER_BNORM: return cnnk_bnorm_check(&l->u.bnorm, err);
+    case CNNK_LAYER_SOFTMAX: return cnnk_softmax_check(&l->u.softmax, err);
+    case CNNK_LAYER_ELTWISE: return cnnk_eltwise_check(&l->u.eltwise, err);
+    case CNNK_LAYER_CONCAT: return cnnk_concat_check(&l->u.concat, err);
+    case CNNK_LAYER_KIND_COUNT: break;
+    }
+    return cnnk_fail(err, CNNK_EINVAL, "unknown layer kind %d", (int)l->kind);
+}
+
+/* A layer that keeps its input's shape (LRN, batch-norm, softmax, ...). */
+static cnnk_layer_dims same_shape(int64_t mb, int64_t c, int64_t h, int64_t w) {
+    return (cnnk_layer_dims){.mb = mb, .ic = c, .ih = h, .iw = w, .oc = c, .oh = h, .ow = w,
+                             .ninputs = 1};
+}
+
+cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l) {
+    cnnk_layer_dims x = {0};
+    switch (l->kind) {
+    case CNNK_LAYER_CONV:
+    case CNNK_LAYER_DECONV: {
+        const cnnk_conv_desc *d = &l->u.conv;
+        x = (cnnk_layer_dims){.mb = d->mb, .ic = d->ic, .ih = d->ih, .iw = d->iw, .oc = d->oc,
+                              .oh = d->oh, .ow = d->ow, .ninputs = 1};
+        x.weights = cnnk_conv_weights(d), x.bias = d->oc, x.macs = cnnk_conv_macs(d);
+        break;
+    }
+    case CNNK_LAYER_FC: {
+        const cnnk_fc_desc *d = &l->u.fc;
+        x = (cnnk_layer_dims){.mb = d->mb, .ic = d->ic, .ih = d->ih, .iw = d->iw, .oc = d->oc,
+                              .oh = 1, .ow = 1, .ninputs = 1};
+        x.weights = cnnk_fc_weights(d), x.bias = d->oc, x.macs = cnnk_fc_macs(d);
+        break;
+    }
+    case CNNK_LAYER_POOL: {
+        const cnnk_pool_desc *d = &l->u.pool;
+        x = same_shape(d->mb, d->c, d->ih, d->iw);
+        x.oh = d->oh, x.ow = d->ow;
+        break;
+    }
+    case CNNK_LAYER_LRN: x = same_shape(l->u.lrn.mb, l->u.lrn.c, l->u.lrn.h, l->u.lrn.w); break;
+    case CNNK_LAYER_BNORM: {
+        const cnnk_bnorm_desc *d = &l->u.bnorm;
+        x = same_shape(d->mb, d->c, d->h, d->w);
+        x.stats = d->c;
+        break;
+    }
+    case CNNK_LAYER_SOFTMAX: {
+        const cnnk_softmax_desc *d = &l->u.softmax;
+        x = same_shape(d->mb, d->c, d->h, d->w);
+        break;
+    }
+    case CNNK_LAYER_ELTWISE: {
+        const cnnk_eltwise_desc *d = &l->u.eltwise;
+        x = same_shape(d->mb, d->c, d->h, d->w);
+        if (d->alg == CNNK_ELTWISE_ADD || d->alg == CNNK_ELTWISE_ADD_RELU) x.ninputs = 2;
+        break;
+    }
+    case CNNK_LAYER_CONCAT: {
+        const cnnk_concat_desc *d = &l->u.concat;
+        int64_t c = 0;
+        for (int i = 0; i < d->n; ++i) c += d->c[i];
+        x = same_shape(d->mb, c, d->h, d->w);
+        x.ninputs = d->n;
+        break;
+    }
+    case CNNK_LAYER_KIND_COUNT: break;
+    }
+    return x;
+}
+
+int64_t cnnk_layer_src_elems(const cnnk_layer_desc *l) {
+    const cnnk_layer_dims x = cnnk_layer_dims_of(l);
+    return x.mb * x.ih * x.iw * x.ic;
+}
+
+int64_t cnnk_layer_dst_elems(const cnnk_layer_desc *l) {
+    const cnnk_layer_dims x = cnnk_layer_dims_of(l);
+    return x.mb * x.oh * x.ow * x.oc;
 }

@@ -47,14 +47,6 @@ static bool ieq(const char *a, const char *b) {
     return *a == *b;
 }
 
-/* ---- names ------------------------------------------------------------ */
-
-const char *cnnk_layer_kind_name(cnnk_layer_kind k) {
-    static const char *const names[CNNK_LAYER_KIND_COUNT] = {
-        "conv", "deconv", "ip", "pool", "lrn", "bnorm", "softmax", "eltwise", "concat"};
-    return (unsigned)k < CNNK_LAYER_KIND_COUNT ? names[k] : "unknown";
-}
-
 /* ---- options ---------------------------------------------------------- */
 
 void cnnk_parse_opts_init(cnnk_parse_opts *o) {
@@ -385,12 +377,6 @@ static cnnk_status reject_3d(pctx *p, const fields *f) {
     return CNNK_OK;
 }
 
-#define TRY(x)                                                                                   \
-    do {                                                                                         \
-        cnnk_status try_s_ = (x);                                                                \
-        if (try_s_ != CNNK_OK) return try_s_;                                                    \
-    } while (0)
-
 /* ---- spatial dimensions of conv / deconv / pool ----------------------- */
 
 /* One spatial dimension as written: input, kernel, output, stride, padding,
@@ -446,7 +432,7 @@ static cnnk_status resolve_hw(pctx *p, const fields *f, dim1 *h, dim1 *w) {
     if (!h->gk) return fail_at(p, 0, CNNK_EPARSE, "missing 'kh'");
     if (!w->gi) return fail_at(p, 0, CNNK_EPARSE, "missing 'iw'");
     if (!w->gk) return fail_at(p, 0, CNNK_EPARSE, "missing 'kw'");
-    TRY(dim_in_range(p, f, h, 'h'));
+    CNNK_TRY(dim_in_range(p, f, h, 'h'));
     return dim_in_range(p, f, w, 'w');
 }
 
@@ -491,12 +477,12 @@ static cnnk_status parse_conv(pctx *p, const cnnk_parse_opts *o, bool transposed
         {"kw", V_INT}, {"sd", V_INT}, {"sh", V_INT}, {"sw", V_INT}, {"pd", V_INT}, {"ph", V_INT},
         {"pw", V_INT}, {"dd", V_INT}, {"dh", V_INT}, {"dw", V_INT}};
     fields f = {.spec = spec, .nspec = (int)(sizeof spec / sizeof spec[0])};
-    TRY(parse_fields(p, &f));
-    TRY(reject_3d(p, &f));
-    TRY(require(p, &f, "ic"));
-    TRY(require(p, &f, "oc"));
+    CNNK_TRY(parse_fields(p, &f));
+    CNNK_TRY(reject_3d(p, &f));
+    CNNK_TRY(require(p, &f, "ic"));
+    CNNK_TRY(require(p, &f, "oc"));
     dim1 h, w;
-    TRY(resolve_hw(p, &f, &h, &w));
+    CNNK_TRY(resolve_hw(p, &f, &h, &w));
     cnnk_conv_desc *d = &out->u.conv;
     memset(d, 0, sizeof *d);
     d->g = ival(&f, "g", 1);
@@ -563,14 +549,14 @@ static cnnk_status parse_pool(pctx *p, const cnnk_parse_opts *o, cnnk_layer_desc
         {"kw", V_INT}, {"sd", V_INT}, {"sh", V_INT}, {"sw", V_INT}, {"pd", V_INT},
         {"ph", V_INT}, {"pw", V_INT}, {"dd", V_INT}, {"dh", V_INT}, {"dw", V_INT}};
     fields f = {.spec = spec, .nspec = (int)(sizeof spec / sizeof spec[0])};
-    TRY(parse_fields(p, &f));
-    TRY(reject_3d(p, &f));
-    TRY(require(p, &f, "ic"));
+    CNNK_TRY(parse_fields(p, &f));
+    CNNK_TRY(reject_3d(p, &f));
+    CNNK_TRY(require(p, &f, "ic"));
     if (ival(&f, "dh", 0) != 0 || ival(&f, "dw", 0) != 0)
         return fail_at(p, fpos(&f, ival(&f, "dh", 0) ? "dh" : "dw"), CNNK_EUNSUPPORTED,
                        "dilated pooling is not supported");
     dim1 h, w;
-    TRY(resolve_hw(p, &f, &h, &w));
+    CNNK_TRY(resolve_hw(p, &f, &h, &w));
     pool_dim ph = pool_pads(&h), pw = pool_pads(&w);
     cnnk_pool_desc *d = &out->u.pool;
     memset(d, 0, sizeof *d);
@@ -605,10 +591,10 @@ static cnnk_status parse_ip(pctx *p, const cnnk_parse_opts *o, cnnk_layer_desc *
     static const keyspec spec[] = {{"mb", V_INT}, {"ic", V_INT}, {"id", V_INT},
                                    {"ih", V_INT}, {"iw", V_INT}, {"oc", V_INT}};
     fields f = {.spec = spec, .nspec = (int)(sizeof spec / sizeof spec[0])};
-    TRY(parse_fields(p, &f));
-    TRY(reject_3d(p, &f));
-    TRY(require(p, &f, "ic"));
-    TRY(require(p, &f, "oc"));
+    CNNK_TRY(parse_fields(p, &f));
+    CNNK_TRY(reject_3d(p, &f));
+    CNNK_TRY(require(p, &f, "ic"));
+    CNNK_TRY(require(p, &f, "oc"));
     cnnk_fc_desc *d = &out->u.fc;
     memset(d, 0, sizeof *d);
     d->mb = pick_mb(o, &f);
@@ -625,9 +611,9 @@ static cnnk_status parse_lrn(pctx *p, const cnnk_parse_opts *o, cnnk_layer_desc 
                                    {"ih", V_INT},    {"iw", V_INT},   {"ls", V_INT},
                                    {"alpha", V_FLT}, {"beta", V_FLT}, {"k", V_FLT}};
     fields f = {.spec = spec, .nspec = (int)(sizeof spec / sizeof spec[0])};
-    TRY(parse_fields(p, &f));
-    TRY(reject_3d(p, &f));
-    TRY(require(p, &f, "ic"));
+    CNNK_TRY(parse_fields(p, &f));
+    CNNK_TRY(reject_3d(p, &f));
+    CNNK_TRY(require(p, &f, "ic"));
     cnnk_lrn_desc *d = &out->u.lrn;
     memset(d, 0, sizeof *d);
     d->mb = pick_mb(o, &f);
@@ -647,9 +633,9 @@ static cnnk_status parse_bnorm(pctx *p, const cnnk_parse_opts *o, cnnk_layer_des
     static const keyspec spec[] = {{"mb", V_INT}, {"ic", V_INT}, {"id", V_INT},
                                    {"ih", V_INT}, {"iw", V_INT}, {"eps", V_FLT}};
     fields f = {.spec = spec, .nspec = (int)(sizeof spec / sizeof spec[0])};
-    TRY(parse_fields(p, &f));
-    TRY(reject_3d(p, &f));
-    TRY(require(p, &f, "ic"));
+    CNNK_TRY(parse_fields(p, &f));
+    CNNK_TRY(reject_3d(p, &f));
+    CNNK_TRY(require(p, &f, "ic"));
     cnnk_bnorm_desc *d = &out->u.bnorm;
     memset(d, 0, sizeof *d);
     d->mb = pick_mb(o, &f);
@@ -682,7 +668,7 @@ static cnnk_status parse_dims(pctx *p, dims_list *L) {
         int t = L->n++;
         for (;;) {
             int64_t v;
-            TRY(parse_int(p, &i, "dims", &v));
+            CNNK_TRY(parse_int(p, &i, "dims", &v));
             if (L->nd[t] == MAXDIMS)
                 return fail_at(p, i, CNNK_EUNSUPPORTED,
                                "more than %d dimensions (only N, C, H, W) are not supported",
@@ -723,10 +709,10 @@ static cnnk_status nchw_of(pctx *p, const cnnk_parse_opts *o, const dims_list *L
 
 static cnnk_status parse_softmax(pctx *p, const cnnk_parse_opts *o, cnnk_layer_desc *out) {
     dims_list L;
-    TRY(parse_dims(p, &L));
+    CNNK_TRY(parse_dims(p, &L));
     if (L.n != 1) return fail_at(p, 0, CNNK_EPARSE, "softmax takes one tensor, got %d", L.n);
     int64_t t[4] = {0};
-    TRY(nchw_of(p, o, &L, 0, t));
+    CNNK_TRY(nchw_of(p, o, &L, 0, t));
     cnnk_softmax_desc *d = &out->u.softmax;
     memset(d, 0, sizeof *d);
     d->mb = t[0], d->c = t[1], d->h = t[2], d->w = t[3];
@@ -737,16 +723,16 @@ static cnnk_status parse_softmax(pctx *p, const cnnk_parse_opts *o, cnnk_layer_d
 
 static cnnk_status parse_eltwise(pctx *p, const cnnk_parse_opts *o, cnnk_layer_desc *out) {
     dims_list L;
-    TRY(parse_dims(p, &L));
+    CNNK_TRY(parse_dims(p, &L));
     bool binary = o->elt_alg == CNNK_ELTWISE_ADD || o->elt_alg == CNNK_ELTWISE_ADD_RELU;
     int want = binary ? 2 : 1;
     if (L.n != want)
         return fail_at(p, 0, CNNK_EPARSE, "%s takes %d tensor(s) (%s), got %d",
                        binary ? "binary" : "eltwise", want, binary ? "AxB:AxB" : "NxCxHxW", L.n);
     int64_t a[4] = {0}, b[4] = {0};
-    TRY(nchw_of(p, o, &L, 0, a));
+    CNNK_TRY(nchw_of(p, o, &L, 0, a));
     if (binary) {
-        TRY(nchw_of(p, o, &L, 1, b));
+        CNNK_TRY(nchw_of(p, o, &L, 1, b));
         if (memcmp(a, b, sizeof a) != 0 || L.nd[0] != L.nd[1])
             return fail_at(p, 0, CNNK_EUNSUPPORTED,
                            "binary inputs must have the same shape (no broadcast)");
@@ -762,14 +748,14 @@ static cnnk_status parse_eltwise(pctx *p, const cnnk_parse_opts *o, cnnk_layer_d
 
 static cnnk_status parse_concat(pctx *p, const cnnk_parse_opts *o, cnnk_layer_desc *out) {
     dims_list L;
-    TRY(parse_dims(p, &L));
+    CNNK_TRY(parse_dims(p, &L));
     cnnk_concat_desc *d = &out->u.concat;
     memset(d, 0, sizeof *d);
     int64_t first[4] = {0};
-    TRY(nchw_of(p, o, &L, 0, first));
+    CNNK_TRY(nchw_of(p, o, &L, 0, first));
     for (int t = 0; t < L.n; ++t) {
         int64_t x[4] = {0};
-        TRY(nchw_of(p, o, &L, t, x));
+        CNNK_TRY(nchw_of(p, o, &L, t, x));
         if (L.nd[t] != L.nd[0] || x[0] != first[0] || x[2] != first[2] || x[3] != first[3])
             return fail_at(p, 0, CNNK_EINVAL,
                            "concat input %d differs from input 1 outside the channel axis", t + 1);
@@ -929,7 +915,7 @@ cnnk_status cnnk_batch_parse(const char *text, const char *origin, cnnk_batch *b
             continue;
         }
         size_t e = i;
-        TRY(scan_token(text, i, &bp, &e, err));
+        CNNK_TRY(scan_token(text, i, &bp, &e, err));
         cnnk_status st = e - i >= 2 && text[i] == '-' && text[i + 1] == '-'
                              ? batch_option(text, i, e, &bp, &o, err)
                              : batch_desc(text, i, e, &bp, &o, b, err);

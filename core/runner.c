@@ -1,13 +1,9 @@
 /* The runner: turns a network into steps once (kernel choice, fusion,
  * packing, memory), then runs forward passes that allocate nothing.
  *
- * Fusion (docs/RUNNER.md):
- *   CONV -> BNORM           folded into the conv's weights and bias
- *   CONV/FC/BNORM -> RELU   the step's relu flag
- *   CONV -> ADD (-> RELU)   the add's other input is the conv's residual
- *   DROPOUT                 no step: aliases its input
- *   CONCAT                  no step: inputs write at their channel offsets
- *                           (a copy step only where that cannot be done) */
+ * A step is one group of the fusion rule (core/fuse.c, docs/RUNNER.md),
+ * but a concat is no step: its inputs write at their channel offsets (a
+ * copy step only where that cannot be done). */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
 #include <stdio.h>
@@ -16,6 +12,7 @@
 #include <time.h>
 
 #include "cnnk/runner.h"
+#include "core/fuse.h"
 #include "core/plan.h"
 #include "core/runner_mem.h"
 #include "kernels/ref/ref.h"
@@ -56,7 +53,6 @@ struct cnnk_runner {
     int nsteps, cap;
     int *owner;   /* node -> step whose output it is part of, -1 */
     int *alias;   /* node -> the node holding its values (dropout) */
-    int *uses;    /* node -> number of input slots that read it */
     bool *placed; /* node -> has a view */
     view *views;  /* node -> where its values live */
     cnnk_live_buf *bufs;
@@ -105,97 +101,43 @@ static step *new_step(cnnk_runner *r, step_kind kind, int node) {
     return s;
 }
 
-/* The step whose current output is node `n`, when `n` feeds only one
- * input slot (so fusing into that step hides nothing from anyone). */
-static step *sole_output_step(cnnk_runner *r, int n) {
-    if (n <= 0 || r->uses[n] != 1 || r->owner[n] < 0) return NULL;
-    step *s = &r->steps[r->owner[n]];
-    return s->out == n ? s : NULL;
-}
+/* ---- fusion: groups (core/fuse.c) -> steps ---------------------------------- */
 
-static void absorb(cnnk_runner *r, step *s, int node) {
-    s->out = node;
-    r->owner[node] = (int)(s - r->steps);
-}
-
-/* ---- fusion: nodes -> steps ----------------------------------------------- */
-
-static void add_op_step(cnnk_runner *r, int i) {
-    const cnnk_node *n = node_at(r, i);
-    step *s = new_step(r, STEP_OP, i);
-    s->nsrc = n->ninputs;
-    for (int k = 0; k < n->ninputs; ++k) s->src[k] = root(r, n->inputs[k]);
-}
-
-static void on_bnorm(cnnk_runner *r, int i) {
-    step *s = sole_output_step(r, node_at(r, i)->inputs[0]);
-    if (s && s->kind == STEP_CONV && s->bn < 0 && !s->relu && s->residual < 0) {
-        s->bn = i;
-        absorb(r, s, i);
-        return;
-    }
-    add_op_step(r, i);
-    step *b = &r->steps[r->nsteps - 1];
-    for (int k = 0; k < 4; ++k) b->params[k] = node_at(r, i)->bn[k];
-}
-
-static bool relu_fusable(const step *s) {
-    if (!s || s->relu) return false;
-    if (s->kind == STEP_CONV) return true;
-    const cnnk_layer_kind k = s->l.kind;
-    if (k == CNNK_LAYER_FC || k == CNNK_LAYER_BNORM) return true;
-    return k == CNNK_LAYER_ELTWISE && s->l.u.eltwise.alg == CNNK_ELTWISE_ADD;
-}
-
-static void on_relu(cnnk_runner *r, int i) {
-    step *s = sole_output_step(r, node_at(r, i)->inputs[0]);
-    if (!relu_fusable(s)) {
-        add_op_step(r, i);
-        return;
-    }
-    if (s->kind == STEP_OP && s->l.kind == CNNK_LAYER_ELTWISE)
+static void add_step(cnnk_runner *r, const cnnk_fused *g) {
+    const cnnk_node *n = node_at(r, g->head);
+    step *s = new_step(r, n->op == CNNK_NODE_CONV ? STEP_CONV : STEP_OP, g->head);
+    s->out = g->out;
+    s->bn = g->bn;
+    s->residual = g->residual;
+    s->nsrc = n->op == CNNK_NODE_CONV ? 1 : n->ninputs;
+    for (int k = 0; k < s->nsrc; ++k) s->src[k] = root(r, n->inputs[k]);
+    /* The add kernel takes its ReLU as an algorithm, not as a flag. */
+    if (n->op == CNNK_NODE_ADD && g->relu)
         s->l.u.eltwise.alg = CNNK_ELTWISE_ADD_RELU;
     else
-        s->relu = true;
-    absorb(r, s, i);
+        s->relu = g->relu;
+    if (n->op == CNNK_NODE_BNORM)
+        for (int k = 0; k < 4; ++k) s->params[k] = n->bn[k];
 }
 
-static void on_add(cnnk_runner *r, int i) {
-    const cnnk_node *n = node_at(r, i);
-    /* The first input first: nets/ writes add(branch, shortcut), and the
-     * branch's last conv is the conventional home of the add (a projection
-     * shortcut's conv would do as well; an identity shortcut never). */
-    for (int k = 0; k < 2; ++k) {
-        const int x = n->inputs[k], other = n->inputs[1 - k];
-        step *s = sole_output_step(r, x);
-        if (s && s->kind == STEP_CONV && !s->relu && s->residual < 0 && x != other) {
-            s->residual = root(r, other);
-            absorb(r, s, i);
-            return;
-        }
+/* A step per group but a concat's: concats are placed later (a copy step
+ * only where that cannot be done). Every node of a group is owned by its
+ * step; the head comes first, so the step exists when its members do. */
+static cnnk_status fuse(cnnk_runner *r, cnnk_error *err) {
+    cnnk_fusion f;
+    CNNK_TRY(cnnk_fuse(r->net, &f, err));
+    memcpy(r->alias, f.alias, (size_t)r->net->n * sizeof *r->alias);
+    for (int i = 1; i < r->net->n; ++i) {
+        const int gi = f.group[i];
+        if (gi < 0) continue;
+        const cnnk_fused *g = &f.groups[gi];
+        if (g->head != i)
+            r->owner[i] = r->owner[g->head];
+        else if (node_at(r, i)->op != CNNK_NODE_CONCAT)
+            add_step(r, g);
     }
-    add_op_step(r, i);
-}
-
-static void fuse(cnnk_runner *r) {
-    const cnnk_net *net = r->net;
-    for (int i = 1; i < net->n; ++i) {
-        const cnnk_node *n = &net->nodes[i];
-        switch (n->op) {
-        case CNNK_NODE_CONV: {
-            step *s = new_step(r, STEP_CONV, i);
-            s->nsrc = 1;
-            s->src[0] = root(r, n->inputs[0]);
-            break;
-        }
-        case CNNK_NODE_BNORM: on_bnorm(r, i); break;
-        case CNNK_NODE_RELU: on_relu(r, i); break;
-        case CNNK_NODE_ADD: on_add(r, i); break;
-        case CNNK_NODE_DROPOUT: r->alias[i] = root(r, n->inputs[0]); break;
-        case CNNK_NODE_CONCAT: break; /* placed later; a copy step if needed */
-        default: add_op_step(r, i); break;
-        }
-    }
+    cnnk_fusion_free(&f);
+    return CNNK_OK;
 }
 
 /* ---- concat placement --------------------------------------------------- */
@@ -363,9 +305,7 @@ static void describe(cnnk_runner *r, step *s) {
     if (relu && used < len) snprintf(b + used, (size_t)(len - used), " +relu");
     s->info.layer = h->name;
     s->info.note = s->note;
-    s->info.macs = s->kind == STEP_CONV         ? cnnk_conv_macs(&s->l.u.conv)
-                   : s->l.kind == CNNK_LAYER_FC ? cnnk_fc_macs(&s->l.u.fc)
-                                                : 0;
+    s->info.macs = cnnk_layer_dims_of(&s->l).macs;
 }
 
 static cnnk_status choose(cnnk_runner *r, step *s, cnnk_isa isa, const cnnk_plan *p,
@@ -448,28 +388,23 @@ static cnnk_status pack_all(cnnk_runner *r, cnnk_error *err) {
 
 /* ---- validation ------------------------------------------------------------- */
 
-static cnnk_status check_node(const cnnk_node *n, cnnk_error *err) {
-    cnnk_layer_desc l = n->desc;
+static bool has_params(const cnnk_node *n) {
     switch (n->op) {
     case CNNK_NODE_CONV:
-        if (!n->weights || (n->has_bias && !n->bias)) break;
-        return cnnk_conv_check(&l.u.conv, err);
-    case CNNK_NODE_FC:
-        if (!n->weights || (n->has_bias && !n->bias)) break;
-        return cnnk_fc_check(&l.u.fc, err);
-    case CNNK_NODE_BNORM:
-        if (!n->bn[0] || !n->bn[1] || !n->bn[2] || !n->bn[3]) break;
-        return cnnk_bnorm_check(&l.u.bnorm, err);
-    case CNNK_NODE_POOL: return cnnk_pool_check(&l.u.pool, err);
-    case CNNK_NODE_LRN: return cnnk_lrn_check(&l.u.lrn, err);
-    case CNNK_NODE_SOFTMAX: return cnnk_softmax_check(&l.u.softmax, err);
-    case CNNK_NODE_CONCAT: return cnnk_concat_check(&l.u.concat, err);
-    case CNNK_NODE_RELU:
-    case CNNK_NODE_ADD: return cnnk_eltwise_check(&l.u.eltwise, err);
-    default: return CNNK_OK;
+    case CNNK_NODE_FC: return n->weights && (!n->has_bias || n->bias);
+    case CNNK_NODE_BNORM: return n->bn[0] && n->bn[1] && n->bn[2] && n->bn[3];
+    default: return true;
     }
-    return cnnk_fail(err, CNNK_EINVAL, "runner: %s has no weights (call cnnk_net_init_weights)",
-                     n->name);
+}
+
+static cnnk_status check_node(const cnnk_node *n, cnnk_error *err) {
+    if (!has_params(n))
+        return cnnk_fail(err, CNNK_EINVAL,
+                         "runner: %s has no weights (call cnnk_net_init_weights)", n->name);
+    /* A dropout is no step: nothing reads its descriptor. */
+    if (n->op == CNNK_NODE_DROPOUT || n->op == CNNK_NODE_INPUT) return CNNK_OK;
+    cnnk_layer_desc l = n->desc;
+    return cnnk_layer_check(&l, err);
 }
 
 static cnnk_status check_net(const cnnk_net *net, cnnk_isa isa, int nthreads, cnnk_error *err) {
@@ -508,17 +443,14 @@ static cnnk_status alloc_tables(cnnk_runner *r, int n) {
     r->steps = calloc((size_t)n, sizeof *r->steps);
     r->owner = malloc((size_t)n * sizeof *r->owner);
     r->alias = malloc((size_t)n * sizeof *r->alias);
-    r->uses = calloc((size_t)n, sizeof *r->uses);
     r->placed = calloc((size_t)n, sizeof *r->placed);
     r->views = calloc((size_t)n, sizeof *r->views);
     r->bufs = calloc((size_t)n, sizeof *r->bufs);
-    if (!r->steps || !r->owner || !r->alias || !r->uses || !r->placed || !r->views || !r->bufs)
+    if (!r->steps || !r->owner || !r->alias || !r->placed || !r->views || !r->bufs)
         return CNNK_ENOMEM;
     for (int i = 0; i < n; ++i) {
         r->owner[i] = -1;
         r->alias[i] = i;
-        const cnnk_node *nd = &r->net->nodes[i];
-        for (int k = 0; k < nd->ninputs; ++k) r->uses[nd->inputs[k]]++;
     }
     return CNNK_OK;
 }
@@ -527,7 +459,7 @@ static cnnk_status build(cnnk_runner *r, cnnk_isa isa, const cnnk_plan *plan, cn
     const int64_t mb = r->net->mb;
     if (alloc_tables(r, r->net->n) != CNNK_OK)
         return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory");
-    fuse(r);
+    CNNK_TRY(fuse(r, err));
     if (place_concats(r, mb, err) != CNNK_OK) return CNNK_EINVAL;
     order_steps(r);
     place_outputs(r, mb);
@@ -587,7 +519,7 @@ cnnk_status cnnk_runner_prepare(const cnnk_net *net, cnnk_isa isa, const cnnk_pl
 
 void cnnk_runner_destroy(cnnk_runner *r) {
     if (!r) return;
-    free(r->steps), free(r->owner), free(r->alias), free(r->uses);
+    free(r->steps), free(r->owner), free(r->alias);
     free(r->placed), free(r->views), free(r->bufs);
     free(r->arena), free(r->weights), free(r->workspace);
     cnnk_tune_free(r->tuned);

@@ -500,10 +500,6 @@ static void totals(const cnnk_batch *b, bn_rule bn, int *convs, int *fcs, int64_
     }
 }
 
-static const char *layer_name(const cnnk_layer_desc *l) {
-    return l->kind == CNNK_LAYER_CONV ? l->u.conv.name : l->u.fc.name;
-}
-
 static void test_networks(void) {
     /* torchvision's parameter counts (sum of p.numel(), no aux heads);
      * MACs of conv + fc at 224x224, batch 1 (docs/SHAPES.md) */
@@ -538,8 +534,9 @@ static void test_networks(void) {
         CHECK_NEAR((double)macs, quoted[i], 0.005);
         int dup = 0;
         for (size_t k = 0; k < b.n; ++k) {
-            const char *name = layer_name(&b.items[k]);
-            for (size_t j = 0; j < k; ++j) dup += strcmp(name, layer_name(&b.items[j])) == 0;
+            const char *name = cnnk_layer_name(&b.items[k]);
+            for (size_t j = 0; j < k; ++j)
+                dup += strcmp(name, cnnk_layer_name(&b.items[j])) == 0;
             CHECK(strchr(name, ':') != NULL);
             CHECK(b.items[k].kind == CNNK_LAYER_CONV ? b.items[k].u.conv.mb == 1
                                                      : b.items[k].u.fc.mb == 1);

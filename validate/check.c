@@ -73,20 +73,8 @@ static float *alloc_floats(int64_t n) {
 }
 
 static const char *case_name(const cnnk_layer_desc *l, char *buf, size_t len) {
-    const char *name = NULL;
-    switch (l->kind) {
-    case CNNK_LAYER_CONV:
-    case CNNK_LAYER_DECONV: name = l->u.conv.name; break;
-    case CNNK_LAYER_FC: name = l->u.fc.name; break;
-    case CNNK_LAYER_POOL: name = l->u.pool.name; break;
-    case CNNK_LAYER_LRN: name = l->u.lrn.name; break;
-    case CNNK_LAYER_BNORM: name = l->u.bnorm.name; break;
-    case CNNK_LAYER_SOFTMAX: name = l->u.softmax.name; break;
-    case CNNK_LAYER_ELTWISE: name = l->u.eltwise.name; break;
-    case CNNK_LAYER_CONCAT: name = l->u.concat.name; break;
-    case CNNK_LAYER_KIND_COUNT: break;
-    }
-    if (name && name[0]) return name;
+    const char *name = cnnk_layer_name(l);
+    if (name[0]) return name;
     if (l->kind == CNNK_LAYER_CONV || l->kind == CNNK_LAYER_DECONV) {
         cnnk_conv_format(&l->u.conv, buf, len);
         return buf;
@@ -244,54 +232,14 @@ static void layer_case_free(layer_case *c) {
     for (int i = 0; i < 4; ++i) free(c->p[i]);
 }
 
-/* Element counts of src (each input), dst and the parameter vectors. */
+/* Element counts of src (each input), dst and the parameter vectors: the
+ * weights, the bias (its first oc values) or the batch-norm statistics. */
 static void layer_sizes(const cnnk_layer_desc *l, int64_t *nsrc, int64_t *ndst, int64_t *np,
                         int64_t *dst_ld) {
-    *np = 0;
-    switch (l->kind) {
-    case CNNK_LAYER_FC: {
-        const cnnk_fc_desc *d = &l->u.fc;
-        *nsrc = d->mb * d->ih * d->iw * d->ic, *ndst = d->mb * d->oc, *np = cnnk_fc_weights(d);
-        *dst_ld = d->oc;
-        return;
-    }
-    case CNNK_LAYER_DECONV: {
-        const cnnk_conv_desc *d = &l->u.conv;
-        *nsrc = cnnk_conv_src_elems(d), *ndst = cnnk_conv_dst_elems(d);
-        *np = cnnk_conv_weights(d) > d->oc ? cnnk_conv_weights(d) : d->oc;
-        *dst_ld = d->oc;
-        return;
-    }
-    case CNNK_LAYER_POOL: {
-        const cnnk_pool_desc *d = &l->u.pool;
-        *nsrc = d->mb * d->ih * d->iw * d->c, *ndst = d->mb * d->oh * d->ow * d->c;
-        *dst_ld = d->c;
-        return;
-    }
-    case CNNK_LAYER_LRN:
-        *nsrc = *ndst = l->u.lrn.mb * l->u.lrn.h * l->u.lrn.w * l->u.lrn.c, *dst_ld = l->u.lrn.c;
-        return;
-    case CNNK_LAYER_BNORM:
-        *nsrc = *ndst = l->u.bnorm.mb * l->u.bnorm.h * l->u.bnorm.w * l->u.bnorm.c;
-        *np = *dst_ld = l->u.bnorm.c;
-        return;
-    case CNNK_LAYER_SOFTMAX:
-        *nsrc = *ndst = l->u.softmax.mb * l->u.softmax.h * l->u.softmax.w * l->u.softmax.c;
-        *dst_ld = l->u.softmax.c;
-        return;
-    case CNNK_LAYER_ELTWISE:
-        *nsrc = *ndst = l->u.eltwise.mb * l->u.eltwise.h * l->u.eltwise.w * l->u.eltwise.c;
-        *dst_ld = l->u.eltwise.c;
-        return;
-    case CNNK_LAYER_CONCAT: {
-        const cnnk_concat_desc *d = &l->u.concat;
-        int64_t c = 0;
-        for (int i = 0; i < d->n; ++i) c += d->c[i];
-        *nsrc = *ndst = d->mb * d->h * d->w * c, *dst_ld = c;
-        return;
-    }
-    default: *nsrc = *ndst = *dst_ld = 0; return;
-    }
+    const cnnk_layer_dims x = cnnk_layer_dims_of(l);
+    *nsrc = cnnk_layer_src_elems(l), *ndst = cnnk_layer_dst_elems(l), *dst_ld = x.oc;
+    *np = x.weights > x.bias ? x.weights : x.bias;
+    if (x.stats > *np) *np = x.stats;
 }
 
 static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer_desc *l,
@@ -314,19 +262,11 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
     a->dst_ld = dst_ld;
     a->relu = o->relu;
     a->nthreads = 1;
-    switch (l->kind) {
-    case CNNK_LAYER_POOL: a->src_ld[0] = l->u.pool.c; break;
-    case CNNK_LAYER_LRN: a->src_ld[0] = l->u.lrn.c; break;
-    case CNNK_LAYER_SOFTMAX: a->src_ld[0] = l->u.softmax.c; break;
-    case CNNK_LAYER_FC: a->src_ld[0] = l->u.fc.ic; break;
-    case CNNK_LAYER_DECONV: a->src_ld[0] = l->u.conv.ic; break;
-    case CNNK_LAYER_ELTWISE: a->src_ld[0] = a->src_ld[1] = l->u.eltwise.c; break;
-    case CNNK_LAYER_BNORM:
-        a->src_ld[0] = l->u.bnorm.c;
+    if (l->kind == CNNK_LAYER_BNORM) {
         /* A variance must be positive: |v| + 1. */
         for (int64_t i = 0; i < c->np; ++i) c->p[1][i] = fabsf(c->p[1][i]) + 1.0f;
-        break;
-    case CNNK_LAYER_CONCAT: {
+    }
+    if (l->kind == CNNK_LAYER_CONCAT) {
         const cnnk_concat_desc *d = &l->u.concat;
         int64_t off = 0;
         for (int i = 0; i < d->n; ++i) {
@@ -334,11 +274,11 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
             a->src_ld[i] = d->c[i];
             off += d->c[i];
         }
-        break;
+    } else {
+        const cnnk_layer_dims x = cnnk_layer_dims_of(l);
+        for (int i = 0; i < x.ninputs; ++i) a->src_ld[i] = x.ic;
+        a->src[0] = c->a, a->src[1] = c->b;
     }
-    default: break;
-    }
-    if (l->kind != CNNK_LAYER_CONCAT) a->src[0] = c->a, a->src[1] = c->b;
     for (int i = 0; i < 4; ++i) a->params[i] = c->p[i];
     if (l->kind == CNNK_LAYER_FC || l->kind == CNNK_LAYER_DECONV) {
         /* Weights in p[0]; the bias is p[1]'s first oc values. */

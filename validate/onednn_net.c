@@ -1,9 +1,9 @@
 /* A whole network through oneDNN primitives, created once and executed
  * many times; see validate/onednn_peer.h and docs/ONEDNN_PEER.md.
  *
- * Two passes. fuse() groups nodes the way core/runner.c does (conv + BN
- * fold + residual add + ReLU; BN + ReLU; add + ReLU; FC + ReLU; dropout an
- * alias). emit() then creates the groups' primitives in the order of each
+ * Two passes. fuse() groups nodes by the runner's own rule (core/fuse.c:
+ * conv + BN fold + residual add + ReLU; BN + ReLU; add + ReLU; FC + ReLU;
+ * dropout an alias). emit() then creates the groups' primitives in the order of each
  * group's LAST node: a group's inputs, its residual included, are the last
  * nodes of groups that end earlier, so that order is topological even
  * where a residual's shortcut is defined after the branch that adds it. */
@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/fuse.h"
 #include "kernels/ref/ref.h"
 
 #if defined(CNNK_HAVE_ONEDNN) && CNNK_HAVE_ONEDNN
@@ -48,7 +49,7 @@ struct cnnk_onednn_net {
     cnnk_error quiet; /* messages after create */
     const cnnk_net *net; /* only during create */
     int nthreads;
-    int *alias, *uses, *owner, *last_reader;
+    int *alias, *last_reader;
     group *groups;
     int ngroups;
     value *values;
@@ -116,78 +117,19 @@ static int root(const cnnk_onednn_net *h, int n) {
 
 static const cnnk_node *node(const cnnk_onednn_net *h, int i) { return &h->net->nodes[i]; }
 
-/* ---- fusion (as core/runner.c) ------------------------------------------------ */
+/* ---- fusion: the runner's rule (core/fuse.c) ------------------------------------ */
 
-static group *new_group(cnnk_onednn_net *h, int i) {
-    group *g = &h->groups[h->ngroups];
-    *g = (group){.head = i, .out = i, .bn = -1, .res = -1, .relu = false};
-    h->owner[i] = h->ngroups++;
-    return g;
-}
-
-static group *sole_output_group(cnnk_onednn_net *h, int n) {
-    if (n <= 0 || h->uses[n] != 1 || h->owner[n] < 0) return NULL;
-    group *g = &h->groups[h->owner[n]];
-    return g->out == n ? g : NULL;
-}
-
-static void absorb(cnnk_onednn_net *h, group *g, int i) {
-    g->out = i;
-    h->owner[i] = (int)(g - h->groups);
-}
-
-static void on_bnorm(cnnk_onednn_net *h, int i) {
-    group *g = sole_output_group(h, node(h, i)->inputs[0]);
-    if (g && node(h, g->head)->op == CNNK_NODE_CONV && g->bn < 0 && !g->relu && g->res < 0) {
-        g->bn = i;
-        absorb(h, g, i);
-    } else {
-        new_group(h, i);
+static cnnk_status fuse(cnnk_onednn_net *h) {
+    cnnk_fusion f;
+    TRY(cnnk_fuse(h->net, &f, h->c.err));
+    for (int i = 0; i < h->net->n; ++i) h->alias[i] = f.alias[i];
+    for (int g = 0; g < f.ngroups; ++g) {
+        const cnnk_fused *x = &f.groups[g];
+        h->groups[g] = (group){x->head, x->out, x->bn, x->residual, x->relu};
     }
-}
-
-static void on_relu(cnnk_onednn_net *h, int i) {
-    group *g = sole_output_group(h, node(h, i)->inputs[0]);
-    cnnk_node_op op = g ? node(h, g->head)->op : CNNK_NODE_INPUT;
-    if (g && !g->relu &&
-        (op == CNNK_NODE_CONV || op == CNNK_NODE_BNORM || op == CNNK_NODE_ADD ||
-         op == CNNK_NODE_FC)) {
-        g->relu = true;
-        absorb(h, g, i);
-    } else {
-        new_group(h, i);
-    }
-}
-
-static void on_add(cnnk_onednn_net *h, int i) {
-    const cnnk_node *n = node(h, i);
-    for (int k = 0; k < 2; ++k) {
-        int x = n->inputs[k], other = n->inputs[1 - k];
-        group *g = sole_output_group(h, x);
-        if (g && node(h, g->head)->op == CNNK_NODE_CONV && !g->relu && g->res < 0 &&
-            x != other) {
-            g->res = root(h, other);
-            absorb(h, g, i);
-            return;
-        }
-    }
-    new_group(h, i);
-}
-
-static void fuse(cnnk_onednn_net *h) {
-    const cnnk_net *net = h->net;
-    for (int i = 0; i < net->n; ++i) h->alias[i] = i, h->owner[i] = -1;
-    for (int i = 1; i < net->n; ++i)
-        for (int k = 0; k < net->nodes[i].ninputs; ++k) ++h->uses[net->nodes[i].inputs[k]];
-    for (int i = 1; i < net->n; ++i) {
-        switch (net->nodes[i].op) {
-        case CNNK_NODE_BNORM: on_bnorm(h, i); break;
-        case CNNK_NODE_RELU: on_relu(h, i); break;
-        case CNNK_NODE_ADD: on_add(h, i); break;
-        case CNNK_NODE_DROPOUT: h->alias[i] = root(h, net->nodes[i].inputs[0]); break;
-        default: new_group(h, i); break;
-        }
-    }
+    h->ngroups = f.ngroups;
+    cnnk_fusion_free(&f);
+    return CNNK_OK;
 }
 
 static int by_out(const void *a, const void *b) {
@@ -597,9 +539,9 @@ static cnnk_status bind_scratch(cnnk_onednn_net *h) {
 /* ---- public ------------------------------------------------------------------------- */
 
 static void free_plan(cnnk_onednn_net *h) {
-    free(h->alias), free(h->uses), free(h->owner), free(h->last_reader);
+    free(h->alias), free(h->last_reader);
     free(h->groups), free(h->values);
-    h->alias = h->uses = h->owner = h->last_reader = NULL;
+    h->alias = h->last_reader = NULL;
     h->groups = NULL, h->values = NULL;
 }
 
@@ -620,12 +562,10 @@ void cnnk_onednn_net_destroy(cnnk_onednn_net *h) {
 static cnnk_status plan_alloc(cnnk_onednn_net *h) {
     size_t n = (size_t)h->net->n;
     h->alias = calloc(n, sizeof(int));
-    h->uses = calloc(n, sizeof(int));
-    h->owner = calloc(n, sizeof(int));
     h->last_reader = calloc(n, sizeof(int));
     h->groups = calloc(n, sizeof(group));
     h->values = calloc(n, sizeof(value));
-    if (!h->alias || !h->uses || !h->owner || !h->last_reader || !h->groups || !h->values)
+    if (!h->alias || !h->last_reader || !h->groups || !h->values)
         return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
     return CNNK_OK;
 }
@@ -635,7 +575,7 @@ static cnnk_status build(cnnk_onednn_net *h) {
     DNN(&h->c, dnnl_engine_create, (&h->c.eng, dnnl_cpu, 0));
     DNN(&h->c, dnnl_stream_create, (&h->c.strm, h->c.eng, dnnl_stream_default_flags));
     TRY(plan_alloc(h));
-    fuse(h);
+    TRY(fuse(h));
     order_groups(h);
     TRY(bind_input(h));
     for (int g = 0; g < h->ngroups; ++g) TRY(emit_group(h, g));

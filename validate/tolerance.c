@@ -27,36 +27,33 @@ cnnk_tolerance cnnk_tolerance_conv(cnnk_algo algo, cnnk_fill fill) {
     return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-5};
 }
 
+/* Per layer kind: the bound on integer data, then on float data. */
+static const struct {
+    cnnk_tolerance on_int, on_float;
+} by_kind[CNNK_LAYER_KIND_COUNT] = {
+    /* As a direct convolution (cnnk_tolerance_conv). */
+    [CNNK_LAYER_CONV] = {{CNNK_TOL_MAX_ABS, 0.0}, {CNNK_TOL_REL_L2, 1e-5}},
+    [CNNK_LAYER_DECONV] = {{CNNK_TOL_MAX_ABS, 0.0}, {CNNK_TOL_REL_L2, 1e-5}},
+    [CNNK_LAYER_FC] = {{CNNK_TOL_MAX_ABS, 0.0}, {CNNK_TOL_REL_L2, 1e-5}},
+    /* Max pooling copies values. On integer data an average's sum is
+     * exact and only its division rounds: at most 2 ulps apart. On float
+     * data the sum's order matters and mixed signs cancel, so the norm. */
+    [CNNK_LAYER_POOL] = {{CNNK_TOL_MAX_REL, 2.4e-7}, {CNNK_TOL_REL_L2, 1e-6}},
+    [CNNK_LAYER_ELTWISE] = {{CNNK_TOL_MAX_ABS, 0.0}, {CNNK_TOL_MAX_ABS, 0.0}},
+    [CNNK_LAYER_CONCAT] = {{CNNK_TOL_MAX_ABS, 0.0}, {CNNK_TOL_MAX_ABS, 0.0}},
+    /* pow / exp in float: a few ulps from the double reference per value
+     * (measured worst 1.3e-7 against oneDNN). */
+    [CNNK_LAYER_LRN] = {{CNNK_TOL_MAX_REL, 1e-6}, {CNNK_TOL_MAX_REL, 1e-6}},
+    [CNNK_LAYER_SOFTMAX] = {{CNNK_TOL_MAX_REL, 1e-6}, {CNNK_TOL_MAX_REL, 1e-6}},
+    /* (x - mean) * s + beta cancels to near zero where beta ~ -(...), so
+     * an element's relative error is unbounded; the norm is not
+     * (measured worst 5.9e-8 against oneDNN: about one ulp). */
+    [CNNK_LAYER_BNORM] = {{CNNK_TOL_REL_L2, 1e-6}, {CNNK_TOL_REL_L2, 1e-6}},
+};
+
 cnnk_tolerance cnnk_tolerance_onednn(cnnk_layer_kind kind, cnnk_fill fill) {
-    switch (kind) {
-    case CNNK_LAYER_CONV:
-    case CNNK_LAYER_DECONV:
-    case CNNK_LAYER_FC:
-        if (fill == CNNK_FILL_INT) return (cnnk_tolerance){CNNK_TOL_MAX_ABS, 0.0};
-        return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-5};
-    case CNNK_LAYER_POOL:
-        /* Max pooling copies values. On integer data an average's sum is
-         * exact and only its division rounds: at most 2 ulps apart. On float
-         * data the sum's order matters and mixed signs cancel, so the norm. */
-        if (fill == CNNK_FILL_INT) return (cnnk_tolerance){CNNK_TOL_MAX_REL, 2.4e-7};
-        return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-6};
-    case CNNK_LAYER_ELTWISE:
-    case CNNK_LAYER_CONCAT:
-        return (cnnk_tolerance){CNNK_TOL_MAX_ABS, 0.0};
-    case CNNK_LAYER_LRN:
-    case CNNK_LAYER_SOFTMAX:
-        /* pow / exp in float: a few ulps from the double reference per value
-         * (measured worst 1.3e-7 against oneDNN). */
-        return (cnnk_tolerance){CNNK_TOL_MAX_REL, 1e-6};
-    case CNNK_LAYER_BNORM:
-        /* (x - mean) * s + beta cancels to near zero where beta ~ -(...), so
-         * an element's relative error is unbounded; the norm is not
-         * (measured worst 5.9e-8 against oneDNN: about one ulp). */
-        return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-6};
-    case CNNK_LAYER_KIND_COUNT:
-        break;
-    }
-    return (cnnk_tolerance){CNNK_TOL_MAX_ABS, 0.0};
+    if ((unsigned)kind >= CNNK_LAYER_KIND_COUNT) return (cnnk_tolerance){CNNK_TOL_MAX_ABS, 0.0};
+    return fill == CNNK_FILL_INT ? by_kind[kind].on_int : by_kind[kind].on_float;
 }
 
 cnnk_tolerance cnnk_tolerance_op(cnnk_layer_kind kind, cnnk_fill fill) {

@@ -140,7 +140,6 @@ typedef enum cnnk_layer_kind {
     CNNK_LAYER_KIND_COUNT
 } cnnk_layer_kind;
 
-const char *cnnk_layer_kind_name(cnnk_layer_kind k); /* "conv", "deconv", "ip", ... */
 
 /* Any one layer problem (what a batch-file line parses to). `name` of the inner descriptor holds
  * the n"..." name (empty when none). */
@@ -157,6 +156,35 @@ typedef struct cnnk_layer_desc {
         cnnk_concat_desc concat;
     } u;
 } cnnk_layer_desc;
+
+/* ---- per-kind facts ------------------------------------------------- */
+
+/* The one place that knows which union member each kind uses: callers ask
+ * here instead of switching on the kind themselves. */
+
+const char *cnnk_layer_kind_name(cnnk_layer_kind k); /* "conv", "deconv", "ip", ... */
+const char *cnnk_layer_name(const cnnk_layer_desc *l); /* its n"..." name, "" when none */
+
+/* Validates l in place with its kind's cnnk_*_check(). */
+cnnk_status cnnk_layer_check(cnnk_layer_desc *l, cnnk_error *err);
+
+/* A checked layer's tensors, in the same terms for every kind. Every
+ * tensor it reads and writes is dense NHWC: its pixel pitch is its
+ * channel count. */
+typedef struct cnnk_layer_dims {
+    int64_t mb;
+    int64_t ic, ih, iw; /* each input; a concat's inputs taken together */
+    int64_t oc, oh, ow;
+    int ninputs;        /* tensors read: 2 for an add, a concat's n, else 1 */
+    int64_t weights;    /* conv, deconv, fc; else 0 */
+    int64_t bias;       /* oc for conv, deconv, fc; else 0 */
+    int64_t stats;      /* length of each of a batch-norm's four vectors; else 0 */
+    int64_t macs;       /* multiply-adds of conv, deconv, fc; else 0 */
+} cnnk_layer_dims;
+
+cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l);
+int64_t cnnk_layer_src_elems(const cnnk_layer_desc *l); /* mb * ih * iw * ic */
+int64_t cnnk_layer_dst_elems(const cnnk_layer_desc *l); /* mb * oh * ow * oc */
 
 /* ---- shape arithmetic and validation -------------------------------- */
 

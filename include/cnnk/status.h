@@ -37,6 +37,14 @@ cnnk_status cnnk_fail(cnnk_error *err, cnnk_status s, const char *fmt, ...)
 #endif
     ;
 
+/* CNNK_TRY(call): returns from the enclosing function with call's status
+ * when it is not CNNK_OK (the message is already in err). */
+#define CNNK_TRY(x)                                                                              \
+    do {                                                                                         \
+        cnnk_status cnnk_try_s_ = (x);                                                           \
+        if (cnnk_try_s_ != CNNK_OK) return cnnk_try_s_;                                          \
+    } while (0)
+
 #ifdef __cplusplus
 }
 #endif
