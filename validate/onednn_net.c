@@ -674,27 +674,4 @@ const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i) {
     return h && i >= 0 && i < h->nsteps ? cnnk_dnn_impl(h->steps[i].pd) : NULL;
 }
 
-#else /* no oneDNN in this build */
-
-cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_net **out,
-                                   cnnk_error *err) {
-    (void)net, (void)nthreads;
-    if (out) *out = NULL;
-    return cnnk_fail(err, CNNK_EUNSUPPORTED, "onednn net: built without oneDNN");
-}
-cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
-                                    float *output) {
-    (void)h, (void)input_nhwc, (void)output;
-    return CNNK_EUNSUPPORTED;
-}
-int64_t cnnk_onednn_net_output_elems(const cnnk_onednn_net *h) { return (void)h, 0; }
-int cnnk_onednn_net_prim_count(const cnnk_onednn_net *h) { return (void)h, 0; }
-const char *cnnk_onednn_net_prim_name(const cnnk_onednn_net *h, int i) {
-    return (void)h, (void)i, NULL;
-}
-const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i) {
-    return (void)h, (void)i, NULL;
-}
-void cnnk_onednn_net_destroy(cnnk_onednn_net *h) { (void)h; }
-
 #endif

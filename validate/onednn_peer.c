@@ -366,33 +366,4 @@ const char *cnnk_onednn_layer_impl(const cnnk_onednn_layer *h) {
     return h ? cnnk_dnn_impl(h->pd) : "none";
 }
 
-#else /* no oneDNN in this build */
-
-static cnnk_status no_onednn(cnnk_error *err, const char *what) {
-    return cnnk_fail(err, CNNK_EUNSUPPORTED, "%s: built without oneDNN (CNNK_WITH_ONEDNN=OFF)",
-                     what);
-}
-
-cnnk_status cnnk_onednn_set_max_isa(const char *isa, cnnk_error *err) {
-    (void)isa;
-    return no_onednn(err, "onednn max isa");
-}
-const char *cnnk_onednn_max_isa_name(void) { return "none"; }
-
-cnnk_status cnnk_onednn_layer_create(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep,
-                                     cnnk_onednn_layer **out, cnnk_error *err) {
-    (void)l, (void)ep;
-    if (out) *out = NULL;
-    return no_onednn(err, "onednn layer");
-}
-cnnk_status cnnk_onednn_layer_execute(cnnk_onednn_layer *h) {
-    (void)h;
-    return CNNK_EUNSUPPORTED;
-}
-const char *cnnk_onednn_layer_impl(const cnnk_onednn_layer *h) {
-    (void)h;
-    return "none";
-}
-void cnnk_onednn_layer_destroy(cnnk_onednn_layer *h) { (void)h; }
-
 #endif
