@@ -64,16 +64,24 @@ struct cnnk_onednn_net {
 
 /* ---- bookkeeping ------------------------------------------------------------ */
 
+/* arr (n of *cap elements of size elem) with room for one more: arr
+ * itself or its doubled copy; NULL when out of memory, arr left as it
+ * was. */
+static void *room_for_one(void *arr, int n, int *cap, size_t elem) {
+    if (n < *cap) return arr;
+    int grown = *cap ? 2 * *cap : 64;
+    void *p = realloc(arr, (size_t)grown * elem);
+    if (p) *cap = grown;
+    return p;
+}
+
 static cnnk_status own_mem(cnnk_onednn_net *h, dnnl_memory_t m) {
-    if (h->nmems == h->mcap) {
-        int cap = h->mcap ? 2 * h->mcap : 64;
-        dnnl_memory_t *p = realloc(h->mems, (size_t)cap * sizeof *p);
-        if (!p) {
-            dnnl_memory_destroy(m);
-            return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
-        }
-        h->mems = p, h->mcap = cap;
+    dnnl_memory_t *mems = room_for_one(h->mems, h->nmems, &h->mcap, sizeof *mems);
+    if (!mems) {
+        dnnl_memory_destroy(m);
+        return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
     }
+    h->mems = mems;
     h->mems[h->nmems++] = m;
     return CNNK_OK;
 }
@@ -87,15 +95,12 @@ static cnnk_status new_mem(cnnk_onednn_net *h, const dnnl_memory_desc_t *md, voi
 /* A step owning pd; its primitive is created at once. */
 static cnnk_status new_step(cnnk_onednn_net *h, dnnl_primitive_desc_t pd, const char *name,
                             step **out) {
-    if (h->nsteps == h->cap) {
-        int cap = h->cap ? 2 * h->cap : 64;
-        step *p = realloc(h->steps, (size_t)cap * sizeof *p);
-        if (!p) {
-            dnnl_primitive_desc_destroy(pd);
-            return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
-        }
-        h->steps = p, h->cap = cap;
+    step *steps = room_for_one(h->steps, h->nsteps, &h->cap, sizeof *steps);
+    if (!steps) {
+        dnnl_primitive_desc_destroy(pd);
+        return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
     }
+    h->steps = steps;
     step *s = &h->steps[h->nsteps++];
     memset(s, 0, sizeof *s);
     s->pd = pd;
