@@ -277,10 +277,18 @@ static cnnk_status param_mem(cnnk_onednn_net *h, const float *p, int64_t n, dnnl
     return own_mem(h, *out);
 }
 
-static cnnk_status weights_mem(cnnk_onednn_net *h, const dnnl_memory_desc_t *user,
-                               const float *w, const step *s, dnnl_memory_t *out) {
-    CNNK_TRY(cnnk_dnn_reorder_into(&h->c, user, w, query(s, dnnl_query_weights_md, 0), out));
-    return own_mem(h, *out);
+/* The weights, reordered once from the caller's layout user into the one
+ * s's primitive chose, and the bias when there is one, bound to s. */
+static cnnk_status bind_weights(cnnk_onednn_net *h, step *s, const dnnl_memory_desc_t *user,
+                                const float *w, const float *bias, int64_t oc) {
+    dnnl_memory_t m = NULL;
+    CNNK_TRY(cnnk_dnn_reorder_into(&h->c, user, w, query(s, dnnl_query_weights_md, 0), &m));
+    CNNK_TRY(own_mem(h, m));
+    arg(s, DNNL_ARG_WEIGHTS, m);
+    if (!bias) return CNNK_OK;
+    CNNK_TRY(param_mem(h, bias, oc, &m));
+    arg(s, DNNL_ARG_BIAS, m);
+    return CNNK_OK;
 }
 
 /* ---- groups -> primitives ------------------------------------------------------- */
@@ -337,7 +345,7 @@ static cnnk_status emit_conv_with(cnnk_onednn_net *h, int gi, const cnnk_conv_de
     CNNK_TRY(cnnk_dnn_conv_pd(&h->c, d, NULL, NULL, bias, g->res >= 0, g->relu, &pd));
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    dnnl_memory_t src = NULL, dst = NULL, w = NULL, b = NULL;
+    dnnl_memory_t src = NULL, dst = NULL;
     cnnk_status s = value_as(h, node(h, g->head)->inputs[0], smd, &src);
     if (s == CNNK_OK && g->res >= 0) s = residual_dst(h, gi, dmd, &dst);
     step *st = NULL;
@@ -349,13 +357,8 @@ static cnnk_status emit_conv_with(cnnk_onednn_net *h, int gi, const cnnk_conv_de
     if (s != CNNK_OK) return s;
     dnnl_memory_desc_t user;
     CNNK_TRY(cnnk_dnn_conv_wmd(&h->c, d, false, &user));
-    CNNK_TRY(weights_mem(h, &user, p->w, st, &w));
     arg(st, DNNL_ARG_SRC, src);
-    arg(st, DNNL_ARG_WEIGHTS, w);
-    if (bias) {
-        CNNK_TRY(param_mem(h, p->b, d->oc, &b));
-        arg(st, DNNL_ARG_BIAS, b);
-    }
+    CNNK_TRY(bind_weights(h, st, &user, p->w, bias ? p->b : NULL, d->oc));
     if (!dst) return new_dst(h, st, g->out);
     arg(st, DNNL_ARG_DST, dst);
     h->values[g->out].md = *dmd;
@@ -474,15 +477,9 @@ static cnnk_status emit_fc(cnnk_onednn_net *h, const group *g, const char *name)
     step *st = NULL;
     CNNK_TRY(new_step(h, pd, name, &st));
     dnnl_memory_desc_t user;
-    dnnl_memory_t w = NULL, b = NULL;
     CNNK_TRY(cnnk_dnn_fc_wmd(&h->c, d, nd, false, &user));
-    CNNK_TRY(weights_mem(h, &user, n->weights, st, &w));
     arg(st, DNNL_ARG_SRC, src);
-    arg(st, DNNL_ARG_WEIGHTS, w);
-    if (bias) {
-        CNNK_TRY(param_mem(h, n->bias, d->oc, &b));
-        arg(st, DNNL_ARG_BIAS, b);
-    }
+    CNNK_TRY(bind_weights(h, st, &user, n->weights, bias ? n->bias : NULL, d->oc));
     return new_dst(h, st, g->out);
 }
 
