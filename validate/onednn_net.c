@@ -7,7 +7,6 @@
  * group's LAST node: a group's inputs, its residual included, are the last
  * nodes of groups that end earlier, so that order is topological even
  * where a residual's shortcut is defined after the branch that adds it. */
-#define CNNK_ONEDNN_PEER_INTERNAL 1
 #include "validate/onednn_peer.h"
 
 #include <stdio.h>
@@ -18,6 +17,8 @@
 #include "kernels/ref/ref.h"
 
 #if defined(CNNK_HAVE_ONEDNN) && CNNK_HAVE_ONEDNN
+
+#include "validate/onednn_prim.h"
 
 #define STEP_ARGS (CNNK_CONCAT_MAX_INPUTS + 8)
 #define STEP_NAME (CNNK_NAME_LEN + 48)
@@ -45,7 +46,7 @@ typedef struct step {
 } step;
 
 struct cnnk_onednn_net {
-    cnnk_peer_ctx c;
+    cnnk_dnn_ctx c;
     cnnk_error quiet; /* messages after create */
     const cnnk_net *net; /* only during create */
     int nthreads;
@@ -64,43 +65,48 @@ struct cnnk_onednn_net {
 
 /* ---- bookkeeping ------------------------------------------------------------ */
 
+/* arr (n of *cap elements of size elem) with room for one more: arr
+ * itself or its doubled copy; NULL when out of memory, arr left as it
+ * was. */
+static void *room_for_one(void *arr, int n, int *cap, size_t elem) {
+    if (n < *cap) return arr;
+    int grown = *cap ? 2 * *cap : 64;
+    void *p = realloc(arr, (size_t)grown * elem);
+    if (p) *cap = grown;
+    return p;
+}
+
 static cnnk_status own_mem(cnnk_onednn_net *h, dnnl_memory_t m) {
-    if (h->nmems == h->mcap) {
-        int cap = h->mcap ? 2 * h->mcap : 64;
-        dnnl_memory_t *p = realloc(h->mems, (size_t)cap * sizeof *p);
-        if (!p) {
-            dnnl_memory_destroy(m);
-            return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
-        }
-        h->mems = p, h->mcap = cap;
+    dnnl_memory_t *mems = room_for_one(h->mems, h->nmems, &h->mcap, sizeof *mems);
+    if (!mems) {
+        dnnl_memory_destroy(m);
+        return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
     }
+    h->mems = mems;
     h->mems[h->nmems++] = m;
     return CNNK_OK;
 }
 
 static cnnk_status new_mem(cnnk_onednn_net *h, const dnnl_memory_desc_t *md, void *handle,
                            dnnl_memory_t *out) {
-    DNN(&h->c, dnnl_memory_create, (out, md, h->c.eng, handle));
+    CNNK_DNN(&h->c, dnnl_memory_create, (out, md, h->c.eng, handle));
     return own_mem(h, *out);
 }
 
 /* A step owning pd; its primitive is created at once. */
 static cnnk_status new_step(cnnk_onednn_net *h, dnnl_primitive_desc_t pd, const char *name,
                             step **out) {
-    if (h->nsteps == h->cap) {
-        int cap = h->cap ? 2 * h->cap : 64;
-        step *p = realloc(h->steps, (size_t)cap * sizeof *p);
-        if (!p) {
-            dnnl_primitive_desc_destroy(pd);
-            return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
-        }
-        h->steps = p, h->cap = cap;
+    step *steps = room_for_one(h->steps, h->nsteps, &h->cap, sizeof *steps);
+    if (!steps) {
+        dnnl_primitive_desc_destroy(pd);
+        return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
     }
+    h->steps = steps;
     step *s = &h->steps[h->nsteps++];
     memset(s, 0, sizeof *s);
     s->pd = pd;
     snprintf(s->name, sizeof s->name, "%s", name);
-    DNN(&h->c, dnnl_primitive_create, (&s->prim, pd));
+    CNNK_DNN(&h->c, dnnl_primitive_create, (&s->prim, pd));
     *out = s;
     return CNNK_OK;
 }
@@ -121,7 +127,7 @@ static const cnnk_node *node(const cnnk_onednn_net *h, int i) { return &h->net->
 
 static cnnk_status fuse(cnnk_onednn_net *h) {
     cnnk_fusion f;
-    TRY(cnnk_fuse(h->net, &f, h->c.err));
+    CNNK_TRY(cnnk_fuse(h->net, &f, h->c.err));
     for (int i = 0; i < h->net->n; ++i) h->alias[i] = f.alias[i];
     for (int g = 0; g < f.ngroups; ++g) {
         const cnnk_fused *x = &f.groups[g];
@@ -156,18 +162,12 @@ static void order_groups(cnnk_onednn_net *h) {
 static cnnk_status add_reorder(cnnk_onednn_net *h, const dnnl_memory_desc_t *from_md,
                                dnnl_memory_t from, const dnnl_memory_desc_t *to_md,
                                dnnl_memory_t to, const char *what) {
-    dnnl_primitive_attr_t attr = NULL;
-    DNN(&h->c, dnnl_primitive_attr_create, (&attr));
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (s == dnnl_success)
-        s = dnnl_reorder_primitive_desc_create(&pd, from_md, h->c.eng, to_md, h->c.eng, attr);
-    dnnl_primitive_attr_destroy(attr);
-    if (s != dnnl_success) return cnnk_peer_fail(&h->c, s, "dnnl_reorder_primitive_desc_create");
+    CNNK_TRY(cnnk_dnn_reorder_pd(&h->c, from_md, to_md, &pd));
     char name[STEP_NAME];
     snprintf(name, sizeof name, "reorder:%s", what);
     step *st = NULL;
-    TRY(new_step(h, pd, name, &st));
+    CNNK_TRY(new_step(h, pd, name, &st));
     arg(st, DNNL_ARG_FROM, from);
     arg(st, DNNL_ARG_TO, to);
     return CNNK_OK;
@@ -185,8 +185,8 @@ static cnnk_status value_as(cnnk_onednn_net *h, int n, const dnnl_memory_desc_t 
     for (int i = 0; i < v->ncached; ++i)
         if (dnnl_memory_desc_equal(&v->cached_md[i], want)) return *out = v->cached[i], CNNK_OK;
     dnnl_memory_t m = NULL;
-    TRY(new_mem(h, want, DNNL_MEMORY_ALLOCATE, &m));
-    TRY(add_reorder(h, &v->md, v->mem, want, m, node(h, root(h, n))->name));
+    CNNK_TRY(new_mem(h, want, DNNL_MEMORY_ALLOCATE, &m));
+    CNNK_TRY(add_reorder(h, &v->md, v->mem, want, m, node(h, root(h, n))->name));
     if (v->ncached < CACHE) {
         v->cached_md[v->ncached] = *want;
         v->cached[v->ncached++] = m;
@@ -204,7 +204,7 @@ static const dnnl_memory_desc_t *query(const step *s, dnnl_query_t q, int i) {
 static cnnk_status new_dst(cnnk_onednn_net *h, step *s, int out) {
     dnnl_memory_t m = NULL;
     const dnnl_memory_desc_t *md = query(s, dnnl_query_dst_md, 0);
-    TRY(new_mem(h, md, DNNL_MEMORY_ALLOCATE, &m));
+    CNNK_TRY(new_mem(h, md, DNNL_MEMORY_ALLOCATE, &m));
     arg(s, DNNL_ARG_DST, m);
     h->values[out].md = *md;
     h->values[out].mem = m;
@@ -214,16 +214,23 @@ static cnnk_status new_dst(cnnk_onednn_net *h, step *s, int out) {
 /* A parameter vector (bias, BN statistics) as a library-owned memory. */
 static cnnk_status param_mem(cnnk_onednn_net *h, const float *p, int64_t n, dnnl_memory_t *out) {
     dnnl_memory_desc_t md;
-    dnnl_dims_t dims = {n};
-    DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 1, dims, dnnl_f32, dnnl_a));
-    TRY(cnnk_peer_reorder_into(&h->c, &md, p, &md, out));
+    CNNK_TRY(cnnk_dnn_vec_md(&h->c, &md, n));
+    CNNK_TRY(cnnk_dnn_reorder_into(&h->c, &md, p, &md, out));
     return own_mem(h, *out);
 }
 
-static cnnk_status weights_mem(cnnk_onednn_net *h, const dnnl_memory_desc_t *user,
-                               const float *w, const step *s, dnnl_memory_t *out) {
-    TRY(cnnk_peer_reorder_into(&h->c, user, w, query(s, dnnl_query_weights_md, 0), out));
-    return own_mem(h, *out);
+/* The weights, reordered once from the caller's layout user into the one
+ * s's primitive chose, and the bias when there is one, bound to s. */
+static cnnk_status bind_weights(cnnk_onednn_net *h, step *s, const dnnl_memory_desc_t *user,
+                                const float *w, const float *bias, int64_t oc) {
+    dnnl_memory_t m = NULL;
+    CNNK_TRY(cnnk_dnn_reorder_into(&h->c, user, w, query(s, dnnl_query_weights_md, 0), &m));
+    CNNK_TRY(own_mem(h, m));
+    arg(s, DNNL_ARG_WEIGHTS, m);
+    if (!bias) return CNNK_OK;
+    CNNK_TRY(param_mem(h, bias, oc, &m));
+    arg(s, DNNL_ARG_BIAS, m);
+    return CNNK_OK;
 }
 
 /* ---- groups -> primitives ------------------------------------------------------- */
@@ -268,7 +275,7 @@ static cnnk_status residual_dst(cnnk_onednn_net *h, int gi, const dnnl_memory_de
         *dst = r->mem;
         return CNNK_OK;
     }
-    TRY(new_mem(h, md, DNNL_MEMORY_ALLOCATE, dst));
+    CNNK_TRY(new_mem(h, md, DNNL_MEMORY_ALLOCATE, dst));
     return add_reorder(h, &r->md, r->mem, md, *dst, node(h, g->res)->name);
 }
 
@@ -277,10 +284,10 @@ static cnnk_status emit_conv_with(cnnk_onednn_net *h, int gi, const cnnk_conv_de
     const group *g = &h->groups[gi];
     dnnl_primitive_desc_t pd = NULL;
     bool bias = node(h, g->head)->has_bias || g->bn >= 0;
-    TRY(cnnk_peer_conv_pd(&h->c, d, NULL, bias, g->res >= 0, g->relu, &pd));
+    CNNK_TRY(cnnk_dnn_conv_pd(&h->c, d, NULL, NULL, bias, g->res >= 0, g->relu, &pd));
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
-    dnnl_memory_t src = NULL, dst = NULL, w = NULL, b = NULL;
+    dnnl_memory_t src = NULL, dst = NULL;
     cnnk_status s = value_as(h, node(h, g->head)->inputs[0], smd, &src);
     if (s == CNNK_OK && g->res >= 0) s = residual_dst(h, gi, dmd, &dst);
     step *st = NULL;
@@ -291,14 +298,9 @@ static cnnk_status emit_conv_with(cnnk_onednn_net *h, int gi, const cnnk_conv_de
     }
     if (s != CNNK_OK) return s;
     dnnl_memory_desc_t user;
-    TRY(cnnk_peer_conv_user_wmd(&h->c, d, &user));
-    TRY(weights_mem(h, &user, p->w, st, &w));
+    CNNK_TRY(cnnk_dnn_conv_wmd(&h->c, d, false, &user));
     arg(st, DNNL_ARG_SRC, src);
-    arg(st, DNNL_ARG_WEIGHTS, w);
-    if (bias) {
-        TRY(param_mem(h, p->b, d->oc, &b));
-        arg(st, DNNL_ARG_BIAS, b);
-    }
+    CNNK_TRY(bind_weights(h, st, &user, p->w, bias ? p->b : NULL, d->oc));
     if (!dst) return new_dst(h, st, g->out);
     arg(st, DNNL_ARG_DST, dst);
     h->values[g->out].md = *dmd;
@@ -314,7 +316,7 @@ static void group_name(const cnnk_onednn_net *h, const group *g, char *buf, size
 static cnnk_status emit_conv(cnnk_onednn_net *h, int gi, const char *name) {
     const group *g = &h->groups[gi];
     cnnk_conv_desc d = node(h, g->head)->desc.u.conv;
-    TRY(cnnk_conv_check(&d, h->c.err));
+    CNNK_TRY(cnnk_conv_check(&d, h->c.err));
     conv_params p = {NULL, NULL};
     cnnk_status s = conv_params_of(h, g, &d, &p);
     if (s == CNNK_OK) s = emit_conv_with(h, gi, &d, &p, name);
@@ -324,13 +326,11 @@ static cnnk_status emit_conv(cnnk_onednn_net *h, int gi, const char *name) {
 }
 
 /* A step of one src whose dst takes the src's layout (eltwise, LRN, BN,
- * softmax): the op descriptor is built on the src value's layout. */
-static cnnk_status emit_same_layout(cnnk_onednn_net *h, const group *g, const void *od,
-                                    bool relu_post, const char *name) {
-    dnnl_primitive_desc_t pd = NULL;
-    TRY(cnnk_peer_pd(&h->c, od, false, relu_post, &pd));
+ * softmax): pd was built on the src value's layout. */
+static cnnk_status emit_same_layout(cnnk_onednn_net *h, const group *g,
+                                    dnnl_primitive_desc_t pd, const char *name) {
     step *st = NULL;
-    TRY(new_step(h, pd, name, &st));
+    CNNK_TRY(new_step(h, pd, name, &st));
     arg(st, DNNL_ARG_SRC, h->values[root(h, node(h, g->head)->inputs[0])].mem);
     return new_dst(h, st, g->out);
 }
@@ -341,58 +341,50 @@ static const value *input_value(const cnnk_onednn_net *h, const group *g, int k)
 
 static cnnk_status emit_bnorm(cnnk_onednn_net *h, const group *g, const char *name) {
     const cnnk_node *n = node(h, g->head);
-    unsigned flags = dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift;
-    if (g->relu) flags |= dnnl_fuse_norm_relu;
-    dnnl_batch_normalization_desc_t od;
-    DNN(&h->c, dnnl_batch_normalization_forward_desc_init,
-        (&od, dnnl_forward_inference, &input_value(h, g, 0)->md, n->desc.u.bnorm.eps, flags));
-    TRY(emit_same_layout(h, g, &od, false, name));
+    dnnl_primitive_desc_t pd = NULL;
+    CNNK_TRY(cnnk_dnn_bnorm_pd(&h->c, &n->desc.u.bnorm, &input_value(h, g, 0)->md, g->relu,
+                               &pd));
+    CNNK_TRY(emit_same_layout(h, g, pd, name));
     step *st = &h->steps[h->nsteps - 1];
     const int which[4] = {DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT};
     for (int k = 0; k < 4; ++k) {
         if (!n->bn[k]) return cnnk_fail(h->c.err, CNNK_EINVAL, "%s: no parameters", n->name);
         dnnl_memory_t m = NULL;
-        TRY(param_mem(h, n->bn[k], n->desc.u.bnorm.c, &m));
+        CNNK_TRY(param_mem(h, n->bn[k], n->desc.u.bnorm.c, &m));
         arg(st, which[k], m);
     }
     return CNNK_OK;
 }
 
 static cnnk_status emit_relu(cnnk_onednn_net *h, const group *g, const char *name) {
-    dnnl_eltwise_desc_t od;
-    DNN(&h->c, dnnl_eltwise_forward_desc_init,
-        (&od, dnnl_forward_inference, dnnl_eltwise_relu, &input_value(h, g, 0)->md, 0.0f, 0.0f));
-    return emit_same_layout(h, g, &od, false, name);
+    dnnl_primitive_desc_t pd = NULL;
+    CNNK_TRY(cnnk_dnn_relu_pd(&h->c, &input_value(h, g, 0)->md, &pd));
+    return emit_same_layout(h, g, pd, name);
 }
 
 static cnnk_status emit_lrn(cnnk_onednn_net *h, const group *g, const char *name) {
-    const cnnk_lrn_desc *d = &node(h, g->head)->desc.u.lrn;
-    dnnl_lrn_desc_t od;
-    DNN(&h->c, dnnl_lrn_forward_desc_init,
-        (&od, dnnl_forward_inference, dnnl_lrn_across_channels, &input_value(h, g, 0)->md,
-         d->size, d->alpha, d->beta, d->k));
-    return emit_same_layout(h, g, &od, false, name);
+    dnnl_primitive_desc_t pd = NULL;
+    CNNK_TRY(cnnk_dnn_lrn_pd(&h->c, &node(h, g->head)->desc.u.lrn, &input_value(h, g, 0)->md,
+                             &pd));
+    return emit_same_layout(h, g, pd, name);
 }
 
 static cnnk_status emit_softmax(cnnk_onednn_net *h, const group *g, const char *name) {
     const dnnl_memory_desc_t *md = &input_value(h, g, 0)->md;
-    dnnl_softmax_v2_desc_t od;
-    DNN(&h->c, dnnl_softmax_v2_forward_desc_init,
-        (&od, dnnl_forward_inference, dnnl_softmax_accurate, md, md, 1));
-    return emit_same_layout(h, g, &od, false, name);
+    dnnl_primitive_desc_t pd = NULL;
+    CNNK_TRY(cnnk_dnn_softmax_pd(&h->c, md, md, &pd));
+    return emit_same_layout(h, g, pd, name);
 }
 
 static cnnk_status emit_add(cnnk_onednn_net *h, const group *g, const char *name) {
     const cnnk_node *n = node(h, g->head);
     const dnnl_memory_desc_t *md = &input_value(h, g, 0)->md;
     dnnl_memory_t b = NULL;
-    TRY(value_as(h, n->inputs[1], md, &b));
-    dnnl_binary_desc_t od;
-    DNN(&h->c, dnnl_binary_desc_init, (&od, dnnl_binary_add, md, md, md));
+    CNNK_TRY(value_as(h, n->inputs[1], md, &b));
     dnnl_primitive_desc_t pd = NULL;
-    TRY(cnnk_peer_pd(&h->c, &od, false, g->relu, &pd));
+    CNNK_TRY(cnnk_dnn_add_pd(&h->c, md, md, md, g->relu, &pd));
     step *st = NULL;
-    TRY(new_step(h, pd, name, &st));
+    CNNK_TRY(new_step(h, pd, name, &st));
     arg(st, DNNL_ARG_SRC_0, input_value(h, g, 0)->mem);
     arg(st, DNNL_ARG_SRC_1, b);
     return new_dst(h, st, g->out);
@@ -400,11 +392,11 @@ static cnnk_status emit_add(cnnk_onednn_net *h, const group *g, const char *name
 
 static cnnk_status emit_pool(cnnk_onednn_net *h, const group *g, const char *name) {
     cnnk_pool_desc d = node(h, g->head)->desc.u.pool;
-    TRY(cnnk_pool_check(&d, h->c.err));
+    CNNK_TRY(cnnk_pool_check(&d, h->c.err));
     dnnl_primitive_desc_t pd = NULL;
-    TRY(cnnk_peer_pool_pd(&h->c, &d, &input_value(h, g, 0)->md, &pd));
+    CNNK_TRY(cnnk_dnn_pool_pd(&h->c, &d, &input_value(h, g, 0)->md, NULL, &pd));
     step *st = NULL;
-    TRY(new_step(h, pd, name, &st));
+    CNNK_TRY(new_step(h, pd, name, &st));
     arg(st, DNNL_ARG_SRC, input_value(h, g, 0)->mem);
     return new_dst(h, st, g->out);
 }
@@ -416,25 +408,20 @@ static cnnk_status emit_fc(cnnk_onednn_net *h, const group *g, const char *name)
     if (!n->weights) return cnnk_fail(h->c.err, CNNK_EINVAL, "%s: no weights", n->name);
     bool bias = n->has_bias && n->bias;
     dnnl_primitive_desc_t pd = NULL;
-    TRY(cnnk_peer_fc_pd(&h->c, d, nd, bias, g->relu, &pd));
+    CNNK_TRY(cnnk_dnn_fc_pd(&h->c, d, nd, NULL, bias, g->relu, &pd));
     dnnl_memory_t src = NULL;
-    cnnk_status s = value_as(h, n->inputs[0], dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0), &src);
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    cnnk_status s = value_as(h, n->inputs[0], smd, &src);
     if (s != CNNK_OK) {
         dnnl_primitive_desc_destroy(pd);
         return s;
     }
     step *st = NULL;
-    TRY(new_step(h, pd, name, &st));
+    CNNK_TRY(new_step(h, pd, name, &st));
     dnnl_memory_desc_t user;
-    dnnl_memory_t w = NULL, b = NULL;
-    TRY(cnnk_peer_fc_user_wmd(&h->c, d, nd, &user));
-    TRY(weights_mem(h, &user, n->weights, st, &w));
+    CNNK_TRY(cnnk_dnn_fc_wmd(&h->c, d, nd, false, &user));
     arg(st, DNNL_ARG_SRC, src);
-    arg(st, DNNL_ARG_WEIGHTS, w);
-    if (bias) {
-        TRY(param_mem(h, n->bias, d->oc, &b));
-        arg(st, DNNL_ARG_BIAS, b);
-    }
+    CNNK_TRY(bind_weights(h, st, &user, n->weights, bias ? n->bias : NULL, d->oc));
     return new_dst(h, st, g->out);
 }
 
@@ -442,18 +429,12 @@ static cnnk_status emit_concat(cnnk_onednn_net *h, const group *g, const char *n
     const cnnk_node *n = node(h, g->head);
     dnnl_memory_desc_t smd[CNNK_CONCAT_MAX_INPUTS], dmd;
     for (int k = 0; k < n->ninputs; ++k) smd[k] = input_value(h, g, k)->md;
-    dnnl_dims_t dims = {h->net->mb, n->c, n->h, n->w};
-    DNN(&h->c, dnnl_memory_desc_init_by_tag, (&dmd, 4, dims, dnnl_f32, dnnl_format_tag_any));
-    dnnl_primitive_attr_t attr = NULL;
-    DNN(&h->c, dnnl_primitive_attr_create, (&attr));
+    int64_t dims[4] = {h->net->mb, n->c, n->h, n->w};
+    CNNK_TRY(cnnk_dnn_tag_md(&h->c, &dmd, 4, dims, dnnl_format_tag_any));
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
-    if (s == dnnl_success)
-        s = dnnl_concat_primitive_desc_create(&pd, &dmd, n->ninputs, 1, smd, attr, h->c.eng);
-    dnnl_primitive_attr_destroy(attr);
-    if (s != dnnl_success) return cnnk_peer_fail(&h->c, s, "dnnl_concat_primitive_desc_create");
+    CNNK_TRY(cnnk_dnn_concat_pd(&h->c, n->ninputs, smd, &dmd, &pd));
     step *st = NULL;
-    TRY(new_step(h, pd, name, &st));
+    CNNK_TRY(new_step(h, pd, name, &st));
     for (int k = 0; k < n->ninputs; ++k)
         arg(st, DNNL_ARG_MULTIPLE_SRC + k, input_value(h, g, k)->mem);
     return new_dst(h, st, g->out);
@@ -490,8 +471,8 @@ static cnnk_status bind_input(cnnk_onednn_net *h) {
     const cnnk_net *net = h->net;
     dnnl_dims_t dims = {net->mb, net->c, net->h, net->w};
     value *v = &h->values[0];
-    DNN(&h->c, dnnl_memory_desc_init_by_tag, (&v->md, 4, dims, dnnl_f32, dnnl_nhwc));
-    TRY(new_mem(h, &v->md, DNNL_MEMORY_NONE, &h->in_mem));
+    CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&v->md, 4, dims, dnnl_f32, dnnl_nhwc));
+    CNNK_TRY(new_mem(h, &v->md, DNNL_MEMORY_NONE, &h->in_mem));
     v->mem = h->in_mem;
     return CNNK_OK;
 }
@@ -505,13 +486,13 @@ static cnnk_status bind_output(cnnk_onednn_net *h) {
     dnnl_memory_desc_t md;
     if (v->md.ndims == 2) {
         dnnl_dims_t dims = {h->net->mb, n->c};
-        DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 2, dims, dnnl_f32, dnnl_nc));
+        CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 2, dims, dnnl_f32, dnnl_nc));
     } else {
         dnnl_dims_t dims = {h->net->mb, n->c, n->h, n->w};
-        DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 4, dims, dnnl_f32, dnnl_nhwc));
+        CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 4, dims, dnnl_f32, dnnl_nhwc));
     }
     h->out_elems = h->net->mb * n->c * n->h * n->w;
-    TRY(new_mem(h, &md, DNNL_MEMORY_NONE, &h->out_mem));
+    CNNK_TRY(new_mem(h, &md, DNNL_MEMORY_NONE, &h->out_mem));
     h->c.layer = "output";
     return add_reorder(h, &v->md, v->mem, &md, h->out_mem, n->name);
 }
@@ -520,7 +501,7 @@ static cnnk_status bind_output(cnnk_onednn_net *h) {
 static cnnk_status bind_scratch(cnnk_onednn_net *h) {
     size_t most = 0;
     for (int i = 0; i < h->nsteps; ++i) {
-        size_t b = cnnk_peer_scratch_bytes(h->steps[i].pd);
+        size_t b = cnnk_dnn_scratch_bytes(h->steps[i].pd);
         if (b > most) most = b;
     }
     if (most == 0) return CNNK_OK;
@@ -528,9 +509,9 @@ static cnnk_status bind_scratch(cnnk_onednn_net *h) {
     if (!h->scratch) return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: no scratchpad");
     for (int i = 0; i < h->nsteps; ++i) {
         step *s = &h->steps[i];
-        if (cnnk_peer_scratch_bytes(s->pd) == 0) continue;
+        if (cnnk_dnn_scratch_bytes(s->pd) == 0) continue;
         dnnl_memory_t m = NULL;
-        TRY(new_mem(h, query(s, dnnl_query_scratchpad_md, 0), h->scratch, &m));
+        CNNK_TRY(new_mem(h, query(s, dnnl_query_scratchpad_md, 0), h->scratch, &m));
         arg(s, DNNL_ARG_SCRATCHPAD, m);
     }
     return CNNK_OK;
@@ -554,8 +535,7 @@ void cnnk_onednn_net_destroy(cnnk_onednn_net *h) {
     for (int i = 0; i < h->nmems; ++i) dnnl_memory_destroy(h->mems[i]);
     free(h->steps), free(h->mems), free(h->scratch);
     free_plan(h);
-    if (h->c.strm) dnnl_stream_destroy(h->c.strm);
-    if (h->c.eng) dnnl_engine_destroy(h->c.eng);
+    cnnk_dnn_close(&h->c);
     free(h);
 }
 
@@ -572,14 +552,13 @@ static cnnk_status plan_alloc(cnnk_onednn_net *h) {
 
 static cnnk_status build(cnnk_onednn_net *h) {
     h->c.layer = h->net->name;
-    DNN(&h->c, dnnl_engine_create, (&h->c.eng, dnnl_cpu, 0));
-    DNN(&h->c, dnnl_stream_create, (&h->c.strm, h->c.eng, dnnl_stream_default_flags));
-    TRY(plan_alloc(h));
-    TRY(fuse(h));
+    CNNK_TRY(cnnk_dnn_open(&h->c));
+    CNNK_TRY(plan_alloc(h));
+    CNNK_TRY(fuse(h));
     order_groups(h);
-    TRY(bind_input(h));
-    for (int g = 0; g < h->ngroups; ++g) TRY(emit_group(h, g));
-    TRY(bind_output(h));
+    CNNK_TRY(bind_input(h));
+    for (int g = 0; g < h->ngroups; ++g) CNNK_TRY(emit_group(h, g));
+    CNNK_TRY(bind_output(h));
     return bind_scratch(h);
 }
 
@@ -588,10 +567,11 @@ cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onedn
     if (!out) return cnnk_fail(err, CNNK_EINVAL, "onednn net: out is NULL");
     *out = NULL;
     if (!net || net->n < 2) return cnnk_fail(err, CNNK_EINVAL, "onednn net: empty network");
-    TRY(cnnk_net_status(net, err));
+    CNNK_TRY(cnnk_net_status(net, err));
     cnnk_onednn_net *h = calloc(1, sizeof *h);
     if (!h) return cnnk_fail(err, CNNK_ENOMEM, "onednn net: out of memory");
     h->c.err = err;
+    h->c.user_scratchpad = true; /* forward() must not allocate: it is timed */
     h->net = net;
     h->nthreads = nthreads;
     /* oneDNN sizes its thread partitioning when a primitive is created */
@@ -633,30 +613,7 @@ const char *cnnk_onednn_net_prim_name(const cnnk_onednn_net *h, int i) {
 }
 
 const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i) {
-    return h && i >= 0 && i < h->nsteps ? cnnk_peer_impl(h->steps[i].pd) : NULL;
+    return h && i >= 0 && i < h->nsteps ? cnnk_dnn_impl(h->steps[i].pd) : NULL;
 }
-
-#else /* no oneDNN in this build */
-
-cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_net **out,
-                                   cnnk_error *err) {
-    (void)net, (void)nthreads;
-    if (out) *out = NULL;
-    return cnnk_fail(err, CNNK_EUNSUPPORTED, "onednn net: built without oneDNN");
-}
-cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
-                                    float *output) {
-    (void)h, (void)input_nhwc, (void)output;
-    return CNNK_EUNSUPPORTED;
-}
-int64_t cnnk_onednn_net_output_elems(const cnnk_onednn_net *h) { return (void)h, 0; }
-int cnnk_onednn_net_prim_count(const cnnk_onednn_net *h) { return (void)h, 0; }
-const char *cnnk_onednn_net_prim_name(const cnnk_onednn_net *h, int i) {
-    return (void)h, (void)i, NULL;
-}
-const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i) {
-    return (void)h, (void)i, NULL;
-}
-void cnnk_onednn_net_destroy(cnnk_onednn_net *h) { (void)h; }
 
 #endif

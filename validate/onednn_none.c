@@ -1,0 +1,131 @@
+/* Every oneDNN entry point of validate/ in a build without oneDNN
+ * (-DCNNK_WITH_ONEDNN=OFF), in one place: the checker (onednn.h) and the
+ * peer (onednn_peer.h) refuse with CNNK_EUNSUPPORTED and a message that
+ * says why, so callers need no #if of their own. The oneDNN files compile
+ * to nothing in such a build. */
+#include "validate/onednn.h"
+#include "validate/onednn_peer.h"
+
+#if !(defined(CNNK_HAVE_ONEDNN) && CNNK_HAVE_ONEDNN)
+
+#include <stdio.h>
+
+static cnnk_status no_onednn(cnnk_error *err, const char *what) {
+    return cnnk_fail(err, CNNK_EUNSUPPORTED, "%s: built without oneDNN (CNNK_WITH_ONEDNN=OFF)",
+                     what);
+}
+
+/* ---- the checker (validate/onednn.h) ----------------------------------- */
+
+const char *cnnk_onednn_version(void) { return "none"; }
+bool cnnk_onednn_available(void) { return false; }
+
+cnnk_status cnnk_onednn_conv(const cnnk_conv_desc *d, const float *src, int64_t src_ld,
+                             const float *w_oihw, const cnnk_epilogue *ep, float *dst,
+                             int64_t dst_ld, cnnk_error *err) {
+    (void)d, (void)src, (void)src_ld, (void)w_oihw, (void)ep, (void)dst, (void)dst_ld;
+    return no_onednn(err, "conv");
+}
+
+cnnk_status cnnk_onednn_conv_impl(const cnnk_conv_desc *d, int64_t src_ld, int64_t dst_ld,
+                                  const cnnk_epilogue *ep, char *name, size_t len,
+                                  cnnk_error *err) {
+    (void)d, (void)src_ld, (void)dst_ld, (void)ep;
+    if (name && len) snprintf(name, len, "none");
+    return no_onednn(err, "conv impl");
+}
+
+cnnk_status cnnk_onednn_pool(const cnnk_pool_desc *d, const float *src, int64_t src_ld,
+                             float *dst, int64_t dst_ld, cnnk_error *err) {
+    (void)d, (void)src, (void)src_ld, (void)dst, (void)dst_ld;
+    return no_onednn(err, "pool");
+}
+
+cnnk_status cnnk_onednn_lrn(const cnnk_lrn_desc *d, const float *src, int64_t src_ld,
+                            float *dst, int64_t dst_ld, cnnk_error *err) {
+    (void)d, (void)src, (void)src_ld, (void)dst, (void)dst_ld;
+    return no_onednn(err, "lrn");
+}
+
+cnnk_status cnnk_onednn_bnorm(const cnnk_bnorm_desc *d, const float *src, int64_t src_ld,
+                              const float *mean, const float *var, const float *gamma,
+                              const float *beta, float *dst, int64_t dst_ld,
+                              cnnk_error *err) {
+    (void)d, (void)src, (void)src_ld, (void)mean, (void)var, (void)gamma, (void)beta;
+    (void)dst, (void)dst_ld;
+    return no_onednn(err, "bnorm");
+}
+
+cnnk_status cnnk_onednn_fc(const cnnk_fc_desc *d, const float *src, const float *w_oihw,
+                           const float *bias, float *dst, bool relu, cnnk_error *err) {
+    (void)d, (void)src, (void)w_oihw, (void)bias, (void)dst, (void)relu;
+    return no_onednn(err, "fc");
+}
+
+cnnk_status cnnk_onednn_softmax(const cnnk_softmax_desc *d, const float *src, int64_t src_ld,
+                                float *dst, int64_t dst_ld, cnnk_error *err) {
+    (void)d, (void)src, (void)src_ld, (void)dst, (void)dst_ld;
+    return no_onednn(err, "softmax");
+}
+
+cnnk_status cnnk_onednn_eltwise(const cnnk_eltwise_desc *d, const float *a, int64_t a_ld,
+                                const float *b, int64_t b_ld, float *dst, int64_t dst_ld,
+                                cnnk_error *err) {
+    (void)d, (void)a, (void)a_ld, (void)b, (void)b_ld, (void)dst, (void)dst_ld;
+    return no_onednn(err, "eltwise");
+}
+
+cnnk_status cnnk_onednn_concat(const cnnk_concat_desc *d, const float *const *src,
+                               const int64_t *src_ld, float *dst, int64_t dst_ld,
+                               cnnk_error *err) {
+    (void)d, (void)src, (void)src_ld, (void)dst, (void)dst_ld;
+    return no_onednn(err, "concat");
+}
+
+/* ---- the peer (validate/onednn_peer.h) ----------------------------------- */
+
+cnnk_status cnnk_onednn_set_max_isa(const char *isa, cnnk_error *err) {
+    (void)isa;
+    return no_onednn(err, "onednn max isa");
+}
+const char *cnnk_onednn_max_isa_name(void) { return "none"; }
+
+cnnk_status cnnk_onednn_layer_create(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep,
+                                     cnnk_onednn_layer **out, cnnk_error *err) {
+    (void)l, (void)ep;
+    if (out) *out = NULL;
+    return no_onednn(err, "onednn layer");
+}
+cnnk_status cnnk_onednn_layer_execute(cnnk_onednn_layer *h) {
+    (void)h;
+    return CNNK_EUNSUPPORTED;
+}
+const char *cnnk_onednn_layer_impl(const cnnk_onednn_layer *h) {
+    (void)h;
+    return "none";
+}
+void cnnk_onednn_layer_destroy(cnnk_onednn_layer *h) { (void)h; }
+
+cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_net **out,
+                                   cnnk_error *err) {
+    (void)net, (void)nthreads;
+    if (out) *out = NULL;
+    return no_onednn(err, "onednn net");
+}
+cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
+                                    float *output) {
+    (void)h, (void)input_nhwc, (void)output;
+    return CNNK_EUNSUPPORTED;
+}
+int64_t cnnk_onednn_net_output_elems(const cnnk_onednn_net *h) { return (void)h, 0; }
+int cnnk_onednn_net_prim_count(const cnnk_onednn_net *h) { return (void)h, 0; }
+const char *cnnk_onednn_net_prim_name(const cnnk_onednn_net *h, int i) {
+    return (void)h, (void)i, NULL;
+}
+const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i) {
+    return (void)h, (void)i, NULL;
+}
+void cnnk_onednn_net_destroy(cnnk_onednn_net *h) { (void)h; }
+
+#endif
+
