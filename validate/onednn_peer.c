@@ -273,23 +273,6 @@ static cnnk_status concat_layer(cnnk_onednn_layer *h, const cnnk_concat_desc *d)
     return bind_filled(h, DNNL_ARG_DST, dnnl_query_dst_md, 0, 4);
 }
 
-static cnnk_status checked_copy(const cnnk_layer_desc *l, cnnk_layer_desc *o, cnnk_error *err) {
-    *o = *l;
-    switch (l->kind) {
-    case CNNK_LAYER_CONV:
-    case CNNK_LAYER_DECONV: return cnnk_conv_check(&o->u.conv, err);
-    case CNNK_LAYER_FC: return cnnk_fc_check(&o->u.fc, err);
-    case CNNK_LAYER_POOL: return cnnk_pool_check(&o->u.pool, err);
-    case CNNK_LAYER_LRN: return cnnk_lrn_check(&o->u.lrn, err);
-    case CNNK_LAYER_BNORM: return cnnk_bnorm_check(&o->u.bnorm, err);
-    case CNNK_LAYER_SOFTMAX: return cnnk_softmax_check(&o->u.softmax, err);
-    case CNNK_LAYER_ELTWISE: return cnnk_eltwise_check(&o->u.eltwise, err);
-    case CNNK_LAYER_CONCAT: return cnnk_concat_check(&o->u.concat, err);
-    case CNNK_LAYER_KIND_COUNT: break;
-    }
-    return cnnk_fail(err, CNNK_EINVAL, "onednn layer: unknown layer kind %d", (int)l->kind);
-}
-
 static cnnk_status layer_body(cnnk_onednn_layer *h, cnnk_layer_desc *l,
                               const cnnk_epilogue_spec *ep) {
     switch (l->kind) {
@@ -307,22 +290,6 @@ static cnnk_status layer_body(cnnk_onednn_layer *h, cnnk_layer_desc *l,
     return CNNK_EINVAL;
 }
 
-static const char *layer_name(const cnnk_layer_desc *l) {
-    switch (l->kind) {
-    case CNNK_LAYER_CONV:
-    case CNNK_LAYER_DECONV: return l->u.conv.name;
-    case CNNK_LAYER_FC: return l->u.fc.name;
-    case CNNK_LAYER_POOL: return l->u.pool.name;
-    case CNNK_LAYER_LRN: return l->u.lrn.name;
-    case CNNK_LAYER_BNORM: return l->u.bnorm.name;
-    case CNNK_LAYER_SOFTMAX: return l->u.softmax.name;
-    case CNNK_LAYER_ELTWISE: return l->u.eltwise.name;
-    case CNNK_LAYER_CONCAT: return l->u.concat.name;
-    case CNNK_LAYER_KIND_COUNT: break;
-    }
-    return "";
-}
-
 static cnnk_status layer_open(cnnk_onednn_layer *h, cnnk_layer_desc *l,
                               const cnnk_epilogue_spec *ep) {
     CNNK_TRY(cnnk_dnn_open(&h->c));
@@ -337,12 +304,12 @@ cnnk_status cnnk_onednn_layer_create(const cnnk_layer_desc *l, const cnnk_epilog
     if (!out) return cnnk_fail(err, CNNK_EINVAL, "onednn layer: out is NULL");
     *out = NULL;
     if (!l) return cnnk_fail(err, CNNK_EINVAL, "onednn layer: descriptor is NULL");
-    cnnk_layer_desc dl;
-    CNNK_TRY(checked_copy(l, &dl, err));
+    cnnk_layer_desc dl = *l;
+    CNNK_TRY(cnnk_layer_check(&dl, err));
     cnnk_onednn_layer *h = calloc(1, sizeof *h);
     if (!h) return cnnk_fail(err, CNNK_ENOMEM, "onednn layer: out of memory");
     snprintf(h->name, sizeof h->name, "%s",
-             layer_name(&dl)[0] ? layer_name(&dl) : cnnk_layer_kind_name(dl.kind));
+             cnnk_layer_name(&dl)[0] ? cnnk_layer_name(&dl) : cnnk_layer_kind_name(dl.kind));
     h->c.layer = h->name;
     h->c.err = err;
     h->c.user_scratchpad = true; /* execute() must not allocate: it is timed */
