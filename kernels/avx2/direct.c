@@ -129,21 +129,11 @@ static void tile_w4(const cnnk_direct_taps *t, const cnnk_direct_store *s) { til
 static void tile_w5(const cnnk_direct_taps *t, const cnnk_direct_store *s) { tile(5, t, s); }
 static void tile_w6(const cnnk_direct_taps *t, const cnnk_direct_store *s) { tile(6, t, s); }
 
-/* The driver's one call per tile: a switch to the width's own copy, whose
- * pixel loops are unrolled for that constant width. */
-static void tile_any(int w, const cnnk_direct_taps *t, const cnnk_direct_store *s) {
-    switch (w) {
-    case 1: tile_w1(t, s); break;
-    case 2: tile_w2(t, s); break;
-    case 3: tile_w3(t, s); break;
-    case 4: tile_w4(t, s); break;
-    case 5: tile_w5(t, s); break;
-    default: tile_w6(t, s); break;
-    }
-}
+static const cnnk_direct_tile_fn g_tiles[W_BLK] = {tile_w1, tile_w2, tile_w3,
+                                                  tile_w4, tile_w5, tile_w6};
 
 const cnnk_direct_ukernel cnnk_direct_ukernel_6x16__avx2 = {
     .w_blk = W_BLK,
     .oc_blk = OC_BLK,
-    .tile = tile_any,
+    .tile = g_tiles,
 };

@@ -107,7 +107,7 @@ static void conv_row(const geom *g, const cnnk_conv_args *a, row_job j) {
         cnnk_direct_store st = s;
         st.dst += ox * s.dst_ld;
         if (st.res) st.res += ox * s.res_ld;
-        g->uk->tile((int)w, &t, &st);
+        g->uk->tile[w - 1](&t, &st);
         ox += w;
     }
 }

@@ -141,15 +141,17 @@ typedef struct cnnk_direct_store {
     int nvalid;
 } cnnk_direct_store;
 
-/* w pixels (1 <= w <= w_blk) x oc_blk output channels: every tap of t,
- * then the fused epilogue into s. */
-typedef void (*cnnk_direct_tile_fn)(int w, const cnnk_direct_taps *t, const cnnk_direct_store *s);
+/* A fixed number of pixels x oc_blk output channels: every tap of t, then
+ * the fused epilogue into s. */
+typedef void (*cnnk_direct_tile_fn)(const cnnk_direct_taps *t, const cnnk_direct_store *s);
 
-/* The packed weights' channel block is oc_blk, so pack and run read it
- * from the same description. */
+/* tile[w - 1] does w pixels, for w in [1, w_blk]: one copy per width, so
+ * that each unrolls its pixel loops and the driver's call is the only
+ * dispatch per tile. The packed weights' channel block is oc_blk, so pack
+ * and run read it from the same description. */
 typedef struct cnnk_direct_ukernel {
     int w_blk, oc_blk;
-    cnnk_direct_tile_fn tile;
+    const cnnk_direct_tile_fn *tile;
 } cnnk_direct_ukernel;
 
 /* ---- what the generic drivers read of an ISA ----------------------------- */
