@@ -2,8 +2,9 @@
  * scheme adapted to NHWC): up to 6 output pixels along a row x 16 output
  * channels (12 ymm accumulators) sum every tap straight from the source,
  * then the epilogue is applied in the store. The packing, the padding cut,
- * the row split and the threads are kernels/common/direct.c's; this file
- * sees one tile at a time.
+ * the row's taps and the threads are kernels/common/direct.c's, the split
+ * of a row into tiles kernels/common/direct_row.h's, instantiated here
+ * with this tile inlined.
  *
  * Weights come packed as [kw][icg][16] per kh row, so the inner loop reads
  * two vectors of 16 output channels per input channel and broadcasts one
@@ -20,7 +21,7 @@
 #include <immintrin.h>
 
 #include "kernels/avx2/vec.h"
-#include "kernels/common/direct.h"
+#include "kernels/common/direct_row.h"
 
 /* ZCHUNK bounds one inner loop so that a pixel in the padding can read
  * zeros from a constant block; 2 KiB stays in L1 next to the weights. */
@@ -122,18 +123,23 @@ CNNK_INLINE void tile(const int W, const cnnk_direct_taps *t, const cnnk_direct_
     for (int p = 0; p < W; ++p) store_pixel(s, p, acc[p][0], acc[p][1]);
 }
 
-static void tile_w1(const cnnk_direct_taps *t, const cnnk_direct_store *s) { tile(1, t, s); }
-static void tile_w2(const cnnk_direct_taps *t, const cnnk_direct_store *s) { tile(2, t, s); }
-static void tile_w3(const cnnk_direct_taps *t, const cnnk_direct_store *s) { tile(3, t, s); }
-static void tile_w4(const cnnk_direct_taps *t, const cnnk_direct_store *s) { tile(4, t, s); }
-static void tile_w5(const cnnk_direct_taps *t, const cnnk_direct_store *s) { tile(5, t, s); }
-static void tile_w6(const cnnk_direct_taps *t, const cnnk_direct_store *s) { tile(6, t, s); }
+/* w in [1, W_BLK] as a constant, so each width gets its own unrolled copy. */
+CNNK_INLINE void tile_any(int w, const cnnk_direct_taps *t, const cnnk_direct_store *s) {
+    switch (w) {
+    case 1: tile(1, t, s); break;
+    case 2: tile(2, t, s); break;
+    case 3: tile(3, t, s); break;
+    case 4: tile(4, t, s); break;
+    case 5: tile(5, t, s); break;
+    default: tile(6, t, s); break;
+    }
+}
+_Static_assert(W_BLK == 6, "tile_any has a case per width");
 
-static const cnnk_direct_tile_fn g_tiles[W_BLK] = {tile_w1, tile_w2, tile_w3,
-                                                  tile_w4, tile_w5, tile_w6};
+CNNK_DIRECT_ROW_FN(row, W_BLK, tile_any)
 
 const cnnk_direct_ukernel cnnk_direct_ukernel_6x16__avx2 = {
     .w_blk = W_BLK,
     .oc_blk = OC_BLK,
-    .tile = g_tiles,
+    .row = row,
 };

@@ -1,6 +1,7 @@
 /* The direct convolution's driver, shared by every ISA; see direct.h for
  * the scheme and docs/KERNELS_AVX2_DIRECT.md for the figures. */
 #include "kernels/common/direct.h"
+#include "kernels/common/direct_row.h"
 
 #include <omp.h>
 
@@ -11,8 +12,8 @@ typedef struct geom {
     const cnnk_conv_desc *d;
     const cnnk_direct_ukernel *uk;
     int64_t icg, ocg, nob, src_ld;
-    int64_t ox_lo, ox_hi; /* interior: every kw tap inside the image */
-    bool dense;           /* kw taps adjacent in memory */
+    cnnk_direct_cols cols;
+    bool dense; /* kw taps adjacent in memory */
 } geom;
 
 static geom make_geom(const cnnk_direct_ukernel *uk, const cnnk_conv_desc *d, int64_t src_ld) {
@@ -20,40 +21,15 @@ static geom make_geom(const cnnk_direct_ukernel *uk, const cnnk_conv_desc *d, in
     g.nob = cnnk_ceil_div(g.ocg, uk->oc_blk);
     g.dense = d->dw == 1 && src_ld == g.icg;
     const int64_t span = (d->kw - 1) * d->dw;
-    g.ox_lo = cnnk_min64(cnnk_ceil_div(d->pl, d->sw), d->ow);
+    /* interior: every kw tap inside the image */
+    const int64_t ox_lo = cnnk_min64(cnnk_ceil_div(d->pl, d->sw), d->ow);
     const int64_t last = d->iw - 1 - span + d->pl; /* largest interior ox * sw */
-    g.ox_hi = last < 0 ? g.ox_lo : cnnk_max64(g.ox_lo, cnnk_min64(last / d->sw + 1, d->ow));
+    g.cols = (cnnk_direct_cols){
+        .ow = d->ow, .sw = d->sw, .pl = d->pl, .kw = d->kw, .dw = d->dw, .iw = d->iw,
+        .ox_lo = ox_lo,
+        .ox_hi = last < 0 ? ox_lo : cnnk_max64(ox_lo, cnnk_min64(last / d->sw + 1, d->ow)),
+    };
     return g;
-}
-
-/* The tap range [lo, hi) of a window starting at i0 (taps dil apart) that
- * falls inside [0, n); empty ranges come back as lo == hi. */
-static void tap_range(int64_t i0, int64_t k, int64_t dil, int64_t n, int64_t *lo, int64_t *hi) {
-    *lo = i0 < 0 ? cnnk_ceil_div(-i0, dil) : 0;
-    *hi = i0 > n - 1 ? 0 : cnnk_min64(k, (n - 1 - i0) / dil + 1);
-    if (*hi < *lo) *hi = *lo;
-}
-
-/* Fills the per-pixel part of t for the w pixels from ox. */
-static void set_columns(const geom *g, cnnk_direct_taps *t, int64_t ox, int64_t w) {
-    const cnnk_conv_desc *d = g->d;
-    t->interior = ox >= g->ox_lo && ox + w <= g->ox_hi;
-    t->ix0[0] = ox * d->sw - d->pl;
-    if (t->interior) { /* no divisions: they cost a tenth of a 7x7x3 tile */
-        t->kx_min = 0;
-        t->kx_max = d->kw;
-        return;
-    }
-    t->kx_min = d->kw;
-    t->kx_max = 0;
-    for (int64_t p = 0; p < w; ++p) {
-        t->ix0[p] = (ox + p) * d->sw - d->pl;
-        tap_range(t->ix0[p], d->kw, d->dw, d->iw, &t->lo[p], &t->hi[p]);
-        if (t->lo[p] < t->hi[p]) {
-            t->kx_min = cnnk_min64(t->kx_min, t->lo[p]);
-            t->kx_max = cnnk_max64(t->kx_max, t->hi[p]);
-        }
-    }
 }
 
 /* ---- one output row of one oc_blk-channel block -------------------------- */
@@ -64,11 +40,11 @@ typedef struct row_job {
 
 static void conv_row(const geom *g, const cnnk_conv_args *a, row_job j) {
     const cnnk_conv_desc *d = g->d;
-    const int64_t ob_n = g->uk->oc_blk, w_blk = g->uk->w_blk;
+    const int64_t ob_n = g->uk->oc_blk;
     const int64_t ld = a->src_ld;
     const int64_t iy0 = j.oy * d->sh - d->pt;
     int64_t ky_lo, ky_hi;
-    tap_range(iy0, d->kh, d->dh, d->ih, &ky_lo, &ky_hi);
+    cnnk_direct_tap_range(iy0, d->kh, d->dh, d->ih, &ky_lo, &ky_hi);
     if (ky_hi == ky_lo) ky_lo = ky_hi = 0; /* the row is all padding: read nothing */
 
     const int64_t oc0 = j.grp * g->ocg + j.ob * ob_n;
@@ -97,19 +73,7 @@ static void conv_row(const geom *g, const cnnk_conv_args *a, row_job j) {
         .dense = g->dense,
     };
 
-    /* Tiles as even as possible (56 = 6 x 6 + 4 x 5, not 9 x 6 + 2): a
-     * narrow remainder tile runs at a fraction of the FMA rate. */
-    const int64_t ntiles = cnnk_ceil_div(d->ow, w_blk);
-    const int64_t base = d->ow / ntiles, wide = d->ow % ntiles;
-    for (int64_t i = 0, ox = 0; i < ntiles; ++i) {
-        const int64_t w = base + (i < wide);
-        set_columns(g, &t, ox, w);
-        cnnk_direct_store st = s;
-        st.dst += ox * s.dst_ld;
-        if (st.res) st.res += ox * s.res_ld;
-        g->uk->tile[w - 1](&t, &st);
-        ox += w;
-    }
+    g->uk->row(&g->cols, &t, &s);
 }
 
 /* ---- the entry points ---------------------------------------------------- */

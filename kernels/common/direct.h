@@ -2,9 +2,9 @@
  * no im2col buffer, no workspace. Here: the weight packing
  * [g][ocg/oc_blk][kh][kw][icg][oc_blk] (oc tail zero), the padding cut
  * (the kh range per output row, each pixel's valid kw range per tile), the
- * split of rows into tiles, and the threads over rows. The ISA's register
- * tile (cnnk_isa_kernels.direct) sums one tile's taps and stores it, one
- * call per tile. */
+ * rows' taps, and the threads over rows. The ISA's row function
+ * (cnnk_isa_kernels.direct, built on kernels/common/direct_row.h) splits
+ * one row into tiles and runs its register tile on each, one call per row. */
 #ifndef CNNK_KERNELS_COMMON_DIRECT_H
 #define CNNK_KERNELS_COMMON_DIRECT_H
 
@@ -21,19 +21,5 @@ void cnnk_direct_pack(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, cons
                       float *packed);
 void cnnk_direct_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
                      const cnnk_conv_args *a);
-
-/* For a tile's border walk: the end of the segment of taps starting at kx,
- * i.e. the next kx at which the validity of one of the w pixels changes.
- * Without adjacent taps a segment is one kx. Inline: tiles call it once
- * per segment, inside their own loops. */
-CNNK_INLINE int64_t cnnk_direct_segment_end(const int w, const cnnk_direct_taps *t, int64_t kx) {
-    if (!t->dense) return kx + 1;
-    int64_t e = t->kx_max;
-    for (int p = 0; p < w; ++p) {
-        if (t->lo[p] > kx && t->lo[p] < e) e = t->lo[p];
-        if (t->hi[p] > kx && t->hi[p] < e) e = t->hi[p];
-    }
-    return e;
-}
 
 #endif

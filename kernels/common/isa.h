@@ -141,17 +141,29 @@ typedef struct cnnk_direct_store {
     int nvalid;
 } cnnk_direct_store;
 
-/* A fixed number of pixels x oc_blk output channels: every tap of t, then
- * the fused epilogue into s. */
-typedef void (*cnnk_direct_tile_fn)(const cnnk_direct_taps *t, const cnnk_direct_store *s);
+/* The column geometry of every output row: ow pixels, pixel ox's window
+ * starting at source column ox * sw - pl, kw taps dw apart in a row of iw;
+ * [ox_lo, ox_hi) are the pixels whose every tap is inside the row. */
+typedef struct cnnk_direct_cols {
+    int64_t ow, sw, pl, kw, dw, iw;
+    int64_t ox_lo, ox_hi;
+} cnnk_direct_cols;
 
-/* tile[w - 1] does w pixels, for w in [1, w_blk]: one copy per width, so
- * that each unrolls its pixel loops and the driver's call is the only
- * dispatch per tile. The packed weights' channel block is oc_blk, so pack
- * and run read it from the same description. */
+/* One output row of oc_blk channels: t holds the row's taps (its per-pixel
+ * part is the row function's to fill, tile by tile), s the store of pixel
+ * 0. An ISA defines it with CNNK_DIRECT_ROW_FN (kernels/common/direct_row.h),
+ * which splits the row into tiles and inlines the ISA's tile into that
+ * loop: one call per row, none per tile (a call per tile cost 5-10% on
+ * 1x1 layers with 64 input channels; docs/KERNELS_AVX2_DIRECT.md). */
+typedef void (*cnnk_direct_row_fn)(const cnnk_direct_cols *c, cnnk_direct_taps *t,
+                                   const cnnk_direct_store *s);
+
+/* Tiles of up to w_blk pixels x oc_blk output channels. The packed
+ * weights' channel block is oc_blk, so pack and run read it from the same
+ * description. */
 typedef struct cnnk_direct_ukernel {
     int w_blk, oc_blk;
-    const cnnk_direct_tile_fn *tile;
+    cnnk_direct_row_fn row;
 } cnnk_direct_ukernel;
 
 /* ---- what the generic drivers read of an ISA ----------------------------- */
