@@ -1,10 +1,10 @@
 /* The direct convolution for any ISA (docs/KERNELS_AVX2_DIRECT.md): NHWC,
  * no im2col buffer, no workspace. Here: the weight packing
- * [g][ocg/oc_blk][kh][kw][icg][oc_blk] (oc tail zero), the padding cut
- * (the kh range per output row, each pixel's valid kw range per tile), the
- * rows' taps, and the threads over rows. The ISA's row function
- * (cnnk_isa_kernels.direct, built on kernels/common/direct_row.h) splits
- * one row into tiles and runs its register tile on each, one call per row. */
+ * [g][ocg/oc_blk][kh][kw][icg][oc_blk] (oc tail zero), the kh range of
+ * each output row (its padding cut), the rows' taps, and the threads over
+ * rows. The ISA's row function (cnnk_isa_kernels.direct, built on
+ * kernels/common/direct_row.h) splits one row into tiles, cuts each
+ * pixel's kw range and runs its register tile on each: one call per row. */
 #ifndef CNNK_KERNELS_COMMON_DIRECT_H
 #define CNNK_KERNELS_COMMON_DIRECT_H
 
