@@ -60,18 +60,20 @@ static void conv_row(const geom *g, const cnnk_conv_args *a, row_job j) {
     };
     const float *wblk = a->packed + (j.grp * g->nob + j.ob) * d->kh * d->kw * g->icg * ob_n;
     const int64_t iy = ky_hi > ky_lo ? iy0 + ky_lo * d->dh : 0;
-    cnnk_direct_taps t = {
-        .src = a->src + ((j.n * d->ih + iy) * d->iw) * ld + j.grp * g->icg,
-        .w = wblk + ky_lo * d->kw * g->icg * ob_n,
-        .ky_n = ky_hi - ky_lo,
-        .src_row = d->dh * d->iw * ld,
-        .w_row = d->kw * g->icg * ob_n,
-        .ld = ld,
-        .dw = d->dw,
-        .icg = g->icg,
-        .pix_step = d->sw * ld,
-        .dense = g->dense,
-    };
+    /* Field by field, not an initializer: zeroing the per-pixel arrays,
+     * which the row function fills before any tile reads them, was a
+     * rep stos per row, ~3% of a 1x1 row over 64 channels. */
+    cnnk_direct_taps t;
+    t.src = a->src + ((j.n * d->ih + iy) * d->iw) * ld + j.grp * g->icg;
+    t.w = wblk + ky_lo * d->kw * g->icg * ob_n;
+    t.ky_n = ky_hi - ky_lo;
+    t.src_row = d->dh * d->iw * ld;
+    t.w_row = d->kw * g->icg * ob_n;
+    t.ld = ld;
+    t.dw = d->dw;
+    t.icg = g->icg;
+    t.pix_step = d->sw * ld;
+    t.dense = g->dense;
 
     g->uk->row(&g->cols, &t, &s);
 }
