@@ -1,7 +1,8 @@
 /* The AVX2+FMA table: everything this ISA contributes, in one place.
- * The shared drivers (kernels/common/) get the microkernel, the transforms
- * and the GEMV through cnnk_isa_kernels__avx2; core/registry.c gets the
- * entries and the peak loop through cnnk_isa_table__avx2. */
+ * The shared drivers (kernels/common/) get the microkernel, the transforms,
+ * the GEMV and the direct tile through cnnk_isa_kernels__avx2;
+ * core/registry.c gets the entries and the peak loop through
+ * cnnk_isa_table__avx2. */
 #include <pthread.h>
 
 #include "kernels/avx2/gemm.h"
@@ -9,7 +10,6 @@
 #include "kernels/common/entries.h"
 
 /* The entries written for AVX2 alone (intrinsics all through). */
-extern const cnnk_conv_kernel cnnk_conv_direct__avx2;
 extern const cnnk_op_kernel cnnk_pool__avx2, cnnk_lrn__avx2, cnnk_eltwise__avx2,
     cnnk_softmax__avx2, cnnk_concat__avx2, cnnk_bnorm__avx2, cnnk_deconv__avx2;
 
@@ -17,6 +17,8 @@ extern const cnnk_op_kernel cnnk_pool__avx2, cnnk_lrn__avx2, cnnk_eltwise__avx2,
 float cnnk_peak_loop__avx2(int64_t iters);
 void cnnk_gemv__avx2(int64_t k, int64_t oc, const float *x, const float *packed,
                      const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
+/* direct.c: 6 pixels x 16 channels. */
+extern const cnnk_direct_ukernel cnnk_direct_ukernel_6x16__avx2;
 
 static const cnnk_gemm_ukernel g_ukernel = {
     .mr = CNNK_AVX2_MR,
@@ -38,9 +40,11 @@ const cnnk_isa_kernels cnnk_isa_kernels__avx2 = {
              {cnnk_wino_input_f6__avx2, cnnk_wino_output_f6__avx2}},
     .gemv = cnnk_gemv__avx2,
     .gemv_group = 4,
+    .direct = &cnnk_direct_ukernel_6x16__avx2,
 };
 
 CNNK_SHARED_ENTRIES(avx2, CNNK_ISA_AVX2, cnnk_isa_kernels__avx2)
+CNNK_DIRECT_ENTRY(avx2, CNNK_ISA_AVX2, cnnk_isa_kernels__avx2)
 
 static const cnnk_conv_kernel *const g_conv[] = {
     &cnnk_conv_im2col__avx2,        &cnnk_conv_1x1__avx2,

@@ -6,6 +6,7 @@
 #ifndef CNNK_KERNELS_COMMON_ENTRIES_H
 #define CNNK_KERNELS_COMMON_ENTRIES_H
 
+#include "kernels/common/direct.h"
 #include "kernels/common/isa.h"
 #include "kernels/common/lowered.h"
 #include "kernels/common/winograd.h"
@@ -82,6 +83,26 @@
         .name = #ISA "/fc", .isa = ISA_ENUM, .kind = CNNK_LAYER_FC,                            \
         .applies = cnnk_fc_applies, .packed_size = ISA##_fc_packed_size_,                      \
         .pack = ISA##_fc_pack_, .workspace_size = ISA##_fc_ws_, .run = ISA##_fc_run_,          \
+    };
+
+/* "<ISA>/direct" on the shared driver and K's register tile (K.direct).
+ * Apart from CNNK_SHARED_ENTRIES: an ISA may list it only once it has a
+ * tile; the reference entry serves meanwhile. */
+#define CNNK_DIRECT_ENTRY(ISA, ISA_ENUM, K)                                                    \
+    static size_t ISA##_direct_packed_size_(const cnnk_conv_desc *d) {                         \
+        return cnnk_direct_packed_size(&(K), d);                                               \
+    }                                                                                          \
+    static void ISA##_direct_pack_(const cnnk_conv_desc *d, const float *w, float *p) {        \
+        cnnk_direct_pack(&(K), d, w, p);                                                       \
+    }                                                                                          \
+    static void ISA##_direct_run_(const cnnk_conv_desc *d, const cnnk_conv_args *a) {          \
+        cnnk_direct_run(&(K), d, a);                                                           \
+    }                                                                                          \
+    const cnnk_conv_kernel cnnk_conv_direct__##ISA = {                                         \
+        .name = #ISA "/direct", .isa = ISA_ENUM, .algo = CNNK_ALGO_DIRECT,                     \
+        .applies = cnnk_direct_applies, .packed_size = ISA##_direct_packed_size_,              \
+        .workspace_size = cnnk_direct_workspace_size, .pack = ISA##_direct_pack_,              \
+        .run = ISA##_direct_run_,                                                              \
     };
 
 /* Every entry of the shared drivers at once: im2col, 1x1, the three

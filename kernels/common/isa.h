@@ -103,6 +103,69 @@ typedef struct cnnk_wino_transforms {
     cnnk_wino_output_fn output;
 } cnnk_wino_transforms;
 
+/* ---- the direct convolution tile ------------------------------------------ */
+
+/* The widest pixel tile an ISA may declare: the taps carry per-pixel
+ * windows in fixed arrays. AVX-512's 32 zmm would hold 14 pixels x 2
+ * vectors; AVX2 uses 6, NEON 8. */
+enum { CNNK_DIRECT_MAX_W = 16 };
+
+/* One tile's taps. src points at column 0 of the first valid source row
+ * (at the group's first channel), w at the weights of that row's kx = 0,
+ * packed [kw][icg][oc_blk]; rows are src_row / w_row apart. Pixel p's
+ * window starts at column ix0[p] and its valid taps are kx in
+ * [lo[p], hi[p]); interior tiles fill only ix0[0], the other pixels
+ * following pix_step apart. */
+typedef struct cnnk_direct_taps {
+    const float *src;
+    const float *w;
+    int64_t ky_n, src_row, w_row;
+    int64_t ld, dw, icg, pix_step;
+    bool dense;    /* kw taps adjacent in memory: a segment spans several */
+    bool interior; /* every pixel's every tap inside the row */
+    int64_t kx_min, kx_max;
+    int64_t ix0[CNNK_DIRECT_MAX_W], lo[CNNK_DIRECT_MAX_W], hi[CNNK_DIRECT_MAX_W];
+} cnnk_direct_taps;
+
+/* What the store needs: the first output of the tile, the oc_blk-channel
+ * slice of bias and residual (NULL when absent), and how many of the
+ * oc_blk lanes are real output channels. Pixel p goes to dst + p * dst_ld,
+ * with the epilogue order of kernel.h. */
+typedef struct cnnk_direct_store {
+    float *dst;
+    int64_t dst_ld;
+    const float *bias;
+    const float *res;
+    int64_t res_ld;
+    bool relu;
+    int nvalid;
+} cnnk_direct_store;
+
+/* The column geometry of every output row: ow pixels, pixel ox's window
+ * starting at source column ox * sw - pl, kw taps dw apart in a row of iw;
+ * [ox_lo, ox_hi) are the pixels whose every tap is inside the row. */
+typedef struct cnnk_direct_cols {
+    int64_t ow, sw, pl, kw, dw, iw;
+    int64_t ox_lo, ox_hi;
+} cnnk_direct_cols;
+
+/* One output row of oc_blk channels: t holds the row's taps (its per-pixel
+ * part is the row function's to fill, tile by tile), s the store of pixel
+ * 0. An ISA defines it with CNNK_DIRECT_ROW_FN (kernels/common/direct_row.h),
+ * which splits the row into tiles and inlines the ISA's tile into that
+ * loop: one call per row, none per tile (a call per tile cost 5-10% on
+ * 1x1 layers with 64 input channels; docs/KERNELS_AVX2_DIRECT.md). */
+typedef void (*cnnk_direct_row_fn)(const cnnk_direct_cols *c, cnnk_direct_taps *t,
+                                   const cnnk_direct_store *s);
+
+/* Tiles of up to w_blk pixels x oc_blk output channels. The packed
+ * weights' channel block is oc_blk, so pack and run read it from the same
+ * description. */
+typedef struct cnnk_direct_ukernel {
+    int w_blk, oc_blk;
+    cnnk_direct_row_fn row;
+} cnnk_direct_ukernel;
+
 /* ---- what the generic drivers read of an ISA ----------------------------- */
 
 /* Batch-1 FC: y[o] = epilogue(x . W[:, o]) for the NR-wide B panels
@@ -118,6 +181,7 @@ typedef struct cnnk_isa_kernels {
     cnnk_wino_transforms wino[3];      /* F(2x2,3x3), F(4x4,3x3), F(6x6,3x3) */
     cnnk_gemv_fn gemv;
     int gemv_group;                    /* panels one gemv step streams together */
+    const cnnk_direct_ukernel *direct; /* NULL: the ISA has no direct tile */
 } cnnk_isa_kernels;
 
 /* ---- the table an ISA exports -------------------------------------------- */
