@@ -40,7 +40,7 @@ for a in "$@"; do
     --refresh) refresh=1 ;;
     --inside) ;;
     -h|--help) sed -n '2,22p' "$0" | sed 's/^# \{0,1\}//'; exit 0 ;;
-    *) die "unknown argument '$a' (see --help)" ;;
+    *) say "unknown argument '$a' (see --help)"; exit 2 ;;
   esac
 done
 
