@@ -76,7 +76,12 @@ static bool top5_agree(const float *got, const float *want, int64_t classes) {
     if (common == k) return true;
     if (k == classes) return false;
     double err = 0;
-    for (int64_t i = 0; i < classes; ++i) err = fmax(err, fabs((double)got[i] - want[i]));
+    /* A compare, not fmax: GCC 12's AArch64 vectoriser hits an internal
+     * compiler error on the fmax reduction of widened floats. */
+    for (int64_t i = 0; i < classes; ++i) {
+        const double e = fabs((double)got[i] - want[i]);
+        if (e > err) err = e;
+    }
     return common == k - 1 && (double)want[a[k - 1]] - want[a[k]] <= 2 * err;
 }
 
