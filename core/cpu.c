@@ -4,7 +4,9 @@
 #include <stdio.h>
 #include <string.h>
 
-#if defined(__aarch64__)
+#if defined(__x86_64__)
+#include <cpuid.h>
+#elif defined(__aarch64__)
 #include <sys/auxv.h>
 #ifndef HWCAP_ASIMD
 #define HWCAP_ASIMD (1 << 1)
@@ -35,11 +37,30 @@ static void read_model(char *model, size_t len) {
     fclose(f);
 }
 
+#if defined(__x86_64__)
+/* AVX-512 needs the CPU's instructions and the OS's consent to save the
+ * ZMM state on a context switch: CPUID.1:ECX.OSXSAVE, then XCR0 with
+ * SSE (bit 1), AVX (2), opmask (5), ZMM0-15 upper halves (6) and ZMM16-31
+ * (7) all enabled. cnnk's avx512 is oneDNN's avx512_core: F, CD, BW, DQ
+ * and VL (CPUID.7.0:EBX bits 16, 28, 30, 17, 31). */
+static bool avx512_usable(void) {
+    unsigned a, b, c, d;
+    if (!__get_cpuid(1, &a, &b, &c, &d) || !(c & bit_OSXSAVE)) return false;
+    unsigned xlo, xhi;
+    __asm__ volatile("xgetbv" : "=a"(xlo), "=d"(xhi) : "c"(0));
+    if ((xlo & 0xe6u) != 0xe6u) return false;
+    if (!__get_cpuid_count(7, 0, &a, &b, &c, &d)) return false;
+    const unsigned need = (1u << 16) | (1u << 17) | (1u << 28) | (1u << 30) | (1u << 31);
+    return (b & need) == need;
+}
+#endif
+
 static void detect_isa(bool *isa) {
     isa[CNNK_ISA_REF] = true;
 #if defined(__x86_64__)
     __builtin_cpu_init();
     isa[CNNK_ISA_AVX2] = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+    isa[CNNK_ISA_AVX512] = isa[CNNK_ISA_AVX2] && avx512_usable();
 #elif defined(__aarch64__)
     isa[CNNK_ISA_NEON] = (getauxval(AT_HWCAP) & HWCAP_ASIMD) != 0;
 #endif

@@ -91,7 +91,7 @@ const cnnk_op_kernel *cnnk_op_kernel_find(const char *name) {
     return NULL;
 }
 
-static const char *const g_isa_names[CNNK_ISA_COUNT] = {"ref", "avx2", "neon"};
+static const char *const g_isa_names[CNNK_ISA_COUNT] = {"ref", "avx2", "avx512", "neon"};
 static const char *const g_algo_names[CNNK_ALGO_COUNT] = {
     "direct", "im2col", "winograd_f2x2", "winograd_f4x4", "winograd_f6x6", "1x1"};
 

@@ -23,6 +23,7 @@ extern "C" {
 typedef enum cnnk_isa {
     CNNK_ISA_REF = 0,
     CNNK_ISA_AVX2,
+    CNNK_ISA_AVX512, /* AVX-512 F+CD+BW+DQ+VL (Skylake-SP on), oneDNN's avx512_core */
     CNNK_ISA_NEON,
     CNNK_ISA_COUNT
 } cnnk_isa;
