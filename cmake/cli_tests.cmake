@@ -54,3 +54,14 @@ foreach(net alexnet vgg11 vgg16 googlenet resnet50 densenet121)
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
   set_tests_properties(validate_net_${net} PROPERTIES LABELS network)
 endforeach()
+
+# oneDNN's ISA cap holds for the whole process: the peer's test runs again
+# at avx512_core, where oneDNN 2.6 has Winograd (3x3 stride-1 layers must
+# run it, the others fall back to direct). On a CPU without avx512_core it
+# says so and passes without checking Winograd; the avx2 run above still
+# checks every fallback.
+if(CNNK_WITH_ONEDNN AND TARGET test_onednn_peer)
+  add_test(NAME test_onednn_peer_avx512_core
+           COMMAND test_onednn_peer avx512_core
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+endif()

@@ -83,7 +83,7 @@ static void all_agree(const cnnk_net *n, const cnnk_fusion *f) {
     if (!cnnk_onednn_available()) return;
     cnnk_onednn_net *h = NULL;
     cnnk_error err;
-    CHECK(cnnk_onednn_net_create(n, 1, &h, &err) == CNNK_OK);
+    CHECK(cnnk_onednn_net_create(n, 1, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_OK);
     if (h) onednn_agrees(n, f, h);
     cnnk_onednn_net_destroy(h);
 }
@@ -124,7 +124,8 @@ static void test_second_reader(void) {
     /* Both compute the same work: the same logits. */
     cnnk_runner *r = ref_runner(n);
     cnnk_onednn_net *h = NULL;
-    if (cnnk_onednn_available()) CHECK(cnnk_onednn_net_create(n, 1, &h, &err) == CNNK_OK);
+    if (cnnk_onednn_available())
+        CHECK(cnnk_onednn_net_create(n, 1, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_OK);
     float in[8 * 8 * 8], a[10], b[10];
     for (int i = 0; i < 8 * 8 * 8; ++i) in[i] = (float)((i * 7) % 11) / 11.0f - 0.5f;
     if (r && h) {

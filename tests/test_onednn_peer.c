@@ -2,10 +2,18 @@
  * setting, one-layer handles of every kind, and whole networks through
  * oneDNN primitives compared with an unfused walk of the graph by the
  * scalar reference (kernels/ref/ref.h): relative L2 of the logits <= 1e-4
- * and the same top-5. */
+ * and the same top-5; the convolution algorithms (direct, Winograd with
+ * its per-layer fallback, auto).
+ *
+ * oneDNN's ISA cap holds for the whole process, so the program takes it
+ * as its argument: none (avx2, where oneDNN has no Winograd and every
+ * Winograd request must fall back), or e.g. avx512_core, where Winograd
+ * must run on 3x3 stride-1 layers and fall back on the others
+ * (cmake/cli_tests.cmake runs both). */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "check.h"
 #include "cnnk/net.h"
@@ -103,17 +111,47 @@ static void top5(const float *x, int64_t n, int64_t idx[5]) {
 
 /* ---- tests ------------------------------------------------------------------------- */
 
-static void test_max_isa(void) {
+/* Sets the cap isa (any case), after the refusals that must not set it. */
+static void test_max_isa(const char *isa) {
     cnnk_error err = {{0}};
     CHECK(cnnk_onednn_set_max_isa("avx3", &err) == CNNK_EINVAL);
-    CHECK(strstr(err.msg, "avx3") && strstr(err.msg, "avx2") && strstr(err.msg, "avx512_core"));
+    /* every dnnl_cpu_isa_t level of oneDNN 2.6 is listed */
+    static const char *const levels[] = {"all", "sse41", "avx", "avx2", "avx2_vnni",
+                                         "avx512_mic", "avx512_mic_4ops", "avx512_core",
+                                         "avx512_core_vnni", "avx512_core_bf16",
+                                         "avx512_core_amx"};
+    for (size_t i = 0; i < sizeof levels / sizeof levels[0]; ++i) {
+        CHECK(strstr(err.msg, levels[i]) != NULL);
+        CHECK(strstr(cnnk_onednn_isa_names(), levels[i]) != NULL);
+    }
+    CHECK(strstr(err.msg, "avx3") != NULL);
     CHECK(cnnk_onednn_set_max_isa(NULL, &err) == CNNK_EINVAL);
-    /* Before any primitive exists the cap takes; oneDNN then reports it. */
-    CHECK(cnnk_onednn_set_max_isa("avx2", &err) == CNNK_OK);
-    CHECK(strcmp(cnnk_onednn_max_isa_name(), "avx2") == 0);
+    /* a known level oneDNN 2.6.3 refuses: named as such, and no cap set */
+    CHECK(cnnk_onednn_set_max_isa("avx512_mic", &err) == CNNK_EONEDNN);
+    CHECK(strstr(err.msg, "refuses") != NULL);
+    /* Before any primitive exists the cap takes; oneDNN then reports it
+     * (the environment variable's capitals work as well). */
+    CHECK(cnnk_onednn_set_max_isa(isa, &err) == CNNK_OK);
+    if (strcasecmp(isa, "avx2") == 0) CHECK(strcmp(cnnk_onednn_max_isa_name(), "avx2") == 0);
     /* Once oneDNN has settled its ISA, a new cap is refused, named. */
     CHECK(cnnk_onednn_set_max_isa("avx512_core", &err) == CNNK_EONEDNN);
     CHECK(strstr(err.msg, "dnnl_set_max_cpu_isa") != NULL);
+    CHECK(strstr(err.msg, "once") != NULL);
+}
+
+static void test_algo_names(void) {
+    cnnk_error err = {{0}};
+    for (int i = 0; i < CNNK_ONEDNN_ALGO_COUNT; ++i) {
+        cnnk_onednn_algo a = CNNK_ONEDNN_ALGO_COUNT;
+        CHECK(cnnk_onednn_algo_parse(cnnk_onednn_algo_name((cnnk_onednn_algo)i), &a, &err) ==
+              CNNK_OK);
+        CHECK(a == (cnnk_onednn_algo)i);
+    }
+    cnnk_onednn_algo a = CNNK_ONEDNN_DIRECT;
+    CHECK(cnnk_onednn_algo_parse("wino", &a, &err) == CNNK_EINVAL);
+    CHECK(strstr(err.msg, "wino") && strstr(err.msg, "winograd") && strstr(err.msg, "auto"));
+    CHECK(cnnk_onednn_algo_parse(NULL, &a, &err) == CNNK_EINVAL);
+    CHECK(strcmp(cnnk_onednn_algo_name(CNNK_ONEDNN_ALGO_COUNT), "?") == 0);
 }
 
 static cnnk_conv_desc conv(int64_t ic, int64_t hw, int64_t oc, int64_t k, int64_t s,
@@ -123,12 +161,14 @@ static cnnk_conv_desc conv(int64_t ic, int64_t hw, int64_t oc, int64_t k, int64_
                             .dh = 1, .dw = 1};
 }
 
-/* Creates, executes twice and destroys a handle; returns its status. */
-static cnnk_status run_layer(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep,
-                             char *impl, size_t len) {
+/* Creates (with algo), executes twice and destroys a handle; returns its
+ * status; *used and note (when not NULL) what it ran and why not Winograd. */
+static cnnk_status run_layer_algo(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep,
+                                  cnnk_onednn_algo algo, char *impl, size_t len,
+                                  cnnk_onednn_algo *used, char *note) {
     cnnk_error err = {{0}};
     cnnk_onednn_layer *h = NULL;
-    cnnk_status s = cnnk_onednn_layer_create(l, ep, &h, &err);
+    cnnk_status s = cnnk_onednn_layer_create(l, ep, algo, &h, &err);
     if (s != CNNK_OK) {
         CHECK(h == NULL);
         snprintf(impl, len, "%s", err.msg);
@@ -137,19 +177,26 @@ static cnnk_status run_layer(const cnnk_layer_desc *l, const cnnk_epilogue_spec 
     s = cnnk_onednn_layer_execute(h);
     if (s == CNNK_OK) s = cnnk_onednn_layer_execute(h);
     snprintf(impl, len, "%s", cnnk_onednn_layer_impl(h));
+    if (used) *used = cnnk_onednn_layer_algo(h);
+    if (note) snprintf(note, CNNK_ERROR_MSG_LEN, "%s", cnnk_onednn_layer_note(h));
     cnnk_onednn_layer_destroy(h);
     return s;
 }
 
-static void test_layers(void) {
+static cnnk_status run_layer(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep,
+                             char *impl, size_t len) {
+    return run_layer_algo(l, ep, CNNK_ONEDNN_DIRECT, impl, len, NULL, NULL);
+}
+
+static void test_layers(const char *isa) {
     char impl[CNNK_ERROR_MSG_LEN];
     cnnk_layer_desc l = {.kind = CNNK_LAYER_CONV};
     l.u.conv = conv(64, 14, 64, 3, 1, 1);
     cnnk_epilogue_spec full = {true, true, true};
     CHECK(run_layer(&l, &full, impl, sizeof impl) == CNNK_OK);
     /* format `any`: a JIT kernel of the capped ISA, not the reference */
-    CHECK(strstr(impl, "avx2") != NULL && strstr(impl, "ref") == NULL);
-    if (!strstr(impl, "avx2")) fprintf(stderr, "conv impl: %s\n", impl);
+    CHECK(strstr(impl, isa) != NULL && strstr(impl, "ref") == NULL);
+    if (!strstr(impl, isa)) fprintf(stderr, "conv impl: %s\n", impl);
     l.u.conv = conv(3, 32, 16, 7, 2, 3); /* a first layer: 3 channels */
     CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_OK);
     l.u.conv = conv(32, 8, 16, 4, 2, 1);
@@ -203,7 +250,60 @@ static void test_layers(void) {
     CHECK(run_layer(&l, NULL, impl, sizeof impl) == CNNK_EINVAL);
     cnnk_error err = {{0}};
     cnnk_onednn_layer *h = (cnnk_onednn_layer *)&err;
-    CHECK(cnnk_onednn_layer_create(NULL, NULL, &h, &err) == CNNK_EINVAL && h == NULL);
+    CHECK(cnnk_onednn_layer_create(NULL, NULL, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_EINVAL &&
+          h == NULL);
+    h = (cnnk_onednn_layer *)&err;
+    l.u.conv = conv(8, 8, 8, 3, 1, 1);
+    CHECK(cnnk_onednn_layer_create(&l, NULL, CNNK_ONEDNN_ALGO_COUNT, &h, &err) == CNNK_EINVAL &&
+          h == NULL);
+}
+
+/* Per layer: Winograd where oneDNN has it (3x3, stride 1, at avx512_core
+ * and up), direct with the refusal named elsewhere; auto is one of the two. */
+static void test_layer_algos(bool wino) {
+    char impl[CNNK_ERROR_MSG_LEN], note[CNNK_ERROR_MSG_LEN];
+    cnnk_onednn_algo used = CNNK_ONEDNN_ALGO_COUNT;
+    cnnk_epilogue_spec full = {true, true, true};
+    cnnk_layer_desc l = {.kind = CNNK_LAYER_CONV};
+    CHECK(cnnk_onednn_winograd_exists() == wino);
+
+    l.u.conv = conv(64, 28, 64, 3, 1, 1);
+    CHECK(run_layer_algo(&l, &full, CNNK_ONEDNN_WINOGRAD, impl, sizeof impl, &used, note) ==
+          CNNK_OK);
+    CHECK(used == (wino ? CNNK_ONEDNN_WINOGRAD : CNNK_ONEDNN_DIRECT));
+    CHECK((strstr(impl, "wino") != NULL) == wino);
+    CHECK((note[0] != '\0') == !wino);
+    if (!wino) CHECK(strstr(note, "winograd refused") && strstr(note, "unimplemented"));
+    if (used != (wino ? CNNK_ONEDNN_WINOGRAD : CNNK_ONEDNN_DIRECT))
+        fprintf(stderr, "3x3 winograd: %s %s\n", impl, note);
+
+    /* direct asked: direct, no note, never a Winograd implementation */
+    CHECK(run_layer_algo(&l, &full, CNNK_ONEDNN_DIRECT, impl, sizeof impl, &used, note) ==
+          CNNK_OK);
+    CHECK(used == CNNK_ONEDNN_DIRECT && note[0] == '\0' && !strstr(impl, "wino"));
+
+    /* oneDNN has no Winograd for 1x1, strided or 5x5 layers: fallback */
+    const cnnk_conv_desc refused[] = {conv(64, 28, 64, 1, 1, 0), conv(64, 28, 64, 3, 2, 1),
+                                      conv(16, 14, 32, 5, 1, 2)};
+    for (size_t i = 0; i < sizeof refused / sizeof refused[0]; ++i) {
+        l.u.conv = refused[i];
+        CHECK(run_layer_algo(&l, &full, CNNK_ONEDNN_WINOGRAD, impl, sizeof impl, &used, note) ==
+              CNNK_OK);
+        CHECK(used == CNNK_ONEDNN_DIRECT && strstr(note, "winograd refused") != NULL);
+        CHECK(!strstr(impl, "wino") && !strstr(impl, "ref"));
+    }
+    /* auto: oneDNN's choice, reported as what the primitive runs */
+    l.u.conv = conv(64, 28, 64, 3, 1, 1);
+    CHECK(run_layer_algo(&l, NULL, CNNK_ONEDNN_AUTO, impl, sizeof impl, &used, note) == CNNK_OK);
+    CHECK(used == (strstr(impl, "wino") ? CNNK_ONEDNN_WINOGRAD : CNNK_ONEDNN_DIRECT));
+    CHECK(note[0] == '\0');
+    /* a deconvolution is direct whatever is asked */
+    l = (cnnk_layer_desc){.kind = CNNK_LAYER_DECONV};
+    l.u.conv = conv(32, 8, 16, 3, 1, 1);
+    l.u.conv.transposed = true;
+    CHECK(run_layer_algo(&l, NULL, CNNK_ONEDNN_WINOGRAD, impl, sizeof impl, &used, note) ==
+          CNNK_OK);
+    CHECK(used == CNNK_ONEDNN_DIRECT);
 }
 
 static void fill_input(float *x, int64_t n, uint32_t seed) {
@@ -214,9 +314,51 @@ static void fill_input(float *x, int64_t n, uint32_t seed) {
     }
 }
 
-/* Builds name at hw x hw, runs it through oneDNN and through the reference
- * walk; logits within relative L2 1e-4, same top-5. */
-static void check_net(const char *name, int64_t mb, int64_t hw) {
+/* The conv node a step named "<node>[+bn][+sum][+relu]" heads. */
+static const cnnk_node *step_conv(const cnnk_net *net, const char *step) {
+    for (int i = 1; i < net->n; ++i) {
+        const cnnk_node *n = &net->nodes[i];
+        size_t len = strlen(n->name);
+        if (n->op == CNNK_NODE_CONV && strncmp(step, n->name, len) == 0 &&
+            (step[len] == '\0' || step[len] == '+'))
+            return n;
+    }
+    return NULL;
+}
+
+/* Winograd asked for: each convolution runs it exactly where oneDNN has it
+ * (3x3 stride 1, when wino), else direct with the refusal as its note. */
+static void check_winograd_steps(const cnnk_net *net, const cnnk_onednn_net *h, bool wino) {
+    int convs = 0;
+    for (int i = 0; i < cnnk_onednn_net_prim_count(h); ++i) {
+        const char *algo = cnnk_onednn_net_prim_algo(h, i);
+        if (!algo[0]) continue;
+        const cnnk_node *n = step_conv(net, cnnk_onednn_net_prim_name(h, i));
+        CHECK(n != NULL);
+        if (!n) continue;
+        convs++;
+        const cnnk_conv_desc *d = &n->desc.u.conv;
+        bool can = wino && d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->g == 1 &&
+                   d->dh == 1 && d->dw == 1;
+        CHECK(strcmp(algo, can ? "winograd" : "direct") == 0);
+        CHECK((strstr(cnnk_onednn_net_prim_impl(h, i), "wino") != NULL) == can);
+        CHECK((strstr(cnnk_onednn_net_prim_note(h, i), "winograd refused") != NULL) == !can);
+        if (strcmp(algo, can ? "winograd" : "direct") != 0)
+            fprintf(stderr, "%s: %s ran %s (%s)\n", net->name, cnnk_onednn_net_prim_name(h, i),
+                    algo, cnnk_onednn_net_prim_note(h, i));
+    }
+    CHECK(convs > 0);
+    CHECK_EQ_I64(convs, cnnk_onednn_net_conv_count(h, CNNK_ONEDNN_WINOGRAD) +
+                            cnnk_onednn_net_conv_count(h, CNNK_ONEDNN_DIRECT));
+}
+
+/* Builds name at hw x hw, runs it through oneDNN (convolutions by algo)
+ * and through the reference walk; logits within relative L2 1e-4, same
+ * top-5. With Winograd asked for, wino says whether oneDNN has it: then
+ * every 3x3 stride-1 convolution (and only those) must run it, the others
+ * falling back to direct with the refusal named. */
+static void check_net_algo(const char *name, int64_t mb, int64_t hw, cnnk_onednn_algo algo,
+                           bool wino) {
     cnnk_error err = {{0}};
     cnnk_net *net = NULL;
     if (cnnk_net_build(name, mb, hw, hw, &net, &err) != CNNK_OK ||
@@ -231,7 +373,7 @@ static void check_net(const char *name, int64_t mb, int64_t hw) {
     CHECK(in != NULL);
     fill_input(in, in_elems, 11);
     cnnk_onednn_net *h = NULL;
-    cnnk_status s = cnnk_onednn_net_create(net, 1, &h, &err);
+    cnnk_status s = cnnk_onednn_net_create(net, 1, algo, &h, &err);
     CHECK(s == CNNK_OK);
     if (s != CNNK_OK) fprintf(stderr, "%s: %s\n", name, err.msg);
     float *ref = ref_forward(net, in);
@@ -245,8 +387,12 @@ static void check_net(const char *name, int64_t mb, int64_t hw) {
         CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
         CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
         double e = rel_l2(out, ref, mb * classes);
-        printf("%-12s %lldx%lld mb%lld: %d primitives, rel L2 %.3g\n", name, (long long)hw,
-               (long long)hw, (long long)mb, cnnk_onednn_net_prim_count(h), e);
+        int nw = cnnk_onednn_net_conv_count(h, CNNK_ONEDNN_WINOGRAD);
+        printf("%-12s %lldx%lld mb%lld %-8s: %d primitives, %d winograd, rel L2 %.3g\n", name,
+               (long long)hw, (long long)hw, (long long)mb, cnnk_onednn_algo_name(algo),
+               cnnk_onednn_net_prim_count(h), nw, e);
+        if (algo == CNNK_ONEDNN_DIRECT) CHECK_EQ_I64(nw, 0);
+        if (algo == CNNK_ONEDNN_WINOGRAD) check_winograd_steps(net, h, wino);
         CHECK(e <= 1e-4);
         for (int64_t b = 0; b < mb; ++b) {
             int64_t t1[5], t2[5];
@@ -268,6 +414,10 @@ static void check_net(const char *name, int64_t mb, int64_t hw) {
     free(in);
     cnnk_onednn_net_destroy(h);
     cnnk_net_destroy(net);
+}
+
+static void check_net(const char *name, int64_t mb, int64_t hw) {
+    check_net_algo(name, mb, hw, CNNK_ONEDNN_DIRECT, false);
 }
 
 /* A residual whose shortcut conv is defined after the branch, a conv
@@ -299,7 +449,7 @@ static void test_small_graph(void) {
     float in[2 * 9 * 9 * 8], out[20];
     fill_input(in, 2 * 9 * 9 * 8, 5);
     cnnk_onednn_net *h = NULL;
-    CHECK(cnnk_onednn_net_create(n, 1, &h, &err) == CNNK_OK);
+    CHECK(cnnk_onednn_net_create(n, 1, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_OK);
     float *ref = ref_forward(n, in);
     if (h && ref) {
         CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
@@ -318,20 +468,41 @@ static void test_small_graph(void) {
     cnnk_net *bare = cnnk_net_create("bare", 1, 3, 8, 8);
     cnnk_net_conv(bare, "c", 0, 4, 3, 1, 1, false);
     h = NULL;
-    CHECK(cnnk_onednn_net_create(bare, 1, &h, &err) == CNNK_EINVAL && h == NULL);
+    CHECK(cnnk_onednn_net_create(bare, 1, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_EINVAL &&
+          h == NULL);
     CHECK(strstr(err.msg, "no weights") != NULL);
     cnnk_net_destroy(bare);
     cnnk_net_destroy(n);
 }
 
-int main(void) {
+/* Whether this CPU runs oneDNN's level isa: its effective ISA under the cap
+ * is the cap itself (a higher cap than the CPU has reads lower). */
+static bool cpu_runs(const char *isa) { return strcasecmp(cnnk_onednn_max_isa_name(), isa) == 0; }
+
+int main(int argc, char **argv) {
     if (!cnnk_onednn_available()) {
         cnnk_onednn_net *h = NULL;
-        CHECK(cnnk_onednn_net_create(NULL, 1, &h, NULL) == CNNK_EUNSUPPORTED);
+        CHECK(cnnk_onednn_net_create(NULL, 1, CNNK_ONEDNN_DIRECT, &h, NULL) ==
+              CNNK_EUNSUPPORTED);
         return check_finish("test_onednn_peer");
     }
-    test_max_isa();
-    test_layers();
+    /* The cap under test: avx2 unless the argument names another. */
+    const char *isa = argc > 1 ? argv[1] : "avx2";
+    test_algo_names();
+    test_max_isa(isa);
+    if (!cpu_runs(isa)) {
+        printf("test_onednn_peer: this CPU does not run oneDNN's %s (it runs %s): skipped\n", isa,
+               cnnk_onednn_max_isa_name());
+        return check_finish("test_onednn_peer");
+    }
+    /* oneDNN 2.6 has CPU Winograd from avx512_core up, none below. */
+    const bool wino = strncasecmp(isa, "avx512_core", 11) == 0;
+    test_layer_algos(wino);
+    check_net_algo("resnet18", 2, 32, CNNK_ONEDNN_WINOGRAD, wino);
+    check_net_algo("googlenet", 1, 64, CNNK_ONEDNN_WINOGRAD, wino);
+    check_net_algo("resnet18", 2, 32, CNNK_ONEDNN_AUTO, wino);
+    if (argc > 1) return check_finish("test_onednn_peer"); /* the rest runs once, at avx2 */
+    test_layers(isa);
     test_small_graph();
     check_net("resnet18", 2, 32);
     check_net("googlenet", 1, 64);

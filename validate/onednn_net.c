@@ -22,6 +22,7 @@
 
 #define STEP_ARGS (CNNK_CONCAT_MAX_INPUTS + 8)
 #define STEP_NAME (CNNK_NAME_LEN + 48)
+#define STEP_NOTE 160
 #define CACHE 4 /* reordered copies kept per value */
 
 typedef struct group {
@@ -43,6 +44,9 @@ typedef struct step {
     int nargs;
     dnnl_exec_arg_t args[STEP_ARGS];
     char name[STEP_NAME];
+    bool conv;             /* a convolution: algo and note mean something */
+    cnnk_onednn_algo algo; /* what it runs */
+    char note[STEP_NOTE];  /* why not Winograd, where it was asked for */
 } step;
 
 struct cnnk_onednn_net {
@@ -50,6 +54,7 @@ struct cnnk_onednn_net {
     cnnk_error quiet; /* messages after create */
     const cnnk_net *net; /* only during create */
     int nthreads;
+    cnnk_onednn_algo algo; /* asked for every convolution */
     int *alias, *last_reader;
     group *groups;
     int ngroups;
@@ -284,7 +289,10 @@ static cnnk_status emit_conv_with(cnnk_onednn_net *h, int gi, const cnnk_conv_de
     const group *g = &h->groups[gi];
     dnnl_primitive_desc_t pd = NULL;
     bool bias = node(h, g->head)->has_bias || g->bn >= 0;
-    CNNK_TRY(cnnk_dnn_conv_pd(&h->c, d, NULL, NULL, bias, g->res >= 0, g->relu, &pd));
+    cnnk_onednn_algo used;
+    char note[STEP_NOTE];
+    CNNK_TRY(cnnk_dnn_conv_pd_algo(&h->c, d, NULL, NULL, bias, g->res >= 0, g->relu, h->algo,
+                                   &pd, &used, note, sizeof note));
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     dnnl_memory_t src = NULL, dst = NULL;
@@ -297,6 +305,9 @@ static cnnk_status emit_conv_with(cnnk_onednn_net *h, int gi, const cnnk_conv_de
         dnnl_primitive_desc_destroy(pd);
     }
     if (s != CNNK_OK) return s;
+    st->conv = true;
+    st->algo = used;
+    snprintf(st->note, sizeof st->note, "%s", note);
     dnnl_memory_desc_t user;
     CNNK_TRY(cnnk_dnn_conv_wmd(&h->c, d, false, &user));
     arg(st, DNNL_ARG_SRC, src);
@@ -562,11 +573,13 @@ static cnnk_status build(cnnk_onednn_net *h) {
     return bind_scratch(h);
 }
 
-cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_net **out,
-                                   cnnk_error *err) {
+cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
+                                   cnnk_onednn_net **out, cnnk_error *err) {
     if (!out) return cnnk_fail(err, CNNK_EINVAL, "onednn net: out is NULL");
     *out = NULL;
     if (!net || net->n < 2) return cnnk_fail(err, CNNK_EINVAL, "onednn net: empty network");
+    if ((unsigned)algo >= CNNK_ONEDNN_ALGO_COUNT)
+        return cnnk_fail(err, CNNK_EINVAL, "onednn net: unknown algorithm %d", (int)algo);
     CNNK_TRY(cnnk_net_status(net, err));
     cnnk_onednn_net *h = calloc(1, sizeof *h);
     if (!h) return cnnk_fail(err, CNNK_ENOMEM, "onednn net: out of memory");
@@ -574,6 +587,7 @@ cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onedn
     h->c.user_scratchpad = true; /* forward() must not allocate: it is timed */
     h->net = net;
     h->nthreads = nthreads;
+    h->algo = algo;
     /* oneDNN sizes its thread partitioning when a primitive is created */
     cnnk_onednn_set_threads(nthreads);
     cnnk_status s = build(h);
@@ -614,6 +628,21 @@ const char *cnnk_onednn_net_prim_name(const cnnk_onednn_net *h, int i) {
 
 const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i) {
     return h && i >= 0 && i < h->nsteps ? cnnk_dnn_impl(h->steps[i].pd) : NULL;
+}
+
+const char *cnnk_onednn_net_prim_algo(const cnnk_onednn_net *h, int i) {
+    if (!h || i < 0 || i >= h->nsteps) return NULL;
+    return h->steps[i].conv ? cnnk_onednn_algo_name(h->steps[i].algo) : "";
+}
+
+const char *cnnk_onednn_net_prim_note(const cnnk_onednn_net *h, int i) {
+    return h && i >= 0 && i < h->nsteps ? h->steps[i].note : NULL;
+}
+
+int cnnk_onednn_net_conv_count(const cnnk_onednn_net *h, cnnk_onednn_algo a) {
+    int n = 0;
+    for (int i = 0; h && i < h->nsteps; ++i) n += h->steps[i].conv && h->steps[i].algo == a;
+    return n;
 }
 
 #endif

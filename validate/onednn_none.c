@@ -89,10 +89,13 @@ cnnk_status cnnk_onednn_set_max_isa(const char *isa, cnnk_error *err) {
     return no_onednn(err, "onednn max isa");
 }
 const char *cnnk_onednn_max_isa_name(void) { return "none"; }
+const char *cnnk_onednn_isa_names(void) { return "none (built without oneDNN)"; }
+bool cnnk_onednn_winograd_exists(void) { return false; }
 
 cnnk_status cnnk_onednn_layer_create(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep,
-                                     cnnk_onednn_layer **out, cnnk_error *err) {
-    (void)l, (void)ep;
+                                     cnnk_onednn_algo algo, cnnk_onednn_layer **out,
+                                     cnnk_error *err) {
+    (void)l, (void)ep, (void)algo;
     if (out) *out = NULL;
     return no_onednn(err, "onednn layer");
 }
@@ -104,11 +107,15 @@ const char *cnnk_onednn_layer_impl(const cnnk_onednn_layer *h) {
     (void)h;
     return "none";
 }
+cnnk_onednn_algo cnnk_onednn_layer_algo(const cnnk_onednn_layer *h) {
+    return (void)h, CNNK_ONEDNN_DIRECT;
+}
+const char *cnnk_onednn_layer_note(const cnnk_onednn_layer *h) { return (void)h, ""; }
 void cnnk_onednn_layer_destroy(cnnk_onednn_layer *h) { (void)h; }
 
-cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_net **out,
-                                   cnnk_error *err) {
-    (void)net, (void)nthreads;
+cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
+                                   cnnk_onednn_net **out, cnnk_error *err) {
+    (void)net, (void)nthreads, (void)algo;
     if (out) *out = NULL;
     return no_onednn(err, "onednn net");
 }
@@ -124,6 +131,15 @@ const char *cnnk_onednn_net_prim_name(const cnnk_onednn_net *h, int i) {
 }
 const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i) {
     return (void)h, (void)i, NULL;
+}
+const char *cnnk_onednn_net_prim_algo(const cnnk_onednn_net *h, int i) {
+    return (void)h, (void)i, NULL;
+}
+const char *cnnk_onednn_net_prim_note(const cnnk_onednn_net *h, int i) {
+    return (void)h, (void)i, NULL;
+}
+int cnnk_onednn_net_conv_count(const cnnk_onednn_net *h, cnnk_onednn_algo a) {
+    return (void)h, (void)a, 0;
 }
 void cnnk_onednn_net_destroy(cnnk_onednn_net *h) { (void)h; }
 

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include <omp.h>
 
@@ -14,10 +15,25 @@ void cnnk_onednn_set_threads(int n) {
     if (n >= 1) omp_set_num_threads(n);
 }
 
+static const char *const algo_names[CNNK_ONEDNN_ALGO_COUNT] = {"direct", "winograd", "auto"};
+
+const char *cnnk_onednn_algo_name(cnnk_onednn_algo a) {
+    return (unsigned)a < CNNK_ONEDNN_ALGO_COUNT ? algo_names[a] : "?";
+}
+
+cnnk_status cnnk_onednn_algo_parse(const char *s, cnnk_onednn_algo *a, cnnk_error *err) {
+    for (int i = 0; s && i < CNNK_ONEDNN_ALGO_COUNT; ++i)
+        if (strcmp(s, algo_names[i]) == 0) return *a = (cnnk_onednn_algo)i, CNNK_OK;
+    return cnnk_fail(err, CNNK_EINVAL,
+                     "unknown oneDNN convolution algorithm '%.64s' (valid: direct, winograd, auto)",
+                     s ? s : "");
+}
+
 #if defined(CNNK_HAVE_ONEDNN) && CNNK_HAVE_ONEDNN
 
 #include <dnnl_debug.h>
 
+#include "validate/onednn.h"
 #include "validate/onednn_prim.h"
 
 /* ---- settings ------------------------------------------------------------ */
@@ -40,23 +56,35 @@ static const struct {
 };
 #define ISA_NAMES ((int)(sizeof isa_names / sizeof isa_names[0]))
 
+const char *cnnk_onednn_isa_names(void) {
+    return "all, sse41, avx, avx2, avx2_vnni, avx512_mic, avx512_mic_4ops, avx512_core, "
+           "avx512_core_vnni, avx512_core_bf16, avx512_core_amx";
+}
+
+/* The names in any case: oneDNN's environment variable spells them in
+ * capitals (DNNL_MAX_CPU_ISA=AVX512_CORE). */
 cnnk_status cnnk_onednn_set_max_isa(const char *isa, cnnk_error *err) {
     for (int i = 0; isa && i < ISA_NAMES; ++i) {
-        if (strcmp(isa, isa_names[i].name) != 0) continue;
+        if (strcasecmp(isa, isa_names[i].name) != 0) continue;
+        /* Whether oneDNN has settled its ISA already (a primitive, or a
+         * query of the effective ISA): a second cap is then refused. */
         dnnl_status_t s = dnnl_set_max_cpu_isa(isa_names[i].isa);
         if (s == dnnl_success) return CNNK_OK;
+        /* Both refusals are invalid_arguments: tell them apart by level. */
+        if (isa_names[i].isa == dnnl_cpu_isa_avx512_mic ||
+            isa_names[i].isa == dnnl_cpu_isa_avx512_mic_4ops)
+            return cnnk_fail(err, CNNK_EONEDNN,
+                             "onednn max isa %s: oneDNN %s refuses this level "
+                             "(dnnl_set_max_cpu_isa: %s; 2.6 no longer takes the Xeon Phi "
+                             "levels avx512_mic*)",
+                             isa_names[i].name, cnnk_onednn_version(), dnnl_status2str(s));
         return cnnk_fail(err, CNNK_EONEDNN,
                          "onednn max isa %s: dnnl_set_max_cpu_isa failed (%s): it must be "
                          "called once, before oneDNN creates any primitive",
-                         isa, dnnl_status2str(s));
+                         isa_names[i].name, dnnl_status2str(s));
     }
-    char valid[CNNK_ERROR_MSG_LEN / 2] = "";
-    size_t len = 0;
-    for (int i = 0; i < ISA_NAMES && len < sizeof valid; ++i)
-        len += (size_t)snprintf(valid + len, sizeof valid - len, "%s%s", i ? ", " : "",
-                                isa_names[i].name);
     return cnnk_fail(err, CNNK_EINVAL, "unknown oneDNN max isa '%.64s' (valid: %s)",
-                     isa ? isa : "", valid);
+                     isa ? isa : "", cnnk_onednn_isa_names());
 }
 
 const char *cnnk_onednn_max_isa_name(void) {
@@ -65,6 +93,22 @@ const char *cnnk_onednn_max_isa_name(void) {
     for (int i = 1; i < ISA_NAMES; ++i)
         if (isa_names[i].isa == isa) return isa_names[i].name;
     return "unknown";
+}
+
+bool cnnk_onednn_winograd_exists(void) {
+    cnnk_error err;
+    cnnk_dnn_ctx c = {.err = &err, .layer = "winograd probe"};
+    cnnk_conv_desc d = {.g = 1, .mb = 1, .ic = 64, .ih = 56, .iw = 56, .oc = 64, .oh = 56,
+                        .ow = 56, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .pt = 1, .pl = 1,
+                        .pb = 1, .pr = 1, .dh = 1, .dw = 1};
+    dnnl_primitive_desc_t pd = NULL;
+    cnnk_onednn_algo used = CNNK_ONEDNN_DIRECT;
+    if (cnnk_dnn_open(&c) == CNNK_OK &&
+        cnnk_dnn_conv_pd_algo(&c, &d, NULL, NULL, true, false, true, CNNK_ONEDNN_WINOGRAD, &pd,
+                              &used, NULL, 0) == CNNK_OK)
+        dnnl_primitive_desc_destroy(pd);
+    cnnk_dnn_close(&c);
+    return used == CNNK_ONEDNN_WINOGRAD;
 }
 
 /* ---- one layer ------------------------------------------------------------ */
@@ -79,6 +123,8 @@ struct cnnk_onednn_layer {
     int nargs;
     dnnl_exec_arg_t args[LAYER_ARGS];
     char name[CNNK_NAME_LEN];
+    cnnk_onednn_algo algo, used;
+    char note[CNNK_ERROR_MSG_LEN];
 };
 
 void cnnk_onednn_layer_destroy(cnnk_onednn_layer *h) {
@@ -180,7 +226,8 @@ static cnnk_status bind_weights(cnnk_onednn_layer *h, bool bias) {
 static cnnk_status conv_layer(cnnk_onednn_layer *h, const cnnk_conv_desc *d,
                               const cnnk_epilogue_spec *ep) {
     bool bias = ep && ep->bias, sum = ep && ep->residual, relu = ep && ep->relu;
-    CNNK_TRY(cnnk_dnn_conv_pd(&h->c, d, NULL, NULL, bias, sum, relu, &h->pd));
+    CNNK_TRY(cnnk_dnn_conv_pd_algo(&h->c, d, NULL, NULL, bias, sum, relu, h->algo, &h->pd,
+                                   &h->used, h->note, sizeof h->note));
     CNNK_TRY(bind_weights(h, bias));
     return bind_src_dst(h);
 }
@@ -300,10 +347,13 @@ static cnnk_status layer_open(cnnk_onednn_layer *h, cnnk_layer_desc *l,
 }
 
 cnnk_status cnnk_onednn_layer_create(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep,
-                                     cnnk_onednn_layer **out, cnnk_error *err) {
+                                     cnnk_onednn_algo algo, cnnk_onednn_layer **out,
+                                     cnnk_error *err) {
     if (!out) return cnnk_fail(err, CNNK_EINVAL, "onednn layer: out is NULL");
     *out = NULL;
     if (!l) return cnnk_fail(err, CNNK_EINVAL, "onednn layer: descriptor is NULL");
+    if ((unsigned)algo >= CNNK_ONEDNN_ALGO_COUNT)
+        return cnnk_fail(err, CNNK_EINVAL, "onednn layer: unknown algorithm %d", (int)algo);
     cnnk_layer_desc dl = *l;
     CNNK_TRY(cnnk_layer_check(&dl, err));
     cnnk_onednn_layer *h = calloc(1, sizeof *h);
@@ -313,6 +363,8 @@ cnnk_status cnnk_onednn_layer_create(const cnnk_layer_desc *l, const cnnk_epilog
     h->c.layer = h->name;
     h->c.err = err;
     h->c.user_scratchpad = true; /* execute() must not allocate: it is timed */
+    h->algo = algo;
+    h->used = CNNK_ONEDNN_DIRECT;
     cnnk_status s = layer_open(h, &dl, ep);
     h->c.err = &h->scratch_err;
     if (s != CNNK_OK) {
@@ -332,5 +384,11 @@ cnnk_status cnnk_onednn_layer_execute(cnnk_onednn_layer *h) {
 const char *cnnk_onednn_layer_impl(const cnnk_onednn_layer *h) {
     return h ? cnnk_dnn_impl(h->pd) : "none";
 }
+
+cnnk_onednn_algo cnnk_onednn_layer_algo(const cnnk_onednn_layer *h) {
+    return h ? h->used : CNNK_ONEDNN_DIRECT;
+}
+
+const char *cnnk_onednn_layer_note(const cnnk_onednn_layer *h) { return h ? h->note : ""; }
 
 #endif

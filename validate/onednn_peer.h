@@ -27,17 +27,50 @@ extern "C" {
 
 /* ---- process-wide settings ---------------------------------------------- */
 
-/* Caps the ISA oneDNN may JIT for ("sse41", "avx", "avx2", "avx2_vnni",
- * "avx512_core", "avx512_core_vnni", "avx512_core_bf16",
- * "avx512_core_amx", "all"), through dnnl_set_max_cpu_isa. It holds for
+/* Caps the ISA oneDNN may JIT for, through dnnl_set_max_cpu_isa: every
+ * dnnl_cpu_isa_t level of oneDNN 2.6 ("all", "sse41", "avx", "avx2",
+ * "avx2_vnni", "avx512_mic", "avx512_mic_4ops", "avx512_core",
+ * "avx512_core_vnni", "avx512_core_bf16", "avx512_core_amx"), in any case,
+ * so the names of the DNNL_MAX_CPU_ISA / ONEDNN_MAX_CPU_ISA variable
+ * ("AVX512_CORE") work too. "all" is no cap: the CPU's best. It holds for
  * the whole process and only before oneDNN creates its first primitive:
- * later it is CNNK_EONEDNN. An unknown name is CNNK_EINVAL listing the
- * valid ones. */
+ * later it is CNNK_EONEDNN. A level oneDNN refuses (2.6.3 refuses the
+ * Xeon Phi levels avx512_mic*) is CNNK_EONEDNN, saying so. An unknown
+ * name is CNNK_EINVAL listing the valid ones. */
 cnnk_status cnnk_onednn_set_max_isa(const char *isa, cnnk_error *err);
 
 /* The ISA oneDNN uses (dnnl_get_effective_cpu_isa), in the names above;
- * "none" without oneDNN. */
+ * "none" without oneDNN. Settles oneDNN's ISA: set the cap first. */
 const char *cnnk_onednn_max_isa_name(void);
+
+/* The valid names of cnnk_onednn_set_max_isa, comma-separated. */
+const char *cnnk_onednn_isa_names(void);
+
+/* ---- the convolution algorithm ------------------------------------------- */
+
+/* oneDNN's convolution algorithm kinds (dnnl_alg_kind_t), as the peer asks
+ * for them. WINOGRAD falls back to DIRECT per layer where oneDNN refuses
+ * it (its descriptor or primitive descriptor cannot be created: oneDNN 2.6
+ * has f32 Winograd only for 3x3 stride-1 convolutions, and on CPUs only
+ * from avx512_core up); AUTO is oneDNN's own choice. A deconvolution is
+ * always DIRECT (cnnk has no Winograd deconvolution either). */
+typedef enum cnnk_onednn_algo {
+    CNNK_ONEDNN_DIRECT,
+    CNNK_ONEDNN_WINOGRAD,
+    CNNK_ONEDNN_AUTO,
+    CNNK_ONEDNN_ALGO_COUNT
+} cnnk_onednn_algo;
+
+/* "direct", "winograd", "auto"; "?" out of range. */
+const char *cnnk_onednn_algo_name(cnnk_onednn_algo a);
+/* The algorithm named s; CNNK_EINVAL listing the valid names otherwise. */
+cnnk_status cnnk_onednn_algo_parse(const char *s, cnnk_onednn_algo *a, cnnk_error *err);
+
+/* Whether oneDNN, at its effective ISA, has a Winograd convolution at all
+ * (asked on a 3x3, 64-channel, 56x56 convolution, which every oneDNN
+ * Winograd implementation takes). Settles oneDNN's ISA; false without
+ * oneDNN. */
+bool cnnk_onednn_winograd_exists(void);
 
 /* oneDNN here runs on OpenMP (libgomp): sets the calling thread's OpenMP
  * thread count (omp_set_num_threads). n < 1 is ignored. */
@@ -57,15 +90,22 @@ typedef struct cnnk_onednn_layer cnnk_onednn_layer;
 
 /* Creates the primitive of l (checked on a copy), allocates and fills its
  * buffers with deterministic data, reorders weights into the primitive's
- * layout once. ep may be NULL (no epilogue). Layers: CONV, DECONV, FC,
- * POOL, LRN, BNORM, SOFTMAX, ELTWISE (RELU, ADD, ADD_RELU) and CONCAT;
- * DROPOUT is CNNK_EUNSUPPORTED (elided, nothing to time). */
+ * layout once. ep may be NULL (no epilogue). algo is read for CONV (see
+ * cnnk_onednn_algo). Layers: CONV, DECONV, FC, POOL, LRN, BNORM, SOFTMAX,
+ * ELTWISE (RELU, ADD, ADD_RELU) and CONCAT; DROPOUT is CNNK_EUNSUPPORTED
+ * (elided, nothing to time). */
 cnnk_status cnnk_onednn_layer_create(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep,
-                                     cnnk_onednn_layer **out, cnnk_error *err);
+                                     cnnk_onednn_algo algo, cnnk_onednn_layer **out,
+                                     cnnk_error *err);
 /* Runs the primitive once (the timed part) and waits for it. */
 cnnk_status cnnk_onednn_layer_execute(cnnk_onednn_layer *h);
 /* oneDNN's implementation name, e.g. "brgconv:avx512_core". */
 const char *cnnk_onednn_layer_impl(const cnnk_onednn_layer *h);
+/* The algorithm the layer's primitive runs (DIRECT or WINOGRAD; DIRECT
+ * for layers other than convolutions), and why Winograd was not used
+ * where it was asked for ("" otherwise): oneDNN's refusal. */
+cnnk_onednn_algo cnnk_onednn_layer_algo(const cnnk_onednn_layer *h);
+const char *cnnk_onednn_layer_note(const cnnk_onednn_layer *h);
 void cnnk_onednn_layer_destroy(cnnk_onednn_layer *h);
 
 /* ---- a whole network -------------------------------------------------------- */
@@ -78,9 +118,11 @@ typedef struct cnnk_onednn_net cnnk_onednn_net;
  * residual add (sum post-op) and a ReLU (eltwise post-op) after it; a
  * batch-norm elsewhere is a batch-norm primitive (ReLU fused by flag);
  * dropout elided. nthreads >= 1 is the OpenMP thread count used to create
- * and run the primitives; 0 keeps OpenMP's current setting. */
-cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_net **out,
-                                   cnnk_error *err);
+ * and run the primitives; 0 keeps OpenMP's current setting. algo is each
+ * convolution's (see cnnk_onednn_algo; per layer, Winograd where oneDNN
+ * takes it and direct elsewhere). */
+cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
+                                   cnnk_onednn_net **out, cnnk_error *err);
 /* input: NHWC mb x h x w x c contiguous (its reorder into oneDNN's layout is
  * part of the forward); output: the last node's values, mb x classes.
  * Allocates nothing. */
@@ -93,6 +135,13 @@ int64_t cnnk_onednn_net_output_elems(const cnnk_onednn_net *h);
 int cnnk_onednn_net_prim_count(const cnnk_onednn_net *h);
 const char *cnnk_onednn_net_prim_name(const cnnk_onednn_net *h, int i);
 const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i);
+/* For a convolution step, the algorithm it runs ("direct", "winograd")
+ * and, where Winograd was asked for and refused, why (oneDNN's status);
+ * "" for other steps and notes; NULL past the end. */
+const char *cnnk_onednn_net_prim_algo(const cnnk_onednn_net *h, int i);
+const char *cnnk_onednn_net_prim_note(const cnnk_onednn_net *h, int i);
+/* Convolution steps running algorithm a (DIRECT or WINOGRAD). */
+int cnnk_onednn_net_conv_count(const cnnk_onednn_net *h, cnnk_onednn_algo a);
 void cnnk_onednn_net_destroy(cnnk_onednn_net *h);
 
 #ifdef __cplusplus

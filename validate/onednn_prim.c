@@ -3,6 +3,8 @@
 
 #if defined(CNNK_HAVE_ONEDNN) && CNNK_HAVE_ONEDNN
 
+#include <stdio.h>
+
 #include <dnnl_debug.h>
 
 /* ---- the context --------------------------------------------------------- */
@@ -123,9 +125,11 @@ static cnnk_status md_or_any(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *md
     return cnnk_dnn_tag_md(c, out, nd, dims, dnnl_format_tag_any);
 }
 
-cnnk_status cnnk_dnn_conv_pd(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
-                             const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
-                             bool bias, bool sum, bool relu, dnnl_primitive_desc_t *pd) {
+/* The convolution (or deconvolution) of algorithm kind alg. */
+static cnnk_status conv_pd_kind(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
+                                const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
+                                bool bias, bool sum, bool relu, dnnl_alg_kind_t alg,
+                                dnnl_primitive_desc_t *pd) {
     *pd = NULL;
     int64_t sdims[4] = {d->mb, d->ic, d->ih, d->iw}, ddims[4] = {d->mb, d->oc, d->oh, d->ow};
     dnnl_memory_desc_t smd, wmd, bmd, dmd;
@@ -146,9 +150,52 @@ cnnk_status cnnk_dnn_conv_pd(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
     }
     dnnl_convolution_desc_t od;
     CNNK_DNN(c, dnnl_dilated_convolution_forward_desc_init,
-             (&od, dnnl_forward_inference, dnnl_convolution_direct, &smd, &wmd, b, &dmd, strides,
-              dilates, pad_l, pad_r));
+             (&od, dnnl_forward_inference, alg, &smd, &wmd, b, &dmd, strides, dilates, pad_l,
+              pad_r));
     return cnnk_dnn_pd(c, &od, sum, relu, pd);
+}
+
+cnnk_status cnnk_dnn_conv_pd(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
+                             const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
+                             bool bias, bool sum, bool relu, dnnl_primitive_desc_t *pd) {
+    return conv_pd_kind(c, d, src, dst, bias, sum, relu, dnnl_convolution_direct, pd);
+}
+
+/* What a convolution primitive descriptor runs: oneDNN writes the
+ * algorithm it resolved (AUTO's choice) into its copy of the descriptor. */
+static cnnk_onednn_algo pd_algo(const dnnl_primitive_desc_t pd) {
+    const dnnl_convolution_desc_t *cd = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_convolution_d, 0, &cd) != dnnl_success || !cd)
+        return CNNK_ONEDNN_DIRECT;
+    return cd->alg_kind == dnnl_convolution_winograd ? CNNK_ONEDNN_WINOGRAD : CNNK_ONEDNN_DIRECT;
+}
+
+cnnk_status cnnk_dnn_conv_pd_algo(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
+                                  const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
+                                  bool bias, bool sum, bool relu, cnnk_onednn_algo algo,
+                                  dnnl_primitive_desc_t *pd, cnnk_onednn_algo *used, char *why,
+                                  size_t len) {
+    if (why && len) why[0] = '\0';
+    *used = CNNK_ONEDNN_DIRECT;
+    if (d->transposed || algo == CNNK_ONEDNN_DIRECT)
+        return conv_pd_kind(c, d, src, dst, bias, sum, relu, dnnl_convolution_direct, pd);
+    if (algo == CNNK_ONEDNN_AUTO) {
+        CNNK_TRY(conv_pd_kind(c, d, src, dst, bias, sum, relu, dnnl_convolution_auto, pd));
+        *used = pd_algo(*pd);
+        return CNNK_OK;
+    }
+    /* Winograd, asked quietly: a refusal is the fallback's reason, not an
+     * error. */
+    cnnk_error refused = {0};
+    cnnk_dnn_ctx quiet = *c;
+    quiet.err = &refused;
+    if (conv_pd_kind(&quiet, d, src, dst, bias, sum, relu, dnnl_convolution_winograd, pd) ==
+        CNNK_OK) {
+        *used = pd_algo(*pd);
+        return CNNK_OK;
+    }
+    if (why && len) snprintf(why, len, "winograd refused (%s)", refused.msg);
+    return conv_pd_kind(c, d, src, dst, bias, sum, relu, dnnl_convolution_direct, pd);
 }
 
 cnnk_status cnnk_dnn_fc_pd(const cnnk_dnn_ctx *c, const cnnk_fc_desc *d, int src_ndims,

@@ -25,6 +25,7 @@
 
 #include "cnnk/desc.h"
 #include "cnnk/status.h"
+#include "validate/onednn_peer.h"
 
 /* ---- the context --------------------------------------------------------- */
 
@@ -101,6 +102,17 @@ cnnk_status cnnk_dnn_pd(const cnnk_dnn_ctx *c, const void *op_desc, bool sum, bo
 cnnk_status cnnk_dnn_conv_pd(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
                              const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
                              bool bias, bool sum, bool relu, dnnl_primitive_desc_t *pd);
+/* As cnnk_dnn_conv_pd with oneDNN's algorithm algo (a deconvolution is
+ * always direct). WINOGRAD falls back to DIRECT where oneDNN refuses it,
+ * i.e. where its descriptor or primitive descriptor cannot be created;
+ * that refusal goes to why (len bytes; "" when Winograd was used or not
+ * asked for), not to c->err. *used is what the primitive descriptor runs
+ * (AUTO resolved by oneDNN: DIRECT or WINOGRAD). */
+cnnk_status cnnk_dnn_conv_pd_algo(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
+                                  const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
+                                  bool bias, bool sum, bool relu, cnnk_onednn_algo algo,
+                                  dnnl_primitive_desc_t *pd, cnnk_onednn_algo *used, char *why,
+                                  size_t len);
 /* Inner product on a src of src_ndims (see cnnk_dnn_fc_wmd; other shapes
  * are CNNK_EINVAL); src NULL is `any`; dst is mb x oc, nc. */
 cnnk_status cnnk_dnn_fc_pd(const cnnk_dnn_ctx *c, const cnnk_fc_desc *d, int src_ndims,
