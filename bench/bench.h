@@ -11,6 +11,7 @@
 #include "cnnk/net.h"
 #include "cnnk/runner.h"
 #include "bench/gbench.h"
+#include "validate/onednn_peer.h"
 
 #define BENCH_MAX_NETS 16
 #define BENCH_MAX_PLANS 16
@@ -18,7 +19,10 @@
 
 typedef struct bench_opts {
     int threads;                       /* --threads, >= 1 */
-    char onednn_isa[32];               /* --onednn_max_isa */
+    char onednn_isa[32];               /* --onednn_max_isa (default "all": no cap) */
+    bool onednn_algo[CNNK_ONEDNN_ALGO_COUNT]; /* --onednn_algo, resolved by bench_resolve_onednn */
+    bool onednn_algo_given;
+    bool onednn_winograd;              /* oneDNN has Winograd at its effective ISA */
     int nnets;                         /* --nets */
     char nets[BENCH_MAX_NETS][32];
     bool isa[CNNK_ISA_COUNT];          /* --isa (available ones only) */
@@ -35,6 +39,12 @@ typedef struct bench_opts {
 /* Parses and removes cnnk-bench's own --name=value flags from argv, leaving
  * Google Benchmark's. false on bad input (message on stderr: what exists). */
 bool bench_parse_args(int *argc, char **argv, bench_opts *o);
+/* Once oneDNN's ISA cap is set: whether oneDNN has Winograd there, and the
+ * algorithms to time when --onednn_algo was not given (direct; with
+ * --main, direct and Winograd where it exists). */
+void bench_resolve_onednn(bench_opts *o);
+/* The ISA oneDNN runs at (its effective ISA), as benchmark names say it. */
+const char *bench_onednn_isa(void);
 void bench_usage(const char *argv0);
 
 /* Memory of one benchmark at a time: a benchmark's buffers are built when

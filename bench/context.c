@@ -96,6 +96,14 @@ void bench_add_context(const bench_opts *o) {
     cnnk_gb_add_context("onednn_version", cnnk_onednn_version());
     cnnk_gb_add_context("onednn_max_isa", o->onednn_isa);
     cnnk_gb_add_context("onednn_effective_isa", cnnk_onednn_max_isa_name());
+    char algos[64] = "";
+    for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
+        if (!o->onednn_algo[a]) continue;
+        if (algos[0]) strncat(algos, ",", sizeof algos - strlen(algos) - 1);
+        strncat(algos, cnnk_onednn_algo_name((cnnk_onednn_algo)a), sizeof algos - strlen(algos) - 1);
+    }
+    cnnk_gb_add_context("onednn_algo", algos);
+    cnnk_gb_add_context("onednn_winograd", o->onednn_winograd ? "yes" : "no");
 #if defined(__clang__)
     cnnk_gb_add_context("compiler", "clang " __VERSION__);
 #else

@@ -31,7 +31,9 @@ typedef struct layer_case {
     double bytes;              /* compulsory traffic per pass: src, dst, weights */
     char shape[256];           /* the label of cnnk rows */
     float *src, *dst, *w, *packed, *ws, *bias, *res;
+    cnnk_onednn_algo algo;     /* oneDNN rows: the convolution algorithm asked for */
     cnnk_onednn_layer *dnn;
+    char dnn_label[192];       /* oneDNN rows: implementation and algorithm used */
 } layer_case;
 
 /* ---- the case's buffers ---------------------------------------------------- */
@@ -104,10 +106,18 @@ static bool prepare_cnnk(layer_case *c, char *msg, size_t len) {
 static bool prepare_onednn(layer_case *c, char *msg, size_t len) {
     cnnk_error err;
     const cnnk_epilogue_spec *ep = c->dims.bias ? &c->ep : NULL;
-    if (cnnk_onednn_layer_create(&c->desc, ep, &c->dnn, &err) != CNNK_OK) {
+    if (cnnk_onednn_layer_create(&c->desc, ep, c->algo, &c->dnn, &err) != CNNK_OK) {
         snprintf(msg, len, "oneDNN: %s", err.msg);
         return false;
     }
+    /* Which algorithm ran, and a Winograd fallback named as such. */
+    if (c->desc.kind == CNNK_LAYER_CONV)
+        snprintf(c->dnn_label, sizeof c->dnn_label, "%s %s%s",
+                 cnnk_onednn_layer_impl(c->dnn),
+                 cnnk_onednn_algo_name(cnnk_onednn_layer_algo(c->dnn)),
+                 cnnk_onednn_layer_note(c->dnn)[0] ? " (winograd refused)" : "");
+    else
+        snprintf(c->dnn_label, sizeof c->dnn_label, "%s", cnnk_onednn_layer_impl(c->dnn));
     /* The first execution JITs and touches the buffers: not timed. */
     if (cnnk_onednn_layer_execute(c->dnn) != CNNK_OK) {
         snprintf(msg, len, "oneDNN: execution failed");
@@ -192,7 +202,7 @@ static void bm_layer(cnnk_gb_state *st, void *user) {
         while (cnnk_gb_keep_running(st)) run_op(c);
     }
     double seconds = bench_clock(c->real_time) - t0;
-    cnnk_gb_label(st, c->mode == RUN_ONEDNN ? cnnk_onednn_layer_impl(c->dnn) : c->shape);
+    cnnk_gb_label(st, c->mode == RUN_ONEDNN ? c->dnn_label : c->shape);
     set_counters(st, c, seconds);
 }
 
@@ -374,13 +384,23 @@ static void register_op_kernels(reg_ctx *r) {
     }
 }
 
+/* onednn/<isa> for a layer, onednn/<isa>/<algo> for a convolution, once
+ * per algorithm asked for. */
 static void register_onednn(reg_ctx *r) {
     if (!cnnk_onednn_available()) return;
-    char tail[64];
-    snprintf(tail, sizeof tail, "onednn/%s", r->o->onednn_isa);
-    layer_case *c = new_case(r, RUN_ONEDNN);
-    if (c) c->peak = bench_onednn_peak() * r->o->threads;
-    add(r, c, "layer", tail, bm_layer);
+    bool conv = r->net->nodes[r->node].desc.kind == CNNK_LAYER_CONV;
+    for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
+        if (conv ? !r->o->onednn_algo[a] : a != CNNK_ONEDNN_DIRECT) continue;
+        char tail[96];
+        if (conv)
+            snprintf(tail, sizeof tail, "onednn/%s/%s", bench_onednn_isa(),
+                     cnnk_onednn_algo_name((cnnk_onednn_algo)a));
+        else
+            snprintf(tail, sizeof tail, "onednn/%s", bench_onednn_isa());
+        layer_case *c = new_case(r, RUN_ONEDNN);
+        if (c) c->peak = bench_onednn_peak() * r->o->threads, c->algo = (cnnk_onednn_algo)a;
+        add(r, c, "layer", tail, bm_layer);
+    }
 }
 
 static bool layer_selected(const bench_opts *o, const char *name, bool *seen) {

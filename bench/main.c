@@ -16,8 +16,9 @@ static bool wants_help(int argc, char **argv) {
 }
 
 /* Sets the thread count and oneDNN's ISA cap for the whole process, before
- * oneDNN creates anything. */
-static bool setup(const bench_opts *o) {
+ * oneDNN creates anything; then what oneDNN has at that ISA decides the
+ * default convolution algorithms. */
+static bool setup(bench_opts *o) {
     omp_set_num_threads(o->threads);
     cnnk_onednn_set_threads(o->threads);
     if (!cnnk_onednn_available()) return true;
@@ -26,6 +27,7 @@ static bool setup(const bench_opts *o) {
         fprintf(stderr, "cnnk-bench: --onednn_max_isa=%s: %s\n", o->onednn_isa, err.msg);
         return false;
     }
+    bench_resolve_onednn(o);
     return true;
 }
 

@@ -1,6 +1,7 @@
 /* cnnk-bench --main: the five networks, cnnk's best ISA and default plan
- * against oneDNN at the same ISA, repeated for stable medians; one table on
- * stdout, progress on stderr, the full Google Benchmark JSON in a results
+ * against oneDNN at its best (uncapped unless --onednn_max_isa says, and
+ * the faster of its direct and Winograd networks where it has Winograd),
+ * repeated for stable medians; one table on stdout, progress on stderr, the full Google Benchmark JSON in a results
  * file written under a temporary name and renamed when complete. */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
@@ -17,6 +18,7 @@
 #include "bench/bench.h"
 #include "bench/gbench.h"
 #include "cnnk/cpu.h"
+#include "validate/onednn.h"
 
 #ifndef CNNK_GIT_REV
 #define CNNK_GIT_REV "unknown"
@@ -70,6 +72,12 @@ static char *read_file(const char *path) {
     }
     fclose(f);
     return buf;
+}
+
+static int count_algos(const bench_opts *o) {
+    int n = 0;
+    for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) n += o->onednn_algo[a];
+    return n;
 }
 
 typedef struct row_value {
@@ -132,7 +140,125 @@ static void cell(const row_value *v, char *buf, size_t len) {
     else snprintf(buf, len, "%.2f", v->ms);
 }
 
-static bool print_table(const bench_opts *o, const char *json_path) {
+/* The oneDNN row of net the table compares with: the fastest of the
+ * algorithms run (ties: the first), its index in *best (-1: none ran). */
+static row_value fastest_onednn(const bench_opts *o, const cJSON *benchmarks, const char *net,
+                                row_value rows[CNNK_ONEDNN_ALGO_COUNT], int *best) {
+    *best = -1;
+    row_value none = {0};
+    for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
+        rows[a] = none;
+        if (!o->onednn_algo[a]) continue;
+        char name[256];
+        snprintf(name, sizeof name, "net/%s/onednn/%s/%s", net, bench_onednn_isa(),
+                 cnnk_onednn_algo_name((cnnk_onednn_algo)a));
+        rows[a] = find_row(benchmarks, name, o->threads > 1);
+        if (rows[a].found && !rows[a].failed && (*best < 0 || rows[a].ms < rows[*best].ms))
+            *best = a;
+    }
+    return *best >= 0 ? rows[*best] : none;
+}
+
+static void print_header(const bench_opts *o, const char *isa) {
+    printf("\ncnnk %s/heuristic against oneDNN %s at %s (max ISA %s), the faster of its\n",
+           isa, cnnk_onednn_version(), bench_onednn_isa(), o->onednn_isa);
+    for (int a = 0, n = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
+        if (o->onednn_algo[a])
+            printf("%s%s", n++ ? ", " : "", cnnk_onednn_algo_name((cnnk_onednn_algo)a));
+    printf(" networks%s; batch %lld, %lldx%lld, %d thread%s;\nmedian of repetitions, %s\n\n",
+           o->onednn_winograd ? "" : " (oneDNN has no Winograd at this ISA)",
+           (long long)o->batch, (long long)o->h, (long long)o->w, o->threads,
+           o->threads == 1 ? "" : "s",
+           o->threads > 1 ? "wall-clock time"
+                          : "the thread's CPU time (Google Benchmark's CPU column)");
+    printf("%-12s %10s", "network", "cnnk ms");
+    for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
+        if (!o->onednn_algo[a]) continue;
+        char col[32];
+        snprintf(col, sizeof col, "%s ms", cnnk_onednn_algo_name((cnnk_onednn_algo)a));
+        printf(" %12s", col);
+    }
+    printf(" %-9s %7s %9s %7s\n", "oneDNN", "ratio", "GFLOP/s", "% peak");
+}
+
+/* One line per network: cnnk, each oneDNN algorithm, which was faster and
+ * the ratio against it; fastest[i] gets that algorithm's name for the
+ * JSON's context ("" when no ratio). */
+static bool print_table(const bench_opts *o, const cJSON *benchmarks,
+                        char fastest[][16]) {
+    const char *isa = cnnk_isa_name(cnnk_best_isa());
+    print_header(o, isa);
+    double log_sum = 0.0;
+    int nratio = 0;
+    for (int i = 0; i < o->nnets; ++i) {
+        fastest[i][0] = '\0';
+        char name[256];
+        snprintf(name, sizeof name, "net/%s/cnnk/%s/heuristic", o->nets[i], isa);
+        row_value c = find_row(benchmarks, name, o->threads > 1);
+        row_value rows[CNNK_ONEDNN_ALGO_COUNT];
+        int best;
+        row_value d = fastest_onednn(o, benchmarks, o->nets[i], rows, &best);
+        char cs[32], ratio[32] = "-", gf[32] = "-", pct[32] = "-";
+        cell(&c, cs, sizeof cs);
+        printf("%-12s %10s", o->nets[i], cs);
+        for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
+            if (!o->onednn_algo[a]) continue;
+            char ds[32];
+            cell(&rows[a], ds, sizeof ds);
+            printf(" %12s", ds);
+        }
+        if (c.found && !c.failed && best >= 0 && d.ms > 0.0) {
+            snprintf(ratio, sizeof ratio, "%.2f", c.ms / d.ms);
+            log_sum += log(c.ms / d.ms);
+            nratio++;
+            snprintf(fastest[i], 16, "%s", cnnk_onednn_algo_name((cnnk_onednn_algo)best));
+        }
+        if (c.found && !c.failed) {
+            snprintf(gf, sizeof gf, "%.1f", c.gflops);
+            if (!isnan(c.pct)) snprintf(pct, sizeof pct, "%.1f", c.pct);
+        }
+        printf(" %-9s %7s %9s %7s\n",
+               best >= 0 ? cnnk_onednn_algo_name((cnnk_onednn_algo)best) : "-", ratio, gf, pct);
+        if (c.failed) printf("  cnnk skipped: %s\n", c.error);
+        for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
+            if (rows[a].failed)
+                printf("  oneDNN %s skipped: %s\n", cnnk_onednn_algo_name((cnnk_onednn_algo)a),
+                       rows[a].error);
+    }
+    if (nratio > 1) printf("%-12s %*s %7.2f\n", "geomean", 10 + 10 + 13 * (int)count_algos(o), "",
+                           exp(log_sum / nratio));
+    printf("\nratio = cnnk / the faster oneDNN network (column oneDNN; below 1: cnnk faster);\n"
+           "GFLOP/s and %% peak are cnnk's, %% peak against the measured %s FMA peak of one\n"
+           "core (%.1f GFLOP/s) x %d thread%s. The net/.../onednn/ labels in the JSON say how\n"
+           "many convolutions ran Winograd (oneDNN refuses it on 1x1 and strided layers).\n",
+           isa, cnnk_peak_gflops(cnnk_best_isa()), o->threads, o->threads == 1 ? "" : "s");
+    return true;
+}
+
+/* The table's verdicts into the JSON's context, which Google Benchmark
+ * wrote before the runs: onednn_fastest_<net> = direct | winograd | auto,
+ * and the ISA of each side. */
+static bool add_verdicts(const bench_opts *o, cJSON *root, char fastest[][16],
+                         const char *path) {
+    cJSON *ctx = cJSON_GetObjectItemCaseSensitive(root, "context");
+    if (!cJSON_IsObject(ctx)) return false;
+    for (int i = 0; i < o->nnets; ++i) {
+        char key[64];
+        snprintf(key, sizeof key, "onednn_fastest_%s", o->nets[i]);
+        cJSON_AddStringToObject(ctx, key, fastest[i][0] ? fastest[i] : "none");
+    }
+    cJSON_AddStringToObject(ctx, "cnnk_main_isa", cnnk_isa_name(cnnk_best_isa()));
+    cJSON_AddStringToObject(ctx, "onednn_main_isa", bench_onednn_isa());
+    char *text = cJSON_Print(root);
+    FILE *f = text ? fopen(path, "w") : NULL;
+    bool ok = f && fputs(text, f) >= 0;
+    if (f) ok = fclose(f) == 0 && ok;
+    free(text);
+    return ok;
+}
+
+/* Reads the results, prints the table, writes the verdicts back. */
+static bool report(const bench_opts *o, const char *json_path) {
     char *text = read_file(json_path);
     cJSON *root = text ? cJSON_Parse(text) : NULL;
     free(text);
@@ -142,45 +268,14 @@ static bool print_table(const bench_opts *o, const char *json_path) {
         cJSON_Delete(root);
         return false;
     }
-    const char *isa = cnnk_isa_name(cnnk_best_isa());
-    printf("\ncnnk %s/heuristic against oneDNN (max ISA %s), batch %lld, %lldx%lld, %d thread%s;\n"
-           "median of repetitions, %s\n\n",
-           isa, o->onednn_isa, (long long)o->batch, (long long)o->h, (long long)o->w,
-           o->threads, o->threads == 1 ? "" : "s",
-           o->threads > 1 ? "wall-clock time" : "the thread's CPU time (Google Benchmark's CPU column)");
-    printf("%-12s %12s %12s %8s %10s %8s\n", "network", "cnnk ms", "oneDNN ms", "ratio",
-           "GFLOP/s", "% peak");
-    double log_sum = 0.0;
-    int nratio = 0;
-    for (int i = 0; i < o->nnets; ++i) {
-        char name[256];
-        snprintf(name, sizeof name, "net/%s/cnnk/%s/heuristic", o->nets[i], isa);
-        row_value c = find_row(benchmarks, name, o->threads > 1);
-        snprintf(name, sizeof name, "net/%s/onednn/%s", o->nets[i], o->onednn_isa);
-        row_value d = find_row(benchmarks, name, o->threads > 1);
-        if (!c.found && !d.found) continue;
-        char cs[32], ds[32], ratio[32] = "-", gf[32] = "-", pct[32] = "-";
-        cell(&c, cs, sizeof cs);
-        cell(&d, ds, sizeof ds);
-        if (c.found && !c.failed && d.found && !d.failed && d.ms > 0.0) {
-            snprintf(ratio, sizeof ratio, "%.2f", c.ms / d.ms);
-            log_sum += log(c.ms / d.ms);
-            nratio++;
-        }
-        if (c.found && !c.failed) {
-            snprintf(gf, sizeof gf, "%.1f", c.gflops);
-            if (!isnan(c.pct)) snprintf(pct, sizeof pct, "%.1f", c.pct);
-        }
-        printf("%-12s %12s %12s %8s %10s %8s\n", o->nets[i], cs, ds, ratio, gf, pct);
-        if (c.failed) printf("  cnnk skipped: %s\n", c.error);
-        if (d.failed) printf("  oneDNN skipped: %s\n", d.error);
+    char fastest[BENCH_MAX_NETS][16];
+    bool ok = print_table(o, benchmarks, fastest);
+    if (ok && !add_verdicts(o, root, fastest, json_path)) {
+        fprintf(stderr, "cnnk-bench: cannot write the verdicts into %s\n", json_path);
+        ok = false;
     }
-    if (nratio > 1) printf("%-12s %12s %12s %8.2f\n", "geomean", "", "", exp(log_sum / nratio));
-    printf("\nratio = cnnk / oneDNN (below 1: cnnk faster); GFLOP/s and %% peak are cnnk's,\n"
-           "%% peak against the measured %s FMA peak of one core (%.1f GFLOP/s) x %d thread%s.\n",
-           isa, cnnk_peak_gflops(cnnk_best_isa()), o->threads, o->threads == 1 ? "" : "s");
     cJSON_Delete(root);
-    return true;
+    return ok;
 }
 
 static bool has_flag(int argc, char **argv, const char *prefix) {
@@ -249,7 +344,7 @@ int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
     if (ran <= 0) {
         if (ran == 0) bench_no_match(o->filter);
         rc = 2;
-    } else if (!print_table(o, g_tmp_path)) {
+    } else if (!report(o, g_tmp_path)) {
         rc = 1;
     } else if (rename(g_tmp_path, path) != 0) {
         fprintf(stderr, "cnnk-bench: cannot rename %s to %s: %s\n", g_tmp_path, path,

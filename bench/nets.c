@@ -19,6 +19,7 @@ typedef struct net_case {
     bench_case base;
     bench_arena *arena;
     bool onednn;
+    cnnk_onednn_algo algo; /* oneDNN rows */
     char net[32];
     int64_t batch, h, w;
     cnnk_isa isa;
@@ -76,22 +77,25 @@ static void runner_label(net_case *c) {
     snprintf(c->label, sizeof c->label, "%d steps, %d fallbacks", n, fallbacks);
 }
 
-/* The distinct implementations oneDNN picked, in order of first use. */
+/* How many convolutions ran Winograd, then the distinct implementations
+ * oneDNN picked, in order of first use. */
 static void onednn_label(net_case *c) {
+    char impls[sizeof c->label] = "";
     size_t used = 0;
-    c->label[0] = '\0';
     for (int i = 0; i < cnnk_onednn_net_prim_count(c->dnn); ++i) {
         const char *impl = cnnk_onednn_net_prim_impl(c->dnn, i);
         if (!impl || !impl[0]) continue;
-        char item[96];
+        char item[96], padded[sizeof impls + 2];
         snprintf(item, sizeof item, ",%s,", impl);
-        char padded[sizeof c->label + 2];
-        snprintf(padded, sizeof padded, ",%s,", c->label);
+        snprintf(padded, sizeof padded, ",%s,", impls);
         if (strstr(padded, item)) continue;
-        int m = snprintf(c->label + used, sizeof c->label - used, "%s%s", used ? "," : "", impl);
-        if (m < 0 || used + (size_t)m >= sizeof c->label) break;
+        int m = snprintf(impls + used, sizeof impls - used, "%s%s", used ? "," : "", impl);
+        if (m < 0 || used + (size_t)m >= sizeof impls) break;
         used += (size_t)m;
     }
+    int wino = cnnk_onednn_net_conv_count(c->dnn, CNNK_ONEDNN_WINOGRAD);
+    int convs = wino + cnnk_onednn_net_conv_count(c->dnn, CNNK_ONEDNN_DIRECT);
+    snprintf(c->label, sizeof c->label, "winograd %d/%d conv; %.200s", wino, convs, impls);
 }
 
 static bool net_prepare(bench_case *b, bench_arena *a, char *msg, size_t len) {
@@ -102,7 +106,7 @@ static bool net_prepare(bench_case *b, bench_arena *a, char *msg, size_t len) {
     cnnk_error err;
     int64_t in = n->mb * n->h * n->w * n->c, out;
     if (c->onednn) {
-        if (cnnk_onednn_net_create(n, c->threads, &c->dnn, &err) != CNNK_OK) {
+        if (cnnk_onednn_net_create(n, c->threads, c->algo, &c->dnn, &err) != CNNK_OK) {
             snprintf(msg, len, "oneDNN: %s", err.msg);
             return false;
         }
@@ -223,10 +227,16 @@ static int register_net(const bench_opts *o, bench_arena *a, const char *net, in
             count++;
         }
     }
-    if (cnnk_onednn_available()) {
+    for (int k = 0; cnnk_onednn_available() && k < CNNK_ONEDNN_ALGO_COUNT; ++k) {
+        if (!o->onednn_algo[k]) continue;
         net_case *c = new_case(o, a, net, macs);
-        if (c) c->onednn = true, c->peak = bench_onednn_peak() * o->threads;
-        snprintf(name, sizeof name, "net/%s/onednn/%s", net, o->onednn_isa);
+        if (c) {
+            c->onednn = true;
+            c->algo = (cnnk_onednn_algo)k;
+            c->peak = bench_onednn_peak() * o->threads;
+        }
+        snprintf(name, sizeof name, "net/%s/onednn/%s/%s", net, bench_onednn_isa(),
+                 cnnk_onednn_algo_name((cnnk_onednn_algo)k));
         if (!add(o, c, name)) return -1;
         count++;
     }

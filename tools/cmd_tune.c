@@ -55,7 +55,15 @@ static int parse_nets(tune_args *a, const char *v) {
 static int parse_opt(tune_args *a, const char *o, const char *v) {
     if (strcmp(o, "--net") == 0) return parse_nets(a, v);
     if (strcmp(o, "--isa") == 0) {
-        if (!cnnk_isa_from_name(v, &a->isa)) return bad("unknown ISA '%s' (valid: ref, avx2, neon)", v);
+        if (!cnnk_isa_from_name(v, &a->isa)) {
+            /* the list is the enum's: an ISA added there is named here */
+            char valid[128] = "";
+            for (int i = 0; i < CNNK_ISA_COUNT; ++i)
+                snprintf(valid + strlen(valid), sizeof valid - strlen(valid), "%s%s",
+                         i ? ", " : "", cnnk_isa_name((cnnk_isa)i));
+            fprintf(stderr, "cnnk tune: unknown ISA '%s' (valid: %s)\n", v, valid);
+            return TUNE_BAD_INPUT;
+        }
         if (!cnnk_isa_available(a->isa)) return bad("this CPU does not run ISA %s", v);
     } else if (strcmp(o, "--batch") == 0) {
         if (!parse_ll(v, 1, 1 << 16, &a->batch)) return bad("--batch takes a number >= 1, not '%s'", v);
