@@ -34,3 +34,12 @@ if(TARGET test_gbench)
   target_link_libraries(test_gbench PRIVATE cnnk_gbench cjson)
   set_target_properties(test_gbench PROPERTIES LINKER_LANGUAGE CXX)
 endif()
+
+# cnnk-bench's oneDNN flags, their errors and defaults, and --main's table
+# and JSON verdicts on a small network (about a minute).
+if(CNNK_WITH_ONEDNN)
+  add_test(NAME bench_cli
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/bench_cli.sh
+                   $<TARGET_FILE:cnnk_bench> $<TARGET_FILE:cnnk_cli>
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+endif()
