@@ -77,8 +77,8 @@ void bench_case_destroy(void *user);
 int bench_register_layers(const bench_opts *o, bench_arena *a);
 int bench_register_nets(const bench_opts *o, bench_arena *a, bool main_only);
 
-/* The peak (GFLOP/s) that a oneDNN row is compared with: cnnk's best ISA,
- * the ISA it is set against. */
+/* The peak (GFLOP/s) that a oneDNN row is compared with: cnnk's best ISA's,
+ * the side it is set against (oneDNN itself may run a higher ISA). */
 double bench_onednn_peak(void);
 
 /* Context entries: machine, measured peaks, versions, threads, pinning. */
