@@ -350,6 +350,14 @@ static void check_winograd_steps(const cnnk_net *net, const cnnk_onednn_net *h, 
     CHECK(convs > 0);
     CHECK_EQ_I64(convs, cnnk_onednn_net_conv_count(h, CNNK_ONEDNN_WINOGRAD) +
                             cnnk_onednn_net_conv_count(h, CNNK_ONEDNN_DIRECT));
+    /* Winograd's nChw16c beside direct's nhwc must not push any step onto
+     * oneDNN's reference code (a concat of mixed layouts did: "ref:any") */
+    for (int i = 0; i < cnnk_onednn_net_prim_count(h); ++i) {
+        bool ref = strstr(cnnk_onednn_net_prim_impl(h, i), "ref") != NULL;
+        if (ref) fprintf(stderr, "%s: %s runs %s\n", net->name, cnnk_onednn_net_prim_name(h, i),
+                         cnnk_onednn_net_prim_impl(h, i));
+        CHECK(!ref);
+    }
 }
 
 /* Builds name at hw x hw, runs it through oneDNN (convolutions by algo)

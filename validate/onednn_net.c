@@ -436,18 +436,51 @@ static cnnk_status emit_fc(cnnk_onednn_net *h, const group *g, const char *name)
     return new_dst(h, st, g->out);
 }
 
+/* The format tag md is in, among the activation layouts oneDNN's
+ * convolutions choose; dnnl_format_tag_undef for any other. */
+static dnnl_format_tag_t act_tag(const dnnl_memory_desc_t *md) {
+    static const dnnl_format_tag_t tags[] = {dnnl_acdb, dnnl_aBcd16b, dnnl_aBcd8b, dnnl_abcd};
+    for (size_t i = 0; md->ndims == 4 && i < sizeof tags / sizeof tags[0]; ++i) {
+        dnnl_memory_desc_t t;
+        if (dnnl_memory_desc_init_by_tag(&t, 4, md->dims, dnnl_f32, tags[i]) == dnnl_success &&
+            dnnl_memory_desc_equal(&t, md))
+            return tags[i];
+    }
+    return dnnl_format_tag_undef;
+}
+
+/* Concat's inputs in one layout, the first input's: oneDNN 2.6 has only its
+ * reference concat ("ref:any", several times slower) for inputs of mixed
+ * layouts, which a Winograd network meets wherever a Winograd branch
+ * (nChw16c) joins a direct one (nhwc). The other inputs are reordered into
+ * that layout (a timed step each, as a framework would insert). */
+static cnnk_status concat_inputs(cnnk_onednn_net *h, const cnnk_node *n,
+                                 dnnl_memory_desc_t *smd, dnnl_memory_t *mem) {
+    const value *first = &h->values[root(h, n->inputs[0])];
+    dnnl_format_tag_t tag = act_tag(&first->md);
+    for (int k = 0; k < n->ninputs; ++k) {
+        const value *v = &h->values[root(h, n->inputs[k])];
+        smd[k] = v->md;
+        mem[k] = v->mem;
+        if (k == 0 || tag == dnnl_format_tag_undef || act_tag(&v->md) == tag) continue;
+        CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&smd[k], 4, v->md.dims, dnnl_f32, tag));
+        CNNK_TRY(value_as(h, n->inputs[k], &smd[k], &mem[k]));
+    }
+    return CNNK_OK;
+}
+
 static cnnk_status emit_concat(cnnk_onednn_net *h, const group *g, const char *name) {
     const cnnk_node *n = node(h, g->head);
     dnnl_memory_desc_t smd[CNNK_CONCAT_MAX_INPUTS], dmd;
-    for (int k = 0; k < n->ninputs; ++k) smd[k] = input_value(h, g, k)->md;
+    dnnl_memory_t mem[CNNK_CONCAT_MAX_INPUTS];
+    CNNK_TRY(concat_inputs(h, n, smd, mem));
     int64_t dims[4] = {h->net->mb, n->c, n->h, n->w};
     CNNK_TRY(cnnk_dnn_tag_md(&h->c, &dmd, 4, dims, dnnl_format_tag_any));
     dnnl_primitive_desc_t pd = NULL;
     CNNK_TRY(cnnk_dnn_concat_pd(&h->c, n->ninputs, smd, &dmd, &pd));
     step *st = NULL;
     CNNK_TRY(new_step(h, pd, name, &st));
-    for (int k = 0; k < n->ninputs; ++k)
-        arg(st, DNNL_ARG_MULTIPLE_SRC + k, input_value(h, g, k)->mem);
+    for (int k = 0; k < n->ninputs; ++k) arg(st, DNNL_ARG_MULTIPLE_SRC + k, mem[k]);
     return new_dst(h, st, g->out);
 }
 
