@@ -100,7 +100,8 @@ void bench_add_context(const bench_opts *o) {
     for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
         if (!o->onednn_algo[a]) continue;
         if (algos[0]) strncat(algos, ",", sizeof algos - strlen(algos) - 1);
-        strncat(algos, cnnk_onednn_algo_name((cnnk_onednn_algo)a), sizeof algos - strlen(algos) - 1);
+        strncat(algos, cnnk_onednn_algo_name((cnnk_onednn_algo)a),
+                sizeof algos - strlen(algos) - 1);
     }
     cnnk_gb_add_context("onednn_algo", algos);
     cnnk_gb_add_context("onednn_winograd", o->onednn_winograd ? "yes" : "no");

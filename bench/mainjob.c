@@ -1,8 +1,9 @@
 /* cnnk-bench --main: the five networks, cnnk's best ISA and default plan
  * against oneDNN at its best (uncapped unless --onednn_max_isa says, and
  * the faster of its direct and Winograd networks where it has Winograd),
- * repeated for stable medians; one table on stdout, progress on stderr, the full Google Benchmark JSON in a results
- * file written under a temporary name and renamed when complete. */
+ * repeated for stable medians; one table on stdout, progress on stderr,
+ * the full Google Benchmark JSON in a results file written under a
+ * temporary name and renamed when complete. */
 #define _GNU_SOURCE
 #include <cjson/cJSON.h>
 #include <errno.h>
