@@ -21,6 +21,7 @@ static const cnnk_gemm_ukernel g_ukernel = {
     .mr = CNNK_AVX512_MR,
     .nr = CNNK_AVX512_NR,
     .k_unroll = 8,
+    .kc_rule = CNNK_KC_RULE_B_FILLS_L1,
     .run = cnnk_gemm_ukernel_14x32__avx512,
     .pack_a = cnnk_gemm_pack_a_14__avx512,
 };
