@@ -221,6 +221,15 @@ const cnnk_op_kernel *cnnk_plan_op_kernel(const cnnk_plan *p, cnnk_isa isa,
     if (p->kind == CNNK_PLAN_REF || isa == CNNK_ISA_REF) return find_op(CNNK_ISA_REF, l);
     const cnnk_op_kernel *k = find_op(isa, l);
     if (k) return k;
+    /* The next ISA down that the CPU runs and that has the kernel (an
+     * AVX-512 machine runs AVX2's pooling), the reference last: an ISA
+     * whose op kernels are not written yet must not drop to scalar code. */
+    for (int i = (int)isa - 1; i > CNNK_ISA_REF; --i) {
+        if (!cnnk_isa_available((cnnk_isa)i) || !(k = find_op((cnnk_isa)i, l))) continue;
+        snprintf(note, len, "fallback: no %s kernel, %s's", cnnk_isa_name(isa),
+                 cnnk_isa_name((cnnk_isa)i));
+        return k;
+    }
     snprintf(note, len, "fallback: no %s kernel", cnnk_isa_name(isa));
     return find_op(CNNK_ISA_REF, l);
 }
