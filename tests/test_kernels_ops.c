@@ -395,6 +395,11 @@ static const deconv_case DECONVS[] = {
     {1, 1, 3, 1, 1, 8, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},   /* 1x1 image, 3x3 out */
     {1, 1, 17, 3, 3, 79, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, /* 4 zmm blocks + 15-lane tail */
     {2, 2, 6, 3, 2, 62, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},  /* groups of 31 oc */
+    /* rows wide enough for multi-pixel blocks, with single pixels at the borders */
+    {1, 1, 17, 2, 16, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  /* stride 1 */
+    {2, 2, 8, 3, 13, 34, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1},   /* stride 2, groups of 17 */
+    {1, 1, 5, 2, 14, 20, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},   /* dilation 2 */
+    {1, 1, 4, 1, 20, 9, 3, 5, 1, 3, 0, 4, 0, 3, 1, 1},    /* stride 3, asymmetric */
 };
 
 static void test_deconv(void) {
