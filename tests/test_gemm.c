@@ -233,7 +233,10 @@ static void test_blocking(const cnnk_gemm_blocking *bl) {
     CHECK(bl->kc >= 64 && bl->kc % uk->k_unroll == 0);
     CHECK(bl->mc >= bl->mr && bl->mc % bl->mr == 0);
     CHECK(bl->nc >= bl->nr && bl->nc % bl->nr == 0);
-    if (cpu->l1d > 0) CHECK((bl->mr + bl->nr) * bl->kc * 4 <= cpu->l1d / 2 || bl->kc == 64);
+    if (cpu->l1d > 0 && uk->kc_rule == CNNK_KC_RULE_AB_HALF_L1)
+        CHECK((bl->mr + bl->nr) * bl->kc * 4 <= cpu->l1d / 2 || bl->kc == 64);
+    if (cpu->l1d > 0 && uk->kc_rule == CNNK_KC_RULE_B_FILLS_L1)
+        CHECK(bl->nr * bl->kc * 4 <= cpu->l1d || bl->kc == 64);
     if (cpu->l2 > 0) CHECK(bl->mc * bl->kc * 4 <= cpu->l2 / 4 || bl->mc == 4 * bl->mr);
     printf("%s gemm blocking: MR %d NR %d KC %lld MC %lld NC %lld (L1d %lld, L2 %lld, L3 %lld)\n",
            cnnk_isa_name(g_isa->isa), bl->mr, bl->nr, (long long)bl->kc, (long long)bl->mc, (long long)bl->nc,

@@ -17,11 +17,14 @@ extern const cnnk_op_kernel cnnk_pool__avx512, cnnk_lrn__avx512, cnnk_eltwise__a
 float cnnk_peak_loop__avx512(int64_t iters);
 void cnnk_gemv__avx512(int64_t k, int64_t oc, const float *x, const float *packed,
                        const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
+/* direct.c: 14 pixels x 32 channels. */
+extern const cnnk_direct_ukernel cnnk_direct_ukernel_14x32__avx512;
 
 static const cnnk_gemm_ukernel g_ukernel = {
     .mr = CNNK_AVX512_MR,
     .nr = CNNK_AVX512_NR,
     .k_unroll = 8,
+    .kc_rule = CNNK_KC_RULE_B_FILLS_L1,
     .run = cnnk_gemm_ukernel_14x32__avx512,
     .pack_a = cnnk_gemm_pack_a_14__avx512,
 };
@@ -38,15 +41,16 @@ const cnnk_isa_kernels cnnk_isa_kernels__avx512 = {
              {cnnk_wino_input_f6__avx512, cnnk_wino_output_f6__avx512}},
     .gemv = cnnk_gemv__avx512,
     .gemv_group = 2,
-    .direct = NULL,
+    .direct = &cnnk_direct_ukernel_14x32__avx512,
 };
 
 CNNK_SHARED_ENTRIES(avx512, CNNK_ISA_AVX512, cnnk_isa_kernels__avx512)
+CNNK_DIRECT_ENTRY(avx512, CNNK_ISA_AVX512, cnnk_isa_kernels__avx512)
 
 static const cnnk_conv_kernel *const g_conv[] = {
     &cnnk_conv_im2col__avx512,        &cnnk_conv_1x1__avx512,
     &cnnk_conv_winograd_f2x2__avx512, &cnnk_conv_winograd_f4x4__avx512,
-    &cnnk_conv_winograd_f6x6__avx512,
+    &cnnk_conv_winograd_f6x6__avx512, &cnnk_conv_direct__avx512,
 };
 
 static const cnnk_op_kernel *const g_ops[] = {

@@ -9,7 +9,9 @@
  *  - KC: the microkernel streams an MR x KC A micro-panel and reuses one
  *    KC x NR B micro-panel across the whole MC loop, so both must stay in
  *    L1 with room left for the C tile and the lines in flight: half of L1d.
- *    (MR + NR) * KC * 4 bytes <= L1d / 2; rounded to the k-unroll.
+ *    (MR + NR) * KC * 4 bytes <= L1d / 2; rounded to the k-unroll. An ISA
+ *    with a wide NR may ask instead for KC * NR * 4 <= L1d (the B
+ *    micro-panel alone in L1, A from L2: cnnk_kc_rule, measured).
  *  - MC: the packed MC x KC A block is reused across every NR panel of the
  *    NC loop, so it lives in L2. Every C tile and B micro-panel of the NC
  *    loop also streams through L2 (MC x NC of C per KC step, several times
@@ -34,7 +36,9 @@ cnnk_kernel_config cnnk_kernel_config_derive(const cnnk_gemm_ukernel *uk) {
     const int64_t fsz = (int64_t)sizeof(float), mr = uk->mr, nr = uk->nr;
     cnnk_kernel_config c = {.gemm = {.mr = uk->mr, .nr = uk->nr}};
     cnnk_gemm_blocking *b = &c.gemm;
-    b->kc = cnnk_clamp64(cnnk_round_down(l1 / 2 / ((mr + nr) * fsz), uk->k_unroll), 64, 1024);
+    const int64_t kc_l1 = uk->kc_rule == CNNK_KC_RULE_B_FILLS_L1 ? l1 / (nr * fsz)
+                                                                 : l1 / 2 / ((mr + nr) * fsz);
+    b->kc = cnnk_clamp64(cnnk_round_down(kc_l1, uk->k_unroll), 64, 1024);
     b->mc = cnnk_clamp64(cnnk_round_down(l2 / 4 / (b->kc * fsz), mr), 4 * mr, 4096 / mr * mr);
     b->nc = cnnk_clamp64(cnnk_round_down(l3 / 2 / (b->kc * fsz), nr), 16 * nr, 4096);
     c.col_block_bytes = l2 / 2;

@@ -42,9 +42,22 @@ typedef void (*cnnk_gemm_ukernel_fn)(int64_t kc, const float *a, const float *b,
 typedef void (*cnnk_gemm_pack_a_fn)(int64_t mc, int64_t kc, const float *a, int64_t lda,
                                     float *dst);
 
+/* Which L1 rule sets KC (kernels/common/config.c). */
+typedef enum cnnk_kc_rule {
+    /* BLIS's: the MR x KC A and KC x NR B micro-panels share half of L1d. */
+    CNNK_KC_RULE_AB_HALF_L1 = 0,
+    /* The KC x NR B micro-panel alone fills L1d, the A micro-panels stream
+     * from L2: for a wide NR, where the first rule leaves KC too short to
+     * amortise the C tile's load and store (AVX-512's 14x32: KC 128 ->
+     * 384 took 1024^3 SGEMM from 76% to 84% of peak on Zen 5,
+     * docs/KERNELS_AVX512.md). */
+    CNNK_KC_RULE_B_FILLS_L1 = 1,
+} cnnk_kc_rule;
+
 typedef struct cnnk_gemm_ukernel {
     int mr, nr;
     int k_unroll;        /* KC is rounded to it */
+    cnnk_kc_rule kc_rule;
     cnnk_gemm_ukernel_fn run;
     cnnk_gemm_pack_a_fn pack_a;
 } cnnk_gemm_ukernel;
