@@ -100,18 +100,52 @@ static bool is_1x1_unpadded(const cnnk_conv_desc *d) {
     return d->kh == 1 && d->kw == 1 && d->pt == 0 && d->pl == 0 && d->pb == 0 && d->pr == 0;
 }
 
-static cnnk_algo heuristic_algo(const cnnk_conv_desc *d) {
+/* A 3x3 stride-1 dense convolution wide enough for Winograd's GEMMs. */
+static bool winograd_shape(const cnnk_conv_desc *d) {
+    return d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->dh == 1 && d->dw == 1 &&
+           d->g == 1 && d->ic >= 16 && d->oc >= 16;
+}
+
+/* AVX2 (and any ISA without its own measurements). */
+static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
     if (is_1x1_unpadded(d)) return CNNK_ALGO_1X1;
     /* Winograd pays off once the GEMMs are wide (channels) and the tiles
      * many (output size); F4 keeps the error near direct's (docs/RUNNER.md). */
-    const bool wino = d->kh == 3 && d->kw == 3 && d->sh == 1 && d->sw == 1 && d->dh == 1 &&
-                      d->dw == 1 && d->g == 1 && d->ic >= 16 && d->oc >= 16;
+    const bool wino = winograd_shape(d);
     if (wino && d->oh >= 8 && d->ow >= 8) return CNNK_ALGO_WINOGRAD_F4;
     /* A 7x7 output is one partial 4x4 tile per 2x2 of F4 (64 computed for
      * 49 used) but 16 nearly full 2x2 tiles: F2 (ResNet-50 layer4, 0.73x
      * oneDNN where F4 is 1.6x). */
     if (wino && d->oh >= 4 && d->ow >= 4) return CNNK_ALGO_WINOGRAD_F2;
     return d->ow >= HEURISTIC_DIRECT_MIN_OW ? CNNK_ALGO_DIRECT : CNNK_ALGO_IM2COL;
+}
+
+/* AVX-512, from per-layer runs of every kernel against oneDNN's
+ * avx512_core on this repository's five networks (docs/KERNELS_AVX512.md,
+ * Zen 5): the wider FMA shifts work away from Winograd's transforms and
+ * the 14x32 GEMM tile wastes more on short M, so
+ *  - 1x1: the GEMM only where it expands channels (oc >= 2 ic: ResNet's
+ *    conv3 and downsample, K short and N long) on maps larger than 7x7;
+ *    elsewhere the direct tile (ResNet's 256->64 conv1: 1.04x against the
+ *    GEMM's 1.27x);
+ *  - Winograd F4 from 16x16 up (F6 within 2-8% of it, with F6's error);
+ *    F2 from 8x8 (14x14 maps: F4 tiles 16 of 14 rows, 1.04x against
+ *    F2's 0.78x); below 8x8 the direct tile (7x7: F2 1.47x, direct 0.97x);
+ *  - everything else direct, which led im2col on every such layer. */
+static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
+    const bool small_map = d->oh < 8 || d->ow < 8;
+    if (is_1x1_unpadded(d))
+        return d->oc >= 2 * d->ic && !small_map ? CNNK_ALGO_1X1 : CNNK_ALGO_DIRECT;
+    if (winograd_shape(d) && d->oh >= 16 && d->ow >= 16) return CNNK_ALGO_WINOGRAD_F4;
+    if (winograd_shape(d) && !small_map) return CNNK_ALGO_WINOGRAD_F2;
+    return CNNK_ALGO_DIRECT;
+}
+
+/* Where each strategy wins depends on the ISA's tiles and FMA width, so
+ * each measured ISA has its own rule; core/ names ISAs, never
+ * architectures. */
+static cnnk_algo heuristic_algo(cnnk_isa isa, const cnnk_conv_desc *d) {
+    return isa == CNNK_ISA_AVX512 ? heuristic_algo_avx512(d) : heuristic_algo_avx2(d);
 }
 
 /* The first kernel of the chain from `want` on isa, else on ref. */
@@ -142,7 +176,7 @@ static const cnnk_conv_kernel *tuned_kernel(const cnnk_tune_table *t, cnnk_isa i
     if (k) snprintf(why, sizeof why, "fallback: tuned %s does not apply, heuristic", k->name);
     else snprintf(why, sizeof why, "not tuned: heuristic");
     char rest[128];
-    const cnnk_conv_kernel *h = chosen(isa, d, heuristic_algo(d), rest, sizeof rest);
+    const cnnk_conv_kernel *h = chosen(isa, d, heuristic_algo(isa, d), rest, sizeof rest);
     snprintf(note, len, "%s%s%s", why, rest[0] ? "; " : "", rest);
     return h;
 }
@@ -170,7 +204,7 @@ const cnnk_conv_kernel *cnnk_plan_conv_kernel(const cnnk_plan *p, const cnnk_tun
     note[0] = '\0';
     if (p->kind == CNNK_PLAN_REF) return find_conv(CNNK_ISA_REF, CNNK_ALGO_DIRECT, d);
     if (p->kind == CNNK_PLAN_TUNED) return tuned_kernel(tuned, isa, d, note, len);
-    return chosen(isa, d, p->kind == CNNK_PLAN_FIXED ? p->algo : heuristic_algo(d), note, len);
+    return chosen(isa, d, p->kind == CNNK_PLAN_FIXED ? p->algo : heuristic_algo(isa, d), note, len);
 }
 
 static const cnnk_op_kernel *find_op(cnnk_isa isa, const cnnk_layer_desc *l) {
@@ -187,6 +221,15 @@ const cnnk_op_kernel *cnnk_plan_op_kernel(const cnnk_plan *p, cnnk_isa isa,
     if (p->kind == CNNK_PLAN_REF || isa == CNNK_ISA_REF) return find_op(CNNK_ISA_REF, l);
     const cnnk_op_kernel *k = find_op(isa, l);
     if (k) return k;
+    /* The next ISA down that the CPU runs and that has the kernel (an
+     * AVX-512 machine runs AVX2's pooling), the reference last: an ISA
+     * whose op kernels are not written yet must not drop to scalar code. */
+    for (int i = (int)isa - 1; i > CNNK_ISA_REF; --i) {
+        if (!cnnk_isa_available((cnnk_isa)i) || !(k = find_op((cnnk_isa)i, l))) continue;
+        snprintf(note, len, "fallback: no %s kernel, %s's", cnnk_isa_name(isa),
+                 cnnk_isa_name((cnnk_isa)i));
+        return k;
+    }
     snprintf(note, len, "fallback: no %s kernel", cnnk_isa_name(isa));
     return find_op(CNNK_ISA_REF, l);
 }
