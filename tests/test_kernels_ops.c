@@ -1,8 +1,9 @@
 /* The op kernels of every optimized ISA this CPU runs (pool, LRN, eltwise, softmax, concat, batch-norm,
  * transposed convolution) against the reference entries, through the whole
  * op-kernel contract (pack, workspace_size, run), on awkward shapes:
- * channel counts around the vector width (1, 3, 7, 8, 9, 17, 33, and the
- * 32-channel chunk plus a tail), 1x1 images, ceil pooling with overhang,
+ * channel counts around both vector widths (8 and 16: 1, 3, 7, 8, 9, 15,
+ * 16, 17, 31, 33), the AVX2 pool's 32-channel chunk plus a tail (40), the
+ * AVX-512 one's 64 alone and plus a tail (64, 79), 1x1 images, ceil pooling with overhang,
  * include/exclude pad, global pools, batch 3, pitches ld > c on every input
  * and output, with sentinels in the gap lanes that must survive (outputs)
  * or would show in any result that read them (inputs: 1e30).
@@ -25,7 +26,7 @@ static const cnnk_op_kernel *g_pool, *g_lrn, *g_eltwise, *g_softmax, *g_concat, 
 #define OUT_SENTINEL (-12345.0f)
 #define IN_SENTINEL (1e30f)
 
-static const int64_t CS[] = {1, 3, 7, 8, 9, 17, 33, 40};
+static const int64_t CS[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 40, 64, 79};
 #define NCS ((int)(sizeof CS / sizeof CS[0]))
 
 static float *falloc(int64_t n) {
@@ -225,7 +226,7 @@ static void test_lrn(void) {
 /* ---- softmax ------------------------------------------------------------ */
 
 static void test_softmax(void) {
-    const int64_t cs[] = {1, 3, 7, 8, 9, 17, 33, 1000};
+    const int64_t cs[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 1000};
     /* range 60: rows spanning > 87 take the scalar path for subnormals. */
     const int ranges[] = {4, 20, 60};
     for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ++ci)
@@ -318,9 +319,10 @@ static void test_eltwise_in_place(void) {
 /* ---- concat ------------------------------------------------------------- */
 
 static void test_concat(void) {
-    const int64_t sets[3][4] = {{1, 7, 9, 0}, {17, 33, 8, 3}, {40, 1, 0, 0}};
-    const int ns[3] = {3, 4, 2};
-    for (int si = 0; si < 3; ++si)
+    /* the last set: every tail of 16 lanes, and a 64-float unrolled run */
+    const int64_t sets[4][4] = {{1, 7, 9, 0}, {17, 33, 8, 3}, {40, 1, 0, 0}, {31, 15, 65, 16}};
+    const int ns[4] = {3, 4, 2, 4};
+    for (int si = 0; si < 4; ++si)
         for (int mbi = 0; mbi < 2; ++mbi) {
             cnnk_layer_desc l = {.kind = CNNK_LAYER_CONCAT};
             cnnk_concat_desc *d = &l.u.concat;
@@ -391,6 +393,13 @@ static const deconv_case DECONVS[] = {
     {3, 2, 9, 5, 3, 3, 3, 2, 1, 2, 1, 0, 1, 0, 2, 2},   /* groups of 1 oc, dilation 2 */
     {1, 1, 1, 2, 2, 40, 5, 5, 4, 4, 2, 2, 2, 2, 1, 1},  /* stride 4, ic 1 */
     {1, 1, 3, 1, 1, 8, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},   /* 1x1 image, 3x3 out */
+    {1, 1, 17, 3, 3, 79, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1}, /* 4 zmm blocks + 15-lane tail */
+    {2, 2, 6, 3, 2, 62, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1},  /* groups of 31 oc */
+    /* rows wide enough for multi-pixel blocks, with single pixels at the borders */
+    {1, 1, 17, 2, 16, 40, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1},  /* stride 1 */
+    {2, 2, 8, 3, 13, 34, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1},   /* stride 2, groups of 17 */
+    {1, 1, 5, 2, 14, 20, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},   /* dilation 2 */
+    {1, 1, 4, 1, 20, 9, 3, 5, 1, 3, 0, 4, 0, 3, 1, 1},    /* stride 3, asymmetric */
 };
 
 static void test_deconv(void) {

@@ -2,13 +2,16 @@
  * The shared drivers (kernels/common/) get the microkernel, the transforms,
  * the GEMV and the direct tile through cnnk_isa_kernels__avx512;
  * core/registry.c gets the entries and the peak loop through
- * cnnk_isa_table__avx512. Op kernels without an AVX-512 version yet are
- * served by the reference entries (docs/ARCHITECTURE.md, step 7). */
+ * cnnk_isa_table__avx512. */
 #include <pthread.h>
 
 #include "kernels/avx512/gemm.h"
 #include "kernels/avx512/winograd.h"
 #include "kernels/common/entries.h"
+
+/* The op entries written for AVX-512 alone (intrinsics all through). */
+extern const cnnk_op_kernel cnnk_pool__avx512, cnnk_lrn__avx512, cnnk_eltwise__avx512,
+    cnnk_softmax__avx512, cnnk_concat__avx512, cnnk_bnorm__avx512, cnnk_deconv__avx512;
 
 /* peak.c: 24 independent FMA chains x 16 lanes x 2 FLOP per iteration. */
 float cnnk_peak_loop__avx512(int64_t iters);
@@ -51,7 +54,8 @@ static const cnnk_conv_kernel *const g_conv[] = {
 };
 
 static const cnnk_op_kernel *const g_ops[] = {
-    &cnnk_fc__avx512,
+    &cnnk_pool__avx512,   &cnnk_lrn__avx512,   &cnnk_eltwise__avx512, &cnnk_softmax__avx512,
+    &cnnk_concat__avx512, &cnnk_bnorm__avx512, &cnnk_deconv__avx512,  &cnnk_fc__avx512,
 };
 
 const cnnk_isa_table cnnk_isa_table__avx512 = {

@@ -1,0 +1,65 @@
+/* Channel concatenation for AVX-512: each pixel's row of every input is
+ * copied to its channel offset of the output pixel. In the networks the
+ * branches usually write straight into the concat buffer (desc.h's pitch),
+ * so this runs only where a copy is really needed; it is a pure stream,
+ * judged against memory bandwidth. Tails are one __mmask16 load and store,
+ * so the output's gap lanes and the neighbouring inputs' channels are
+ * never written twice, nor read past the end of an input. */
+#include <immintrin.h>
+#include <omp.h>
+
+#include "cnnk/kernel.h"
+#include "kernels/avx512/vec.h"
+
+/* Pixels per work item: enough to amortise scheduling, few enough to
+ * balance threads on a 7x7 map. */
+enum { PIXELS_PER_ITEM = 16 };
+
+static void copy_row(const float *s, float *y, int64_t n) {
+    int64_t i = 0;
+    for (; i + 64 <= n; i += 64) {
+        __m512 v0 = _mm512_loadu_ps(s + i), v1 = _mm512_loadu_ps(s + i + 16);
+        __m512 v2 = _mm512_loadu_ps(s + i + 32), v3 = _mm512_loadu_ps(s + i + 48);
+        _mm512_storeu_ps(y + i, v0);
+        _mm512_storeu_ps(y + i + 16, v1);
+        _mm512_storeu_ps(y + i + 32, v2);
+        _mm512_storeu_ps(y + i + 48, v3);
+    }
+    for (; i + 16 <= n; i += 16) _mm512_storeu_ps(y + i, _mm512_loadu_ps(s + i));
+    if (i < n) {
+        const __mmask16 m = cnnk_avx512_mask(n - i);
+        cnnk_avx512_mask_store(y + i, cnnk_avx512_maskz_load(s + i, m), m);
+    }
+}
+
+static void concat_item(const cnnk_concat_desc *d, const cnnk_op_args *a, int64_t pixels,
+                        int64_t item) {
+    int64_t p0 = item * PIXELS_PER_ITEM, p1 = cnnk_min64(pixels, p0 + PIXELS_PER_ITEM);
+    for (int64_t p = p0; p < p1; ++p) {
+        float *y = a->dst + p * a->dst_ld;
+        for (int i = 0; i < d->n; ++i) {
+            copy_row(a->src[i] + p * a->src_ld[i], y, d->c[i]);
+            y += d->c[i];
+        }
+    }
+}
+
+static bool concat_applies(const cnnk_layer_desc *l) { return l->kind == CNNK_LAYER_CONCAT; }
+
+static void concat_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
+    const cnnk_concat_desc *d = &l->u.concat;
+    const int64_t pixels = d->mb * d->h * d->w;
+    const int64_t items = cnnk_ceil_div(pixels, PIXELS_PER_ITEM);
+    if (a->nthreads <= 1) {
+        for (int64_t i = 0; i < items; ++i) concat_item(d, a, pixels, i);
+        return;
+    }
+#pragma omp parallel for num_threads(a->nthreads) schedule(static)
+    for (int64_t i = 0; i < items; ++i) concat_item(d, a, pixels, i);
+}
+
+const cnnk_op_kernel cnnk_concat__avx512 = {.name = "avx512/concat",
+                                            .isa = CNNK_ISA_AVX512,
+                                            .kind = CNNK_LAYER_CONCAT,
+                                            .applies = concat_applies,
+                                            .run = concat_run};
