@@ -23,6 +23,14 @@ add_test(NAME validate_layers
                  ${CNNK_AGAINST_ONEDNN} --quiet
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 
+# The hand-written edge cases (1x1 images, 3 input channels, odd channel
+# counts, partial Winograd tiles, strides 2 to 4, batch 3), every ISA
+# this build has, every strategy, with the residual and ReLU epilogue.
+add_test(NAME validate_edge
+         COMMAND cnnk_cli validate --batch shapes/edge.txt --isa all --algo all
+                 ${CNNK_AGAINST_ONEDNN} --post sum_relu --quiet
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+
 # The seeded random sweep, with every epilogue, integer and float data.
 add_test(NAME validate_sweep
          COMMAND cnnk_cli validate --batch shapes/sweep.txt --isa all --algo all
