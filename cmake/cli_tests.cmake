@@ -41,15 +41,22 @@ add_test(NAME validate_sweep_float
                  ${CNNK_AGAINST_ONEDNN} --fill float --seed 7 --quiet
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 
+# In a cross build every command runs behind the emulator (the toolchain
+# file's CMAKE_CROSSCOMPILING_EMULATOR, a list): ctest adds it to a test's
+# own executable, these pass it on to what the test runs. '|' joins the
+# list for cmake -P, whose -D would split it at ';'.
+string(REPLACE ";" "|" CNNK_EMULATOR_ARG "${CMAKE_CROSSCOMPILING_EMULATOR}")
+
 # The shipped sweep is exactly what its documented command generates.
 add_test(NAME sweep_reproducible
-         COMMAND ${CMAKE_COMMAND} -DCNNK=$<TARGET_FILE:cnnk_cli>
+         COMMAND ${CMAKE_COMMAND} -DCNNK=$<TARGET_FILE:cnnk_cli> "-DCNNK_EMULATOR=${CNNK_EMULATOR_ARG}"
                  -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/shapes/sweep.txt
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/check_sweep.cmake)
 
 # Malformed descriptors and impossible shapes: exit 2 and a one-line message.
 add_test(NAME cli_bad_input
-         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli_bad_input.sh $<TARGET_FILE:cnnk_cli>
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli_bad_input.sh
+                 ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:cnnk_cli>
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 
 # Whole networks at full size: every plan of the best ISA this build has and
