@@ -1,8 +1,9 @@
 /* The op kernels of every optimized ISA this CPU runs (pool, LRN, eltwise, softmax, concat, batch-norm,
  * transposed convolution) against the reference entries, through the whole
  * op-kernel contract (pack, workspace_size, run), on awkward shapes:
- * channel counts around the vector width (1, 3, 7, 8, 9, 17, 33, and the
- * 32-channel chunk plus a tail), 1x1 images, ceil pooling with overhang,
+ * channel counts around the vector widths (8 lanes on AVX2, 4 on NEON:
+ * 1, 2, 3, 6, 7, 8, 9, 17, so every tail length of either, and the
+ * 32-channel chunk plus a tail of 1, 2 and 8), 1x1 images, ceil pooling with overhang,
  * include/exclude pad, global pools, batch 3, pitches ld > c on every input
  * and output, with sentinels in the gap lanes that must survive (outputs)
  * or would show in any result that read them (inputs: 1e30).
@@ -25,7 +26,7 @@ static const cnnk_op_kernel *g_pool, *g_lrn, *g_eltwise, *g_softmax, *g_concat, 
 #define OUT_SENTINEL (-12345.0f)
 #define IN_SENTINEL (1e30f)
 
-static const int64_t CS[] = {1, 3, 7, 8, 9, 17, 33, 40};
+static const int64_t CS[] = {1, 2, 3, 6, 7, 8, 9, 17, 33, 34, 40};
 #define NCS ((int)(sizeof CS / sizeof CS[0]))
 
 static float *falloc(int64_t n) {
@@ -225,7 +226,7 @@ static void test_lrn(void) {
 /* ---- softmax ------------------------------------------------------------ */
 
 static void test_softmax(void) {
-    const int64_t cs[] = {1, 3, 7, 8, 9, 17, 33, 1000};
+    const int64_t cs[] = {1, 2, 3, 6, 7, 8, 9, 17, 33, 1000};
     /* range 60: rows spanning > 87 take the scalar path for subnormals. */
     const int ranges[] = {4, 20, 60};
     for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ++ci)
@@ -318,9 +319,10 @@ static void test_eltwise_in_place(void) {
 /* ---- concat ------------------------------------------------------------- */
 
 static void test_concat(void) {
-    const int64_t sets[3][4] = {{1, 7, 9, 0}, {17, 33, 8, 3}, {40, 1, 0, 0}};
-    const int ns[3] = {3, 4, 2};
-    for (int si = 0; si < 3; ++si)
+    /* every NEON tail (1, 2, 3) and AVX2 tail length among the inputs */
+    const int64_t sets[4][4] = {{1, 7, 9, 0}, {17, 33, 8, 3}, {40, 1, 0, 0}, {2, 6, 5, 34}};
+    const int ns[4] = {3, 4, 2, 4};
+    for (int si = 0; si < 4; ++si)
         for (int mbi = 0; mbi < 2; ++mbi) {
             cnnk_layer_desc l = {.kind = CNNK_LAYER_CONCAT};
             cnnk_concat_desc *d = &l.u.concat;
@@ -391,6 +393,7 @@ static const deconv_case DECONVS[] = {
     {3, 2, 9, 5, 3, 3, 3, 2, 1, 2, 1, 0, 1, 0, 2, 2},   /* groups of 1 oc, dilation 2 */
     {1, 1, 1, 2, 2, 40, 5, 5, 4, 4, 2, 2, 2, 2, 1, 1},  /* stride 4, ic 1 */
     {1, 1, 3, 1, 1, 8, 3, 3, 1, 1, 0, 0, 0, 0, 1, 1},   /* 1x1 image, 3x3 out */
+    {1, 2, 6, 3, 3, 26, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},  /* ic 4 + 2, oc 24 + 2 */
 };
 
 static void test_deconv(void) {
