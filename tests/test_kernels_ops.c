@@ -438,6 +438,47 @@ static void test_deconv(void) {
     CHECK(!g_deconv->applies(&conv)); /* not transposed: not ours */
 }
 
+/* ---- NaN and signed zeros ------------------------------------------------ */
+
+/* Bit for bit, a NaN wherever the reference has one: the tolerance's
+ * numeric diff cannot tell -0 from +0, nor see which operand a max kept. */
+static bool same_bits(const float *got, const float *want, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        if (isnan(got[i]) != isnan(want[i])) return false;
+        if (!isnan(got[i]) && memcmp(&got[i], &want[i], sizeof(float)) != 0) return false;
+    }
+    return true;
+}
+
+/* Max pooling keeps the reference's `if (x > mx)`: a NaN cell is skipped and
+ * of -0 and +0 the first stays (a vector fmax would return the NaN, fmaxnm
+ * the +0). ReLU is `x > 0 ? x : +0`: 0 for NaN and -0. 11 channels: whole
+ * vectors and tails of 8-lane and 4-lane ISAs both meet each pattern. */
+static void test_nan_and_signed_zero(void) {
+    const float vals[7] = {NAN, -0.0f, 0.0f, -2.0f, NAN, 0.0f, -0.0f};
+    enum { PX = 4, C = 11 };
+    float x[PX * C], zero[PX * C], want[PX * C], got[PX * C];
+    for (int p = 0; p < PX; ++p)
+        for (int c = 0; c < C; ++c) x[p * C + c] = vals[(p + 3 * c) % 7], zero[p * C + c] = -0.0f;
+    cnnk_layer_desc pool = {.kind = CNNK_LAYER_POOL};
+    pool.u.pool = (cnnk_pool_desc){.mb = 1, .c = C, .ih = 2, .iw = 2, .kh = 2, .kw = 2, .sh = 1,
+                                   .sw = 1, .alg = CNNK_POOL_MAX, .global = true};
+    CHECK(cnnk_pool_check(&pool.u.pool, NULL) == CNNK_OK);
+    cnnk_op_args a = {.src = {x}, .src_ld = {C}, .dst_ld = C};
+    run_kernel(&cnnk_pool__ref, &pool, a, NULL, want, 1);
+    run_kernel(g_pool, &pool, a, NULL, got, 1);
+    CHECK(same_bits(got, want, C));
+    const cnnk_eltwise_alg algs[2] = {CNNK_ELTWISE_RELU, CNNK_ELTWISE_ADD_RELU};
+    for (int ai = 0; ai < 2; ++ai) {
+        cnnk_layer_desc l = {.kind = CNNK_LAYER_ELTWISE};
+        l.u.eltwise = (cnnk_eltwise_desc){.mb = 1, .c = C, .h = 2, .w = 2, .alg = algs[ai]};
+        cnnk_op_args e = {.src = {x, zero}, .src_ld = {C, C}, .dst_ld = C};
+        run_kernel(&cnnk_eltwise__ref, &l, e, NULL, want, 1);
+        run_kernel(g_eltwise, &l, e, NULL, got, 1);
+        CHECK(same_bits(got, want, PX * C));
+    }
+}
+
 int main(void) {
     CHECK(true);
     for (int isa = 0; isa < CNNK_ISA_COUNT; ++isa) {
@@ -460,6 +501,7 @@ int main(void) {
         test_concat();
         test_bnorm();
         test_deconv();
+        test_nan_and_signed_zero();
     }
     return check_finish("test_kernels_ops");
 }
