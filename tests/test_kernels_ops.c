@@ -10,8 +10,11 @@
  * Tolerances are validate/tolerance.c's (cnnk_tolerance_op), for integer
  * and float data, plus what a kernel claims beyond them (see check_op);
  * nthreads 2 must give bit for bit what nthreads 1 gives. */
+#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/ref/ref.h"
@@ -479,6 +482,113 @@ static void test_nan_and_signed_zero(void) {
     }
 }
 
+/* ---- tails at the end of memory ----------------------------------------- */
+
+/* n floats ending exactly at a page boundary, an inaccessible page after
+ * them: a kernel that reads or writes one float past its last tail faults.
+ * Sanitizers cannot stand in for this: GCC does not instrument vector
+ * intrinsics' loads and stores (NEON ld1/st1, AVX2 vmaskmov). */
+typedef struct guarded {
+    float *p;
+    char *base;
+    size_t len;
+} guarded;
+
+static guarded guarded_alloc(int64_t n, cnnk_fill fill, uint64_t seed) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = (size_t)n * sizeof(float);
+    const size_t data = (bytes + page - 1) / page * page;
+    char *base = mmap(NULL, data + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    CHECK(base != MAP_FAILED);
+    CHECK(mprotect(base + data, page, PROT_NONE) == 0);
+    guarded g = {(float *)(void *)(base + data - bytes), base, data + page};
+    cnnk_fill_tensor(g.p, n, fill, 4, seed);
+    return g;
+}
+
+static void guarded_free(guarded g) { munmap(g.base, g.len); }
+
+/* k and the reference on l, every tensor (inputs, params, output) ending at
+ * a guard page; the output must also pass the tolerance table. */
+static void check_at_page_end(const char *what, const cnnk_op_kernel *k,
+                              const cnnk_op_kernel *ref, const cnnk_layer_desc *l,
+                              cnnk_op_args a, const float *w, int64_t out_n) {
+    guarded got = guarded_alloc(out_n, CNNK_FILL_INT, 0);
+    float *want = falloc(out_n);
+    run_kernel(ref, l, a, w, want, 1);
+    run_kernel(k, l, a, w, got.p, 1);
+    cnnk_diff diff;
+    cnnk_diff_compute(got.p, want, out_n, &diff);
+    bool pass = cnnk_tolerance_pass(cnnk_tolerance_op(l->kind, CNNK_FILL_INT), &diff);
+    CHECK(pass);
+    if (!pass) fprintf(stderr, "  %s at page end: max_abs=%.3g\n", what, diff.max_abs);
+    guarded_free(got);
+    free(want);
+}
+
+/* Dense tensors (ld == c) of 1x2x2 pixels, so each one's last channel tail
+ * is the last float before the guard page. */
+static void test_tails_at_page_end(void) {
+    const int64_t cs[] = {1, 2, 3, 5, 6, 7, 9, 17};
+    for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ++ci) {
+        const int64_t c = cs[ci], px = 4;
+        char what[64];
+        guarded x = guarded_alloc(px * c, CNNK_FILL_INT, 2000 + ci);
+        guarded y = guarded_alloc(px * c, CNNK_FILL_INT, 2100 + ci);
+        guarded prm[4];
+        for (int i = 0; i < 4; ++i) prm[i] = guarded_alloc(c, CNNK_FILL_INT, 2200 + ci * 4 + i);
+        for (int64_t i = 0; i < c; ++i) prm[1].p[i] = fabsf(prm[1].p[i]) + 1.0f;
+        cnnk_op_args a = {.src = {x.p, y.p}, .src_ld = {c, c}, .dst_ld = c,
+                          .params = {prm[0].p, prm[1].p, prm[2].p, prm[3].p}, .relu = true};
+
+        for (int alg = 0; alg < 2; ++alg) {
+            cnnk_layer_desc l = {.kind = CNNK_LAYER_POOL};
+            l.u.pool = (cnnk_pool_desc){.mb = 1, .c = c, .ih = 2, .iw = 2, .kh = 2, .kw = 2,
+                                        .sh = 1, .sw = 1, .global = true,
+                                        .alg = alg ? CNNK_POOL_AVG_EXCLUDE_PAD : CNNK_POOL_MAX};
+            CHECK(cnnk_pool_check(&l.u.pool, NULL) == CNNK_OK);
+            snprintf(what, sizeof what, "pool alg %d c %lld", alg, (long long)c);
+            check_at_page_end(what, g_pool, &cnnk_pool__ref, &l, a, NULL, c);
+        }
+        cnnk_layer_desc lrn = {.kind = CNNK_LAYER_LRN};
+        lrn.u.lrn = (cnnk_lrn_desc){.mb = 1, .c = c, .h = 2, .w = 2, .size = 5, .alpha = 1e-4f,
+                                    .beta = 0.75f, .k = 2.0f};
+        snprintf(what, sizeof what, "lrn c %lld", (long long)c);
+        check_at_page_end(what, g_lrn, &cnnk_lrn__ref, &lrn, a, NULL, px * c);
+        cnnk_layer_desc elt = {.kind = CNNK_LAYER_ELTWISE};
+        elt.u.eltwise = (cnnk_eltwise_desc){.mb = 1, .c = c, .h = 2, .w = 2,
+                                            .alg = CNNK_ELTWISE_ADD_RELU};
+        snprintf(what, sizeof what, "eltwise c %lld", (long long)c);
+        check_at_page_end(what, g_eltwise, &cnnk_eltwise__ref, &elt, a, NULL, px * c);
+        cnnk_layer_desc sm = {.kind = CNNK_LAYER_SOFTMAX};
+        sm.u.softmax = (cnnk_softmax_desc){.mb = 1, .c = c, .h = 2, .w = 2};
+        snprintf(what, sizeof what, "softmax c %lld", (long long)c);
+        check_at_page_end(what, g_softmax, &cnnk_softmax__ref, &sm, a, NULL, px * c);
+        cnnk_layer_desc bn = {.kind = CNNK_LAYER_BNORM};
+        bn.u.bnorm = (cnnk_bnorm_desc){.mb = 1, .c = c, .h = 2, .w = 2, .eps = 1e-5f};
+        snprintf(what, sizeof what, "bnorm c %lld", (long long)c);
+        check_at_page_end(what, g_bnorm, &cnnk_bnorm__ref, &bn, a, NULL, px * c);
+        cnnk_layer_desc cat = {.kind = CNNK_LAYER_CONCAT};
+        cat.u.concat = (cnnk_concat_desc){.mb = 1, .h = 2, .w = 2, .n = 2, .c = {c, c}};
+        CHECK(cnnk_concat_check(&cat.u.concat, NULL) == CNNK_OK);
+        cnnk_op_args ca = a;
+        ca.dst_ld = 2 * c;
+        snprintf(what, sizeof what, "concat c %lld", (long long)c);
+        check_at_page_end(what, g_concat, &cnnk_concat__ref, &cat, ca, NULL, px * 2 * c);
+        cnnk_layer_desc dc = {.kind = CNNK_LAYER_DECONV};
+        dc.u.conv = (cnnk_conv_desc){.g = 1, .mb = 1, .ic = c, .ih = 2, .iw = 2, .oc = c,
+                                     .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                                     .transposed = true};
+        CHECK(cnnk_conv_check(&dc.u.conv, NULL) == CNNK_OK);
+        guarded w = guarded_alloc(c * c, CNNK_FILL_INT, 2300 + ci);
+        snprintf(what, sizeof what, "deconv c %lld", (long long)c);
+        check_at_page_end(what, g_deconv, &cnnk_deconv__ref, &dc, a, w.p, px * c);
+        guarded_free(w);
+        for (int i = 0; i < 4; ++i) guarded_free(prm[i]);
+        guarded_free(x), guarded_free(y);
+    }
+}
+
 int main(void) {
     CHECK(true);
     for (int isa = 0; isa < CNNK_ISA_COUNT; ++isa) {
@@ -502,6 +612,7 @@ int main(void) {
         test_bnorm();
         test_deconv();
         test_nan_and_signed_zero();
+        test_tails_at_page_end();
     }
     return check_finish("test_kernels_ops");
 }
