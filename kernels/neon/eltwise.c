@@ -47,7 +47,10 @@ CNNK_INLINE void run_span(cnnk_eltwise_alg alg, const float *a, const float *b, 
         vst1q_f32(y + i + 12, r3);
     }
     for (; i + 4 <= n; i += 4) vst1q_f32(y + i, op4(alg, vld1q_f32(a + i), b, i, 4));
-    if (i < n) cnnk_neon_store_n(y + i, op4(alg, cnnk_neon_load_n(a + i, n - i), b, i, n - i), n - i);
+    if (i < n) {
+        const int64_t t = n - i;
+        cnnk_neon_store_n(y + i, op4(alg, cnnk_neon_load_n(a + i, t), b, i, t), t);
+    }
 }
 
 static void span(cnnk_eltwise_alg alg, const float *a, const float *b, float *y, int64_t n) {

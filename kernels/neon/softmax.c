@@ -32,8 +32,9 @@ enum { PIXELS_PER_ITEM = 8 };
 #define CNNK_NEON_EXP_LO (-87.0f)
 
 /* e^(x - mx) for x - mx in [EXP_LO, 0]; lanes below are clamped (only the
- * lanes past a row's end reach them, and callers mask those). x - mx is not rounded before the reduction: it is split exactly into
- * s + e (Knuth's two-sum), and r = (s - n*C1) + e - n*C2, where s - n*C1 is
+ * lanes past a row's end reach them, and callers mask those). x - mx is
+ * not rounded before the reduction: it is split exactly into s + e
+ * (Knuth's two-sum), and r = (s - n*C1) + e - n*C2, where s - n*C1 is
  * exact (n*C1 has at most 17 bits and nearly cancels s). A rounded s would
  * cost |x - mx| * 2^-24 of relative error in the result, 2.4e-6 at a
  * distance of 40 from the max: over the tolerance. */
