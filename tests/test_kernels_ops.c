@@ -1,17 +1,21 @@
 /* The op kernels of every optimized ISA this CPU runs (pool, LRN, eltwise, softmax, concat, batch-norm,
  * transposed convolution) against the reference entries, through the whole
  * op-kernel contract (pack, workspace_size, run), on awkward shapes:
- * channel counts around both vector widths (8 and 16: 1, 3, 7, 8, 9, 15,
- * 16, 17, 31, 33), the AVX2 pool's 32-channel chunk plus a tail (40), the
- * AVX-512 one's 64 alone and plus a tail (64, 79), 1x1 images, ceil pooling with overhang,
+ * channel counts around every vector width (4 lanes on NEON, 8 on AVX2,
+ * 16 on AVX-512: 1, 2, 3, 6, 7, 8, 9, 15, 16, 17, 31, 33, 34, so every
+ * tail length of each), the AVX2 pool's 32-channel chunk plus a tail (40),
+ * the AVX-512 one's 64 alone and plus a tail (64, 79), 1x1 images, ceil pooling with overhang,
  * include/exclude pad, global pools, batch 3, pitches ld > c on every input
  * and output, with sentinels in the gap lanes that must survive (outputs)
  * or would show in any result that read them (inputs: 1e30).
  * Tolerances are validate/tolerance.c's (cnnk_tolerance_op), for integer
  * and float data, plus what a kernel claims beyond them (see check_op);
  * nthreads 2 must give bit for bit what nthreads 1 gives. */
+#define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS */
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/ref/ref.h"
@@ -26,7 +30,7 @@ static const cnnk_op_kernel *g_pool, *g_lrn, *g_eltwise, *g_softmax, *g_concat, 
 #define OUT_SENTINEL (-12345.0f)
 #define IN_SENTINEL (1e30f)
 
-static const int64_t CS[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 40, 64, 79};
+static const int64_t CS[] = {1, 2, 3, 6, 7, 8, 9, 15, 16, 17, 31, 33, 34, 40, 64, 79};
 #define NCS ((int)(sizeof CS / sizeof CS[0]))
 
 static float *falloc(int64_t n) {
@@ -226,7 +230,7 @@ static void test_lrn(void) {
 /* ---- softmax ------------------------------------------------------------ */
 
 static void test_softmax(void) {
-    const int64_t cs[] = {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 1000};
+    const int64_t cs[] = {1, 2, 3, 6, 7, 8, 9, 15, 16, 17, 31, 33, 1000};
     /* range 60: rows spanning > 87 take the scalar path for subnormals. */
     const int ranges[] = {4, 20, 60};
     for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ++ci)
@@ -319,10 +323,12 @@ static void test_eltwise_in_place(void) {
 /* ---- concat ------------------------------------------------------------- */
 
 static void test_concat(void) {
-    /* the last set: every tail of 16 lanes, and a 64-float unrolled run */
-    const int64_t sets[4][4] = {{1, 7, 9, 0}, {17, 33, 8, 3}, {40, 1, 0, 0}, {31, 15, 65, 16}};
-    const int ns[4] = {3, 4, 2, 4};
-    for (int si = 0; si < 4; ++si)
+    /* every NEON tail (1, 2, 3), every AVX2 and AVX-512 tail length among
+     * the inputs, and a 64-float unrolled run */
+    const int64_t sets[5][4] = {{1, 7, 9, 0}, {17, 33, 8, 3}, {40, 1, 0, 0}, {31, 15, 65, 16},
+                                {2, 6, 5, 34}};
+    const int ns[5] = {3, 4, 2, 4, 4};
+    for (int si = 0; si < 5; ++si)
         for (int mbi = 0; mbi < 2; ++mbi) {
             cnnk_layer_desc l = {.kind = CNNK_LAYER_CONCAT};
             cnnk_concat_desc *d = &l.u.concat;
@@ -400,6 +406,7 @@ static const deconv_case DECONVS[] = {
     {2, 2, 8, 3, 13, 34, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1},   /* stride 2, groups of 17 */
     {1, 1, 5, 2, 14, 20, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},   /* dilation 2 */
     {1, 1, 4, 1, 20, 9, 3, 5, 1, 3, 0, 4, 0, 3, 1, 1},    /* stride 3, asymmetric */
+    {1, 2, 6, 3, 3, 26, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},  /* ic 4 + 2, oc 24 + 2 */
 };
 
 static void test_deconv(void) {
@@ -444,6 +451,154 @@ static void test_deconv(void) {
     CHECK(!g_deconv->applies(&conv)); /* not transposed: not ours */
 }
 
+/* ---- NaN and signed zeros ------------------------------------------------ */
+
+/* Bit for bit, a NaN wherever the reference has one: the tolerance's
+ * numeric diff cannot tell -0 from +0, nor see which operand a max kept. */
+static bool same_bits(const float *got, const float *want, int64_t n) {
+    for (int64_t i = 0; i < n; ++i) {
+        if (isnan(got[i]) != isnan(want[i])) return false;
+        if (!isnan(got[i]) && memcmp(&got[i], &want[i], sizeof(float)) != 0) return false;
+    }
+    return true;
+}
+
+/* Max pooling keeps the reference's `if (x > mx)`: a NaN cell is skipped and
+ * of -0 and +0 the first stays (a vector fmax would return the NaN, fmaxnm
+ * the +0). ReLU is `x > 0 ? x : +0`: 0 for NaN and -0. 11 channels: whole
+ * vectors and tails of 8-lane and 4-lane ISAs both meet each pattern. */
+static void test_nan_and_signed_zero(void) {
+    const float vals[7] = {NAN, -0.0f, 0.0f, -2.0f, NAN, 0.0f, -0.0f};
+    enum { PX = 4, C = 11 };
+    float x[PX * C], zero[PX * C], want[PX * C], got[PX * C];
+    for (int p = 0; p < PX; ++p)
+        for (int c = 0; c < C; ++c) x[p * C + c] = vals[(p + 3 * c) % 7], zero[p * C + c] = -0.0f;
+    cnnk_layer_desc pool = {.kind = CNNK_LAYER_POOL};
+    pool.u.pool = (cnnk_pool_desc){.mb = 1, .c = C, .ih = 2, .iw = 2, .kh = 2, .kw = 2, .sh = 1,
+                                   .sw = 1, .alg = CNNK_POOL_MAX, .global = true};
+    CHECK(cnnk_pool_check(&pool.u.pool, NULL) == CNNK_OK);
+    cnnk_op_args a = {.src = {x}, .src_ld = {C}, .dst_ld = C};
+    run_kernel(&cnnk_pool__ref, &pool, a, NULL, want, 1);
+    run_kernel(g_pool, &pool, a, NULL, got, 1);
+    CHECK(same_bits(got, want, C));
+    const cnnk_eltwise_alg algs[2] = {CNNK_ELTWISE_RELU, CNNK_ELTWISE_ADD_RELU};
+    for (int ai = 0; ai < 2; ++ai) {
+        cnnk_layer_desc l = {.kind = CNNK_LAYER_ELTWISE};
+        l.u.eltwise = (cnnk_eltwise_desc){.mb = 1, .c = C, .h = 2, .w = 2, .alg = algs[ai]};
+        cnnk_op_args e = {.src = {x, zero}, .src_ld = {C, C}, .dst_ld = C};
+        run_kernel(&cnnk_eltwise__ref, &l, e, NULL, want, 1);
+        run_kernel(g_eltwise, &l, e, NULL, got, 1);
+        CHECK(same_bits(got, want, PX * C));
+    }
+}
+
+/* ---- tails at the end of memory ----------------------------------------- */
+
+/* n floats ending exactly at a page boundary, an inaccessible page after
+ * them: a kernel that reads or writes one float past its last tail faults.
+ * Sanitizers cannot stand in for this: GCC does not instrument vector
+ * intrinsics' loads and stores (NEON ld1/st1, AVX2 vmaskmov). */
+typedef struct guarded {
+    float *p;
+    char *base;
+    size_t len;
+} guarded;
+
+static guarded guarded_alloc(int64_t n, cnnk_fill fill, uint64_t seed) {
+    const size_t page = (size_t)sysconf(_SC_PAGESIZE), bytes = (size_t)n * sizeof(float);
+    const size_t data = (bytes + page - 1) / page * page;
+    char *base = mmap(NULL, data + page, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS,
+                      -1, 0);
+    CHECK(base != MAP_FAILED);
+    CHECK(mprotect(base + data, page, PROT_NONE) == 0);
+    guarded g = {(float *)(void *)(base + data - bytes), base, data + page};
+    cnnk_fill_tensor(g.p, n, fill, 4, seed);
+    return g;
+}
+
+static void guarded_free(guarded g) { munmap(g.base, g.len); }
+
+/* k and the reference on l, every tensor (inputs, params, output) ending at
+ * a guard page; the output must also pass the tolerance table. */
+static void check_at_page_end(const char *what, const cnnk_op_kernel *k,
+                              const cnnk_op_kernel *ref, const cnnk_layer_desc *l,
+                              cnnk_op_args a, const float *w, int64_t out_n) {
+    guarded got = guarded_alloc(out_n, CNNK_FILL_INT, 0);
+    float *want = falloc(out_n);
+    run_kernel(ref, l, a, w, want, 1);
+    run_kernel(k, l, a, w, got.p, 1);
+    cnnk_diff diff;
+    cnnk_diff_compute(got.p, want, out_n, &diff);
+    bool pass = cnnk_tolerance_pass(cnnk_tolerance_op(l->kind, CNNK_FILL_INT), &diff);
+    CHECK(pass);
+    if (!pass) fprintf(stderr, "  %s at page end: max_abs=%.3g\n", what, diff.max_abs);
+    guarded_free(got);
+    free(want);
+}
+
+/* Dense tensors (ld == c) of 1x2x2 pixels, so each one's last channel tail
+ * is the last float before the guard page. */
+static void test_tails_at_page_end(void) {
+    const int64_t cs[] = {1, 2, 3, 5, 6, 7, 9, 17};
+    for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ++ci) {
+        const int64_t c = cs[ci], px = 4;
+        char what[64];
+        guarded x = guarded_alloc(px * c, CNNK_FILL_INT, 2000 + ci);
+        guarded y = guarded_alloc(px * c, CNNK_FILL_INT, 2100 + ci);
+        guarded prm[4];
+        for (int i = 0; i < 4; ++i) prm[i] = guarded_alloc(c, CNNK_FILL_INT, 2200 + ci * 4 + i);
+        for (int64_t i = 0; i < c; ++i) prm[1].p[i] = fabsf(prm[1].p[i]) + 1.0f;
+        cnnk_op_args a = {.src = {x.p, y.p}, .src_ld = {c, c}, .dst_ld = c,
+                          .params = {prm[0].p, prm[1].p, prm[2].p, prm[3].p}, .relu = true};
+
+        for (int alg = 0; alg < 2; ++alg) {
+            cnnk_layer_desc l = {.kind = CNNK_LAYER_POOL};
+            l.u.pool = (cnnk_pool_desc){.mb = 1, .c = c, .ih = 2, .iw = 2, .kh = 2, .kw = 2,
+                                        .sh = 1, .sw = 1, .global = true,
+                                        .alg = alg ? CNNK_POOL_AVG_EXCLUDE_PAD : CNNK_POOL_MAX};
+            CHECK(cnnk_pool_check(&l.u.pool, NULL) == CNNK_OK);
+            snprintf(what, sizeof what, "pool alg %d c %lld", alg, (long long)c);
+            check_at_page_end(what, g_pool, &cnnk_pool__ref, &l, a, NULL, c);
+        }
+        cnnk_layer_desc lrn = {.kind = CNNK_LAYER_LRN};
+        lrn.u.lrn = (cnnk_lrn_desc){.mb = 1, .c = c, .h = 2, .w = 2, .size = 5, .alpha = 1e-4f,
+                                    .beta = 0.75f, .k = 2.0f};
+        snprintf(what, sizeof what, "lrn c %lld", (long long)c);
+        check_at_page_end(what, g_lrn, &cnnk_lrn__ref, &lrn, a, NULL, px * c);
+        cnnk_layer_desc elt = {.kind = CNNK_LAYER_ELTWISE};
+        elt.u.eltwise = (cnnk_eltwise_desc){.mb = 1, .c = c, .h = 2, .w = 2,
+                                            .alg = CNNK_ELTWISE_ADD_RELU};
+        snprintf(what, sizeof what, "eltwise c %lld", (long long)c);
+        check_at_page_end(what, g_eltwise, &cnnk_eltwise__ref, &elt, a, NULL, px * c);
+        cnnk_layer_desc sm = {.kind = CNNK_LAYER_SOFTMAX};
+        sm.u.softmax = (cnnk_softmax_desc){.mb = 1, .c = c, .h = 2, .w = 2};
+        snprintf(what, sizeof what, "softmax c %lld", (long long)c);
+        check_at_page_end(what, g_softmax, &cnnk_softmax__ref, &sm, a, NULL, px * c);
+        cnnk_layer_desc bn = {.kind = CNNK_LAYER_BNORM};
+        bn.u.bnorm = (cnnk_bnorm_desc){.mb = 1, .c = c, .h = 2, .w = 2, .eps = 1e-5f};
+        snprintf(what, sizeof what, "bnorm c %lld", (long long)c);
+        check_at_page_end(what, g_bnorm, &cnnk_bnorm__ref, &bn, a, NULL, px * c);
+        cnnk_layer_desc cat = {.kind = CNNK_LAYER_CONCAT};
+        cat.u.concat = (cnnk_concat_desc){.mb = 1, .h = 2, .w = 2, .n = 2, .c = {c, c}};
+        CHECK(cnnk_concat_check(&cat.u.concat, NULL) == CNNK_OK);
+        cnnk_op_args ca = a;
+        ca.dst_ld = 2 * c;
+        snprintf(what, sizeof what, "concat c %lld", (long long)c);
+        check_at_page_end(what, g_concat, &cnnk_concat__ref, &cat, ca, NULL, px * 2 * c);
+        cnnk_layer_desc dc = {.kind = CNNK_LAYER_DECONV};
+        dc.u.conv = (cnnk_conv_desc){.g = 1, .mb = 1, .ic = c, .ih = 2, .iw = 2, .oc = c,
+                                     .kh = 1, .kw = 1, .sh = 1, .sw = 1, .dh = 1, .dw = 1,
+                                     .transposed = true};
+        CHECK(cnnk_conv_check(&dc.u.conv, NULL) == CNNK_OK);
+        guarded w = guarded_alloc(c * c, CNNK_FILL_INT, 2300 + ci);
+        snprintf(what, sizeof what, "deconv c %lld", (long long)c);
+        check_at_page_end(what, g_deconv, &cnnk_deconv__ref, &dc, a, w.p, px * c);
+        guarded_free(w);
+        for (int i = 0; i < 4; ++i) guarded_free(prm[i]);
+        guarded_free(x), guarded_free(y);
+    }
+}
+
 int main(void) {
     CHECK(true);
     for (int isa = 0; isa < CNNK_ISA_COUNT; ++isa) {
@@ -466,6 +621,8 @@ int main(void) {
         test_concat();
         test_bnorm();
         test_deconv();
+        test_nan_and_signed_zero();
+        test_tails_at_page_end();
     }
     return check_finish("test_kernels_ops");
 }

@@ -2,13 +2,16 @@
  * shared drivers (kernels/common/) get the microkernel, the transforms,
  * the GEMV and the direct tile through cnnk_isa_kernels__neon;
  * core/registry.c gets the entries and the peak loop through
- * cnnk_isa_table__neon. Op kernels without a NEON version yet (pooling,
- * LRN, ...) are the reference's: the plan falls back to them. */
+ * cnnk_isa_table__neon. */
 #include <pthread.h>
 
 #include "kernels/common/entries.h"
 #include "kernels/neon/gemm.h"
 #include "kernels/neon/winograd.h"
+
+/* The op kernels written for NEON (pool.c ... deconv.c). */
+extern const cnnk_op_kernel cnnk_pool__neon, cnnk_lrn__neon, cnnk_eltwise__neon,
+    cnnk_softmax__neon, cnnk_concat__neon, cnnk_bnorm__neon, cnnk_deconv__neon;
 
 /* peak.c: 16 independent FMA chains x 4 lanes x 2 FLOP per iteration. */
 float cnnk_peak_loop__neon(int64_t iters);
@@ -50,7 +53,8 @@ static const cnnk_conv_kernel *const g_conv[] = {
 };
 
 static const cnnk_op_kernel *const g_ops[] = {
-    &cnnk_fc__neon,
+    &cnnk_pool__neon,   &cnnk_lrn__neon,   &cnnk_eltwise__neon, &cnnk_softmax__neon,
+    &cnnk_concat__neon, &cnnk_bnorm__neon, &cnnk_deconv__neon,  &cnnk_fc__neon,
 };
 
 const cnnk_isa_table cnnk_isa_table__neon = {
