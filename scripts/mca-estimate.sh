@@ -1,0 +1,271 @@
+#!/usr/bin/env bash
+# Speed on paper: the hot inner loop of one kernel function, taken from the
+# object code the project's own compile command produces, run through
+# llvm-mca-19 for each given core model. Method and limits: docs/MCA.md.
+#
+#   scripts/mca-estimate.sh [options] FILE FUNCTION
+#     FILE       a source file of the build, e.g. kernels/avx2/gemm.c
+#     FUNCTION   a symbol in its object, e.g. cnnk_gemm_ukernel_6x16__avx2
+#   --build DIR       build tree whose compile_commands.json gives the
+#                     command (default: build-arm64 for kernels/neon/, else build)
+#   --mcpu LIST       comma-separated llvm-mca CPUs (default: by triple,
+#                     neoverse-n1,neoverse-n2,neoverse-v1,neoverse-v2 or
+#                     sapphirerapids,znver4; znver5 is znver4's model in LLVM 19)
+#   --loop N          analyse loop N of --list (default: the innermost loop
+#                     with the most FLOP, ties to the first)
+#   --list            list the function's loops and stop
+#   --asm             print the extracted loop body
+#   --view            print llvm-mca's full report (resources, bottlenecks)
+#   --iterations N    llvm-mca iterations (default 1000)
+#   --tsv             one tab-separated line per CPU, no header (for scripts)
+#
+# Output per CPU: cycles per loop iteration (llvm-mca total cycles /
+# iterations), FLOP per iteration (FMA = 2 x lanes; add, sub, mul = lanes),
+# FLOP/cycle against the core's FMA peak, and the FP-pipe figure (FP
+# arithmetic instructions per iteration / FP pipes, over the cycles): for a
+# loop of FMAs alone the two percentages are equal; for a transform of
+# adds the second one says whether the FP pipes are the bound.
+set -euo pipefail
+
+die() { echo "mca-estimate: $*" >&2; exit 2; }
+usage() { sed -n '5,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+build="" mcpus="" loop="" list=0 show_asm=0 view=0 iters=1000 tsv=0
+while [ $# -gt 0 ]; do
+    case $1 in
+        --build) [ $# -ge 2 ] || usage; build=$2; shift 2 ;;
+        --mcpu) [ $# -ge 2 ] || usage; mcpus=$2; shift 2 ;;
+        --loop) [ $# -ge 2 ] || usage; loop=$2; shift 2 ;;
+        --iterations) [ $# -ge 2 ] || usage; iters=$2; shift 2 ;;
+        --list) list=1; shift ;;
+        --asm) show_asm=1; shift ;;
+        --view) view=1; shift ;;
+        --tsv) tsv=1; shift ;;
+        -h|--help) usage ;;
+        --*) die "unknown option $1" ;;
+        *) break ;;
+    esac
+done
+[ $# -eq 2 ] || usage
+src=$1 func=$2
+[[ $iters =~ ^[1-9][0-9]*$ ]] || die "--iterations wants a positive integer, got '$iters'"
+[ -z "$loop" ] || [[ $loop =~ ^[0-9]+$ ]] || die "--loop wants a loop number from --list, got '$loop'"
+[[ $func =~ ^[A-Za-z_][A-Za-z0-9_.]*$ ]] || die "not a symbol name: '$func'"
+
+MCA=${LLVM_MCA:-/usr/bin/llvm-mca-19}
+OBJDUMP=${LLVM_OBJDUMP:-/usr/bin/llvm-objdump-19}
+[ -x "$MCA" ] || die "$MCA not found (Debian package llvm-19); LLVM 14's llvm-mca has no Neoverse models"
+[ -x "$OBJDUMP" ] || die "$OBJDUMP not found (Debian package llvm-19)"
+
+case $src in /*) abs=$src ;; *) abs=$root/$src ;; esac
+[ -f "$abs" ] || die "no such source file: $src"
+if [ -z "$build" ]; then
+    case $abs in */kernels/neon/*) build=build-arm64 ;; *) build=build ;; esac
+fi
+case $build in /*) ;; *) build=$root/$build ;; esac
+db=$build/compile_commands.json
+[ -f "$db" ] || die "$db not found: configure that build first (see docs/MCA.md)"
+
+tmp=$(mktemp -d /tmp/mca-estimate.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+
+# ---- 1. the project's compile command for FILE, writing our own object ----
+# CMake writes one entry per source: "directory", "command", "file",
+# "output", each on its own line; the command's quotes come escaped.
+awk -v want="$abs" '
+    /^[ \t]*"directory":/ { d = $0; sub(/^[^:]*: *"/, "", d); sub(/",? *$/, "", d) }
+    /^[ \t]*"command":/   { c = $0; sub(/^[^:]*: *"/, "", c); sub(/",? *$/, "", c) }
+    /^[ \t]*"file":/      { f = $0; sub(/^[^:]*: *"/, "", f); sub(/",? *$/, "", f)
+                            if (f == want) { gsub(/\\"/, "\"", c); gsub(/\\\\/, "\\", c)
+                                             print d; print c; found = 1; exit } }
+    END { exit found ? 0 : 1 }' "$db" >"$tmp/cmd" || die "$src is not in $db"
+dir=$(sed -n 1p "$tmp/cmd")
+cmd=$(sed -n 2p "$tmp/cmd")
+case $cmd in *-fsanitize*) die "$build is a sanitizer build: its loops are instrumented; use a Release build" ;; esac
+# Replace the object path; everything else (flags, defines, includes) stays.
+cmd=$(printf '%s\n' "$cmd" | sed -E 's/ -o [^ ]+/ -o '"${tmp//\//\\/}"'\/k.o/')
+(cd "$dir" && eval "$cmd") >"$tmp/cc.log" 2>&1 || { cat "$tmp/cc.log" >&2; die "the compile command failed"; }
+
+# ---- 2. disassembly of FUNCTION and its loops ------------------------------
+"$OBJDUMP" -d --no-show-raw-insn --disassemble-symbols="$func" "$tmp/k.o" >"$tmp/dis" 2>"$tmp/od.log" \
+    || { cat "$tmp/od.log" >&2; die "llvm-objdump failed"; }
+case $(sed -n 's/.*file format //p' "$tmp/dis" | head -1) in
+    elf64-x86-64) arch=x86 triple=x86_64-linux-gnu defcpus=sapphirerapids,znver4 ;;
+    elf64-littleaarch64) arch=arm triple=aarch64-linux-gnu defcpus=neoverse-n1,neoverse-n2,neoverse-v1,neoverse-v2 ;;
+    *) die "unknown object format in $tmp/k.o" ;;
+esac
+[ -n "$mcpus" ] || mcpus=$defcpus
+grep -q "<$func>:" "$tmp/dis" || die "no function $func in the object of $src (static functions may be inlined: name the exported one)"
+
+# FLOP and FP-arithmetic counts per instruction, and the branch test, in one
+# awk library shared by the loop list and the chosen body.
+cat >"$tmp/lib.awk" <<'EOF'
+function lanes_x86(ops, mn,   bits) {
+    bits = ops ~ /%zmm/ ? 512 : ops ~ /%ymm/ ? 256 : 128
+    if (mn ~ /s[sd]$/) return 1
+    return mn ~ /pd$/ ? bits / 64 : bits / 32
+}
+function lanes_arm(ops,   r, t) {
+    r = ops; sub(/,.*/, "", r)
+    if (r ~ /^v[0-9]+\.[0-9]+[sdh]$/) { t = r; sub(/^v[0-9]+\./, "", t); return t + 0 }
+    if (r ~ /^[sdh][0-9]+$/) return 1
+    return 0
+}
+# FLOP of one instruction: 2 x lanes for a fused multiply-add, lanes for an
+# add, subtract or multiply; max/min, abs, neg and moves count none.
+function flop(mn, ops) {
+    if (ARCH == "x86") {
+        if (mn ~ /^vf(n)?m(add|sub)(132|213|231)(ps|pd|ss|sd)$/ || mn ~ /^vfm(addsub|subadd)(132|213|231)p[sd]$/)
+            return 2 * lanes_x86(ops, mn)
+        if (mn ~ /^v?(add|sub|mul)(ps|pd|ss|sd)$/) return lanes_x86(ops, mn)
+        return 0
+    }
+    if (mn ~ /^(fmla|fmls)$/ || mn ~ /^f(n)?m(add|sub)$/) return 2 * lanes_arm(ops)
+    if (mn ~ /^(fadd|fsub|fmul|faddp)$/) return lanes_arm(ops)
+    return 0
+}
+function hex(s,   i, v) {
+    v = 0; s = tolower(s); sub(/^0x/, "", s)
+    for (i = 1; i <= length(s); ++i) v = v * 16 + index("0123456789abcdef", substr(s, i, 1)) - 1
+    return v
+}
+function is_branch(mn) {
+    if (ARCH == "x86") return mn ~ /^j/
+    return mn ~ /^(b|b\..*|cbz|cbnz|tbz|tbnz)$/
+}
+function target(ops,   t) {
+    if (!match(ops, /0x[0-9a-f]+ </)) return -1
+    t = substr(ops, RSTART, RLENGTH - 2)
+    return hex(t)
+}
+EOF
+
+# mawk (Debian's awk) takes no program text beside -f: each program goes
+# to a file and runs after the library. Usage: lawk PROGRAM FILE [options].
+lawk() {
+    local prog=$1 file=$2; shift 2
+    printf '%s\n' "$prog" >"$tmp/prog.awk"
+    awk "$@" -f "$tmp/lib.awk" -f "$tmp/prog.awk" "$file"
+}
+
+# Instructions as "addr<TAB>mnemonic<TAB>operands" (addresses in decimal).
+lawk '
+    /^[0-9a-f]+ <.*>:$/ { infn = 1; next }
+    infn && /^ *[0-9a-f]+:[ \t]/ {
+        line = $0; sub(/^ */, "", line)
+        addr = line; sub(/:.*/, "", addr)
+        rest = line; sub(/^[0-9a-f]+:[ \t]*/, "", rest)
+        if (rest == "") next
+        mn = rest; sub(/[ \t].*/, "", mn)
+        ops = rest; if (index(rest, "\t")) { sub(/^[^\t]*\t/, "", ops) } else ops = ""
+        printf "%d\t%s\t%s\n", hex(addr), mn, ops
+    }' "$tmp/dis" >"$tmp/insns"
+[ -s "$tmp/insns" ] || die "no instructions disassembled for $func"
+
+# Loops: every backward branch closes [target, branch]. Innermost: no other
+# loop lies inside it.
+lawk '
+    { a[NR] = $1; mn[NR] = $2; op[NR] = $3; n = NR }
+    END {
+        nl = 0
+        for (i = 1; i <= n; ++i)
+            if (is_branch(mn[i])) { t = target(op[i]); if (t >= 0 && t <= a[i]) { ++nl; lo[nl] = t; hi[nl] = a[i] } }
+        for (l = 1; l <= nl; ++l) {
+            inner = 1
+            for (m = 1; m <= nl; ++m)
+                if (m != l && lo[m] >= lo[l] && hi[m] <= hi[l] && (lo[m] != lo[l] || hi[m] != hi[l])) inner = 0
+            ni = 0; fl = 0; fp = 0
+            for (i = 1; i <= n; ++i)
+                if (a[i] >= lo[l] && a[i] <= hi[l]) { ++ni; f = flop(mn[i], op[i]); fl += f; fp += (f > 0) }
+            printf "%d\t%x\t%x\t%d\t%d\t%d\t%d\n", l - 1, lo[l], hi[l], ni, fl, fp, inner
+        }
+    }' "$tmp/insns" -v ARCH="$arch" -F'\t' >"$tmp/loops"
+[ -s "$tmp/loops" ] || die "$func has no loop (no backward branch)"
+
+if [ $list = 1 ]; then
+    printf 'loops of %s (%s, compiled by %s)\n' "$func" "$src" "${build#"$root"/}"
+    printf '%-5s %-8s %-8s %7s %7s %8s %s\n' loop start end insns FLOP fp_insns innermost
+    awk -F'\t' '{ printf "%-5s %-8s %-8s %7d %7d %8d %s\n", $1, $2, $3, $4, $5, $6, $7 ? "yes" : "no" }' "$tmp/loops"
+    exit 0
+fi
+
+if [ -z "$loop" ]; then
+    loop=$(awk -F'\t' '$7 && ($5 > best || !seen) { best = $5; pick = $1; seen = 1 } END { if (seen) print pick }' "$tmp/loops")
+    [ -n "$loop" ] || die "no innermost loop found"
+fi
+sel=$(awk -F'\t' -v l="$loop" '$1 == l' "$tmp/loops")
+[ -n "$sel" ] || die "no loop $loop (see --list)"
+lo=$((16#$(cut -f2 <<<"$sel"))) hi=$((16#$(cut -f3 <<<"$sel")))
+flop_it=$(cut -f5 <<<"$sel") fp_it=$(cut -f6 <<<"$sel") n_it=$(cut -f4 <<<"$sel")
+
+# The body as llvm-mca input: branch targets become one label (llvm-mca does
+# not follow branches: it replays the block as one straight iteration), and
+# objdump's trailing comments go.
+lawk '
+    BEGIN { print ".Lmca_loop:" }
+    $1 >= lo && $1 <= hi {
+        o = $3
+        if (is_branch($2)) sub(/0x[0-9a-f]+ <[^>]*>/, ".Lmca_loop", o)
+        sub(/[ \t]*(#|\/\/) .*$/, "", o)
+        print "\t" $2 (o == "" ? "" : "\t" o)
+    }' "$tmp/insns" -v ARCH="$arch" -v lo="$lo" -v hi="$hi" -F'\t' >"$tmp/body.s"
+if [ $show_asm = 1 ]; then
+    printf '# %s, loop %s: 0x%x-0x%x, %d instructions\n' "$func" "$loop" "$lo" "$hi" "$n_it"
+    cat "$tmp/body.s"
+fi
+
+# ---- 3. llvm-mca per CPU -------------------------------------------------
+# The core's FMA peak: FMA pipes x lanes of the loop's vector width x 2.
+# x86 pipes are FMA-capable ports at the width the loop uses (AVX2 ymm on
+# Sapphire Rapids and Zen 4/5: two 256-bit FMAs a cycle, 32 FLOP).
+peak_of() { # cpu bits -> "pipes peak"
+    case $1 in
+        neoverse-n1|neoverse-n2) echo "2 16" ;;
+        neoverse-v1|neoverse-v2) echo "4 32" ;;
+        sapphirerapids|znver5) echo "2 $((2 * 2 * ($2 > 512 ? 512 : $2) / 32))" ;;
+        znver4) echo "2 $((2 * 2 * ($2 > 256 ? 256 : $2) / 32))" ;;
+        *) echo "" ;;
+    esac
+}
+if [ $arch = x86 ]; then
+    bits=$(awk -F'\t' -v lo="$lo" -v hi="$hi" '$1 >= lo && $1 <= hi { if ($3 ~ /%zmm/) b = 512; else if ($3 ~ /%ymm/ && b < 256) b = 256 } END { print b ? b : 128 }' "$tmp/insns")
+else
+    bits=128
+fi
+
+IFS=, read -r -a cpus <<<"$mcpus"
+for cpu in "${cpus[@]}"; do
+    [ -n "$(peak_of "$cpu" "$bits")" ] || die "no peak known for -mcpu=$cpu (known: neoverse-n1/n2/v1/v2, sapphirerapids, znver4, znver5)"
+done
+
+[ $tsv = 1 ] || {
+    printf '%s, loop %s (0x%x-0x%x, %d instructions), %s, llvm-mca-19 %d iterations\n' \
+        "$func" "$loop" "$lo" "$hi" "$n_it" "${src}" "$iters"
+    printf '%-15s %9s %9s %9s %10s %6s %7s %8s %7s  %s\n' cpu cyc/iter rthru FLOP/iter FLOP/cyc peak '%peak' fp/iter '%pipes' bound
+}
+for cpu in "${cpus[@]}"; do
+    pk=$(peak_of "$cpu" "$bits")
+    pipes=${pk% *} peak=${pk#* }
+    "$MCA" -mtriple="$triple" -mcpu="$cpu" -iterations="$iters" --bottleneck-analysis \
+        "$tmp/body.s" >"$tmp/mca.$cpu" 2>"$tmp/mca.err" \
+        || { cat "$tmp/mca.err" >&2; die "llvm-mca failed for $cpu"; }
+    grep -q 'warning: .*not.*supported\|error:' "$tmp/mca.err" && { cat "$tmp/mca.err" >&2; die "llvm-mca complained for $cpu"; }
+    awk -v cpu="$cpu" -v flop="$flop_it" -v fp="$fp_it" -v pipes="$pipes" -v peak="$peak" -v tsv="$tsv" \
+        -v func="$func" -v loop="$loop" '
+        /^Iterations:/ { it = $2 }
+        /^Total Cycles:/ { cyc = $3 }
+        /^Block RThroughput:/ { rt = $3 }
+        function pct(s) { sub(/.*\[ */, "", s); sub(/%.*/, "", s); return s + 0 }
+        /^Cycles with backend pressure increase/ { bp = pct($0) }
+        /^  Resource Pressure/ { rp = pct($0); inres = 1; next }
+        /^  Data Dependencies/ { dd = pct($0); inres = 0; next }
+        inres && /^  - / { r = $2; p = pct($0); if (p > top) { top = p; topr = r } }
+        END {
+            c = cyc / it; fc = flop / c
+            bound = bp == "" ? "no backend pressure reported" : sprintf("resources %.0f%% (most: %s %.0f%%), data deps %.0f%%", rp, topr, top, dd)
+            if (tsv) printf "%s\t%s\t%s\t%.3f\t%s\t%d\t%.2f\t%d\t%.1f\t%d\t%.1f\t%s\n", func, loop, cpu, c, rt, flop, fc, peak, 100 * fc / peak, fp, 100 * (fp / pipes) / c, bound
+            else printf "%-15s %9.2f %9.2f %9d %10.2f %6d %6.1f%% %8d %6.1f%%  %s\n", cpu, c, rt, flop, fc, peak, 100 * fc / peak, fp, 100 * (fp / pipes) / c, bound
+        }' "$tmp/mca.$cpu"
+    if [ $view = 1 ]; then echo "---- llvm-mca -mcpu=$cpu"; cat "$tmp/mca.$cpu"; fi
+done
