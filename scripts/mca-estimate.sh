@@ -12,7 +12,7 @@
 #                     neoverse-n1,neoverse-n2,neoverse-v1,neoverse-v2 or
 #                     sapphirerapids,znver4; znver5 is znver4's model in LLVM 19)
 #   --loop N          analyse loop N of --list (default: the innermost loop
-#                     with the most FLOP, ties to the first)
+#                     whose heaviest iteration has the most FLOP)
 #   --list            list the function's loops and stop
 #   --asm             print the extracted loop body
 #   --view            print llvm-mca's full report (resources, bottlenecks)
@@ -134,6 +134,12 @@ function is_branch(mn) {
     if (ARCH == "x86") return mn ~ /^j/
     return mn ~ /^(b|b\..*|cbz|cbnz|tbz|tbnz)$/
 }
+function is_cond(mn) { return ARCH == "x86" ? mn !~ /^jmp/ : mn != "b" }
+# Ends a block with no fall-through: returns, indirect jumps, traps.
+function is_end(mn) {
+    if (ARCH == "x86") return mn ~ /^(ret|ud2|jmp)/
+    return mn ~ /^(ret|br|brk|udf|b)$/
+}
 function target(ops,   t) {
     if (!match(ops, /0x[0-9a-f]+ </)) return -1
     t = substr(ops, RSTART, RLENGTH - 2)
@@ -163,55 +169,133 @@ lawk '
     }' "$tmp/dis" >"$tmp/insns"
 [ -s "$tmp/insns" ] || die "no instructions disassembled for $func"
 
-# Loops: every backward branch closes [target, branch]. Innermost: no other
-# loop lies inside it.
-lawk '
-    { a[NR] = $1; mn[NR] = $2; op[NR] = $3; n = NR }
+# Loops, from the function's control-flow graph: basic blocks split at
+# branches and branch targets; a back edge (depth-first search) closes a
+# loop at its target, the header; the loop's body is every block that reaches a latch without passing the
+# header. One iteration is the heaviest path through the body from the
+# header to a latch without back edges (most FLOP, then most
+# instructions): in a transform that is an interior tile with full vectors,
+# the iteration that does all the work. Inner loops on the path count once.
+# Fields: loop, header address, end address, body blocks, path instructions,
+# path FLOP, path FP instructions, innermost, branches on the path.
+cfg_prog='
+    { a[NR] = $1; mn[NR] = $2; op[NR] = $3; n = NR; at[$1] = NR }
+    function addedge(u, v) { succ[u, ++ns[u]] = v; pred[v, ++np[v]] = u }
+    function better(f1, i1, f2, i2) { return f1 > f2 || (f1 == f2 && i1 > i2) }
     END {
-        nl = 0
-        for (i = 1; i <= n; ++i)
-            if (is_branch(mn[i])) { t = target(op[i]); if (t >= 0 && t <= a[i]) { ++nl; lo[nl] = t; hi[nl] = a[i] } }
-        for (l = 1; l <= nl; ++l) {
-            inner = 1
-            for (m = 1; m <= nl; ++m)
-                if (m != l && lo[m] >= lo[l] && hi[m] <= hi[l] && (lo[m] != lo[l] || hi[m] != hi[l])) inner = 0
-            ni = 0; fl = 0; fp = 0
-            for (i = 1; i <= n; ++i)
-                if (a[i] >= lo[l] && a[i] <= hi[l]) { ++ni; f = flop(mn[i], op[i]); fl += f; fp += (f > 0) }
-            printf "%d\t%x\t%x\t%d\t%d\t%d\t%d\n", l - 1, lo[l], hi[l], ni, fl, fp, inner
+        lead[1] = 1
+        for (i = 1; i <= n; ++i) {
+            if (is_branch(mn[i])) { t = target(op[i]); if (t in at) lead[at[t]] = 1 }
+            if ((is_branch(mn[i]) || is_end(mn[i])) && i < n) lead[i + 1] = 1
         }
-    }' "$tmp/insns" -v ARCH="$arch" -F'\t' >"$tmp/loops"
+        nb = 0
+        for (i = 1; i <= n; ++i) {
+            if (i in lead) bs[++nb] = i
+            be[nb] = i; blk[i] = nb
+            f = flop(mn[i], op[i]); bf[nb] += f; bp[nb] += (f > 0); bi[nb]++
+        }
+        for (b = 1; b <= nb; ++b) {
+            l = be[b]; m = mn[l]
+            if (is_branch(m)) {
+                t = target(op[l]); if (t in at) addedge(b, blk[at[t]])
+                if (is_cond(m) && b < nb) addedge(b, b + 1)
+            } else if (!is_end(m) && b < nb) addedge(b, b + 1)
+        }
+        # Depth-first search from the entry: an edge to a block still on the
+        # stack is a back edge (for the reducible graphs compilers emit,
+        # exactly the loops); reverse postorder orders the rest.
+        sp = 1; st[1] = 1; nx[1] = 0; state[1] = 1; cnt = 0
+        while (sp > 0) {
+            u = st[sp]
+            if (nx[u] < ns[u]) {
+                v = succ[u, ++nx[u]]
+                if (state[v] == 1) back[u, v] = 1
+                else if (!state[v]) { state[v] = 1; nx[v] = 0; st[++sp] = v }
+            } else { state[u] = 2; post[u] = ++cnt; --sp }
+        }
+        for (b = 1; b <= nb; ++b) if (b in post) { rpo[b] = cnt - post[b] + 1; byrpo[rpo[b]] = b }
+        # Loops by header; latches are the sources of back edges to it.
+        nl = 0
+        for (r = 1; r <= cnt; ++r) {
+            b = byrpo[r]
+            for (k = 1; k <= ns[b]; ++k) {
+                h = succ[b, k]
+                if (!((b, h) in back)) continue
+                if (!(h in lid)) { lid[h] = ++nl; hd[nl] = h }
+                L = lid[h]; lat[L, ++nlat[L]] = b
+            }
+        }
+        for (L = 1; L <= nl; ++L) {
+            h = hd[L]; body[L, h] = 1; sp = 0
+            for (k = 1; k <= nlat[L]; ++k) st[++sp] = lat[L, k]
+            while (sp > 0) {
+                x = st[sp--]
+                if ((L, x) in body) continue
+                body[L, x] = 1
+                for (k = 1; k <= np[x]; ++k) st[++sp] = pred[x, k]
+            }
+        }
+        for (L = 1; L <= nl; ++L) {
+            h = hd[L]; inner = 1; nbody = 0
+            for (b = 1; b <= nb; ++b) if ((L, b) in body) { ++nbody; if (b in lid && b != h) inner = 0 }
+            # Heaviest path without back edges, blocks in reverse postorder.
+            split("", df); split("", di); split("", par)
+            df[h] = bf[h]; di[h] = bi[h]; par[h] = 0
+            for (r = rpo[h] + 1; r <= cnt; ++r) {
+                b = byrpo[r]
+                if (!((L, b) in body)) continue
+                for (k = 1; k <= np[b]; ++k) {
+                    p = pred[b, k]
+                    if (((p, b) in back) || !(p in df)) continue
+                    if (!(b in df) || better(df[p] + bf[b], di[p] + bi[b], df[b], di[b])) {
+                        df[b] = df[p] + bf[b]; di[b] = di[p] + bi[b]; par[b] = p
+                    }
+                }
+            }
+            best = 0
+            for (k = 1; k <= nlat[L]; ++k) {
+                u = lat[L, k]
+                if ((u in df) && (!best || better(df[u], di[u], df[best], di[best]))) best = u
+            }
+            if (!best) continue
+            np_ = 0; for (b = best; b; b = par[b]) path[++np_] = b
+            pf = 0; pi = 0; pfp = 0; pbr = 0
+            for (k = np_; k >= 1; --k) { b = path[k]; pf += bf[b]; pi += bi[b]; pfp += bp[b]
+                                         if (k > 1 && is_branch(mn[be[b]])) ++pbr }
+            printf "%d\t%x\t%x\t%d\t%d\t%d\t%d\t%d\t%d\n", L - 1, a[bs[h]], a[be[best]], nbody, pi, pf, pfp, inner, pbr
+            if (L - 1 == want && body_out != "") {
+                print ".Lmca_loop:" > body_out
+                for (k = np_; k >= 1; --k)
+                    for (i = bs[path[k]]; i <= be[path[k]]; ++i) {
+                        o = op[i]
+                        if (is_branch(mn[i])) sub(/0x[0-9a-f]+ <[^>]*>/, ".Lmca_loop", o)
+                        sub(/[ \t]*(#|\/\/) .*$/, "", o)
+                        print "\t" mn[i] (o == "" ? "" : "\t" o) > body_out
+                    }
+            }
+        }
+    }'
+lawk "$cfg_prog" "$tmp/insns" -v ARCH="$arch" -v want=-1 -v body_out= -F'\t' >"$tmp/loops"
 [ -s "$tmp/loops" ] || die "$func has no loop (no backward branch)"
 
 if [ $list = 1 ]; then
-    printf 'loops of %s (%s, compiled by %s)\n' "$func" "$src" "${build#"$root"/}"
-    printf '%-5s %-8s %-8s %7s %7s %8s %s\n' loop start end insns FLOP fp_insns innermost
-    awk -F'\t' '{ printf "%-5s %-8s %-8s %7d %7d %8d %s\n", $1, $2, $3, $4, $5, $6, $7 ? "yes" : "no" }' "$tmp/loops"
+    printf 'loops of %s (%s, compiled by %s); path = the heaviest iteration\n' "$func" "$src" "${build#"$root"/}"
+    printf '%-5s %-8s %-8s %6s %10s %9s %13s %9s %s\n' loop header end blocks path_insns path_FLOP path_fp_insns innermost path_branches
+    awk -F'\t' '{ printf "%-5s %-8s %-8s %6d %10d %9d %13d %9s %d\n", $1, $2, $3, $4, $5, $6, $7, $8 ? "yes" : "no", $9 }' "$tmp/loops"
     exit 0
 fi
 
 if [ -z "$loop" ]; then
-    loop=$(awk -F'\t' '$7 && ($5 > best || !seen) { best = $5; pick = $1; seen = 1 } END { if (seen) print pick }' "$tmp/loops")
+    loop=$(awk -F'\t' '$8 && ($6 > best || !seen) { best = $6; pick = $1; seen = 1 } END { if (seen) print pick }' "$tmp/loops")
     [ -n "$loop" ] || die "no innermost loop found"
 fi
 sel=$(awk -F'\t' -v l="$loop" '$1 == l' "$tmp/loops")
 [ -n "$sel" ] || die "no loop $loop (see --list)"
 lo=$((16#$(cut -f2 <<<"$sel"))) hi=$((16#$(cut -f3 <<<"$sel")))
-flop_it=$(cut -f5 <<<"$sel") fp_it=$(cut -f6 <<<"$sel") n_it=$(cut -f4 <<<"$sel")
-
-# The body as llvm-mca input: branch targets become one label (llvm-mca does
-# not follow branches: it replays the block as one straight iteration), and
-# objdump's trailing comments go.
-lawk '
-    BEGIN { print ".Lmca_loop:" }
-    $1 >= lo && $1 <= hi {
-        o = $3
-        if (is_branch($2)) sub(/0x[0-9a-f]+ <[^>]*>/, ".Lmca_loop", o)
-        sub(/[ \t]*(#|\/\/) .*$/, "", o)
-        print "\t" $2 (o == "" ? "" : "\t" o)
-    }' "$tmp/insns" -v ARCH="$arch" -v lo="$lo" -v hi="$hi" -F'\t' >"$tmp/body.s"
+n_it=$(cut -f5 <<<"$sel") flop_it=$(cut -f6 <<<"$sel") fp_it=$(cut -f7 <<<"$sel")
+lawk "$cfg_prog" "$tmp/insns" -v ARCH="$arch" -v want="$loop" -v body_out="$tmp/body.s" -F'\t' >/dev/null
 if [ $show_asm = 1 ]; then
-    printf '# %s, loop %s: 0x%x-0x%x, %d instructions\n' "$func" "$loop" "$lo" "$hi" "$n_it"
+    printf '# %s, loop %s: header 0x%x, heaviest path to 0x%x, %d instructions\n' "$func" "$loop" "$lo" "$hi" "$n_it"
     cat "$tmp/body.s"
 fi
 
@@ -229,7 +313,7 @@ peak_of() { # cpu bits -> "pipes peak"
     esac
 }
 if [ $arch = x86 ]; then
-    bits=$(awk -F'\t' -v lo="$lo" -v hi="$hi" '$1 >= lo && $1 <= hi { if ($3 ~ /%zmm/) b = 512; else if ($3 ~ /%ymm/ && b < 256) b = 256 } END { print b ? b : 128 }' "$tmp/insns")
+    bits=$(awk '/%zmm/ { b = 512 } /%ymm/ && b < 256 { b = 256 } END { print b ? b : 128 }' "$tmp/body.s")
 else
     bits=128
 fi
@@ -240,7 +324,7 @@ for cpu in "${cpus[@]}"; do
 done
 
 [ $tsv = 1 ] || {
-    printf '%s, loop %s (0x%x-0x%x, %d instructions), %s, llvm-mca-19 %d iterations\n' \
+    printf '%s, loop %s (header 0x%x, path to 0x%x, %d instructions), %s, llvm-mca-19 %d iterations\n' \
         "$func" "$loop" "$lo" "$hi" "$n_it" "${src}" "$iters"
     printf '%-15s %9s %9s %9s %10s %6s %7s %8s %7s  %s\n' cpu cyc/iter rthru FLOP/iter FLOP/cyc peak '%peak' fp/iter '%pipes' bound
 }
