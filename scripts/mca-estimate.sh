@@ -345,9 +345,15 @@ for cpu in "${cpus[@]}"; do
         /^  Resource Pressure/ { rp = pct($0); inres = 1; next }
         /^  Data Dependencies/ { dd = pct($0); inres = 0; next }
         inres && /^  - / { r = $2; p = pct($0); if (p > top) { top = p; topr = r } }
+        /^Resources:/ { inname = 1; nr = 0; next }
+        inname && /^\[/ { rn[++nr] = $3; next }
+        inname { inname = 0 }
+        /^Resource pressure per iteration:/ { getline; getline; for (i = 1; i <= NF; ++i) use[i] = ($i == "-" ? 0 : $i); nu = NF }
         END {
             c = cyc / it; fc = flop / c
-            bound = bp == "" ? "no backend pressure reported" : sprintf("resources %.0f%% (most: %s %.0f%%), data deps %.0f%%", rp, topr, top, dd)
+            bu = 0; for (i = 1; i <= nu; ++i) if (use[i] > bu) { bu = use[i]; bn = rn[i] }
+            bound = sprintf("busiest %s %.0f%%", bn, 100 * bu / c)
+            if (bp != "") bound = bound sprintf("; stalls: resources %.0f%% (%s), data deps %.0f%%", rp, topr, dd)
             if (tsv) printf "%s\t%s\t%s\t%.3f\t%s\t%d\t%.2f\t%d\t%.1f\t%d\t%.1f\t%s\n", func, loop, cpu, c, rt, flop, fc, peak, 100 * fc / peak, fp, 100 * (fp / pipes) / c, bound
             else printf "%-15s %9.2f %9.2f %9d %10.2f %6d %6.1f%% %8d %6.1f%%  %s\n", cpu, c, rt, flop, fc, peak, 100 * fc / peak, fp, 100 * (fp / pipes) / c, bound
         }' "$tmp/mca.$cpu"
