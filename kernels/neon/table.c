@@ -1,0 +1,60 @@
+/* The NEON table: everything this ISA contributes, in one place. The
+ * shared drivers (kernels/common/) get the microkernel, the transforms,
+ * the GEMV and the direct tile through cnnk_isa_kernels__neon;
+ * core/registry.c gets the entries and the peak loop through
+ * cnnk_isa_table__neon. Op kernels without a NEON version yet (pooling,
+ * LRN, ...) are the reference's: the plan falls back to them. */
+#include <pthread.h>
+
+#include "kernels/common/entries.h"
+#include "kernels/neon/gemm.h"
+
+/* peak.c: 16 independent FMA chains x 4 lanes x 2 FLOP per iteration. */
+float cnnk_peak_loop__neon(int64_t iters);
+void cnnk_gemv__neon(int64_t k, int64_t oc, const float *x, const float *packed,
+                     const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
+
+static const cnnk_gemm_ukernel g_ukernel = {
+    .mr = CNNK_NEON_MR,
+    .nr = CNNK_NEON_NR,
+    .k_unroll = 4,
+    .run = cnnk_gemm_ukernel_8x12__neon,
+    .pack_a = cnnk_gemm_pack_a__neon,
+};
+
+CNNK_DEFINE_KERNEL_CONFIG(neon_config, &g_ukernel)
+
+const cnnk_isa_kernels cnnk_isa_kernels__neon = {
+    .isa = CNNK_ISA_NEON,
+    .gemm = &g_ukernel,
+    .config = neon_config,
+    .vl = 4,
+    .gemv = cnnk_gemv__neon,
+    .gemv_group = 4,
+    .direct = NULL,
+};
+
+CNNK_LOWERED_ENTRIES(neon, CNNK_ISA_NEON, cnnk_isa_kernels__neon)
+CNNK_FC_ENTRY(neon, CNNK_ISA_NEON, cnnk_isa_kernels__neon)
+
+static const cnnk_conv_kernel *const g_conv[] = {
+    &cnnk_conv_im2col__neon,
+    &cnnk_conv_1x1__neon,
+};
+
+static const cnnk_op_kernel *const g_ops[] = {
+    &cnnk_fc__neon,
+};
+
+const cnnk_isa_table cnnk_isa_table__neon = {
+    .isa = CNNK_ISA_NEON,
+    .kernels = &cnnk_isa_kernels__neon,
+    .conv = g_conv,
+    .nconv = sizeof g_conv / sizeof g_conv[0],
+    .ops = g_ops,
+    .nops = sizeof g_ops / sizeof g_ops[0],
+    .peak_loop = cnnk_peak_loop__neon,
+    .peak_flop_per_iter = 128.0,
+    .peak_iters = (int64_t)1 << 20,
+    .onednn_isa = "all", /* oneDNN 2.6 names no AArch64 level */
+};
