@@ -13,6 +13,8 @@
 #                     sapphirerapids,znver4; znver5 is znver4's model in LLVM 19)
 #   --loop N          analyse loop N of --list (default: the innermost loop
 #                     whose heaviest iteration has the most FLOP)
+#   --trips L=N,...   inner loops L of the analysed loop run N times per
+#                     iteration (their heaviest path repeated; default once)
 #   --list            list the function's loops and stop
 #   --asm             print the extracted loop body
 #   --view            print llvm-mca's full report (resources, bottlenecks)
@@ -28,15 +30,16 @@
 set -euo pipefail
 
 die() { echo "mca-estimate: $*" >&2; exit 2; }
-usage() { sed -n '5,27p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '5,29p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
-build="" mcpus="" loop="" list=0 show_asm=0 view=0 iters=1000 tsv=0
+build="" mcpus="" loop="" trips="" list=0 show_asm=0 view=0 iters=1000 tsv=0
 while [ $# -gt 0 ]; do
     case $1 in
         --build) [ $# -ge 2 ] || usage; build=$2; shift 2 ;;
         --mcpu) [ $# -ge 2 ] || usage; mcpus=$2; shift 2 ;;
         --loop) [ $# -ge 2 ] || usage; loop=$2; shift 2 ;;
+        --trips) [ $# -ge 2 ] || usage; trips=$2; shift 2 ;;
         --iterations) [ $# -ge 2 ] || usage; iters=$2; shift 2 ;;
         --list) list=1; shift ;;
         --asm) show_asm=1; shift ;;
@@ -51,6 +54,7 @@ done
 src=$1 func=$2
 [[ $iters =~ ^[1-9][0-9]*$ ]] || die "--iterations wants a positive integer, got '$iters'"
 [ -z "$loop" ] || [[ $loop =~ ^[0-9]+$ ]] || die "--loop wants a loop number from --list, got '$loop'"
+[ -z "$trips" ] || [[ $trips =~ ^[0-9]+=[1-9][0-9]*(,[0-9]+=[1-9][0-9]*)*$ ]] || die "--trips wants LOOP=N[,LOOP=N...], got '$trips'"
 [[ $func =~ ^[A-Za-z_][A-Za-z0-9_.]*$ ]] || die "not a symbol name: '$func'"
 
 MCA=${LLVM_MCA:-/usr/bin/llvm-mca-19}
@@ -177,7 +181,8 @@ lawk '
 # instructions): in a transform that is an interior tile with full vectors,
 # the iteration that does all the work. Inner loops on the path count once.
 # Fields: loop, header address, end address, body blocks, path instructions,
-# path FLOP, path FP instructions, innermost, branches on the path.
+# path FLOP, path FP instructions, innermost, branches on the path, the
+# enclosing loop (-1: none). --list --tsv prints them as they are.
 cfg_prog='
     { a[NR] = $1; mn[NR] = $2; op[NR] = $3; n = NR; at[$1] = NR }
     function addedge(u, v) { succ[u, ++ns[u]] = v; pred[v, ++np[v]] = u }
@@ -235,9 +240,13 @@ cfg_prog='
                 for (k = 1; k <= np[x]; ++k) st[++sp] = pred[x, k]
             }
         }
+        for (L = 1; L <= nl; ++L) { size[L] = 0; for (b = 1; b <= nb; ++b) if ((L, b) in body) ++size[L] }
         for (L = 1; L <= nl; ++L) {
-            h = hd[L]; inner = 1; nbody = 0
-            for (b = 1; b <= nb; ++b) if ((L, b) in body) { ++nbody; if (b in lid && b != h) inner = 0 }
+            h = hd[L]; inner = 1; nbody = size[L]; parent = 0
+            for (b = 1; b <= nb; ++b) if ((L, b) in body && b in lid && b != h) inner = 0
+            # The enclosing loop: the smallest other loop whose body holds h.
+            for (L2 = 1; L2 <= nl; ++L2)
+                if (L2 != L && (L2, h) in body && (!parent || size[L2] < size[parent])) parent = L2
             # Heaviest path without back edges, blocks in reverse postorder.
             split("", df); split("", di); split("", par)
             df[h] = bf[h]; di[h] = bi[h]; par[h] = 0
@@ -258,20 +267,32 @@ cfg_prog='
                 if ((u in df) && (!best || better(df[u], di[u], df[best], di[best]))) best = u
             }
             if (!best) continue
-            np_ = 0; for (b = best; b; b = par[b]) path[++np_] = b
+            np_ = 0; for (b = best; b; b = par[b]) tmpp[++np_] = b
+            plen[L] = np_; for (k = 1; k <= np_; ++k) path[L, k] = tmpp[np_ - k + 1]
             pf = 0; pi = 0; pfp = 0; pbr = 0
-            for (k = np_; k >= 1; --k) { b = path[k]; pf += bf[b]; pi += bi[b]; pfp += bp[b]
-                                         if (k > 1 && is_branch(mn[be[b]])) ++pbr }
-            printf "%d\t%x\t%x\t%d\t%d\t%d\t%d\t%d\t%d\n", L - 1, a[bs[h]], a[be[best]], nbody, pi, pf, pfp, inner, pbr
-            if (L - 1 == want && body_out != "") {
-                print ".Lmca_loop:" > body_out
-                for (k = np_; k >= 1; --k)
-                    for (i = bs[path[k]]; i <= be[path[k]]; ++i) {
-                        o = op[i]
-                        if (is_branch(mn[i])) sub(/0x[0-9a-f]+ <[^>]*>/, ".Lmca_loop", o)
-                        sub(/[ \t]*(#|\/\/) .*$/, "", o)
-                        print "\t" mn[i] (o == "" ? "" : "\t" o) > body_out
-                    }
+            for (k = 1; k <= np_; ++k) { b = path[L, k]; pf += bf[b]; pi += bi[b]; pfp += bp[b]
+                                         if (k < np_ && is_branch(mn[be[b]])) ++pbr }
+            printf "%d\t%x\t%x\t%d\t%d\t%d\t%d\t%d\t%d\t%d\n", L - 1, a[bs[h]], a[be[best]], nbody, pi, pf, pfp, inner, pbr, parent - 1
+        }
+        if (want >= 0 && body_out != "") {
+            ntr = split(trips, tl, ",")
+            for (k = 1; k <= ntr; ++k) { split(tl[k], kv, "="); trip[kv[1] + 1] = kv[2] + 0 }
+            print ".Lmca_loop:" > body_out
+            emit(want + 1)
+        }
+    }
+    # One iteration of loop L; an inner loop given --trips N runs its own
+    # heaviest iteration N - 1 more times where the path enters it.
+    function emit(L,   k, b, i, r, o) {
+        for (k = 1; k <= plen[L]; ++k) {
+            b = path[L, k]
+            if ((b in lid) && lid[b] != L && trip[lid[b]] > 1 && plen[lid[b]])
+                for (r = 1; r < trip[lid[b]]; ++r) emit(lid[b])
+            for (i = bs[b]; i <= be[b]; ++i) {
+                o = op[i]
+                if (is_branch(mn[i])) sub(/0x[0-9a-f]+ <[^>]*>/, ".Lmca_loop", o)
+                sub(/[ \t]*(#|\/\/) .*$/, "", o)
+                print "\t" mn[i] (o == "" ? "" : "\t" o) > body_out
             }
         }
     }'
@@ -280,8 +301,9 @@ lawk "$cfg_prog" "$tmp/insns" -v ARCH="$arch" -v want=-1 -v body_out= -F'\t' >"$
 
 if [ $list = 1 ]; then
     printf 'loops of %s (%s, compiled by %s); path = the heaviest iteration\n' "$func" "$src" "${build#"$root"/}"
-    printf '%-5s %-8s %-8s %6s %10s %9s %13s %9s %s\n' loop header end blocks path_insns path_FLOP path_fp_insns innermost path_branches
-    awk -F'\t' '{ printf "%-5s %-8s %-8s %6d %10d %9d %13d %9s %d\n", $1, $2, $3, $4, $5, $6, $7, $8 ? "yes" : "no", $9 }' "$tmp/loops"
+    if [ $tsv = 1 ]; then cat "$tmp/loops"; exit 0; fi
+    printf '%-5s %-8s %-8s %6s %10s %9s %13s %9s %13s %s\n' loop header end blocks path_insns path_FLOP path_fp_insns innermost path_branches parent
+    awk -F'\t' '{ printf "%-5s %-8s %-8s %6d %10d %9d %13d %9s %13d %s\n", $1, $2, $3, $4, $5, $6, $7, $8 ? "yes" : "no", $9, $10 < 0 ? "-" : $10 }' "$tmp/loops"
     exit 0
 fi
 
@@ -293,7 +315,11 @@ sel=$(awk -F'\t' -v l="$loop" '$1 == l' "$tmp/loops")
 [ -n "$sel" ] || die "no loop $loop (see --list)"
 lo=$((16#$(cut -f2 <<<"$sel"))) hi=$((16#$(cut -f3 <<<"$sel")))
 n_it=$(cut -f5 <<<"$sel") flop_it=$(cut -f6 <<<"$sel") fp_it=$(cut -f7 <<<"$sel")
-lawk "$cfg_prog" "$tmp/insns" -v ARCH="$arch" -v want="$loop" -v body_out="$tmp/body.s" -F'\t' >/dev/null
+lawk "$cfg_prog" "$tmp/insns" -v ARCH="$arch" -v want="$loop" -v body_out="$tmp/body.s" -v trips="$trips" -F'\t' >/dev/null
+if [ -n "$trips" ]; then # the counts of the expanded body
+    read -r n_it flop_it fp_it < <(lawk '
+        /^\t/ { ++n; f = flop($2, $3); fl += f; fp += (f > 0) } END { print n, fl, fp }' "$tmp/body.s" -v ARCH="$arch" -F'\t')
+fi
 if [ $show_asm = 1 ]; then
     printf '# %s, loop %s: header 0x%x, heaviest path to 0x%x, %d instructions\n' "$func" "$loop" "$lo" "$hi" "$n_it"
     cat "$tmp/body.s"
