@@ -26,7 +26,13 @@ set(CMAKE_FIND_ROOT_PATH_MODE_PACKAGE BOTH)
 set(ENV{PKG_CONFIG_LIBDIR} /usr/lib/${CNNK_TRIPLE}/pkgconfig:/usr/share/pkgconfig)
 set(ENV{PKG_CONFIG_PATH} "")
 
-# ctest runs each AArch64 binary through user-mode emulation; -L points the
-# emulator's dynamic loader at the cross toolchain's libc.
+# ctest runs each AArch64 binary through user-mode emulation. -L / makes
+# the emulated loader the multiarch one (/lib/ld-linux-aarch64.so.1, from
+# libc6:arm64, which the arm64 library packages pull in), matching the
+# libc.so.6 that ld.so.cache resolves to /lib/aarch64-linux-gnu. With
+# -L /usr/aarch64-linux-gnu the loader came from libc6-arm64-cross
+# (2.36-8cross1) and libc from libc6:arm64 (2.36-9+deb12u14): two builds
+# of glibc whose private layout differ, and the first pthread_create
+# looped forever in the stack cache walk (every OpenMP kernel hung).
 find_program(CNNK_QEMU_AARCH64 qemu-aarch64 REQUIRED)
-set(CMAKE_CROSSCOMPILING_EMULATOR ${CNNK_QEMU_AARCH64};-L;/usr/${CNNK_TRIPLE})
+set(CMAKE_CROSSCOMPILING_EMULATOR ${CNNK_QEMU_AARCH64};-L;/)

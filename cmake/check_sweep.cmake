@@ -1,5 +1,7 @@
 # Regenerates the sweep with the command in its header and compares.
-execute_process(COMMAND ${CNNK} sweep --seed 1 --count 1200
+# CNNK_EMULATOR: the cross build's emulator, '|'-joined (cli_tests.cmake).
+string(REPLACE "|" ";" emulator "${CNNK_EMULATOR}")
+execute_process(COMMAND ${emulator} ${CNNK} sweep --seed 1 --count 1200
                 OUTPUT_VARIABLE got RESULT_VARIABLE rc)
 if(NOT rc EQUAL 0)
   message(FATAL_ERROR "cnnk sweep failed with ${rc}")

@@ -23,6 +23,14 @@ add_test(NAME validate_layers
                  ${CNNK_AGAINST_ONEDNN} --quiet
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 
+# The hand-written edge cases (1x1 images, 3 input channels, odd channel
+# counts, partial Winograd tiles, strides 2 to 4, batch 3), every ISA
+# this build has, every strategy, with the residual and ReLU epilogue.
+add_test(NAME validate_edge
+         COMMAND cnnk_cli validate --batch shapes/edge.txt --isa all --algo all
+                 ${CNNK_AGAINST_ONEDNN} --post sum_relu --quiet
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+
 # The seeded random sweep, with every epilogue, integer and float data.
 add_test(NAME validate_sweep
          COMMAND cnnk_cli validate --batch shapes/sweep.txt --isa all --algo all
@@ -33,15 +41,22 @@ add_test(NAME validate_sweep_float
                  ${CNNK_AGAINST_ONEDNN} --fill float --seed 7 --quiet
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 
+# In a cross build every command runs behind the emulator (the toolchain
+# file's CMAKE_CROSSCOMPILING_EMULATOR, a list): ctest adds it to a test's
+# own executable, these pass it on to what the test runs. '|' joins the
+# list for cmake -P, whose -D would split it at ';'.
+string(REPLACE ";" "|" CNNK_EMULATOR_ARG "${CMAKE_CROSSCOMPILING_EMULATOR}")
+
 # The shipped sweep is exactly what its documented command generates.
 add_test(NAME sweep_reproducible
-         COMMAND ${CMAKE_COMMAND} -DCNNK=$<TARGET_FILE:cnnk_cli>
+         COMMAND ${CMAKE_COMMAND} -DCNNK=$<TARGET_FILE:cnnk_cli> "-DCNNK_EMULATOR=${CNNK_EMULATOR_ARG}"
                  -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/shapes/sweep.txt
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/check_sweep.cmake)
 
 # Malformed descriptors and impossible shapes: exit 2 and a one-line message.
 add_test(NAME cli_bad_input
-         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli_bad_input.sh $<TARGET_FILE:cnnk_cli>
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli_bad_input.sh
+                 ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:cnnk_cli>
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 
 # Whole networks at full size: every plan of the best ISA this build has and

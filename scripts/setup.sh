@@ -2,8 +2,20 @@
 # Installs the Debian 12 packages cnnk needs, only those missing, so a
 # second run costs a dpkg query and nothing more. docs/DEPENDENCIES.md says
 # why each one is here.
+#
+# On an x86-64 host it also installs the AArch64 cross build (the NEON
+# kernels, built by scripts/test.sh and run under qemu-aarch64): the cross
+# compiler, user-mode qemu, and the arm64 multiarch libraries the build
+# links. oneDNN's arm64 package cannot be installed beside the amd64 one
+# (their dnnl_config.h differ), so the cross build is without oneDNN.
 set -euo pipefail
 pkgs=(gcc g++ make cmake pkg-config libdnnl-dev libhwloc-dev libbenchmark-dev libcjson-dev)
+cross=0
+if [ "$(dpkg --print-architecture)" = amd64 ]; then
+  cross=1
+  pkgs+=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
+         libhwloc-dev:arm64 libcjson-dev:arm64 libbenchmark-dev:arm64 libgomp1:arm64)
+fi
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -13,5 +25,8 @@ echo "cnnk: installing ${missing[*]}" >&2
 sudo=""
 [ "$(id -u)" -eq 0 ] || sudo="sudo"
 export DEBIAN_FRONTEND=noninteractive
+if [ "$cross" = 1 ] && ! dpkg --print-foreign-architectures | grep -qx arm64; then
+  $sudo dpkg --add-architecture arm64
+fi
 $sudo apt-get update -qq
 $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null

@@ -2,7 +2,9 @@
 # Every bad input must give exit status 2 and exactly one line on stderr
 # that names the problem, and never a crash (status >= 128) or a pass.
 set -u
-cnnk=$1
+# The command line of cnnk: its path, behind an emulator in a cross build
+# (cmake/cli_tests.cmake passes CMAKE_CROSSCOMPILING_EMULATOR first).
+cnnk=("$@")
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 fails=0 count=0
@@ -10,7 +12,7 @@ fails=0 count=0
 expect2() { # expect2 PATTERN ARGS...: status 2, one stderr line matching PATTERN
   local pat=$1; shift
   count=$((count + 1))
-  "$cnnk" "$@" >"$tmp/out" 2>"$tmp/err"
+  "${cnnk[@]}" "$@" >"$tmp/out" 2>"$tmp/err"
   local rc=$? lines
   lines=$(wc -l <"$tmp/err")
   if [ $rc -ne 2 ] || [ "$lines" -ne 1 ] || ! grep -qE -- "$pat" "$tmp/err"; then
@@ -56,7 +58,7 @@ expect2 "no problem" validate --batch "$tmp/empty.txt"
 
 # A run in which every case is skipped verified nothing: status 1, not 0.
 count=$((count + 1))
-"$cnnk" validate --isa ref --algo winograd_f4x4 --shape 'mb1ic3ih8oc4kh5' >"$tmp/out" 2>"$tmp/err"
+"${cnnk[@]}" validate --isa ref --algo winograd_f4x4 --shape 'mb1ic3ih8oc4kh5' >"$tmp/out" 2>"$tmp/err"
 rc=$?
 if [ $rc -ne 1 ] || ! grep -q "nothing was checked" "$tmp/err"; then
   fails=$((fails + 1)); echo "FAIL: an all-skipped run gave status $rc"; cat "$tmp/err"

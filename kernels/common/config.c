@@ -36,7 +36,7 @@ cnnk_kernel_config cnnk_kernel_config_derive(const cnnk_gemm_ukernel *uk) {
     cnnk_gemm_blocking *b = &c.gemm;
     b->kc = cnnk_clamp64(cnnk_round_down(l1 / 2 / ((mr + nr) * fsz), uk->k_unroll), 64, 1024);
     b->mc = cnnk_clamp64(cnnk_round_down(l2 / 4 / (b->kc * fsz), mr), 4 * mr, 4096 / mr * mr);
-    b->nc = cnnk_clamp64(cnnk_round_down(l3 / 2 / (b->kc * fsz), nr), 16 * nr, 4096);
+    b->nc = cnnk_clamp64(cnnk_round_down(l3 / 2 / (b->kc * fsz), nr), 16 * nr, 4096 / nr * nr);
     c.col_block_bytes = l2 / 2;
     c.wino_block_bytes = l2 / 2;
     return c;

@@ -72,6 +72,19 @@ CNNK_INLINE void store_tile(float *c, int64_t ldc, const cnnk_gemm_tile *t,
     }
 }
 
+/* The 24 accumulators are named variables, not an array: with
+ * float32x4_t acc[8][3] GCC 12 kept the array in memory and stored all 24
+ * to the stack on every iteration of the k loop (aarch64-linux-gnu-objdump
+ * -d). X(r, l, av) lists the rows: row r reads lane l of A vector av. */
+#define CNNK_NEON_ROWS(X) \
+    X(0, 0, a0_) X(1, 1, a0_) X(2, 2, a0_) X(3, 3, a0_) X(4, 0, a1_) X(5, 1, a1_) X(6, 2, a1_) X(7, 3, a1_)
+#define CNNK_NEON_DECL(r, l, av) float32x4_t c##r##0 = z, c##r##1 = z, c##r##2 = z;
+#define CNNK_NEON_FMA(r, l, av)                                                  \
+    c##r##0 = vfmaq_laneq_f32(c##r##0, b0_, av, l);                              \
+    c##r##1 = vfmaq_laneq_f32(c##r##1, b1_, av, l);                              \
+    c##r##2 = vfmaq_laneq_f32(c##r##2, b2_, av, l);
+#define CNNK_NEON_OUT(r, l, av) acc[r][0] = c##r##0, acc[r][1] = c##r##1, acc[r][2] = c##r##2;
+
 /* One k step at offset u: 2 A loads, 3 B loads, 24 FMAs by lane. */
 #define CNNK_NEON_UK_STEP(u)                                                     \
     do {                                                                         \
@@ -80,36 +93,30 @@ CNNK_INLINE void store_tile(float *c, int64_t ldc, const cnnk_gemm_tile *t,
         const float32x4_t b0_ = vld1q_f32(b + (u) * NR);                         \
         const float32x4_t b1_ = vld1q_f32(b + (u) * NR + 4);                     \
         const float32x4_t b2_ = vld1q_f32(b + (u) * NR + 8);                     \
-        CNNK_NEON_UK_ROW(0, a0_, 0); CNNK_NEON_UK_ROW(1, a0_, 1);                 \
-        CNNK_NEON_UK_ROW(2, a0_, 2); CNNK_NEON_UK_ROW(3, a0_, 3);                 \
-        CNNK_NEON_UK_ROW(4, a1_, 0); CNNK_NEON_UK_ROW(5, a1_, 1);                 \
-        CNNK_NEON_UK_ROW(6, a1_, 2); CNNK_NEON_UK_ROW(7, a1_, 3);                 \
-    } while (0)
-#define CNNK_NEON_UK_ROW(r, av, l)                                               \
-    do {                                                                         \
-        acc[r][0] = vfmaq_laneq_f32(acc[r][0], b0_, av, l);                      \
-        acc[r][1] = vfmaq_laneq_f32(acc[r][1], b1_, av, l);                      \
-        acc[r][2] = vfmaq_laneq_f32(acc[r][2], b2_, av, l);                      \
+        CNNK_NEON_ROWS(CNNK_NEON_FMA)                                            \
     } while (0)
 
 /* The 8x12 microkernel on a packed A panel (a[k*MR + r]) and a packed B
  * micro-panel (b[k*NR + c]); k unrolled by 4. The C tile (and the
  * residual, read once at the store) is prefetched first so its misses
- * overlap the k loop. */
+ * overlap the k loop. GCC's scheduling before register allocation hoists
+ * the next step's loads above this step's FMAs, which needs more than the
+ * 3 free registers and spilled 4 accumulators to the stack on every
+ * iteration (objdump); without it the loop is 96 fmla + 20 loads and no
+ * stack access (docs/KERNELS_NEON.md). */
+__attribute__((optimize("no-schedule-insns")))
 void cnnk_gemm_ukernel_8x12__neon(int64_t kc, const float *a, const float *b, float *c,
                                   int64_t ldc, const cnnk_gemm_tile *t) {
-    float32x4_t acc[MR][3];
-    for (int r = 0; r < MR; ++r) {
-        acc[r][0] = acc[r][1] = acc[r][2] = vdupq_n_f32(0.0f);
-        if (r < t->m) {
-            __builtin_prefetch(c + r * ldc, 1);
-            __builtin_prefetch(c + r * ldc + NR - 1, 1);
-            if (t->res) {
-                __builtin_prefetch(t->res + r * t->res_ld);
-                __builtin_prefetch(t->res + r * t->res_ld + NR - 1);
-            }
+    for (int r = 0; r < t->m; ++r) {
+        __builtin_prefetch(c + r * ldc, 1);
+        __builtin_prefetch(c + r * ldc + NR - 1, 1);
+        if (t->res) {
+            __builtin_prefetch(t->res + r * t->res_ld);
+            __builtin_prefetch(t->res + r * t->res_ld + NR - 1);
         }
     }
+    const float32x4_t z = vdupq_n_f32(0.0f);
+    CNNK_NEON_ROWS(CNNK_NEON_DECL)
     int64_t k = 0;
     for (; k + 4 <= kc; k += 4, a += 4 * MR, b += 4 * NR) {
         CNNK_NEON_UK_STEP(0);
@@ -118,8 +125,13 @@ void cnnk_gemm_ukernel_8x12__neon(int64_t kc, const float *a, const float *b, fl
         CNNK_NEON_UK_STEP(3);
     }
     for (; k < kc; ++k, a += MR, b += NR) CNNK_NEON_UK_STEP(0);
+    float32x4_t acc[MR][3];
+    CNNK_NEON_ROWS(CNNK_NEON_OUT)
     store_tile(c, ldc, t, acc);
 }
 
 #undef CNNK_NEON_UK_STEP
-#undef CNNK_NEON_UK_ROW
+#undef CNNK_NEON_ROWS
+#undef CNNK_NEON_DECL
+#undef CNNK_NEON_FMA
+#undef CNNK_NEON_OUT

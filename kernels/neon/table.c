@@ -8,11 +8,14 @@
 
 #include "kernels/common/entries.h"
 #include "kernels/neon/gemm.h"
+#include "kernels/neon/winograd.h"
 
 /* peak.c: 16 independent FMA chains x 4 lanes x 2 FLOP per iteration. */
 float cnnk_peak_loop__neon(int64_t iters);
 void cnnk_gemv__neon(int64_t k, int64_t oc, const float *x, const float *packed,
                      const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
+/* direct.c: 8 pixels x 12 channels. */
+extern const cnnk_direct_ukernel cnnk_direct_ukernel_8x12__neon;
 
 static const cnnk_gemm_ukernel g_ukernel = {
     .mr = CNNK_NEON_MR,
@@ -29,17 +32,21 @@ const cnnk_isa_kernels cnnk_isa_kernels__neon = {
     .gemm = &g_ukernel,
     .config = neon_config,
     .vl = 4,
+    .wino = {{cnnk_wino_input_f2__neon, cnnk_wino_output_f2__neon},
+             {cnnk_wino_input_f4__neon, cnnk_wino_output_f4__neon},
+             {cnnk_wino_input_f6__neon, cnnk_wino_output_f6__neon}},
     .gemv = cnnk_gemv__neon,
     .gemv_group = 4,
-    .direct = NULL,
+    .direct = &cnnk_direct_ukernel_8x12__neon,
 };
 
-CNNK_LOWERED_ENTRIES(neon, CNNK_ISA_NEON, cnnk_isa_kernels__neon)
-CNNK_FC_ENTRY(neon, CNNK_ISA_NEON, cnnk_isa_kernels__neon)
+CNNK_SHARED_ENTRIES(neon, CNNK_ISA_NEON, cnnk_isa_kernels__neon)
+CNNK_DIRECT_ENTRY(neon, CNNK_ISA_NEON, cnnk_isa_kernels__neon)
 
 static const cnnk_conv_kernel *const g_conv[] = {
-    &cnnk_conv_im2col__neon,
-    &cnnk_conv_1x1__neon,
+    &cnnk_conv_im2col__neon,        &cnnk_conv_1x1__neon,
+    &cnnk_conv_winograd_f2x2__neon, &cnnk_conv_winograd_f4x4__neon,
+    &cnnk_conv_winograd_f6x6__neon, &cnnk_conv_direct__neon,
 };
 
 static const cnnk_op_kernel *const g_ops[] = {

@@ -1,0 +1,200 @@
+/* The NEON tile transforms of Winograd F(m x m, 3 x 3), m = 2, 4, 6: the
+ * innermost part of the shared pipeline (kernels/common/winograd.c), which
+ * calls them once per block of tiles through cnnk_isa_kernels__neon.wino.
+ *
+ * Transforms are vectorised across channels: NHWC makes 4 channels of one
+ * pixel one q register, so every 1-D transform is a handful of FMAs on whole
+ * vectors with no shuffles. m is a constant in each exported function, so
+ * the 1-D transforms unroll completely. */
+#include "kernels/neon/winograd.h"
+
+#include "kernels/neon/vec.h"
+
+enum { VL = CNNK_NEON_VL, MAX_ALPHA = 8 };
+
+/* ---- 1-D transforms on 4-channel vectors -------------------------------
+ * The AVX2 file's factoring (kernels/avx2/winograd.c), on q registers.
+ * The reference's matrices (kernels/ref/winograd_1d.c, docs/WINOGRAD.md),
+ * factored as NNPACK does: rows for the points +x and -x share their even
+ * and odd parts, so each pair costs one add and one subtract after the
+ * shared terms. */
+
+/* Short names for the transforms' arithmetic, #undef'd at the end of the file. */
+#define ADD vaddq_f32
+#define SUB vsubq_f32
+#define MUL vmulq_f32
+#define FMA(a, b, c) vfmaq_f32((c), (a), (b)) /* a*b + c */
+#define FNMA(a, b, c) vfmsq_f32((c), (a), (b)) /* c - a*b */
+#define K(x) vdupq_n_f32(x)
+
+/* r = B^T d, alpha inputs and outputs. */
+CNNK_INLINE void input_1d(int m, const float32x4_t *d, float32x4_t *r) {
+    if (m == 2) {
+        r[0] = SUB(d[0], d[2]);
+        r[1] = ADD(d[1], d[2]);
+        r[2] = SUB(d[2], d[1]);
+        r[3] = SUB(d[1], d[3]);
+    } else if (m == 4) {
+        float32x4_t t1 = FNMA(K(4.0f), d[2], d[4]), t2 = FNMA(K(4.0f), d[1], d[3]);
+        float32x4_t t3 = SUB(d[4], d[2]), t4 = MUL(K(2.0f), SUB(d[3], d[1]));
+        r[0] = FMA(K(4.0f), d[0], FNMA(K(5.0f), d[2], d[4]));
+        r[1] = ADD(t1, t2);
+        r[2] = SUB(t1, t2);
+        r[3] = ADD(t3, t4);
+        r[4] = SUB(t3, t4);
+        r[5] = FMA(K(4.0f), d[1], FNMA(K(5.0f), d[3], d[5]));
+    } else {
+        r[0] = FMA(K(5.25f), SUB(d[4], d[2]), SUB(d[0], d[6]));
+        r[7] = FMA(K(5.25f), SUB(d[3], d[5]), SUB(d[7], d[1]));
+        float32x4_t a = FNMA(K(4.25f), d[4], ADD(d[2], d[6]));
+        float32x4_t b = FNMA(K(4.25f), d[3], ADD(d[1], d[5]));
+        r[1] = ADD(a, b);
+        r[2] = SUB(a, b);
+        a = FMA(K(0.25f), d[2], FNMA(K(1.25f), d[4], d[6]));
+        b = FMA(K(0.5f), d[1], FNMA(K(2.5f), d[3], MUL(K(2.0f), d[5])));
+        r[3] = ADD(a, b);
+        r[4] = SUB(a, b);
+        a = FMA(K(4.0f), d[2], FNMA(K(5.0f), d[4], d[6]));
+        b = FMA(K(2.0f), d[1], FNMA(K(2.5f), d[3], MUL(K(0.5f), d[5])));
+        r[5] = ADD(a, b);
+        r[6] = SUB(a, b);
+    }
+}
+
+/* y = A^T s, alpha inputs, m outputs. */
+CNNK_INLINE void output_1d(int m, const float32x4_t *s, float32x4_t *y) {
+    if (m == 2) {
+        y[0] = ADD(ADD(s[0], s[1]), s[2]);
+        y[1] = SUB(SUB(s[1], s[2]), s[3]);
+    } else if (m == 4) {
+        float32x4_t a = ADD(s[1], s[2]), b = SUB(s[1], s[2]);
+        float32x4_t c = ADD(s[3], s[4]), e = SUB(s[3], s[4]);
+        y[0] = ADD(ADD(s[0], a), c);
+        y[1] = FMA(K(2.0f), e, b);
+        y[2] = FMA(K(4.0f), c, a);
+        y[3] = ADD(FMA(K(8.0f), e, b), s[5]);
+    } else {
+        float32x4_t a = ADD(s[1], s[2]), b = SUB(s[1], s[2]);
+        float32x4_t c = ADD(s[3], s[4]), e = SUB(s[3], s[4]);
+        float32x4_t f = ADD(s[5], s[6]), h = SUB(s[5], s[6]);
+        y[0] = ADD(ADD(s[0], a), ADD(c, f));
+        y[1] = FMA(K(0.5f), h, FMA(K(2.0f), e, b));
+        y[2] = FMA(K(0.25f), f, FMA(K(4.0f), c, a));
+        y[3] = FMA(K(0.125f), h, FMA(K(8.0f), e, b));
+        y[4] = FMA(K(0.0625f), f, FMA(K(16.0f), c, a));
+        y[5] = ADD(FMA(K(0.03125f), h, FMA(K(32.0f), e, b)), s[7]);
+    }
+}
+
+/* V of one tile (global index tile) into v[pos * vstride + c]. The alpha x
+ * alpha window starts at (ty m - pt, tx m - pl); pixels outside the image
+ * are zero, which is all the padding handling. Channel tails load only the
+ * valid lanes (the rest zero) and store whole vectors into V's pitch (ic
+ * rounded up to 4), so V's padding columns are zero and never read by the
+ * GEMM (K = ic). */
+CNNK_INLINE void input_tile(const cnnk_wino_tiles *x, int m, int64_t tile, float *v,
+                            int64_t vstride) {
+    const cnnk_conv_desc *d = x->d;
+    const int alpha = m + 2;
+    const int64_t n = tile / x->nt, r = tile % x->nt;
+    const int64_t y0 = r / x->tw * m - d->pt, x0 = r % x->tw * m - d->pl;
+    const int64_t ld = x->a->src_ld;
+    const float *img = x->a->src + n * d->ih * d->iw * ld;
+    int rows_lo = 0, rows_hi = alpha, cols_lo = 0, cols_hi = alpha;
+    if (y0 < 0) rows_lo = (int)-y0;
+    if (y0 + alpha > d->ih) rows_hi = (int)(d->ih - y0);
+    if (x0 < 0) cols_lo = (int)-x0;
+    if (x0 + alpha > d->iw) cols_hi = (int)(d->iw - x0);
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    for (int64_t c0 = 0; c0 < d->ic; c0 += VL) {
+        const bool full = c0 + VL <= d->ic;
+        const int64_t nvalid = d->ic - c0;
+        float32x4_t t[MAX_ALPHA][MAX_ALPHA];
+        for (int i = 0; i < alpha; ++i) {
+            float32x4_t row[MAX_ALPHA] = {zero, zero, zero, zero, zero, zero, zero, zero};
+            if (i < rows_lo || i >= rows_hi) {
+                for (int j = 0; j < alpha; ++j) t[i][j] = zero;
+                continue;
+            }
+            /* An offset, not a pointer: x0 may lie left of the image. */
+            const int64_t off = ((y0 + i) * d->iw + x0) * ld + c0;
+            for (int j = 0; j < alpha; ++j)
+                row[j] = (j >= cols_lo && j < cols_hi)
+                             ? cnnk_neon_load(img + (off + j * ld), full, nvalid)
+                             : zero;
+            input_1d(m, row, t[i]);
+        }
+        for (int j = 0; j < alpha; ++j) {
+            float32x4_t col[MAX_ALPHA] = {zero, zero, zero, zero, zero, zero, zero, zero};
+            float32x4_t out[MAX_ALPHA];
+            for (int i = 0; i < alpha; ++i) col[i] = t[i][j];
+            input_1d(m, col, out);
+            for (int i = 0; i < alpha; ++i)
+                vst1q_f32(v + (i * alpha + j) * vstride + c0, out[i]);
+        }
+    }
+}
+
+/* Y = A^T M A of one tile, then bias, residual and ReLU (the reference's
+ * order), stored for the pixels of the tile inside the output only. */
+CNNK_INLINE void output_tile(const cnnk_wino_tiles *x, int m, int64_t tile, const float *mm,
+                             int64_t mstride) {
+    const cnnk_conv_desc *d = x->d;
+    const cnnk_epilogue *ep = &x->a->ep;
+    const int alpha = m + 2;
+    const int64_t n = tile / x->nt, r = tile % x->nt;
+    const int64_t oy = r / x->tw * m, ox = r % x->tw * m;
+    const int vh = (int)(d->oh - oy < m ? d->oh - oy : m);
+    const int vw = (int)(d->ow - ox < m ? d->ow - ox : m);
+    const int64_t pix0 = (n * d->oh + oy) * d->ow + ox; /* pixel of the tile's (0, 0) */
+    float *dst = x->a->dst + pix0 * x->a->dst_ld;
+    const float *res = ep->residual ? ep->residual + pix0 * ep->residual_ld : NULL;
+    const float32x4_t zero = vdupq_n_f32(0.0f);
+    for (int64_t o0 = 0; o0 < d->oc; o0 += VL) {
+        const bool full = o0 + VL <= d->oc;
+        const int64_t nvalid = d->oc - o0;
+        float32x4_t t[MAX_ALPHA][MAX_ALPHA];
+        for (int i = 0; i < alpha; ++i) {
+            float32x4_t row[MAX_ALPHA] = {zero, zero, zero, zero, zero, zero, zero, zero};
+            for (int j = 0; j < alpha; ++j)
+                row[j] = cnnk_neon_load(mm + (i * alpha + j) * mstride + o0, full, nvalid);
+            output_1d(m, row, t[i]);
+        }
+        const float *bias = ep->bias ? ep->bias + o0 : NULL;
+        for (int j = 0; j < vw; ++j) {
+            float32x4_t col[MAX_ALPHA] = {zero, zero, zero, zero, zero, zero, zero, zero};
+            float32x4_t y[MAX_ALPHA];
+            for (int i = 0; i < alpha; ++i) col[i] = t[i][j];
+            output_1d(m, col, y);
+            for (int i = 0; i < vh; ++i) {
+                const int64_t off = i * d->ow + j;
+                cnnk_neon_store_epilogue(dst + off * x->a->dst_ld + o0, y[i], bias,
+                                         res ? res + off * ep->residual_ld + o0 : NULL, ep->relu,
+                                         full, nvalid);
+            }
+        }
+    }
+}
+
+/* The exported transforms of F(M x M): one call per block of tiles. */
+#define CNNK_NEON_WINO_TRANSFORMS(M)                                                          \
+    void cnnk_wino_input_f##M##__neon(const cnnk_wino_tiles *x, int64_t t0, int64_t tn,       \
+                                      float *v, int64_t vld, int64_t vstride) {               \
+        for (int64_t t = 0; t < tn; ++t) input_tile(x, M, t0 + t, v + t * vld, vstride);      \
+    }                                                                                         \
+    void cnnk_wino_output_f##M##__neon(const cnnk_wino_tiles *x, int64_t t0, int64_t tn,      \
+                                       const float *mm, int64_t mld, int64_t mstride) {       \
+        for (int64_t t = 0; t < tn; ++t) output_tile(x, M, t0 + t, mm + t * mld, mstride);    \
+    }
+
+CNNK_NEON_WINO_TRANSFORMS(2)
+CNNK_NEON_WINO_TRANSFORMS(4)
+CNNK_NEON_WINO_TRANSFORMS(6)
+
+#undef CNNK_NEON_WINO_TRANSFORMS
+#undef ADD
+#undef SUB
+#undef MUL
+#undef FMA
+#undef FNMA
+#undef K
