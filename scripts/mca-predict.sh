@@ -54,10 +54,9 @@ tmp=$(mktemp -d /tmp/mca-predict.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 
 # ---- kernel rates -----------------------------------------------------------
-# gemm, direct: FLOP/cycle of the inner loop. wino_{in,out}_fM: cycles per
-# tile and 4-channel vector = the transform loop's cycles per iteration x
-# iterations per tile-vector (the loop's FLOP against the FLOP of one whole
-# tile-vector transform, counted from the same object code).
+# gemm, direct: FLOP/cycle of the inner loop. wino_{input,output}_fM:
+# cycles per tile and 4-channel vector, from the channel loop's iteration
+# with its row and column loops expanded (mca-estimate.sh --trips).
 est() { "$root/scripts/mca-estimate.sh" --tsv --mcpu "$mcpu" "$@"; }
 if [ -n "$rates" ]; then
     [ -f "$rates" ] || die "no rates file $rates"
@@ -69,7 +68,7 @@ else
     printf 'gemm\t%s\tcnnk_gemm_ukernel_8x12__neon loop %s: %s cycles, %s FLOP\n' \
         "$(cut -f7 "$tmp/e")" "$(cut -f2 "$tmp/e")" "$(cut -f4 "$tmp/e")" "$(cut -f6 "$tmp/e")" >>"$tmp/rates"
     if [ -f "$root/kernels/neon/direct.c" ]; then
-        est kernels/neon/direct.c "${CNNK_MCA_DIRECT_FN:-cnnk_direct_row__neon}" >"$tmp/e" || die "estimating the direct tile failed"
+        est kernels/neon/direct.c "row" >"$tmp/e" || die "estimating the direct tile failed"
         printf 'direct\t%s\t%s loop %s: %s cycles, %s FLOP\n' "$(cut -f7 "$tmp/e")" "$(cut -f1 "$tmp/e")" \
             "$(cut -f2 "$tmp/e")" "$(cut -f4 "$tmp/e")" "$(cut -f6 "$tmp/e")" >>"$tmp/rates"
     fi
@@ -77,22 +76,45 @@ else
         for m in 2 4 6; do
             for dir in input output; do
                 fn=cnnk_wino_${dir}_f${m}__neon
-                est kernels/neon/winograd.c "$fn" >"$tmp/e" || die "estimating $fn failed"
-                # FLOP of one tile-vector: the 1-D transform's FLOP per call
-                # x 2 alpha (input) or alpha + m (output) calls.
-                per=$(awk -F'\t' -v m="$m" -v d="$dir" -f /dev/stdin "$tmp/e" <<'EOF'
-{ cyc = $4; fl = $6
-  a = m + 2
-  # Operation counts of the factored transforms (kernels/avx2/winograd.c,
-  # docs/WINOGRAD.md), in FLOP per lane: FMA 2, add/sub/mul 1.
-  if (d == "input") per = (m == 2 ? 4 : m == 4 ? 19 : 38) * 2 * a
-  else per = (m == 2 ? 4 : m == 4 ? 13 : 30) * (a + m)
-  per *= 4
-  printf "%.3f\t%d\t%d\t%.3f", cyc * per / fl, fl, per, cyc }
-EOF
-)
-                printf 'wino_%s_f%s\t%s\t%s loop: %s cycles for %s FLOP; a tile-vector is %s FLOP\n' "$dir" "$m" \
-                    "$(cut -f1 <<<"$per")" "$fn" "$(cut -f4 <<<"$per")" "$(cut -f2 <<<"$per")" "$(cut -f3 <<<"$per")" >>"$tmp/rates"
+                est --list kernels/neon/winograd.c "$fn" >"$tmp/loops" || die "listing the loops of $fn failed"
+                # One tile-vector's FLOP per lane from the factored 1-D
+                # transforms (docs/WINOGRAD.md): input 2 alpha calls of
+                # 4/19/38, output alpha + m calls of 4/13/30 plus bias and
+                # residual adds on m^2 pixels. The loop whose iteration,
+                # with its inner loops run m or alpha times, does exactly
+                # this is the channel-vector loop; its trips follow.
+                pick=$(awk -F'\t' -v m="$m" -v d="$dir" -f /dev/stdin "$tmp/loops" <<'EOF2'
+{ id[NR] = $1; pf[$1] = $6; pi[$1] = $5; par[$1] = $10; n = NR }
+# FLOP of one iteration of x with every inner loop c run t[c] times: the
+# path holds one plain copy of c, replaced by t[c] expanded ones.
+function E(x,   c, e) { e = pf[x]; for (c in par) if (par[c] == x && (c in t)) e += t[c] * E(c) - pf[c]; return e }
+function under(c, L) { while ((c in par) && c != -1) { if (par[c] == L) return 1; c = par[c] } return 0 }
+END {
+    a = m + 2
+    want = 4 * (d == "input" ? (m == 2 ? 4 : m == 4 ? 19 : 38) * 2 * a : (m == 2 ? 4 : m == 4 ? 13 : 30) * (a + m) + 2 * m * m)
+    opt[1] = 1; opt[2] = m; opt[3] = a
+    best = ""
+    for (i = 1; i <= n; ++i) {
+        L = id[i]; ns = 0
+        for (j = 1; j <= n; ++j) if (under(id[j], L)) sub_[++ns] = id[j]
+        if (ns > 6) continue
+        for (code = 0; code < 3 ^ ns; ++code) {
+            split("", t); c = code; tr = ""
+            for (k = 1; k <= ns; ++k) { t[sub_[k]] = opt[c % 3 + 1]; c = int(c / 3)
+                                        if (t[sub_[k]] > 1) tr = tr (tr ? "," : "") sub_[k] "=" t[sub_[k]] }
+            if (E(L) == want && (best == "" || pi[L] < bpi)) { best = L "\t" tr; bpi = pi[L] }
+        }
+    }
+    if (best == "") exit 1
+    print best "\t" want
+}
+EOF2
+) || die "no loop of $fn does one tile-vector's $dir transform (see mca-estimate.sh --list)"
+                L=$(cut -f1 <<<"$pick") tr=$(cut -f2 <<<"$pick") want=$(cut -f3 <<<"$pick")
+                est --loop "$L" ${tr:+--trips "$tr"} kernels/neon/winograd.c "$fn" >"$tmp/e" || die "estimating $fn failed"
+                [ "$(cut -f6 "$tmp/e")" = "$want" ] || die "$fn: expanded loop has $(cut -f6 "$tmp/e") FLOP, not $want"
+                printf 'wino_%s_f%s\t%s\t%s loop %s trips %s: %s FLOP per tile-vector, %s%% of peak, %s%% of the FP pipes\n' "$dir" "$m" \
+                    "$(cut -f4 "$tmp/e")" "$fn" "$L" "${tr:-none}" "$want" "$(cut -f9 "$tmp/e")" "$(cut -f11 "$tmp/e")" >>"$tmp/rates"
             done
         done
     fi
