@@ -16,10 +16,11 @@
 #                   instead of running it (see docs/MCA.md for both ways)
 #   --layers        print every layer, not only the totals
 #
-# Plans come from `build-arm64/cnnk run --isa neon` under qemu-aarch64 when
-# that build has NEON kernels; otherwise from the x86 build's AVX2 plan with
-# the ISA renamed: the heuristic (core/plan.c) chooses by shape alone, and
-# every AVX2 algorithm has its NEON entry on the same shared drivers.
+# Plans come from the x86 build's AVX2 plan (`build/cnnk run`) with the ISA
+# renamed: the heuristic (core/plan.c) chooses by shape alone, and every
+# AVX2 algorithm has its NEON entry on the same shared drivers (checked
+# against `cnnk run --isa neon` under qemu-aarch64: docs/MCA.md). Without
+# an x86 build, from build-arm64 under qemu (1-2 minutes per network).
 set -euo pipefail
 
 die() { echo "mca-predict: $*" >&2; exit 2; }
@@ -127,12 +128,12 @@ plan_of() { # net -> the `cnnk run` table with neon kernel names
     if [ -n "$plans" ]; then
         [ -f "$plans/$net.txt" ] || die "no plan $plans/$net.txt"
         cat "$plans/$net.txt"
-    elif [ -x "$root/build-arm64/cnnk" ] && [ -f "$root/kernels/neon/table.c" ]; then
-        qemu-aarch64 -L /usr/aarch64-linux-gnu "$root/build-arm64/cnnk" run --net "$net" --isa neon \
-            --threads 1 --iters 1 || die "cnnk run under qemu failed for $net"
     elif [ -x "$root/build/cnnk" ]; then
         "$root/build/cnnk" run --net "$net" --isa avx2 --threads 1 --iters 1 | sed 's# avx2/# neon/#' \
             || die "cnnk run failed for $net"
+    elif [ -x "$root/build-arm64/cnnk" ] && [ -f "$root/kernels/neon/table.c" ]; then
+        qemu-aarch64 -L /usr/aarch64-linux-gnu "$root/build-arm64/cnnk" run --net "$net" --isa neon \
+            --threads 1 --iters 1 || die "cnnk run under qemu failed for $net"
     else
         die "no plan source: build build-arm64 or build, or pass --plans DIR"
     fi
