@@ -24,7 +24,7 @@
 set -euo pipefail
 
 die() { echo "mca-predict: $*" >&2; exit 2; }
-usage() { sed -n '8,19p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
+usage() { sed -n '8,/--layers/p' "$0" | sed 's/^# \{0,1\}//' >&2; exit 2; }
 
 root=$(cd "$(dirname "$0")/.." && pwd)
 mcpu=neoverse-n1 ghz=3 bw=20 rates="" save="" plans="" layers=0
