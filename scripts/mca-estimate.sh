@@ -300,8 +300,8 @@ lawk "$cfg_prog" "$tmp/insns" -v ARCH="$arch" -v want=-1 -v body_out= -F'\t' >"$
 [ -s "$tmp/loops" ] || die "$func has no loop (no backward branch)"
 
 if [ $list = 1 ]; then
-    printf 'loops of %s (%s, compiled by %s); path = the heaviest iteration\n' "$func" "$src" "${build#"$root"/}"
     if [ $tsv = 1 ]; then cat "$tmp/loops"; exit 0; fi
+    printf 'loops of %s (%s, compiled by %s); path = the heaviest iteration\n' "$func" "$src" "${build#"$root"/}"
     printf '%-5s %-8s %-8s %6s %10s %9s %13s %9s %13s %s\n' loop header end blocks path_insns path_FLOP path_fp_insns innermost path_branches parent
     awk -F'\t' '{ printf "%-5s %-8s %-8s %6d %10d %9d %13d %9s %13d %s\n", $1, $2, $3, $4, $5, $6, $7, $8 ? "yes" : "no", $9, $10 < 0 ? "-" : $10 }' "$tmp/loops"
     exit 0
