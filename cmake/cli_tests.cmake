@@ -80,3 +80,13 @@ if(CNNK_WITH_ONEDNN AND TARGET test_onednn_peer)
            COMMAND test_onednn_peer avx512_core
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 endif()
+
+# The llvm-mca scripts (docs/MCA.md) on this build's own compile commands:
+# loop extraction, FLOP counts, the network work sum; skipped (77) without
+# llvm-19. On a sanitizer build it checks that the estimate is refused.
+if(CNNK_X86)
+  add_test(NAME mca_scripts
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/mca_scripts.sh ${CMAKE_BINARY_DIR} $<TARGET_FILE:cnnk_cli>
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+  set_tests_properties(mca_scripts PROPERTIES SKIP_RETURN_CODE 77 LABELS mca)
+endif()
