@@ -10,13 +10,12 @@
  * of a tiny y. In double the error is ~1e-16 of the operands, and the one
  * final rounding to float matches the double reference to within one ulp.
  * The stream stays memory-bound: per 4 floats, two widenings, two double
- * FMAs and a narrowing. ReLU is relu.h's, the reference's for every input. */
+ * FMAs and a narrowing. ReLU is vec.h's, the reference's for every input. */
 #include <arm_neon.h>
 #include <math.h>
 #include <omp.h>
 
 #include "cnnk/kernel.h"
-#include "kernels/neon/relu.h"
 #include "kernels/neon/vec.h"
 
 enum { PIXELS_PER_ITEM = 64 };

@@ -22,7 +22,6 @@
 #include <string.h>
 
 #include "cnnk/kernel.h"
-#include "kernels/neon/relu.h"
 #include "kernels/neon/vec.h"
 
 enum { OC_VECS = 8 };
@@ -106,7 +105,7 @@ CNNK_INLINE void pixel_block(const deconv_ctx *c, const float *x_n, const float 
     }
 }
 
-/* Bias and ReLU (relu.h's) in the store; the last vector of a group may be
+/* Bias and ReLU (vec.h's) in the store; the last vector of a group may be
  * partial. */
 static void store_block(const deconv_ctx *c, float *y, int64_t g, int64_t o0, int nv,
                         const float32x4_t *acc) {

@@ -5,14 +5,13 @@
  * that never touch the gap lanes. The plan and the items are AVX2's
  * (kernels/avx2/eltwise.c).
  *
- * ReLU is relu.h's, the reference's `x > 0 ? x : 0` for every input, NaN
+ * ReLU is vec.h's, the reference's `x > 0 ? x : 0` for every input, NaN
  * included.
  * dst may alias a or b (same pitch): every element is read before written. */
 #include <arm_neon.h>
 #include <omp.h>
 
 #include "cnnk/kernel.h"
-#include "kernels/neon/relu.h"
 #include "kernels/neon/vec.h"
 
 /* Flat runs are cut into pieces of this many floats (64 KiB) per item, big

@@ -45,7 +45,7 @@ static void gemv_4panels(int64_t k, const float *x, const float *b, const float 
     }
     for (int i = 0; i < 12; ++i) {
         if (bias) acc[i] = vaddq_f32(acc[i], vld1q_f32(bias + 4 * i));
-        if (relu) acc[i] = vmaxq_f32(acc[i], vdupq_n_f32(0.0f));
+        if (relu) acc[i] = cnnk_neon_relu(acc[i]);
         vst1q_f32(y + 4 * i, acc[i]);
     }
 }

@@ -58,6 +58,15 @@ CNNK_INLINE void cnnk_neon_store(float *p, float32x4_t v, bool full, int64_t n) 
         cnnk_neon_store_n(p, v, n);
 }
 
+/* The reference's ReLU on 4 lanes: x where x > 0, else +0. A compare and
+ * an AND, so every input gives the reference's `x > 0 ? x : 0` (and
+ * AVX2's max(x, 0)): fmax would return a NaN x where the reference gives
+ * 0, and fmaxnm would do the same for a signalling NaN. */
+CNNK_INLINE float32x4_t cnnk_neon_relu(float32x4_t x) {
+    return vreinterpretq_f32_u32(
+        vandq_u32(vcgtq_f32(x, vdupq_n_f32(0.0f)), vreinterpretq_u32_f32(x)));
+}
+
 /* The fused epilogue of include/cnnk/kernel.h on 4 output channels, in its
  * order: + bias, + residual, then ReLU; bias and res are NULL when absent.
  * Every convolution's store goes through this one function. */
@@ -65,7 +74,7 @@ CNNK_INLINE void cnnk_neon_store_epilogue(float *y, float32x4_t v, const float *
                                           const float *res, bool relu, bool full, int64_t n) {
     if (bias) v = vaddq_f32(v, cnnk_neon_load(bias, full, n));
     if (res) v = vaddq_f32(v, cnnk_neon_load(res, full, n));
-    if (relu) v = vmaxq_f32(v, vdupq_n_f32(0.0f));
+    if (relu) v = cnnk_neon_relu(v);
     cnnk_neon_store(y, v, full, n);
 }
 
