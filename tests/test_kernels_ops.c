@@ -490,6 +490,25 @@ static void test_nan_and_signed_zero(void) {
         run_kernel(g_eltwise, &l, e, NULL, got, 1);
         CHECK(same_bits(got, want, PX * C));
     }
+    /* Softmax: a row holding a NaN is NaN throughout, as the reference's
+     * sum makes it; a vector max drops the NaN, so a kernel must look for
+     * it apart. 19 channels: the NaN at 2 sits in a whole vector of every
+     * ISA, the one at 17 in a tail of each; the others are finite. */
+    enum { SC = 19 };
+    float row[3 * SC], swant[3 * SC], sgot[3 * SC];
+    for (int r = 0; r < 3; ++r)
+        for (int c = 0; c < SC; ++c) row[r * SC + c] = (float)((c * 7 + r) % 5) - 2.0f;
+    row[0 * SC + 2] = NAN;
+    row[1 * SC + 17] = NAN;
+    cnnk_layer_desc sm = {.kind = CNNK_LAYER_SOFTMAX};
+    sm.u.softmax = (cnnk_softmax_desc){.mb = 3, .c = SC, .h = 1, .w = 1};
+    CHECK(cnnk_softmax_check(&sm.u.softmax, NULL) == CNNK_OK);
+    cnnk_op_args sa = {.src = {row}, .src_ld = {SC}, .dst_ld = SC};
+    run_kernel(&cnnk_softmax__ref, &sm, sa, NULL, swant, 1);
+    run_kernel(g_softmax, &sm, sa, NULL, sgot, 1);
+    CHECK(isnan(swant[0]) && isnan(swant[SC]) && !isnan(swant[2 * SC]));
+    CHECK(same_bits(sgot, swant, 2 * SC));
+    for (int c = 0; c < SC; ++c) CHECK(fabsf(sgot[2 * SC + c] - swant[2 * SC + c]) <= 1e-6f);
 }
 
 /* ---- tails at the end of memory ----------------------------------------- */

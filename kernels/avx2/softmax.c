@@ -14,7 +14,8 @@
  * A row whose values span more than 87 (max - min) would have outputs
  * below FLT_MIN, subnormal in the reference; a relative bound cannot be
  * kept there by the polynomial, so such rows take the reference's scalar
- * double path. No network reaches it; it keeps the kernel honest. */
+ * double path, as do rows holding a NaN (NaN throughout, as the reference's
+ * sum makes it; the vector max alone would drop it). No network reaches it; it keeps the kernel honest. */
 #include <immintrin.h>
 #include <math.h>
 #include <omp.h>
@@ -76,13 +77,17 @@ static double hsum_pd(__m256d v) {
     return _mm_cvtsd_f64(_mm_add_sd(s, _mm_unpackhi_pd(s, s)));
 }
 
-static void row_range(const float *x, int64_t c, float *mx, float *mn) {
+/* The row's max and min, and whether it holds a NaN: max and min drop a
+ * NaN operand, so it is tracked apart (a masked-off lane loads as 0). */
+static bool row_range(const float *x, int64_t c, float *mx, float *mn) {
     __m256 vmax = _mm256_set1_ps(-INFINITY), vmin = _mm256_set1_ps(INFINITY);
+    __m256 nan = _mm256_setzero_ps();
     int64_t j = 0;
     for (; j + 8 <= c; j += 8) {
         __m256 v = _mm256_loadu_ps(x + j);
         vmax = _mm256_max_ps(v, vmax);
         vmin = _mm256_min_ps(v, vmin);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
     }
     if (j < c) {
         const __m256i m = cnnk_avx2_mask(c - j);
@@ -90,9 +95,11 @@ static void row_range(const float *x, int64_t c, float *mx, float *mn) {
         __m256 on = _mm256_castsi256_ps(m);
         vmax = _mm256_max_ps(_mm256_blendv_ps(vmax, v, on), vmax);
         vmin = _mm256_min_ps(_mm256_blendv_ps(vmin, v, on), vmin);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
     }
     *mx = hmax(vmax);
     *mn = hmin(vmin);
+    return _mm256_movemask_ps(nan) == 0;
 }
 
 /* The reference's own arithmetic, for rows with subnormal outputs. */
@@ -104,8 +111,8 @@ static void softmax_scalar(int64_t c, const float *x, float *y, float mx) {
 
 static void softmax_pixel(int64_t c, const float *x, float *y) {
     float mx, mn;
-    row_range(x, c, &mx, &mn);
-    if (!(mn - mx >= EXP_LO)) { /* also NaN / inf rows */
+    const bool finite = row_range(x, c, &mx, &mn);
+    if (!finite || !(mn - mx >= EXP_LO)) { /* NaN, inf and subnormal-output rows */
         softmax_scalar(c, x, y, mx);
         return;
     }
