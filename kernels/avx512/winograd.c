@@ -12,11 +12,7 @@
 
 enum { VL = CNNK_AVX512_VL, MAX_ALPHA = 8 };
 
-/* ---- 1-D transforms on 16-channel vectors -------------------------------
- * The reference's matrices (kernels/ref/winograd_1d.c, docs/WINOGRAD.md),
- * factored as NNPACK does: rows for the points +x and -x share their even
- * and odd parts, so each pair costs one add and one subtract after the
- * shared terms. */
+/* ---- 1-D transforms: kernels/common/wino_1d.h, on this ISA's vectors --- */
 
 /* Short names for the transforms' arithmetic, #undef'd at the end of the file. */
 #define ADD _mm512_add_ps
@@ -26,64 +22,8 @@ enum { VL = CNNK_AVX512_VL, MAX_ALPHA = 8 };
 #define FNMA _mm512_fnmadd_ps /* c - a*b */
 #define K(x) _mm512_set1_ps(x)
 
-/* r = B^T d, alpha inputs and outputs. */
-CNNK_INLINE void input_1d(int m, const __m512 *d, __m512 *r) {
-    if (m == 2) {
-        r[0] = SUB(d[0], d[2]);
-        r[1] = ADD(d[1], d[2]);
-        r[2] = SUB(d[2], d[1]);
-        r[3] = SUB(d[1], d[3]);
-    } else if (m == 4) {
-        __m512 t1 = FNMA(K(4.0f), d[2], d[4]), t2 = FNMA(K(4.0f), d[1], d[3]);
-        __m512 t3 = SUB(d[4], d[2]), t4 = MUL(K(2.0f), SUB(d[3], d[1]));
-        r[0] = FMA(K(4.0f), d[0], FNMA(K(5.0f), d[2], d[4]));
-        r[1] = ADD(t1, t2);
-        r[2] = SUB(t1, t2);
-        r[3] = ADD(t3, t4);
-        r[4] = SUB(t3, t4);
-        r[5] = FMA(K(4.0f), d[1], FNMA(K(5.0f), d[3], d[5]));
-    } else {
-        r[0] = FMA(K(5.25f), SUB(d[4], d[2]), SUB(d[0], d[6]));
-        r[7] = FMA(K(5.25f), SUB(d[3], d[5]), SUB(d[7], d[1]));
-        __m512 a = FNMA(K(4.25f), d[4], ADD(d[2], d[6]));
-        __m512 b = FNMA(K(4.25f), d[3], ADD(d[1], d[5]));
-        r[1] = ADD(a, b);
-        r[2] = SUB(a, b);
-        a = FMA(K(0.25f), d[2], FNMA(K(1.25f), d[4], d[6]));
-        b = FMA(K(0.5f), d[1], FNMA(K(2.5f), d[3], MUL(K(2.0f), d[5])));
-        r[3] = ADD(a, b);
-        r[4] = SUB(a, b);
-        a = FMA(K(4.0f), d[2], FNMA(K(5.0f), d[4], d[6]));
-        b = FMA(K(2.0f), d[1], FNMA(K(2.5f), d[3], MUL(K(0.5f), d[5])));
-        r[5] = ADD(a, b);
-        r[6] = SUB(a, b);
-    }
-}
-
-/* y = A^T s, alpha inputs, m outputs. */
-CNNK_INLINE void output_1d(int m, const __m512 *s, __m512 *y) {
-    if (m == 2) {
-        y[0] = ADD(ADD(s[0], s[1]), s[2]);
-        y[1] = SUB(SUB(s[1], s[2]), s[3]);
-    } else if (m == 4) {
-        __m512 a = ADD(s[1], s[2]), b = SUB(s[1], s[2]);
-        __m512 c = ADD(s[3], s[4]), e = SUB(s[3], s[4]);
-        y[0] = ADD(ADD(s[0], a), c);
-        y[1] = FMA(K(2.0f), e, b);
-        y[2] = FMA(K(4.0f), c, a);
-        y[3] = ADD(FMA(K(8.0f), e, b), s[5]);
-    } else {
-        __m512 a = ADD(s[1], s[2]), b = SUB(s[1], s[2]);
-        __m512 c = ADD(s[3], s[4]), e = SUB(s[3], s[4]);
-        __m512 f = ADD(s[5], s[6]), h = SUB(s[5], s[6]);
-        y[0] = ADD(ADD(s[0], a), ADD(c, f));
-        y[1] = FMA(K(0.5f), h, FMA(K(2.0f), e, b));
-        y[2] = FMA(K(0.25f), f, FMA(K(4.0f), c, a));
-        y[3] = FMA(K(0.125f), h, FMA(K(8.0f), e, b));
-        y[4] = FMA(K(0.0625f), f, FMA(K(16.0f), c, a));
-        y[5] = ADD(FMA(K(0.03125f), h, FMA(K(32.0f), e, b)), s[7]);
-    }
-}
+#define CNNK_WINO_VEC __m512
+#include "kernels/common/wino_1d.h"
 
 /* V of one tile (global index tile) into v[pos * vstride + c]. The alpha x
  * alpha window starts at (ty m - pt, tx m - pl); pixels outside the image
@@ -189,6 +129,7 @@ CNNK_AVX512_WINO_TRANSFORMS(4)
 CNNK_AVX512_WINO_TRANSFORMS(6)
 
 #undef CNNK_AVX512_WINO_TRANSFORMS
+#undef CNNK_WINO_VEC
 #undef ADD
 #undef SUB
 #undef MUL
