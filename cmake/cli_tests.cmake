@@ -69,3 +69,13 @@ foreach(net alexnet vgg11 vgg16 googlenet resnet50 densenet121)
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
   set_tests_properties(validate_net_${net} PROPERTIES LABELS network)
 endforeach()
+
+# The llvm-mca scripts (docs/MCA.md) on this build's own compile commands:
+# loop extraction, FLOP counts, the network work sum; skipped (77) without
+# llvm-19. On a sanitizer build it checks that the estimate is refused.
+if(CNNK_X86)
+  add_test(NAME mca_scripts
+           COMMAND ${CMAKE_CURRENT_SOURCE_DIR}/tests/mca_scripts.sh ${CMAKE_BINARY_DIR} $<TARGET_FILE:cnnk_cli>
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+  set_tests_properties(mca_scripts PROPERTIES SKIP_RETURN_CODE 77 LABELS mca)
+endif()

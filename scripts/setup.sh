@@ -13,7 +13,7 @@ pkgs=(gcc g++ make cmake pkg-config libdnnl-dev libhwloc-dev libbenchmark-dev li
 cross=0
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
   cross=1
-  pkgs+=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user
+  pkgs+=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user llvm-19
          libhwloc-dev:arm64 libcjson-dev:arm64 libbenchmark-dev:arm64 libgomp1:arm64)
 fi
 missing=()
