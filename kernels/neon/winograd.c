@@ -12,12 +12,7 @@
 
 enum { VL = CNNK_NEON_VL, MAX_ALPHA = 8 };
 
-/* ---- 1-D transforms on 4-channel vectors -------------------------------
- * The AVX2 file's factoring (kernels/avx2/winograd.c), on q registers.
- * The reference's matrices (kernels/ref/winograd_1d.c, docs/WINOGRAD.md),
- * factored as NNPACK does: rows for the points +x and -x share their even
- * and odd parts, so each pair costs one add and one subtract after the
- * shared terms. */
+/* ---- 1-D transforms: kernels/common/wino_1d.h, on q registers ---------- */
 
 /* Short names for the transforms' arithmetic, #undef'd at the end of the file. */
 #define ADD vaddq_f32
@@ -27,64 +22,8 @@ enum { VL = CNNK_NEON_VL, MAX_ALPHA = 8 };
 #define FNMA(a, b, c) vfmsq_f32((c), (a), (b)) /* c - a*b */
 #define K(x) vdupq_n_f32(x)
 
-/* r = B^T d, alpha inputs and outputs. */
-CNNK_INLINE void input_1d(int m, const float32x4_t *d, float32x4_t *r) {
-    if (m == 2) {
-        r[0] = SUB(d[0], d[2]);
-        r[1] = ADD(d[1], d[2]);
-        r[2] = SUB(d[2], d[1]);
-        r[3] = SUB(d[1], d[3]);
-    } else if (m == 4) {
-        float32x4_t t1 = FNMA(K(4.0f), d[2], d[4]), t2 = FNMA(K(4.0f), d[1], d[3]);
-        float32x4_t t3 = SUB(d[4], d[2]), t4 = MUL(K(2.0f), SUB(d[3], d[1]));
-        r[0] = FMA(K(4.0f), d[0], FNMA(K(5.0f), d[2], d[4]));
-        r[1] = ADD(t1, t2);
-        r[2] = SUB(t1, t2);
-        r[3] = ADD(t3, t4);
-        r[4] = SUB(t3, t4);
-        r[5] = FMA(K(4.0f), d[1], FNMA(K(5.0f), d[3], d[5]));
-    } else {
-        r[0] = FMA(K(5.25f), SUB(d[4], d[2]), SUB(d[0], d[6]));
-        r[7] = FMA(K(5.25f), SUB(d[3], d[5]), SUB(d[7], d[1]));
-        float32x4_t a = FNMA(K(4.25f), d[4], ADD(d[2], d[6]));
-        float32x4_t b = FNMA(K(4.25f), d[3], ADD(d[1], d[5]));
-        r[1] = ADD(a, b);
-        r[2] = SUB(a, b);
-        a = FMA(K(0.25f), d[2], FNMA(K(1.25f), d[4], d[6]));
-        b = FMA(K(0.5f), d[1], FNMA(K(2.5f), d[3], MUL(K(2.0f), d[5])));
-        r[3] = ADD(a, b);
-        r[4] = SUB(a, b);
-        a = FMA(K(4.0f), d[2], FNMA(K(5.0f), d[4], d[6]));
-        b = FMA(K(2.0f), d[1], FNMA(K(2.5f), d[3], MUL(K(0.5f), d[5])));
-        r[5] = ADD(a, b);
-        r[6] = SUB(a, b);
-    }
-}
-
-/* y = A^T s, alpha inputs, m outputs. */
-CNNK_INLINE void output_1d(int m, const float32x4_t *s, float32x4_t *y) {
-    if (m == 2) {
-        y[0] = ADD(ADD(s[0], s[1]), s[2]);
-        y[1] = SUB(SUB(s[1], s[2]), s[3]);
-    } else if (m == 4) {
-        float32x4_t a = ADD(s[1], s[2]), b = SUB(s[1], s[2]);
-        float32x4_t c = ADD(s[3], s[4]), e = SUB(s[3], s[4]);
-        y[0] = ADD(ADD(s[0], a), c);
-        y[1] = FMA(K(2.0f), e, b);
-        y[2] = FMA(K(4.0f), c, a);
-        y[3] = ADD(FMA(K(8.0f), e, b), s[5]);
-    } else {
-        float32x4_t a = ADD(s[1], s[2]), b = SUB(s[1], s[2]);
-        float32x4_t c = ADD(s[3], s[4]), e = SUB(s[3], s[4]);
-        float32x4_t f = ADD(s[5], s[6]), h = SUB(s[5], s[6]);
-        y[0] = ADD(ADD(s[0], a), ADD(c, f));
-        y[1] = FMA(K(0.5f), h, FMA(K(2.0f), e, b));
-        y[2] = FMA(K(0.25f), f, FMA(K(4.0f), c, a));
-        y[3] = FMA(K(0.125f), h, FMA(K(8.0f), e, b));
-        y[4] = FMA(K(0.0625f), f, FMA(K(16.0f), c, a));
-        y[5] = ADD(FMA(K(0.03125f), h, FMA(K(32.0f), e, b)), s[7]);
-    }
-}
+#define CNNK_WINO_VEC float32x4_t
+#include "kernels/common/wino_1d.h"
 
 /* V of one tile (global index tile), channels [c_start, ic), into
  * v[pos * vstride + c]: the general path, for border tiles and the channel
@@ -340,6 +279,7 @@ CNNK_NEON_WINO_TRANSFORMS(6)
 
 #undef CNNK_NEON_WINO_TRANSFORMS
 #undef CNNK_NEON_WINO_NOSCHED
+#undef CNNK_WINO_VEC
 #undef ADD
 #undef SUB
 #undef MUL
