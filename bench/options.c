@@ -226,6 +226,21 @@ bool bench_parse_args(int *argc, char **argv, bench_opts *o) {
             if (flag_value(a, "isa")) any_isa = true;
             continue;
         }
+        /* Google Benchmark 1.7's CSV writer aborts (a failed CHECK) as soon
+         * as one row lacks a counter an earlier row had; layer, op and
+         * network rows carry different counters, so CSV is refused here
+         * with a reason rather than crashing half-way through a run. */
+        static const char *const fmt_flags[2] = {"benchmark_format", "benchmark_out_format"};
+        for (int k = 0; k < 2; ++k) {
+            const char *fmt = flag_value(a, fmt_flags[k]);
+            if (fmt && strcmp(fmt, "csv") == 0) {
+                fprintf(stderr,
+                        "cnnk-bench: --%s=csv is not supported: its rows carry different "
+                        "counters, which Google Benchmark's CSV writer cannot hold; use json\n",
+                        fmt_flags[k]);
+                return false;
+            }
+        }
         const char *f = flag_value(a, "benchmark_filter");
         if (f) snprintf(o->filter, sizeof o->filter, "%s", f);
         argv[kept++] = argv[i];

@@ -30,6 +30,10 @@ list() { # list ARGS...: the benchmark names, status 0
     --benchmark_list_tests=true 2>"$tmp/err" | grep -v WARNING
 }
 
+# CSV would abort in Google Benchmark's writer (rows with different counters).
+expect2 "benchmark_format=csv is not supported" --benchmark_format=csv --benchmark_list_tests=true
+expect2 "benchmark_out_format=csv is not supported" --benchmark_out_format=csv --benchmark_list_tests=true
+
 levels="all sse41 avx avx2 avx2_vnni avx512_mic avx512_mic_4ops avx512_core avx512_core_vnni avx512_core_bf16 avx512_core_amx"
 expect2 "unknown oneDNN max isa 'avx3'" --onednn_max_isa=avx3 --benchmark_list_tests=true
 for l in $levels; do
