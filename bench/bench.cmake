@@ -43,3 +43,14 @@ if(CNNK_WITH_ONEDNN)
                    $<TARGET_FILE:cnnk_bench> $<TARGET_FILE:cnnk_cli>
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 endif()
+
+# Results files: destinations refused before any work, links written
+# through, failed benchmarks as exit statuses 2 and 3 that keep the
+# previous results (docs/EXIT_CODES.md; about a minute).
+if(TARGET cnnk_bench AND NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME results_files
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/results_files.sh
+                   $<TARGET_FILE:cnnk_cli> $<TARGET_FILE:cnnk_bench>
+                   $<IF:$<BOOL:${CNNK_SANITIZE}>,sanitized,plain>
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+endif()

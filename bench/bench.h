@@ -9,6 +9,7 @@
 
 #include "cnnk/kernel.h"
 #include "cnnk/net.h"
+#include "cnnk/outfile.h"
 #include "cnnk/runner.h"
 #include "bench/gbench.h"
 #include "validate/onednn_peer.h"
@@ -32,7 +33,7 @@ typedef struct bench_opts {
     char layers[BENCH_MAX_LAYERS][CNNK_NAME_LEN];
     int64_t h, w, batch;               /* --input=HxW, --batch */
     bool main_job;                     /* --main */
-    char out[1024];                    /* --out (for --main) */
+    char out[CNNK_OUT_PATH_MAX];       /* --out (for --main) */
     char filter[1024];                 /* Google Benchmark's filter, read not removed */
 } bench_opts;
 

@@ -22,6 +22,7 @@ struct Entry {
     void *user;
     void (*destroy)(void *);
     bool started = false;
+    bool failed = false; // skipped with an error in the last cnnk_gb_main
 };
 
 // Google Benchmark's registry is process-wide, so is the list of user
@@ -53,6 +54,7 @@ void trampoline(benchmark::State &st, Entry *e) {
         std::fflush(r.progress);
     }
     e->fn(reinterpret_cast<cnnk_gb_state *>(&st), e->user);
+    if (st.error_occurred()) e->failed = true;
 }
 
 const char *unit_name(benchmark::TimeUnit u) {
@@ -159,6 +161,12 @@ void cnnk_gb_add_context(const char *key, const char *value) {
 
 size_t cnnk_gb_count(void) { return registry().entries.size(); }
 
+int cnnk_gb_failed(void) {
+    int n = 0;
+    for (const auto &e : registry().entries) n += e->failed ? 1 : 0;
+    return n;
+}
+
 const char *cnnk_gb_name_at(size_t i) {
     const auto &v = registry().entries;
     return i < v.size() ? v[i]->name.c_str() : nullptr;
@@ -170,7 +178,7 @@ int cnnk_gb_main(int *argc, char **argv, const cnnk_gb_options *opt) {
     Registry &r = registry();
     r.progress = opt ? opt->progress : nullptr;
     r.started = 0;
-    for (auto &e : r.entries) e->started = false;
+    for (auto &e : r.entries) e->started = e->failed = false;
     size_t n;
     if (r.progress) {
         ProgressReporter rep(r.progress);

@@ -121,6 +121,9 @@ typedef struct cnnk_gb_options {
  * not clear the registry. */
 int cnnk_gb_main(int *argc, char **argv, const cnnk_gb_options *opt);
 
+/* How many of the benchmarks the last cnnk_gb_main ran failed
+ * (cnnk_gb_skip in any repetition). */
+int cnnk_gb_failed(void);
 /* Unregisters everything and calls each destroy(user). */
 void cnnk_gb_clear(void);
 

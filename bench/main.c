@@ -40,7 +40,14 @@ static int run_all(bench_opts *o, int argc, char **argv, bench_arena *a) {
         bench_no_match(o->filter);
         return 2;
     }
-    return 0;
+    /* A failed benchmark (a bad tuned plan, out of memory, oneDNN refused)
+     * is not a measurement: 2, or 3 when nothing at all was measured
+     * (docs/EXIT_CODES.md). */
+    const int failed = cnnk_gb_failed();
+    if (failed > 0)
+        fprintf(stderr, "cnnk-bench: %d of %d benchmarks failed (SKIPPED in the output)%s\n",
+                failed, n, failed == n ? ": nothing was measured" : "");
+    return failed == 0 ? 0 : failed == n ? 3 : 2;
 }
 
 int main(int argc, char **argv) {

@@ -19,6 +19,7 @@
 #include "bench/bench.h"
 #include "bench/gbench.h"
 #include "cnnk/cpu.h"
+#include "cnnk/outfile.h"
 #include "validate/onednn.h"
 
 #ifndef CNNK_GIT_REV
@@ -33,7 +34,7 @@ static const char *const main_defaults[] = {"--benchmark_repetitions=9",
 
 /* The temporary file a signal handler removes: an interrupted run leaves
  * neither a half-written results file nor its temporary. */
-static char g_tmp_path[1100];
+static char g_tmp_path[CNNK_OUT_PATH_MAX];
 
 static void on_signal(int sig) {
     if (g_tmp_path[0]) unlink(g_tmp_path);
@@ -47,13 +48,6 @@ static void default_path(char *buf, size_t len) {
     char date[32] = "unknown";
     if (localtime_r(&t, &tm)) strftime(date, sizeof date, "%Y%m%d-%H%M%S", &tm);
     snprintf(buf, len, "results/cnnk-bench-%s-%s.json", date, CNNK_GIT_REV);
-}
-
-/* The temporary name beside path: same directory, so rename is atomic. */
-static void temp_path(const char *path, char *buf, size_t len) {
-    const char *slash = strrchr(path, '/');
-    int dir = slash ? (int)(slash - path + 1) : 0;
-    snprintf(buf, len, "%.*s.%s.tmp-%ld", dir, path, slash ? slash + 1 : path, (long)getpid());
 }
 
 static char *read_file(const char *path) {
@@ -305,22 +299,25 @@ int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
     bench_add_context(o);
     cnnk_gb_add_context("cnnk_job", "main");
 
-    char path[1024];
+    char path[CNNK_OUT_PATH_MAX], target[CNNK_OUT_PATH_MAX];
     if (o->out[0]) snprintf(path, sizeof path, "%s", o->out);
     else default_path(path, sizeof path);
-    if (!ensure_dir(path)) return 2;
-    temp_path(path, g_tmp_path, sizeof g_tmp_path);
+    if (!o->out[0] && !ensure_dir(path)) return 2;
     /* Find out now, before minutes of benchmarks, that the results cannot
-     * be written there. */
-    FILE *probe = fopen(g_tmp_path, "w");
-    if (!probe) {
-        fprintf(stderr, "cnnk-bench: cannot write the results beside %s: %s\n", path,
-                strerror(errno));
+     * be written there: a directory, a device, a missing directory. */
+    cnnk_error err;
+    if (cnnk_outfile_target(path, target, &err) != CNNK_OK) {
+        fprintf(stderr, "cnnk-bench: --out: %s\n", err.msg);
+        return 2;
+    }
+    int fd;
+    if (cnnk_outfile_open(path, target, g_tmp_path, &fd, &err) != CNNK_OK) {
+        fprintf(stderr, "cnnk-bench: --out: %s\n", err.msg);
         g_tmp_path[0] = '\0';
         return 2;
     }
-    fclose(probe);
-    char out_flag[1200];
+    close(fd); /* Google Benchmark writes it by name */
+    char out_flag[CNNK_OUT_PATH_MAX + 32];
     snprintf(out_flag, sizeof out_flag, "--benchmark_out=%s", g_tmp_path);
 
     /* Our defaults first: the user's own Google Benchmark flags come later
@@ -341,16 +338,24 @@ int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
     cnnk_gb_options opt = {.progress = stderr};
     int ran = cnnk_gb_main(&n, args, &opt);
     free(args);
+    const int failed = cnnk_gb_failed();
     int rc = 0;
     if (ran <= 0) {
         if (ran == 0) bench_no_match(o->filter);
         rc = 2;
     } else if (!report(o, g_tmp_path)) {
         rc = 1;
-    } else if (rename(g_tmp_path, path) != 0) {
-        fprintf(stderr, "cnnk-bench: cannot rename %s to %s: %s\n", g_tmp_path, path,
-                strerror(errno));
+    } else if (failed > 0) {
+        /* Results with failed benchmarks are not the main job's results:
+         * the previous file stays (docs/EXIT_CODES.md). */
+        fprintf(stderr, "cnnk-bench: %d of %d benchmarks failed (SKIPPED above); %s not %s\n",
+                failed, ran, path, failed == ran ? "written: nothing was measured" : "written");
+        rc = failed == ran ? 3 : 2;
+    } else if (cnnk_outfile_commit(-1, g_tmp_path, target, &err) != CNNK_OK) {
+        fprintf(stderr, "cnnk-bench: %s\n", err.msg);
         rc = 1;
+    } else if (strcmp(path, target) != 0) {
+        printf("\nresults: %s (through the link %s)\n", target, path);
     } else {
         printf("\nresults: %s\n", path);
     }

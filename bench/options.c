@@ -199,8 +199,13 @@ static int take(const char *a, bench_opts *o) {
     if ((v = flag_value(a, "onednn_algo")))
         return each_item(v, CNNK_ONEDNN_ALGO_COUNT, add_onednn_algo, o, "onednn_algo") ? 1 : -1;
     if ((v = flag_value(a, "out"))) {
+        if (!v[0]) {
+            fprintf(stderr, "cnnk-bench: --out= needs a path (leave it out for the default)\n");
+            return -1;
+        }
         if (strlen(v) >= sizeof o->out) {
-            fprintf(stderr, "cnnk-bench: --out path is longer than %zu bytes\n", sizeof o->out - 1);
+            fprintf(stderr, "cnnk-bench: --out: a path of %zu characters, longer than the %zu allowed\n",
+                    strlen(v), sizeof o->out - 1);
             return -1;
         }
         return snprintf(o->out, sizeof o->out, "%s", v), 1;

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "cnnk/cpu.h"
+#include "cnnk/outfile.h"
 #include "cnnk/tune.h"
 
 /* A table file holds a few hundred shapes; anything far larger is not one. */
@@ -116,42 +117,26 @@ static char *table_text(const cnnk_tune_table *t) {
     return text;
 }
 
-static cnnk_status write_all(int fd, const char *text, const char *tmp, cnnk_error *err) {
-    size_t left = strlen(text);
-    while (left > 0) {
-        const ssize_t w = write(fd, text, left);
-        if (w < 0 && errno == EINTR) continue;
-        if (w <= 0) return cnnk_fail(err, CNNK_EIO, "tune: cannot write %s: %s", tmp, strerror(errno));
-        text += w, left -= (size_t)w;
-    }
-    if (write(fd, "\n", 1) != 1 || fsync(fd) != 0)
-        return cnnk_fail(err, CNNK_EIO, "tune: cannot write %s: %s", tmp, strerror(errno));
-    return CNNK_OK;
-}
-
 cnnk_status cnnk_tune_write(const cnnk_tune_table *t, const char *path, cnnk_error *err) {
-    char tmp[4096];
-    if (snprintf(tmp, sizeof tmp, "%s.tmp.XXXXXX", path) >= (int)sizeof tmp)
-        return cnnk_fail(err, CNNK_EIO, "tune: path too long: %s", path);
+    char target[CNNK_OUT_PATH_MAX], tmp[CNNK_OUT_PATH_MAX];
+    int fd;
+    cnnk_error why;
+    if (cnnk_outfile_open(path, target, tmp, &fd, &why) != CNNK_OK)
+        return cnnk_fail(err, CNNK_EINVAL, "tune: %s", why.msg);
     char *text = table_text(t);
-    if (!text) return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory writing %s", path);
-    const int fd = mkstemp(tmp);
-    if (fd < 0) {
-        free(text);
-        return cnnk_fail(err, CNNK_EIO, "tune: cannot create a file beside %s: %s", path,
-                         strerror(errno));
+    if (!text) {
+        cnnk_outfile_abort(fd, tmp);
+        return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory writing %s", path);
     }
-    /* mkstemp makes 0600; a plan file is meant to be shared. */
-    cnnk_status s = fchmod(fd, 0644) == 0 ? write_all(fd, text, tmp, err)
-                                          : cnnk_fail(err, CNNK_EIO, "tune: chmod %s: %s", tmp,
-                                                      strerror(errno));
+    cnnk_status s = cnnk_outfile_write(fd, text, strlen(text), tmp, &why);
+    if (s == CNNK_OK) s = cnnk_outfile_write(fd, "\n", 1, tmp, &why);
     free(text);
-    if (close(fd) != 0 && s == CNNK_OK)
-        s = cnnk_fail(err, CNNK_EIO, "tune: cannot write %s: %s", tmp, strerror(errno));
-    if (s == CNNK_OK && rename(tmp, path) != 0)
-        s = cnnk_fail(err, CNNK_EIO, "tune: cannot rename %s to %s: %s", tmp, path, strerror(errno));
-    if (s != CNNK_OK) unlink(tmp);
-    return s;
+    if (s != CNNK_OK) {
+        cnnk_outfile_abort(fd, tmp);
+        return cnnk_fail(err, s, "tune: %s", why.msg);
+    }
+    s = cnnk_outfile_commit(fd, tmp, target, &why);
+    return s == CNNK_OK ? CNNK_OK : cnnk_fail(err, s, "tune: %s", why.msg);
 }
 
 /* ---- read --------------------------------------------------------------- */

@@ -10,10 +10,11 @@
 #include <sys/stat.h>
 
 #include "cnnk/cpu.h"
+#include "cnnk/outfile.h"
 #include "cnnk/tune.h"
 #include "tools/commands.h"
 
-enum { TUNE_OK = 0, TUNE_FAILED = 1, TUNE_BAD_INPUT = 2 };
+enum { TUNE_OK = CNNK_EXIT_OK, TUNE_BAD_INPUT = CNNK_EXIT_BAD_INPUT };
 #define MAX_NETS 16
 
 typedef struct tune_args {
@@ -101,7 +102,7 @@ static int parse_args(int argc, char **argv, tune_args *a) {
 static int ensure_plans_dir(void) {
     if (mkdir("plans", 0755) == 0 || errno == EEXIST) return TUNE_OK;
     fprintf(stderr, "cnnk tune: cannot create plans/: %s\n", strerror(errno));
-    return TUNE_FAILED;
+    return TUNE_BAD_INPUT;
 }
 
 int cnnk_cmd_tune(int argc, char **argv) {
@@ -112,25 +113,38 @@ int cnnk_cmd_tune(int argc, char **argv) {
         .nets = a.nets, .nnets = a.nnets, .isa = a.isa, .mb = a.batch, .h = a.h, .w = a.w,
         .nthreads = (int)a.threads, .reps = (int)a.reps, .log = stdout,
     };
-    char path[1024];
+    char path[CNNK_OUT_PATH_MAX], target[CNNK_OUT_PATH_MAX];
     if (a.out) {
+        if (strlen(a.out) >= sizeof path) {
+            fprintf(stderr, "cnnk tune: --out: a path of %zu characters, longer than the %d allowed\n",
+                    strlen(a.out), CNNK_OUT_PATH_MAX - 1);
+            return TUNE_BAD_INPUT;
+        }
         snprintf(path, sizeof path, "%s", a.out);
     } else {
         cnnk_tune_cpu cpu;
         cnnk_tune_this_cpu(a.isa, (int)a.threads, &cpu);
         cnnk_tune_default_path(&cpu, path, sizeof path);
-        if (ensure_plans_dir() != TUNE_OK) return TUNE_FAILED;
+        if (ensure_plans_dir() != TUNE_OK) return TUNE_BAD_INPUT;
+    }
+    /* Before minutes of tuning: the plan must be writable there. */
+    cnnk_error err;
+    if (cnnk_outfile_target(path, target, &err) != CNNK_OK) {
+        fprintf(stderr, "cnnk tune: %s\n", err.msg);
+        return TUNE_BAD_INPUT;
     }
     printf("tuning %d network(s) at %lldx3x%lldx%lld, isa %s, %lld thread(s), median of %lld\n",
            a.nnets, a.batch, a.h, a.w, cnnk_isa_name(a.isa), a.threads, a.reps);
-    cnnk_error err;
     cnnk_tune_table *t = NULL;
     cnnk_status s = cnnk_tune_run(&o, &t, &err);
     if (s == CNNK_OK) s = cnnk_tune_write(t, path, &err);
-    if (s == CNNK_OK)
+    if (s == CNNK_OK && strcmp(path, target) != 0)
+        printf("wrote %s (through the link %s): %d shapes (use --plan tuned:%s)\n", target, path,
+               t->n, path);
+    else if (s == CNNK_OK)
         printf("wrote %s: %d shapes (use --plan tuned:%s)\n", path, t->n, path);
     else
         fprintf(stderr, "cnnk tune: %s\n", err.msg);
     cnnk_tune_free(t);
-    return s == CNNK_OK ? TUNE_OK : s == CNNK_EINVAL ? TUNE_BAD_INPUT : TUNE_FAILED;
+    return cnnk_exit_of(s);
 }

@@ -69,7 +69,10 @@ void cnnk_tune_this_cpu(cnnk_isa isa, int nthreads, cnnk_tune_cpu *cpu);
 cnnk_status cnnk_tune_run(const cnnk_tune_opts *o, cnnk_tune_table **out, cnnk_error *err);
 
 /* Writes t as JSON to a temporary file beside path, then renames it over
- * path: a reader never sees half a file. CNNK_EIO when it cannot. */
+ * path: a reader never sees half a file. A path that is not a results
+ * file (cnnk_outfile_target: a directory, a device, a dangling link, a
+ * missing directory, too long) is CNNK_EINVAL; a write that fails,
+ * CNNK_EIO. A symbolic link is written through to its regular file. */
 cnnk_status cnnk_tune_write(const cnnk_tune_table *t, const char *path, cnnk_error *err);
 
 /* Reads and validates a table: unreadable file CNNK_EIO; not JSON
