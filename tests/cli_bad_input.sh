@@ -56,12 +56,25 @@ expect2 "." validate --batch "$tmp/binary.txt"
 printf '# nothing but comments\n\n' >"$tmp/empty.txt"
 expect2 "no problem" validate --batch "$tmp/empty.txt"
 
-# A run in which every case is skipped verified nothing: status 1, not 0.
+# A run in which every case is skipped verified nothing: status 3
+# (docs/EXIT_CODES.md), neither 0 nor a failed check's 1.
 count=$((count + 1))
 "${cnnk[@]}" validate --isa ref --algo winograd_f4x4 --shape 'mb1ic3ih8oc4kh5' >"$tmp/out" 2>"$tmp/err"
 rc=$?
-if [ $rc -ne 1 ] || ! grep -q "nothing was checked" "$tmp/err"; then
+if [ $rc -ne 3 ] || ! grep -q "nothing was checked" "$tmp/err"; then
   fails=$((fails + 1)); echo "FAIL: an all-skipped run gave status $rc"; cat "$tmp/err"
+fi
+
+# One policy across the commands: an impossible size is bad input (2) in
+# every command, and so is an ISA this CPU does not run, named explicitly.
+for c in "validate --net resnet18" "tune --net resnet18" "run --net resnet18"; do
+  expect2 "over the limit" $c --input 65536x65536
+done
+absent=$("${cnnk[@]}" info | sed -n 's/^isa: *//p' | tr ' ' '\n' | sed -n 's/(absent)$//p' | head -1)
+if [ -n "$absent" ]; then
+  expect2 "does not run ISA $absent" validate --isa "$absent" --shape 'mb1ic3ih8oc4kh3'
+  expect2 "does not run ISA $absent" run --net resnet18 --isa "$absent"
+  expect2 "does not run ISA $absent" tune --net resnet18 --isa "$absent"
 fi
 
 echo "$((count - fails)) passed, $fails failed"

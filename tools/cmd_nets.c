@@ -12,7 +12,7 @@
 #include "cnnk/runner.h"
 #include "tools/commands.h"
 
-enum { EXIT_FAILED = 1, EXIT_BAD_INPUT = 2 };
+enum { EXIT_BAD_INPUT = CNNK_EXIT_BAD_INPUT };
 
 typedef struct nets_opts {
     bool csv;
@@ -96,7 +96,7 @@ static int measure(const char *name, const nets_opts *o, nets_row *row) {
     if (s != CNNK_OK) {
         fprintf(stderr, "cnnk nets: %s at %lldx%lld: %s\n", name, (long long)o->h,
                 (long long)o->w, err.msg);
-        return s == CNNK_ENOMEM ? EXIT_FAILED : EXIT_BAD_INPUT;
+        return cnnk_exit_of(s);
     }
     *row = (nets_row){.name = name, .layers = cnnk_net_weight_layers(n),
                       .params = cnnk_net_params(n), .macs = cnnk_net_macs(n)};
@@ -104,7 +104,7 @@ static int measure(const char *name, const nets_opts *o, nets_row *row) {
     cnnk_net_destroy(n);
     if (s != CNNK_OK) {
         fprintf(stderr, "cnnk nets: %s: %s\n", name, err.msg);
-        return EXIT_FAILED;
+        return cnnk_exit_of(s);
     }
     return 0;
 }
@@ -126,7 +126,7 @@ int cnnk_cmd_nets(int argc, char **argv) {
      * cannot take the input must not leave a header-only CSV behind. */
     const size_t n = cnnk_net_count();
     nets_row *rows = calloc(n, sizeof *rows);
-    if (!rows) return fprintf(stderr, "cnnk nets: out of memory\n"), EXIT_FAILED;
+    if (!rows) return fprintf(stderr, "cnnk nets: out of memory\n"), cnnk_exit_of(CNNK_ENOMEM);
     for (size_t i = 0; i < n; ++i) {
         rc = measure(cnnk_net_name_at(i), &o, &rows[i]);
         if (rc) return free(rows), rc;

@@ -18,7 +18,7 @@
 #include "tools/commands.h"
 #include "validate/check.h"
 
-enum { RUN_OK = 0, RUN_FAILED = 1, RUN_BAD_INPUT = 2 };
+enum { RUN_OK = CNNK_EXIT_OK, RUN_BAD_INPUT = CNNK_EXIT_BAD_INPUT };
 
 typedef struct run_opts {
     const char *net;
@@ -171,7 +171,7 @@ static int time_runs(const cnnk_net *net, cnnk_runner *r, const run_opts *o) {
     int rc = RUN_OK;
     if (!in || !out || !t || !total || !scratch) {
         fprintf(stderr, "cnnk run: out of memory\n");
-        rc = RUN_FAILED;
+        rc = cnnk_exit_of(CNNK_ENOMEM);
     } else {
         cnnk_fill_tensor(in, nin, CNNK_FILL_FLOAT, 1, 1);
         cnnk_runner_forward(r, in, out, false);
@@ -197,14 +197,14 @@ int cnnk_cmd_run(int argc, char **argv) {
     if (s != CNNK_OK) {
         fprintf(stderr, "cnnk run: %s\n", err.msg);
         cnnk_net_destroy(net);
-        return s == CNNK_ENOMEM ? RUN_FAILED : RUN_BAD_INPUT;
+        return cnnk_exit_of(s);
     }
     cnnk_runner *r = NULL;
     s = cnnk_net_init_weights(net, 1, &err);
     if (s == CNNK_OK) s = cnnk_runner_prepare(net, o.isa, &o.plan, (int)o.threads, &r, &err);
     if (s != CNNK_OK) {
         fprintf(stderr, "cnnk run: %s\n", err.msg);
-        rc = s == CNNK_ENOMEM ? RUN_FAILED : RUN_BAD_INPUT;
+        rc = cnnk_exit_of(s);
     } else {
         rc = time_runs(net, r, &o);
     }

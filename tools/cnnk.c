@@ -16,7 +16,7 @@
 #include "validate/check.h"
 #include "validate/onednn.h"
 
-enum { EXIT_FAILED = 1, EXIT_BAD_INPUT = 2 };
+enum { EXIT_FAILED = CNNK_EXIT_CHECK_FAILED, EXIT_BAD_INPUT = CNNK_EXIT_BAD_INPUT };
 
 static int bad_input(const char *fmt, const char *arg) {
     fprintf(stderr, "cnnk: ");
@@ -121,9 +121,10 @@ static const char *algo_name_i(int i) { return cnnk_algo_name((cnnk_algo)i); }
 static int run_batch(const cnnk_validate_opts *o, const cnnk_batch *b, cnnk_validate_counts *c) {
     for (size_t i = 0; i < b->n; ++i) {
         cnnk_error err;
-        if (cnnk_validate_layer(o, &b->items[i], c, &err) != CNNK_OK) {
+        const cnnk_status s = cnnk_validate_layer(o, &b->items[i], c, &err);
+        if (s != CNNK_OK) {
             fprintf(stderr, "cnnk validate: %s\n", err.msg);
-            return EXIT_FAILED;
+            return cnnk_exit_of(s);
         }
         if (o->out) fflush(o->out);
     }
@@ -165,6 +166,12 @@ static int cmd_validate(int argc, char **argv) {
                 fprintf(stderr, "cnnk validate: unknown ISA '%s' (valid: %s, best, all)\n", bad, names);
                 return EXIT_BAD_INPUT;
             }
+            /* "all" means every ISA this CPU runs; one named that it does
+             * not is bad input, as in run and tune, not "nothing checked". */
+            for (int k = 0; k < CNNK_ISA_COUNT && strcmp(v, "all") != 0; ++k)
+                if (o.isa[k] && !cnnk_isa_available((cnnk_isa)k))
+                    return bad_input("validate: this CPU does not run ISA %s",
+                                     cnnk_isa_name((cnnk_isa)k));
         } else if (strcmp(a, "--algo") == 0) {
             if (!parse_list(v, o.algo, CNNK_ALGO_COUNT, algo_lookup, bad, sizeof bad)) {
                 list_names(names, sizeof names, CNNK_ALGO_COUNT, algo_name_i);
@@ -228,9 +235,10 @@ static int cmd_validate(int argc, char **argv) {
             for (size_t k = 0; k < all[i].n && rc == 0; ++k) {
                 cnnk_validate_counts one = {0, 0, 0};
                 cnnk_error err;
-                if (cnnk_validate_layer(&o, &all[i].items[k], &one, &err) != CNNK_OK) {
+                const cnnk_status s = cnnk_validate_layer(&o, &all[i].items[k], &one, &err);
+                if (s != CNNK_OK) {
                     fprintf(stderr, "cnnk validate: %s\n", err.msg);
-                    rc = EXIT_FAILED;
+                    rc = cnnk_exit_of(s);
                     break;
                 }
                 if (one.failed) {
@@ -252,7 +260,7 @@ static int cmd_validate(int argc, char **argv) {
         cnnk_status s = cnnk_validate_net(nets[i], 1, in_h, in_w, o.seed, o.isa, stdout, &c, &err);
         if (s != CNNK_OK) {
             fprintf(stderr, "cnnk validate: %s\n", err.msg);
-            rc = s == CNNK_EINVAL ? EXIT_BAD_INPUT : EXIT_FAILED;
+            rc = cnnk_exit_of(s);
         }
     }
     if (rc == EXIT_BAD_INPUT) return rc;
@@ -261,7 +269,7 @@ static int cmd_validate(int argc, char **argv) {
     if (!rc && c.passed + c.failed == 0) {
         /* A run that verified nothing must not read as a green check. */
         fprintf(stderr, "cnnk validate: nothing was checked: every case was skipped\n");
-        return EXIT_FAILED;
+        return CNNK_EXIT_NOTHING;
     }
     return rc ? rc : (c.failed ? EXIT_FAILED : 0);
 }
@@ -299,7 +307,7 @@ static int cmd_sweep(int argc, char **argv) {
     cnnk_error err;
     if (cnnk_sweep_write(seed, (int)count, stdout, &err) != CNNK_OK) {
         fprintf(stderr, "cnnk sweep: %s\n", err.msg);
-        return EXIT_FAILED;
+        return cnnk_exit_of(CNNK_EIO);
     }
     return 0;
 }

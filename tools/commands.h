@@ -1,7 +1,24 @@
 /* The sub-commands of `cnnk`, one file each in tools/. Each returns the
- * process exit status: 0 success, 1 a check failed, 2 bad input. */
+ * process exit status of the one policy of docs/EXIT_CODES.md (shared
+ * with cnnk-bench). */
 #ifndef CNNK_TOOLS_COMMANDS_H
 #define CNNK_TOOLS_COMMANDS_H
+
+#include "cnnk/status.h"
+
+enum {
+    CNNK_EXIT_OK = 0,           /* every check passed, or the run measured */
+    CNNK_EXIT_CHECK_FAILED = 1, /* a check failed (validate: a kernel disagrees) */
+    CNNK_EXIT_BAD_INPUT = 2,    /* bad input, or an environment that cannot run it */
+    CNNK_EXIT_NOTHING = 3       /* a run that checked or measured nothing */
+};
+
+/* A library call that failed could not run what was asked: a malformed or
+ * impossible input, an ISA this CPU lacks, no memory, a file that cannot be
+ * written. None of these is a check that failed. */
+static inline int cnnk_exit_of(cnnk_status s) {
+    return s == CNNK_OK ? CNNK_EXIT_OK : CNNK_EXIT_BAD_INPUT;
+}
 
 int cnnk_cmd_nets(int argc, char **argv); /* tools/cmd_nets.c */
 int cnnk_cmd_run(int argc, char **argv);  /* tools/cmd_run.c */
