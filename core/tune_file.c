@@ -16,6 +16,7 @@
 
 #include "cnnk/cpu.h"
 #include "cnnk/outfile.h"
+#include "cnnk/parse.h"
 #include "cnnk/tune.h"
 
 /* A table file holds a few hundred shapes; anything far larger is not one. */
@@ -248,14 +249,37 @@ static cnnk_status read_candidates(const cJSON *o, cnnk_isa isa, const char *pat
         if (e->ncand == CNNK_TUNE_MAX_CANDIDATES)
             return cnnk_fail(err, CNNK_EINVAL, "tuned plan %s: %s: over %d candidates", path, what,
                              CNNK_TUNE_MAX_CANDIDATES);
-        if (!cJSON_IsNumber(c))
-            return cnnk_fail(err, CNNK_EINVAL, "tuned plan %s: %s.candidates.%s is not a number",
+        if (!cJSON_IsNumber(c) || !isfinite(c->valuedouble) || c->valuedouble < 0)
+            return cnnk_fail(err, CNNK_EINVAL,
+                             "tuned plan %s: %s.candidates.%s is not a time in ms (a number >= 0)",
                              path, what, c->string);
         const cJSON name = {.type = cJSON_String, .valuestring = c->string};
         if (known_kernel(&name, isa, path, what, &e->cand[e->ncand], err) != CNNK_OK)
             return CNNK_EINVAL;
         e->cand_ms[e->ncand++] = c->valuedouble;
     }
+    return CNNK_OK;
+}
+
+/* A shape the tuner wrote: a convolution descriptor in exactly the form
+ * cnnk_tune_key gives it (no name, every field spelled out), since lookups
+ * compare the strings: any other spelling would be silently never used. */
+static cnnk_status canonical_shape(const char *shape, const char *path, const char *what,
+                                   cnnk_conv_desc *conv, cnnk_error *err) {
+    cnnk_parse_opts po;
+    cnnk_parse_opts_init(&po);
+    cnnk_layer_desc l;
+    cnnk_error why;
+    if (cnnk_parse_desc(shape, &po, &l, &why) != CNNK_OK)
+        return cnnk_fail(err, CNNK_EINVAL, "tuned plan %s: %s.shape '%s': %s", path, what, shape,
+                         why.msg);
+    char key[CNNK_TUNE_KEY_LEN];
+    cnnk_tune_key(&l.u.conv, key, sizeof key);
+    if (strcmp(key, shape) != 0)
+        return cnnk_fail(err, CNNK_EINVAL,
+                         "tuned plan %s: %s.shape '%s' is not as cnnk tune writes it ('%s')", path,
+                         what, shape, key);
+    *conv = l.u.conv;
     return CNNK_OK;
 }
 
@@ -270,6 +294,8 @@ static cnnk_status read_entry(const cJSON *o, int i, const cnnk_tune_table *t, c
         strlen(shape->valuestring) >= sizeof e->shape)
         return cnnk_fail(err, CNNK_EINVAL, "tuned plan %s: %s.shape is not a shape string", path, what);
     snprintf(e->shape, sizeof e->shape, "%s", shape->valuestring);
+    cnnk_conv_desc conv;
+    CNNK_TRY(canonical_shape(e->shape, path, what, &conv, err));
     for (int j = 0; j < i; ++j)
         if (strcmp(t->e[j].shape, e->shape) == 0)
             return cnnk_fail(err, CNNK_EINVAL, "tuned plan %s: %s: shape %s is listed twice", path,
@@ -278,8 +304,12 @@ static cnnk_status read_entry(const cJSON *o, int i, const cnnk_tune_table *t, c
     snprintf(kwhat, sizeof kwhat, "%s.kernel", what);
     if (known_kernel(field(o, "kernel"), t->cpu.isa, path, kwhat, &e->kernel, err) != CNNK_OK)
         return CNNK_EINVAL;
-    if (ms && !cJSON_IsNumber(ms))
-        return cnnk_fail(err, CNNK_EINVAL, "tuned plan %s: %s.ms is not a number", path, what);
+    if (!e->kernel->applies(&conv))
+        return cnnk_fail(err, CNNK_EINVAL, "tuned plan %s: %s: kernel %s does not apply to shape %s",
+                         path, what, e->kernel->name, e->shape);
+    if (ms && !(cJSON_IsNumber(ms) && isfinite(ms->valuedouble) && ms->valuedouble >= 0))
+        return cnnk_fail(err, CNNK_EINVAL, "tuned plan %s: %s.ms is not a time in ms (a number >= 0)",
+                         path, what);
     e->ms = ms ? ms->valuedouble : 0.0;
     return read_candidates(field(o, "candidates"), t->cpu.isa, path, what, e, err);
 }

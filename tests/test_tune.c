@@ -205,8 +205,10 @@ static int run_tuned(net_case *c, const char *spec, const cnnk_tune_table *t) {
     return noted;
 }
 
-/* A table with its last entries dropped and one entry pointed at a kernel
- * that does not apply to its shape (a stride-2 3x3 given Winograd). */
+/* A table with its last entries dropped: those layers fall back to the
+ * heuristic and say so. One entry pointed at a kernel that does not apply
+ * to its shape (a stride-2 3x3 given Winograd) is a file cnnk tune never
+ * writes: refused when read (issue 16), not silently replaced. */
 static void check_partial_tables(net_case *c, cnnk_tune_table *t, tmpdir *td) {
     const int n = t->n;
     int strided = -1;
@@ -219,15 +221,21 @@ static void check_partial_tables(net_case *c, cnnk_tune_table *t, tmpdir *td) {
     }
     CHECK(strided >= 0 && strided < n - 2 && wino);
     if (strided < 0 || strided >= n - 2 || !wino) return;
-    const cnnk_conv_kernel *saved = t->e[strided].kernel;
-    t->e[strided].kernel = wino;
     t->n = n - 2;
     const char *path = tmp_path(td, "partial.json");
     cnnk_error err;
     CHECK(cnnk_tune_write(t, path, &err) == CNNK_OK);
     char spec[200];
     snprintf(spec, sizeof spec, "tuned:%s", path);
-    CHECK(run_tuned(c, spec, t) >= 2); /* >= 1 untuned layer, >= 1 not applying */
+    CHECK(run_tuned(c, spec, t) >= 1); /* >= 1 untuned layer */
+    const cnnk_conv_kernel *saved = t->e[strided].kernel;
+    t->e[strided].kernel = wino;
+    path = tmp_path(td, "not_applying.json");
+    CHECK(cnnk_tune_write(t, path, &err) == CNNK_OK);
+    cnnk_tune_table *back = NULL;
+    CHECK(cnnk_tune_read(path, &back, &err) == CNNK_EINVAL);
+    CHECK(back == NULL && strstr(err.msg, "does not apply") != NULL);
+    cnnk_tune_free(back);
     t->e[strided].kernel = saved;
     t->n = n;
 }
@@ -273,6 +281,10 @@ static const char *other_isa_kernel(void) {
     return NULL;
 }
 
+/* A shape as cnnk tune writes it; the malformed files below differ from a
+ * good one in one place. */
+#define GOOD_SHAPE "g1mb1ic3ih8iw8oc4oh8ow8kh3kw3sh1sw1ph1pw1"
+
 static void check_malformed(tmpdir *td, const char *good_path) {
     char cpu[512], text[2048], kernel[64];
     cnnk_error err;
@@ -293,7 +305,7 @@ static void check_malformed(tmpdir *td, const char *good_path) {
     expect_refused(td, "nul.json", "{}\0{}", 5, CNNK_EPARSE, "NUL");
 
     snprintf(kernel, sizeof kernel, "%s/direct", cnnk_isa_name(tune_isa()));
-    const char *layer = "{\"shape\": \"g1mb1ic3ih8iw8oc4oh8ow8kh3kw3sh1sw1ph1pw1\", \"kernel\": \"%s\"}";
+    const char *layer = "{\"shape\": \"" GOOD_SHAPE "\", \"kernel\": \"%s\"}";
     char one[256];
     snprintf(one, sizeof one, layer, kernel);
 
@@ -312,25 +324,57 @@ static void check_malformed(tmpdir *td, const char *good_path) {
     expect_refused(td, "layers_type.json", text, strlen(text), CNNK_EINVAL, "\"layers\" array");
     snprintf(text, sizeof text, "{%s}", cpu);
     expect_refused(td, "nolayers.json", text, strlen(text), CNNK_EINVAL, "\"layers\" array");
-    snprintf(text, sizeof text, "{%s, \"layers\": [{\"shape\": \"x\", \"kernel\": 5}]}", cpu);
+    snprintf(text, sizeof text, "{%s, \"layers\": [{\"shape\": \"" GOOD_SHAPE "\", \"kernel\": 5}]}", cpu);
     expect_refused(td, "kernel_type.json", text, strlen(text), CNNK_EINVAL, "layers[0].kernel");
     snprintf(text, sizeof text, "{%s, \"layers\": [{\"kernel\": \"%s\"}]}", cpu, kernel);
     expect_refused(td, "noshape.json", text, strlen(text), CNNK_EINVAL, "layers[0].shape");
     snprintf(text, sizeof text, "{%s, \"layers\": [%s, %s]}", cpu, one, one);
     expect_refused(td, "dup.json", text, strlen(text), CNNK_EINVAL, "listed twice");
-    snprintf(text, sizeof text, "{%s, \"layers\": [{\"shape\": \"x\", \"kernel\": \"%s\", \"ms\": \"fast\"}]}",
+    snprintf(text, sizeof text, "{%s, \"layers\": [{\"shape\": \"" GOOD_SHAPE "\", \"kernel\": \"%s\", \"ms\": \"fast\"}]}",
              cpu, kernel);
     expect_refused(td, "ms_type.json", text, strlen(text), CNNK_EINVAL, "layers[0].ms");
-    snprintf(text, sizeof text, "{%s, \"layers\": [{\"shape\": \"x\", \"kernel\": \"avx2/fft\"}]}", cpu);
+    snprintf(text, sizeof text, "{%s, \"layers\": [{\"shape\": \"" GOOD_SHAPE "\", \"kernel\": \"avx2/fft\"}]}", cpu);
     expect_refused(td, "unknown.json", text, strlen(text), CNNK_EINVAL, "unknown kernel 'avx2/fft'");
     snprintf(text, sizeof text,
-             "{%s, \"layers\": [{\"shape\": \"x\", \"kernel\": \"%s\", \"candidates\": {\"nope/x\": 1}}]}",
+             "{%s, \"layers\": [{\"shape\": \"" GOOD_SHAPE "\", \"kernel\": \"%s\", \"candidates\": {\"nope/x\": 1}}]}",
              cpu, kernel);
     expect_refused(td, "cand.json", text, strlen(text), CNNK_EINVAL, "unknown kernel 'nope/x'");
     const char *other = other_isa_kernel();
     if (other) {
-        snprintf(text, sizeof text, "{%s, \"layers\": [{\"shape\": \"x\", \"kernel\": \"%s\"}]}", cpu, other);
+        snprintf(text, sizeof text, "{%s, \"layers\": [{\"shape\": \"" GOOD_SHAPE "\", \"kernel\": \"%s\"}]}", cpu, other);
         expect_refused(td, "other_isa.json", text, strlen(text), CNNK_EINVAL, "is not an");
+    }
+    /* Shapes that a lookup would never match, and times that are not
+     * times: refused, not silently unused (docs/TUNING.md). */
+    static const struct { const char *file, *shape, *needle; } shapes[] = {
+        {"shape_garbage.json", "garbage", "layers[0].shape 'garbage'"},
+        {"shape_named.json", GOOD_SHAPE "n\\\"conv1\\\"", "not as cnnk tune writes it"},
+        {"shape_spelling.json", "mb1ic3ih8oc4kh3ph1", "('" GOOD_SHAPE "')"},
+        {"shape_impossible.json", "g1mb1ic0ih8iw8oc4oh8ow8kh3kw3sh1sw1ph1pw1", "layers[0].shape"},
+    };
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i) {
+        snprintf(text, sizeof text, "{%s, \"layers\": [{\"shape\": \"%s\", \"kernel\": \"%s\"}]}",
+                 cpu, shapes[i].shape, kernel);
+        expect_refused(td, shapes[i].file, text, strlen(text), CNNK_EINVAL, shapes[i].needle);
+    }
+    snprintf(text, sizeof text,
+             "{%s, \"layers\": [{\"shape\": \"" GOOD_SHAPE "\", \"kernel\": \"%s\", \"ms\": -1}]}", cpu,
+             kernel);
+    expect_refused(td, "ms_negative.json", text, strlen(text), CNNK_EINVAL, "layers[0].ms is not a time");
+    snprintf(text, sizeof text,
+             "{%s, \"layers\": [{\"shape\": \"" GOOD_SHAPE "\", \"kernel\": \"%s\", "
+             "\"candidates\": {\"%s\": -0.5}}]}",
+             cpu, kernel, kernel);
+    expect_refused(td, "cand_negative.json", text, strlen(text), CNNK_EINVAL, "is not a time");
+    {   /* A kernel that does not apply to its shape (Winograd on a 5x5). */
+        char wino[64];
+        snprintf(wino, sizeof wino, "%s/winograd_f2x2", cnnk_isa_name(tune_isa()));
+        snprintf(text, sizeof text,
+                 "{%s, \"layers\": [{\"shape\": \"g1mb1ic3ih8iw8oc4oh8ow8kh5kw5sh1sw1ph2pw2\", "
+                 "\"kernel\": \"%s\"}]}",
+                 cpu, wino);
+        if (cnnk_conv_kernel_find(wino))
+            expect_refused(td, "not_applicable.json", text, strlen(text), CNNK_EINVAL, "does not apply");
     }
     cpu_json(cpu, sizeof cpu, NULL, NULL, "\"big\"");
     snprintf(text, sizeof text, "{%s, \"layers\": [%s]}", cpu, one);
