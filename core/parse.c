@@ -288,6 +288,10 @@ static cnnk_status parse_float(pctx *p, size_t *i, const char *what, double *out
     }
     if (int_digits + frac_digits == 0)
         return fail_at(p, at, CNNK_EPARSE, "missing number after '%s'", what);
+    if (int_digits == 1 && frac_digits == 0 && s[at] == '0' && e < p->n &&
+        (s[e] == 'x' || s[e] == 'X'))
+        return fail_at(p, at, CNNK_EPARSE,
+                       "hexadecimal number for '%s': write it in decimal (e.g. 0.125)", what);
     if (e < p->n && (s[e] == 'e' || s[e] == 'E')) {
         size_t x = e + 1;
         if (x < p->n && (s[x] == '+' || s[x] == '-')) ++x;
@@ -950,7 +954,7 @@ cnnk_status cnnk_batch_read(const char *path, cnnk_batch *b, cnnk_error *err) {
         size_t got = fread(buf + n, 1, cap - 1 - n, f);
         n += got;
         if (got == 0) {
-            if (ferror(f)) st = cnnk_fail(err, CNNK_EIO, "%s: read error", path);
+            if (ferror(f)) st = cnnk_fail(err, CNNK_EIO, "%s: cannot read: %s", path, strerror(errno));
             break;
         }
     }

@@ -148,11 +148,12 @@ static cnnk_status slurp(const char *path, char **text, size_t *len, cnnk_error 
     char *buf = malloc((size_t)MAX_FILE_BYTES + 1);
     size_t n = buf ? fread(buf, 1, (size_t)MAX_FILE_BYTES + 1, f) : 0;
     const bool bad = ferror(f);
+    const int why = errno;
     fclose(f);
     if (!buf) return cnnk_fail(err, CNNK_ENOMEM, "tuned plan %s: out of memory", path);
     if (bad || n > (size_t)MAX_FILE_BYTES) {
         free(buf);
-        return bad ? cnnk_fail(err, CNNK_EIO, "tuned plan %s: read error", path)
+        return bad ? cnnk_fail(err, CNNK_EIO, "tuned plan %s: cannot read: %s", path, strerror(why))
                    : cnnk_fail(err, CNNK_EINVAL, "tuned plan %s: over %ld bytes, not a plan", path,
                                MAX_FILE_BYTES);
     }

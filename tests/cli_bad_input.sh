@@ -77,5 +77,21 @@ if [ -n "$absent" ]; then
   expect2 "does not run ISA $absent" tune --net resnet18 --isa "$absent"
 fi
 
+# Messages that say what is wrong (issue 16, finding 8): the argument that
+# is out of range and the range, the system's reason, hex floats by name,
+# numbers past int64 not echoed as INT64_MAX, one line.
+expect2 "--count takes 1..1000000, not '2000000'" sweep --seed 1 --count 2000000
+expect2 "--count takes 1..1000000, not '0'" sweep --count 0
+expect2 "--seed takes a whole number" sweep --seed 99999999999999999999
+expect2 "--batch takes 1..65536, not '99999999999999999999'" run --net resnet18 --batch 99999999999999999999
+expect2 "--batch takes 1..65536, not '0'" tune --net resnet18 --batch 0
+expect2 "--threads takes 1..[0-9]+, not '0'" run --net resnet18 --threads 0
+expect2 "hexadecimal number for 'alpha'" validate --shape '--lrn mb1ic3ih8ls5alpha0x1p-3beta0.75k2'
+mkdir -p "$tmp/adir"
+expect2 "cannot read: Is a directory" validate --batch "$tmp/adir"
+expect2 "tuned plan .*: cannot read: Is a directory" run --net resnet18 --plan "tuned:$tmp/adir"
+expect2 "unknown format 'xml', valid: table, csv" nets --format xml
+expect2 "unknown option '--net'" nets --net resnet18
+
 echo "$((count - fails)) passed, $fails failed"
 [ $fails -eq 0 ]

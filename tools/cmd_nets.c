@@ -25,9 +25,11 @@ typedef struct nets_row {
     int64_t params, macs, act_bytes;
 } nets_row;
 
-static int usage_error(const char *what, const char *arg) {
-    fprintf(stderr, "cnnk nets: %s '%s'\n", what, arg ? arg : "");
-    fprintf(stderr, "usage: cnnk nets [--format table|csv] [--batch N] [--input HxW]\n");
+/* One line: what is wrong, with the argument, then where the usage is. */
+static int usage_error(const char *what, const char *arg, const char *valid) {
+    fprintf(stderr, "cnnk nets: %s '%s'%s (usage: cnnk nets [--format table|csv] [--batch N] "
+                    "[--input HxW])\n",
+            what, arg ? arg : "", valid);
     return EXIT_BAD_INPUT;
 }
 
@@ -59,16 +61,16 @@ static int parse_opts(int argc, char **argv, nets_opts *o) {
         if (strcmp(a, "--format") == 0 && v) {
             if (strcmp(v, "csv") == 0) o->csv = true;
             else if (strcmp(v, "table") == 0) o->csv = false;
-            else return usage_error("unknown format (valid: table, csv)", v);
+            else return usage_error("unknown format", v, ", valid: table, csv;");
         } else if (strcmp(a, "--batch") == 0 && v) {
-            if (!parse_dim(v, &o->mb)) return usage_error("--batch needs a positive integer, got", v);
+            if (!parse_dim(v, &o->mb)) return usage_error("--batch takes 1..16777216, not", v, "");
         } else if (strcmp(a, "--input") == 0 && v) {
-            if (!parse_hw(v, &o->h, &o->w)) return usage_error("--input needs HxW, got", v);
+            if (!parse_hw(v, &o->h, &o->w)) return usage_error("--input takes HxW, each 1..16777216, not", v, "");
         } else if (strcmp(a, "--format") == 0 || strcmp(a, "--batch") == 0 ||
                    strcmp(a, "--input") == 0) {
-            return usage_error("missing value after", a);
+            return usage_error("missing value after", a, "");
         } else {
-            return usage_error("unknown option", a);
+            return usage_error("unknown option", a, "");
         }
         ++i;
     }

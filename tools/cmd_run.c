@@ -34,8 +34,9 @@ static int bad(const char *msg) {
 
 static bool parse_ll(const char *s, long long lo, long long *v) {
     char *end;
+    errno = 0;
     long long x = strtoll(s, &end, 10);
-    if (end == s || *end || x < lo) return false;
+    if (errno || end == s || *end || x < lo) return false;
     *v = x;
     return true;
 }
@@ -59,6 +60,7 @@ static int parse_isa(const char *v, cnnk_isa *isa) {
 #define RUN_MAX_THREADS 1024
 #define RUN_MAX_ITERS 100000
 #define RUN_MAX_INPUT 65536
+#define RUN_MAX_BATCH 65536
 
 static int parse_opt(run_opts *o, const char *a, const char *v) {
     cnnk_error err;
@@ -68,7 +70,9 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
     else if (strcmp(a, "--plan") == 0) {
         if (cnnk_plan_parse(v, &o->plan, &err) != CNNK_OK) return bad(err.msg);
     } else if (strcmp(a, "--batch") == 0) {
-        if (!parse_ll(v, 1, &o->batch)) return bad("--batch takes a number >= 1");
+        if (!parse_ll(v, 1, &o->batch) || o->batch > RUN_MAX_BATCH)
+            return snprintf(msg, sizeof msg, "--batch takes 1..%d, not '%s'", RUN_MAX_BATCH, v),
+                   bad(msg);
     } else if (strcmp(a, "--input") == 0) {
         char *x;
         errno = 0;
@@ -79,10 +83,12 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
                             RUN_MAX_INPUT, v), bad(msg);
     } else if (strcmp(a, "--threads") == 0) {
         if (!parse_ll(v, 1, &o->threads) || o->threads > RUN_MAX_THREADS)
-            return snprintf(msg, sizeof msg, "--threads takes 1..%d", RUN_MAX_THREADS), bad(msg);
+            return snprintf(msg, sizeof msg, "--threads takes 1..%d, not '%s'", RUN_MAX_THREADS, v),
+                   bad(msg);
     } else if (strcmp(a, "--iters") == 0) {
         if (!parse_ll(v, 1, &o->iters) || o->iters > RUN_MAX_ITERS)
-            return snprintf(msg, sizeof msg, "--iters takes 1..%d", RUN_MAX_ITERS), bad(msg);
+            return snprintf(msg, sizeof msg, "--iters takes 1..%d, not '%s'", RUN_MAX_ITERS, v),
+                   bad(msg);
     } else {
         return snprintf(msg, sizeof msg, "unknown option '%s' (see cnnk --help)", a), bad(msg);
     }

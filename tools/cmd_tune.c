@@ -67,14 +67,14 @@ static int parse_opt(tune_args *a, const char *o, const char *v) {
         }
         if (!cnnk_isa_available(a->isa)) return bad("this CPU does not run ISA %s", v);
     } else if (strcmp(o, "--batch") == 0) {
-        if (!parse_ll(v, 1, 1 << 16, &a->batch)) return bad("--batch takes a number >= 1, not '%s'", v);
+        if (!parse_ll(v, 1, 1 << 16, &a->batch)) return bad("--batch takes 1..65536, not '%s'", v);
     } else if (strcmp(o, "--input") == 0) {
         char *x;
         a->h = strtoll(v, &x, 10);
         if (*x != 'x' || !parse_ll(x + 1, 1, 65536, &a->w) || a->h < 1 || a->h > 65536)
-            return bad("--input takes HxW, e.g. 224x224, not '%s'", v);
+            return bad("--input takes HxW, each 1..65536, e.g. 224x224, not '%s'", v);
     } else if (strcmp(o, "--threads") == 0) {
-        if (!parse_ll(v, 1, 4096, &a->threads)) return bad("--threads takes a number >= 1, not '%s'", v);
+        if (!parse_ll(v, 1, 4096, &a->threads)) return bad("--threads takes 1..4096, not '%s'", v);
     } else if (strcmp(o, "--reps") == 0) {
         if (!parse_ll(v, 1, 1000, &a->reps)) return bad("--reps takes 1 to 1000, not '%s'", v);
     } else if (strcmp(o, "--out") == 0) {

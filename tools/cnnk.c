@@ -196,7 +196,7 @@ static int cmd_validate(int argc, char **argv) {
             else if (strcmp(v, "sum_relu") == 0) o.relu = o.residual = true;
             else return bad_input("validate: --post takes none, relu, sum or sum_relu, not '%s'", v);
         } else if (strcmp(a, "--seed") == 0) {
-            if (!parse_u64(v, &o.seed)) return bad_input("validate: --seed '%s' is not a number", v);
+            if (!parse_u64(v, &o.seed)) return bad_input("validate: --seed takes a whole number 0..18446744073709551615, not '%s'", v);
         } else if (strcmp(a, "--quiet") == 0) {
             quiet = true;
             continue;
@@ -301,9 +301,14 @@ static int cmd_sweep(int argc, char **argv) {
                         : strcmp(argv[i], "--count") == 0 ? &count
                                                           : NULL;
         if (!dst) return bad_input("sweep: unknown option '%s'", argv[i]);
-        if (!parse_u64(argv[i + 1], dst)) return bad_input("sweep: '%s' is not a number", argv[i + 1]);
+        if (!parse_u64(argv[i + 1], dst))
+            return dst == &count
+                       ? bad_input("sweep: --count takes 1..1000000, not '%s'", argv[i + 1])
+                       : bad_input("sweep: --seed takes a whole number 0..18446744073709551615, "
+                                   "not '%s'", argv[i + 1]);
+        if (dst == &count && (count < 1 || count > 1000000))
+            return bad_input("sweep: --count takes 1..1000000, not '%s'", argv[i + 1]);
     }
-    if (count > 1000000) return bad_input("sweep: --count %s is over 1000000", argv[argc - 1]);
     cnnk_error err;
     if (cnnk_sweep_write(seed, (int)count, stdout, &err) != CNNK_OK) {
         fprintf(stderr, "cnnk sweep: %s\n", err.msg);
