@@ -17,13 +17,29 @@ typedef enum cnnk_fill {
     CNNK_FILL_FLOAT    /* uniform floats: the realistic rounding case */
 } cnnk_fill;
 
+/* Why a comparison proves nothing even where the measures are small (as
+ * benchdnn's "mistrusted"): the expected output is non-finite at every
+ * value, or at least CNNK_MISTRUST_MIN_VALUES values are all one value
+ * (bitwise): a kernel that writes that constant would pass. */
+typedef enum cnnk_mistrust {
+    CNNK_TRUSTED = 0,
+    CNNK_MISTRUST_NONFINITE,
+    CNNK_MISTRUST_CONSTANT
+} cnnk_mistrust;
+enum { CNNK_MISTRUST_MIN_VALUES = 8 };
+const char *cnnk_mistrust_str(cnnk_mistrust m);
+
 /* Error of `got` against `want` over n values:
  *   max_abs = max |got - want|
  *   max_rel = max |got - want| / |want|   (|got - want| where want == 0)
  *   rel_l2  = ||got - want||_2 / ||want||_2   (||got - want||_2 if want == 0)
- * A NaN or infinity in got makes every measure infinite. */
+ * over the finite pairs. A non-finite value on either side must be matched
+ * exactly on the other (NaN by NaN, +inf by +inf), or every measure is
+ * infinite. mistrust says whether `want` can prove anything at all;
+ * cnnk_tolerance_pass fails a mistrusted comparison. */
 typedef struct cnnk_diff {
     double max_abs, max_rel, rel_l2;
+    cnnk_mistrust mistrust;
 } cnnk_diff;
 
 void cnnk_diff_compute(const float *got, const float *want, int64_t n, cnnk_diff *d);

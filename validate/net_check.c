@@ -112,15 +112,16 @@ static cnnk_status check_plan(const net_run *nr, cnnk_isa isa, const cnnk_plan *
     bool top5 = true;
     for (int64_t i = 0; i < nr->elems / nr->classes; ++i)
         top5 &= top5_agree(nr->got + i * nr->classes, nr->want + i * nr->classes, nr->classes);
-    const bool pass = top5 && d.rel_l2 <= bound;
+    const bool pass = top5 && !d.mistrust && d.rel_l2 <= bound;
     pass ? ++counts->passed : ++counts->failed;
     if (out) {
         char plan[64];
         cnnk_plan_format(p, plan, sizeof plan);
-        fprintf(out, "net %-12s %lldx3x%lldx%lld %-5s %-21s %s rel_l2=%.3g (bound %.0e) top5 %s fallbacks=%d\n",
+        fprintf(out, "net %-12s %lldx3x%lldx%lld %-5s %-21s %s rel_l2=%.3g (bound %.0e) top5 %s fallbacks=%d%s%s\n",
                 nr->net->name, (long long)nr->net->mb, (long long)nr->net->h,
                 (long long)nr->net->w, cnnk_isa_name(isa), plan, pass ? "pass" : "FAIL",
-                d.rel_l2, bound, top5 ? "agree" : "DIFFER", fallbacks);
+                d.rel_l2, bound, top5 ? "agree" : "DIFFER", fallbacks,
+                d.mistrust ? ": not trusted, " : "", d.mistrust ? cnnk_mistrust_str(d.mistrust) : "");
     }
     return CNNK_OK;
 }
