@@ -15,6 +15,7 @@
 
 #include "cnnk/cpu.h"
 #include "kernels/common/isa.h"
+#include "kernels/common/util.h"
 
 /* Many short runs rather than a few long ones: on a shared VM the
  * hypervisor's steal time counts as this thread's CPU time, and the best of
@@ -42,7 +43,7 @@ static double now_s(void) {
  * flight. Optimized and not vectorized even in a Debug build, so it
  * measures what scalar code can do. noipa: a loop the compiler knew to be
  * pure could be moved out of the timed region. */
-__attribute__((optimize("O2", "no-tree-vectorize"), noipa)) static float ref_loop(int64_t iters) {
+CNNK_TIMED_LOOP("O2", "no-tree-vectorize") static float ref_loop(int64_t iters) {
     float c[16];
     for (int j = 0; j < 16; ++j) c[j] = 0.05f * (float)j;
     const float m = 0.999999f, a = 1e-6f;
@@ -111,7 +112,7 @@ double cnnk_peak_gflops(cnnk_isa isa) {
 /* Vectorized and optimized in every build type; not instrumented by the sanitizers,
  * whose checks would make it measure the sanitizer; opaque (noipa), so its
  * stores stay inside the timed region. */
-__attribute__((optimize("O3"), no_sanitize("address,undefined"), noipa)) static void
+CNNK_TIMED_LOOP("O3") __attribute__((no_sanitize("address", "undefined"))) static void
 triad(float *restrict a, const float *restrict b, const float *restrict c, size_t n) {
     const float s = 3.0f;
     for (size_t i = 0; i < n; ++i) a[i] = b[i] + s * c[i];

@@ -11,7 +11,9 @@
 #include <immintrin.h>
 #include <stdint.h>
 
-__attribute__((optimize("O2"), noipa)) float cnnk_peak_loop__avx2(int64_t iters) {
+#include "kernels/common/util.h"
+
+CNNK_TIMED_LOOP("O2") float cnnk_peak_loop__avx2(int64_t iters) {
     const __m256 m = _mm256_set1_ps(0.999999f), a = _mm256_set1_ps(1e-6f);
     __m256 c0 = _mm256_set1_ps(0.0f), c1 = _mm256_set1_ps(0.1f), c2 = _mm256_set1_ps(0.2f);
     __m256 c3 = _mm256_set1_ps(0.3f), c4 = _mm256_set1_ps(0.4f), c5 = _mm256_set1_ps(0.5f);

@@ -10,9 +10,11 @@
 #include <immintrin.h>
 #include <stdint.h>
 
+#include "kernels/common/util.h"
+
 #define CNNK_AVX512_PEAK_CHAINS 24
 
-__attribute__((optimize("O2"), noipa)) float cnnk_peak_loop__avx512(int64_t iters) {
+CNNK_TIMED_LOOP("O2") float cnnk_peak_loop__avx512(int64_t iters) {
     const __m512 m = _mm512_set1_ps(0.999999f), a = _mm512_set1_ps(1e-6f);
     __m512 c[CNNK_AVX512_PEAK_CHAINS];
 #pragma GCC unroll 24

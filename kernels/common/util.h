@@ -12,6 +12,16 @@
  * vector type would go through memory. */
 #define CNNK_INLINE static inline __attribute__((always_inline))
 
+/* The timing loops (peak.c) must be optimized in every build type and must
+ * stay opaque to their callers. GCC says both per function (optimize,
+ * noipa); clang, which builds only the fuzzers (docs/FUZZING.md) and times
+ * nothing there, has neither: noinline keeps them out of line. */
+#if defined(__clang__)
+#define CNNK_TIMED_LOOP(...) __attribute__((noinline))
+#else
+#define CNNK_TIMED_LOOP(...) __attribute__((optimize(__VA_ARGS__), noipa))
+#endif
+
 static inline int64_t cnnk_min64(int64_t a, int64_t b) { return a < b ? a : b; }
 static inline int64_t cnnk_max64(int64_t a, int64_t b) { return a > b ? a : b; }
 static inline int64_t cnnk_clamp64(int64_t v, int64_t lo, int64_t hi) {

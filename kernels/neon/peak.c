@@ -8,7 +8,9 @@
 #include <arm_neon.h>
 #include <stdint.h>
 
-__attribute__((optimize("O2"), noipa)) float cnnk_peak_loop__neon(int64_t iters) {
+#include "kernels/common/util.h"
+
+CNNK_TIMED_LOOP("O2") float cnnk_peak_loop__neon(int64_t iters) {
     const float32x4_t m = vdupq_n_f32(0.999999f), a = vdupq_n_f32(1e-6f);
     float32x4_t c[16];
     for (int i = 0; i < 16; ++i) c[i] = vdupq_n_f32(0.1f * (float)i);
