@@ -4,6 +4,7 @@
  * wrong one (non-finite throughout, one value repeated) never passes
  * (issue 16, finding 7; docs/TOLERANCE.md). */
 #include <math.h>
+#include <stdint.h>
 #include <string.h>
 
 #include "check.h"
@@ -99,7 +100,33 @@ static void test_max_keeps_mistrust(void) {
     CHECK(strstr(cnnk_mistrust_str(CNNK_MISTRUST_CONSTANT), "repeated") != NULL);
 }
 
+/* A write one float outside a guarded buffer, on either side, shows. */
+static void test_guards(void) {
+    for (int64_t n = 0; n < 40; n += 13) {
+        float *p = cnnk_guarded_alloc(n);
+        CHECK(p != NULL);
+        if (!p) continue;
+        CHECK(((uintptr_t)p & 63) == 0);
+        CHECK(cnnk_guarded_intact(p, n));
+        for (int64_t i = 0; i < n; ++i) p[i] = -1.0f; /* inside: fine */
+        CHECK(cnnk_guarded_intact(p, n));
+        const float keep_after = p[n];
+        p[n] = 0.0f;
+        CHECK(!cnnk_guarded_intact(p, n));
+        p[n] = keep_after;
+        CHECK(cnnk_guarded_intact(p, n));
+        const float keep_before = p[-1];
+        p[-1] = NAN; /* even a NaN: the canary is one bit pattern */
+        CHECK(!cnnk_guarded_intact(p, n));
+        p[-1] = keep_before;
+        p[n + CNNK_GUARD_FLOATS - 1] = 1.0f; /* the far end of the guard */
+        CHECK(!cnnk_guarded_intact(p, n));
+        cnnk_guarded_free(p);
+    }
+}
+
 int main(void) {
+    test_guards();
     test_nonfinite_must_match();
     test_degenerate_reference();
     test_max_keeps_mistrust();

@@ -98,12 +98,63 @@ const char *cnnk_mistrust_str(cnnk_mistrust m) {
     return "?";
 }
 
-/* 64-byte aligned, zeroed float buffer of n elements (n may be 0). */
-static float *alloc_floats(int64_t n) {
-    size_t bytes = ((size_t)(n > 0 ? n : 1) * sizeof(float) + 63) & ~(size_t)63;
-    float *p = aligned_alloc(64, bytes);
-    if (p) memset(p, 0, bytes);
-    return p;
+/* Every buffer a kernel is given (inputs, output, packed weights,
+ * workspace) sits between two runs of GUARD canary floats, checked after
+ * each run: a write one element outside a buffer fails the case even where
+ * ASan cannot see it (JIT code, a Release build, a custom allocator). The
+ * canary is a NaN whose bits no kernel computes. */
+enum { GUARD = CNNK_GUARD_FLOATS };
+static const uint32_t CANARY = 0x7fc0ca1au;
+
+float *cnnk_guarded_alloc(int64_t n) {
+    const size_t count = (size_t)(n > 0 ? n : 0) + 2 * GUARD;
+    size_t bytes = (count * sizeof(float) + 63) & ~(size_t)63;
+    float *base = aligned_alloc(64, bytes);
+    if (!base) return NULL;
+    memset(base, 0, bytes);
+    for (size_t i = 0; i < GUARD; ++i) {
+        memcpy(&base[i], &CANARY, sizeof CANARY);
+        memcpy(&base[count - GUARD + i], &CANARY, sizeof CANARY);
+    }
+    return base + GUARD;
+}
+
+void cnnk_guarded_free(float *p) {
+    if (p) free(p - GUARD);
+}
+
+bool cnnk_guarded_intact(const float *p, int64_t n) {
+    if (!p) return true;
+    const float *after = p + (n > 0 ? n : 0);
+    for (int i = 0; i < GUARD; ++i) {
+        uint32_t b, a;
+        memcpy(&b, &p[i - GUARD], sizeof b);
+        memcpy(&a, &after[i], sizeof a);
+        if (b != CANARY || a != CANARY) return false;
+    }
+    return true;
+}
+
+/* The first of nb buffers whose guards a kernel overwrote, or NULL. */
+typedef struct guarded {
+    const char *name;
+    const float *p;
+    int64_t n;
+} guarded;
+
+static const char *clobbered(const guarded *b, int nb) {
+    for (int i = 0; i < nb; ++i)
+        if (!cnnk_guarded_intact(b[i].p, b[i].n)) return b[i].name;
+    return NULL;
+}
+
+/* A case whose kernel wrote outside a buffer fails whatever its values. */
+static void mark_clobbered(const cnnk_validate_opts *o, const char *what, const char *kernel,
+                           const char *buffer, cnnk_diff *d) {
+    d->max_abs = d->max_rel = d->rel_l2 = INFINITY;
+    if (o->out)
+        fprintf(o->out, "      %s: %s wrote outside its %s buffer (a guard was overwritten)\n",
+                what, kernel, buffer);
 }
 
 static const char *case_name(const cnnk_layer_desc *l, char *buf, size_t len) {
@@ -145,7 +196,8 @@ typedef struct conv_case {
 } conv_case;
 
 static void conv_case_free(conv_case *c) {
-    free(c->src), free(c->w), free(c->bias), free(c->res), free(c->want), free(c->got);
+    cnnk_guarded_free(c->src), cnnk_guarded_free(c->w), cnnk_guarded_free(c->bias), cnnk_guarded_free(c->res);
+    cnnk_guarded_free(c->want), cnnk_guarded_free(c->got);
 }
 
 static cnnk_status conv_case_init(const cnnk_validate_opts *o, const cnnk_conv_desc *d,
@@ -155,12 +207,12 @@ static cnnk_status conv_case_init(const cnnk_validate_opts *o, const cnnk_conv_d
     c->nsrc = cnnk_conv_src_elems(d);
     c->ndst = cnnk_conv_dst_elems(d);
     int64_t nw = cnnk_conv_weights(d);
-    c->src = alloc_floats(c->nsrc);
-    c->w = alloc_floats(nw);
-    c->bias = alloc_floats(d->oc);
-    c->res = alloc_floats(c->ndst);
-    c->want = alloc_floats(c->ndst);
-    c->got = alloc_floats(c->ndst);
+    c->src = cnnk_guarded_alloc(c->nsrc);
+    c->w = cnnk_guarded_alloc(nw);
+    c->bias = cnnk_guarded_alloc(d->oc);
+    c->res = cnnk_guarded_alloc(c->ndst);
+    c->want = cnnk_guarded_alloc(c->ndst);
+    c->got = cnnk_guarded_alloc(c->ndst);
     if (!c->src || !c->w || !c->bias || !c->res || !c->want || !c->got) {
         conv_case_free(c);
         return cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory for a %lld-element case",
@@ -184,13 +236,16 @@ static cnnk_status conv_case_init(const cnnk_validate_opts *o, const cnnk_conv_d
  * whose need is not monotone in the thread count would overflow here. */
 #define CHECK_WS_THREADS 3
 
+/* *bad gets the name of a buffer the kernel wrote outside of, or NULL. */
 static cnnk_status run_conv_kernel(const cnnk_conv_kernel *k, conv_case *c, int nthreads,
-                                   cnnk_error *err) {
+                                   const char **bad, cnnk_error *err) {
     const cnnk_conv_desc *d = c->d;
-    float *packed = alloc_floats((int64_t)k->packed_size(d));
-    float *ws = alloc_floats((int64_t)k->workspace_size(d, CHECK_WS_THREADS));
+    const int64_t npacked = (int64_t)k->packed_size(d);
+    const int64_t nws = (int64_t)k->workspace_size(d, CHECK_WS_THREADS);
+    float *packed = cnnk_guarded_alloc(npacked);
+    float *ws = cnnk_guarded_alloc(nws);
     if (!packed || !ws) {
-        free(packed), free(ws);
+        cnnk_guarded_free(packed), cnnk_guarded_free(ws);
         return cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory packing for %s", k->name);
     }
     k->pack(d, c->w, packed);
@@ -199,7 +254,13 @@ static cnnk_status run_conv_kernel(const cnnk_conv_kernel *k, conv_case *c, int 
     cnnk_conv_args a = {.src = c->src, .src_ld = d->ic, .packed = packed, .dst = c->got,
                         .dst_ld = d->oc, .ep = c->ep, .workspace = ws, .nthreads = nthreads};
     k->run(d, &a);
-    free(packed), free(ws);
+    const int64_t nw = cnnk_conv_weights(d);
+    const guarded b[] = {{"output", c->got, c->ndst}, {"packed weights", packed, npacked},
+                         {"workspace", ws, nws},      {"input", c->src, c->nsrc},
+                         {"weights", c->w, nw},       {"bias", c->bias, d->oc},
+                         {"residual", c->res, c->ndst}};
+    *bad = clobbered(b, (int)(sizeof b / sizeof b[0]));
+    cnnk_guarded_free(packed), cnnk_guarded_free(ws);
     return CNNK_OK;
 }
 
@@ -222,14 +283,17 @@ static cnnk_status validate_conv(const cnnk_validate_opts *o, const cnnk_layer_d
             report(o, cnt, kind, name, k->name, NULL, NULL, "not-applicable");
             continue;
         }
-        if ((s = run_conv_kernel(k, &c, 1, err)) != CNNK_OK) break;
+        const char *bad = NULL;
+        if ((s = run_conv_kernel(k, &c, 1, &bad, err)) != CNNK_OK) break;
         cnnk_diff_compute(c.got, c.want, c.ndst, &diff);
+        if (bad) mark_clobbered(o, name, k->name, bad, &diff);
         /* Optimized kernels split work across threads: the case holds only
          * if the 2-thread result is as good (the reference is serial). */
         if (k->isa != CNNK_ISA_REF) {
             cnnk_diff d2;
-            if ((s = run_conv_kernel(k, &c, 2, err)) != CNNK_OK) break;
+            if ((s = run_conv_kernel(k, &c, 2, &bad, err)) != CNNK_OK) break;
             cnnk_diff_compute(c.got, c.want, c.ndst, &d2);
+            if (bad) mark_clobbered(o, name, k->name, bad, &d2);
             cnnk_diff_max(&diff, &d2);
         }
         cnnk_tolerance t = cnnk_tolerance_conv(k->algo, o->fill);
@@ -264,8 +328,8 @@ typedef struct layer_case {
 } layer_case;
 
 static void layer_case_free(layer_case *c) {
-    free(c->a), free(c->b), free(c->want), free(c->got);
-    for (int i = 0; i < 4; ++i) free(c->p[i]);
+    cnnk_guarded_free(c->a), cnnk_guarded_free(c->b), cnnk_guarded_free(c->want), cnnk_guarded_free(c->got);
+    for (int i = 0; i < 4; ++i) cnnk_guarded_free(c->p[i]);
 }
 
 /* Element counts of src (each input), dst and the parameter vectors: the
@@ -284,9 +348,9 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
     c->l = l;
     int64_t dst_ld;
     layer_sizes(l, &c->nsrc, &c->ndst, &c->np, &dst_ld);
-    c->a = alloc_floats(c->nsrc), c->b = alloc_floats(c->nsrc);
-    c->want = alloc_floats(c->ndst), c->got = alloc_floats(c->ndst);
-    for (int i = 0; i < 4; ++i) c->p[i] = alloc_floats(c->np);
+    c->a = cnnk_guarded_alloc(c->nsrc), c->b = cnnk_guarded_alloc(c->nsrc);
+    c->want = cnnk_guarded_alloc(c->ndst), c->got = cnnk_guarded_alloc(c->ndst);
+    for (int i = 0; i < 4; ++i) c->p[i] = cnnk_guarded_alloc(c->np);
     if (!c->a || !c->b || !c->want || !c->got || !c->p[0] || !c->p[1] || !c->p[2] || !c->p[3])
         return cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory for a %lld-element case",
                          (long long)(2 * c->nsrc + 2 * c->ndst + 4 * c->np));
@@ -326,13 +390,13 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
 
 /* Runs an op kernel through its whole contract into out. */
 static cnnk_status run_op_kernel(const cnnk_op_kernel *k, layer_case *c, float *out,
-                                 int nthreads, cnnk_error *err) {
+                                 int nthreads, const char **bad, cnnk_error *err) {
     const cnnk_layer_desc *l = c->l;
     int64_t npacked = k->packed_size ? (int64_t)k->packed_size(l) : 0;
     int64_t nws = k->workspace_size ? (int64_t)k->workspace_size(l, CHECK_WS_THREADS) : 0;
-    float *packed = alloc_floats(npacked), *ws = alloc_floats(nws);
+    float *packed = cnnk_guarded_alloc(npacked), *ws = cnnk_guarded_alloc(nws);
     if (!packed || !ws) {
-        free(packed), free(ws);
+        cnnk_guarded_free(packed), cnnk_guarded_free(ws);
         return cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory packing for %s", k->name);
     }
     if (k->pack) k->pack(l, c->p[0], packed);
@@ -340,7 +404,13 @@ static cnnk_status run_op_kernel(const cnnk_op_kernel *k, layer_case *c, float *
     cnnk_op_args a = c->args;
     a.packed = packed, a.workspace = ws, a.dst = out, a.nthreads = nthreads;
     k->run(l, &a);
-    free(packed), free(ws);
+    const guarded b[] = {{"output", out, c->ndst},       {"packed weights", packed, npacked},
+                         {"workspace", ws, nws},         {"input", c->a, c->nsrc},
+                         {"second input", c->b, c->nsrc}, {"parameters", c->p[0], c->np},
+                         {"parameters", c->p[1], c->np}, {"parameters", c->p[2], c->np},
+                         {"parameters", c->p[3], c->np}};
+    if (bad) *bad = clobbered(b, (int)(sizeof b / sizeof b[0]));
+    cnnk_guarded_free(packed), cnnk_guarded_free(ws);
     return CNNK_OK;
 }
 
@@ -393,7 +463,7 @@ static cnnk_status validate_other(const cnnk_validate_opts *o, const cnnk_layer_
     if (!ref) return cnnk_fail(err, CNNK_EUNSUPPORTED, "validate: no reference for %s", kind);
     layer_case c;
     cnnk_status s = layer_case_init(o, l, &c, err);
-    if (s == CNNK_OK) s = run_op_kernel(ref, &c, c.want, 1, err);
+    if (s == CNNK_OK) s = run_op_kernel(ref, &c, c.want, 1, NULL, err);
     cnnk_diff diff;
     bool checked = false;
     /* The reference entries are the definition itself: comparing one with
@@ -410,11 +480,14 @@ static cnnk_status validate_other(const cnnk_validate_opts *o, const cnnk_layer_
             report(o, cnt, kind, name, k->name, NULL, NULL, "not-applicable");
             continue;
         }
-        if ((s = run_op_kernel(k, &c, c.got, 1, err)) != CNNK_OK) break;
+        const char *bad = NULL;
+        if ((s = run_op_kernel(k, &c, c.got, 1, &bad, err)) != CNNK_OK) break;
         cnnk_diff_compute(c.got, c.want, c.ndst, &diff);
+        if (bad) mark_clobbered(o, name, k->name, bad, &diff);
         cnnk_diff d2;
-        if ((s = run_op_kernel(k, &c, c.got, 2, err)) != CNNK_OK) break;
+        if ((s = run_op_kernel(k, &c, c.got, 2, &bad, err)) != CNNK_OK) break;
         cnnk_diff_compute(c.got, c.want, c.ndst, &d2);
+        if (bad) mark_clobbered(o, name, k->name, bad, &d2);
         cnnk_diff_max(&diff, &d2);
         cnnk_tolerance t = cnnk_tolerance_op(l->kind, o->fill);
         report(o, cnt, kind, name, k->name, &diff, &t, NULL);

@@ -29,6 +29,16 @@ typedef enum cnnk_mistrust {
 enum { CNNK_MISTRUST_MIN_VALUES = 8 };
 const char *cnnk_mistrust_str(cnnk_mistrust m);
 
+/* The checker's buffers (validate/check.c): n zeroed floats, 64-byte
+ * aligned, between two runs of CNNK_GUARD_FLOATS canary floats (a NaN no
+ * kernel computes). cnnk_validate_layer gives kernels only such buffers and
+ * fails a case whose kernel overwrote a guard of any of them (inputs,
+ * output, packed weights, workspace), even where ASan cannot see it. */
+enum { CNNK_GUARD_FLOATS = 16 };
+float *cnnk_guarded_alloc(int64_t n);
+void cnnk_guarded_free(float *p);
+bool cnnk_guarded_intact(const float *p, int64_t n);
+
 /* Error of `got` against `want` over n values:
  *   max_abs = max |got - want|
  *   max_rel = max |got - want| / |want|   (|got - want| where want == 0)
