@@ -112,12 +112,28 @@ static void make_1d(cnnk_conv_desc *d) {
     d->pt = d->pb = 0;
 }
 
-static void draw(rng *r, cnnk_conv_desc *d, bool *one_d) {
+/* A 1x1 problem of the shape the 1x1 kernels take: no padding, no
+ * dilation, one group; strides 1 to 4. */
+static void draw_1x1(rng *r, cnnk_conv_desc *d) {
+    d->kh = d->kw = 1;
+    d->sh = chance(r, 60) ? 1 : uni(r, 2, 4);
+    d->sw = chance(r, 80) ? d->sh : uni(r, 1, 4);
+    d->dh = d->dw = 1;
+    d->ih = image(r);
+    d->iw = chance(r, 70) ? d->ih : image(r);
+    d->g = 1;
+    d->ic = chance(r, 10) ? 3 : channels(r);
+    d->oc = channels(r);
+}
+
+static void draw(rng *r, cnnk_sweep_kind kind, cnnk_conv_desc *d, bool *one_d) {
     memset(d, 0, sizeof *d);
     d->mb = chance(r, 60) ? 1 : uni(r, 2, 4);
-    if (chance(r, 20)) draw_winograd(r, d);
+    if (kind == CNNK_SWEEP_WINOGRAD) draw_winograd(r, d);
+    else if (kind == CNNK_SWEEP_1X1) draw_1x1(r, d);
+    else if (chance(r, 20)) draw_winograd(r, d);
     else draw_general(r, d);
-    *one_d = chance(r, 5);
+    *one_d = kind != CNNK_SWEEP_WINOGRAD && chance(r, 5); /* Winograd is 2-D only */
     if (*one_d) make_1d(d);
 }
 
@@ -153,15 +169,19 @@ static bool small_enough(rng *r, const cnnk_conv_desc *d) {
     return true;
 }
 
-static cnnk_status one_case(uint64_t seed, int idx, char *line, size_t len, cnnk_error *err) {
-    rng r = {seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(idx + 1))};
+static cnnk_status one_case(uint64_t seed, cnnk_sweep_kind kind, int idx, char *line, size_t len,
+                            cnnk_error *err) {
+    /* The general sweep's streams are those of shapes/sweep.txt; the
+     * targeted ones are other streams of the same seed. */
+    rng r = {seed ^ (0xD1B54A32D192ED03ull * (uint64_t)(idx + 1)) ^
+             (0x9E3779B97F4A7C15ull * (uint64_t)kind)};
     cnnk_rng_next(&r);
     cnnk_parse_opts o;
     cnnk_parse_opts_init(&o);
     for (int attempt = 0; attempt < 10000; ++attempt) {
         cnnk_conv_desc d;
         bool one_d;
-        draw(&r, &d, &one_d);
+        draw(&r, kind, &d, &one_d);
         int n = format_case(&d, one_d, idx, line, len);
         if (n < 0 || (size_t)n >= len) continue;
         cnnk_layer_desc back;
@@ -173,16 +193,33 @@ static cnnk_status one_case(uint64_t seed, int idx, char *line, size_t len, cnnk
                      idx, (unsigned long long)seed);
 }
 
+const char *cnnk_sweep_kind_name(cnnk_sweep_kind k) {
+    return k == CNNK_SWEEP_WINOGRAD ? "winograd" : k == CNNK_SWEEP_1X1 ? "1x1" : "all";
+}
+
 cnnk_status cnnk_sweep_write(uint64_t seed, int count, FILE *out, cnnk_error *err) {
+    return cnnk_sweep_write_kind(seed, count, CNNK_SWEEP_ALL, out, err);
+}
+
+cnnk_status cnnk_sweep_write_kind(uint64_t seed, int count, cnnk_sweep_kind kind, FILE *out,
+                                  cnnk_error *err) {
     if (count < 0) return cnnk_fail(err, CNNK_EINVAL, "sweep: count=%d must be >= 0", count);
-    fprintf(out,
-            "# cnnk random convolution sweep: seed %llu, %d cases (core/sweep.c, docs/SHAPES.md).\n"
-            "# Regenerate with: cnnk sweep --seed %llu --count %d > shapes/sweep.txt\n"
-            "--conv\n",
-            (unsigned long long)seed, count, (unsigned long long)seed, count);
+    if (kind == CNNK_SWEEP_ALL)
+        fprintf(out,
+                "# cnnk random convolution sweep: seed %llu, %d cases (core/sweep.c, docs/SHAPES.md).\n"
+                "# Regenerate with: cnnk sweep --seed %llu --count %d > shapes/sweep.txt\n"
+                "--conv\n",
+                (unsigned long long)seed, count, (unsigned long long)seed, count);
+    else
+        fprintf(out,
+                "# cnnk random convolution sweep for %s kernels: seed %llu, %d cases (core/sweep.c).\n"
+                "# Regenerate with: cnnk sweep --seed %llu --count %d --for %s\n"
+                "--conv\n",
+                cnnk_sweep_kind_name(kind), (unsigned long long)seed, count,
+                (unsigned long long)seed, count, cnnk_sweep_kind_name(kind));
     for (int i = 0; i < count; ++i) {
         char line[256];
-        cnnk_status st = one_case(seed, i, line, sizeof line, err);
+        cnnk_status st = one_case(seed, kind, i, line, sizeof line, err);
         if (st != CNNK_OK) return st;
         fprintf(out, "%s\n", line);
     }

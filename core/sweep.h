@@ -22,4 +22,13 @@
  * The output starts with a comment naming the command that regenerates it. */
 cnnk_status cnnk_sweep_write(uint64_t seed, int count, FILE *out, cnnk_error *err);
 
+/* The same, all drawn for one strategy: CNNK_SWEEP_ALL is the sweep above;
+ * WINOGRAD only 3x3 stride-1 problems (every Winograd kernel applies),
+ * 1X1 only unpadded, undilated, ungrouped 1x1 problems, strides 1 to 4. A
+ * strategy's 10,000 cases (issue 16) take no 50,000-case general sweep. */
+typedef enum cnnk_sweep_kind { CNNK_SWEEP_ALL = 0, CNNK_SWEEP_WINOGRAD, CNNK_SWEEP_1X1 } cnnk_sweep_kind;
+const char *cnnk_sweep_kind_name(cnnk_sweep_kind k);
+cnnk_status cnnk_sweep_write_kind(uint64_t seed, int count, cnnk_sweep_kind kind, FILE *out,
+                                  cnnk_error *err);
+
 #endif

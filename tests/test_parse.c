@@ -11,6 +11,7 @@
 #include "check.h"
 #include "cnnk/parse.h"
 #include "core/sweep.h"
+#include "cnnk/kernel.h"
 
 static cnnk_parse_opts opts_for(cnnk_layer_kind k) {
     cnnk_parse_opts o;
@@ -676,7 +677,62 @@ static void test_sweep(void) {
     free(gen);
 }
 
+/* The targeted sweeps: every case applies to every kernel of its strategy
+ * (so 10,000 cases are 10,000 checks of each), and they are seeded streams
+ * of their own. */
+static void test_sweep_kinds(void) {
+    static const struct { cnnk_sweep_kind kind; const char *kernels[3]; } kinds[] = {
+        {CNNK_SWEEP_WINOGRAD, {"ref/winograd_f2x2", "ref/winograd_f4x4", "ref/winograd_f6x6"}},
+        {CNNK_SWEEP_1X1, {"ref/1x1", NULL, NULL}},
+    };
+    for (size_t k = 0; k < sizeof kinds / sizeof kinds[0]; ++k) {
+        FILE *f = tmpfile();
+        CHECK(f != NULL);
+        if (!f) continue;
+        cnnk_error e = {{0}};
+        CHECK(cnnk_sweep_write_kind(3, 500, kinds[k].kind, f, &e) == CNNK_OK);
+        long n = ftell(f);
+        char *t = n > 0 ? malloc((size_t)n + 1) : NULL;
+        if (t) {
+            rewind(f);
+            t[fread(t, 1, (size_t)n, f)] = '\0';
+        }
+        fclose(f);
+        CHECK(t && strstr(t, cnnk_sweep_kind_name(kinds[k].kind)));
+        cnnk_batch b = {0};
+        CHECK(t && cnnk_batch_parse(t, "sweep", &b, &e) == CNNK_OK);
+        CHECK_EQ_I64(b.n, 500);
+        int applies = 0;
+        for (size_t i = 0; i < b.n; ++i) {
+            bool all = true;
+            for (int j = 0; j < 3 && kinds[k].kernels[j]; ++j) {
+                const cnnk_conv_kernel *kk = cnnk_conv_kernel_find(kinds[k].kernels[j]);
+                all = all && kk && kk->applies(&b.items[i].u.conv);
+            }
+            applies += all;
+        }
+        CHECK_EQ_I64(applies, 500);
+        cnnk_batch_free(&b);
+        free(t);
+    }
+    char *general = sweep_text(3, 50);
+    FILE *f = tmpfile();
+    cnnk_error e = {{0}};
+    CHECK(f && cnnk_sweep_write_kind(3, 50, CNNK_SWEEP_ALL, f, &e) == CNNK_OK);
+    if (f) {
+        long n = ftell(f);
+        char *t = malloc((size_t)n + 1);
+        rewind(f);
+        if (t) t[fread(t, 1, (size_t)n, f)] = '\0';
+        CHECK(t && general && strcmp(t, general) == 0); /* ALL is the plain sweep */
+        free(t);
+        fclose(f);
+    }
+    free(general);
+}
+
 int main(void) {
+    test_sweep_kinds();
     test_conv_full();
     test_conv_defaults();
     test_conv_padding();

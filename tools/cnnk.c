@@ -46,7 +46,9 @@ static void usage(FILE *f) {
             "      --net NAME            a whole network: the reference plan against every\n"
             "                            other plan of the selected ISAs (repeatable)\n"
             "      --input HxW           network input size (default 224x224)\n"
-            "  sweep --seed N --count N  print N valid random convolution problems\n"
+            "  sweep --seed N --count N [--for all|winograd|1x1]\n"
+            "                            print N valid random convolution problems (--for: all\n"
+            "                            drawn for that strategy)\n"
             "  nets [--format table|csv] [--batch N] [--input HxW]\n"
             "                            the networks: layers, parameters, GMACs, activation memory\n"
             "  run --net NAME [--isa ISA] [--plan PLAN] [--batch N] [--input HxW] [--threads N]\n"
@@ -295,8 +297,17 @@ static int cmd_info(void) {
 
 static int cmd_sweep(int argc, char **argv) {
     uint64_t seed = 1, count = 1000;
+    cnnk_sweep_kind kind = CNNK_SWEEP_ALL;
     for (int i = 0; i < argc; i += 2) {
         if (i + 1 >= argc) return bad_input("sweep: %s needs a value", argv[i]);
+        if (strcmp(argv[i], "--for") == 0) {
+            const char *v = argv[i + 1];
+            if (strcmp(v, "all") == 0) kind = CNNK_SWEEP_ALL;
+            else if (strcmp(v, "winograd") == 0) kind = CNNK_SWEEP_WINOGRAD;
+            else if (strcmp(v, "1x1") == 0) kind = CNNK_SWEEP_1X1;
+            else return bad_input("sweep: --for takes all, winograd or 1x1, not '%s'", v);
+            continue;
+        }
         uint64_t *dst = strcmp(argv[i], "--seed") == 0    ? &seed
                         : strcmp(argv[i], "--count") == 0 ? &count
                                                           : NULL;
@@ -310,7 +321,7 @@ static int cmd_sweep(int argc, char **argv) {
             return bad_input("sweep: --count takes 1..1000000, not '%s'", argv[i + 1]);
     }
     cnnk_error err;
-    if (cnnk_sweep_write(seed, (int)count, stdout, &err) != CNNK_OK) {
+    if (cnnk_sweep_write_kind(seed, (int)count, kind, stdout, &err) != CNNK_OK) {
         fprintf(stderr, "cnnk sweep: %s\n", err.msg);
         return cnnk_exit_of(CNNK_EIO);
     }
