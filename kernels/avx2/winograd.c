@@ -13,7 +13,9 @@
 #define CNNK_WINO_ZERO _mm256_setzero_ps
 #define CNNK_WINO_MASK_OF cnnk_avx2_mask
 #define CNNK_WINO_LOAD cnnk_avx2_load
+#define CNNK_WINO_LOADU _mm256_loadu_ps
 #define CNNK_WINO_STOREU _mm256_storeu_ps
+#define CNNK_WINO_RELU cnnk_avx2_relu
 #define CNNK_WINO_STORE_EPILOGUE cnnk_avx2_store_epilogue
 #define ADD _mm256_add_ps
 #define SUB _mm256_sub_ps
@@ -35,7 +37,10 @@ CNNK_WINO_TRANSFORMS(6, avx2)
 #undef CNNK_WINO_ZERO
 #undef CNNK_WINO_MASK_OF
 #undef CNNK_WINO_LOAD
+#undef CNNK_WINO_LOADU
 #undef CNNK_WINO_STOREU
+#undef CNNK_WINO_RELU
+#undef CNNK_WINO_ATTR
 #undef CNNK_WINO_STORE_EPILOGUE
 #undef ADD
 #undef SUB
