@@ -6,7 +6,7 @@
 
 #include "kernels/avx2/vec.h"
 
-/* The template's vocabulary, #undef'd at the end of the file. */
+/* The template's vocabulary, #undef'd by wino_tile_end.h. */
 #define CNNK_WINO_VEC __m256
 #define CNNK_WINO_MASK __m256i
 #define CNNK_WINO_VL CNNK_AVX2_VL
@@ -30,21 +30,4 @@ CNNK_WINO_TRANSFORMS(2, avx2)
 CNNK_WINO_TRANSFORMS(4, avx2)
 CNNK_WINO_TRANSFORMS(6, avx2)
 
-#undef CNNK_WINO_TRANSFORMS
-#undef CNNK_WINO_VEC
-#undef CNNK_WINO_MASK
-#undef CNNK_WINO_VL
-#undef CNNK_WINO_ZERO
-#undef CNNK_WINO_MASK_OF
-#undef CNNK_WINO_LOAD
-#undef CNNK_WINO_LOADU
-#undef CNNK_WINO_STOREU
-#undef CNNK_WINO_RELU
-#undef CNNK_WINO_ATTR
-#undef CNNK_WINO_STORE_EPILOGUE
-#undef ADD
-#undef SUB
-#undef MUL
-#undef FMA
-#undef FNMA
-#undef K
+#include "kernels/common/wino_tile_end.h"

@@ -31,8 +31,9 @@
  *   CNNK_WINO_ATTR                  attributes of the exported functions
  *                                   (optional; empty if undefined)
  * then includes this file and expands CNNK_WINO_TRANSFORMS(M, isa) for
- * M = 2, 4, 6, which defines cnnk_wino_{input,output}_fM__isa. m is a
- * constant in each, so the 1-D transforms unroll completely. */
+ * M = 2, 4, 6, which defines cnnk_wino_{input,output}_fM__isa, then
+ * includes wino_tile_end.h, which #undefs the vocabulary. m is a constant
+ * in each, so the 1-D transforms unroll completely. */
 #include "kernels/common/isa.h"
 #include "kernels/common/wino_1d.h"
 

@@ -6,7 +6,7 @@
 
 #include "kernels/neon/vec.h"
 
-/* The template's vocabulary, #undef'd at the end of the file. */
+/* The template's vocabulary, #undef'd by wino_tile_end.h. */
 #define CNNK_WINO_VEC float32x4_t
 #define CNNK_WINO_MASK int64_t /* NEON's tails take a lane count */
 #define CNNK_WINO_VL CNNK_NEON_VL
@@ -40,21 +40,4 @@ CNNK_WINO_TRANSFORMS(2, neon)
 CNNK_WINO_TRANSFORMS(4, neon)
 CNNK_WINO_TRANSFORMS(6, neon)
 
-#undef CNNK_WINO_TRANSFORMS
-#undef CNNK_WINO_VEC
-#undef CNNK_WINO_MASK
-#undef CNNK_WINO_VL
-#undef CNNK_WINO_ZERO
-#undef CNNK_WINO_MASK_OF
-#undef CNNK_WINO_LOAD
-#undef CNNK_WINO_LOADU
-#undef CNNK_WINO_STOREU
-#undef CNNK_WINO_RELU
-#undef CNNK_WINO_STORE_EPILOGUE
-#undef CNNK_WINO_ATTR
-#undef ADD
-#undef SUB
-#undef MUL
-#undef FMA
-#undef FNMA
-#undef K
+#include "kernels/common/wino_tile_end.h"
