@@ -25,7 +25,8 @@
  *   CNNK_WINO_LOAD(p, full, mask)   a load, masked lanes zero and unread
  *   CNNK_WINO_LOADU(p)              a whole-vector load
  *   CNNK_WINO_STOREU(p, v)          a whole-vector store
- *   CNNK_WINO_RELU(v)               its vec.h's ReLU (the reference's)
+ *   CNNK_WINO_RELU(v)               the reference's ReLU, exact on any
+ *                                   add or FMA result (interior path)
  *   CNNK_WINO_STORE_EPILOGUE(y, v, bias, res, relu, full, mask)
  *                                   its vec.h's fused epilogue store
  *   CNNK_WINO_ATTR                  attributes of the exported functions
