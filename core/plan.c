@@ -128,15 +128,19 @@ static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
  *    conv3 and downsample, K short and N long) on maps larger than 7x7;
  *    elsewhere the direct tile (ResNet's 256->64 conv1: 1.04x against the
  *    GEMM's 1.27x);
- *  - Winograd F4 from 16x16 up (F6 within 2-8% of it, with F6's error);
- *    F2 from 8x8 (14x14 maps: F4 tiles 16 of 14 rows, 1.04x against
- *    F2's 0.78x); below 8x8 the direct tile (7x7: F2 1.47x, direct 0.97x);
+ *  - Winograd F4 from 16x16 up, F6 there once ic >= 512 (VGG's 512->512
+ *    28x28: F6 0.89-0.99x of F4's time in 4 of 4 runs with the interior
+ *    fast path; at 256 or fewer input channels F6 ties or loses, 1.00-1.31x,
+ *    the transforms' larger share); F2 from 8x8 (14x14 maps: F4 tiles 16 of
+ *    14 rows, 1.04x against F2's 0.78x); below 8x8 the direct tile (7x7: F2
+ *    1.47x, direct 0.97x);
  *  - everything else direct, which led im2col on every such layer. */
 static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
     const bool small_map = d->oh < 8 || d->ow < 8;
     if (is_1x1_unpadded(d))
         return d->oc >= 2 * d->ic && !small_map ? CNNK_ALGO_1X1 : CNNK_ALGO_DIRECT;
-    if (winograd_shape(d) && d->oh >= 16 && d->ow >= 16) return CNNK_ALGO_WINOGRAD_F4;
+    if (winograd_shape(d) && d->oh >= 16 && d->ow >= 16)
+        return d->ic >= 512 ? CNNK_ALGO_WINOGRAD_F6 : CNNK_ALGO_WINOGRAD_F4;
     if (winograd_shape(d) && !small_map) return CNNK_ALGO_WINOGRAD_F2;
     return CNNK_ALGO_DIRECT;
 }

@@ -33,6 +33,10 @@ CNNK_INLINE void cnnk_avx2_store(float *p, __m256 v, bool full, __m256i m) {
         _mm256_maskstore_ps(p, m, v);
 }
 
+/* The reference's ReLU, `x > 0 ? x : 0`: max returns its second operand
+ * when the first is not greater (a NaN, -0), so +0 there, as the reference. */
+CNNK_INLINE __m256 cnnk_avx2_relu(__m256 x) { return _mm256_max_ps(x, _mm256_setzero_ps()); }
+
 /* The fused epilogue of include/cnnk/kernel.h on 8 output channels, in its
  * order: + bias, + residual, then ReLU; bias and res are NULL when absent.
  * Every convolution's store goes through this one function. */
@@ -40,7 +44,7 @@ CNNK_INLINE void cnnk_avx2_store_epilogue(float *y, __m256 v, const float *bias,
                                           bool relu, bool full, __m256i m) {
     if (bias) v = _mm256_add_ps(v, cnnk_avx2_load(bias, full, m));
     if (res) v = _mm256_add_ps(v, cnnk_avx2_load(res, full, m));
-    if (relu) v = _mm256_max_ps(v, _mm256_setzero_ps());
+    if (relu) v = cnnk_avx2_relu(v);
     cnnk_avx2_store(y, v, full, m);
 }
 

@@ -6,14 +6,16 @@
 
 #include "kernels/avx2/vec.h"
 
-/* The template's vocabulary, #undef'd at the end of the file. */
+/* The template's vocabulary, #undef'd by wino_tile_end.h. */
 #define CNNK_WINO_VEC __m256
 #define CNNK_WINO_MASK __m256i
 #define CNNK_WINO_VL CNNK_AVX2_VL
 #define CNNK_WINO_ZERO _mm256_setzero_ps
 #define CNNK_WINO_MASK_OF cnnk_avx2_mask
 #define CNNK_WINO_LOAD cnnk_avx2_load
+#define CNNK_WINO_LOADU _mm256_loadu_ps
 #define CNNK_WINO_STOREU _mm256_storeu_ps
+#define CNNK_WINO_RELU cnnk_avx2_relu
 #define CNNK_WINO_STORE_EPILOGUE cnnk_avx2_store_epilogue
 #define ADD _mm256_add_ps
 #define SUB _mm256_sub_ps
@@ -28,18 +30,4 @@ CNNK_WINO_TRANSFORMS(2, avx2)
 CNNK_WINO_TRANSFORMS(4, avx2)
 CNNK_WINO_TRANSFORMS(6, avx2)
 
-#undef CNNK_WINO_TRANSFORMS
-#undef CNNK_WINO_VEC
-#undef CNNK_WINO_MASK
-#undef CNNK_WINO_VL
-#undef CNNK_WINO_ZERO
-#undef CNNK_WINO_MASK_OF
-#undef CNNK_WINO_LOAD
-#undef CNNK_WINO_STOREU
-#undef CNNK_WINO_STORE_EPILOGUE
-#undef ADD
-#undef SUB
-#undef MUL
-#undef FMA
-#undef FNMA
-#undef K
+#include "kernels/common/wino_tile_end.h"

@@ -46,6 +46,10 @@ CNNK_INLINE void cnnk_avx512_mask_store(float *p, __m512 v, __mmask16 m) {
     _mm512_mask_storeu_ps(p, m, v);
 }
 
+/* The reference's ReLU, `x > 0 ? x : 0`: max returns its second operand
+ * when the first is not greater (a NaN, -0), so +0 there, as the reference. */
+CNNK_INLINE __m512 cnnk_avx512_relu(__m512 x) { return _mm512_max_ps(x, _mm512_setzero_ps()); }
+
 /* The fused epilogue of include/cnnk/kernel.h on 16 output channels, in its
  * order: + bias, + residual, then ReLU; bias and res are NULL when absent.
  * Every AVX-512 convolution's store goes through this one function. */
@@ -53,7 +57,7 @@ CNNK_INLINE void cnnk_avx512_store_epilogue(float *y, __m512 v, const float *bia
                                             const float *res, bool relu, bool full, __mmask16 m) {
     if (bias) v = _mm512_add_ps(v, cnnk_avx512_load(bias, full, m));
     if (res) v = _mm512_add_ps(v, cnnk_avx512_load(res, full, m));
-    if (relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
+    if (relu) v = cnnk_avx512_relu(v);
     cnnk_avx512_store(y, v, full, m);
 }
 
