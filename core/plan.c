@@ -70,6 +70,7 @@ void cnnk_plan_format(const cnnk_plan *p, char *buf, size_t len) {
  * ending at direct, which applies everywhere. */
 static bool next_algo(cnnk_algo a, cnnk_algo *next) {
     switch (a) {
+    case CNNK_ALGO_1X1_SUP: *next = CNNK_ALGO_1X1; return true;
     case CNNK_ALGO_1X1: *next = CNNK_ALGO_IM2COL; return true;
     case CNNK_ALGO_WINOGRAD_F6: *next = CNNK_ALGO_WINOGRAD_F4; return true;
     case CNNK_ALGO_WINOGRAD_F4: *next = CNNK_ALGO_WINOGRAD_F2; return true;
