@@ -5,7 +5,8 @@
  * match with ==. A is given as segments of rows (gemm_sup.h): one pitched
  * matrix, and the rows of a strided 1x1 convolution (output rows of ow
  * pixels sw apart, images of an odd height), with pitches wider than K and
- * the 4 KiB-multiple pitch that makes the driver stage each A tile. Every
+ * the 4 KiB-multiple pitch that makes the driver stage each A tile (and
+ * short strided rows, staged two segments to a tile). Every
  * tile height 1..2MR+1 and N 1..2NR+1, K below and above the k-unroll and
  * the K block, every epilogue, 1 to 3 threads. Guard zones around C and
  * the gaps between its rows must keep their canary; A, B, bias and
@@ -163,8 +164,10 @@ static void test_strided(void) {
         const int64_t mb = cases[c][0], ih = cases[c][1], iw = cases[c][2], sh = cases[c][3],
                       sw = cases[c][4], K = cases[c][5], ld = cases[c][6];
         const int64_t oh = (ih - 1) / sh + 1, ow = (iw - 1) / sw + 1;
+        const int64_t ns[] = {19, 80, 260}; /* 260: 9 panels, short rows staged */
         for (int t = 1; t <= 3; ++t)
-            for (int64_t N = 19; N <= 80; N += 61) {
+            for (size_t ni = 0; ni < sizeof ns / sizeof ns[0]; ++ni) {
+                const int64_t N = ns[ni];
                 problem p = {.imgs = mb, .seg_h = oh, .seg = ow, .N = N, .K = K,
                              .ld_row = sw * ld, .ld_seg = sh * iw * ld, .ld_img = ih * iw * ld,
                              .ldc = N + 2, .ep_bits = (seed + t) % 16, .nthreads = t};

@@ -14,7 +14,7 @@ typedef struct sup_plan {
     int64_t tps, tiles;     /* M tiles per segment and in all */
     int64_t panels;         /* NR panels of N */
     bool split_tiles;       /* threads share out M tiles (else N panels) */
-    bool stage_a;           /* A's rows alias in L1: each tile is copied first */
+    bool stage_a;           /* each A tile is copied first (stage_rows) */
     int threads;
 } sup_plan;
 
@@ -24,8 +24,15 @@ typedef struct sup_plan {
  * ways: the tile would be fetched from L2 again for every panel. Such a
  * tile is first copied, MR x KC, into a per-thread buffer with a pitch of
  * KC + 16, which lies in L1 without conflict (docs/GEMM_SUP.md: 50% of
- * peak without, see there with). */
+ * peak without, 80% with). */
 static bool aliases(int64_t ld_row) { return ld_row > 0 && ld_row % 1024 == 0; }
+
+/* A staged tile may gather its rows from two segments, so short output
+ * rows (7 pixels: ResNet-50's layer4 downsample) fill whole tiles; worth
+ * its copy once a tile meets at least 8 panels. */
+static bool stage_rows(int64_t M, int64_t seg, int64_t ld_row, int64_t mr, int64_t panels) {
+    return aliases(ld_row) || (seg < M && seg % mr != 0 && seg < 2 * mr && panels >= 8);
+}
 
 /* K is cut into equal blocks no longer than the A budget allows, so C
  * stays in registers across all of K when the A tile fits (K <= 864 for
@@ -41,10 +48,11 @@ static sup_plan make_plan(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int
     const int64_t kb = cnnk_ceil_div(cnnk_max64(K, 1), kc_max);
     p.kc = cnnk_round_up(cnnk_ceil_div(cnnk_max64(K, 1), kb), 8);
     p.np = cnnk_max64(1, cfg->sup_b_bytes / (p.kc * nr * fsz));
-    p.stage_a = aliases(ld_row);
-    p.tps = cnnk_ceil_div(seg, mr);
-    p.tiles = M / seg * p.tps;
     p.panels = cnnk_ceil_div(N, nr);
+    p.stage_a = stage_rows(M, seg, ld_row, mr, p.panels);
+    /* Staged tiles run over all M rows at once, in-place ones per segment. */
+    p.tps = cnnk_ceil_div(p.stage_a ? M : seg, mr);
+    p.tiles = p.stage_a ? p.tps : M / seg * p.tps;
     p.split_tiles = p.tiles >= 4 * (int64_t)nthreads || p.tiles >= p.panels;
     const int64_t units = p.split_tiles ? p.tiles : p.panels;
     p.threads = units < nthreads ? (int)units : nthreads;
@@ -58,15 +66,22 @@ static size_t stage_floats(const cnnk_sup_ukernel *uk, int64_t kc) {
 
 size_t cnnk_gemm_sup_workspace_size(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
                                     const cnnk_sup_a *A, int nthreads) {
-    if (M <= 0 || N <= 0 || A->seg <= 0 || !aliases(A->ld_row)) return 0;
+    if (M <= 0 || N <= 0 || A->seg <= 0) return 0;
     if (nthreads < 1) nthreads = 1;
     const sup_plan p = make_plan(isa, M, N, K, A->seg, A->ld_row, 1);
+    if (!p.stage_a) return 0;
     return stage_floats(isa->sup, p.kc) * (size_t)nthreads;
+}
+
+/* Row i of A (gemm_sup.h). */
+static const float *row_at(const cnnk_sup_a *A, int64_t i) {
+    const int64_t s = i / A->seg;
+    return A->a + s / A->seg_h * A->ld_img + s % A->seg_h * A->ld_seg + i % A->seg * A->ld_row;
 }
 
 typedef struct sup_args {
     const cnnk_sup_ukernel *uk;
-    int64_t N, K;
+    int64_t M, N, K;
     cnnk_sup_a A;
     const float *pb;
     float *C;
@@ -83,27 +98,31 @@ static void run_range(const sup_args *g, int64_t t0, int64_t t1, int64_t q0, int
                       float *stage) {
     const sup_plan *p = &g->plan;
     const cnnk_sup_a *A = &g->A;
-    const int64_t mr = g->uk->mr, nr = g->uk->nr;
+    const int64_t nr = g->uk->nr;
     for (int64_t pc = 0; pc < g->K || pc == 0; pc += p->kc) {
         const int64_t kc = cnnk_min64(g->K - pc, p->kc);
         const bool last = pc + kc >= g->K;
         for (int64_t qb = q0; qb < q1; qb += p->np) {
             const int64_t qe = cnnk_min64(q1, qb + p->np);
             for (int64_t ti = t0; ti < t1; ++ti) {
-                const int64_t s = ti / p->tps, j0 = ti % p->tps * mr;
+                /* A run of L rows is cut into tps tiles of equal height
+                 * (49 = 13 + 12 + 12 + 12, not 14 + 14 + 14 + 7: a short
+                 * tile runs below the full one's rate). */
+                const int64_t s = ti / p->tps, k = ti % p->tps;
+                const int64_t run = p->stage_a ? g->M : A->seg, h = run / p->tps, x = run % p->tps;
+                const int64_t j0 = k * h + cnnk_min64(k, x), m = h + (k < x);
                 const int64_t i = s * A->seg + j0;
-                const float *a = A->a + s / A->seg_h * A->ld_img + s % A->seg_h * A->ld_seg +
-                                 j0 * A->ld_row + pc;
-                int64_t lda = A->ld_row;
+                int64_t lda = p->kc + 16;
+                const float *a = stage;
                 if (p->stage_a) {
-                    const int64_t rows = cnnk_min64(A->seg - j0, mr);
-                    for (int64_t r = 0; r < rows; ++r)
-                        memcpy(stage + r * (p->kc + 16), a + r * lda, (size_t)kc * sizeof *a);
-                    a = stage;
-                    lda = p->kc + 16;
+                    for (int64_t r = 0; r < m; ++r)
+                        memcpy(stage + r * lda, row_at(A, i + r) + pc, (size_t)kc * sizeof *a);
+                } else {
+                    a = row_at(A, i) + pc;
+                    lda = A->ld_row;
                 }
                 cnnk_gemm_tile t = {
-                    .m = (int)cnnk_min64(A->seg - j0, mr),
+                    .m = (int)m,
                     .load_c = pc > 0 || g->ep.accumulate,
                     .res_ld = g->ep.residual_ld,
                     .relu = last && g->ep.relu,
@@ -125,7 +144,7 @@ static void run_range(const sup_args *g, int64_t t0, int64_t t1, int64_t q0, int
 
 static void run_thread(const sup_args *g, int t, int n, float *ws) {
     const sup_plan *p = &g->plan;
-    float *stage = ws + (size_t)t * stage_floats(g->uk, p->kc);
+    float *stage = p->stage_a ? ws + (size_t)t * stage_floats(g->uk, p->kc) : NULL;
     if (p->split_tiles)
         run_range(g, p->tiles * t / n, p->tiles * (t + 1) / n, 0, p->panels, stage);
     else
@@ -138,7 +157,7 @@ void cnnk_gemm_sup(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
     if (M <= 0 || N <= 0 || A->seg <= 0) return;
     if (nthreads < 1) nthreads = 1;
     sup_args g = {
-        .uk = isa->sup, .N = N, .K = K < 0 ? 0 : K, .A = *A, .pb = packed_b, .C = C,
+        .uk = isa->sup, .M = M, .N = N, .K = K < 0 ? 0 : K, .A = *A, .pb = packed_b, .C = C,
         .ldc = ldc, .plan = make_plan(isa, M, N, K, A->seg, A->ld_row, nthreads),
     };
     if (ep) g.ep = *ep;
