@@ -126,7 +126,7 @@ static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
  * Zen 5): the wider FMA shifts work away from Winograd's transforms and
  * the 14x32 GEMM tile wastes more on short M, so
  *  - 1x1: the unpacked GEMM (1x1_sup, src read in place; docs/GEMM_SUP.md:
- *    ahead of the packed 1x1 on 33 of 37 ResNet-50, DenseNet-121 and
+ *    ahead of the packed 1x1 on 34 of 37 ResNet-50, DenseNet-121 and
  *    GoogLeNet shapes, and of direct by up to 0.5x oneDNN on the wide-K
  *    ones, 1024->512 at 14x14: 1.10x against 1.48x), except where the
  *    direct tile led and the layer does not expand channels (oc < 2 ic):
