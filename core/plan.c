@@ -109,7 +109,12 @@ static bool winograd_shape(const cnnk_conv_desc *d) {
 
 /* AVX2 (and any ISA without its own measurements). */
 static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
-    if (is_1x1_unpadded(d)) return CNNK_ALGO_1X1;
+    /* 1x1: the packed GEMM, but the unpacked one on maps under 8x8, where
+     * 49 rows fill 6-row tiles badly and packing them is a larger share
+     * (ResNet-50's layer4 on Zen 5: 1.05-1.11x oneDNN avx2 against
+     * 1.17-1.21x; at 14x14 and up packed led by 0-10%, docs/GEMM_SUP.md). */
+    if (is_1x1_unpadded(d))
+        return d->oh < 8 || d->ow < 8 ? CNNK_ALGO_1X1_SUP : CNNK_ALGO_1X1;
     /* Winograd pays off once the GEMMs are wide (channels) and the tiles
      * many (output size); F4 keeps the error near direct's (docs/RUNNER.md). */
     const bool wino = winograd_shape(d);
