@@ -134,19 +134,21 @@ static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
  *    ahead of the packed 1x1 on 34 of 37 ResNet-50, DenseNet-121 and
  *    GoogLeNet shapes, and of direct by up to 0.5x oneDNN on the wide-K
  *    ones, 1024->512 at 14x14: 1.10x against 1.48x), except where the
- *    direct tile led and the layer does not expand channels (oc < 2 ic):
- *    64 input channels (ResNet's and GoogLeNet's 64->64: 1.20-1.27x
- *    against 1.34-1.39x) and maps under 8x8 (ResNet's 2048->512 and its
- *    strided 1024->2048: 0.96-0.97x against 1.05-1.11x);
+ *    direct tile led and the layer does not expand channels at stride 1
+ *    (oc >= 2 ic, sh = sw = 1): 64 input channels (ResNet's and
+ *    GoogLeNet's 64->64: 1.20-1.27x against 1.34-1.39x) and maps under
+ *    8x8 (ResNet's 2048->512 and its strided 1024->2048: 0.96-1.03x
+ *    against 1.05-1.11x);
  *  - Winograd F4 from 16x16 up (F6 within 2-8% of it, with F6's error);
  *    F2 from 8x8 (14x14 maps: F4 tiles 16 of 14 rows, 1.04x against
  *    F2's 0.78x); below 8x8 the direct tile (7x7: F2 1.47x, direct 0.97x);
  *  - everything else direct, which led im2col on every such layer. */
 static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
     const bool small_map = d->oh < 8 || d->ow < 8;
-    if (is_1x1_unpadded(d))
-        return d->oc < 2 * d->ic && (d->ic <= 64 || small_map) ? CNNK_ALGO_DIRECT
-                                                                : CNNK_ALGO_1X1_SUP;
+    if (is_1x1_unpadded(d)) {
+        const bool expands = d->oc >= 2 * d->ic && d->sh == 1 && d->sw == 1;
+        return !expands && (d->ic <= 64 || small_map) ? CNNK_ALGO_DIRECT : CNNK_ALGO_1X1_SUP;
+    }
     if (winograd_shape(d) && d->oh >= 16 && d->ow >= 16) return CNNK_ALGO_WINOGRAD_F4;
     if (winograd_shape(d) && !small_map) return CNNK_ALGO_WINOGRAD_F2;
     return CNNK_ALGO_DIRECT;
