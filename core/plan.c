@@ -70,6 +70,7 @@ void cnnk_plan_format(const cnnk_plan *p, char *buf, size_t len) {
  * ending at direct, which applies everywhere. */
 static bool next_algo(cnnk_algo a, cnnk_algo *next) {
     switch (a) {
+    case CNNK_ALGO_1X1_SUP: *next = CNNK_ALGO_1X1; return true;
     case CNNK_ALGO_1X1: *next = CNNK_ALGO_IM2COL; return true;
     case CNNK_ALGO_WINOGRAD_F6: *next = CNNK_ALGO_WINOGRAD_F4; return true;
     case CNNK_ALGO_WINOGRAD_F4: *next = CNNK_ALGO_WINOGRAD_F2; return true;
@@ -108,7 +109,12 @@ static bool winograd_shape(const cnnk_conv_desc *d) {
 
 /* AVX2 (and any ISA without its own measurements). */
 static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
-    if (is_1x1_unpadded(d)) return CNNK_ALGO_1X1;
+    /* 1x1: the packed GEMM, but the unpacked one on maps under 8x8, where
+     * 49 rows fill 6-row tiles badly and packing them is a larger share
+     * (ResNet-50's layer4 on Zen 5: 1.05-1.11x oneDNN avx2 against
+     * 1.17-1.21x; at 14x14 and up packed led by 0-10%, docs/GEMM_SUP.md). */
+    if (is_1x1_unpadded(d))
+        return d->oh < 8 || d->ow < 8 ? CNNK_ALGO_1X1_SUP : CNNK_ALGO_1X1;
     /* Winograd pays off once the GEMMs are wide (channels) and the tiles
      * many (output size); F4 keeps the error near direct's (docs/RUNNER.md). */
     const bool wino = winograd_shape(d);
@@ -124,10 +130,15 @@ static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
  * avx512_core on this repository's five networks (docs/KERNELS_AVX512.md,
  * Zen 5): the wider FMA shifts work away from Winograd's transforms and
  * the 14x32 GEMM tile wastes more on short M, so
- *  - 1x1: the GEMM only where it expands channels (oc >= 2 ic: ResNet's
- *    conv3 and downsample, K short and N long) on maps larger than 7x7;
- *    elsewhere the direct tile (ResNet's 256->64 conv1: 1.04x against the
- *    GEMM's 1.27x);
+ *  - 1x1: the unpacked GEMM (1x1_sup, src read in place; docs/GEMM_SUP.md:
+ *    ahead of the packed 1x1 on 34 of 37 ResNet-50, DenseNet-121 and
+ *    GoogLeNet shapes, and of direct by up to 0.5x oneDNN on the wide-K
+ *    ones, 1024->512 at 14x14: 1.10x against 1.48x), except where the
+ *    direct tile led and the layer does not expand channels at stride 1
+ *    (oc >= 2 ic, sh = sw = 1): 64 input channels (ResNet's and
+ *    GoogLeNet's 64->64: 1.20-1.27x against 1.34-1.39x) and maps under
+ *    8x8 (ResNet's 2048->512 and its strided 1024->2048: 0.96-1.03x
+ *    against 1.05-1.11x);
  *  - Winograd F4 from 16x16 up, F6 there once ic >= 512 (VGG's 512->512
  *    28x28: F6 0.89-0.99x of F4's time in 4 of 4 runs with the interior
  *    fast path; at 256 or fewer input channels F6 ties or loses, 1.00-1.31x,
@@ -137,8 +148,10 @@ static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
  *  - everything else direct, which led im2col on every such layer. */
 static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
     const bool small_map = d->oh < 8 || d->ow < 8;
-    if (is_1x1_unpadded(d))
-        return d->oc >= 2 * d->ic && !small_map ? CNNK_ALGO_1X1 : CNNK_ALGO_DIRECT;
+    if (is_1x1_unpadded(d)) {
+        const bool expands = d->oc >= 2 * d->ic && d->sh == 1 && d->sw == 1;
+        return !expands && (d->ic <= 64 || small_map) ? CNNK_ALGO_DIRECT : CNNK_ALGO_1X1_SUP;
+    }
     if (winograd_shape(d) && d->oh >= 16 && d->ow >= 16)
         return d->ic >= 512 ? CNNK_ALGO_WINOGRAD_F6 : CNNK_ALGO_WINOGRAD_F4;
     if (winograd_shape(d) && !small_map) return CNNK_ALGO_WINOGRAD_F2;

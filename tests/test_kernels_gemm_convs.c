@@ -1,5 +1,6 @@
-/* <isa>/im2col, <isa>/1x1 and <isa>/fc of every optimized ISA this CPU
- * runs against the scalar reference.
+/* <isa>/im2col, <isa>/1x1, <isa>/1x1_sup (where the ISA has it) and
+ * <isa>/fc of every optimized ISA this CPU runs against the scalar
+ * reference.
  * Data are small integers, so every product and partial sum is exact in
  * float whatever the summation order: results must match bit for bit (the
  * tolerance table's bound for these algorithms on integer data). Shapes
@@ -23,7 +24,7 @@
 #include "kernels/ref/ref.h"
 
 /* The ISA under test's entries. */
-static const cnnk_conv_kernel *g_im2col, *g_1x1;
+static const cnnk_conv_kernel *g_im2col, *g_1x1, *g_1x1_sup; /* g_1x1_sup may be NULL */
 static const cnnk_op_kernel *g_fc;
 
 static const float CANARY = -12345.5f;
@@ -63,7 +64,8 @@ static void check_kernel(const cnnk_conv_kernel *k, const cnnk_conv_desc *d, con
     float *packed = malloc(k->packed_size(d) * sizeof(float));
     k->pack(d, b->w, packed);
     const size_t dst_n = pitched(b->pout, b->dst_ld, d->oc);
-    for (int nthreads = 1; nthreads <= 2; ++nthreads) {
+    const int max_threads = k->algo == CNNK_ALGO_1X1_SUP ? 3 : 2;
+    for (int nthreads = 1; nthreads <= max_threads; ++nthreads) {
         float *ws = alloc_ws(k->workspace_size(d, nthreads));
         for (int bits = 0; bits < 8; ++bits) {
             if (!c->all_epilogues && bits != 0 && bits != 7) continue;
@@ -111,6 +113,8 @@ static void run_conv_case(const conv_case *c, bool dense, uint64_t seed) {
     CHECK(g_im2col->applies(&d));
     check_kernel(g_im2col, &d, c, &b);
     if (g_1x1->applies(&d)) check_kernel(g_1x1, &d, c, &b);
+    CHECK(!g_1x1_sup || g_1x1_sup->applies(&d) == g_1x1->applies(&d));
+    if (g_1x1_sup && g_1x1_sup->applies(&d)) check_kernel(g_1x1_sup, &d, c, &b);
     free(b.src), free(b.w), free(b.bias), free(b.res), free(b.want), free(b.got);
 }
 
@@ -138,6 +142,12 @@ static const conv_case conv_cases[] = {
     {1, 1, 5, 13, 11, 3, 1, 1, 3, 4, 0, 0, 0, 0, 1, 1, true},     /* strides 3x4 */
     {1, 2, 300, 14, 14, 24, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, false}, /* K > KC, M > MC */
     {1, 1, 40, 20, 20, 33, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, false},  /* strided, 2 threads split */
+    /* the unpacked GEMM's cases: 7x7 maps (49-row and 7-row tiles), odd
+     * heights at stride 2, a 4 KiB src pitch (staged tiles), K blocks */
+    {1, 1, 29, 7, 7, 70, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, true},     /* M = 49 */
+    {1, 2, 17, 13, 13, 45, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, true},   /* stride 2, ih odd, batch 2 */
+    {1, 1, 1024, 6, 5, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, false},  /* src_ld 1024 when dense */
+    {1, 1, 1000, 7, 9, 19, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, false},  /* K > KC, strided */
 };
 
 /* ---- fully connected ---------------------------------------------------- */
@@ -237,6 +247,7 @@ int main(void) {
         if (!isa_testable("test_kernels_gemm_convs", (cnnk_isa)isa, "im2col")) continue;
         g_im2col = isa_conv((cnnk_isa)isa, "im2col");
         g_1x1 = isa_conv((cnnk_isa)isa, "1x1");
+        g_1x1_sup = isa_conv((cnnk_isa)isa, "1x1_sup");
         g_fc = isa_op((cnnk_isa)isa, "fc");
         CHECK(g_1x1 != NULL && g_fc != NULL);
         if (!g_1x1 || !g_fc) continue;

@@ -35,6 +35,7 @@ typedef enum cnnk_algo {
     CNNK_ALGO_WINOGRAD_F4,  /* F(4x4,3x3) */
     CNNK_ALGO_WINOGRAD_F6,  /* F(6x6,3x3) */
     CNNK_ALGO_1X1,
+    CNNK_ALGO_1X1_SUP,      /* 1x1 on the unpacked GEMM: src read in place */
     CNNK_ALGO_COUNT
 } cnnk_algo;
 

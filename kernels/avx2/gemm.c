@@ -4,6 +4,7 @@
  * and measured figures. */
 #include "kernels/avx2/gemm.h"
 
+#include "kernels/avx2/gemm_store.h"
 #include "kernels/avx2/vec.h"
 
 enum { MR = CNNK_AVX2_MR, NR = CNNK_AVX2_NR };
@@ -59,25 +60,6 @@ void cnnk_gemm_pack_a__avx2(int64_t mc, int64_t kc, const float *a, int64_t lda,
 
 /* ---- the microkernel ---------------------------------------------------- */
 
-/* Writes the valid t->m x t->n part of the 6x16 accumulator tile. */
-CNNK_INLINE void store_tile(float *c, int64_t ldc, const cnnk_gemm_tile *t, __m256 acc[MR][2]) {
-    const bool full = t->n == NR;
-    const __m256i m0 = cnnk_avx2_mask(t->n), m1 = cnnk_avx2_mask(t->n - 8);
-    const float *b1 = t->bias ? t->bias + 8 : NULL;
-    for (int r = 0; r < MR; ++r) {
-        if (r >= t->m) break;
-        float *cr = c + r * ldc;
-        const float *res = t->res ? t->res + r * t->res_ld : NULL;
-        __m256 v0 = acc[r][0], v1 = acc[r][1];
-        if (t->load_c) {
-            v0 = _mm256_add_ps(v0, cnnk_avx2_load(cr, full, m0));
-            v1 = _mm256_add_ps(v1, cnnk_avx2_load(cr + 8, full, m1));
-        }
-        cnnk_avx2_store_epilogue(cr, v0, t->bias, res, t->relu, full, m0);
-        cnnk_avx2_store_epilogue(cr + 8, v1, b1, res ? res + 8 : NULL, t->relu, full, m1);
-    }
-}
-
 /* One k step: two 8-wide B loads, MR broadcasts of A, 12 FMAs. A(r, u) is
  * the address of row r at k offset u. */
 #define CNNK_AVX2_UK_STEP(u, A)                                            \
@@ -93,23 +75,12 @@ CNNK_INLINE void store_tile(float *c, int64_t ldc, const cnnk_gemm_tile *t, __m2
 
 /* The 6x16 microkernel on a packed A panel (a[k*MR + r]) and a packed B
  * micro-panel (b[k*NR + c]); k unrolled by 8. The C tile is prefetched
- * first so its misses overlap the k loop rather than stall the store. */
+ * first (gemm_store.h). */
 void cnnk_gemm_ukernel_6x16__avx2(int64_t kc, const float *a, const float *b, float *c,
                                   int64_t ldc, const cnnk_gemm_tile *t) {
     __m256 acc[MR][2];
-    for (int r = 0; r < MR; ++r) {
-        acc[r][0] = acc[r][1] = _mm256_setzero_ps();
-        if (r < t->m) _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
-        if (r < t->m) _mm_prefetch((const char *)(c + r * ldc + NR - 1), _MM_HINT_T0);
-    }
-    /* The residual is read once, at the store: without a prefetch its
-     * misses stalled ResNet's K = 64 1x1 layers by a sixth (perf annotate). */
-    if (t->res) {
-        for (int r = 0; r < t->m; ++r) {
-            _mm_prefetch((const char *)(t->res + r * t->res_ld), _MM_HINT_T0);
-            _mm_prefetch((const char *)(t->res + r * t->res_ld + NR - 1), _MM_HINT_T0);
-        }
-    }
+    for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
+    cnnk_avx2_prefetch_tile(c, ldc, t);
 #define CNNK_AVX2_A_PACKED(r, u) (a + (u) * MR + (r))
     int64_t k = 0;
     for (; k + 8 <= kc; k += 8, a += 8 * MR, b += 8 * NR) {
@@ -118,7 +89,7 @@ void cnnk_gemm_ukernel_6x16__avx2(int64_t kc, const float *a, const float *b, fl
     }
     for (; k < kc; ++k, a += MR, b += NR) CNNK_AVX2_UK_STEP(0, CNNK_AVX2_A_PACKED);
 #undef CNNK_AVX2_A_PACKED
-    store_tile(c, ldc, t, acc);
+    cnnk_avx2_store_tile(MR, c, ldc, t, acc);
 }
 
 #undef CNNK_AVX2_UK_STEP

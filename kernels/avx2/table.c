@@ -19,6 +19,8 @@ void cnnk_gemv__avx2(int64_t k, int64_t oc, const float *x, const float *packed,
                      const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
 /* direct.c: 6 pixels x 16 channels. */
 extern const cnnk_direct_ukernel cnnk_direct_ukernel_6x16__avx2;
+/* gemm_sup.c: the unpacked GEMM's 6x16, on the packed GEMM's B panels. */
+extern const cnnk_sup_ukernel cnnk_sup_ukernel_6x16__avx2;
 
 static const cnnk_gemm_ukernel g_ukernel = {
     .mr = CNNK_AVX2_MR,
@@ -41,15 +43,18 @@ const cnnk_isa_kernels cnnk_isa_kernels__avx2 = {
     .gemv = cnnk_gemv__avx2,
     .gemv_group = 4,
     .direct = &cnnk_direct_ukernel_6x16__avx2,
+    .sup = &cnnk_sup_ukernel_6x16__avx2,
 };
 
 CNNK_SHARED_ENTRIES(avx2, CNNK_ISA_AVX2, cnnk_isa_kernels__avx2)
 CNNK_DIRECT_ENTRY(avx2, CNNK_ISA_AVX2, cnnk_isa_kernels__avx2)
+CNNK_1X1_SUP_ENTRY(avx2, CNNK_ISA_AVX2, cnnk_isa_kernels__avx2)
 
 static const cnnk_conv_kernel *const g_conv[] = {
     &cnnk_conv_im2col__avx2,        &cnnk_conv_1x1__avx2,
     &cnnk_conv_winograd_f2x2__avx2, &cnnk_conv_winograd_f4x4__avx2,
     &cnnk_conv_winograd_f6x6__avx2, &cnnk_conv_direct__avx2,
+    &cnnk_conv_1x1_sup__avx2,
 };
 
 static const cnnk_op_kernel *const g_ops[] = {

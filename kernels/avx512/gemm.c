@@ -7,9 +7,10 @@
  * broadcasts fold into the FMAs as {1to16} memory operands. */
 #include "kernels/avx512/gemm.h"
 
+#include "kernels/avx512/gemm_store.h"
 #include "kernels/avx512/vec.h"
 
-enum { VL = CNNK_AVX512_VL, MAX_MR = 28, MAX_NV = 2 };
+enum { VL = CNNK_AVX512_VL, MAX_MR = CNNK_AVX512_TILE_MAX_MR, MAX_NV = CNNK_AVX512_TILE_MAX_NV };
 
 /* ---- packing A: [MC/MR panels][KC][MR], zero-padded to MR ---------------- */
 
@@ -83,26 +84,6 @@ void cnnk_gemm_pack_a_28__avx512(int64_t mc, int64_t kc, const float *a, int64_t
 
 /* ---- the microkernel ---------------------------------------------------- */
 
-/* Writes the valid t->m x t->n part of the MR x (16 NV) accumulator tile. */
-CNNK_INLINE void store_tile(const int MR, const int NV, float *c, int64_t ldc,
-                            const cnnk_gemm_tile *t, __m512 acc[MAX_MR][MAX_NV]) {
-    const bool full = t->n == NV * VL;
-    __mmask16 m[MAX_NV];
-    for (int v = 0; v < NV; ++v) m[v] = cnnk_avx512_mask(t->n - v * VL);
-    for (int r = 0; r < MR; ++r) {
-        if (r >= t->m) break;
-        float *cr = c + r * ldc;
-        const float *res = t->res ? t->res + r * t->res_ld : NULL;
-        for (int v = 0; v < NV; ++v) {
-            if (!full && m[v] == 0) break;
-            __m512 x = acc[r][v];
-            if (t->load_c) x = _mm512_add_ps(x, cnnk_avx512_load(cr + v * VL, full, m[v]));
-            cnnk_avx512_store_epilogue(cr + v * VL, x, t->bias ? t->bias + v * VL : NULL,
-                                       res ? res + v * VL : NULL, t->relu, full, m[v]);
-        }
-    }
-}
-
 /* acc += A(:, k) B(k, :) for one k: NV B loads, MR broadcasts. */
 #define CNNK_AVX512_UK_STEP(MR, NV, u)                                                 \
     do {                                                                               \
@@ -117,25 +98,17 @@ CNNK_INLINE void store_tile(const int MR, const int NV, float *c, int64_t ldc,
     } while (0)
 
 /* The MR x 16NV microkernel on a packed A panel (a[k*MR + r]) and a packed
- * B micro-panel (b[k*NR + c]); k unrolled by 4. The C tile (and the
- * residual, read once at the store) is prefetched first so its misses
- * overlap the k loop rather than stall the store, as on AVX2. */
+ * B micro-panel (b[k*NR + c]); k unrolled by 4. The C tile is prefetched
+ * first (gemm_store.h), as on AVX2. */
 CNNK_INLINE void ukernel(const int MR, const int NV, int64_t kc, const float *a, const float *b,
                          float *c, int64_t ldc, const cnnk_gemm_tile *t) {
-    __m512 acc[MAX_MR][MAX_NV];
+    cnnk_avx512_acc acc;
 #pragma GCC unroll 28
     for (int r = 0; r < MR; ++r) {
 #pragma GCC unroll 2
         for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_setzero_ps();
     }
-    for (int r = 0; r < t->m; ++r) {
-        _mm_prefetch((const char *)(c + r * ldc), _MM_HINT_T0);
-        _mm_prefetch((const char *)(c + r * ldc + NV * VL - 1), _MM_HINT_T0);
-        if (t->res) {
-            _mm_prefetch((const char *)(t->res + r * t->res_ld), _MM_HINT_T0);
-            _mm_prefetch((const char *)(t->res + r * t->res_ld + NV * VL - 1), _MM_HINT_T0);
-        }
-    }
+    cnnk_avx512_prefetch_tile(NV, c, ldc, t);
     int64_t k = 0;
     for (; k + 4 <= kc; k += 4, a += 4 * MR, b += 4 * NV * VL) {
         CNNK_AVX512_UK_STEP(MR, NV, 0);
@@ -144,7 +117,7 @@ CNNK_INLINE void ukernel(const int MR, const int NV, int64_t kc, const float *a,
         CNNK_AVX512_UK_STEP(MR, NV, 3);
     }
     for (; k < kc; ++k, a += MR, b += NV * VL) CNNK_AVX512_UK_STEP(MR, NV, 0);
-    store_tile(MR, NV, c, ldc, t, acc);
+    cnnk_avx512_store_tile(MR, NV, c, ldc, t, acc);
 }
 
 #undef CNNK_AVX512_UK_STEP

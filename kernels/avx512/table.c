@@ -19,6 +19,8 @@ void cnnk_gemv__avx512(int64_t k, int64_t oc, const float *x, const float *packe
                        const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
 /* direct.c: 14 pixels x 32 channels. */
 extern const cnnk_direct_ukernel cnnk_direct_ukernel_14x32__avx512;
+/* gemm_sup.c: the unpacked GEMM's 14x32, on the packed GEMM's B panels. */
+extern const cnnk_sup_ukernel cnnk_sup_ukernel_14x32__avx512;
 
 static const cnnk_gemm_ukernel g_ukernel = {
     .mr = CNNK_AVX512_MR,
@@ -42,15 +44,18 @@ const cnnk_isa_kernels cnnk_isa_kernels__avx512 = {
     .gemv = cnnk_gemv__avx512,
     .gemv_group = 2,
     .direct = &cnnk_direct_ukernel_14x32__avx512,
+    .sup = &cnnk_sup_ukernel_14x32__avx512,
 };
 
 CNNK_SHARED_ENTRIES(avx512, CNNK_ISA_AVX512, cnnk_isa_kernels__avx512)
 CNNK_DIRECT_ENTRY(avx512, CNNK_ISA_AVX512, cnnk_isa_kernels__avx512)
+CNNK_1X1_SUP_ENTRY(avx512, CNNK_ISA_AVX512, cnnk_isa_kernels__avx512)
 
 static const cnnk_conv_kernel *const g_conv[] = {
     &cnnk_conv_im2col__avx512,        &cnnk_conv_1x1__avx512,
     &cnnk_conv_winograd_f2x2__avx512, &cnnk_conv_winograd_f4x4__avx512,
     &cnnk_conv_winograd_f6x6__avx512, &cnnk_conv_direct__avx512,
+    &cnnk_conv_1x1_sup__avx512,
 };
 
 static const cnnk_op_kernel *const g_ops[] = {

@@ -27,7 +27,13 @@
  * The im2col column block and the Winograd block get half of L2 each: both
  * are written by a lowering or transform and read back by the GEMM's A
  * packing while still in L2, next to the packed A block and the B panels
- * streaming past (docs/KERNELS_AVX2_GEMM.md, docs/KERNELS_AVX2_WINOGRAD.md). */
+ * streaming past (docs/KERNELS_AVX2_GEMM.md, docs/KERNELS_AVX2_WINOGRAD.md).
+ *
+ * The unpacked GEMM (gemm_sup.c) keeps its MR x KC A tile, read in place,
+ * in L1d across the NC loop (all of it: B's micro-panels stream past from
+ * L2, and on Zen 5 K = 512 unsplit led the half-L1 KC of 256 by 5-10%,
+ * docs/GEMM_SUP.md), and its KC x NC B block in half of L2 across the M
+ * tiles. */
 cnnk_kernel_config cnnk_kernel_config_derive(const cnnk_gemm_ukernel *uk) {
     const cnnk_cpu_info *cpu = cnnk_cpu();
     const int64_t l1 = cpu->l1d > 0 ? cpu->l1d : 32 * 1024;
@@ -43,5 +49,7 @@ cnnk_kernel_config cnnk_kernel_config_derive(const cnnk_gemm_ukernel *uk) {
     b->nc = cnnk_clamp64(cnnk_round_down(l3 / 2 / (b->kc * fsz), nr), 16 * nr, 4096 / nr * nr);
     c.col_block_bytes = l2 / 2;
     c.wino_block_bytes = l2 / 2;
+    c.sup_a_bytes = l1;
+    c.sup_b_bytes = l2 / 2;
     return c;
 }

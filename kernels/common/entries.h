@@ -44,6 +44,28 @@
         .run = ISA##_lowered_run_,                                                             \
     };
 
+/* "<ISA>/1x1_sup": 1x1's shapes and packed weights on the unpacked GEMM;
+ * only for an ISA whose K has a sup microkernel (K.sup->nr == K.gemm->nr). */
+#define CNNK_1X1_SUP_ENTRY(ISA, ISA_ENUM, K)                                                   \
+    static size_t ISA##_1x1_sup_packed_size_(const cnnk_conv_desc *d) {                        \
+        return cnnk_1x1_packed_size(&(K), d);                                                  \
+    }                                                                                          \
+    static size_t ISA##_1x1_sup_ws_(const cnnk_conv_desc *d, int n) {                          \
+        return cnnk_1x1_sup_workspace_size(&(K), d, n);                                        \
+    }                                                                                          \
+    static void ISA##_1x1_sup_pack_(const cnnk_conv_desc *d, const float *w, float *p) {       \
+        cnnk_1x1_pack(&(K), d, w, p);                                                          \
+    }                                                                                          \
+    static void ISA##_1x1_sup_run_(const cnnk_conv_desc *d, const cnnk_conv_args *a) {         \
+        cnnk_1x1_sup_run(&(K), d, a);                                                          \
+    }                                                                                          \
+    const cnnk_conv_kernel cnnk_conv_1x1_sup__##ISA = {                                        \
+        .name = #ISA "/1x1_sup", .isa = ISA_ENUM, .algo = CNNK_ALGO_1X1_SUP,                   \
+        .applies = cnnk_1x1_applies, .packed_size = ISA##_1x1_sup_packed_size_,                \
+        .workspace_size = ISA##_1x1_sup_ws_, .pack = ISA##_1x1_sup_pack_,                      \
+        .run = ISA##_1x1_sup_run_,                                                             \
+    };
+
 /* "<ISA>/winograd_f<M>x<M>" on the shared pipeline and K's transforms. */
 #define CNNK_WINOGRAD_ENTRY(ISA, ISA_ENUM, K, M, ALGO)                                         \
     static size_t ISA##_wino##M##_packed_size_(const cnnk_conv_desc *d) {                      \

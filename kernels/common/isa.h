@@ -62,6 +62,23 @@ typedef struct cnnk_gemm_ukernel {
     cnnk_gemm_pack_a_fn pack_a;
 } cnnk_gemm_ukernel;
 
+/* ---- the unpacked ("sup") GEMM microkernel -------------------------------- */
+
+/* acc(m x NR) = sum_k a[r*lda + k] * b[k*NR + c] for rows r < t->m
+ * (1 <= t->m <= MR): A is read in place, its rows lda floats apart and
+ * contiguous in k (NHWC pixels), b is a KC-slice of one packed B panel
+ * (the layout of cnnk_gemm_pack_b, so NR is the packed GEMM's NR); the
+ * tile is stored to c (pitch ldc) through t, epilogue included. The
+ * microkernel picks its own code for t->m, so no A row past t->m is read
+ * and no FMA is spent on it (kernels/common/gemm_sup.c, docs/GEMM_SUP.md). */
+typedef void (*cnnk_sup_ukernel_fn)(int64_t kc, const float *a, int64_t lda, const float *b,
+                                    float *c, int64_t ldc, const cnnk_gemm_tile *t);
+
+typedef struct cnnk_sup_ukernel {
+    int mr, nr;
+    cnnk_sup_ukernel_fn run;
+} cnnk_sup_ukernel;
+
 /* ---- per-CPU configuration ------------------------------------------------ */
 
 typedef struct cnnk_gemm_blocking {
@@ -75,6 +92,8 @@ typedef struct cnnk_kernel_config {
     cnnk_gemm_blocking gemm;
     int64_t col_block_bytes;   /* im2col: the budget of one column block */
     int64_t wino_block_bytes;  /* Winograd: the budget of one block's V and M */
+    int64_t sup_a_bytes;       /* unpacked GEMM: the in-place MR x KC A tile's budget */
+    int64_t sup_b_bytes;       /* unpacked GEMM: the KC x NC B block's budget */
 } cnnk_kernel_config;
 
 cnnk_kernel_config cnnk_kernel_config_derive(const cnnk_gemm_ukernel *uk);
@@ -195,6 +214,7 @@ typedef struct cnnk_isa_kernels {
     cnnk_gemv_fn gemv;
     int gemv_group;                    /* panels one gemv step streams together */
     const cnnk_direct_ukernel *direct; /* NULL: the ISA has no direct tile */
+    const cnnk_sup_ukernel *sup;       /* NULL: no unpacked GEMM; else sup->nr == gemm->nr */
 } cnnk_isa_kernels;
 
 /* ---- the table an ISA exports -------------------------------------------- */

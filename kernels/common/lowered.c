@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "kernels/common/gemm.h"
+#include "kernels/common/gemm_sup.h"
 #include "kernels/common/util.h"
 
 /* ---- weights ------------------------------------------------------------ */
@@ -253,4 +254,34 @@ size_t cnnk_1x1_packed_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d
 void cnnk_1x1_pack(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, const float *w_oihw,
                    float *packed) {
     cnnk_gemm_pack_b(isa->gemm->nr, d->ic, d->oc, w_oihw, d->ic, true, packed);
+}
+
+/* The rows of A are the output pixels' source pixels: at stride 1 all of
+ * src as one pitched matrix (ih = oh, iw = ow), at larger strides one
+ * segment per output row, sw pixels apart, read in place. */
+static cnnk_sup_a sup_rows(const cnnk_conv_desc *d, const float *src, int64_t ld) {
+    cnnk_sup_a A = {.a = src, .seg = d->mb * d->oh * d->ow, .seg_h = 1, .ld_row = d->sw * ld};
+    if (d->sh != 1 || d->sw != 1) {
+        A.seg = d->ow;
+        A.seg_h = d->oh;
+        A.ld_seg = d->sh * d->iw * ld;
+        A.ld_img = d->ih * d->iw * ld;
+    }
+    return A;
+}
+
+/* The workspace depends on src's pitch, which the descriptor does not
+ * give: sized for the worst pitch, a multiple of 1024 (gemm_sup.c). */
+size_t cnnk_1x1_sup_workspace_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
+                                   int nthreads) {
+    const cnnk_sup_a A = sup_rows(d, NULL, 1024);
+    return cnnk_gemm_sup_workspace_size(isa, d->mb * d->oh * d->ow, d->oc, d->ic, &A, nthreads);
+}
+
+void cnnk_1x1_sup_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
+                      const cnnk_conv_args *a) {
+    const cnnk_sup_a A = sup_rows(d, a->src, a->src_ld);
+    const cnnk_gemm_epilogue ep = group_epilogue(a, 0, 0);
+    cnnk_gemm_sup(isa, d->mb * d->oh * d->ow, d->oc, d->ic, &A, a->packed, a->dst, a->dst_ld,
+                  &ep, a->workspace, a->nthreads);
 }

@@ -34,6 +34,15 @@ size_t cnnk_1x1_packed_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d
 void cnnk_1x1_pack(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, const float *w_oihw,
                    float *packed);
 
+/* "<isa>/1x1_sup": the same shapes and packed weights as 1x1, run on the
+ * unpacked GEMM (gemm_sup.h) straight from src, strided rows included;
+ * a workspace of one small A tile per thread. Only for an ISA with
+ * isa->sup. */
+size_t cnnk_1x1_sup_workspace_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
+                                   int nthreads);
+void cnnk_1x1_sup_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
+                      const cnnk_conv_args *a);
+
 bool cnnk_fc_applies(const cnnk_layer_desc *l);
 size_t cnnk_fc_packed_size(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l);
 void cnnk_fc_pack(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l, const float *w_oihw,

@@ -1,0 +1,170 @@
+/* The unpacked GEMM's loops (gemm_sup.h): K blocks, N blocks, M tiles, N
+ * panels, around the ISA's in-place microkernel. See docs/GEMM_SUP.md for
+ * the measurements behind the order and the block sizes. */
+#include "kernels/common/gemm_sup.h"
+
+#include <omp.h>
+#include <string.h>
+
+#include "kernels/common/util.h"
+
+typedef struct sup_plan {
+    int64_t kc;             /* K block: the A tile MR x KC fits its L1 budget */
+    int64_t np;             /* NR panels per N block: KC x NC of B in its L2 budget */
+    int64_t tps, tiles;     /* M tiles per segment and in all */
+    int64_t panels;         /* NR panels of N */
+    bool split_tiles;       /* threads share out M tiles (else N panels) */
+    bool stage_a;           /* each A tile is copied first (stage_rows) */
+    int threads;
+} sup_plan;
+
+/* Rows whose pitch is a multiple of 4 KiB (1024 floats: the K = 1024 and
+ * 2048 layers, and every stride-2 layer over 512 channels or more) all
+ * fall into the same L1 set, and the 14 rows of a tile overflow its 12
+ * ways: the tile would be fetched from L2 again for every panel. Such a
+ * tile is first copied, MR x KC, into a per-thread buffer with a pitch of
+ * KC + 16, which lies in L1 without conflict (docs/GEMM_SUP.md: 50% of
+ * peak without, 80% with). */
+static bool aliases(int64_t ld_row) { return ld_row > 0 && ld_row % 1024 == 0; }
+
+/* A staged tile may gather its rows from two segments, so short output
+ * rows (7 pixels: ResNet-50's layer4 downsample) fill whole tiles; worth
+ * its copy once a tile meets at least 8 panels. */
+static bool stage_rows(int64_t M, int64_t seg, int64_t ld_row, int64_t mr, int64_t panels) {
+    return aliases(ld_row) || (seg < M && seg % mr != 0 && seg < 2 * mr && panels >= 8);
+}
+
+/* K is cut into equal blocks no longer than the A budget allows, so C
+ * stays in registers across all of K when the A tile fits (K <= 864 for
+ * 14 rows in 48 KiB) and is otherwise stored and reloaded once per block.
+ * Threads split the M tiles while each gets at least 4 (B then shared
+ * through L3), the N panels otherwise. */
+static sup_plan make_plan(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
+                          int64_t seg, int64_t ld_row, int nthreads) {
+    const cnnk_kernel_config *cfg = isa->config();
+    const int64_t mr = isa->sup->mr, nr = isa->sup->nr, fsz = (int64_t)sizeof(float);
+    sup_plan p;
+    const int64_t kc_max = cnnk_max64(16, cnnk_round_down(cfg->sup_a_bytes / (mr * fsz), 16));
+    const int64_t kb = cnnk_ceil_div(cnnk_max64(K, 1), kc_max);
+    p.kc = cnnk_round_up(cnnk_ceil_div(cnnk_max64(K, 1), kb), 8);
+    p.np = cnnk_max64(1, cfg->sup_b_bytes / (p.kc * nr * fsz));
+    p.panels = cnnk_ceil_div(N, nr);
+    p.stage_a = stage_rows(M, seg, ld_row, mr, p.panels);
+    /* Staged tiles run over all M rows at once, in-place ones per segment. */
+    p.tps = cnnk_ceil_div(p.stage_a ? M : seg, mr);
+    p.tiles = p.stage_a ? p.tps : M / seg * p.tps;
+    p.split_tiles = p.tiles >= 4 * (int64_t)nthreads || p.tiles >= p.panels;
+    const int64_t units = p.split_tiles ? p.tiles : p.panels;
+    p.threads = units < nthreads ? (int)units : nthreads;
+    if (p.threads < 1) p.threads = 1;
+    return p;
+}
+
+static size_t stage_floats(const cnnk_sup_ukernel *uk, int64_t kc) {
+    return cnnk_align16((size_t)(uk->mr * (kc + 16)));
+}
+
+size_t cnnk_gemm_sup_workspace_size(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
+                                    const cnnk_sup_a *A, int nthreads) {
+    if (M <= 0 || N <= 0 || A->seg <= 0) return 0;
+    if (nthreads < 1) nthreads = 1;
+    const sup_plan p = make_plan(isa, M, N, K, A->seg, A->ld_row, 1);
+    if (!p.stage_a) return 0;
+    return stage_floats(isa->sup, p.kc) * (size_t)nthreads;
+}
+
+/* Row i of A (gemm_sup.h). */
+static const float *row_at(const cnnk_sup_a *A, int64_t i) {
+    const int64_t s = i / A->seg;
+    return A->a + s / A->seg_h * A->ld_img + s % A->seg_h * A->ld_seg + i % A->seg * A->ld_row;
+}
+
+typedef struct sup_args {
+    const cnnk_sup_ukernel *uk;
+    int64_t M, N, K;
+    cnnk_sup_a A;
+    const float *pb;
+    float *C;
+    int64_t ldc;
+    cnnk_gemm_epilogue ep;
+    sup_plan plan;
+} sup_args;
+
+/* Tiles [t0, t1) x panels [q0, q1): for each K block and N block, every
+ * tile's A (in L1 after its first panel) against every panel of the block
+ * (in L2 after the first tile). The first K block writes (or accumulates
+ * into) C, later ones add to it, the last applies bias, residual, ReLU. */
+static void run_range(const sup_args *g, int64_t t0, int64_t t1, int64_t q0, int64_t q1,
+                      float *stage) {
+    const sup_plan *p = &g->plan;
+    const cnnk_sup_a *A = &g->A;
+    const int64_t nr = g->uk->nr;
+    for (int64_t pc = 0; pc < g->K || pc == 0; pc += p->kc) {
+        const int64_t kc = cnnk_min64(g->K - pc, p->kc);
+        const bool last = pc + kc >= g->K;
+        for (int64_t qb = q0; qb < q1; qb += p->np) {
+            const int64_t qe = cnnk_min64(q1, qb + p->np);
+            for (int64_t ti = t0; ti < t1; ++ti) {
+                /* A run of L rows is cut into tps tiles of equal height
+                 * (49 = 13 + 12 + 12 + 12, not 14 + 14 + 14 + 7: a short
+                 * tile runs below the full one's rate). */
+                const int64_t s = ti / p->tps, k = ti % p->tps;
+                const int64_t run = p->stage_a ? g->M : A->seg, h = run / p->tps, x = run % p->tps;
+                const int64_t j0 = k * h + cnnk_min64(k, x), m = h + (k < x);
+                const int64_t i = s * A->seg + j0;
+                int64_t lda = p->kc + 16;
+                const float *a = stage;
+                if (p->stage_a) {
+                    for (int64_t r = 0; r < m; ++r)
+                        memcpy(stage + r * lda, row_at(A, i + r) + pc, (size_t)kc * sizeof *a);
+                } else {
+                    a = row_at(A, i) + pc;
+                    lda = A->ld_row;
+                }
+                cnnk_gemm_tile t = {
+                    .m = (int)m,
+                    .load_c = pc > 0 || g->ep.accumulate,
+                    .res_ld = g->ep.residual_ld,
+                    .relu = last && g->ep.relu,
+                };
+                for (int64_t q = qb; q < qe; ++q) {
+                    const int64_t j = q * nr;
+                    t.n = (int)cnnk_min64(g->N - j, nr);
+                    t.bias = last && g->ep.bias ? g->ep.bias + j : NULL;
+                    t.res = last && g->ep.residual ? g->ep.residual + i * g->ep.residual_ld + j
+                                                   : NULL;
+                    g->uk->run(kc, a, lda, g->pb + j * g->K + pc * nr,
+                               g->C + i * g->ldc + j, g->ldc, &t);
+                }
+            }
+        }
+        if (kc <= 0) break;
+    }
+}
+
+static void run_thread(const sup_args *g, int t, int n, float *ws) {
+    const sup_plan *p = &g->plan;
+    float *stage = p->stage_a ? ws + (size_t)t * stage_floats(g->uk, p->kc) : NULL;
+    if (p->split_tiles)
+        run_range(g, p->tiles * t / n, p->tiles * (t + 1) / n, 0, p->panels, stage);
+    else
+        run_range(g, 0, p->tiles, p->panels * t / n, p->panels * (t + 1) / n, stage);
+}
+
+void cnnk_gemm_sup(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
+                   const cnnk_sup_a *A, const float *packed_b, float *C, int64_t ldc,
+                   const cnnk_gemm_epilogue *ep, float *workspace, int nthreads) {
+    if (M <= 0 || N <= 0 || A->seg <= 0) return;
+    if (nthreads < 1) nthreads = 1;
+    sup_args g = {
+        .uk = isa->sup, .M = M, .N = N, .K = K < 0 ? 0 : K, .A = *A, .pb = packed_b, .C = C,
+        .ldc = ldc, .plan = make_plan(isa, M, N, K, A->seg, A->ld_row, nthreads),
+    };
+    if (ep) g.ep = *ep;
+    if (g.plan.threads == 1) {
+        run_thread(&g, 0, 1, workspace);
+        return;
+    }
+#pragma omp parallel num_threads(g.plan.threads)
+    run_thread(&g, omp_get_thread_num(), omp_get_num_threads(), workspace);
+}

@@ -1,0 +1,46 @@
+/* The unpacked ("sup", after BLIS's small/skinny path) SGEMM driver: A is
+ * read in place, rows of pixels straight from an NHWC tensor, B is packed
+ * once as for the packed GEMM (gemm.h), and the ISA's cnnk_sup_ukernel
+ * keeps an MR x NR C tile in registers across a whole K block. No copy
+ * of A (but one tile at a time where its pitch aliases in L1): a 1x1 convolution at batch 1 has too few FMAs
+ * per input element (K of 64..2048) to pay for packing it. See
+ * docs/GEMM_SUP.md.
+ *
+ *   C (M x N, row-major, pitch ldc) = A (M x K, rows as below) * B (packed)
+ *
+ * Only call with an ISA whose cnnk_isa_available() is true and whose
+ * isa->sup is set. */
+#ifndef CNNK_KERNELS_COMMON_GEMM_SUP_H
+#define CNNK_KERNELS_COMMON_GEMM_SUP_H
+
+#include <stdint.h>
+
+#include "kernels/common/gemm.h"
+#include "kernels/common/isa.h"
+
+/* Where A's rows are: row i = s * seg + j (0 <= j < seg) starts at
+ *   a + (s / seg_h) * ld_img + (s % seg_h) * ld_seg + j * ld_row
+ * and holds K contiguous floats. A dense or pitched matrix is one segment
+ * (seg = M, seg_h = 1); a strided 1x1 convolution's rows are its output
+ * rows (seg = ow pixels sw pixels apart, seg_h = oh rows sh source rows
+ * apart, images ih*iw pixels apart), read where they lie. M must be a
+ * multiple of seg. */
+typedef struct cnnk_sup_a {
+    const float *a;
+    int64_t seg, seg_h;
+    int64_t ld_row, ld_seg, ld_img;
+} cnnk_sup_a;
+
+/* Floats of workspace for up to nthreads threads: none unless A's row
+ * pitch aliases in L1 (gemm_sup.c), then one small A tile per thread. */
+size_t cnnk_gemm_sup_workspace_size(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
+                                    const cnnk_sup_a *A, int nthreads);
+
+/* C = epilogue(A * B), B packed by cnnk_gemm_pack_b with isa->sup->nr.
+ * ep may be NULL. nthreads >= 1; 1 creates no parallel region. Never reads
+ * or writes C, A or residual outside their M x N (M x K) extents. */
+void cnnk_gemm_sup(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
+                   const cnnk_sup_a *A, const float *packed_b, float *C, int64_t ldc,
+                   const cnnk_gemm_epilogue *ep, float *workspace, int nthreads);
+
+#endif
