@@ -44,24 +44,32 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
 #undef NEXT
     d->transposed = deconv;
     if (cnnk_layer_check(&l, NULL) != CNNK_OK) return 0;
+    if (cnnk_conv_macs(d) > 2 * 1000 * 1000) return 0; /* the reference runs unoptimized */
     cnnk_validate_opts o;
     cnnk_validate_opts_init(&o);
     for (int k = 0; k < CNNK_ISA_COUNT; ++k) o.isa[k] = cnnk_isa_available((cnnk_isa)k);
     for (int k = 0; k < CNNK_ALGO_COUNT; ++k) o.algo[k] = true;
     o.kernels = true;
     o.fill = CNNK_FILL_INT;
-    o.seed = (uint64_t)byte(data, size, 2) * 977 + 1;
     o.relu = post & 1;
     o.residual = post & 2;
     o.out = NULL;
-    cnnk_validate_counts c = {0, 0, 0};
-    cnnk_error err;
-    if (cnnk_validate_layer(&o, &l, &c, &err) != CNNK_OK) return 0; /* no memory: not a finding */
-    if (c.failed) {
-        o.out = stderr;
-        cnnk_validate_counts again = {0, 0, 0};
-        cnnk_validate_layer(&o, &l, &again, &err);
-        abort();
+    /* A case whose expected output is one value repeated (a 1-element
+     * input drawn as 0) proves nothing for any kernel: the checker fails it
+     * as mistrusted, which is not a kernel's fault, so it is retried with
+     * other data; only a failure on trusted data is a finding. */
+    for (uint64_t attempt = 0; attempt < 4; ++attempt) {
+        o.seed = (uint64_t)byte(data, size, 2) * 977 + 1 + attempt * 7919;
+        cnnk_validate_counts c = {0};
+        cnnk_error err;
+        if (cnnk_validate_layer(&o, &l, &c, &err) != CNNK_OK) return 0; /* no memory */
+        if (c.failed == 0) return 0;
+        if (c.failed > c.mistrusted) {
+            o.out = stderr;
+            cnnk_validate_counts again = {0};
+            cnnk_validate_layer(&o, &l, &again, &err);
+            abort();
+        }
     }
     return 0;
 }

@@ -321,7 +321,7 @@ static void test_networks(void) {
             continue;
         }
 #endif
-        cnnk_validate_counts c = {0, 0, 0};
+        cnnk_validate_counts c = {0};
         cnnk_error err;
         cnnk_net *probe = NULL;
         const cnnk_status built = cnnk_net_build(nets[i].name, 1, nets[i].hw, nets[i].hw, &probe, &err);

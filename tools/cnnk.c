@@ -228,14 +228,14 @@ static int cmd_validate(int argc, char **argv) {
             rc = EXIT_BAD_INPUT;
         }
     }
-    cnnk_validate_counts c = {0, 0, 0};
+    cnnk_validate_counts c = {0};
     FILE *out = stdout;
     if (quiet) o.out = NULL;
     for (int i = 0; i < nall && rc == 0; ++i) {
         if (quiet) {
             /* Quiet still shows failures: re-run a failing case loudly. */
             for (size_t k = 0; k < all[i].n && rc == 0; ++k) {
-                cnnk_validate_counts one = {0, 0, 0};
+                cnnk_validate_counts one = {0};
                 cnnk_error err;
                 const cnnk_status s = cnnk_validate_layer(&o, &all[i].items[k], &one, &err);
                 if (s != CNNK_OK) {
@@ -246,10 +246,11 @@ static int cmd_validate(int argc, char **argv) {
                 if (one.failed) {
                     cnnk_validate_opts loud = o;
                     loud.out = out;
-                    cnnk_validate_counts ignored = {0, 0, 0};
+                    cnnk_validate_counts ignored = {0};
                     cnnk_validate_layer(&loud, &all[i].items[k], &ignored, &err);
                 }
                 c.passed += one.passed, c.failed += one.failed, c.skipped += one.skipped;
+                c.mistrusted += one.mistrusted;
             }
         } else {
             rc = run_batch(&o, &all[i], &c);
@@ -268,6 +269,10 @@ static int cmd_validate(int argc, char **argv) {
     if (rc == EXIT_BAD_INPUT) return rc;
     printf("%lld passed, %lld failed, %lld skipped\n", (long long)c.passed, (long long)c.failed,
            (long long)c.skipped);
+    if (c.mistrusted)
+        fprintf(stderr, "cnnk validate: %lld of the failures compared against an expected output "
+                        "that proves nothing (not trusted): change --seed or the shape\n",
+                (long long)c.mistrusted);
     if (!rc && c.passed + c.failed == 0) {
         /* A run that verified nothing must not read as a green check. */
         fprintf(stderr, "cnnk validate: nothing was checked: every case was skipped\n");

@@ -177,6 +177,7 @@ static void report(const cnnk_validate_opts *o, cnnk_validate_counts *c, const c
     }
     bool ok = cnnk_tolerance_pass(*t, d);
     ok ? ++c->passed : ++c->failed;
+    if (!ok && d->mistrust) ++c->mistrusted;
     if (o->out)
         fprintf(o->out,
                 "%s  %-7s %-40s %-24s max_abs=%.3g max_rel=%.3g rel_l2=%.3g (%s<=%.3g)%s%s\n",

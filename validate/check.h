@@ -91,6 +91,7 @@ typedef struct cnnk_validate_opts {
 
 typedef struct cnnk_validate_counts {
     int64_t passed, failed, skipped;
+    int64_t mistrusted; /* of the failed: the expected output could prove nothing */
 } cnnk_validate_counts;
 
 void cnnk_validate_opts_init(cnnk_validate_opts *o);
