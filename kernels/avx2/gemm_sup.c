@@ -5,6 +5,7 @@
  * serve both; each row count 1..6 is its own straight-line copy. */
 #include "kernels/avx2/gemm_store.h"
 #include "kernels/avx2/vec.h"
+#include "kernels/common/gemm_sup.h"
 
 enum { MR = CNNK_AVX2_MR, NR = CNNK_AVX2_NR };
 
@@ -44,12 +45,7 @@ CNNK_INLINE void sup_tile(const int M, int64_t kc, const float *a, int64_t lda, 
 void cnnk_gemm_sup_ukernel_6x16__avx2(int64_t kc, const float *a, int64_t lda, const float *b,
                                       float *c, int64_t ldc, const cnnk_gemm_tile *t) {
     switch (t->m) {
-    case 1: sup_tile(1, kc, a, lda, b, c, ldc, t); break;
-    case 2: sup_tile(2, kc, a, lda, b, c, ldc, t); break;
-    case 3: sup_tile(3, kc, a, lda, b, c, ldc, t); break;
-    case 4: sup_tile(4, kc, a, lda, b, c, ldc, t); break;
-    case 5: sup_tile(5, kc, a, lda, b, c, ldc, t); break;
-    case 6: sup_tile(6, kc, a, lda, b, c, ldc, t); break;
+        CNNK_SUP_HEIGHTS_1_6(sup_tile, kc, a, lda, b, c, ldc, t)
     default: break;
     }
 }

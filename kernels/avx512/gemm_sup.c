@@ -7,6 +7,7 @@
  * 7-row tile of a 7x7 map spends no FMA on absent rows. */
 #include "kernels/avx512/gemm_store.h"
 #include "kernels/avx512/vec.h"
+#include "kernels/common/gemm_sup.h"
 
 enum { VL = CNNK_AVX512_VL, MR = 14, NV = 2 };
 
@@ -55,20 +56,8 @@ CNNK_INLINE void sup_tile(const int M, int64_t kc, const float *a, int64_t lda, 
 void cnnk_gemm_sup_ukernel_14x32__avx512(int64_t kc, const float *a, int64_t lda, const float *b,
                                          float *c, int64_t ldc, const cnnk_gemm_tile *t) {
     switch (t->m) {
-    case 1: sup_tile(1, kc, a, lda, b, c, ldc, t); break;
-    case 2: sup_tile(2, kc, a, lda, b, c, ldc, t); break;
-    case 3: sup_tile(3, kc, a, lda, b, c, ldc, t); break;
-    case 4: sup_tile(4, kc, a, lda, b, c, ldc, t); break;
-    case 5: sup_tile(5, kc, a, lda, b, c, ldc, t); break;
-    case 6: sup_tile(6, kc, a, lda, b, c, ldc, t); break;
-    case 7: sup_tile(7, kc, a, lda, b, c, ldc, t); break;
-    case 8: sup_tile(8, kc, a, lda, b, c, ldc, t); break;
-    case 9: sup_tile(9, kc, a, lda, b, c, ldc, t); break;
-    case 10: sup_tile(10, kc, a, lda, b, c, ldc, t); break;
-    case 11: sup_tile(11, kc, a, lda, b, c, ldc, t); break;
-    case 12: sup_tile(12, kc, a, lda, b, c, ldc, t); break;
-    case 13: sup_tile(13, kc, a, lda, b, c, ldc, t); break;
-    case 14: sup_tile(14, kc, a, lda, b, c, ldc, t); break;
+        CNNK_SUP_HEIGHTS_1_6(sup_tile, kc, a, lda, b, c, ldc, t)
+        CNNK_SUP_HEIGHTS_7_14(sup_tile, kc, a, lda, b, c, ldc, t)
     default: break;
     }
 }

@@ -43,4 +43,20 @@ void cnnk_gemm_sup(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
                    const cnnk_sup_a *A, const float *packed_b, float *C, int64_t ldc,
                    const cnnk_gemm_epilogue *ep, float *workspace, int nthreads);
 
+/* The case labels an ISA's microkernel dispatches its tile height with:
+ * FN(m, ...) for each constant m, so every height unrolls into code of
+ * its own. `switch (t->m) { CNNK_SUP_HEIGHTS_1_6(f, ...) default: break; }`
+ * for a 6-row tile; add CNNK_SUP_HEIGHTS_7_14 for a 14-row one. */
+#define CNNK_SUP_HEIGHT_(m, FN, ...) \
+    case m: FN(m, __VA_ARGS__); break;
+#define CNNK_SUP_HEIGHTS_1_6(FN, ...)                                                  \
+    CNNK_SUP_HEIGHT_(1, FN, __VA_ARGS__) CNNK_SUP_HEIGHT_(2, FN, __VA_ARGS__)          \
+    CNNK_SUP_HEIGHT_(3, FN, __VA_ARGS__) CNNK_SUP_HEIGHT_(4, FN, __VA_ARGS__)          \
+    CNNK_SUP_HEIGHT_(5, FN, __VA_ARGS__) CNNK_SUP_HEIGHT_(6, FN, __VA_ARGS__)
+#define CNNK_SUP_HEIGHTS_7_14(FN, ...)                                                 \
+    CNNK_SUP_HEIGHT_(7, FN, __VA_ARGS__) CNNK_SUP_HEIGHT_(8, FN, __VA_ARGS__)          \
+    CNNK_SUP_HEIGHT_(9, FN, __VA_ARGS__) CNNK_SUP_HEIGHT_(10, FN, __VA_ARGS__)         \
+    CNNK_SUP_HEIGHT_(11, FN, __VA_ARGS__) CNNK_SUP_HEIGHT_(12, FN, __VA_ARGS__)        \
+    CNNK_SUP_HEIGHT_(13, FN, __VA_ARGS__) CNNK_SUP_HEIGHT_(14, FN, __VA_ARGS__)
+
 #endif
