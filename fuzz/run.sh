@@ -8,7 +8,7 @@ set -u
 fuzzer=$1 seeds=$2 seconds=$3
 work=${CNNK_FUZZ_WORK:-$(mktemp -d)}
 mkdir -p "$work/corpus" "$work/crash"
-"$fuzzer" -max_total_time="$seconds" -timeout=30 -rss_limit_mb=4096 -max_len=4096 \
+"$fuzzer" -max_total_time="$seconds" -timeout=120 -rss_limit_mb=4096 -max_len=4096 \
   -print_final_stats=1 -artifact_prefix="$work/crash/" "$work/corpus" "$seeds" 2>"$work/log"
 rc=$?
 tail -n 12 "$work/log"
