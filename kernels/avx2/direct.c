@@ -54,10 +54,3 @@ const cnnk_direct_ukernel cnnk_direct_ukernel_6x16__avx2 = {
     .oc_blk = OC_BLK,
     .row = row,
 };
-
-#undef CNNK_TILE_STEP
-#undef CNNK_DT_VEC
-#undef CNNK_DT_ZERO
-#undef CNNK_DT_LOADU
-#undef CNNK_DT_BCAST
-#undef CNNK_DT_FMA
