@@ -71,11 +71,41 @@ static int64_t cache_size(hwloc_topology_t t, hwloc_obj_type_t type) {
     return o && o->attr ? (int64_t)o->attr->cache.size : 0;
 }
 
+/* The PUs in the order a compact binding takes them: the first PU of every
+ * core in topology order, then the second PU of every core, and so on, so
+ * threads share a core (SMT) only once every core has one. */
+enum { MAX_PUS = 1024 };
+static int g_pu_order[MAX_PUS];
+static int g_pu_count;
+
+static void order_pus(hwloc_topology_t t) {
+    const int cores = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE);
+    for (unsigned s = 0; g_pu_count < MAX_PUS; ++s) {
+        int added = 0;
+        for (int i = 0; i < cores && g_pu_count < MAX_PUS; ++i) {
+            hwloc_obj_t core = hwloc_get_obj_by_type(t, HWLOC_OBJ_CORE, (unsigned)i);
+            hwloc_obj_t pu = hwloc_get_obj_inside_cpuset_by_type(t, core->cpuset, HWLOC_OBJ_PU, s);
+            if (!pu) continue;
+            g_pu_order[g_pu_count++] = (int)pu->os_index;
+            ++added;
+        }
+        if (!added) break;
+    }
+}
+
+bool cnnk_cpu_compact_pus(int n, int *pus) {
+    cnnk_cpu();
+    if (n < 1 || n > g_pu_count) return false;
+    for (int i = 0; i < n; ++i) pus[i] = g_pu_order[i];
+    return true;
+}
+
 static void detect_topology(cnnk_cpu_info *c) {
     c->cores = c->pus = 1;
     hwloc_topology_t t;
     if (hwloc_topology_init(&t) != 0) return;
     if (hwloc_topology_load(t) == 0) {
+        order_pus(t);
         int cores = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_CORE);
         int pus = hwloc_get_nbobjs_by_type(t, HWLOC_OBJ_PU);
         c->cores = cores > 0 ? cores : 1;

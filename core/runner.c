@@ -15,6 +15,8 @@
 #include "core/fuse.h"
 #include "core/plan.h"
 #include "core/runner_mem.h"
+#include "cnnk/cpu.h"
+#include "kernels/common/team.h"
 #include "kernels/ref/ref.h"
 
 #define NOTE_LEN 160
@@ -60,6 +62,8 @@ struct cnnk_runner {
     float *arena, *weights, *workspace;
     int64_t peak, naive, out_elems;
     cnnk_tune_table *tuned; /* a TUNED plan's table; NULL otherwise */
+    int *pus;               /* the team's binding (compact), NULL: unbound */
+    char binding[96];       /* what cnnk_runner_binding says */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -482,6 +486,34 @@ static cnnk_status build(cnnk_runner *r, cnnk_isa isa, const cnnk_plan *plan, cn
     return pack_all(r, err);
 }
 
+/* Threads are bound compactly (one per core first) unless CNNK_BIND=none,
+ * or there are more threads than processors: then nothing is bound, and
+ * the binding string says so (docs/THREADS.md). */
+static cnnk_status bind(cnnk_runner *r, cnnk_error *err) {
+    const cnnk_cpu_info *c = cnnk_cpu();
+    const char *env = getenv("CNNK_BIND");
+    if (env && strcmp(env, "none") == 0) {
+        snprintf(r->binding, sizeof r->binding, "none (CNNK_BIND=none): %d threads, %d cores",
+                 r->nthreads, c->cores);
+        return CNNK_OK;
+    }
+    r->pus = malloc((size_t)r->nthreads * sizeof *r->pus);
+    if (!r->pus) return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory");
+    if (!cnnk_cpu_compact_pus(r->nthreads, r->pus)) {
+        free(r->pus);
+        r->pus = NULL;
+        snprintf(r->binding, sizeof r->binding,
+                 "none: %d threads oversubscribe %d processors (%d cores)", r->nthreads, c->pus,
+                 c->cores);
+        return CNNK_OK;
+    }
+    const int smt = r->nthreads > c->cores;
+    snprintf(r->binding, sizeof r->binding, "compact: %d threads on %d of %d cores%s",
+             r->nthreads, smt ? c->cores : r->nthreads, c->cores,
+             smt ? ", SMT siblings shared" : "");
+    return CNNK_OK;
+}
+
 cnnk_status cnnk_runner_prepare(const cnnk_net *net, cnnk_isa isa, const cnnk_plan *plan,
                                 int nthreads, cnnk_runner **out, cnnk_error *err) {
     *out = NULL;
@@ -492,7 +524,8 @@ cnnk_status cnnk_runner_prepare(const cnnk_net *net, cnnk_isa isa, const cnnk_pl
     if (!r) return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory");
     r->net = net;
     r->nthreads = nthreads;
-    s = build(r, isa, plan, err);
+    s = bind(r, err);
+    if (s == CNNK_OK) s = build(r, isa, plan, err);
     if (s != CNNK_OK) {
         cnnk_runner_destroy(r);
         return s;
@@ -522,6 +555,7 @@ void cnnk_runner_destroy(cnnk_runner *r) {
     free(r->steps), free(r->owner), free(r->alias);
     free(r->placed), free(r->views), free(r->bufs);
     free(r->arena), free(r->weights), free(r->workspace);
+    free(r->pus);
     cnnk_tune_free(r->tuned);
     free(r);
 }
@@ -590,17 +624,67 @@ static void copy_output(const cnnk_runner *r, const float *input, float *output)
         memcpy(output + i * n->c, src + i * ld, (size_t)n->c * sizeof *output);
 }
 
-void cnnk_runner_forward(cnnk_runner *r, const float *input, float *output, bool profile) {
+typedef struct forward_args {
+    cnnk_runner *r;
+    const float *input;
+    float *output;
+    bool profile;
+    cnnk_team_model *model; /* the model forward's totals, or NULL */
+} forward_args;
+
+static void forward_body(void *p) {
+    const forward_args *f = p;
+    cnnk_runner *r = f->r;
+    const float *input = f->input;
+    const bool profile = f->profile;
     for (int i = 0; i < r->nsteps; ++i) {
         step *s = &r->steps[i];
         const double t0 = profile ? now_ms() : 0.0;
+        const cnnk_team_model before = f->model ? *f->model : (cnnk_team_model){0};
         if (s->kind == STEP_CONV)
             run_conv(r, s, input);
         else
             run_op(r, s, input);
         if (profile) s->info.last_ms = now_ms() - t0;
+        if (f->model) {
+            const cnnk_team_model *m = f->model;
+            s->info.model_work_ms = m->work_ms - before.work_ms;
+            s->info.model_jobs = m->jobs - before.jobs;
+            s->info.model_ms = s->info.last_ms - s->info.model_work_ms +
+                               (m->critical_ms - before.critical_ms);
+        }
     }
-    copy_output(r, input, output);
+    copy_output(r, input, f->output);
+}
+
+/* The whole pass runs inside one team (kernels/common/team.h): the layers'
+ * parallel work is dispatched to threads held for the pass, not forked per
+ * layer. Each layer's dispatch ends when all its parts are done, which is
+ * the one barrier a layer's consumers need. */
+void cnnk_runner_forward(cnnk_runner *r, const float *input, float *output, bool profile) {
+    forward_args f = {.r = r, .input = input, .output = output, .profile = profile};
+    cnnk_team_run(r->nthreads, r->pus, forward_body, &f);
+}
+
+double cnnk_runner_forward_model(cnnk_runner *r, const float *input, float *output,
+                                 int64_t *jobs) {
+    cnnk_team_model m = {0};
+    forward_args f = {.r = r, .input = input, .output = output, .profile = true, .model = &m};
+    cnnk_team_model_set(&m);
+    const double t0 = now_ms();
+    forward_body(&f);
+    const double total = now_ms() - t0;
+    cnnk_team_model_set(NULL);
+    if (jobs) *jobs = m.jobs;
+    return total - m.work_ms + m.critical_ms;
+}
+
+double cnnk_runner_dispatch_us(int nt) {
+    return cnnk_team_dispatch_us(nt);
+}
+
+const char *cnnk_runner_binding(const cnnk_runner *r) {
+    return r->binding;
 }
 
 /* ---- queries ------------------------------------------------------------------ */

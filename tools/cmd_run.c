@@ -25,6 +25,8 @@ typedef struct run_opts {
     cnnk_isa isa;
     cnnk_plan plan;
     long long batch, h, w, threads, iters;
+    int nmodel;                 /* --model: thread counts to predict */
+    int model[16];
 } run_opts;
 
 static int bad(const char *msg) {
@@ -62,6 +64,26 @@ static int parse_isa(const char *v, cnnk_isa *isa) {
 #define RUN_MAX_INPUT 65536
 #define RUN_MAX_BATCH 65536
 
+/* --model T1,T2,...: up to 16 thread counts, each 1..RUN_MAX_THREADS. */
+static int parse_model(run_opts *o, const char *v) {
+    char msg[600];
+    const char *p = v;
+    o->nmodel = 0;
+    for (;;) {
+        char *end;
+        errno = 0;
+        long long t = strtoll(p, &end, 10);
+        if (errno || end == p || t < 1 || t > RUN_MAX_THREADS || o->nmodel == 16 ||
+            (*end && *end != ','))
+            return snprintf(msg, sizeof msg,
+                            "--model takes up to 16 thread counts 1..%d separated by commas, "
+                            "e.g. 1,2,4,8,16, not '%s'", RUN_MAX_THREADS, v), bad(msg);
+        o->model[o->nmodel++] = (int)t;
+        if (!*end) return RUN_OK;
+        p = end + 1;
+    }
+}
+
 static int parse_opt(run_opts *o, const char *a, const char *v) {
     cnnk_error err;
     char msg[600];
@@ -89,6 +111,8 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
         if (!parse_ll(v, 1, &o->iters) || o->iters > RUN_MAX_ITERS)
             return snprintf(msg, sizeof msg, "--iters takes 1..%d, not '%s'", RUN_MAX_ITERS, v),
                    bad(msg);
+    } else if (strcmp(a, "--model") == 0) {
+        return parse_model(o, v);
     } else {
         return snprintf(msg, sizeof msg, "unknown option '%s' (see cnnk --help)", a), bad(msg);
     }
@@ -193,6 +217,102 @@ static int time_runs(const cnnk_net *net, cnnk_runner *r, const run_opts *o) {
     return rc;
 }
 
+/* The steps that lose most at a thread count: their time there minus
+ * their parallel work divided by the threads (the ideal), five of them;
+ * ms and work are each step's best over the model forwards. */
+static void print_losses(const cnnk_runner *r, int threads, const double *ms, const double *work) {
+    const int ns = cnnk_runner_step_count(r);
+    int shown[5];
+    for (int k = 0; k < 5; ++k) {
+        int worst = -1;
+        double loss = 0.0;
+        for (int i = 0; i < ns; ++i) {
+            bool seen = false;
+            for (int j = 0; j < k; ++j) seen |= shown[j] == i;
+            const double l = ms[i] - work[i] / threads;
+            if (!seen && l > loss) loss = l, worst = i;
+        }
+        if (worst < 0) return;
+        shown[k] = worst;
+        const cnnk_step_info *si = cnnk_runner_step(r, worst);
+        printf("  loses %7.3f ms: %-40s %-22s work %8.3f ms, at %d threads %8.3f ms, %lld jobs\n",
+               loss, si->layer, si->kernel, work[worst], threads, ms[worst],
+               (long long)si->model_jobs);
+    }
+}
+
+/* The scaling model at one thread count, in *ms: each step's best time
+ * over o->iters model forwards (a part preempted by another process only
+ * adds time, so the least is the estimate; on a loaded machine the median
+ * of a sum of longest parts collects every preemption), summed, plus the
+ * measured dispatch cost per job. */
+static int model_at(const cnnk_net *net, const run_opts *o, int threads, const float *in,
+                    double dispatch_us, double base_ms, double *ms) {
+    cnnk_error err;
+    cnnk_runner *r = NULL;
+    cnnk_status s = cnnk_runner_prepare(net, o->isa, &o->plan, threads, &r, &err);
+    if (s != CNNK_OK) {
+        fprintf(stderr, "cnnk run: %s\n", err.msg);
+        return cnnk_exit_of(s);
+    }
+    const int ns = cnnk_runner_step_count(r);
+    float *out = malloc((size_t)cnnk_runner_output_elems(r) * sizeof *out);
+    double *best = malloc((size_t)ns * sizeof *best), *work = malloc((size_t)ns * sizeof *work);
+    if (!out || !best || !work) {
+        free(out), free(best), free(work);
+        cnnk_runner_destroy(r);
+        fprintf(stderr, "cnnk run: out of memory\n");
+        return cnnk_exit_of(CNNK_ENOMEM);
+    }
+    int64_t jobs = 0;
+    cnnk_runner_forward_model(r, in, out, &jobs); /* warm-up */
+    for (int k = 0; k < (int)o->iters; ++k) {
+        cnnk_runner_forward_model(r, in, out, &jobs);
+        for (int i = 0; i < ns; ++i) {
+            const cnnk_step_info *si = cnnk_runner_step(r, i);
+            if (k == 0 || si->model_ms < best[i]) best[i] = si->model_ms;
+            if (k == 0 || si->model_work_ms < work[i]) work[i] = si->model_work_ms;
+        }
+    }
+    double sum = 0.0, wsum = 0.0;
+    for (int i = 0; i < ns; ++i) sum += best[i], wsum += work[i];
+    *ms = sum + (double)jobs * dispatch_us * 1e-3;
+    printf("model %s threads %d: %.3f ms predicted (best of %lld per step), %.2fx over 1 "
+           "thread; %lld jobs x %.2f us dispatch; parallel work %.3f ms\n",
+           net->name, threads, *ms, o->iters, base_ms > 0 ? base_ms / *ms : 1.0,
+           (long long)jobs, dispatch_us, wsum);
+    if (threads > 1) print_losses(r, threads, best, work);
+    free(out), free(best), free(work);
+    cnnk_runner_destroy(r);
+    return RUN_OK;
+}
+
+/* --model: the 1-thread time, then each requested count's prediction. The
+ * dispatch cost is measured here at min(T, cores) threads. */
+static int run_model(const cnnk_net *net, const run_opts *o) {
+    const int64_t nin = o->batch * o->h * o->w * net->c;
+    float *in = malloc((size_t)nin * sizeof *in);
+    if (!in) {
+        fprintf(stderr, "cnnk run: out of memory\n");
+        return cnnk_exit_of(CNNK_ENOMEM);
+    }
+    cnnk_fill_tensor(in, nin, CNNK_FILL_FLOAT, 1, 1);
+    const int cores = cnnk_cpu()->cores;
+    double base = 0.0, ms = 0.0;
+    int rc = model_at(net, o, 1, in, 0.0, 0.0, &base);
+    for (int k = 0; k < o->nmodel && rc == RUN_OK; ++k) {
+        const int t = o->model[k];
+        if (t == 1) continue;
+        if (t > cores)
+            printf("model: %d threads: the dispatch cost is measured at %d (this machine's "
+                   "cores)\n", t, cores);
+        const double us = cnnk_runner_dispatch_us(t < cores ? t : cores);
+        rc = model_at(net, o, t, in, us, base, &ms);
+    }
+    free(in);
+    return rc;
+}
+
 int cnnk_cmd_run(int argc, char **argv) {
     run_opts o;
     int rc = parse_args(argc, argv, &o);
@@ -212,7 +332,8 @@ int cnnk_cmd_run(int argc, char **argv) {
         fprintf(stderr, "cnnk run: %s\n", err.msg);
         rc = cnnk_exit_of(s);
     } else {
-        rc = time_runs(net, r, &o);
+        printf("threads: %s\n", cnnk_runner_binding(r));
+        rc = o.nmodel ? run_model(net, &o) : time_runs(net, r, &o);
     }
     cnnk_runner_destroy(r);
     cnnk_net_destroy(net);

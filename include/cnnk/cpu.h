@@ -23,6 +23,12 @@ typedef struct cnnk_cpu_info {
 /* The description of this machine; never NULL. */
 const cnnk_cpu_info *cnnk_cpu(void);
 
+/* Fills pus[0..n) with the OS indices of the processors that a compact
+ * binding of n threads uses (one thread per core in topology order; SMT
+ * siblings only once every core has a thread; see docs/THREADS.md).
+ * false, pus untouched, when n exceeds this machine's processors. */
+bool cnnk_cpu_compact_pus(int n, int *pus);
+
 /* The best ISA this CPU runs for which kernels are compiled in. */
 cnnk_isa cnnk_best_isa(void);
 

@@ -62,6 +62,12 @@ typedef struct cnnk_step_info {
     char shape[128];     /* human-readable, e.g. "64x56x56 -> 64x56x56 k3 s1" */
     int64_t macs;        /* 0 for layers without multiply-adds */
     double last_ms;      /* time of this step in the last profiled forward */
+    /* The last cnnk_runner_forward_model(): the step's parallel work (all
+     * parts, run one after another), and the time it would take at the
+     * runner's thread count (its serial part plus each job's longest
+     * part), both in ms on this core. */
+    double model_work_ms, model_ms;
+    int64_t model_jobs;
 } cnnk_step_info;
 
 typedef struct cnnk_runner cnnk_runner;
@@ -74,6 +80,22 @@ void cnnk_runner_destroy(cnnk_runner *r);
 /* input: NHWC mb x h x w x c contiguous; output: mb x classes (the last
  * node's values). Allocates nothing. With profile, records per-step times. */
 void cnnk_runner_forward(cnnk_runner *r, const float *input, float *output, bool profile);
+
+/* The scaling model (docs/THREADS.md): one forward on the calling thread
+ * alone, with the work split the runner's thread count gives, each job's
+ * parts run in turn and timed. Fills the steps' model_* fields and returns
+ * the predicted time of the pass at that thread count in ms, before any
+ * per-job dispatch cost (jobs, the number of dispatches, for adding it). */
+double cnnk_runner_forward_model(cnnk_runner *r, const float *input, float *output,
+                                 int64_t *jobs);
+
+/* The measured cost of one dispatch and join of an empty job at nt threads
+ * in microseconds (kernels/common/team.h), for the model above. */
+double cnnk_runner_dispatch_us(int nt);
+
+/* How the forward pass's threads are placed, for reports: "compact: 2
+ * threads on 2 of 2 cores", or "none: ..." with the reason. */
+const char *cnnk_runner_binding(const cnnk_runner *r);
 
 int cnnk_runner_step_count(const cnnk_runner *r);
 const cnnk_step_info *cnnk_runner_step(const cnnk_runner *r, int i);

@@ -3,7 +3,7 @@
 #include "kernels/common/direct.h"
 #include "kernels/common/direct_row.h"
 
-#include <omp.h>
+#include "kernels/common/team.h"
 
 /* ---- geometry ------------------------------------------------------------ */
 
@@ -127,22 +127,21 @@ static row_job job_at(const geom *g, int64_t i) {
     return j;
 }
 
-static void run_range(const geom *g, const cnnk_conv_args *a, int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; ++i) conv_row(g, a, job_at(g, i));
+typedef struct direct_job {
+    const geom *g;
+    const cnnk_conv_args *a;
+} direct_job;
+
+static void run_range(void *p, int64_t lo, int64_t hi, int t) {
+    (void)t;
+    const direct_job *j = p;
+    for (int64_t i = lo; i < hi; ++i) conv_row(j->g, j->a, job_at(j->g, i));
 }
 
 void cnnk_direct_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
                      const cnnk_conv_args *a) {
     const geom g = make_geom(isa->direct, d, a->src_ld);
     const int64_t jobs = d->g * g.nob * d->mb * d->oh;
-    if (a->nthreads <= 1 || jobs < 2) {
-        run_range(&g, a, 0, jobs);
-        return;
-    }
-    const int nt = (int)cnnk_min64(a->nthreads, jobs);
-#pragma omp parallel num_threads(nt)
-    {
-        const int64_t t = omp_get_thread_num(), n = omp_get_num_threads();
-        run_range(&g, a, jobs * t / n, jobs * (t + 1) / n);
-    }
+    direct_job j = {.g = &g, .a = a};
+    cnnk_parallel_for(a->nthreads, jobs, run_range, &j);
 }

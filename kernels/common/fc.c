@@ -7,10 +7,9 @@
  *  - batch 1: the ISA's GEMV over the same panels, which is bandwidth-bound
  *    (each weight is used once); threads split the output channels in
  *    groups of the panels one GEMV step streams together. */
-#include <omp.h>
-
 #include "kernels/common/gemm.h"
 #include "kernels/common/lowered.h"
+#include "kernels/common/team.h"
 #include "kernels/common/util.h"
 
 static int64_t fc_k(const cnnk_fc_desc *d) { return d->ic * d->ih * d->iw; }
@@ -39,8 +38,17 @@ size_t cnnk_fc_workspace_size(const cnnk_isa_kernels *isa, const cnnk_layer_desc
 }
 
 /* Thread t's share of the panels, cut at multiples of the GEMV's group. */
-static void gemv_share(const cnnk_isa_kernels *isa, const cnnk_fc_desc *d, const cnnk_op_args *a,
-                       int t, int nthreads) {
+typedef struct gemv_job {
+    const cnnk_isa_kernels *isa;
+    const cnnk_fc_desc *d;
+    const cnnk_op_args *a;
+} gemv_job;
+
+static void gemv_share(void *job, int t, int nthreads) {
+    const gemv_job *j = job;
+    const cnnk_isa_kernels *isa = j->isa;
+    const cnnk_fc_desc *d = j->d;
+    const cnnk_op_args *a = j->a;
     const int64_t nr = isa->gemm->nr, grp = isa->gemv_group;
     const int64_t groups = cnnk_ceil_div(d->oc, grp * nr), panels = cnnk_ceil_div(d->oc, nr);
     int64_t lo = groups * t / nthreads * grp, hi = groups * (t + 1) / nthreads * grp;
@@ -52,12 +60,8 @@ static void fc_gemv(const cnnk_isa_kernels *isa, const cnnk_fc_desc *d, const cn
     const int64_t groups = cnnk_ceil_div(d->oc, (int64_t)isa->gemv_group * isa->gemm->nr);
     int nthreads = a->nthreads < 1 ? 1 : a->nthreads;
     if (nthreads > groups) nthreads = (int)groups;
-    if (nthreads == 1) {
-        gemv_share(isa, d, a, 0, 1);
-        return;
-    }
-#pragma omp parallel num_threads(nthreads)
-    gemv_share(isa, d, a, omp_get_thread_num(), omp_get_num_threads());
+    gemv_job job = {.isa = isa, .d = d, .a = a};
+    cnnk_parallel(nthreads, gemv_share, &job);
 }
 
 void cnnk_fc_run(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l, const cnnk_op_args *a) {

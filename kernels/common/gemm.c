@@ -4,8 +4,7 @@
  * inlined within the ISA's file. See gemm.h and docs/GEMM.md. */
 #include "kernels/common/gemm.h"
 
-#include <omp.h>
-
+#include "kernels/common/team.h"
 #include "kernels/common/util.h"
 
 /* ---- packing B: [N/NR panels][K][NR], zero-padded to NR ------------------
@@ -141,6 +140,17 @@ static void run_items(const gemm_args *g, int t, int nthreads, float *ws) {
     }
 }
 
+typedef struct gemm_job {
+    const gemm_args *g;
+    float *ws;
+    size_t slice;
+} gemm_job;
+
+static void gemm_part(void *p, int t, int nt) {
+    const gemm_job *j = p;
+    run_items(j->g, t, nt, j->ws + (size_t)t * j->slice);
+}
+
 void cnnk_gemm(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K, const float *A,
                int64_t lda, const float *packed_b, float *C, int64_t ldc,
                const cnnk_gemm_epilogue *ep, float *workspace, int nthreads) {
@@ -152,16 +162,6 @@ void cnnk_gemm(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K, con
         .pb = packed_b, .C = C, .ldc = ldc, .plan = make_plan(bl, M, N, K, nthreads),
     };
     if (ep) g.ep = *ep;
-    size_t slice = slice_floats(bl, M, g.K);
-    int threads = g.plan.threads;
-    if (threads == 1) {
-        run_items(&g, 0, 1, workspace);
-        return;
-    }
-#pragma omp parallel num_threads(threads)
-    {
-        int t = omp_get_thread_num();
-        int n = omp_get_num_threads();
-        run_items(&g, t, n, workspace + (size_t)t * slice);
-    }
+    gemm_job job = {.g = &g, .ws = workspace, .slice = slice_floats(bl, M, g.K)};
+    cnnk_parallel(g.plan.threads, gemm_part, &job);
 }

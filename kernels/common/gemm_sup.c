@@ -3,9 +3,9 @@
  * the measurements behind the order and the block sizes. */
 #include "kernels/common/gemm_sup.h"
 
-#include <omp.h>
 #include <string.h>
 
+#include "kernels/common/team.h"
 #include "kernels/common/util.h"
 
 typedef struct sup_plan {
@@ -142,7 +142,14 @@ static void run_range(const sup_args *g, int64_t t0, int64_t t1, int64_t q0, int
     }
 }
 
-static void run_thread(const sup_args *g, int t, int n, float *ws) {
+typedef struct sup_job {
+    const sup_args *g;
+    float *ws;
+} sup_job;
+
+static void run_thread(void *job, int t, int n) {
+    const sup_args *g = ((const sup_job *)job)->g;
+    float *ws = ((const sup_job *)job)->ws;
     const sup_plan *p = &g->plan;
     float *stage = p->stage_a ? ws + (size_t)t * stage_floats(g->uk, p->kc) : NULL;
     if (p->split_tiles)
@@ -161,10 +168,6 @@ void cnnk_gemm_sup(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
         .ldc = ldc, .plan = make_plan(isa, M, N, K, A->seg, A->ld_row, nthreads),
     };
     if (ep) g.ep = *ep;
-    if (g.plan.threads == 1) {
-        run_thread(&g, 0, 1, workspace);
-        return;
-    }
-#pragma omp parallel num_threads(g.plan.threads)
-    run_thread(&g, omp_get_thread_num(), omp_get_num_threads(), workspace);
+    sup_job job = {.g = &g, .ws = workspace};
+    cnnk_parallel(g.plan.threads, run_thread, &job);
 }

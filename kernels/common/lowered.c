@@ -10,11 +10,11 @@
  * gather with K = ic; at stride 1 without padding A is src itself. */
 #include "kernels/common/lowered.h"
 
-#include <omp.h>
 #include <string.h>
 
 #include "kernels/common/gemm.h"
 #include "kernels/common/gemm_sup.h"
+#include "kernels/common/team.h"
 #include "kernels/common/util.h"
 
 /* ---- weights ------------------------------------------------------------ */
@@ -177,8 +177,19 @@ static void run_block(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, cons
 
 /* Items are numbered group-major so a thread's consecutive blocks share
  * the group's packed B, which then stays in cache. */
-static void run_items(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, const cnnk_conv_args *a, const lowering *L,
-                      int t, int nthreads) {
+typedef struct lowered_job {
+    const cnnk_isa_kernels *isa;
+    const cnnk_conv_desc *d;
+    const cnnk_conv_args *a;
+    const lowering *L;
+} lowered_job;
+
+static void run_items(void *job, int t, int nthreads) {
+    const lowered_job *j = job;
+    const cnnk_isa_kernels *isa = j->isa;
+    const cnnk_conv_desc *d = j->d;
+    const cnnk_conv_args *a = j->a;
+    const lowering *L = j->L;
     float *col = a->workspace + (size_t)t * L->slice;
     float *gemm_ws = col + cnnk_align16((size_t)(L->cap * L->k));
     int64_t items = L->blocks * d->g;
@@ -211,12 +222,8 @@ void cnnk_lowered_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
             run_block(isa, d, a, &L, grp, 0, L.m, a->workspace, gemm_ws, nthreads);
         return;
     }
-    if (nthreads == 1) {
-        run_items(isa, d, a, &L, 0, 1);
-        return;
-    }
-#pragma omp parallel num_threads(nthreads)
-    run_items(isa, d, a, &L, omp_get_thread_num(), omp_get_num_threads());
+    lowered_job job = {.isa = isa, .d = d, .a = a, .L = &L};
+    cnnk_parallel(nthreads, run_items, &job);
 }
 
 /* ---- im2col and 1x1 entries -------------------------------------------- */

@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 typedef struct team {
@@ -25,6 +26,33 @@ typedef struct team {
 static _Thread_local team *tls_team;  /* set on thread 0 while it holds a team */
 static _Thread_local bool tls_in_job; /* inside a part of a job: nested jobs run here */
 static _Thread_local int tls_bound = -1; /* the PU this thread was bound to */
+static _Thread_local cnnk_team_model *tls_model;
+
+void cnnk_team_model_set(cnnk_team_model *m) {
+    tls_model = m;
+}
+
+static double now_ms(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
+}
+
+/* The model's job: parts in turn, each timed. */
+static void modelled(cnnk_job_fn fn, void *ctx, int nt) {
+    tls_in_job = true;
+    double longest = 0.0;
+    for (int t = 0; t < nt; ++t) {
+        const double t0 = now_ms();
+        fn(ctx, t, nt);
+        const double dt = now_ms() - t0;
+        tls_model->work_ms += dt;
+        if (dt > longest) longest = dt;
+    }
+    tls_in_job = false;
+    tls_model->critical_ms += longest;
+    tls_model->jobs += 1;
+}
 
 static inline void relax(void) {
 #if defined(__x86_64__) || defined(__i386__)
@@ -75,6 +103,10 @@ void cnnk_parallel(int nt, cnnk_job_fn fn, void *ctx) {
     }
     if (tls_in_job) {
         serial(fn, ctx, nt);
+        return;
+    }
+    if (tls_model) {
+        modelled(fn, ctx, nt);
         return;
     }
     team *tm = tls_team;
@@ -148,30 +180,75 @@ int cnnk_team_enabled(void) {
     return v;
 }
 
+/* The caller's own thread is bound for the call only: its mask is put
+ * back after, so the binding does not leak into the caller's other work.
+ * The team's other threads are OpenMP's pool threads and stay bound. */
+typedef struct caller_mask {
+    cpu_set_t set;
+    bool saved;
+} caller_mask;
+
+static caller_mask bind_caller(const int *pus) {
+    caller_mask m = {.saved = false};
+    if (!pus || pus[0] < 0 || pus[0] >= CPU_SETSIZE) return m;
+    if (pthread_getaffinity_np(pthread_self(), sizeof m.set, &m.set) != 0) return m;
+    cpu_set_t one;
+    CPU_ZERO(&one);
+    CPU_SET(pus[0], &one);
+    m.saved = pthread_setaffinity_np(pthread_self(), sizeof one, &one) == 0;
+    return m;
+}
+
+static void unbind_caller(const caller_mask *m) {
+    if (m->saved) pthread_setaffinity_np(pthread_self(), sizeof m->set, &m->set);
+}
+
+static void team_body(int nt, const int *pus, void (*body)(void *), void *ctx);
+
 void cnnk_team_run(int nt, const int *pus, void (*body)(void *), void *ctx) {
-    if (nt <= 1 || tls_team || tls_in_job) {
-        if (pus && nt >= 1) bind_to(pus[0]);
+    if (tls_team || tls_in_job || tls_model) {
         body(ctx);
         return;
     }
-    if (!cnnk_team_enabled()) {
+    const caller_mask m = bind_caller(pus);
+    if (nt <= 1) {
+        body(ctx);
+    } else if (!cnnk_team_enabled()) {
         /* Bind the OpenMP threads all the same, so that the A/B comparison
          * differs in the dispatch alone. */
         if (pus) {
 #pragma omp parallel num_threads(nt)
-            bind_to(pus[omp_get_thread_num()]);
+            if (omp_get_thread_num() > 0) bind_to(pus[omp_get_thread_num()]);
         }
         body(ctx);
-        return;
+    } else {
+        team_body(nt, pus, body, ctx);
     }
-    const long cpus = sysconf(_SC_NPROCESSORS_ONLN);
-    team tm = {.spins = cpus > 0 && nt > cpus ? 0 : 20000};
+    unbind_caller(&m);
+}
+
+/* Read once: glibc's sysconf reads /sys through stdio, which allocates,
+ * and a forward pass allocates nothing (test_runner). */
+static long online_cpus(void) {
+    static atomic_long cached = 0;
+    long v = atomic_load(&cached);
+    if (v == 0) {
+        v = sysconf(_SC_NPROCESSORS_ONLN);
+        if (v < 1) v = 1;
+        atomic_store(&cached, v);
+    }
+    return v;
+}
+
+static void team_body(int nt, const int *pus, void (*body)(void *), void *ctx) {
+    const long cpus = online_cpus();
+    team tm = {.spins = nt > cpus ? 0 : 20000};
     atomic_init(&tm.gen, 0u);
     atomic_init(&tm.pending, 0);
 #pragma omp parallel num_threads(nt)
     {
         const int tid = omp_get_thread_num();
-        if (pus) bind_to(pus[tid]);
+        if (pus && tid > 0) bind_to(pus[tid]);
         if (tid == 0) {
             tm.size = omp_get_num_threads();
             tls_team = &tm;
@@ -183,4 +260,39 @@ void cnnk_team_run(int nt, const int *pus, void (*body)(void *), void *ctx) {
             worker(&tm, tid);
         }
     }
+}
+
+/* ---- the dispatch cost ---------------------------------------------------- */
+
+enum { DISPATCH_JOBS = 2000, DISPATCH_ROUNDS = 7 };
+
+static void empty_part(void *ctx, int t, int nt) {
+    (void)ctx, (void)t, (void)nt;
+}
+
+typedef struct dispatch_probe {
+    int nt;
+    double us[DISPATCH_ROUNDS];
+} dispatch_probe;
+
+static void dispatch_rounds(void *p) {
+    dispatch_probe *d = p;
+    for (int r = 0; r < DISPATCH_ROUNDS; ++r) {
+        const double t0 = now_ms();
+        for (int j = 0; j < DISPATCH_JOBS; ++j) cnnk_parallel(d->nt, empty_part, NULL);
+        d->us[r] = (now_ms() - t0) * 1e3 / DISPATCH_JOBS;
+    }
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+double cnnk_team_dispatch_us(int nt) {
+    if (nt <= 1) return 0.0;
+    dispatch_probe d = {.nt = nt};
+    cnnk_team_run(nt, NULL, dispatch_rounds, &d);
+    qsort(d.us, DISPATCH_ROUNDS, sizeof *d.us, cmp_double);
+    return d.us[DISPATCH_ROUNDS / 2];
 }

@@ -47,6 +47,21 @@ void cnnk_parallel_for(int nt, int64_t n, cnnk_range_fn fn, void *ctx);
  * from inside a team or a job, runs body(ctx) alone. */
 void cnnk_team_run(int nt, const int *pus, void (*body)(void *), void *ctx);
 
+/* The scaling model (docs/THREADS.md): while a model is set on a thread,
+ * cnnk_parallel() there runs the nt parts of each job one after another,
+ * timing each, and cnnk_team_run() holds no team. A job's time at nt
+ * threads is then its longest part; the rest of the pass is serial. */
+typedef struct cnnk_team_model {
+    int64_t jobs;       /* dispatches (each one a join at nt threads) */
+    double work_ms;     /* all parts of all jobs */
+    double critical_ms; /* the longest part of each job, summed */
+} cnnk_team_model;
+void cnnk_team_model_set(cnnk_team_model *m); /* NULL: back to normal */
+
+/* Measured cost of one dispatch and join of an empty job in a team of nt
+ * threads, in microseconds: the median of several rounds of many jobs. */
+double cnnk_team_dispatch_us(int nt);
+
 /* Whether cnnk_team_run holds a team (0: each cnnk_parallel opens its own
  * OpenMP region, the behaviour before teams, for A/B measurement). Read
  * once from the environment variable CNNK_TEAM ("0" or "off" disables). */

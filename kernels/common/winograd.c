@@ -2,9 +2,8 @@
  * algorithm and docs/KERNELS_AVX2_WINOGRAD.md for the figures. */
 #include "kernels/common/winograd.h"
 
-#include <omp.h>
-
 #include "kernels/common/gemm.h"
+#include "kernels/common/team.h"
 #include "kernels/common/util.h"
 #include "kernels/ref/ref.h"
 
@@ -17,6 +16,13 @@ typedef struct wino_geom {
     int64_t T, nblocks;      /* tiles per block, blocks */
     size_t v_floats, m_floats, slice; /* per thread */
     int threads;             /* threads that get a block */
+    /* Wide mode (few tiles for many threads): the whole layer is one block
+     * run in three phases, each split across all threads: input transform
+     * by tiles, the alpha^2 GEMMs by position x output-channel chunk,
+     * output transform by tiles. V and M are shared; slice is then each
+     * thread's GEMM workspace, after them. */
+    bool wide;
+    int64_t chunk, nchunks;  /* output channels per GEMM item (NR multiple) */
 } wino_geom;
 
 /* Tiles per block. The block's V (alpha^2 x T x ic) and M (alpha^2 x T x oc)
@@ -29,6 +35,13 @@ typedef struct wino_geom {
  * FMAs, and we then prefer L3-resident V and M to a starved GEMM. The upper
  * bound is the GEMM's MC, so one block is one packed A block. */
 enum { MIN_TILES = 48, MAX_ALPHA = 8 };
+
+/* Wide mode is taken when the layer has fewer than WIDE_BLOCKS blocks of
+ * its cache-sized tile count per thread: the block split would then hand
+ * each thread a short block (a GEMM of few rows that still streams all of
+ * U) or leave threads idle; GEMM items are made ITEMS_PER_THREAD per
+ * thread where the channels allow (docs/THREADS.md). */
+enum { WIDE_BLOCKS = 2, ITEMS_PER_THREAD = 4 };
 
 static int64_t cache_tiles(const cnnk_kernel_config *cfg, int alpha, int64_t icv, int64_t ocv) {
     const cnnk_gemm_blocking *bl = &cfg->gemm;
@@ -56,6 +69,23 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
     g.nt = cnnk_ceil_div(d->oh, m) * g.tw;
     g.total = d->mb * g.nt;
     int64_t t0 = cache_tiles(isa->config(), g.alpha, g.icv, g.ocv);
+    g.wide = nthreads > 1 && cnnk_ceil_div(g.total, t0) < (int64_t)WIDE_BLOCKS * nthreads;
+    if (g.wide) {
+        const int nr = isa->gemm->nr;
+        const int64_t panels = cnnk_ceil_div(d->oc, nr);
+        int64_t want = cnnk_ceil_div((int64_t)ITEMS_PER_THREAD * nthreads, g.npos);
+        want = cnnk_clamp64(want, 1, panels);
+        g.chunk = cnnk_ceil_div(panels, want) * nr;
+        g.nchunks = cnnk_ceil_div(d->oc, g.chunk);
+        g.T = g.total;
+        g.nblocks = 1;
+        g.threads = nthreads;
+        g.v_floats = cnnk_align16((size_t)(g.npos * g.total * g.icv));
+        g.m_floats = cnnk_align16((size_t)(g.npos * g.total * g.ocv));
+        g.slice = cnnk_align16(cnnk_gemm_workspace_size(isa, g.total, g.chunk, d->ic, 1));
+        return g;
+    }
+    g.chunk = g.nchunks = 0;
     int64_t nb = cnnk_round_up(cnnk_ceil_div(g.total, t0), nthreads);
     int64_t t = cnnk_ceil_div(g.total, nb);
     if (t > mr) t = cnnk_round_up(t, mr);
@@ -83,6 +113,7 @@ size_t cnnk_wino_workspace_size(const cnnk_isa_kernels *isa, const cnnk_conv_des
     for (int t = 1; t <= nthreads; ++t) {
         wino_geom g = make_geom(isa, d, m, t);
         size_t need = g.slice * (size_t)g.threads;
+        if (g.wide) need += g.v_floats + g.m_floats;
         if (need > most) most = need;
     }
     return most;
@@ -167,9 +198,51 @@ static void run_block(const wino_run_ctx *x, int64_t b, float *ws) {
     x->tf->output(&x->tiles, t0, tn, mm, g->ocv, mstride);
 }
 
-static void run_range(const wino_run_ctx *x, int t, int nthreads, float *ws) {
+static void wino_part(void *p, int t, int nt) {
+    const wino_run_ctx *x = p;
+    float *ws = x->tiles.a->workspace + (size_t)t * x->g.slice;
     const int64_t nb = x->g.nblocks;
-    for (int64_t b = nb * t / nthreads; b < nb * (t + 1) / nthreads; ++b) run_block(x, b, ws);
+    for (int64_t b = nb * t / nt; b < nb * (t + 1) / nt; ++b) run_block(x, b, ws);
+}
+
+/* ---- wide mode: three phases over the whole layer ------------------------ */
+
+static void wide_input(void *p, int64_t lo, int64_t hi, int t) {
+    (void)t;
+    const wino_run_ctx *x = p;
+    float *v = x->tiles.a->workspace;
+    x->tf->input(&x->tiles, lo, hi - lo, v + lo * x->g.icv, x->g.icv, x->g.total * x->g.icv);
+}
+
+/* Items position-major: a thread's consecutive items share V_p. */
+static void wide_gemms(void *p, int64_t lo, int64_t hi, int t) {
+    const wino_run_ctx *x = p;
+    const wino_geom *g = &x->g;
+    const cnnk_conv_desc *d = x->tiles.d;
+    const float *v = x->tiles.a->workspace;
+    float *mm = x->tiles.a->workspace + g->v_floats;
+    float *gws = mm + g->m_floats + (size_t)t * g->slice;
+    for (int64_t it = lo; it < hi; ++it) {
+        const int64_t pos = it / g->nchunks, j0 = it % g->nchunks * g->chunk;
+        const int64_t n = cnnk_min64(d->oc - j0, g->chunk);
+        cnnk_gemm(x->isa, g->total, n, d->ic, v + pos * g->total * g->icv, g->icv,
+                  x->tiles.a->packed + pos * x->slot + j0 * d->ic,
+                  mm + pos * g->total * g->ocv + j0, g->ocv, NULL, gws, 1);
+    }
+}
+
+static void wide_output(void *p, int64_t lo, int64_t hi, int t) {
+    (void)t;
+    const wino_run_ctx *x = p;
+    const float *mm = x->tiles.a->workspace + x->g.v_floats;
+    x->tf->output(&x->tiles, lo, hi - lo, mm + lo * x->g.ocv, x->g.ocv, x->g.total * x->g.ocv);
+}
+
+static void run_wide(wino_run_ctx *x) {
+    const int nt = x->g.threads;
+    cnnk_parallel_for(nt, x->g.total, wide_input, x);
+    cnnk_parallel_for(nt, x->g.npos * x->g.nchunks, wide_gemms, x);
+    cnnk_parallel_for(nt, x->g.total, wide_output, x);
 }
 
 void cnnk_wino_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, int m,
@@ -178,13 +251,9 @@ void cnnk_wino_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, int m,
                       .slot = slot_floats(isa, d)};
     x.tiles = (cnnk_wino_tiles){.d = d, .a = a, .tw = x.g.tw, .nt = x.g.nt};
     if (x.g.total == 0) return;
-    if (x.g.threads == 1) {
-        run_range(&x, 0, 1, a->workspace);
+    if (x.g.wide) {
+        run_wide(&x);
         return;
     }
-#pragma omp parallel num_threads(x.g.threads)
-    {
-        const int t = omp_get_thread_num(), n = omp_get_num_threads();
-        run_range(&x, t, n, a->workspace + (size_t)t * x.g.slice);
-    }
+    cnnk_parallel(x.g.threads, wino_part, &x);
 }
