@@ -11,6 +11,7 @@
 #include "bench/bench.h"
 #include "bench/gbench.h"
 #include "cnnk/cpu.h"
+#include "cnnk/runner.h"
 #include "validate/onednn_peer.h"
 #include "validate/onednn.h"
 
@@ -87,6 +88,11 @@ static void threads(const bench_opts *o) {
     const char *bind = getenv("OMP_PROC_BIND"), *places = getenv("OMP_PLACES");
     cnnk_gb_add_context("OMP_PROC_BIND", bind ? bind : "unset");
     cnnk_gb_add_context("OMP_PLACES", places ? places : "unset");
+    char binding[128];
+    cnnk_runner_binding_for(o->threads, binding, sizeof binding);
+    cnnk_gb_add_context("cnnk_binding", binding);
+    const char *team = getenv("CNNK_TEAM");
+    cnnk_gb_add_context("cnnk_team", team ? team : "on (one team per forward pass)");
 }
 
 void bench_add_context(const bench_opts *o) {

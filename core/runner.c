@@ -488,29 +488,41 @@ static cnnk_status build(cnnk_runner *r, cnnk_isa isa, const cnnk_plan *plan, cn
 
 /* Threads are bound compactly (one per core first) unless CNNK_BIND=none,
  * or there are more threads than processors: then nothing is bound, and
- * the binding string says so (docs/THREADS.md). */
-static cnnk_status bind(cnnk_runner *r, cnnk_error *err) {
+ * the description says so (docs/THREADS.md). pus (n entries) gets the
+ * processors when bound; the return says whether. */
+static bool binding_for(int n, int *pus, char *buf, size_t len) {
     const cnnk_cpu_info *c = cnnk_cpu();
     const char *env = getenv("CNNK_BIND");
     if (env && strcmp(env, "none") == 0) {
-        snprintf(r->binding, sizeof r->binding, "none (CNNK_BIND=none): %d threads, %d cores",
-                 r->nthreads, c->cores);
-        return CNNK_OK;
+        snprintf(buf, len, "none (CNNK_BIND=none): %d threads, %d cores", n, c->cores);
+        return false;
     }
+    if (n > c->pus) {
+        snprintf(buf, len, "none: %d threads oversubscribe %d processors (%d cores)", n, c->pus,
+                 c->cores);
+        return false;
+    }
+    if (pus && !cnnk_cpu_compact_pus(n, pus)) {
+        snprintf(buf, len, "none: the topology gave no processors for %d threads", n);
+        return false;
+    }
+    const bool smt = n > c->cores;
+    snprintf(buf, len, "compact: %d thread%s on %d of %d cores%s", n, n == 1 ? "" : "s",
+             smt ? c->cores : n, c->cores, smt ? ", SMT siblings shared" : "");
+    return true;
+}
+
+void cnnk_runner_binding_for(int nthreads, char *buf, size_t len) {
+    binding_for(nthreads, NULL, buf, len);
+}
+
+static cnnk_status bind(cnnk_runner *r, cnnk_error *err) {
     r->pus = malloc((size_t)r->nthreads * sizeof *r->pus);
     if (!r->pus) return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory");
-    if (!cnnk_cpu_compact_pus(r->nthreads, r->pus)) {
+    if (!binding_for(r->nthreads, r->pus, r->binding, sizeof r->binding)) {
         free(r->pus);
         r->pus = NULL;
-        snprintf(r->binding, sizeof r->binding,
-                 "none: %d threads oversubscribe %d processors (%d cores)", r->nthreads, c->pus,
-                 c->cores);
-        return CNNK_OK;
     }
-    const int smt = r->nthreads > c->cores;
-    snprintf(r->binding, sizeof r->binding, "compact: %d threads on %d of %d cores%s",
-             r->nthreads, smt ? c->cores : r->nthreads, c->cores,
-             smt ? ", SMT siblings shared" : "");
     return CNNK_OK;
 }
 

@@ -96,6 +96,8 @@ double cnnk_runner_dispatch_us(int nt);
 /* How the forward pass's threads are placed, for reports: "compact: 2
  * threads on 2 of 2 cores", or "none: ..." with the reason. */
 const char *cnnk_runner_binding(const cnnk_runner *r);
+/* The same description for a runner of nthreads not yet prepared. */
+void cnnk_runner_binding_for(int nthreads, char *buf, size_t len);
 
 int cnnk_runner_step_count(const cnnk_runner *r);
 const cnnk_step_info *cnnk_runner_step(const cnnk_runner *r, int i);
