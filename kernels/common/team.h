@@ -59,7 +59,9 @@ typedef struct cnnk_team_model {
 void cnnk_team_model_set(cnnk_team_model *m); /* NULL: back to normal */
 
 /* Measured cost of one dispatch and join of an empty job in a team of nt
- * threads, in microseconds: the median of several rounds of many jobs. */
+ * threads, in microseconds: the best of several rounds of many jobs (on a
+ * shared machine other processes' preemptions only add, and they are not
+ * the dispatch's cost). */
 double cnnk_team_dispatch_us(int nt);
 
 /* Whether cnnk_team_run holds a team (0: each cnnk_parallel opens its own
