@@ -395,6 +395,21 @@ cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l) {
     return x;
 }
 
+void cnnk_layer_set_mb(cnnk_layer_desc *l, int64_t mb) {
+    switch (l->kind) {
+    case CNNK_LAYER_CONV:
+    case CNNK_LAYER_DECONV: l->u.conv.mb = mb; break;
+    case CNNK_LAYER_FC: l->u.fc.mb = mb; break;
+    case CNNK_LAYER_POOL: l->u.pool.mb = mb; break;
+    case CNNK_LAYER_LRN: l->u.lrn.mb = mb; break;
+    case CNNK_LAYER_BNORM: l->u.bnorm.mb = mb; break;
+    case CNNK_LAYER_SOFTMAX: l->u.softmax.mb = mb; break;
+    case CNNK_LAYER_ELTWISE: l->u.eltwise.mb = mb; break;
+    case CNNK_LAYER_CONCAT: l->u.concat.mb = mb; break;
+    case CNNK_LAYER_KIND_COUNT: break;
+    }
+}
+
 int64_t cnnk_layer_src_elems(const cnnk_layer_desc *l) {
     const cnnk_layer_dims x = cnnk_layer_dims_of(l);
     return x.mb * x.ih * x.iw * x.ic;

@@ -63,6 +63,9 @@ struct cnnk_runner {
     int64_t peak, naive, out_elems;
     cnnk_tune_table *tuned; /* a TUNED plan's table; NULL otherwise */
     int *pus;               /* the team's binding (compact), NULL: unbound */
+    bool images;            /* batch split across images, not within layers */
+    int64_t arena_stride;   /* bytes: each thread's own arena in that split */
+    int64_t img_ws;         /* floats of workspace per thread in that split */
     char binding[96];       /* what cnnk_runner_binding says */
 };
 
@@ -340,6 +343,27 @@ static int64_t workspace_floats(const cnnk_runner *r, const step *s) {
     return s->ok->workspace_size ? (int64_t)s->ok->workspace_size(&s->l, r->nthreads) : 0;
 }
 
+/* One thread's workspace in the image split: the step on the largest
+ * share of images (cnnk_part_range: ceil(mb / threads)), one thread. */
+static int64_t image_workspace_floats(const cnnk_runner *r, const step *s) {
+    cnnk_layer_desc l = s->l;
+    cnnk_layer_set_mb(&l, (r->net->mb + r->nthreads - 1) / r->nthreads);
+    if (s->kind == STEP_CONV) return (int64_t)s->ck->workspace_size(&l.u.conv, 1);
+    return s->ok->workspace_size ? (int64_t)s->ok->workspace_size(&l, 1) : 0;
+}
+
+/* The batch is split across images (each thread runs whole layers on its
+ * own images, one barrier per forward instead of one per layer) when there
+ * are at least as many images as threads; CNNK_BATCH_SPLIT=layers or
+ * images forces one (docs/THREADS.md has the measurements behind the rule). */
+static bool split_images(const cnnk_net *net, int nthreads) {
+    if (nthreads < 2 || net->mb < 2) return false;
+    const char *e = getenv("CNNK_BATCH_SPLIT");
+    if (e && strcmp(e, "layers") == 0) return false;
+    if (e && strcmp(e, "images") == 0) return true;
+    return net->mb >= nthreads;
+}
+
 /* Folds the BN into copies of the conv's weights and bias, then packs. */
 static cnnk_status pack_folded(cnnk_runner *r, step *s, cnnk_error *err) {
     const cnnk_node *c = node_at(r, s->head), *bn = node_at(r, s->bn);
@@ -379,7 +403,12 @@ static cnnk_status pack_all(cnnk_runner *r, cnnk_error *err) {
         if (s->bn >= 0) s->bias_off = total, total += align_floats(s->l.u.conv.oc);
         const int64_t w = workspace_floats(r, s);
         if (w > ws) ws = w;
+        if (r->images) {
+            const int64_t wi = align_floats(image_workspace_floats(r, s));
+            if (wi > r->img_ws) r->img_ws = wi;
+        }
     }
+    if (r->images && r->img_ws * r->nthreads > ws) ws = r->img_ws * r->nthreads;
     r->weights = aligned_floats(total);
     r->workspace = aligned_floats(ws);
     if (!r->weights || !r->workspace)
@@ -459,8 +488,17 @@ static cnnk_status alloc_tables(cnnk_runner *r, int n) {
     return CNNK_OK;
 }
 
+/* Images per thread in the image split (the largest share). */
+static int64_t images_per_thread(const cnnk_runner *r) {
+    return (r->net->mb + r->nthreads - 1) / r->nthreads;
+}
+
 static cnnk_status build(cnnk_runner *r, cnnk_isa isa, const cnnk_plan *plan, cnnk_error *err) {
-    const int64_t mb = r->net->mb;
+    /* The image split: threads run the steps unsynchronised on their own
+     * images, so a buffer the liveness plan reuses for a later step could
+     * still be read by another thread's earlier step. Each thread gets its
+     * own arena, planned for its share of images. */
+    const int64_t mb = r->images ? images_per_thread(r) : r->net->mb;
     if (alloc_tables(r, r->net->n) != CNNK_OK)
         return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory");
     CNNK_TRY(fuse(r, err));
@@ -477,12 +515,17 @@ static cnnk_status build(cnnk_runner *r, cnnk_isa isa, const cnnk_plan *plan, cn
         if (choose(r, &r->steps[i], isa, plan, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
     if (check_dense(r, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
     if (plan_memory(r, err) != CNNK_OK) return CNNK_ENOMEM;
+    r->arena_stride = align_floats(r->peak / (int64_t)sizeof(float)) * (int64_t)sizeof(float);
+    if (r->images) {
+        r->peak = r->arena_stride * r->nthreads;
+        r->naive *= r->nthreads;
+    }
     r->arena = aligned_floats(r->peak / (int64_t)sizeof(float));
     if (!r->arena)
         return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory for %lld activation bytes",
                          (long long)r->peak);
     const cnnk_node *last = node_at(r, r->net->n - 1);
-    r->out_elems = node_elems(last, mb);
+    r->out_elems = node_elems(last, r->net->mb);
     return pack_all(r, err);
 }
 
@@ -536,6 +579,7 @@ cnnk_status cnnk_runner_prepare(const cnnk_net *net, cnnk_isa isa, const cnnk_pl
     if (!r) return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory");
     r->net = net;
     r->nthreads = nthreads;
+    r->images = split_images(net, nthreads);
     s = bind(r, err);
     if (s == CNNK_OK) s = build(r, isa, plan, err);
     if (s != CNNK_OK) {
@@ -584,41 +628,64 @@ static int64_t pitch(const cnnk_runner *r, int node) {
     return r->views[root(r, node)].ld;
 }
 
-static void run_conv(const cnnk_runner *r, const step *s, const float *input) {
+/* What a step runs on: the whole batch with the runner's threads, or (the
+ * image split) images [b0, b0 + mb) on one thread with its own workspace. */
+typedef struct slice {
+    int64_t b0, mb; /* mb 0: the whole batch */
+    char *arena;    /* the activations of these images */
+    float *ws;
+    int nthreads;
+} slice;
+
+/* Node values of the slice's first image: the network's input at image
+ * b0 (images h*w pixels of pitch ld apart), everything else in the
+ * slice's own arena, which starts at its first image. */
+static float *at_image(const cnnk_runner *r, const float *input, int node, const slice *sl) {
+    const view v = r->views[root(r, node)];
+    if (v.buf >= 0) return (float *)(sl->arena + r->bufs[v.buf].offset) + v.off;
+    const cnnk_node *n = node_at(r, node);
+    return (float *)input + sl->b0 * n->h * n->w * v.ld + v.off;
+}
+
+static void run_conv(const cnnk_runner *r, const step *s, const float *input, const slice *sl) {
     cnnk_conv_args a = {
-        .src = at(r, input, s->src[0]),
+        .src = at_image(r, input, s->src[0], sl),
         .src_ld = pitch(r, s->src[0]),
         .packed = r->weights + s->packed_off,
-        .dst = at(r, input, s->out),
+        .dst = at_image(r, input, s->out, sl),
         .dst_ld = pitch(r, s->out),
-        .workspace = r->workspace,
-        .nthreads = r->nthreads,
+        .workspace = sl->ws,
+        .nthreads = sl->nthreads,
     };
     const cnnk_node *h = node_at(r, s->head);
     a.ep.bias = s->bias_off >= 0 ? r->weights + s->bias_off : h->has_bias ? h->bias : NULL;
     a.ep.relu = s->relu;
     if (s->residual >= 0) {
-        a.ep.residual = at(r, input, s->residual);
+        a.ep.residual = at_image(r, input, s->residual, sl);
         a.ep.residual_ld = pitch(r, s->residual);
     }
-    s->ck->run(&s->l.u.conv, &a);
+    cnnk_conv_desc d = s->l.u.conv;
+    if (sl->mb) d.mb = sl->mb;
+    s->ck->run(&d, &a);
 }
 
-static void run_op(const cnnk_runner *r, const step *s, const float *input) {
+static void run_op(const cnnk_runner *r, const step *s, const float *input, const slice *sl) {
     cnnk_op_args a = {
         .packed = s->packed_off >= 0 ? r->weights + s->packed_off : NULL,
-        .dst = at(r, input, s->out),
+        .dst = at_image(r, input, s->out, sl),
         .dst_ld = pitch(r, s->out),
         .relu = s->relu,
-        .workspace = r->workspace,
-        .nthreads = r->nthreads,
+        .workspace = sl->ws,
+        .nthreads = sl->nthreads,
     };
     for (int k = 0; k < s->nsrc; ++k) {
-        a.src[k] = at(r, input, s->src[k]);
+        a.src[k] = at_image(r, input, s->src[k], sl);
         a.src_ld[k] = pitch(r, s->src[k]);
     }
     for (int k = 0; k < 4; ++k) a.params[k] = s->params[k];
-    s->ok->run(&s->l, &a);
+    cnnk_layer_desc l = s->l;
+    if (sl->mb) cnnk_layer_set_mb(&l, sl->mb);
+    s->ok->run(&l, &a);
 }
 
 static double now_ms(void) {
@@ -627,13 +694,20 @@ static double now_ms(void) {
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
 }
 
-static void copy_output(const cnnk_runner *r, const float *input, float *output) {
+/* The last node's values of images [lo, hi), from src (image lo's), into
+ * the dense output. */
+static void copy_rows(const cnnk_runner *r, const float *src, float *output, int64_t lo,
+                      int64_t hi) {
     const int last = r->net->n - 1;
     const cnnk_node *n = node_at(r, last);
-    const float *src = at(r, input, last);
-    const int64_t ld = pitch(r, last), rows = r->out_elems / n->c;
-    for (int64_t i = 0; i < rows; ++i)
+    const int64_t ld = pitch(r, last), per = n->h * n->w;
+    output += lo * per * n->c;
+    for (int64_t i = 0; i < (hi - lo) * per; ++i)
         memcpy(output + i * n->c, src + i * ld, (size_t)n->c * sizeof *output);
+}
+
+static void copy_output(const cnnk_runner *r, const float *input, float *output) {
+    copy_rows(r, at(r, input, r->net->n - 1), output, 0, r->net->mb);
 }
 
 typedef struct forward_args {
@@ -649,14 +723,16 @@ static void forward_body(void *p) {
     cnnk_runner *r = f->r;
     const float *input = f->input;
     const bool profile = f->profile;
+    const slice whole = {.arena = (char *)r->arena, .ws = r->workspace, .nthreads = r->nthreads};
+    const slice *sl = &whole;
     for (int i = 0; i < r->nsteps; ++i) {
         step *s = &r->steps[i];
         const double t0 = profile ? now_ms() : 0.0;
         const cnnk_team_model before = f->model ? *f->model : (cnnk_team_model){0};
         if (s->kind == STEP_CONV)
-            run_conv(r, s, input);
+            run_conv(r, s, input, sl);
         else
-            run_op(r, s, input);
+            run_op(r, s, input, sl);
         if (profile) s->info.last_ms = now_ms() - t0;
         if (f->model) {
             const cnnk_team_model *m = f->model;
@@ -673,9 +749,38 @@ static void forward_body(void *p) {
  * parallel work is dispatched to threads held for the pass, not forked per
  * layer. Each layer's dispatch ends when all its parts are done, which is
  * the one barrier a layer's consumers need. */
+/* The image split: part t runs every step on its images, one thread, its
+ * own workspace slice; per-step times are part 0's. */
+static void image_part(void *p, int t, int nt) {
+    const forward_args *f = p;
+    cnnk_runner *r = f->r;
+    int64_t lo, hi;
+    cnnk_part_range(r->net->mb, t, nt, &lo, &hi);
+    if (lo == hi) return;
+    const slice sl = {.b0 = lo, .mb = hi - lo,
+                      .arena = (char *)r->arena + (size_t)t * (size_t)r->arena_stride,
+                      .ws = r->workspace + (size_t)t * (size_t)r->img_ws, .nthreads = 1};
+    const bool timed = f->profile && t == 0;
+    for (int i = 0; i < r->nsteps; ++i) {
+        step *s = &r->steps[i];
+        const double t0 = timed ? now_ms() : 0.0;
+        if (s->kind == STEP_CONV)
+            run_conv(r, s, f->input, &sl);
+        else
+            run_op(r, s, f->input, &sl);
+        if (timed) s->info.last_ms = now_ms() - t0;
+    }
+    copy_rows(r, at_image(r, f->input, r->net->n - 1, &sl), f->output, lo, hi);
+}
+
+static void images_body(void *p) {
+    forward_args *f = p;
+    cnnk_parallel(f->r->nthreads, image_part, f);
+}
+
 void cnnk_runner_forward(cnnk_runner *r, const float *input, float *output, bool profile) {
     forward_args f = {.r = r, .input = input, .output = output, .profile = profile};
-    cnnk_team_run(r->nthreads, r->pus, forward_body, &f);
+    cnnk_team_run(r->nthreads, r->pus, r->images ? images_body : forward_body, &f);
 }
 
 double cnnk_runner_forward_model(cnnk_runner *r, const float *input, float *output,
@@ -684,7 +789,10 @@ double cnnk_runner_forward_model(cnnk_runner *r, const float *input, float *outp
     forward_args f = {.r = r, .input = input, .output = output, .profile = true, .model = &m};
     cnnk_team_model_set(&m);
     const double t0 = now_ms();
-    forward_body(&f);
+    if (r->images)
+        images_body(&f);
+    else
+        forward_body(&f);
     const double total = now_ms() - t0;
     cnnk_team_model_set(NULL);
     if (jobs) *jobs = m.jobs;
@@ -693,6 +801,10 @@ double cnnk_runner_forward_model(cnnk_runner *r, const float *input, float *outp
 
 double cnnk_runner_dispatch_us(int nt) {
     return cnnk_team_dispatch_us(nt);
+}
+
+bool cnnk_runner_splits_images(const cnnk_runner *r) {
+    return r->images;
 }
 
 const char *cnnk_runner_binding(const cnnk_runner *r) {

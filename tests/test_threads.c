@@ -8,6 +8,7 @@
  * count: remainders) and 8 (more threads than this 2-core machine has:
  * the team oversubscribes and must still finish). Also the team itself:
  * every part of a job runs exactly once however many threads there are. */
+#define _POSIX_C_SOURCE 200809L /* setenv */
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
@@ -111,18 +112,19 @@ static float *forward(const cnnk_net *net, cnnk_isa isa, const char *plan_s, int
     return out;
 }
 
-static void same_at_threads(const char *name, int64_t hw, cnnk_isa isa, const char *plan) {
+static void same_at_threads(const char *name, int64_t mb, int64_t hw, cnnk_isa isa,
+                            const char *plan, int t1, int t2) {
     cnnk_net *net = NULL;
     cnnk_error err;
-    CHECK(cnnk_net_build(name, 1, hw, hw, &net, &err) == CNNK_OK);
+    CHECK(cnnk_net_build(name, mb, hw, hw, &net, &err) == CNNK_OK);
     if (!net) return;
     CHECK(cnnk_net_init_weights(net, 7, &err) == CNNK_OK);
-    const int64_t nin = net->h * net->w * net->c;
+    const int64_t nin = net->mb * net->h * net->w * net->c;
     float *in = malloc((size_t)nin * sizeof *in);
     for (int64_t i = 0; i < nin; ++i) in[i] = (float)((i * 7919) % 257) / 128.0f - 1.0f;
     int64_t elems = 0, elems_many = 0;
     float *one = forward(net, isa, plan, 1, in, &elems);
-    const int threads[] = {3, 8};
+    const int threads[] = {t1, t2};
     for (int k = 0; k < 2 && one; ++k) {
         float *many = forward(net, isa, plan, threads[k], in, &elems_many);
         if (!many) continue;
@@ -131,8 +133,8 @@ static void same_at_threads(const char *name, int64_t hw, cnnk_isa isa, const ch
         for (int64_t i = 0; i < elems; ++i)
             if (memcmp(&one[i], &many[i], sizeof *one) != 0 && n++ == 0) first = i;
         if (n) {
-            fprintf(stderr, "%s %s %s: %d threads differ from 1 in %lld values (first [%lld] %a vs %a)\n",
-                    name, cnnk_isa_name(isa), plan, threads[k], (long long)n, (long long)first,
+            fprintf(stderr, "%s %s %s (split %s): %d threads differ from 1 in %lld values (first [%lld] %a vs %a)\n",
+                    name, cnnk_isa_name(isa), plan, getenv("CNNK_BATCH_SPLIT") ? getenv("CNNK_BATCH_SPLIT") : "auto", threads[k], (long long)n, (long long)first,
                     (double)many[first], (double)one[first]);
         }
         CHECK_EQ_I64(n, 0);
@@ -158,7 +160,18 @@ int main(void) {
              * two that have the most of each (ResNet: 1x1 and 3x3 on 7x7 to
              * 56x56 maps; GoogLeNet: 1x1, 3x3, 5x5, concats). */
             if (p > 0 && i > 1) continue;
-            same_at_threads(nets[i].net, nets[i].hw, isa, plans[p]);
+            same_at_threads(nets[i].net, 1, nets[i].hw, isa, plans[p], 3, 8);
         }
+    /* A batch of 6 split within layers, then across images (3 + 3 at 2
+     * threads, 2 + 2 + 2 at 3): the same values either way. No part of one
+     * image: it would run the fully connected layer as a GEMV, whose sums
+     * go in another order than the batch's GEMM. */
+    static const char *const splits[] = {"layers", "images"};
+    for (int k = 0; k < 2; ++k) {
+        setenv("CNNK_BATCH_SPLIT", splits[k], 1);
+        same_at_threads("resnet50", 6, 32, isa, "heuristic", 2, 3);
+        same_at_threads("googlenet", 6, 32, isa, "heuristic", 2, 3);
+    }
+    unsetenv("CNNK_BATCH_SPLIT");
     return check_finish("test_threads");
 }

@@ -332,7 +332,8 @@ int cnnk_cmd_run(int argc, char **argv) {
         fprintf(stderr, "cnnk run: %s\n", err.msg);
         rc = cnnk_exit_of(s);
     } else {
-        printf("threads: %s\n", cnnk_runner_binding(r));
+        printf("threads: %s%s\n", cnnk_runner_binding(r),
+               cnnk_runner_splits_images(r) ? "; the batch is split across images" : "");
         rc = o.nmodel ? run_model(net, &o) : time_runs(net, r, &o);
     }
     cnnk_runner_destroy(r);

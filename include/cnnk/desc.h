@@ -183,6 +183,9 @@ typedef struct cnnk_layer_dims {
 } cnnk_layer_dims;
 
 cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l);
+/* Sets a checked layer's batch (the runner's image split runs each layer
+ * on a range of images; every other field stays valid). */
+void cnnk_layer_set_mb(cnnk_layer_desc *l, int64_t mb);
 int64_t cnnk_layer_src_elems(const cnnk_layer_desc *l); /* mb * ih * iw * ic */
 int64_t cnnk_layer_dst_elems(const cnnk_layer_desc *l); /* mb * oh * ow * oc */
 

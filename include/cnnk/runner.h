@@ -96,6 +96,9 @@ double cnnk_runner_dispatch_us(int nt);
 /* How the forward pass's threads are placed, for reports: "compact: 2
  * threads on 2 of 2 cores", or "none: ..." with the reason. */
 const char *cnnk_runner_binding(const cnnk_runner *r);
+/* Whether a batch > 1 is split across images (each thread whole layers on
+ * its images) rather than within each layer (docs/THREADS.md). */
+bool cnnk_runner_splits_images(const cnnk_runner *r);
 /* The same description for a runner of nthreads not yet prepared. */
 void cnnk_runner_binding_for(int nthreads, char *buf, size_t len);
 
