@@ -14,10 +14,10 @@
  * Any other beta goes through scalar double pow() per channel. */
 #include <immintrin.h>
 #include <math.h>
-#include <omp.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/avx2/vec.h"
+#include "kernels/common/team.h"
 
 static int64_t round8(int64_t n) { return (n + 7) / 8 * 8; }
 
@@ -81,24 +81,28 @@ static lrn_pow pow_kind(float beta) {
 
 static bool lrn_applies(const cnnk_layer_desc *l) { return l->kind == CNNK_LAYER_LRN; }
 
+typedef struct lrn_job {
+    const cnnk_lrn_desc *d;
+    const cnnk_op_args *a;
+    lrn_pow kind;
+    int64_t slice;
+} lrn_job;
+
+/* Part t's slice of the workspace: lrn_workspace sizes it for nthreads
+ * parts, and cnnk_parallel_for never makes more. */
+static void lrn_pixels(void *ctx, int64_t lo, int64_t hi, int part) {
+    const lrn_job *j = ctx;
+    const cnnk_op_args *a = j->a;
+    float *sq = a->workspace + j->slice * part;
+    zero_slice(sq, j->slice);
+    for (int64_t p = lo; p < hi; ++p)
+        lrn_pixel(j->d, j->kind, a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, sq);
+}
+
 static void lrn_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     const cnnk_lrn_desc *d = &l->u.lrn;
-    const int64_t pixels = d->mb * d->h * d->w, slice = slice_floats(d);
-    const lrn_pow kind = pow_kind(d->beta);
-    if (a->nthreads <= 1) {
-        zero_slice(a->workspace, slice);
-        for (int64_t p = 0; p < pixels; ++p)
-            lrn_pixel(d, kind, a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, a->workspace);
-        return;
-    }
-#pragma omp parallel num_threads(a->nthreads)
-    {
-        float *sq = a->workspace + slice * omp_get_thread_num();
-        zero_slice(sq, slice);
-#pragma omp for schedule(static)
-        for (int64_t p = 0; p < pixels; ++p)
-            lrn_pixel(d, kind, a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, sq);
-    }
+    lrn_job j = {d, a, pow_kind(d->beta), slice_floats(d)};
+    cnnk_parallel_for(a->nthreads, d->mb * d->h * d->w, lrn_pixels, &j);
 }
 
 const cnnk_op_kernel cnnk_lrn__avx2 = {.name = "avx2/lrn",

@@ -15,10 +15,10 @@
  * (one output row per image) still splits across threads. */
 #include <immintrin.h>
 #include <math.h>
-#include <omp.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/avx2/vec.h"
+#include "kernels/common/team.h"
 
 enum { CHUNK = 32, NB = CHUNK / 8 };
 
@@ -154,6 +154,19 @@ static void pool_item(const cnnk_pool_desc *d, const pool_geom *g, const cnnk_op
     }
 }
 
+typedef struct pool_job {
+    const cnnk_pool_desc *d;
+    const pool_geom *g;
+    const cnnk_op_args *a;
+    int64_t nchunks;
+} pool_job;
+
+static void pool_items(void *ctx, int64_t lo, int64_t hi, int part) {
+    (void)part;
+    const pool_job *j = ctx;
+    for (int64_t i = lo; i < hi; ++i) pool_item(j->d, j->g, j->a, j->nchunks, i);
+}
+
 static bool pool_applies(const cnnk_layer_desc *l) { return l->kind == CNNK_LAYER_POOL; }
 
 static void pool_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
@@ -161,12 +174,8 @@ static void pool_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     const pool_geom g = pool_geometry(d);
     const int64_t nchunks = (d->c + CHUNK - 1) / CHUNK;
     const int64_t items = d->mb * g.oh * nchunks;
-    if (a->nthreads <= 1) {
-        for (int64_t i = 0; i < items; ++i) pool_item(d, &g, a, nchunks, i);
-        return;
-    }
-#pragma omp parallel for num_threads(a->nthreads) schedule(static)
-    for (int64_t i = 0; i < items; ++i) pool_item(d, &g, a, nchunks, i);
+    pool_job j = {d, &g, a, nchunks};
+    cnnk_parallel_for(a->nthreads, items, pool_items, &j);
 }
 
 const cnnk_op_kernel cnnk_pool__avx2 = {.name = "avx2/pool",

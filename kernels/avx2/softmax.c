@@ -18,10 +18,10 @@
  * sum makes it; the vector max alone would drop it). No network reaches it; it keeps the kernel honest. */
 #include <immintrin.h>
 #include <math.h>
-#include <omp.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/avx2/vec.h"
+#include "kernels/common/team.h"
 
 enum { PIXELS_PER_ITEM = 8 };
 
@@ -140,18 +140,26 @@ static void softmax_item(const cnnk_softmax_desc *d, const cnnk_op_args *a, int6
         softmax_pixel(d->c, a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld);
 }
 
+typedef struct softmax_job {
+    const cnnk_softmax_desc *d;
+    const cnnk_op_args *a;
+    int64_t pixels;
+} softmax_job;
+
+static void softmax_items(void *ctx, int64_t lo, int64_t hi, int part) {
+    (void)part;
+    const softmax_job *j = ctx;
+    for (int64_t i = lo; i < hi; ++i) softmax_item(j->d, j->a, j->pixels, i);
+}
+
 static bool softmax_applies(const cnnk_layer_desc *l) { return l->kind == CNNK_LAYER_SOFTMAX; }
 
 static void softmax_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     const cnnk_softmax_desc *d = &l->u.softmax;
     const int64_t pixels = d->mb * d->h * d->w;
     const int64_t items = (pixels + PIXELS_PER_ITEM - 1) / PIXELS_PER_ITEM;
-    if (a->nthreads <= 1 || items == 1) {
-        for (int64_t i = 0; i < items; ++i) softmax_item(d, a, pixels, i);
-        return;
-    }
-#pragma omp parallel for num_threads(a->nthreads) schedule(static)
-    for (int64_t i = 0; i < items; ++i) softmax_item(d, a, pixels, i);
+    softmax_job j = {d, a, pixels};
+    cnnk_parallel_for(a->nthreads, items, softmax_items, &j);
 }
 
 const cnnk_op_kernel cnnk_softmax__avx2 = {.name = "avx2/softmax",

@@ -16,11 +16,11 @@
  * On integer data every partial sum is an integer below 2^24, so the float
  * result is exact whatever the order, as the tolerance table demands. */
 #include <immintrin.h>
-#include <omp.h>
 #include <string.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/avx512/vec.h"
+#include "kernels/common/team.h"
 
 /* 4 vectors of output channels x 6 pixels: 24 of the 32 zmm accumulate. */
 enum { OC_VECS = 4, PX = 6 };
@@ -202,16 +202,16 @@ static void deconv_row(const deconv_ctx *c, int64_t row) {
     }
 }
 
+static void deconv_rows(void *ctx, int64_t lo, int64_t hi, int part) {
+    (void)part;
+    for (int64_t r = lo; r < hi; ++r) deconv_row(ctx, r);
+}
+
 static void deconv_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     const cnnk_conv_desc *d = &l->u.conv;
-    const deconv_ctx c = {d, a, d->ic / d->g, d->oc / d->g, round16(d->oc / d->g)};
+    deconv_ctx c = {d, a, d->ic / d->g, d->oc / d->g, round16(d->oc / d->g)};
     const int64_t rows = d->mb * d->oh;
-    if (a->nthreads <= 1) {
-        for (int64_t r = 0; r < rows; ++r) deconv_row(&c, r);
-        return;
-    }
-#pragma omp parallel for num_threads(a->nthreads) schedule(static)
-    for (int64_t r = 0; r < rows; ++r) deconv_row(&c, r);
+    cnnk_parallel_for(a->nthreads, rows, deconv_rows, &c);
 }
 
 const cnnk_op_kernel cnnk_deconv__avx512 = {.name = "avx512/deconv",

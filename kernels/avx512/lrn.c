@@ -23,10 +23,10 @@
  * pow() per channel. */
 #include <immintrin.h>
 #include <math.h>
-#include <omp.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/avx512/vec.h"
+#include "kernels/common/team.h"
 
 typedef enum lrn_pow { POW_075, POW_1, POW_05, POW_ANY } lrn_pow;
 
@@ -118,23 +118,27 @@ static lrn_pow pow_kind(float beta) {
 
 static bool lrn_applies(const cnnk_layer_desc *l) { return l->kind == CNNK_LAYER_LRN; }
 
+typedef struct lrn_job {
+    const cnnk_lrn_desc *d;
+    const cnnk_op_args *a;
+    lrn_pow kind;
+    int64_t pixels, slice;
+} lrn_job;
+
+/* Part t's BLOCK slices of the workspace: lrn_workspace sizes it for
+ * nthreads parts, and cnnk_parallel_for never makes more. */
+static void lrn_blocks(void *ctx, int64_t lo, int64_t hi, int part) {
+    const lrn_job *j = ctx;
+    float *sq = j->a->workspace + BLOCK * j->slice * part;
+    zero_slice(sq, BLOCK * j->slice);
+    for (int64_t i = lo; i < hi; ++i) lrn_block(j->d, j->kind, j->a, j->pixels, j->slice, i, sq);
+}
+
 static void lrn_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     const cnnk_lrn_desc *d = &l->u.lrn;
-    const int64_t pixels = d->mb * d->h * d->w, slice = slice_floats(d);
-    const int64_t items = cnnk_ceil_div(pixels, BLOCK);
-    const lrn_pow kind = pow_kind(d->beta);
-    if (a->nthreads <= 1) {
-        zero_slice(a->workspace, BLOCK * slice);
-        for (int64_t i = 0; i < items; ++i) lrn_block(d, kind, a, pixels, slice, i, a->workspace);
-        return;
-    }
-#pragma omp parallel num_threads(a->nthreads)
-    {
-        float *sq = a->workspace + BLOCK * slice * omp_get_thread_num();
-        zero_slice(sq, BLOCK * slice);
-#pragma omp for schedule(static)
-        for (int64_t i = 0; i < items; ++i) lrn_block(d, kind, a, pixels, slice, i, sq);
-    }
+    const int64_t pixels = d->mb * d->h * d->w;
+    lrn_job j = {d, a, pow_kind(d->beta), pixels, slice_floats(d)};
+    cnnk_parallel_for(a->nthreads, cnnk_ceil_div(pixels, BLOCK), lrn_blocks, &j);
 }
 
 const cnnk_op_kernel cnnk_lrn__avx512 = {.name = "avx512/lrn",

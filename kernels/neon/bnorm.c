@@ -13,10 +13,10 @@
  * FMAs and a narrowing. ReLU is vec.h's, the reference's for every input. */
 #include <arm_neon.h>
 #include <math.h>
-#include <omp.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/neon/vec.h"
+#include "kernels/common/team.h"
 
 enum { PIXELS_PER_ITEM = 64 };
 
@@ -60,6 +60,19 @@ static void bnorm_item(const cnnk_bnorm_desc *d, const cnnk_op_args *a, const do
         bnorm_row(a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, d->c, s, t, a->relu);
 }
 
+typedef struct bnorm_job {
+    const cnnk_bnorm_desc *d;
+    const cnnk_op_args *a;
+    const double *s, *t;
+    int64_t pixels;
+} bnorm_job;
+
+static void bnorm_items(void *ctx, int64_t lo, int64_t hi, int part) {
+    (void)part;
+    const bnorm_job *j = ctx;
+    for (int64_t i = lo; i < hi; ++i) bnorm_item(j->d, j->a, j->s, j->t, j->pixels, i);
+}
+
 static bool bnorm_applies(const cnnk_layer_desc *l) { return l->kind == CNNK_LAYER_BNORM; }
 
 static void bnorm_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
@@ -68,12 +81,8 @@ static void bnorm_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     precompute(d, a->params, s, t);
     const int64_t pixels = d->mb * d->h * d->w;
     const int64_t items = (pixels + PIXELS_PER_ITEM - 1) / PIXELS_PER_ITEM;
-    if (a->nthreads <= 1) {
-        for (int64_t i = 0; i < items; ++i) bnorm_item(d, a, s, t, pixels, i);
-        return;
-    }
-#pragma omp parallel for num_threads(a->nthreads) schedule(static)
-    for (int64_t i = 0; i < items; ++i) bnorm_item(d, a, s, t, pixels, i);
+    bnorm_job j = {d, a, s, t, pixels};
+    cnnk_parallel_for(a->nthreads, items, bnorm_items, &j);
 }
 
 const cnnk_op_kernel cnnk_bnorm__neon = {.name = "neon/bnorm",

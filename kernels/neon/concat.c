@@ -6,10 +6,10 @@
  * the output's gap lanes and the neighbouring inputs' channels are never
  * written twice. Items are AVX2's (kernels/avx2/concat.c). */
 #include <arm_neon.h>
-#include <omp.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/neon/vec.h"
+#include "kernels/common/team.h"
 
 /* Pixels per work item: enough to amortise scheduling, few enough to
  * balance threads on a 7x7 map. */
@@ -41,18 +41,26 @@ static void concat_item(const cnnk_concat_desc *d, const cnnk_op_args *a, int64_
     }
 }
 
+typedef struct concat_job {
+    const cnnk_concat_desc *d;
+    const cnnk_op_args *a;
+    int64_t pixels;
+} concat_job;
+
+static void concat_items(void *ctx, int64_t lo, int64_t hi, int part) {
+    (void)part;
+    const concat_job *j = ctx;
+    for (int64_t i = lo; i < hi; ++i) concat_item(j->d, j->a, j->pixels, i);
+}
+
 static bool concat_applies(const cnnk_layer_desc *l) { return l->kind == CNNK_LAYER_CONCAT; }
 
 static void concat_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     const cnnk_concat_desc *d = &l->u.concat;
     const int64_t pixels = d->mb * d->h * d->w;
     const int64_t items = (pixels + PIXELS_PER_ITEM - 1) / PIXELS_PER_ITEM;
-    if (a->nthreads <= 1) {
-        for (int64_t i = 0; i < items; ++i) concat_item(d, a, pixels, i);
-        return;
-    }
-#pragma omp parallel for num_threads(a->nthreads) schedule(static)
-    for (int64_t i = 0; i < items; ++i) concat_item(d, a, pixels, i);
+    concat_job j = {d, a, pixels};
+    cnnk_parallel_for(a->nthreads, items, concat_items, &j);
 }
 
 const cnnk_op_kernel cnnk_concat__neon = {.name = "neon/concat",

@@ -18,11 +18,11 @@
  * result is exact whatever the order, as the tolerance table demands; the
  * order is the reference's anyway (kh, kw, then input channel). */
 #include <arm_neon.h>
-#include <omp.h>
 #include <string.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/neon/vec.h"
+#include "kernels/common/team.h"
 
 enum { OC_VECS = 8 };
 
@@ -152,16 +152,16 @@ static void deconv_row(const deconv_ctx *c, int64_t row) {
         deconv_pixel(c, x_n, oh, ow, c->a->dst + (row * d->ow + ow) * c->a->dst_ld);
 }
 
+static void deconv_rows(void *ctx, int64_t lo, int64_t hi, int part) {
+    (void)part;
+    for (int64_t r = lo; r < hi; ++r) deconv_row(ctx, r);
+}
+
 static void deconv_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     const cnnk_conv_desc *d = &l->u.conv;
-    const deconv_ctx c = {d, a, d->ic / d->g, d->oc / d->g, round4(d->oc / d->g)};
+    deconv_ctx c = {d, a, d->ic / d->g, d->oc / d->g, round4(d->oc / d->g)};
     const int64_t rows = d->mb * d->oh;
-    if (a->nthreads <= 1) {
-        for (int64_t r = 0; r < rows; ++r) deconv_row(&c, r);
-        return;
-    }
-#pragma omp parallel for num_threads(a->nthreads) schedule(static)
-    for (int64_t r = 0; r < rows; ++r) deconv_row(&c, r);
+    cnnk_parallel_for(a->nthreads, rows, deconv_rows, &c);
 }
 
 const cnnk_op_kernel cnnk_deconv__neon = {.name = "neon/deconv",

@@ -9,10 +9,10 @@
  * included.
  * dst may alias a or b (same pitch): every element is read before written. */
 #include <arm_neon.h>
-#include <omp.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/neon/vec.h"
+#include "kernels/common/team.h"
 
 /* Flat runs are cut into pieces of this many floats (64 KiB) per item, big
  * enough to amortise scheduling and small enough to balance 2+ threads. */
@@ -91,18 +91,27 @@ static void elt_item(const cnnk_eltwise_desc *d, const cnnk_op_args *a, const el
              a->dst + px * a->dst_ld, d->c);
 }
 
+typedef struct elt_job {
+    const cnnk_eltwise_desc *d;
+    const cnnk_op_args *a;
+    const elt_plan *p;
+    bool binary;
+} elt_job;
+
+static void elt_items(void *ctx, int64_t lo, int64_t hi, int part) {
+    (void)part;
+    const elt_job *j = ctx;
+    for (int64_t i = lo; i < hi; ++i) elt_item(j->d, j->a, j->p, j->binary, i);
+}
+
 static bool elt_applies(const cnnk_layer_desc *l) { return l->kind == CNNK_LAYER_ELTWISE; }
 
 static void elt_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     const cnnk_eltwise_desc *d = &l->u.eltwise;
     const bool binary = d->alg == CNNK_ELTWISE_ADD || d->alg == CNNK_ELTWISE_ADD_RELU;
     const elt_plan p = plan(d, a, binary);
-    if (a->nthreads <= 1 || p.items == 1) {
-        for (int64_t i = 0; i < p.items; ++i) elt_item(d, a, &p, binary, i);
-        return;
-    }
-#pragma omp parallel for num_threads(a->nthreads) schedule(static)
-    for (int64_t i = 0; i < p.items; ++i) elt_item(d, a, &p, binary, i);
+    elt_job j = {d, a, &p, binary};
+    cnnk_parallel_for(a->nthreads, p.items, elt_items, &j);
 }
 
 const cnnk_op_kernel cnnk_eltwise__neon = {.name = "neon/eltwise",

@@ -20,10 +20,10 @@
  * (one output row per image) still splits across threads. */
 #include <arm_neon.h>
 #include <math.h>
-#include <omp.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/neon/vec.h"
+#include "kernels/common/team.h"
 
 enum { CHUNK = 32, NB = CHUNK / CNNK_NEON_VL };
 
@@ -160,6 +160,19 @@ static void pool_item(const cnnk_pool_desc *d, const pool_geom *g, const cnnk_op
     }
 }
 
+typedef struct pool_job {
+    const cnnk_pool_desc *d;
+    const pool_geom *g;
+    const cnnk_op_args *a;
+    int64_t nchunks;
+} pool_job;
+
+static void pool_items(void *ctx, int64_t lo, int64_t hi, int part) {
+    (void)part;
+    const pool_job *j = ctx;
+    for (int64_t i = lo; i < hi; ++i) pool_item(j->d, j->g, j->a, j->nchunks, i);
+}
+
 static bool pool_applies(const cnnk_layer_desc *l) { return l->kind == CNNK_LAYER_POOL; }
 
 static void pool_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
@@ -167,12 +180,8 @@ static void pool_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     const pool_geom g = pool_geometry(d);
     const int64_t nchunks = (d->c + CHUNK - 1) / CHUNK;
     const int64_t items = d->mb * g.oh * nchunks;
-    if (a->nthreads <= 1) {
-        for (int64_t i = 0; i < items; ++i) pool_item(d, &g, a, nchunks, i);
-        return;
-    }
-#pragma omp parallel for num_threads(a->nthreads) schedule(static)
-    for (int64_t i = 0; i < items; ++i) pool_item(d, &g, a, nchunks, i);
+    pool_job j = {d, &g, a, nchunks};
+    cnnk_parallel_for(a->nthreads, items, pool_items, &j);
 }
 
 const cnnk_op_kernel cnnk_pool__neon = {.name = "neon/pool",
