@@ -353,15 +353,26 @@ static int64_t image_workspace_floats(const cnnk_runner *r, const step *s) {
 }
 
 /* The batch is split across images (each thread runs whole layers on its
- * own images, one barrier per forward instead of one per layer) when there
- * are at least as many images as threads; CNNK_BATCH_SPLIT=layers or
- * images forces one (docs/THREADS.md has the measurements behind the rule). */
+ * own images, one join per forward instead of one per layer) when there
+ * are at least as many images as threads and the fully connected weights
+ * are small: split by images, every thread streams all of them from memory
+ * for its own few images (a GEMV each) where the layer split streams them
+ * once for the batch. Measured at batch 16 on 16 cores (docs/THREADS.md):
+ * images won for ResNet-50, DenseNet-121, GoogLeNet (4 to 8 MiB of FC
+ * weights), lost for VGG-16 and AlexNet (494 and 235 MiB).
+ * CNNK_BATCH_SPLIT=layers or images forces one. */
+enum { IMAGE_SPLIT_MAX_FC_BYTES = 64 << 20 };
+
 static bool split_images(const cnnk_net *net, int nthreads) {
     if (nthreads < 2 || net->mb < 2) return false;
     const char *e = getenv("CNNK_BATCH_SPLIT");
     if (e && strcmp(e, "layers") == 0) return false;
     if (e && strcmp(e, "images") == 0) return true;
-    return net->mb >= nthreads;
+    int64_t fc = 0;
+    for (int i = 0; i < net->n; ++i)
+        if (net->nodes[i].op == CNNK_NODE_FC)
+            fc += cnnk_layer_dims_of(&net->nodes[i].desc).weights * (int64_t)sizeof(float);
+    return net->mb >= nthreads && fc <= IMAGE_SPLIT_MAX_FC_BYTES;
 }
 
 /* Folds the BN into copies of the conv's weights and bias, then packs. */
