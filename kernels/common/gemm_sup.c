@@ -13,7 +13,7 @@ typedef struct sup_plan {
     int64_t np;             /* NR panels per N block: KC x NC of B in its L2 budget */
     int64_t tps, tiles;     /* M tiles per segment and in all */
     int64_t panels;         /* NR panels of N */
-    bool split_tiles;       /* threads share out M tiles (else N panels) */
+    int64_t tg, pg;         /* parts: tg groups of tiles x pg groups of panels */
     bool stage_a;           /* each A tile is copied first (stage_rows) */
     int threads;
 } sup_plan;
@@ -32,6 +32,30 @@ static bool aliases(int64_t ld_row) { return ld_row > 0 && ld_row % 1024 == 0; }
  * its copy once a tile meets at least 8 panels. */
 static bool stage_rows(int64_t M, int64_t seg, int64_t ld_row, int64_t mr, int64_t panels) {
     return aliases(ld_row) || (seg < M && seg % mr != 0 && seg < 2 * mr && panels >= 8);
+}
+
+/* Threads take M tiles alone while each gets at least 4 (B is then shared
+ * through L3). Fewer tiles (ResNet-50's 14x14 layers have 14, its 7x7 ones
+ * 4 to 7) would leave threads idle or unbalanced at 8 and more threads:
+ * the tiles x panels rectangle is then cut into tg x pg parts, at most one
+ * per thread, the cut with the smallest largest part (ties: fewer parts,
+ * then more tile groups). */
+static void split(sup_plan *p, int nthreads) {
+    p->tg = p->tiles, p->pg = 1;
+    if (p->tiles >= 4 * (int64_t)nthreads) {
+        p->tg = nthreads;
+    } else {
+        int64_t best = -1;
+        for (int64_t tg = 1; tg <= cnnk_min64(p->tiles, nthreads); ++tg) {
+            const int64_t pg = cnnk_max64(1, cnnk_min64(p->panels, nthreads / tg));
+            const int64_t cost = cnnk_ceil_div(p->tiles, tg) * cnnk_ceil_div(p->panels, pg);
+            if (best < 0 || cost < best || (cost == best && tg * pg < p->tg * p->pg) ||
+                (cost == best && tg * pg == p->tg * p->pg && tg > p->tg))
+                best = cost, p->tg = tg, p->pg = pg;
+        }
+    }
+    if (p->tg < 1) p->tg = 1;
+    p->threads = (int)(p->tg * p->pg);
 }
 
 /* K is cut into equal blocks no longer than the A budget allows, so C
@@ -53,10 +77,7 @@ static sup_plan make_plan(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int
     /* Staged tiles run over all M rows at once, in-place ones per segment. */
     p.tps = cnnk_ceil_div(p.stage_a ? M : seg, mr);
     p.tiles = p.stage_a ? p.tps : M / seg * p.tps;
-    p.split_tiles = p.tiles >= 4 * (int64_t)nthreads || p.tiles >= p.panels;
-    const int64_t units = p.split_tiles ? p.tiles : p.panels;
-    p.threads = units < nthreads ? (int)units : nthreads;
-    if (p.threads < 1) p.threads = 1;
+    split(&p, nthreads);
     return p;
 }
 
@@ -152,10 +173,11 @@ static void run_thread(void *job, int t, int n) {
     float *ws = ((const sup_job *)job)->ws;
     const sup_plan *p = &g->plan;
     float *stage = p->stage_a ? ws + (size_t)t * stage_floats(g->uk, p->kc) : NULL;
-    if (p->split_tiles)
-        run_range(g, p->tiles * t / n, p->tiles * (t + 1) / n, 0, p->panels, stage);
-    else
-        run_range(g, 0, p->tiles, p->panels * t / n, p->panels * (t + 1) / n, stage);
+    (void)n; /* n == p->tg * p->pg */
+    int64_t t0, t1, q0, q1;
+    cnnk_part_range(p->tiles, (int)(t / p->pg), (int)p->tg, &t0, &t1);
+    cnnk_part_range(p->panels, (int)(t % p->pg), (int)p->pg, &q0, &q1);
+    run_range(g, t0, t1, q0, q1, stage);
 }
 
 void cnnk_gemm_sup(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
