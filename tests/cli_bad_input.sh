@@ -86,6 +86,9 @@ expect2 "--seed takes a whole number" sweep --seed 99999999999999999999
 expect2 "--batch takes 1..65536, not '99999999999999999999'" run --net resnet18 --batch 99999999999999999999
 expect2 "--batch takes 1..65536, not '0'" tune --net resnet18 --batch 0
 expect2 "--threads takes 1..[0-9]+, not '0'" run --net resnet18 --threads 0
+for m in 0 2,,4 4, ,2 99999 x 1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17; do
+  expect2 "--model takes up to 16 thread counts" run --net resnet18 --model "$m"
+done
 expect2 "hexadecimal number for 'alpha'" validate --shape '--lrn mb1ic3ih8ls5alpha0x1p-3beta0.75k2'
 mkdir -p "$tmp/adir"
 expect2 "cannot read: Is a directory" validate --batch "$tmp/adir"
