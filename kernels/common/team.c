@@ -12,15 +12,19 @@
 #include <time.h>
 #include <unistd.h>
 
+/* gen (read by every waiting thread) and pending (written by every thread
+ * that finishes) sit on cache lines of their own, so the finishing
+ * threads' writes do not pull the line the others spin on. */
 typedef struct team {
+    _Alignas(64) atomic_uint gen; /* bumped once per job, and once more to end */
     int size;               /* threads in the team, the caller being thread 0 */
     int spins;              /* pause loops before a waiting thread yields */
-    atomic_uint gen;        /* bumped once per job, and once more to end */
-    atomic_int pending;     /* threads other than 0 still in the current job */
     cnnk_job_fn fn;         /* the current job: written by thread 0 before */
     void *ctx;              /* gen is bumped, read by the others after */
     int nt;
     bool quit;
+    _Alignas(64) atomic_int pending; /* threads other than 0 still in the job */
+    char pad[60];
 } team;
 
 static _Thread_local team *tls_team;  /* set on thread 0 while it holds a team */
