@@ -756,10 +756,6 @@ static void forward_body(void *p) {
     copy_output(r, input, f->output);
 }
 
-/* The whole pass runs inside one team (kernels/common/team.h): the layers'
- * parallel work is dispatched to threads held for the pass, not forked per
- * layer. Each layer's dispatch ends when all its parts are done, which is
- * the one barrier a layer's consumers need. */
 /* The image split: part t runs every step on its images, one thread, its
  * own workspace slice; per-step times are part 0's. */
 static void image_part(void *p, int t, int nt) {
@@ -789,6 +785,11 @@ static void images_body(void *p) {
     cnnk_parallel(f->r->nthreads, image_part, f);
 }
 
+/* The whole pass runs inside one team (kernels/common/team.h): the layers'
+ * parallel work is dispatched to threads held for the pass, not forked per
+ * layer. Each layer's dispatch ends when all its parts are done, which is
+ * the one barrier a layer's consumers need; split by images, the pass is
+ * one job. */
 void cnnk_runner_forward(cnnk_runner *r, const float *input, float *output, bool profile) {
     forward_args f = {.r = r, .input = input, .output = output, .profile = profile};
     cnnk_team_run(r->nthreads, r->pus, r->images ? images_body : forward_body, &f);
