@@ -10,7 +10,7 @@
  * or would show in any result that read them (inputs: 1e30).
  * Tolerances are validate/tolerance.c's (cnnk_tolerance_op), for integer
  * and float data, plus what a kernel claims beyond them (see check_op);
- * nthreads 2 must give bit for bit what nthreads 1 gives. */
+ * nthreads 2, 3, 5 and 7 must give bit for bit what nthreads 1 gives. */
 #define _DEFAULT_SOURCE /* mmap's MAP_ANONYMOUS */
 #include <stdlib.h>
 #include <string.h>
@@ -85,18 +85,27 @@ static void check_op(const char *what, const cnnk_op_kernel *k, const cnnk_op_ke
     tensor got2 = tensor_make(pixels, c, dst_ld, OUT_SENTINEL);
     a.dst_ld = dst_ld;
     run_kernel(ref, l, a, w, want.p, 1);
-    run_kernel(k, l, a, w, got1.p, 1);
-    run_kernel(k, l, a, w, got2.p, 2);
+    run_kernel(k, l, a, w, got1.p, check_threads[0]);
     float *gv = falloc(pixels * c), *wv = falloc(pixels * c);
     bool gaps_ok = true, same = true;
+    int differs_at = 0;
+    for (int ti = 1; ti < CHECK_NTHREADS; ++ti) {
+        for (int64_t i = 0; i < pixels * dst_ld; ++i) got2.p[i] = OUT_SENTINEL;
+        run_kernel(k, l, a, w, got2.p, check_threads[ti]);
+        for (int64_t p = 0; p < pixels; ++p)
+            for (int64_t i = c; i < dst_ld; ++i)
+                if (got2.p[p * dst_ld + i] != OUT_SENTINEL) gaps_ok = false;
+        if (same && memcmp(got1.p, got2.p, (size_t)(pixels * dst_ld) * sizeof(float)) != 0) {
+            same = false;
+            differs_at = check_threads[ti];
+        }
+    }
     for (int64_t p = 0; p < pixels; ++p) {
         memcpy(gv + p * c, got1.p + p * dst_ld, (size_t)c * sizeof(float));
         memcpy(wv + p * c, want.p + p * dst_ld, (size_t)c * sizeof(float));
         for (int64_t i = c; i < dst_ld; ++i)
-            if (got1.p[p * dst_ld + i] != OUT_SENTINEL || got2.p[p * dst_ld + i] != OUT_SENTINEL)
-                gaps_ok = false;
+            if (got1.p[p * dst_ld + i] != OUT_SENTINEL) gaps_ok = false;
     }
-    same = memcmp(got1.p, got2.p, (size_t)(pixels * dst_ld) * sizeof(float)) == 0;
     cnnk_diff diff;
     cnnk_diff_compute(gv, wv, pixels * c, &diff);
     cnnk_tolerance t = cnnk_tolerance_op(l->kind, fill);
@@ -106,11 +115,13 @@ static void check_op(const char *what, const cnnk_op_kernel *k, const cnnk_op_ke
     if (claim > 0.0) CHECK(diff.max_rel <= claim);
     CHECK(gaps_ok);
     CHECK(same);
+    char differs[48] = "";
+    if (!same) snprintf(differs, sizeof differs, " nthreads %d differs from 1", differs_at);
     if (!pass || !gaps_ok || !same)
         fprintf(stderr, "  %s (%s data): max_abs=%.3g max_rel=%.3g rel_l2=%.3g (%s<=%.3g)%s%s\n",
                 what, fill == CNNK_FILL_INT ? "int" : "float", diff.max_abs, diff.max_rel,
                 diff.rel_l2, cnnk_tol_measure_name(t.measure), t.bound,
-                gaps_ok ? "" : " gap lanes written", same ? "" : " nthreads 2 differs");
+                gaps_ok ? "" : " gap lanes written", differs);
     free(gv), free(wv), free(want.p), free(got1.p), free(got2.p);
 }
 
