@@ -65,8 +65,7 @@ static int conv(gen *g, const char *name, int in, int64_t oc) {
 
 /* An add of a and a value of a's channel count: an earlier one when there
  * is one, else a fresh convolution of some value to a's channels. */
-static int add(gen *g, const char *name, char *aux_name) {
-    const int a = pick_value(g);
+static int add(gen *g, const char *name, char *aux_name, int a) {
     const int64_t c = g->n->nodes[a].c;
     int b = -1;
     if (pick(g, 20) == 0) {
@@ -109,8 +108,7 @@ static int pool(gen *g, const char *name, int in) {
     }
 }
 
-static int unary(gen *g, cnnk_node_op op, const char *name) {
-    const int in = pick_value(g);
+static int unary(gen *g, cnnk_node_op op, const char *name, int in) {
     read_by(g, in);
     switch (op) {
     case CNNK_NODE_RELU: return cnnk_net_relu(g->n, name, in);
@@ -124,14 +122,27 @@ static int random_node(gen *g, int i) {
     char name[16], aux[16];
     snprintf(name, sizeof name, "n%d", i);
     snprintf(aux, sizeof aux, "n%d.b", i);
+    /* A third of the time, extend the newest value along the chains the
+     * fuser merges (conv -> bn -> relu -> add and their orders), so that
+     * each legal and each illegal merge comes up often. */
+    const int last = g->n->n - 1;
+    const cnnk_node_op lop = g->n->nodes[last].op;
+    if (pick(g, 3) == 0 && (lop == CNNK_NODE_CONV || lop == CNNK_NODE_BNORM ||
+                            lop == CNNK_NODE_RELU || lop == CNNK_NODE_ADD)) {
+        switch (pick(g, 3)) {
+        case 0: return unary(g, CNNK_NODE_RELU, name, last);
+        case 1: return unary(g, CNNK_NODE_BNORM, name, last);
+        default: return add(g, name, aux, last);
+        }
+    }
     const int u = pick(g, 100);
     if (u < 28) return conv(g, name, pick_value(g), 1 + pick(g, 12));
-    if (u < 44) return unary(g, CNNK_NODE_RELU, name);
-    if (u < 56) return unary(g, CNNK_NODE_BNORM, name);
-    if (u < 72) return add(g, name, aux);
+    if (u < 44) return unary(g, CNNK_NODE_RELU, name, pick_value(g));
+    if (u < 56) return unary(g, CNNK_NODE_BNORM, name, pick_value(g));
+    if (u < 72) return add(g, name, aux, pick_value(g));
     if (u < 84) return concat(g, name);
     if (u < 95) return pool(g, name, pick_value(g));
-    return unary(g, CNNK_NODE_DROPOUT, name);
+    return unary(g, CNNK_NODE_DROPOUT, name, pick_value(g));
 }
 
 static bool fusable_head(cnnk_node_op op) {
