@@ -233,7 +233,7 @@ int main(int argc, char **argv) {
     /* Sized to a few seconds in Release on a loaded 2-core machine; the
      * sanitizer build runs fewer (same code, ~10x slower). */
 #if defined(__SANITIZE_ADDRESS__)
-    const long dflt = 30;
+    const long dflt = 60;
 #else
     const long dflt = 200;
 #endif
