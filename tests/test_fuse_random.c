@@ -31,6 +31,7 @@
 typedef struct gen {
     cnnk_rng r;
     cnnk_net *n;
+    int chain, concat; /* this graph's style: percent of chain steps, of concats */
     int uses[MAX_OPS * 3 + 2]; /* input slots reading each node */
 } gen;
 
@@ -122,12 +123,12 @@ static int random_node(gen *g, int i) {
     char name[16], aux[16];
     snprintf(name, sizeof name, "n%d", i);
     snprintf(aux, sizeof aux, "n%d.b", i);
-    /* A third of the time, extend the newest value along the chains the
-     * fuser merges (conv -> bn -> relu -> add and their orders), so that
-     * each legal and each illegal merge comes up often. */
+    /* Some of the time (g->chain), extend the newest value along the chains
+     * the fuser merges (conv -> bn -> relu -> add and their orders), so
+     * that each legal and each illegal merge comes up often. */
     const int last = g->n->n - 1;
     const cnnk_node_op lop = g->n->nodes[last].op;
-    if (pick(g, 3) == 0 && (lop == CNNK_NODE_CONV || lop == CNNK_NODE_BNORM ||
+    if (pick(g, 100) < g->chain && (lop == CNNK_NODE_CONV || lop == CNNK_NODE_BNORM ||
                             lop == CNNK_NODE_RELU || lop == CNNK_NODE_ADD)) {
         switch (pick(g, 3)) {
         case 0: return unary(g, CNNK_NODE_RELU, name, last);
@@ -135,12 +136,13 @@ static int random_node(gen *g, int i) {
         default: return add(g, name, aux, last);
         }
     }
+    /* the rest: concats at this graph's rate, the other kinds shared out */
+    if (pick(g, 100) < g->concat) return concat(g, name);
     const int u = pick(g, 100);
-    if (u < 28) return conv(g, name, pick_value(g), 1 + pick(g, 12));
-    if (u < 44) return unary(g, CNNK_NODE_RELU, name, pick_value(g));
-    if (u < 56) return unary(g, CNNK_NODE_BNORM, name, pick_value(g));
-    if (u < 72) return add(g, name, aux, pick_value(g));
-    if (u < 84) return concat(g, name);
+    if (u < 32) return conv(g, name, pick_value(g), 1 + pick(g, 12));
+    if (u < 50) return unary(g, CNNK_NODE_RELU, name, pick_value(g));
+    if (u < 64) return unary(g, CNNK_NODE_BNORM, name, pick_value(g));
+    if (u < 82) return add(g, name, aux, pick_value(g));
     if (u < 95) return pool(g, name, pick_value(g));
     return unary(g, CNNK_NODE_DROPOUT, name, pick_value(g));
 }
@@ -190,6 +192,9 @@ static void one_graph(uint64_t seed, stats *s) {
                           4 + pick(&g, 6));
     CHECK(g.n != NULL);
     if (!g.n) return;
+    /* graphs differ in style too: chain-heavy, concat-heavy, neither */
+    g.chain = (int)pick(&g, 3) * 30;
+    g.concat = 5 + (int)pick(&g, 3) * 12;
     const int ops = 4 + pick(&g, MAX_OPS - 3);
     for (int i = 0; i < ops; ++i) random_node(&g, i);
     /* every value nobody reads (but the input) into the output */
