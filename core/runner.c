@@ -198,11 +198,14 @@ static void place_inputs(cnnk_runner *r, int c, view v) {
 }
 
 /* All inputs already lie side by side in one buffer (DenseNet: an earlier
- * layer's concat is a prefix of the block's last one): c is a view. */
+ * layer's concat is a prefix of the block's last one): c is a view. Only
+ * inputs already placed: one placed here could land on channels another
+ * value holds. */
 static bool inputs_contiguous(const cnnk_runner *r, int c, view *v) {
     const cnnk_node *n = node_at(r, c);
     const int x0 = root(r, n->inputs[0]);
-    if (!r->placed[x0]) return false;
+    for (int k = 0; k < n->ninputs; ++k)
+        if (!r->placed[root(r, n->inputs[k])]) return false;
     *v = r->views[x0];
     return inputs_fit(r, c, *v);
 }

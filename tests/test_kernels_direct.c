@@ -13,8 +13,8 @@
  * of 1..15 lanes), strides 2..4, asymmetric padding, dilation, groups
  * (depthwise and 1-channel groups), batch 3; pitches wider than the
  * channels for src, dst and residual (which also turns off the collapsed
- * kw x ic loop, so both tap paths run); every epilogue combination; 1 and
- * 2 threads. src and residual are allocated to their exact extent and
+ * kw x ic loop, so both tap paths run); every epilogue combination; 1, 2,
+ * 3, 5 and 7 threads (check_threads). src and residual are allocated to their exact extent and
  * their channel gaps hold a poison value, so an over-read is caught by
  * AddressSanitizer or shows in the result; dst gaps and a guard zone after
  * dst must stay untouched. */
@@ -136,7 +136,8 @@ static void check_shape(const shape *s, uint64_t seed) {
     const cnnk_tolerance exact = cnnk_tolerance_conv(CNNK_ALGO_DIRECT, CNNK_FILL_INT);
     CHECK(exact.measure == CNNK_TOL_MAX_ABS && exact.bound == 0.0);
     for (int bits = 0; bits < 8; ++bits) {
-        for (int nt = 1; nt <= 2; ++nt) {
+        for (int ti = 0; ti < CHECK_NTHREADS; ++ti) {
+            const int nt = check_threads[ti];
             cnnk_diff diff;
             const bool guard_ok = run_case(&d, s, &b, bits, nt, &diff);
             CHECK(guard_ok);

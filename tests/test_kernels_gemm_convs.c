@@ -9,7 +9,7 @@
  * the GEMM's KC, several pixel blocks and the few-pixel (N-split) path;
  * pitches exceed the channel counts for dst and residual, and for src in
  * every other case (the rest are dense, the lowering's contiguous path); every
- * epilogue combination runs at 1 and 2 threads. The gaps of dst between
+ * epilogue combination runs at 1, 2, 3, 5 and 7 threads. The gaps of dst between
  * pixels must keep their canary, and every other buffer is allocated to its
  * exact extent so AddressSanitizer catches an over-read. */
 #include <stdint.h>
@@ -64,8 +64,8 @@ static void check_kernel(const cnnk_conv_kernel *k, const cnnk_conv_desc *d, con
     float *packed = malloc(k->packed_size(d) * sizeof(float));
     k->pack(d, b->w, packed);
     const size_t dst_n = pitched(b->pout, b->dst_ld, d->oc);
-    const int max_threads = k->algo == CNNK_ALGO_1X1_SUP ? 3 : 2;
-    for (int nthreads = 1; nthreads <= max_threads; ++nthreads) {
+    for (int ti = 0; ti < CHECK_NTHREADS; ++ti) {
+        const int nthreads = check_threads[ti];
         float *ws = alloc_ws(k->workspace_size(d, nthreads));
         for (int bits = 0; bits < 8; ++bits) {
             if (!c->all_epilogues && bits != 0 && bits != 7) continue;
@@ -172,7 +172,8 @@ static void run_fc_case(const fc_case *c, uint64_t seed) {
     float *got = malloc((size_t)(d->mb * d->oc) * sizeof(float));
     float *packed = malloc(k->packed_size(&l) * sizeof(float));
     k->pack(&l, w, packed);
-    for (int nthreads = 1; nthreads <= 2; ++nthreads) {
+    for (int ti = 0; ti < CHECK_NTHREADS; ++ti) {
+        const int nthreads = check_threads[ti];
         float *ws = alloc_ws(k->workspace_size(&l, nthreads));
         for (int bits = 0; bits < 4; ++bits) {
             const float *b = (bits & 1) ? bias : NULL;

@@ -4,13 +4,13 @@
  * odd channel counts (vector tails), partial tiles at the right and bottom,
  * asymmetric and zero padding, batch 3, tile blocks that straddle images,
  * pitches wider than the channels for src, dst and residual, every
- * epilogue combination, 1 and 2 threads.
+ * epilogue combination, 1, 2, 3, 5 and 7 threads.
  *
  * Data are uniform in [-1, 1]; the error is judged by the suite's one
  * tolerance table (relative L2). Every buffer is allocated to its exact
  * extent (AddressSanitizer catches an over-read or over-write), the gaps
- * between pitched dst pixels hold a canary that must survive, and 2
- * threads must reproduce 1 thread bit for bit (each output's arithmetic
+ * between pitched dst pixels hold a canary that must survive, and 2, 3, 5
+ * and 7 threads must reproduce 1 thread bit for bit (each output's arithmetic
  * does not depend on how tiles are blocked). A hand-computed case (ones
  * through ones: 4 at corners, 6 on edges, 9 inside) anchors it all. */
 #include <stdint.h>
@@ -74,7 +74,7 @@ static void run_kernel(const cnnk_conv_kernel *k, const cnnk_conv_desc *d, const
 static double worst[3];
 
 /* One shape, one epilogue (bits: 1 bias, 2 residual, 4 relu), one kernel,
- * 1 and 2 threads. */
+ * every thread count of check_threads. */
 static void check_case(int ki, const shape *s, int ep_bits, uint64_t seed) {
     const cnnk_conv_kernel *k = kernels[ki];
     cnnk_conv_desc d = make_desc(s);
@@ -100,22 +100,24 @@ static void check_case(int ki, const shape *s, int ep_bits, uint64_t seed) {
         .relu = (ep_bits & 4) != 0,
     };
     cnnk_ref_conv(&d, src, src_ld, w, want, d.oc, &ep);
-    for (int t = 0; t < 2; ++t) {
-        for (int64_t i = 0; i < ndst; ++i) got[t][i] = CANARY;
-        run_kernel(k, &d, src, src_ld, w, got[t], dst_ld, &ep, t + 1);
-    }
+    for (int64_t i = 0; i < ndst; ++i) got[0][i] = CANARY;
+    run_kernel(k, &d, src, src_ld, w, got[0], dst_ld, &ep, check_threads[0]);
     /* Gather the valid values; the gaps must still hold the canary. */
     float *dense = falloc(pix_out * d.oc);
     int gaps_bad = 0, threads_differ = 0;
-    for (int64_t p = 0; p < pix_out; ++p) {
-        for (int64_t c = 0; c < dst_ld && p * dst_ld + c < ndst; ++c) {
-            const float a = got[0][p * dst_ld + c], b = got[1][p * dst_ld + c];
-            if (c >= d.oc) {
-                gaps_bad += a != CANARY || b != CANARY;
-                continue;
+    for (int ti = 1; ti < CHECK_NTHREADS; ++ti) {
+        for (int64_t i = 0; i < ndst; ++i) got[1][i] = CANARY;
+        run_kernel(k, &d, src, src_ld, w, got[1], dst_ld, &ep, check_threads[ti]);
+        for (int64_t p = 0; p < pix_out; ++p) {
+            for (int64_t c = 0; c < dst_ld && p * dst_ld + c < ndst; ++c) {
+                const float a = got[0][p * dst_ld + c], b = got[1][p * dst_ld + c];
+                if (c >= d.oc) {
+                    gaps_bad += a != CANARY || b != CANARY;
+                    continue;
+                }
+                dense[p * d.oc + c] = a;
+                threads_differ += memcmp(&a, &b, sizeof a) != 0;
             }
-            dense[p * d.oc + c] = a;
-            threads_differ += memcmp(&a, &b, sizeof a) != 0;
         }
     }
     cnnk_diff diff;

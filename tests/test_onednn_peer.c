@@ -18,6 +18,7 @@
 #include "check.h"
 #include "cnnk/net.h"
 #include "kernels/ref/ref.h"
+#include "validate/check.h"
 #include "validate/onednn.h"
 #include "validate/onednn_peer.h"
 
@@ -256,6 +257,155 @@ static void test_layers(const char *isa) {
     l.u.conv = conv(8, 8, 8, 3, 1, 1);
     CHECK(cnnk_onednn_layer_create(&l, NULL, CNNK_ONEDNN_ALGO_COUNT, &h, &err) == CNNK_EINVAL &&
           h == NULL);
+}
+
+/* ---- the per-layer peer computes cnnk's work ------------------------------
+ * A layer benchmark times cnnk's kernel with its epilogue beside this
+ * primitive; were a post-op dropped (or the bias, or the order of sum and
+ * ReLU changed), oneDNN would time easier work than cnnk unnoticed. So each
+ * primitive's output is read back and compared with the reference given
+ * the primitive's own inputs, for every epilogue combination. */
+
+#define PEER_MAX 40000
+
+typedef struct peer_io {
+    float src[PEER_MAX], w[PEER_MAX], bias[PEER_MAX], res[PEER_MAX], got[PEER_MAX];
+    float want[PEER_MAX], a[PEER_MAX], b[PEER_MAX], v[4][PEER_MAX];
+} peer_io;
+
+static peer_io g_io;
+
+/* NCHW (oneDNN's plain order) to NHWC (cnnk's). */
+static void to_nhwc(const float *x, float *y, int64_t mb, int64_t c, int64_t hw) {
+    for (int64_t n = 0; n < mb; ++n)
+        for (int64_t ch = 0; ch < c; ++ch)
+            for (int64_t p = 0; p < hw; ++p) y[(n * hw + p) * c + ch] = x[(n * c + ch) * hw + p];
+}
+
+static size_t read_t(cnnk_onednn_layer *h, cnnk_onednn_tensor t, float *out) {
+    size_t n = 0;
+    cnnk_error err = {{0}};
+    const cnnk_status s = cnnk_onednn_layer_read(h, t, out, PEER_MAX, &n, &err);
+    if (s != CNNK_OK) fprintf(stderr, "read %d: %s\n", (int)t, err.msg);
+    CHECK(s == CNNK_OK);
+    return s == CNNK_OK ? n : 0;
+}
+
+/* got (NCHW, n values) against want (NHWC): relative L2 within bound. */
+static void peer_agrees(const char *what, int bits, const float *got_nchw, const float *want,
+                        int64_t mb, int64_t c, int64_t hw, double bound) {
+    to_nhwc(got_nchw, g_io.b, mb, c, hw);
+    cnnk_diff d;
+    cnnk_diff_compute(g_io.b, want, mb * c * hw, &d);
+    if (!(d.rel_l2 <= bound))
+        fprintf(stderr, "  peer %s ep%d: rel_l2 %.3g > %.0e\n", what, bits, d.rel_l2, bound);
+    CHECK(d.rel_l2 <= bound);
+}
+
+/* One convolution or deconvolution, epilogue bits (1 bias, 2 sum, 4 relu). */
+static void conv_peer_case(cnnk_conv_desc d, cnnk_onednn_algo algo, int bits) {
+    cnnk_layer_desc l = {.kind = d.transposed ? CNNK_LAYER_DECONV : CNNK_LAYER_CONV, .u.conv = d};
+    cnnk_error err = {{0}};
+    CHECK(cnnk_conv_check(&l.u.conv, &err) == CNNK_OK);
+    d = l.u.conv;
+    const cnnk_epilogue_spec spec = {bits & 1, (bits & 2) != 0, (bits & 4) != 0};
+    cnnk_onednn_layer *h = NULL;
+    CHECK(cnnk_onednn_layer_create(&l, &spec, algo, &h, &err) == CNNK_OK);
+    if (!h) {
+        fprintf(stderr, "  %s\n", err.msg);
+        return;
+    }
+    const int64_t ihw = d.ih * d.iw, ohw = d.oh * d.ow;
+    CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_SRC, g_io.a), d.mb * d.ic * ihw);
+    to_nhwc(g_io.a, g_io.src, d.mb, d.ic, ihw);
+    CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_WEIGHTS, g_io.w), d.oc * (d.ic / d.g) * d.kh * d.kw);
+    if (bits & 1) CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_BIAS, g_io.bias), d.oc);
+    if (bits & 2) { /* what dst holds before the run is what the sum adds */
+        CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_DST, g_io.a), d.mb * d.oc * ohw);
+        to_nhwc(g_io.a, g_io.res, d.mb, d.oc, ohw);
+    }
+    CHECK(cnnk_onednn_layer_execute(h) == CNNK_OK);
+    CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_DST, g_io.got), d.mb * d.oc * ohw);
+    const cnnk_epilogue ep = {.bias = (bits & 1) ? g_io.bias : NULL,
+                              .residual = (bits & 2) ? g_io.res : NULL,
+                              .residual_ld = d.oc,
+                              .relu = (bits & 4) != 0};
+    if (d.transposed)
+        cnnk_ref_deconv(&d, g_io.src, d.ic, g_io.w, g_io.want, d.oc, &ep);
+    else
+        cnnk_ref_conv(&d, g_io.src, d.ic, g_io.w, g_io.want, d.oc, &ep);
+    /* data in 1/64 steps: direct sums are exact in any order; Winograd's
+     * transforms round */
+    const double bound = cnnk_onednn_layer_algo(h) == CNNK_ONEDNN_WINOGRAD ? 1e-4 : 1e-6;
+    char what[96];
+    snprintf(what, sizeof what, "%s %s ic%lld oc%lld k%lld s%lld g%lld",
+             d.transposed ? "deconv" : "conv", cnnk_onednn_algo_name(cnnk_onednn_layer_algo(h)),
+             (long long)d.ic, (long long)d.oc, (long long)d.kh, (long long)d.sh, (long long)d.g);
+    peer_agrees(what, bits, g_io.got, g_io.want, d.mb, d.oc, ohw, bound);
+    cnnk_onednn_layer_destroy(h);
+}
+
+static void fc_peer_case(const cnnk_fc_desc *d, int bits) {
+    cnnk_layer_desc l = {.kind = CNNK_LAYER_FC, .u.fc = *d};
+    const cnnk_epilogue_spec spec = {bits & 1, false, (bits & 4) != 0};
+    cnnk_onednn_layer *h = NULL;
+    cnnk_error err = {{0}};
+    CHECK(cnnk_onednn_layer_create(&l, &spec, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_OK);
+    if (!h) return;
+    const int64_t hw = d->ih * d->iw;
+    CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_SRC, g_io.a), d->mb * d->ic * hw);
+    to_nhwc(g_io.a, g_io.src, d->mb, d->ic, hw);
+    CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_WEIGHTS, g_io.w), d->oc * d->ic * hw);
+    if (bits & 1) CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_BIAS, g_io.bias), d->oc);
+    CHECK(cnnk_onednn_layer_execute(h) == CNNK_OK);
+    CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_DST, g_io.got), d->mb * d->oc);
+    cnnk_ref_fc(d, g_io.src, g_io.w, (bits & 1) ? g_io.bias : NULL, g_io.want, (bits & 4) != 0);
+    peer_agrees("fc", bits, g_io.got, g_io.want, d->mb, d->oc, 1, 1e-6);
+    cnnk_onednn_layer_destroy(h);
+}
+
+/* Batch-norm with and without its ReLU flag. */
+static void bnorm_peer_case(const cnnk_bnorm_desc *d, bool relu) {
+    cnnk_layer_desc l = {.kind = CNNK_LAYER_BNORM, .u.bnorm = *d};
+    const cnnk_epilogue_spec spec = {false, false, relu};
+    cnnk_onednn_layer *h = NULL;
+    cnnk_error err = {{0}};
+    CHECK(cnnk_onednn_layer_create(&l, &spec, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_OK);
+    if (!h) return;
+    const int64_t hw = d->h * d->w;
+    CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_SRC, g_io.a), d->mb * d->c * hw);
+    to_nhwc(g_io.a, g_io.src, d->mb, d->c, hw);
+    const cnnk_onednn_tensor v[4] = {CNNK_ONEDNN_MEAN, CNNK_ONEDNN_VARIANCE, CNNK_ONEDNN_SCALE,
+                                     CNNK_ONEDNN_SHIFT};
+    for (int i = 0; i < 4; ++i) CHECK_EQ_I64(read_t(h, v[i], g_io.v[i]), d->c);
+    CHECK(cnnk_onednn_layer_execute(h) == CNNK_OK);
+    CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_DST, g_io.got), d->mb * d->c * hw);
+    cnnk_ref_bnorm(d, g_io.src, d->c, g_io.v[0], g_io.v[1], g_io.v[2], g_io.v[3], g_io.want, d->c);
+    if (relu)
+        for (int64_t i = 0; i < d->mb * d->c * hw; ++i)
+            g_io.want[i] = g_io.want[i] > 0 ? g_io.want[i] : 0;
+    peer_agrees("bnorm", relu ? 4 : 0, g_io.got, g_io.want, d->mb, d->c, hw, 1e-6);
+    cnnk_onednn_layer_destroy(h);
+}
+
+static void test_layer_outputs(void) {
+    cnnk_conv_desc convs[4] = {conv(16, 9, 24, 3, 1, 1), conv(8, 11, 12, 3, 2, 1),
+                               conv(12, 7, 20, 1, 1, 0), conv(8, 6, 12, 3, 1, 1)};
+    convs[0].mb = 2;
+    convs[3].g = 2; /* grouped: oneDNN's 5-D weights, cnnk's OIHW order */
+    for (int c = 0; c < 4; ++c)
+        for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
+            for (int bits = 0; bits < 8; ++bits)
+                conv_peer_case(convs[c], (cnnk_onednn_algo)a, bits);
+    cnnk_conv_desc dc = conv(32, 8, 16, 4, 2, 1);
+    dc.transposed = true;
+    dc.ih = dc.iw = 4;
+    for (int bits = 0; bits < 8; ++bits) conv_peer_case(dc, CNNK_ONEDNN_DIRECT, bits);
+    const cnnk_fc_desc fc = {.mb = 2, .ic = 12, .ih = 3, .iw = 3, .oc = 10};
+    for (int bits = 0; bits < 8; bits += 1) fc_peer_case(&fc, bits & 5);
+    const cnnk_bnorm_desc bn = {.mb = 1, .c = 20, .h = 5, .w = 5, .eps = 1e-5f};
+    bnorm_peer_case(&bn, false);
+    bnorm_peer_case(&bn, true);
 }
 
 /* Per layer: Winograd where oneDNN has it (3x3, stride 1, at avx512_core
@@ -506,6 +656,7 @@ int main(int argc, char **argv) {
     /* oneDNN 2.6 has CPU Winograd from avx512_core up, none below. */
     const bool wino = strncasecmp(isa, "avx512_core", 11) == 0;
     test_layer_algos(wino);
+    test_layer_outputs();
     check_net_algo("resnet18", 2, 32, CNNK_ONEDNN_WINOGRAD, wino);
     check_net_algo("googlenet", 1, 64, CNNK_ONEDNN_WINOGRAD, wino);
     check_net_algo("resnet18", 2, 32, CNNK_ONEDNN_AUTO, wino);

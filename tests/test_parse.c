@@ -555,12 +555,19 @@ static void test_layers_file(void) {
     CHECK(st == CNNK_OK);
     int count[CNNK_LAYER_KIND_COUNT] = {0};
     bool ceil_pool = false, lrn_paper = false, add = false, dropout = false;
+    /* padded average pools of both divisors: where include-pad and
+     * exclude-pad give different results (issue 19) */
+    bool avg_p_padded = false, avg_np_padded = false;
     for (size_t i = 0; i < b.n; ++i) {
         const cnnk_layer_desc *l = &b.items[i];
         ++count[l->kind];
         if (l->kind == CNNK_LAYER_POOL && l->u.pool.round == CNNK_ROUND_CEIL &&
             strcmp(l->u.pool.name, "googlenet:maxpool1") == 0)
             ceil_pool = l->u.pool.oh == 56;
+        if (l->kind == CNNK_LAYER_POOL && l->u.pool.pt > 0 && l->u.pool.pl > 0) {
+            avg_p_padded |= l->u.pool.alg == CNNK_POOL_AVG_INCLUDE_PAD;
+            avg_np_padded |= l->u.pool.alg == CNNK_POOL_AVG_EXCLUDE_PAD;
+        }
         if (l->kind == CNNK_LAYER_LRN && strcmp(l->u.lrn.name, "alexnet-paper:norm1") == 0)
             lrn_paper = l->u.lrn.c == 96 && l->u.lrn.h == 55 && l->u.lrn.size == 5 &&
                         l->u.lrn.k == 2.0f && l->u.lrn.alpha == 1e-4f && l->u.lrn.beta == 0.75f;
@@ -577,6 +584,7 @@ static void test_layers_file(void) {
     CHECK(count[CNNK_LAYER_ELTWISE] > 20);
     CHECK(count[CNNK_LAYER_CONCAT] > 9);
     CHECK(ceil_pool && lrn_paper && add && dropout);
+    CHECK(avg_p_padded && avg_np_padded);
     cnnk_batch_free(&b);
 }
 
@@ -731,6 +739,77 @@ static void test_sweep_kinds(void) {
     free(general);
 }
 
+/* Values a descriptor must refuse, never quietly replace: a stride 0 read
+ * as 1 (or divided by), a negative or too-large pad, a zero kernel or
+ * size, groups that do not divide the channels, sizes whose tensors
+ * overflow. Each through the parser (field and column in the message), and
+ * the checks the parser shares with the network builder on a descriptor
+ * given directly (cnnk factor dilation 0 cannot be written in benchdnn's
+ * holes-counting `dh`). */
+static void test_refused(void) {
+    /* stride 0: conv, deconv, pool, with and without a given output */
+    bad("ic3ih5oc4kh3sh0", CNNK_LAYER_CONV, CNNK_EINVAL, "sh=0 must be >= 1", "column 13");
+    bad("ic3ih5iw5oc4kh3kw3sw0", CNNK_LAYER_CONV, CNNK_EINVAL, "sw=0 must be >= 1", NULL);
+    bad("ic3ih5oc4oh5kh3sh0ph1", CNNK_LAYER_CONV, CNNK_EINVAL, "sh=0", NULL);
+    bad("ic3ih5oc4kh3sh0", CNNK_LAYER_DECONV, CNNK_EINVAL, "sh=0", NULL);
+    bad("mb1ic1ih10kh3sh0", CNNK_LAYER_POOL, CNNK_EINVAL, "sh=0 must be >= 1", NULL);
+    bad("mb1ic1ih10oh5kh3sh0ph1", CNNK_LAYER_POOL, CNNK_EINVAL, "sh=0", NULL);
+    /* negative values never reach the descriptor */
+    bad("ic3ih5oc4kh3ph-1", CNNK_LAYER_CONV, CNNK_EPARSE, "negative number for 'ph'", NULL);
+    bad("ic3ih5oc4kh3sh-2", CNNK_LAYER_CONV, CNNK_EPARSE, "negative number for 'sh'", NULL);
+    bad("ic3ih5oc4kh3dh-1", CNNK_LAYER_CONV, CNNK_EPARSE, "negative number for 'dh'", NULL);
+    bad("g-1ic3ih5oc4kh3", CNNK_LAYER_CONV, CNNK_EPARSE, "negative number for 'g'", NULL);
+    bad("mb1ic1ih10kh3pw-1", CNNK_LAYER_POOL, CNNK_EPARSE, "negative number for 'pw'", NULL);
+    /* zero kernel, zero sizes */
+    bad("ic3ih5oc4kh0", CNNK_LAYER_CONV, CNNK_EINVAL, "kh=0 must be >= 1", NULL);
+    bad("ic3ih5iw5oc4kh3kw0", CNNK_LAYER_CONV, CNNK_EINVAL, "kw=0", NULL);
+    bad("mb1ic1ih10kh0", CNNK_LAYER_POOL, CNNK_EINVAL, "kh=0", NULL);
+    bad("ic3ih0oc4kh1", CNNK_LAYER_CONV, CNNK_EINVAL, "ih=0", NULL);
+    bad("ic3ih5oc0kh1", CNNK_LAYER_CONV, CNNK_EINVAL, "oc=0", NULL);
+    bad("g0ic3ih5oc3kh1", CNNK_LAYER_CONV, CNNK_EINVAL, "g=0", NULL);
+    bad("mb0ic3ih5oc4kh1", CNNK_LAYER_CONV, CNNK_EINVAL, "mb=0", NULL);
+    /* a pooling pad as large as the window reads a window of padding only */
+    bad("mb1ic1ih10kh3ph3", CNNK_LAYER_POOL, CNNK_EINVAL, "must be smaller than the kernel", NULL);
+    /* groups that do not divide the input or the output channels */
+    bad("g3ic4ih5oc6kh3", CNNK_LAYER_CONV, CNNK_EINVAL, "g=3 must divide ic=4 and oc=6", NULL);
+    bad("g2ic4ih5oc3kh3", CNNK_LAYER_CONV, CNNK_EINVAL, "g=2 must divide", NULL);
+    /* overflow: a field over CNNK_MAX_DIM, a tensor over CNNK_MAX_ELEMS */
+    bad("ic3ih16777217oc4kh3", CNNK_LAYER_CONV, CNNK_EOVERFLOW, "ih=16777217 exceeds the limit",
+        NULL);
+    bad("mb65536ic65536ih16oc4kh3", CNNK_LAYER_CONV, CNNK_EOVERFLOW, "elements", "over the limit");
+    bad("mb1ic3ih5oc4kh3dh16777216", CNNK_LAYER_CONV, CNNK_EOVERFLOW, "exceeds the limit", NULL);
+
+    /* the descriptor checks themselves, as the network builder calls them */
+    cnnk_conv_desc c = ok("ic3ih5oc4kh3ph1", CNNK_LAYER_CONV).u.conv;
+    cnnk_error e = {{0}};
+    cnnk_conv_desc x = c;
+    x.dh = 0;
+    CHECK(cnnk_conv_check(&x, &e) == CNNK_EINVAL && strstr(e.msg, "dh=0 must be >= 1"));
+    x = c, x.dw = -1;
+    CHECK(cnnk_conv_check(&x, &e) == CNNK_EINVAL && strstr(e.msg, "dw=-1"));
+    x = c, x.sh = 0;
+    CHECK(cnnk_conv_check(&x, &e) == CNNK_EINVAL && strstr(e.msg, "sh=0"));
+    x = c, x.pl = -1;
+    CHECK(cnnk_conv_check(&x, &e) == CNNK_EINVAL && strstr(e.msg, "pl=-1"));
+    x = c, x.g = 2;
+    CHECK(cnnk_conv_check(&x, &e) == CNNK_EINVAL && strstr(e.msg, "g=2 must divide"));
+    x = c, x.oh = -1;
+    CHECK(cnnk_conv_check(&x, &e) == CNNK_EINVAL);
+    x = c, x.dh = CNNK_MAX_DIM, x.kh = 3;
+    CHECK(cnnk_conv_check(&x, &e) == CNNK_EOVERFLOW);
+    x = c;
+    CHECK(cnnk_conv_check(&x, &e) == CNNK_OK); /* the unmodified descriptor is fine */
+    cnnk_pool_desc q = ok("mb1ic1ih10kh3sh2ph1", CNNK_LAYER_POOL).u.pool, y = q;
+    y.sw = 0;
+    CHECK(cnnk_pool_check(&y, &e) == CNNK_EINVAL && strstr(e.msg, "sw=0"));
+    y = q, y.kh = 0;
+    CHECK(cnnk_pool_check(&y, &e) == CNNK_EINVAL && strstr(e.msg, "kh=0"));
+    y = q, y.pb = -1;
+    CHECK(cnnk_pool_check(&y, &e) == CNNK_EINVAL && strstr(e.msg, "pb=-1"));
+    y = q;
+    CHECK(cnnk_pool_check(&y, &e) == CNNK_OK);
+}
+
 int main(void) {
     test_sweep_kinds();
     test_conv_full();
@@ -741,6 +820,7 @@ int main(void) {
     test_options();
     test_names();
     test_errors();
+    test_refused();
     test_batch();
     test_networks();
     test_layers_file();

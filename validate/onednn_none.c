@@ -112,6 +112,11 @@ cnnk_onednn_algo cnnk_onednn_layer_algo(const cnnk_onednn_layer *h) {
 }
 const char *cnnk_onednn_layer_note(const cnnk_onednn_layer *h) { return (void)h, ""; }
 void cnnk_onednn_layer_destroy(cnnk_onednn_layer *h) { (void)h; }
+cnnk_status cnnk_onednn_layer_read(const cnnk_onednn_layer *h, cnnk_onednn_tensor t, float *out,
+                                   size_t n, size_t *count, cnnk_error *err) {
+    (void)h, (void)t, (void)out, (void)n, (void)count;
+    return cnnk_fail(err, CNNK_EUNSUPPORTED, "built without oneDNN");
+}
 
 cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
                                    cnnk_onednn_net **out, cnnk_error *err) {

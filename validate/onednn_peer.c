@@ -125,6 +125,8 @@ struct cnnk_onednn_layer {
     char name[CNNK_NAME_LEN];
     cnnk_onednn_algo algo, used;
     char note[CNNK_ERROR_MSG_LEN];
+    float *w_plain; /* the plain weights the primitive's were reordered from */
+    size_t w_count;
 };
 
 void cnnk_onednn_layer_destroy(cnnk_onednn_layer *h) {
@@ -133,6 +135,7 @@ void cnnk_onednn_layer_destroy(cnnk_onednn_layer *h) {
     if (h->prim) dnnl_primitive_destroy(h->prim);
     if (h->pd) dnnl_primitive_desc_destroy(h->pd);
     cnnk_dnn_close(&h->c);
+    free(h->w_plain);
     free(h);
 }
 
@@ -158,8 +161,8 @@ static void fill_values(float *p, size_t n, unsigned seed) {
 
 /* A memory of layout md holding deterministic data, reordered from a plain
  * buffer so that padding of a blocked layout is what oneDNN expects. */
-static cnnk_status filled_memory(cnnk_onednn_layer *h, const dnnl_memory_desc_t *md,
-                                 unsigned seed, dnnl_memory_t *out) {
+static cnnk_status filled_memory_keep(cnnk_onednn_layer *h, const dnnl_memory_desc_t *md,
+                                      unsigned seed, dnnl_memory_t *out, bool keep) {
     const cnnk_dnn_ctx *c = &h->c;
     dnnl_memory_desc_t plain;
     dnnl_format_tag_t tags[] = {dnnl_format_tag_undef, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd,
@@ -173,8 +176,18 @@ static cnnk_status filled_memory(cnnk_onednn_layer *h, const dnnl_memory_desc_t 
     if (!data) return cnnk_fail(c->err, CNNK_ENOMEM, "%s: no memory for data", c->layer);
     fill_values(data, bytes / sizeof(float), seed);
     cnnk_status s = cnnk_dnn_reorder_into(c, &plain, data, md, out);
-    free(data);
+    if (keep && s == CNNK_OK) {
+        h->w_plain = data;
+        h->w_count = bytes / sizeof(float);
+    } else {
+        free(data);
+    }
     return s;
+}
+
+static cnnk_status filled_memory(cnnk_onednn_layer *h, const dnnl_memory_desc_t *md,
+                                 unsigned seed, dnnl_memory_t *out) {
+    return filled_memory_keep(h, md, seed, out, false);
 }
 
 static cnnk_status bind_filled(cnnk_onednn_layer *h, int arg, dnnl_query_t q, int idx,
@@ -216,9 +229,15 @@ static cnnk_status bind_src_dst(cnnk_onednn_layer *h) {
     return bind_filled(h, DNNL_ARG_DST, dnnl_query_dst_md, 0, 4);
 }
 
-/* Weights reordered from plain OIHW once, as from a framework's tensor. */
+/* Weights reordered from plain OIHW once, as from a framework's tensor;
+ * the plain values are kept for cnnk_onednn_layer_read (a Winograd-domain
+ * layout cannot be reordered back). */
 static cnnk_status bind_weights(cnnk_onednn_layer *h, bool bias) {
-    CNNK_TRY(bind_filled(h, DNNL_ARG_WEIGHTS, dnnl_query_weights_md, 0, 2));
+    const dnnl_memory_desc_t *md = dnnl_primitive_desc_query_md(h->pd, dnnl_query_weights_md, 0);
+    if (!md) return cnnk_fail(h->c.err, CNNK_EONEDNN, "%s: no layout for weights", h->c.layer);
+    dnnl_memory_t m = NULL;
+    CNNK_TRY(filled_memory_keep(h, md, 2, &m, true));
+    CNNK_TRY(add_arg(h, DNNL_ARG_WEIGHTS, m));
     if (bias) CNNK_TRY(bind_filled(h, DNNL_ARG_BIAS, dnnl_query_weights_md, 1, 3));
     return CNNK_OK;
 }
@@ -390,5 +409,60 @@ cnnk_onednn_algo cnnk_onednn_layer_algo(const cnnk_onednn_layer *h) {
 }
 
 const char *cnnk_onednn_layer_note(const cnnk_onednn_layer *h) { return h ? h->note : ""; }
+
+static dnnl_memory_t layer_arg(const cnnk_onednn_layer *h, int arg) {
+    for (int i = 0; i < h->nargs; ++i)
+        if (h->args[i].arg == arg) return h->args[i].memory;
+    return NULL;
+}
+
+cnnk_status cnnk_onednn_layer_read(const cnnk_onednn_layer *h, cnnk_onednn_tensor t, float *out,
+                                   size_t n, size_t *count, cnnk_error *err) {
+    static const int ids[CNNK_ONEDNN_TENSOR_COUNT] = {
+        DNNL_ARG_SRC, DNNL_ARG_WEIGHTS, DNNL_ARG_BIAS,  DNNL_ARG_DST,
+        DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT};
+    if (!h || (unsigned)t >= CNNK_ONEDNN_TENSOR_COUNT)
+        return cnnk_fail(err, CNNK_EINVAL, "onednn layer read: no layer or tensor %d", (int)t);
+    const dnnl_memory_t m = layer_arg(h, ids[t]);
+    if (!m) return cnnk_fail(err, CNNK_EINVAL, "%s: no tensor %d", h->name, (int)t);
+    if (t == CNNK_ONEDNN_WEIGHTS) {
+        *count = h->w_count;
+        if (*count > n)
+            return cnnk_fail(err, CNNK_EINVAL, "%s: %zu weights, room for %zu", h->name, *count, n);
+        memcpy(out, h->w_plain, *count * sizeof(float));
+        return CNNK_OK;
+    }
+    const dnnl_memory_desc_t *md = NULL;
+    dnnl_memory_desc_t plain;
+    const dnnl_format_tag_t tags[] = {dnnl_format_tag_undef, dnnl_a, dnnl_ab, dnnl_abc, dnnl_abcd,
+                                      dnnl_abcde};
+    if (dnnl_memory_get_memory_desc(m, &md) != dnnl_success || md->ndims < 1 || md->ndims > 5 ||
+        dnnl_memory_desc_init_by_tag(&plain, md->ndims, md->dims, dnnl_f32, tags[md->ndims]) !=
+            dnnl_success)
+        return cnnk_fail(err, CNNK_EONEDNN, "%s: tensor %d has no plain layout", h->name, (int)t);
+    *count = dnnl_memory_desc_get_size(&plain) / sizeof(float);
+    if (*count > n)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: tensor %d has %zu values, room for %zu", h->name,
+                         (int)t, *count, n);
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_t rp = NULL;
+    dnnl_memory_t to = NULL;
+    dnnl_status_t s = dnnl_memory_create(&to, &plain, h->c.eng, out);
+    if (s == dnnl_success)
+        s = dnnl_reorder_primitive_desc_create(&rpd, md, h->c.eng, &plain, h->c.eng, NULL);
+    if (s == dnnl_success) s = dnnl_primitive_create(&rp, rpd);
+    if (s == dnnl_success) {
+        dnnl_exec_arg_t args[2] = {{DNNL_ARG_FROM, m}, {DNNL_ARG_TO, to}};
+        s = dnnl_primitive_execute(rp, h->c.strm, 2, args);
+    }
+    if (s == dnnl_success) s = dnnl_stream_wait(h->c.strm);
+    if (rp) dnnl_primitive_destroy(rp);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    if (to) dnnl_memory_destroy(to);
+    return s == dnnl_success
+               ? CNNK_OK
+               : cnnk_fail(err, CNNK_EONEDNN, "%s: reading tensor %d: oneDNN status %d", h->name,
+                           (int)t, (int)s);
+}
 
 #endif

@@ -108,6 +108,29 @@ cnnk_onednn_algo cnnk_onednn_layer_algo(const cnnk_onednn_layer *h);
 const char *cnnk_onednn_layer_note(const cnnk_onednn_layer *h);
 void cnnk_onednn_layer_destroy(cnnk_onednn_layer *h);
 
+/* The layer's tensors, read back to check that the timed primitive does
+ * cnnk's work (tests/test_onednn_peer.c; never timed). */
+typedef enum cnnk_onednn_tensor {
+    CNNK_ONEDNN_SRC,
+    CNNK_ONEDNN_WEIGHTS,
+    CNNK_ONEDNN_BIAS,
+    CNNK_ONEDNN_DST, /* before the first execute: the residual a sum post-op adds */
+    CNNK_ONEDNN_MEAN,
+    CNNK_ONEDNN_VARIANCE,
+    CNNK_ONEDNN_SCALE,
+    CNNK_ONEDNN_SHIFT,
+    CNNK_ONEDNN_TENSOR_COUNT
+} cnnk_onednn_tensor;
+
+/* Copies tensor t into out in oneDNN's plain order of its dimensions
+ * (activations NCHW or NC, weights OIHW or GOIHW, vectors as they are;
+ * the weights are the plain values the primitive's were reordered from),
+ * at most n floats; *count gets its element count. CNNK_EINVAL when the
+ * layer has no such tensor or n is too small; CNNK_EUNSUPPORTED without
+ * oneDNN. */
+cnnk_status cnnk_onednn_layer_read(const cnnk_onednn_layer *h, cnnk_onednn_tensor t, float *out,
+                                   size_t n, size_t *count, cnnk_error *err);
+
 /* ---- a whole network -------------------------------------------------------- */
 
 typedef struct cnnk_onednn_net cnnk_onednn_net;
