@@ -70,22 +70,23 @@ static inline void relax(void) {
  * threads have cores to themselves; past a few tens of microseconds the
  * waiting thread yields, so an oversubscribed team (more threads than
  * cores, or a loaded machine) still progresses. */
-static void wait_gen(const team *tm, unsigned seen) {
-    for (int i = 0; atomic_load_explicit(&tm->gen, memory_order_acquire) == seen; ++i) {
-        if (i < tm->spins)
-            relax();
-        else
-            sched_yield();
+static void backoff(int *spun, int spins) {
+    if (*spun < spins) {
+        relax();
+        ++*spun; /* stops counting once yielding: a long wait cannot overflow it */
+    } else {
+        sched_yield();
     }
 }
 
+static void wait_gen(const team *tm, unsigned seen) {
+    int spun = 0;
+    while (atomic_load_explicit(&tm->gen, memory_order_acquire) == seen) backoff(&spun, tm->spins);
+}
+
 static void wait_pending(team *tm) {
-    for (int i = 0; atomic_load_explicit(&tm->pending, memory_order_acquire) != 0; ++i) {
-        if (i < tm->spins)
-            relax();
-        else
-            sched_yield();
-    }
+    int spun = 0;
+    while (atomic_load_explicit(&tm->pending, memory_order_acquire) != 0) backoff(&spun, tm->spins);
 }
 
 /* The parts of a job that thread tid of size runs: t = tid, tid + size, ... */
