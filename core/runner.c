@@ -341,18 +341,19 @@ static int64_t packed_floats(const step *s) {
     return s->ok->packed_size ? (int64_t)s->ok->packed_size(&s->l) : 0;
 }
 
-static int64_t workspace_floats(const cnnk_runner *r, const step *s) {
-    if (s->kind == STEP_CONV) return (int64_t)s->ck->workspace_size(&s->l.u.conv, r->nthreads);
-    return s->ok->workspace_size ? (int64_t)s->ok->workspace_size(&s->l, r->nthreads) : 0;
+/* The step's workspace on mb images with nthreads: the whole batch with
+ * the runner's threads, or one thread's share in the image split. */
+static int64_t workspace_floats(const step *s, int64_t mb, int nthreads) {
+    cnnk_layer_desc l = s->l;
+    cnnk_layer_set_mb(&l, mb);
+    if (s->kind == STEP_CONV) return (int64_t)s->ck->workspace_size(&l.u.conv, nthreads);
+    return s->ok->workspace_size ? (int64_t)s->ok->workspace_size(&l, nthreads) : 0;
 }
 
-/* One thread's workspace in the image split: the step on the largest
- * share of images (cnnk_part_range: ceil(mb / threads)), one thread. */
-static int64_t image_workspace_floats(const cnnk_runner *r, const step *s) {
-    cnnk_layer_desc l = s->l;
-    cnnk_layer_set_mb(&l, (r->net->mb + r->nthreads - 1) / r->nthreads);
-    if (s->kind == STEP_CONV) return (int64_t)s->ck->workspace_size(&l.u.conv, 1);
-    return s->ok->workspace_size ? (int64_t)s->ok->workspace_size(&l, 1) : 0;
+/* Images per thread in the image split (the largest share that
+ * cnnk_part_range gives). */
+static int64_t images_per_thread(const cnnk_runner *r) {
+    return (r->net->mb + r->nthreads - 1) / r->nthreads;
 }
 
 /* The batch is split across images (each thread runs whole layers on its
@@ -415,10 +416,10 @@ static cnnk_status pack_all(cnnk_runner *r, cnnk_error *err) {
         const int64_t n = packed_floats(s);
         if (n > 0) s->packed_off = total, total += align_floats(n);
         if (s->bn >= 0) s->bias_off = total, total += align_floats(s->l.u.conv.oc);
-        const int64_t w = workspace_floats(r, s);
+        const int64_t w = workspace_floats(s, r->net->mb, r->nthreads);
         if (w > ws) ws = w;
         if (r->images) {
-            const int64_t wi = align_floats(image_workspace_floats(r, s));
+            const int64_t wi = align_floats(workspace_floats(s, images_per_thread(r), 1));
             if (wi > r->img_ws) r->img_ws = wi;
         }
     }
@@ -500,11 +501,6 @@ static cnnk_status alloc_tables(cnnk_runner *r, int n) {
         r->alias[i] = i;
     }
     return CNNK_OK;
-}
-
-/* Images per thread in the image split (the largest share). */
-static int64_t images_per_thread(const cnnk_runner *r) {
-    return (r->net->mb + r->nthreads - 1) / r->nthreads;
 }
 
 static cnnk_status build(cnnk_runner *r, cnnk_isa isa, const cnnk_plan *plan, cnnk_error *err) {

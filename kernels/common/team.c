@@ -289,15 +289,12 @@ static void dispatch_rounds(void *p) {
     }
 }
 
-static int cmp_double(const void *a, const void *b) {
-    const double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
 double cnnk_team_dispatch_us(int nt) {
     if (nt <= 1) return 0.0;
     dispatch_probe d = {.nt = nt};
     cnnk_team_run(nt, NULL, dispatch_rounds, &d);
-    qsort(d.us, DISPATCH_ROUNDS, sizeof *d.us, cmp_double);
-    return d.us[0];
+    double best = d.us[0];
+    for (int r = 1; r < DISPATCH_ROUNDS; ++r)
+        if (d.us[r] < best) best = d.us[r];
+    return best;
 }
