@@ -23,6 +23,10 @@ typedef struct bench_opts {
     char onednn_isa[32];               /* --onednn_max_isa (default "all": no cap) */
     bool onednn_algo[CNNK_ONEDNN_ALGO_COUNT]; /* --onednn_algo, resolved by bench_resolve_onednn */
     bool onednn_algo_given;
+    /* --onednn_concat: the network rows' concat strategies (default both:
+     * a oneDNN user keeps the faster; docs/ONEDNN_PEER.md, "Concats") */
+    bool onednn_concat[CNNK_ONEDNN_CONCAT_COUNT];
+    bool onednn_concat_given;
     bool onednn_winograd;              /* oneDNN has Winograd at its effective ISA */
     int nnets;                         /* --nets */
     char nets[BENCH_MAX_NETS][32];
@@ -46,6 +50,9 @@ bool bench_parse_args(int *argc, char **argv, bench_opts *o);
 void bench_resolve_onednn(bench_opts *o);
 /* The ISA oneDNN runs at (its effective ISA), as benchmark names say it. */
 const char *bench_onednn_isa(void);
+/* The network row of oneDNN algorithm k with concat strategy m
+ * (net/<net>/onednn/<isa>/<algo>[/inplace]; bench/nets.c). */
+void bench_onednn_row_name(char *buf, size_t len, const char *net, int k, int m);
 void bench_usage(const char *argv0);
 
 /* Memory of one benchmark at a time: a benchmark's buffers are built when

@@ -135,21 +135,33 @@ static void cell(const row_value *v, char *buf, size_t len) {
     else snprintf(buf, len, "%.2f", v->ms);
 }
 
+static bool ran(const row_value *v) { return v->found && !v->failed; }
+
 /* The oneDNN row of net the table compares with: the fastest of the
- * algorithms run (ties: the first), its index in *best (-1: none ran). */
+ * algorithms run (ties: the first), its index in *best (-1: none ran).
+ * rows[a] is algorithm a's faster concat strategy (in_place[a]: the
+ * in-place one), as a oneDNN user would keep it. */
 static row_value fastest_onednn(const bench_opts *o, const cJSON *benchmarks, const char *net,
-                                row_value rows[CNNK_ONEDNN_ALGO_COUNT], int *best) {
+                                row_value rows[CNNK_ONEDNN_ALGO_COUNT],
+                                bool in_place[CNNK_ONEDNN_ALGO_COUNT], int *best) {
     *best = -1;
     row_value none = {0};
     for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
         rows[a] = none;
+        in_place[a] = false;
         if (!o->onednn_algo[a]) continue;
-        char name[256];
-        snprintf(name, sizeof name, "net/%s/onednn/%s/%s", net, bench_onednn_isa(),
-                 cnnk_onednn_algo_name((cnnk_onednn_algo)a));
-        rows[a] = find_row(benchmarks, name, o->threads > 1);
-        if (rows[a].found && !rows[a].failed && (*best < 0 || rows[a].ms < rows[*best].ms))
-            *best = a;
+        for (int m = 0; m < CNNK_ONEDNN_CONCAT_COUNT; ++m) {
+            if (!o->onednn_concat[m]) continue;
+            char name[256];
+            bench_onednn_row_name(name, sizeof name, net, a, m);
+            row_value v = find_row(benchmarks, name, o->threads > 1);
+            if (!v.found) continue; /* in-place: a network without concats */
+            if (!rows[a].found || (ran(&v) && (!ran(&rows[a]) || v.ms < rows[a].ms))) {
+                rows[a] = v;
+                in_place[a] = m == CNNK_ONEDNN_CONCAT_IN_PLACE;
+            }
+        }
+        if (ran(&rows[a]) && (*best < 0 || rows[a].ms < rows[*best].ms)) *best = a;
     }
     return *best >= 0 ? rows[*best] : none;
 }
@@ -180,7 +192,7 @@ static void print_header(const bench_opts *o, const char *isa) {
  * the ratio against it; fastest[i] gets that algorithm's name for the
  * JSON's context ("" when no ratio). */
 static bool print_table(const bench_opts *o, const cJSON *benchmarks,
-                        char fastest[][16]) {
+                        char fastest[][24]) {
     const char *isa = cnnk_isa_name(cnnk_best_isa());
     print_header(o, isa);
     double log_sum = 0.0;
@@ -192,7 +204,8 @@ static bool print_table(const bench_opts *o, const cJSON *benchmarks,
         row_value c = find_row(benchmarks, name, o->threads > 1);
         row_value rows[CNNK_ONEDNN_ALGO_COUNT];
         int best;
-        row_value d = fastest_onednn(o, benchmarks, o->nets[i], rows, &best);
+        bool in_place[CNNK_ONEDNN_ALGO_COUNT];
+        row_value d = fastest_onednn(o, benchmarks, o->nets[i], rows, in_place, &best);
         char cs[32], ratio[32] = "-", gf[32] = "-", pct[32] = "-";
         cell(&c, cs, sizeof cs);
         printf("%-12s %10s", o->nets[i], cs);
@@ -206,14 +219,18 @@ static bool print_table(const bench_opts *o, const cJSON *benchmarks,
             snprintf(ratio, sizeof ratio, "%.2f", c.ms / d.ms);
             log_sum += log(c.ms / d.ms);
             nratio++;
-            snprintf(fastest[i], 16, "%s", cnnk_onednn_algo_name((cnnk_onednn_algo)best));
+            snprintf(fastest[i], 24, "%s%s", cnnk_onednn_algo_name((cnnk_onednn_algo)best),
+                     in_place[best] ? "/inplace" : "");
         }
         if (c.found && !c.failed) {
             snprintf(gf, sizeof gf, "%.1f", c.gflops);
             if (!isnan(c.pct)) snprintf(pct, sizeof pct, "%.1f", c.pct);
         }
-        printf(" %-9s %7s %9s %7s\n",
-               best >= 0 ? cnnk_onednn_algo_name((cnnk_onednn_algo)best) : "-", ratio, gf, pct);
+        char which[24] = "-";
+        if (best >= 0)
+            snprintf(which, sizeof which, "%s%s", cnnk_onednn_algo_name((cnnk_onednn_algo)best),
+                     in_place[best] ? "*" : "");
+        printf(" %-9s %7s %9s %7s\n", which, ratio, gf, pct);
         if (c.failed) printf("  cnnk skipped: %s\n", c.error);
         for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
             if (rows[a].failed)
@@ -225,15 +242,18 @@ static bool print_table(const bench_opts *o, const cJSON *benchmarks,
     printf("\nratio = cnnk / the faster oneDNN network (column oneDNN; below 1: cnnk faster);\n"
            "GFLOP/s and %% peak are cnnk's, %% peak against the measured %s FMA peak of one\n"
            "core (%.1f GFLOP/s) x %d thread%s. The net/.../onednn/ labels in the JSON say how\n"
-           "many convolutions ran Winograd (oneDNN refuses it on 1x1 and strided layers).\n",
+           "many convolutions ran Winograd (oneDNN refuses it on 1x1 and strided layers);\n"
+           "* after the algorithm: oneDNN's faster network there writes its concats in place\n"
+           "(each algorithm column shows the faster of its copy and in-place networks).\n",
            isa, cnnk_peak_gflops(cnnk_best_isa()), o->threads, o->threads == 1 ? "" : "s");
     return true;
 }
 
 /* The table's verdicts into the JSON's context, which Google Benchmark
- * wrote before the runs: onednn_fastest_<net> = direct | winograd | auto,
+ * wrote before the runs: onednn_fastest_<net> = direct | winograd | auto
+ * (with /inplace when its concats were in place),
  * and the ISA of each side. */
-static bool add_verdicts(const bench_opts *o, cJSON *root, char fastest[][16],
+static bool add_verdicts(const bench_opts *o, cJSON *root, char fastest[][24],
                          const char *path) {
     cJSON *ctx = cJSON_GetObjectItemCaseSensitive(root, "context");
     if (!cJSON_IsObject(ctx)) return false;
@@ -263,7 +283,7 @@ static bool report(const bench_opts *o, const char *json_path) {
         cJSON_Delete(root);
         return false;
     }
-    char fastest[BENCH_MAX_NETS][16];
+    char fastest[BENCH_MAX_NETS][24];
     bool ok = print_table(o, benchmarks, fastest);
     if (ok && !add_verdicts(o, root, fastest, json_path)) {
         fprintf(stderr, "cnnk-bench: cannot write the verdicts into %s\n", json_path);

@@ -20,6 +20,7 @@ typedef struct net_case {
     bench_arena *arena;
     bool onednn;
     cnnk_onednn_algo algo; /* oneDNN rows */
+    cnnk_onednn_concat_mode concat;
     char net[32];
     int64_t batch, h, w;
     cnnk_isa isa;
@@ -106,7 +107,8 @@ static bool net_prepare(bench_case *b, bench_arena *a, char *msg, size_t len) {
     cnnk_error err;
     int64_t in = n->mb * n->h * n->w * n->c, out;
     if (c->onednn) {
-        if (cnnk_onednn_net_create(n, c->threads, c->algo, &c->dnn, &err) != CNNK_OK) {
+        if (cnnk_onednn_net_create_ex(n, c->threads, c->algo, c->concat, &c->dnn, &err) !=
+            CNNK_OK) {
             snprintf(msg, len, "oneDNN: %s", err.msg);
             return false;
         }
@@ -157,6 +159,11 @@ static void bm_net(cnnk_gb_state *st, void *user) {
         while (cnnk_gb_keep_running(st)) cnnk_runner_forward(c->runner, c->input, c->output, false);
     }
     bench_flop_counters(st, c->macs, c->peak, bench_clock(c->threads > 1) - t0);
+    /* what the concats copy per forward, cnnk's and oneDNN's alike */
+    cnnk_gb_counter(st, "concat_copy_bytes",
+                    (double)(c->onednn ? cnnk_onednn_net_concat_copy_bytes(c->dnn)
+                                       : cnnk_runner_concat_copy_bytes(c->runner)),
+                    CNNK_GB_PLAIN);
     cnnk_gb_label(st, c->label);
 }
 
@@ -205,8 +212,17 @@ static int plans_of(const bench_opts *o, cnnk_isa isa, bool main_only, cnnk_plan
     return n;
 }
 
+/* The oneDNN row of net for algorithm k and concat strategy m: the copy
+ * strategy keeps the plain name; in-place is registered only for networks
+ * that have concats (elsewhere it is the same network). */
+void bench_onednn_row_name(char *buf, size_t len, const char *net, int k, int m) {
+    snprintf(buf, len, "net/%s/onednn/%s/%s%s", net, bench_onednn_isa(),
+             cnnk_onednn_algo_name((cnnk_onednn_algo)k),
+             m == CNNK_ONEDNN_CONCAT_IN_PLACE ? "/inplace" : "");
+}
+
 static int register_net(const bench_opts *o, bench_arena *a, const char *net, int64_t macs,
-                        bool main_only) {
+                        bool has_concat, bool main_only) {
     int count = 0;
     char name[256], plan_name[64];
     for (int i = 0; i < CNNK_ISA_COUNT; ++i) {
@@ -227,19 +243,22 @@ static int register_net(const bench_opts *o, bench_arena *a, const char *net, in
             count++;
         }
     }
-    for (int k = 0; cnnk_onednn_available() && k < CNNK_ONEDNN_ALGO_COUNT; ++k) {
-        if (!o->onednn_algo[k]) continue;
-        net_case *c = new_case(o, a, net, macs);
-        if (c) {
-            c->onednn = true;
-            c->algo = (cnnk_onednn_algo)k;
-            c->peak = bench_onednn_peak() * o->threads;
+    for (int k = 0; cnnk_onednn_available() && k < CNNK_ONEDNN_ALGO_COUNT; ++k)
+        for (int m = 0; m < CNNK_ONEDNN_CONCAT_COUNT; ++m) {
+            if (!o->onednn_algo[k] || !o->onednn_concat[m]) continue;
+            /* without concats both strategies are one network: the copy row */
+            if (!has_concat && m != CNNK_ONEDNN_CONCAT_COPY) continue;
+            net_case *c = new_case(o, a, net, macs);
+            if (c) {
+                c->onednn = true;
+                c->algo = (cnnk_onednn_algo)k;
+                c->concat = (cnnk_onednn_concat_mode)m;
+                c->peak = bench_onednn_peak() * o->threads;
+            }
+            bench_onednn_row_name(name, sizeof name, net, k, m);
+            if (!add(o, c, name)) return -1;
+            count++;
         }
-        snprintf(name, sizeof name, "net/%s/onednn/%s/%s", net, bench_onednn_isa(),
-                 cnnk_onednn_algo_name((cnnk_onednn_algo)k));
-        if (!add(o, c, name)) return -1;
-        count++;
-    }
     return count;
 }
 
@@ -254,8 +273,10 @@ int bench_register_nets(const bench_opts *o, bench_arena *a, bool main_only) {
             return -1;
         }
         int64_t macs = cnnk_net_macs(n);
+        bool has_concat = false;
+        for (int k = 0; k < n->n; ++k) has_concat |= n->nodes[k].op == CNNK_NODE_CONCAT;
         cnnk_net_destroy(n);
-        int r = register_net(o, a, o->nets[i], macs, main_only);
+        int r = register_net(o, a, o->nets[i], macs, has_concat, main_only);
         if (r < 0) {
             fprintf(stderr, "cnnk-bench: out of memory registering network benchmarks\n");
             return -1;

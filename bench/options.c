@@ -24,6 +24,10 @@ void bench_usage(const char *argv0) {
             "  --onednn_algo=a,b,...  oneDNN's convolution algorithms: direct, winograd, auto\n"
             "                         (default direct; --main: the faster of direct and\n"
             "                         winograd where oneDNN has Winograd)\n"
+            "  --onednn_concat=a,b    oneDNN's concats in networks that have them: copy (the\n"
+            "                         concat primitive), inplace (branches written into their\n"
+            "                         slices where layouts allow); default both, rows\n"
+            "                         .../<algo> and .../<algo>/inplace\n"
             "  --nets=a,b,...         networks (default alexnet,vgg16,googlenet,resnet50,densenet121)\n"
             "  --isa=a,b,...          cnnk ISAs (default: every ISA this CPU runs)\n"
             "  --plans=p,q,...        network plans (default: ref, heuristic, every fixed:<algo>)\n"
@@ -153,7 +157,18 @@ static bool add_onednn_algo(bench_opts *o, const char *name) {
     return true;
 }
 
+static bool add_onednn_concat(bench_opts *o, const char *name) {
+    for (int c = 0; c < CNNK_ONEDNN_CONCAT_COUNT; ++c)
+        if (strcmp(name, cnnk_onednn_concat_name((cnnk_onednn_concat_mode)c)) == 0)
+            return o->onednn_concat[c] = o->onednn_concat_given = true;
+    fprintf(stderr, "cnnk-bench: --onednn_concat: unknown strategy '%.64s' (valid: copy, inplace)\n",
+            name);
+    return false;
+}
+
 void bench_resolve_onednn(bench_opts *o) {
+    if (!o->onednn_concat_given)
+        for (int c = 0; c < CNNK_ONEDNN_CONCAT_COUNT; ++c) o->onednn_concat[c] = true;
     o->onednn_winograd = cnnk_onednn_available() && cnnk_onednn_winograd_exists();
     if (o->onednn_algo_given) return;
     o->onednn_algo[CNNK_ONEDNN_DIRECT] = true;
@@ -198,6 +213,9 @@ static int take(const char *a, bench_opts *o) {
     }
     if ((v = flag_value(a, "onednn_algo")))
         return each_item(v, CNNK_ONEDNN_ALGO_COUNT, add_onednn_algo, o, "onednn_algo") ? 1 : -1;
+    if ((v = flag_value(a, "onednn_concat")))
+        return each_item(v, CNNK_ONEDNN_CONCAT_COUNT, add_onednn_concat, o, "onednn_concat") ? 1
+                                                                                             : -1;
     if ((v = flag_value(a, "out"))) {
         if (!v[0]) {
             fprintf(stderr, "cnnk-bench: --out= needs a path (leave it out for the default)\n");

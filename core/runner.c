@@ -843,3 +843,14 @@ int64_t cnnk_runner_peak_activation_bytes(const cnnk_runner *r) {
 int64_t cnnk_runner_naive_activation_bytes(const cnnk_runner *r) {
     return r->naive;
 }
+
+int64_t cnnk_runner_concat_copy_bytes(const cnnk_runner *r) {
+    int64_t bytes = 0;
+    for (int i = 0; i < r->nsteps; ++i) {
+        const step *s = &r->steps[i];
+        const cnnk_node *n = node_at(r, s->head);
+        if (s->kind == STEP_OP && n->op == CNNK_NODE_CONCAT)
+            bytes += node_elems(n, r->net->mb) * (int64_t)sizeof(float);
+    }
+    return bytes;
+}

@@ -113,6 +113,39 @@ else
   fail "--main uncapped failed: $(cat "$tmp/err" | tail -3)"
 fi
 
+# Concat strategies (docs/ONEDNN_PEER.md, "Concats"): a bad one exits 2;
+# by default a network with concats gets a copy row and an in-place row,
+# one without concats only the copy row (the same network either way); a
+# list chooses; --main's table marks an in-place winner with *, and its
+# JSON names it .../inplace, and every network row counts concat bytes.
+expect2 "unknown strategy 'moved' \(valid: copy, inplace\)" --onednn_concat=moved \
+  --benchmark_list_tests=true
+count=$((count + 1))
+"$bench" --nets=googlenet,resnet18 --benchmark_list_tests=true 2>/dev/null |
+  grep '^net/.*/onednn/' >"$tmp/cat" || true
+[ "$(grep -c '^net/googlenet/onednn/[a-z0-9_]*/direct$' "$tmp/cat")" = 1 ] &&
+  [ "$(grep -c '^net/googlenet/onednn/[a-z0-9_]*/direct/inplace$' "$tmp/cat")" = 1 ] &&
+  [ "$(grep -c '^net/resnet18/onednn/' "$tmp/cat")" = 1 ] ||
+  fail "default concat rows: $(tr '\n' ' ' <"$tmp/cat")"
+count=$((count + 1))
+"$bench" --nets=googlenet --onednn_concat=inplace --benchmark_list_tests=true \
+  2>/dev/null | grep '^net/.*/onednn/' >"$tmp/cat" || true
+[ "$(wc -l <"$tmp/cat")" = 1 ] && grep -q '/direct/inplace$' "$tmp/cat" ||
+  fail "--onednn_concat=inplace rows: $(tr '\n' ' ' <"$tmp/cat")"
+count=$((count + 1))
+if "$bench" --main --nets=googlenet --input=64x64 --onednn_max_isa=avx2 --benchmark_repetitions=1 \
+  --benchmark_min_time=0.001 --out="$tmp/cat.json" >"$tmp/table" 2>"$tmp/err"; then
+  grep -q '"net/googlenet/onednn/avx2/direct/inplace"' "$tmp/cat.json" &&
+    grep -q '"net/googlenet/onednn/avx2/direct"' "$tmp/cat.json" &&
+    grep -q '"concat_copy_bytes"' "$tmp/cat.json" &&
+    ctx "$tmp/cat.json" onednn_fastest_googlenet "direct(/inplace)?" &&
+    { ! ctx "$tmp/cat.json" onednn_fastest_googlenet "direct/inplace" ||
+      grep -qE '^googlenet .* direct\* ' "$tmp/table"; } ||
+    { fail "--main with concat strategies:"; cat "$tmp/table"; }
+else
+  fail "--main googlenet failed: $(tail -3 "$tmp/err")"
+fi
+
 # cnnk run takes the best ISA by default.
 count=$((count + 1))
 "$cnnk" run --net resnet18 --input 32x32 --iters 1 --threads 1 >"$tmp/run" 2>&1 &&

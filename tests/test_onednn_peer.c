@@ -515,8 +515,8 @@ static void check_winograd_steps(const cnnk_net *net, const cnnk_onednn_net *h, 
  * top-5. With Winograd asked for, wino says whether oneDNN has it: then
  * every 3x3 stride-1 convolution (and only those) must run it, the others
  * falling back to direct with the refusal named. */
-static void check_net_algo(const char *name, int64_t mb, int64_t hw, cnnk_onednn_algo algo,
-                           bool wino) {
+static void check_net_mode(const char *name, int64_t mb, int64_t hw, cnnk_onednn_algo algo,
+                           bool wino, cnnk_onednn_concat_mode concat) {
     cnnk_error err = {{0}};
     cnnk_net *net = NULL;
     if (cnnk_net_build(name, mb, hw, hw, &net, &err) != CNNK_OK ||
@@ -531,7 +531,7 @@ static void check_net_algo(const char *name, int64_t mb, int64_t hw, cnnk_onednn
     CHECK(in != NULL);
     fill_input(in, in_elems, 11);
     cnnk_onednn_net *h = NULL;
-    cnnk_status s = cnnk_onednn_net_create(net, 1, algo, &h, &err);
+    cnnk_status s = cnnk_onednn_net_create_ex(net, 1, algo, concat, &h, &err);
     CHECK(s == CNNK_OK);
     if (s != CNNK_OK) fprintf(stderr, "%s: %s\n", name, err.msg);
     float *ref = ref_forward(net, in);
@@ -546,9 +546,9 @@ static void check_net_algo(const char *name, int64_t mb, int64_t hw, cnnk_onednn
         CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
         double e = rel_l2(out, ref, mb * classes);
         int nw = cnnk_onednn_net_conv_count(h, CNNK_ONEDNN_WINOGRAD);
-        printf("%-12s %lldx%lld mb%lld %-8s: %d primitives, %d winograd, rel L2 %.3g\n", name,
-               (long long)hw, (long long)hw, (long long)mb, cnnk_onednn_algo_name(algo),
-               cnnk_onednn_net_prim_count(h), nw, e);
+        printf("%-12s %lldx%lld mb%lld %-8s %-7s: %d primitives, %d winograd, rel L2 %.3g\n",
+               name, (long long)hw, (long long)hw, (long long)mb, cnnk_onednn_algo_name(algo),
+               cnnk_onednn_concat_name(concat), cnnk_onednn_net_prim_count(h), nw, e);
         if (algo == CNNK_ONEDNN_DIRECT) CHECK_EQ_I64(nw, 0);
         if (algo == CNNK_ONEDNN_WINOGRAD) check_winograd_steps(net, h, wino);
         CHECK(e <= 1e-4);
@@ -574,8 +574,54 @@ static void check_net_algo(const char *name, int64_t mb, int64_t hw, cnnk_onednn
     cnnk_net_destroy(net);
 }
 
+static void check_net_algo(const char *name, int64_t mb, int64_t hw, cnnk_onednn_algo algo,
+                           bool wino) {
+    check_net_mode(name, mb, hw, algo, wino, CNNK_ONEDNN_CONCAT_COPY);
+}
+
 static void check_net(const char *name, int64_t mb, int64_t hw) {
     check_net_algo(name, mb, hw, CNNK_ONEDNN_DIRECT, false);
+}
+
+/* What the concats copy: the copy strategy every concat's output; in
+ * place, at batch 1, nothing under AVX2 (every concat input of GoogLeNet
+ * and DenseNet is a convolution's or pooling's output of a multiple of 8
+ * channels, and oneDNN's AVX2 primitives take nChw8c), less than the copy
+ * under AVX-512 (there the first pooling of a DenseNet block keeps its
+ * nhwc and is copied), and at batch 2 (no dense slice) all of it again. */
+static void check_concat_bytes(const char *name, int64_t mb, int64_t hw, bool avx2) {
+    cnnk_error err = {{0}};
+    cnnk_net *net = NULL;
+    if (cnnk_net_build(name, mb, hw, hw, &net, &err) != CNNK_OK ||
+        cnnk_net_init_weights(net, 7, &err) != CNNK_OK) {
+        fprintf(stderr, "%s: %s\n", name, err.msg);
+        CHECK(!"network builds");
+        cnnk_net_destroy(net);
+        return;
+    }
+    int64_t want = 0;
+    for (int i = 0; i < net->n; ++i)
+        if (net->nodes[i].op == CNNK_NODE_CONCAT)
+            want += mb * net->nodes[i].c * net->nodes[i].h * net->nodes[i].w * 4;
+    cnnk_onednn_net *copy = NULL, *in_place = NULL;
+    CHECK(cnnk_onednn_net_create_ex(net, 1, CNNK_ONEDNN_DIRECT, CNNK_ONEDNN_CONCAT_COPY, &copy,
+                                    &err) == CNNK_OK);
+    CHECK(cnnk_onednn_net_create_ex(net, 1, CNNK_ONEDNN_DIRECT, CNNK_ONEDNN_CONCAT_IN_PLACE,
+                                    &in_place, &err) == CNNK_OK);
+    if (copy && in_place) {
+        int64_t c = cnnk_onednn_net_concat_copy_bytes(copy);
+        int64_t p = cnnk_onednn_net_concat_copy_bytes(in_place);
+        printf("%-12s %lldx%lld mb%lld concat copies: %lld bytes copy, %lld in place\n", name,
+               (long long)hw, (long long)hw, (long long)mb, (long long)c, (long long)p);
+        CHECK(want > 0);
+        CHECK_EQ_I64(c, want);
+        if (mb > 1) CHECK_EQ_I64(p, want);
+        else if (avx2) CHECK_EQ_I64(p, 0);
+        else CHECK(p < c);
+    }
+    cnnk_onednn_net_destroy(copy);
+    cnnk_onednn_net_destroy(in_place);
+    cnnk_net_destroy(net);
 }
 
 /* A residual whose shortcut conv is defined after the branch, a conv
@@ -660,6 +706,15 @@ int main(int argc, char **argv) {
     check_net_algo("resnet18", 2, 32, CNNK_ONEDNN_WINOGRAD, wino);
     check_net_algo("googlenet", 1, 64, CNNK_ONEDNN_WINOGRAD, wino);
     check_net_algo("resnet18", 2, 32, CNNK_ONEDNN_AUTO, wino);
+    /* in-place concats: the same logits (the slices are where the reference
+     * walk's concat puts each branch), at both caps */
+    check_net_mode("googlenet", 1, 64, CNNK_ONEDNN_WINOGRAD, wino, CNNK_ONEDNN_CONCAT_IN_PLACE);
+    check_net_mode("densenet121", 1, 32, CNNK_ONEDNN_DIRECT, wino, CNNK_ONEDNN_CONCAT_IN_PLACE);
+    check_net_mode("googlenet", 2, 64, CNNK_ONEDNN_DIRECT, wino, CNNK_ONEDNN_CONCAT_IN_PLACE);
+    const bool avx2 = strcasecmp(isa, "avx2") == 0;
+    check_concat_bytes("googlenet", 1, 64, avx2);
+    check_concat_bytes("densenet121", 1, 32, avx2);
+    check_concat_bytes("googlenet", 2, 64, avx2);
     if (argc > 1) return check_finish("test_onednn_peer"); /* the rest runs once, at avx2 */
     test_layers(isa);
     test_small_graph();

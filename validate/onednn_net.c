@@ -33,6 +33,12 @@ typedef struct group {
 typedef struct value {
     dnnl_memory_desc_t md;
     dnnl_memory_t mem; /* NULL until the producing group is emitted */
+    /* In-place concats: the value's slice of a concat buffer (a dense
+     * blocked tensor at its channel offset), and whether the concat is
+     * itself made in place (its inputs written into their slices). */
+    bool slot, in_place;
+    dnnl_memory_desc_t slot_md;
+    dnnl_memory_t slot_mem;
     int ncached;
     dnnl_memory_desc_t cached_md[CACHE];
     dnnl_memory_t cached[CACHE];
@@ -55,7 +61,11 @@ struct cnnk_onednn_net {
     const cnnk_net *net; /* only during create */
     int nthreads;
     cnnk_onednn_algo algo; /* asked for every convolution */
-    int *alias, *last_reader;
+    cnnk_onednn_concat_mode concat;
+    dnnl_format_tag_t block_tag; /* the blocked layout of in-place concats */
+    int64_t block;
+    int64_t copy_bytes; /* per forward, by concats */
+    int *alias, *last_reader, *producer;
     group *groups;
     int ngroups;
     value *values;
@@ -153,9 +163,10 @@ static int by_out(const void *a, const void *b) {
  * only by its last reader). */
 static void order_groups(cnnk_onednn_net *h) {
     qsort(h->groups, (size_t)h->ngroups, sizeof *h->groups, by_out);
-    for (int i = 0; i < h->net->n; ++i) h->last_reader[i] = -1;
+    for (int i = 0; i < h->net->n; ++i) h->last_reader[i] = h->producer[i] = -1;
     for (int g = 0; g < h->ngroups; ++g) {
         const cnnk_node *n = node(h, h->groups[g].head);
+        h->producer[h->groups[g].out] = g;
         for (int k = 0; k < n->ninputs; ++k) h->last_reader[root(h, n->inputs[k])] = g;
         if (h->groups[g].res >= 0) h->last_reader[h->groups[g].res] = g;
     }
@@ -209,7 +220,11 @@ static const dnnl_memory_desc_t *query(const step *s, dnnl_query_t q, int i) {
 static cnnk_status new_dst(cnnk_onednn_net *h, step *s, int out) {
     dnnl_memory_t m = NULL;
     const dnnl_memory_desc_t *md = query(s, dnnl_query_dst_md, 0);
-    CNNK_TRY(new_mem(h, md, DNNL_MEMORY_ALLOCATE, &m));
+    value *v = &h->values[out];
+    if (v->slot && dnnl_memory_desc_equal(md, &v->slot_md))
+        m = v->slot_mem; /* written straight into its concat slice */
+    else
+        CNNK_TRY(new_mem(h, md, DNNL_MEMORY_ALLOCATE, &m));
     arg(s, DNNL_ARG_DST, m);
     h->values[out].md = *md;
     h->values[out].mem = m;
@@ -275,13 +290,53 @@ static cnnk_status residual_dst(cnnk_onednn_net *h, int gi, const dnnl_memory_de
         return cnnk_fail(h->c.err, CNNK_EINVAL, "%s: residual not computed", h->c.layer);
     /* not in place when the conv also reads the residual as its src */
     bool reads_it = root(h, node(h, g->head)->inputs[0]) == g->res;
-    if (g->res != 0 && !reads_it && h->last_reader[g->res] == gi &&
+    if (g->res != 0 && !reads_it && !r->slot && h->last_reader[g->res] == gi &&
         dnnl_memory_desc_equal(&r->md, md)) {
         *dst = r->mem;
         return CNNK_OK;
     }
     CNNK_TRY(new_mem(h, md, DNNL_MEMORY_ALLOCATE, dst));
     return add_reorder(h, &r->md, r->mem, md, *dst, node(h, g->res)->name);
+}
+
+static bool is_ref(dnnl_primitive_desc_t pd) {
+    const char *impl = cnnk_dnn_impl(pd);
+    return !impl || strncmp(impl, "ref", 3) == 0;
+}
+
+/* In-place concats: a convolution is offered its input's layout (no
+ * reorder in front of it) and, when its output is a concat slice, that
+ * slice's layout; an offer is kept only where oneDNN still has an
+ * optimized implementation of the same algorithm for it (a slice layout
+ * must not cost a layer its Winograd), else the layouts are oneDNN's
+ * (`any`). */
+static cnnk_status conv_pd_placed(cnnk_onednn_net *h, const group *g, const cnnk_conv_desc *d,
+                                  bool bias, dnnl_primitive_desc_t *pd, cnnk_onednn_algo *used,
+                                  char *note) {
+    CNNK_TRY(cnnk_dnn_conv_pd_algo(&h->c, d, NULL, NULL, bias, g->res >= 0, g->relu, h->algo, pd,
+                                   used, note, STEP_NOTE));
+    if (h->concat != CNNK_ONEDNN_CONCAT_IN_PLACE) return CNNK_OK;
+    const value *in = &h->values[root(h, node(h, g->head)->inputs[0])];
+    const value *out = &h->values[g->out];
+    const dnnl_memory_desc_t *dst = out->slot && g->res < 0 ? &out->slot_md : NULL;
+    const dnnl_memory_desc_t *offers[3][2] = {{&in->md, dst}, {NULL, dst}, {&in->md, NULL}};
+    for (int i = 0; i < 3; ++i) {
+        if (!dst && i < 2) continue; /* no slice: only the src offer */
+        dnnl_primitive_desc_t p = NULL;
+        cnnk_onednn_algo u;
+        char why[STEP_NOTE];
+        if (cnnk_dnn_conv_pd_algo(&h->c, d, offers[i][0], offers[i][1], bias, g->res >= 0,
+                                  g->relu, h->algo, &p, &u, why, sizeof why) != CNNK_OK)
+            continue;
+        if (!is_ref(p) && u == *used) {
+            dnnl_primitive_desc_destroy(*pd);
+            *pd = p;
+            snprintf(note, STEP_NOTE, "%s", why);
+            return CNNK_OK;
+        }
+        dnnl_primitive_desc_destroy(p);
+    }
+    return CNNK_OK;
 }
 
 static cnnk_status emit_conv_with(cnnk_onednn_net *h, int gi, const cnnk_conv_desc *d,
@@ -291,8 +346,7 @@ static cnnk_status emit_conv_with(cnnk_onednn_net *h, int gi, const cnnk_conv_de
     bool bias = node(h, g->head)->has_bias || g->bn >= 0;
     cnnk_onednn_algo used;
     char note[STEP_NOTE];
-    CNNK_TRY(cnnk_dnn_conv_pd_algo(&h->c, d, NULL, NULL, bias, g->res >= 0, g->relu, h->algo,
-                                   &pd, &used, note, sizeof note));
+    CNNK_TRY(conv_pd_placed(h, g, d, bias, &pd, &used, note));
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     dnnl_memory_t src = NULL, dst = NULL;
@@ -405,7 +459,15 @@ static cnnk_status emit_pool(cnnk_onednn_net *h, const group *g, const char *nam
     cnnk_pool_desc d = node(h, g->head)->desc.u.pool;
     CNNK_TRY(cnnk_pool_check(&d, h->c.err));
     dnnl_primitive_desc_t pd = NULL;
-    CNNK_TRY(cnnk_dnn_pool_pd(&h->c, &d, &input_value(h, g, 0)->md, NULL, &pd));
+    const value *out = &h->values[g->out];
+    /* a concat slice's layout where an optimized pooling takes it */
+    if (out->slot &&
+        cnnk_dnn_pool_pd(&h->c, &d, &input_value(h, g, 0)->md, &out->slot_md, &pd) == CNNK_OK &&
+        is_ref(pd)) {
+        dnnl_primitive_desc_destroy(pd);
+        pd = NULL;
+    }
+    if (!pd) CNNK_TRY(cnnk_dnn_pool_pd(&h->c, &d, &input_value(h, g, 0)->md, NULL, &pd));
     step *st = NULL;
     CNNK_TRY(new_step(h, pd, name, &st));
     arg(st, DNNL_ARG_SRC, input_value(h, g, 0)->mem);
@@ -469,19 +531,125 @@ static cnnk_status concat_inputs(cnnk_onednn_net *h, const cnnk_node *n,
     return CNNK_OK;
 }
 
+static int64_t md_bytes(const dnnl_memory_desc_t *md) {
+    return (int64_t)dnnl_memory_desc_get_size(md);
+}
+
+/* An in-place concat is no primitive: its value is its buffer (or its
+ * slice of a wider one), and only the inputs whose producers could not
+ * write into their slices are copied there. */
+static cnnk_status emit_concat_in_place(cnnk_onednn_net *h, const group *g) {
+    const cnnk_node *n = node(h, g->head);
+    for (int k = 0; k < n->ninputs; ++k) {
+        const int x = root(h, n->inputs[k]);
+        value *v = &h->values[x];
+        if (v->mem == v->slot_mem) continue;
+        CNNK_TRY(add_reorder(h, &v->md, v->mem, &v->slot_md, v->slot_mem, node(h, x)->name));
+        h->copy_bytes += md_bytes(&v->slot_md);
+    }
+    value *c = &h->values[g->out];
+    c->md = c->slot_md;
+    c->mem = c->slot_mem;
+    return CNNK_OK;
+}
+
 static cnnk_status emit_concat(cnnk_onednn_net *h, const group *g, const char *name) {
     const cnnk_node *n = node(h, g->head);
+    if (h->values[g->out].in_place) return emit_concat_in_place(h, g);
     dnnl_memory_desc_t smd[CNNK_CONCAT_MAX_INPUTS], dmd;
     dnnl_memory_t mem[CNNK_CONCAT_MAX_INPUTS];
     CNNK_TRY(concat_inputs(h, n, smd, mem));
     int64_t dims[4] = {h->net->mb, n->c, n->h, n->w};
-    CNNK_TRY(cnnk_dnn_tag_md(&h->c, &dmd, 4, dims, dnnl_format_tag_any));
+    if (h->values[g->out].slot) /* a copy, but into its slice of a wider concat */
+        dmd = h->values[g->out].slot_md;
+    else
+        CNNK_TRY(cnnk_dnn_tag_md(&h->c, &dmd, 4, dims, dnnl_format_tag_any));
     dnnl_primitive_desc_t pd = NULL;
     CNNK_TRY(cnnk_dnn_concat_pd(&h->c, n->ninputs, smd, &dmd, &pd));
     step *st = NULL;
     CNNK_TRY(new_step(h, pd, name, &st));
     for (int k = 0; k < n->ninputs; ++k) arg(st, DNNL_ARG_MULTIPLE_SRC + k, mem[k]);
+    h->copy_bytes += md_bytes(query(st, dnnl_query_dst_md, 0));
     return new_dst(h, st, g->out);
+}
+
+/* ---- in-place concats ----------------------------------------------------------- */
+
+/* Whether value x can be written straight into a concat slice: the output
+ * of a convolution without a residual, of a pooling, or of a concat
+ * (itself made in place or copied into the slice). */
+static bool writable(const cnnk_onednn_net *h, int x) {
+    if (x <= 0 || h->producer[x] < 0 || h->values[x].slot) return false;
+    const group *g = &h->groups[h->producer[x]];
+    switch (node(h, g->head)->op) {
+    case CNNK_NODE_CONV: return g->res < 0;
+    case CNNK_NODE_POOL:
+    case CNNK_NODE_CONCAT: return true;
+    default: return false;
+    }
+}
+
+/* Concat c can be in place when every input is writable, listed once, and
+ * its channels a multiple of the block, at batch 1 (a block-aligned slice
+ * of an nChw<B>c tensor is then a dense nChw<B>c tensor). */
+static bool concat_fits(const cnnk_onednn_net *h, int c) {
+    const cnnk_node *n = node(h, c);
+    if (h->net->mb != 1) return false;
+    for (int k = 0; k < n->ninputs; ++k) {
+        const int x = root(h, n->inputs[k]);
+        for (int j = 0; j < k; ++j)
+            if (root(h, n->inputs[j]) == x) return false;
+        if (!writable(h, x) || node(h, x)->c % h->block != 0) return false;
+    }
+    return true;
+}
+
+/* x's slice of the buffer at base, channels from off: a dense tensor of
+ * the block layout. */
+static cnnk_status make_slot(cnnk_onednn_net *h, int x, float *base, int64_t off) {
+    const cnnk_node *n = node(h, x);
+    value *v = &h->values[x];
+    int64_t dims[4] = {1, n->c, n->h, n->w};
+    CNNK_TRY(cnnk_dnn_tag_md(&h->c, &v->slot_md, 4, dims, h->block_tag));
+    CNNK_TRY(new_mem(h, &v->slot_md, base + off * n->h * n->w, &v->slot_mem));
+    v->slot = true;
+    return CNNK_OK;
+}
+
+/* Last concat first, as cnnk's runner places them: the widest buffer of a
+ * DenseNet block is made before the earlier concats, which are its
+ * prefixes, place their inputs in it. */
+static cnnk_status place_concats(cnnk_onednn_net *h) {
+    if (h->concat != CNNK_ONEDNN_CONCAT_IN_PLACE) return CNNK_OK;
+    for (int c = h->net->n - 1; c > 0; --c) {
+        if (node(h, c)->op != CNNK_NODE_CONCAT || root(h, c) != c || !concat_fits(h, c))
+            continue;
+        value *v = &h->values[c];
+        if (!v->slot) {
+            const cnnk_node *n = node(h, c);
+            int64_t dims[4] = {1, n->c, n->h, n->w};
+            CNNK_TRY(cnnk_dnn_tag_md(&h->c, &v->slot_md, 4, dims, h->block_tag));
+            CNNK_TRY(new_mem(h, &v->slot_md, DNNL_MEMORY_ALLOCATE, &v->slot_mem));
+            v->slot = true;
+        }
+        void *base = NULL;
+        CNNK_DNN(&h->c, dnnl_memory_get_data_handle, (v->slot_mem, &base));
+        int64_t off = 0;
+        const cnnk_node *n = node(h, c);
+        for (int k = 0; k < n->ninputs; ++k) {
+            const int x = root(h, n->inputs[k]);
+            CNNK_TRY(make_slot(h, x, base, off));
+            off += node(h, x)->c;
+        }
+        v->in_place = true;
+    }
+    return CNNK_OK;
+}
+
+static void choose_block(cnnk_onednn_net *h) {
+    bool avx512 = strncmp(cnnk_onednn_max_isa_name(), "avx512", 6) == 0;
+    h->block_tag = avx512 ? dnnl_nChw16c : dnnl_nChw8c;
+    h->block = avx512 ? 16 : 8;
 }
 
 static cnnk_status emit_group(cnnk_onednn_net *h, int gi) {
@@ -564,9 +732,9 @@ static cnnk_status bind_scratch(cnnk_onednn_net *h) {
 /* ---- public ------------------------------------------------------------------------- */
 
 static void free_plan(cnnk_onednn_net *h) {
-    free(h->alias), free(h->last_reader);
+    free(h->alias), free(h->last_reader), free(h->producer);
     free(h->groups), free(h->values);
-    h->alias = h->last_reader = NULL;
+    h->alias = h->last_reader = h->producer = NULL;
     h->groups = NULL, h->values = NULL;
 }
 
@@ -587,9 +755,10 @@ static cnnk_status plan_alloc(cnnk_onednn_net *h) {
     size_t n = (size_t)h->net->n;
     h->alias = calloc(n, sizeof(int));
     h->last_reader = calloc(n, sizeof(int));
+    h->producer = calloc(n, sizeof(int));
     h->groups = calloc(n, sizeof(group));
     h->values = calloc(n, sizeof(value));
-    if (!h->alias || !h->last_reader || !h->groups || !h->values)
+    if (!h->alias || !h->last_reader || !h->producer || !h->groups || !h->values)
         return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
     return CNNK_OK;
 }
@@ -601,6 +770,8 @@ static cnnk_status build(cnnk_onednn_net *h) {
     CNNK_TRY(fuse(h));
     order_groups(h);
     CNNK_TRY(bind_input(h));
+    choose_block(h);
+    CNNK_TRY(place_concats(h));
     for (int g = 0; g < h->ngroups; ++g) CNNK_TRY(emit_group(h, g));
     CNNK_TRY(bind_output(h));
     return bind_scratch(h);
@@ -608,11 +779,19 @@ static cnnk_status build(cnnk_onednn_net *h) {
 
 cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
                                    cnnk_onednn_net **out, cnnk_error *err) {
+    return cnnk_onednn_net_create_ex(net, nthreads, algo, CNNK_ONEDNN_CONCAT_COPY, out, err);
+}
+
+cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
+                                      cnnk_onednn_concat_mode concat, cnnk_onednn_net **out,
+                                      cnnk_error *err) {
     if (!out) return cnnk_fail(err, CNNK_EINVAL, "onednn net: out is NULL");
     *out = NULL;
     if (!net || net->n < 2) return cnnk_fail(err, CNNK_EINVAL, "onednn net: empty network");
     if ((unsigned)algo >= CNNK_ONEDNN_ALGO_COUNT)
         return cnnk_fail(err, CNNK_EINVAL, "onednn net: unknown algorithm %d", (int)algo);
+    if ((unsigned)concat >= CNNK_ONEDNN_CONCAT_COUNT)
+        return cnnk_fail(err, CNNK_EINVAL, "onednn net: unknown concat strategy %d", (int)concat);
     CNNK_TRY(cnnk_net_status(net, err));
     cnnk_onednn_net *h = calloc(1, sizeof *h);
     if (!h) return cnnk_fail(err, CNNK_ENOMEM, "onednn net: out of memory");
@@ -621,6 +800,7 @@ cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onedn
     h->net = net;
     h->nthreads = nthreads;
     h->algo = algo;
+    h->concat = concat;
     /* oneDNN sizes its thread partitioning when a primitive is created */
     cnnk_onednn_set_threads(nthreads);
     cnnk_status s = build(h);
@@ -652,6 +832,10 @@ cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
 }
 
 int64_t cnnk_onednn_net_output_elems(const cnnk_onednn_net *h) { return h ? h->out_elems : 0; }
+
+int64_t cnnk_onednn_net_concat_copy_bytes(const cnnk_onednn_net *h) {
+    return h ? h->copy_bytes : 0;
+}
 
 int cnnk_onednn_net_prim_count(const cnnk_onednn_net *h) { return h ? h->nsteps : 0; }
 

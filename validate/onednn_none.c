@@ -124,6 +124,13 @@ cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onedn
     if (out) *out = NULL;
     return no_onednn(err, "onednn net");
 }
+cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
+                                      cnnk_onednn_concat_mode concat, cnnk_onednn_net **out,
+                                      cnnk_error *err) {
+    (void)concat;
+    return cnnk_onednn_net_create(net, nthreads, algo, out, err);
+}
+int64_t cnnk_onednn_net_concat_copy_bytes(const cnnk_onednn_net *h) { return (void)h, 0; }
 cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
                                     float *output) {
     (void)h, (void)input_nhwc, (void)output;

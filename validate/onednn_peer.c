@@ -21,6 +21,10 @@ const char *cnnk_onednn_algo_name(cnnk_onednn_algo a) {
     return (unsigned)a < CNNK_ONEDNN_ALGO_COUNT ? algo_names[a] : "?";
 }
 
+const char *cnnk_onednn_concat_name(cnnk_onednn_concat_mode c) {
+    return c == CNNK_ONEDNN_CONCAT_COPY ? "copy" : c == CNNK_ONEDNN_CONCAT_IN_PLACE ? "inplace" : "?";
+}
+
 cnnk_status cnnk_onednn_algo_parse(const char *s, cnnk_onednn_algo *a, cnnk_error *err) {
     for (int i = 0; s && i < CNNK_ONEDNN_ALGO_COUNT; ++i)
         if (strcmp(s, algo_names[i]) == 0) return *a = (cnnk_onednn_algo)i, CNNK_OK;

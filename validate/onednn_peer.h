@@ -146,6 +146,32 @@ typedef struct cnnk_onednn_net cnnk_onednn_net;
  * takes it and direct elsewhere). */
 cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
                                    cnnk_onednn_net **out, cnnk_error *err);
+
+/* How a network's concats are made (docs/ONEDNN_PEER.md, "Concats"):
+ * COPY: oneDNN's concat primitive, a copy of every input; IN_PLACE: at
+ * batch 1, each input whose channel count is a multiple of the blocked
+ * layout's block (8 under AVX2, 16 under AVX-512) is written by its
+ * producing convolution or pooling straight into its slice of the concat
+ * buffer (the slice of an nChw<B>c tensor at a block-aligned channel
+ * offset is itself a dense nChw<B>c tensor), the producers asked for
+ * that layout and their consumers offered it first; only the inputs that
+ * cannot be placed are copied. oneDNN 2.6's optimized primitives refuse
+ * strided sub-memory descriptors (they fall back to ref:any), which is
+ * why only block-aligned slices at batch 1 can be in place. */
+typedef enum cnnk_onednn_concat_mode {
+    CNNK_ONEDNN_CONCAT_COPY,
+    CNNK_ONEDNN_CONCAT_IN_PLACE,
+    CNNK_ONEDNN_CONCAT_COUNT
+} cnnk_onednn_concat_mode;
+const char *cnnk_onednn_concat_name(cnnk_onednn_concat_mode c); /* "copy", "inplace" */
+/* cnnk_onednn_net_create with the concat strategy given (create: COPY). */
+cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
+                                      cnnk_onednn_concat_mode concat, cnnk_onednn_net **out,
+                                      cnnk_error *err);
+/* Bytes the concats copy per forward (each input copied is counted once,
+ * the bytes written): the concat primitives' outputs and the reorders
+ * into concat slices. */
+int64_t cnnk_onednn_net_concat_copy_bytes(const cnnk_onednn_net *h);
 /* input: NHWC mb x h x w x c contiguous (its reorder into oneDNN's layout is
  * part of the forward); output: the last node's values, mb x classes.
  * Allocates nothing. */

@@ -108,6 +108,9 @@ int64_t cnnk_runner_output_elems(const cnnk_runner *r);
 /* Peak activation bytes with liveness reuse, and the sum without reuse. */
 int64_t cnnk_runner_peak_activation_bytes(const cnnk_runner *r);
 int64_t cnnk_runner_naive_activation_bytes(const cnnk_runner *r);
+/* Bytes the concats copy per forward (the copies' outputs): 0 when every
+ * concat's inputs write in place (docs/RUNNER.md). */
+int64_t cnnk_runner_concat_copy_bytes(const cnnk_runner *r);
 
 #ifdef __cplusplus
 }
