@@ -27,6 +27,7 @@ typedef struct bench_opts {
      * a oneDNN user keeps the faster; docs/ONEDNN_PEER.md, "Concats") */
     bool onednn_concat[CNNK_ONEDNN_CONCAT_COUNT];
     bool onednn_concat_given;
+    bool onednn_unfused; /* --onednn_unfused: also the eager-mode networks */
     bool onednn_winograd;              /* oneDNN has Winograd at its effective ISA */
     int nnets;                         /* --nets */
     char nets[BENCH_MAX_NETS][32];

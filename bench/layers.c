@@ -29,6 +29,7 @@ typedef struct layer_case {
     bool real_time;            /* timed by the wall clock (threads > 1) */
     double peak;               /* GFLOP/s of the ISA that runs it */
     double bytes;              /* compulsory traffic per pass: src, dst, weights */
+    int occurrences;           /* layers of the network this row stands for */
     char shape[256];           /* the label of cnnk rows */
     float *src, *dst, *w, *packed, *ws, *bias, *res;
     cnnk_onednn_algo algo;     /* oneDNN rows: the convolution algorithm asked for */
@@ -167,6 +168,8 @@ static void run_op(const layer_case *c) {
 }
 
 static void set_counters(cnnk_gb_state *st, const layer_case *c, double seconds) {
+    /* a network's time from its layer rows: sum of time x layers_in_net */
+    cnnk_gb_counter(st, "layers_in_net", (double)c->occurrences, CNNK_GB_PLAIN);
     if (c->dims.macs > 0) bench_flop_counters(st, c->dims.macs, c->peak, seconds);
     /* Layers that cannot reach FMA peak (pooling, LRN, batch-1 FC) are
      * judged by the bandwidth their compulsory traffic takes. */
@@ -306,6 +309,7 @@ typedef struct reg_ctx {
     const cnnk_net *net;
     int node;
     cnnk_epilogue_spec ep;
+    int occurrences; /* of the layer being registered, in its network */
     int count;
     bool failed;
 } reg_ctx;
@@ -320,6 +324,7 @@ static layer_case *new_case(reg_ctx *r, layer_mode mode) {
     c->mode = mode;
     c->desc = r->net->nodes[r->node].desc;
     c->ep = r->ep;
+    c->occurrences = r->occurrences;
     c->threads = r->o->threads;
     c->real_time = r->o->threads > 1;
     c->dims = cnnk_layer_dims_of(&c->desc);
@@ -410,6 +415,19 @@ static bool layer_selected(const bench_opts *o, const char *name, bool *seen) {
     return false;
 }
 
+/* How many layers of n have the descriptor and epilogue of key. */
+static int count_same(const cnnk_net *n, const cnnk_fusion *f, const char *key) {
+    int count = 0;
+    for (int i = 1; i < n->n; ++i) {
+        if (!benchmarked_kind(n->nodes[i].desc.kind) || n->nodes[i].op == CNNK_NODE_INPUT) continue;
+        cnnk_epilogue_spec ep = epilogue_of(n, f, i);
+        char k[384];
+        layer_key(&n->nodes[i].desc, &ep, k, sizeof k);
+        count += strcmp(k, key) == 0;
+    }
+    return count;
+}
+
 /* Registers the net's distinct (selected) layers, each shape once. */
 static void register_net_layers(reg_ctx *r, bool *seen) {
     const cnnk_net *n = r->net;
@@ -438,6 +456,7 @@ static void register_net_layers(reg_ctx *r, bool *seen) {
         for (int k = 0; k < nkeys && !dup; ++k) dup = strcmp(keys[k], key) == 0;
         if (dup) continue;
         snprintf(keys[nkeys++], sizeof keys[0], "%s", key);
+        r->occurrences = count_same(n, &f, key);
         if (x->desc.kind == CNNK_LAYER_CONV) register_conv_kernels(r);
         else register_op_kernels(r);
         register_onednn(r);

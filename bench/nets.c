@@ -21,6 +21,8 @@ typedef struct net_case {
     bool onednn;
     cnnk_onednn_algo algo; /* oneDNN rows */
     cnnk_onednn_concat_mode concat;
+    bool unfused;
+    double role_ms[4]; /* oneDNN: input reorder, layout reorders, concats, output reorder */
     char net[32];
     int64_t batch, h, w;
     cnnk_isa isa;
@@ -99,6 +101,35 @@ static void onednn_label(net_case *c) {
     snprintf(c->label, sizeof c->label, "winograd %d/%d conv; %.200s", wino, convs, impls);
 }
 
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* What oneDNN's network spends outside its layers, by step role (input
+ * reorder, layout reorders, concats, output reorder): medians of five
+ * step-by-step passes, untimed, reported as counters beside the row. */
+static bool profile_roles(net_case *c) {
+    enum { PASSES = 5 };
+    static const char *const roles[4] = {"input", "reorder", "concat", "output"};
+    const int n = cnnk_onednn_net_prim_count(c->dnn);
+    double *ms = calloc((size_t)n * PASSES, sizeof *ms);
+    bool ok = ms != NULL;
+    for (int p = 0; ok && p < PASSES; ++p)
+        ok = cnnk_onednn_net_profile(c->dnn, c->input, c->output, ms + (size_t)p * n) == CNNK_OK;
+    for (int r = 0; r < 4; ++r) c->role_ms[r] = 0.0;
+    for (int i = 0; ok && i < n; ++i) {
+        const char *role = cnnk_onednn_net_prim_role(c->dnn, i);
+        double t[PASSES];
+        for (int p = 0; p < PASSES; ++p) t[p] = ms[(size_t)p * n + i];
+        qsort(t, PASSES, sizeof t[0], cmp_double);
+        for (int r = 0; r < 4; ++r)
+            if (strcmp(role, roles[r]) == 0) c->role_ms[r] += t[PASSES / 2];
+    }
+    free(ms);
+    return ok;
+}
+
 static bool net_prepare(bench_case *b, bench_arena *a, char *msg, size_t len) {
     (void)a;
     net_case *c = (net_case *)b;
@@ -107,8 +138,8 @@ static bool net_prepare(bench_case *b, bench_arena *a, char *msg, size_t len) {
     cnnk_error err;
     int64_t in = n->mb * n->h * n->w * n->c, out;
     if (c->onednn) {
-        if (cnnk_onednn_net_create_ex(n, c->threads, c->algo, c->concat, &c->dnn, &err) !=
-            CNNK_OK) {
+        const cnnk_onednn_net_opts opts = {c->algo, c->concat, c->unfused};
+        if (cnnk_onednn_net_create_ex(n, c->threads, &opts, &c->dnn, &err) != CNNK_OK) {
             snprintf(msg, len, "oneDNN: %s", err.msg);
             return false;
         }
@@ -134,6 +165,10 @@ static bool net_prepare(bench_case *b, bench_arena *a, char *msg, size_t len) {
             return false;
         }
         onednn_label(c);
+        if (!profile_roles(c)) {
+            snprintf(msg, len, "oneDNN: profile failed");
+            return false;
+        }
     } else {
         cnnk_runner_forward(c->runner, c->input, c->output, false);
         runner_label(c);
@@ -164,6 +199,11 @@ static void bm_net(cnnk_gb_state *st, void *user) {
                     (double)(c->onednn ? cnnk_onednn_net_concat_copy_bytes(c->dnn)
                                        : cnnk_runner_concat_copy_bytes(c->runner)),
                     CNNK_GB_PLAIN);
+    if (c->onednn) {
+        static const char *const names[4] = {"input_reorder_ms", "reorder_ms", "concat_ms",
+                                             "output_reorder_ms"};
+        for (int r = 0; r < 4; ++r) cnnk_gb_counter(st, names[r], c->role_ms[r], CNNK_GB_PLAIN);
+    }
     cnnk_gb_label(st, c->label);
 }
 
@@ -221,6 +261,29 @@ void bench_onednn_row_name(char *buf, size_t len, const char *net, int k, int m)
              m == CNNK_ONEDNN_CONCAT_IN_PLACE ? "/inplace" : "");
 }
 
+/* --onednn_unfused: the network a framework's eager mode runs (a primitive
+ * per node), .../<algo>/unfused, concats copied as torch.cat does. */
+static int register_unfused(const bench_opts *o, bench_arena *a, const char *net, int64_t macs) {
+    int count = 0;
+    for (int k = 0; o->onednn_unfused && cnnk_onednn_available() && k < CNNK_ONEDNN_ALGO_COUNT;
+         ++k) {
+        if (!o->onednn_algo[k]) continue;
+        net_case *c = new_case(o, a, net, macs);
+        if (c) {
+            c->onednn = c->unfused = true;
+            c->algo = (cnnk_onednn_algo)k;
+            c->concat = CNNK_ONEDNN_CONCAT_COPY;
+            c->peak = bench_onednn_peak() * o->threads;
+        }
+        char name[256];
+        snprintf(name, sizeof name, "net/%s/onednn/%s/%s/unfused", net, bench_onednn_isa(),
+                 cnnk_onednn_algo_name((cnnk_onednn_algo)k));
+        if (!add(o, c, name)) return -1;
+        count++;
+    }
+    return count;
+}
+
 static int register_net(const bench_opts *o, bench_arena *a, const char *net, int64_t macs,
                         bool has_concat, bool main_only) {
     int count = 0;
@@ -259,7 +322,8 @@ static int register_net(const bench_opts *o, bench_arena *a, const char *net, in
             if (!add(o, c, name)) return -1;
             count++;
         }
-    return count;
+    int u = main_only ? 0 : register_unfused(o, a, net, macs);
+    return u < 0 ? -1 : count + u;
 }
 
 int bench_register_nets(const bench_opts *o, bench_arena *a, bool main_only) {

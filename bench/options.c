@@ -28,6 +28,9 @@ void bench_usage(const char *argv0) {
             "                         concat primitive), inplace (branches written into their\n"
             "                         slices where layouts allow); default both, rows\n"
             "                         .../<algo> and .../<algo>/inplace\n"
+            "  --onednn_unfused       also oneDNN's eager-mode networks (a primitive per\n"
+            "                         node: BN unfolded, ReLU and add not post-ops),\n"
+            "                         rows .../<algo>/unfused\n"
             "  --nets=a,b,...         networks (default alexnet,vgg16,googlenet,resnet50,densenet121)\n"
             "  --isa=a,b,...          cnnk ISAs (default: every ISA this CPU runs)\n"
             "  --plans=p,q,...        network plans (default: ref, heuristic, every fixed:<algo>)\n"
@@ -213,6 +216,7 @@ static int take(const char *a, bench_opts *o) {
     }
     if ((v = flag_value(a, "onednn_algo")))
         return each_item(v, CNNK_ONEDNN_ALGO_COUNT, add_onednn_algo, o, "onednn_algo") ? 1 : -1;
+    if (strcmp(a, "--onednn_unfused") == 0) return o->onednn_unfused = true, 1;
     if ((v = flag_value(a, "onednn_concat")))
         return each_item(v, CNNK_ONEDNN_CONCAT_COUNT, add_onednn_concat, o, "onednn_concat") ? 1
                                                                                              : -1;

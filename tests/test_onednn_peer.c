@@ -16,6 +16,7 @@
 #include <strings.h>
 
 #include "check.h"
+#include "core/fuse.h"
 #include "cnnk/net.h"
 #include "kernels/ref/ref.h"
 #include "validate/check.h"
@@ -516,7 +517,7 @@ static void check_winograd_steps(const cnnk_net *net, const cnnk_onednn_net *h, 
  * every 3x3 stride-1 convolution (and only those) must run it, the others
  * falling back to direct with the refusal named. */
 static void check_net_mode(const char *name, int64_t mb, int64_t hw, cnnk_onednn_algo algo,
-                           bool wino, cnnk_onednn_concat_mode concat) {
+                           bool wino, cnnk_onednn_concat_mode concat, bool unfused) {
     cnnk_error err = {{0}};
     cnnk_net *net = NULL;
     if (cnnk_net_build(name, mb, hw, hw, &net, &err) != CNNK_OK ||
@@ -531,7 +532,8 @@ static void check_net_mode(const char *name, int64_t mb, int64_t hw, cnnk_onednn
     CHECK(in != NULL);
     fill_input(in, in_elems, 11);
     cnnk_onednn_net *h = NULL;
-    cnnk_status s = cnnk_onednn_net_create_ex(net, 1, algo, concat, &h, &err);
+    const cnnk_onednn_net_opts opts = {algo, concat, unfused};
+    cnnk_status s = cnnk_onednn_net_create_ex(net, 1, &opts, &h, &err);
     CHECK(s == CNNK_OK);
     if (s != CNNK_OK) fprintf(stderr, "%s: %s\n", name, err.msg);
     float *ref = ref_forward(net, in);
@@ -546,9 +548,23 @@ static void check_net_mode(const char *name, int64_t mb, int64_t hw, cnnk_onednn
         CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
         double e = rel_l2(out, ref, mb * classes);
         int nw = cnnk_onednn_net_conv_count(h, CNNK_ONEDNN_WINOGRAD);
-        printf("%-12s %lldx%lld mb%lld %-8s %-7s: %d primitives, %d winograd, rel L2 %.3g\n",
+        printf("%-12s %lldx%lld mb%lld %-8s %-7s%s: %d primitives, %d winograd, rel L2 %.3g\n",
                name, (long long)hw, (long long)hw, (long long)mb, cnnk_onednn_algo_name(algo),
-               cnnk_onednn_concat_name(concat), cnnk_onednn_net_prim_count(h), nw, e);
+               cnnk_onednn_concat_name(concat), unfused ? " unfused" : "",
+               cnnk_onednn_net_prim_count(h), nw, e);
+        /* unfused: no step computes more than its node */
+        for (int i = 0; unfused && i < cnnk_onednn_net_prim_count(h); ++i)
+            CHECK(strchr(cnnk_onednn_net_prim_name(h, i), '+') == NULL);
+        /* the profile is a forward too, step by step: the same output */
+        double *ms = calloc((size_t)cnnk_onednn_net_prim_count(h), sizeof(double));
+        float *again = malloc((size_t)(mb * classes) * sizeof(float));
+        CHECK(ms && again && cnnk_onednn_net_profile(h, in, again, ms) == CNNK_OK);
+        if (ms && again) {
+            CHECK(memcmp(again, out, (size_t)(mb * classes) * sizeof(float)) == 0);
+            for (int i = 0; i < cnnk_onednn_net_prim_count(h); ++i) CHECK(ms[i] >= 0.0);
+        }
+        free(ms);
+        free(again);
         if (algo == CNNK_ONEDNN_DIRECT) CHECK_EQ_I64(nw, 0);
         if (algo == CNNK_ONEDNN_WINOGRAD) check_winograd_steps(net, h, wino);
         CHECK(e <= 1e-4);
@@ -576,11 +592,66 @@ static void check_net_mode(const char *name, int64_t mb, int64_t hw, cnnk_onednn
 
 static void check_net_algo(const char *name, int64_t mb, int64_t hw, cnnk_onednn_algo algo,
                            bool wino) {
-    check_net_mode(name, mb, hw, algo, wino, CNNK_ONEDNN_CONCAT_COPY);
+    check_net_mode(name, mb, hw, algo, wino, CNNK_ONEDNN_CONCAT_COPY, false);
 }
 
 static void check_net(const char *name, int64_t mb, int64_t hw) {
     check_net_algo(name, mb, hw, CNNK_ONEDNN_DIRECT, false);
+}
+
+/* The per-layer rows time the network's own primitives: for every layer
+ * step of a (copy) network, the one-layer handle that cnnk-bench's
+ * layer/<net>/<layer>/onednn rows time, given the same descriptor and the
+ * epilogue the fusion gives that layer, runs the same oneDNN
+ * implementation as the network's step. Summing a network's layer rows
+ * then differs from its network row only by the steps that are not
+ * layers (reorders, concats, unfused batch-norms) and cache state
+ * (docs/ONEDNN_PEER.md, "Layer rows and network rows"). */
+static void check_layer_impls(const char *name, int64_t hw, cnnk_onednn_algo algo) {
+    cnnk_error err = {{0}};
+    cnnk_net *net = NULL;
+    cnnk_fusion f = {0};
+    if (cnnk_net_build(name, 1, hw, hw, &net, &err) != CNNK_OK ||
+        cnnk_net_init_weights(net, 7, &err) != CNNK_OK || cnnk_fuse(net, &f, &err) != CNNK_OK) {
+        fprintf(stderr, "%s: %s\n", name, err.msg);
+        CHECK(!"network builds");
+        cnnk_net_destroy(net);
+        return;
+    }
+    cnnk_onednn_net *h = NULL;
+    CHECK(cnnk_onednn_net_create(net, 1, algo, &h, &err) == CNNK_OK);
+    int layers = 0, same = 0;
+    for (int i = 0; h && i < cnnk_onednn_net_prim_count(h); ++i) {
+        if (cnnk_onednn_net_prim_role(h, i)[0]) continue;
+        char head[CNNK_NAME_LEN + 48];
+        snprintf(head, sizeof head, "%s", cnnk_onednn_net_prim_name(h, i));
+        head[strcspn(head, "+")] = '\0';
+        int n = 1;
+        while (n < net->n && strcmp(net->nodes[n].name, head) != 0) ++n;
+        CHECK(n < net->n);
+        if (n >= net->n || net->nodes[n].op != CNNK_NODE_CONV) continue;
+        const cnnk_fused *g = &f.groups[f.group[n]];
+        const cnnk_epilogue_spec ep = {.bias = net->nodes[n].has_bias || g->bn >= 0,
+                                       .residual = g->residual >= 0,
+                                       .relu = g->relu};
+        cnnk_onednn_layer *l = NULL;
+        CHECK(cnnk_onednn_layer_create(&net->nodes[n].desc, &ep, algo, &l, &err) == CNNK_OK);
+        if (l) {
+            const char *a = cnnk_onednn_layer_impl(l), *b = cnnk_onednn_net_prim_impl(h, i);
+            layers++;
+            same += strcmp(a, b) == 0;
+            if (strcmp(a, b) != 0)
+                fprintf(stderr, "%s: %s: layer row runs %s, network %s\n", name, head, a, b);
+        }
+        cnnk_onednn_layer_destroy(l);
+    }
+    printf("%-12s %lldx%lld %-8s: %d of %d convolutions run the same implementation alone\n",
+           name, (long long)hw, (long long)hw, cnnk_onednn_algo_name(algo), same, layers);
+    CHECK(layers > 0);
+    CHECK_EQ_I64(same, layers);
+    cnnk_onednn_net_destroy(h);
+    cnnk_fusion_free(&f);
+    cnnk_net_destroy(net);
 }
 
 /* What the concats copy: the copy strategy every concat's output; in
@@ -604,10 +675,10 @@ static void check_concat_bytes(const char *name, int64_t mb, int64_t hw, bool av
         if (net->nodes[i].op == CNNK_NODE_CONCAT)
             want += mb * net->nodes[i].c * net->nodes[i].h * net->nodes[i].w * 4;
     cnnk_onednn_net *copy = NULL, *in_place = NULL;
-    CHECK(cnnk_onednn_net_create_ex(net, 1, CNNK_ONEDNN_DIRECT, CNNK_ONEDNN_CONCAT_COPY, &copy,
-                                    &err) == CNNK_OK);
-    CHECK(cnnk_onednn_net_create_ex(net, 1, CNNK_ONEDNN_DIRECT, CNNK_ONEDNN_CONCAT_IN_PLACE,
-                                    &in_place, &err) == CNNK_OK);
+    const cnnk_onednn_net_opts co = {CNNK_ONEDNN_DIRECT, CNNK_ONEDNN_CONCAT_COPY, false};
+    const cnnk_onednn_net_opts po = {CNNK_ONEDNN_DIRECT, CNNK_ONEDNN_CONCAT_IN_PLACE, false};
+    CHECK(cnnk_onednn_net_create_ex(net, 1, &co, &copy, &err) == CNNK_OK);
+    CHECK(cnnk_onednn_net_create_ex(net, 1, &po, &in_place, &err) == CNNK_OK);
     if (copy && in_place) {
         int64_t c = cnnk_onednn_net_concat_copy_bytes(copy);
         int64_t p = cnnk_onednn_net_concat_copy_bytes(in_place);
@@ -708,10 +779,19 @@ int main(int argc, char **argv) {
     check_net_algo("resnet18", 2, 32, CNNK_ONEDNN_AUTO, wino);
     /* in-place concats: the same logits (the slices are where the reference
      * walk's concat puts each branch), at both caps */
-    check_net_mode("googlenet", 1, 64, CNNK_ONEDNN_WINOGRAD, wino, CNNK_ONEDNN_CONCAT_IN_PLACE);
-    check_net_mode("densenet121", 1, 32, CNNK_ONEDNN_DIRECT, wino, CNNK_ONEDNN_CONCAT_IN_PLACE);
-    check_net_mode("googlenet", 2, 64, CNNK_ONEDNN_DIRECT, wino, CNNK_ONEDNN_CONCAT_IN_PLACE);
+    check_net_mode("googlenet", 1, 64, CNNK_ONEDNN_WINOGRAD, wino, CNNK_ONEDNN_CONCAT_IN_PLACE,
+                   false);
+    check_net_mode("densenet121", 1, 32, CNNK_ONEDNN_DIRECT, wino, CNNK_ONEDNN_CONCAT_IN_PLACE,
+                   false);
+    check_net_mode("googlenet", 2, 64, CNNK_ONEDNN_DIRECT, wino, CNNK_ONEDNN_CONCAT_IN_PLACE,
+                   false);
+    /* unfused (a primitive per node, PyTorch eager's way): the same logits */
+    check_net_mode("resnet18", 2, 32, CNNK_ONEDNN_DIRECT, wino, CNNK_ONEDNN_CONCAT_COPY, true);
+    check_net_mode("densenet121", 1, 32, CNNK_ONEDNN_DIRECT, wino, CNNK_ONEDNN_CONCAT_COPY, true);
     const bool avx2 = strcasecmp(isa, "avx2") == 0;
+    check_layer_impls("resnet18", 64, CNNK_ONEDNN_DIRECT);
+    check_layer_impls("googlenet", 64, CNNK_ONEDNN_WINOGRAD);
+    check_layer_impls("densenet121", 32, CNNK_ONEDNN_DIRECT);
     check_concat_bytes("googlenet", 1, 64, avx2);
     check_concat_bytes("densenet121", 1, 32, avx2);
     check_concat_bytes("googlenet", 2, 64, avx2);

@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "core/fuse.h"
 #include "kernels/ref/ref.h"
@@ -53,6 +54,7 @@ typedef struct step {
     bool conv;             /* a convolution: algo and note mean something */
     cnnk_onednn_algo algo; /* what it runs */
     char note[STEP_NOTE];  /* why not Winograd, where it was asked for */
+    const char *role;      /* cnnk_onednn_net_prim_role */
 } step;
 
 struct cnnk_onednn_net {
@@ -62,6 +64,7 @@ struct cnnk_onednn_net {
     int nthreads;
     cnnk_onednn_algo algo; /* asked for every convolution */
     cnnk_onednn_concat_mode concat;
+    bool unfused;
     dnnl_format_tag_t block_tag; /* the blocked layout of in-place concats */
     int64_t block;
     int64_t copy_bytes; /* per forward, by concats */
@@ -120,6 +123,7 @@ static cnnk_status new_step(cnnk_onednn_net *h, dnnl_primitive_desc_t pd, const 
     step *s = &h->steps[h->nsteps++];
     memset(s, 0, sizeof *s);
     s->pd = pd;
+    s->role = "";
     snprintf(s->name, sizeof s->name, "%s", name);
     CNNK_DNN(&h->c, dnnl_primitive_create, (&s->prim, pd));
     *out = s;
@@ -144,11 +148,17 @@ static cnnk_status fuse(cnnk_onednn_net *h) {
     cnnk_fusion f;
     CNNK_TRY(cnnk_fuse(h->net, &f, h->c.err));
     for (int i = 0; i < h->net->n; ++i) h->alias[i] = f.alias[i];
-    for (int g = 0; g < f.ngroups; ++g) {
-        const cnnk_fused *x = &f.groups[g];
-        h->groups[g] = (group){x->head, x->out, x->bn, x->residual, x->relu};
+    if (h->unfused) { /* a primitive per node */
+        h->ngroups = 0;
+        for (int i = 1; i < h->net->n; ++i)
+            if (f.group[i] >= 0) h->groups[h->ngroups++] = (group){i, i, -1, -1, false};
+    } else {
+        for (int g = 0; g < f.ngroups; ++g) {
+            const cnnk_fused *x = &f.groups[g];
+            h->groups[g] = (group){x->head, x->out, x->bn, x->residual, x->relu};
+        }
+        h->ngroups = f.ngroups;
     }
-    h->ngroups = f.ngroups;
     cnnk_fusion_free(&f);
     return CNNK_OK;
 }
@@ -184,6 +194,7 @@ static cnnk_status add_reorder(cnnk_onednn_net *h, const dnnl_memory_desc_t *fro
     snprintf(name, sizeof name, "reorder:%s", what);
     step *st = NULL;
     CNNK_TRY(new_step(h, pd, name, &st));
+    st->role = from == h->in_mem ? "input" : to == h->out_mem ? "output" : "reorder";
     arg(st, DNNL_ARG_FROM, from);
     arg(st, DNNL_ARG_TO, to);
     return CNNK_OK;
@@ -545,6 +556,7 @@ static cnnk_status emit_concat_in_place(cnnk_onednn_net *h, const group *g) {
         value *v = &h->values[x];
         if (v->mem == v->slot_mem) continue;
         CNNK_TRY(add_reorder(h, &v->md, v->mem, &v->slot_md, v->slot_mem, node(h, x)->name));
+        h->steps[h->nsteps - 1].role = "concat";
         h->copy_bytes += md_bytes(&v->slot_md);
     }
     value *c = &h->values[g->out];
@@ -569,6 +581,7 @@ static cnnk_status emit_concat(cnnk_onednn_net *h, const group *g, const char *n
     step *st = NULL;
     CNNK_TRY(new_step(h, pd, name, &st));
     for (int k = 0; k < n->ninputs; ++k) arg(st, DNNL_ARG_MULTIPLE_SRC + k, mem[k]);
+    st->role = "concat";
     h->copy_bytes += md_bytes(query(st, dnnl_query_dst_md, 0));
     return new_dst(h, st, g->out);
 }
@@ -779,19 +792,22 @@ static cnnk_status build(cnnk_onednn_net *h) {
 
 cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
                                    cnnk_onednn_net **out, cnnk_error *err) {
-    return cnnk_onednn_net_create_ex(net, nthreads, algo, CNNK_ONEDNN_CONCAT_COPY, out, err);
+    const cnnk_onednn_net_opts opts = {algo, CNNK_ONEDNN_CONCAT_COPY, false};
+    return cnnk_onednn_net_create_ex(net, nthreads, &opts, out, err);
 }
 
-cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
-                                      cnnk_onednn_concat_mode concat, cnnk_onednn_net **out,
+cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads,
+                                      const cnnk_onednn_net_opts *opts, cnnk_onednn_net **out,
                                       cnnk_error *err) {
     if (!out) return cnnk_fail(err, CNNK_EINVAL, "onednn net: out is NULL");
     *out = NULL;
     if (!net || net->n < 2) return cnnk_fail(err, CNNK_EINVAL, "onednn net: empty network");
-    if ((unsigned)algo >= CNNK_ONEDNN_ALGO_COUNT)
-        return cnnk_fail(err, CNNK_EINVAL, "onednn net: unknown algorithm %d", (int)algo);
-    if ((unsigned)concat >= CNNK_ONEDNN_CONCAT_COUNT)
-        return cnnk_fail(err, CNNK_EINVAL, "onednn net: unknown concat strategy %d", (int)concat);
+    if (!opts) return cnnk_fail(err, CNNK_EINVAL, "onednn net: opts is NULL");
+    if ((unsigned)opts->algo >= CNNK_ONEDNN_ALGO_COUNT)
+        return cnnk_fail(err, CNNK_EINVAL, "onednn net: unknown algorithm %d", (int)opts->algo);
+    if ((unsigned)opts->concat >= CNNK_ONEDNN_CONCAT_COUNT)
+        return cnnk_fail(err, CNNK_EINVAL, "onednn net: unknown concat strategy %d",
+                         (int)opts->concat);
     CNNK_TRY(cnnk_net_status(net, err));
     cnnk_onednn_net *h = calloc(1, sizeof *h);
     if (!h) return cnnk_fail(err, CNNK_ENOMEM, "onednn net: out of memory");
@@ -799,8 +815,9 @@ cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads, cnnk_on
     h->c.user_scratchpad = true; /* forward() must not allocate: it is timed */
     h->net = net;
     h->nthreads = nthreads;
-    h->algo = algo;
-    h->concat = concat;
+    h->algo = opts->algo;
+    h->concat = opts->concat;
+    h->unfused = opts->unfused;
     /* oneDNN sizes its thread partitioning when a primitive is created */
     cnnk_onednn_set_threads(nthreads);
     cnnk_status s = build(h);
@@ -831,6 +848,26 @@ cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
     return dnnl_stream_wait(h->c.strm) == dnnl_success ? CNNK_OK : CNNK_EONEDNN;
 }
 
+cnnk_status cnnk_onednn_net_profile(cnnk_onednn_net *h, const float *input_nhwc, float *output,
+                                    double *ms) {
+    if (!h || !input_nhwc || !output || !ms) return CNNK_EINVAL;
+    cnnk_onednn_set_threads(h->nthreads);
+    if (dnnl_memory_set_data_handle(h->in_mem, (void *)input_nhwc) != dnnl_success ||
+        dnnl_memory_set_data_handle(h->out_mem, output) != dnnl_success)
+        return CNNK_EONEDNN;
+    for (int i = 0; i < h->nsteps; ++i) {
+        step *s = &h->steps[i];
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        if (dnnl_primitive_execute(s->prim, h->c.strm, s->nargs, s->args) != dnnl_success ||
+            dnnl_stream_wait(h->c.strm) != dnnl_success)
+            return CNNK_EONEDNN;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ms[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
+    }
+    return CNNK_OK;
+}
+
 int64_t cnnk_onednn_net_output_elems(const cnnk_onednn_net *h) { return h ? h->out_elems : 0; }
 
 int64_t cnnk_onednn_net_concat_copy_bytes(const cnnk_onednn_net *h) {
@@ -850,6 +887,10 @@ const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i) {
 const char *cnnk_onednn_net_prim_algo(const cnnk_onednn_net *h, int i) {
     if (!h || i < 0 || i >= h->nsteps) return NULL;
     return h->steps[i].conv ? cnnk_onednn_algo_name(h->steps[i].algo) : "";
+}
+
+const char *cnnk_onednn_net_prim_role(const cnnk_onednn_net *h, int i) {
+    return h && i >= 0 && i < h->nsteps ? h->steps[i].role : NULL;
 }
 
 const char *cnnk_onednn_net_prim_note(const cnnk_onednn_net *h, int i) {

@@ -124,11 +124,15 @@ cnnk_status cnnk_onednn_net_create(const cnnk_net *net, int nthreads, cnnk_onedn
     if (out) *out = NULL;
     return no_onednn(err, "onednn net");
 }
-cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
-                                      cnnk_onednn_concat_mode concat, cnnk_onednn_net **out,
+cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads,
+                                      const cnnk_onednn_net_opts *opts, cnnk_onednn_net **out,
                                       cnnk_error *err) {
-    (void)concat;
-    return cnnk_onednn_net_create(net, nthreads, algo, out, err);
+    return cnnk_onednn_net_create(net, nthreads, opts ? opts->algo : CNNK_ONEDNN_DIRECT, out, err);
+}
+cnnk_status cnnk_onednn_net_profile(cnnk_onednn_net *h, const float *input_nhwc, float *output,
+                                    double *ms) {
+    (void)h, (void)input_nhwc, (void)output, (void)ms;
+    return CNNK_EUNSUPPORTED;
 }
 int64_t cnnk_onednn_net_concat_copy_bytes(const cnnk_onednn_net *h) { return (void)h, 0; }
 cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
@@ -142,6 +146,9 @@ const char *cnnk_onednn_net_prim_name(const cnnk_onednn_net *h, int i) {
     return (void)h, (void)i, NULL;
 }
 const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i) {
+    return (void)h, (void)i, NULL;
+}
+const char *cnnk_onednn_net_prim_role(const cnnk_onednn_net *h, int i) {
     return (void)h, (void)i, NULL;
 }
 const char *cnnk_onednn_net_prim_algo(const cnnk_onednn_net *h, int i) {

@@ -164,10 +164,26 @@ typedef enum cnnk_onednn_concat_mode {
     CNNK_ONEDNN_CONCAT_COUNT
 } cnnk_onednn_concat_mode;
 const char *cnnk_onednn_concat_name(cnnk_onednn_concat_mode c); /* "copy", "inplace" */
-/* cnnk_onednn_net_create with the concat strategy given (create: COPY). */
-cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads, cnnk_onednn_algo algo,
-                                      cnnk_onednn_concat_mode concat, cnnk_onednn_net **out,
+/* How the network is built: cnnk_onednn_net_create is {algo, COPY, false}. */
+typedef struct cnnk_onednn_net_opts {
+    cnnk_onednn_algo algo;
+    cnnk_onednn_concat_mode concat;
+    /* Every node its own primitive: batch-norm not folded, ReLU and the
+     * residual add not post-ops. What a framework's eager mode runs
+     * (PyTorch without freezing); docs/ONEDNN_PEER.md's fairness table
+     * measures what the fusion is worth. */
+    bool unfused;
+} cnnk_onednn_net_opts;
+cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads,
+                                      const cnnk_onednn_net_opts *opts, cnnk_onednn_net **out,
                                       cnnk_error *err);
+/* One forward run primitive by primitive, each waited for and timed:
+ * ms[i] gets step i's milliseconds (ms has cnnk_onednn_net_prim_count
+ * entries). For attributing a network's time (input reorder, layout
+ * reorders, concats); the sum is not the forward's time (a wait after
+ * every step). */
+cnnk_status cnnk_onednn_net_profile(cnnk_onednn_net *h, const float *input_nhwc, float *output,
+                                    double *ms);
 /* Bytes the concats copy per forward (each input copied is counted once,
  * the bytes written): the concat primitives' outputs and the reorders
  * into concat slices. */
@@ -189,6 +205,11 @@ const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i);
  * "" for other steps and notes; NULL past the end. */
 const char *cnnk_onednn_net_prim_algo(const cnnk_onednn_net *h, int i);
 const char *cnnk_onednn_net_prim_note(const cnnk_onednn_net *h, int i);
+/* What step i is beside a layer: "input" (the NHWC input's reorder),
+ * "output" (into the caller's buffer), "reorder" (between layouts),
+ * "concat" (a concat primitive or a copy into a concat slice); "" for a
+ * layer's primitive; NULL past the end. */
+const char *cnnk_onednn_net_prim_role(const cnnk_onednn_net *h, int i);
 /* Convolution steps running algorithm a (DIRECT or WINOGRAD). */
 int cnnk_onednn_net_conv_count(const cnnk_onednn_net *h, cnnk_onednn_algo a);
 void cnnk_onednn_net_destroy(cnnk_onednn_net *h);
