@@ -3,19 +3,16 @@
 find_package(benchmark REQUIRED)
 find_package(cJSON REQUIRED)
 
-# The revision the benchmarks were built from goes into their context;
-# "unknown" outside a git tree. Read at configure time: re-run cmake after
-# a commit to refresh it (scripts/build.sh configures every time).
-execute_process(
-  COMMAND git rev-parse --short HEAD
-  WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR}
-  OUTPUT_VARIABLE CNNK_GIT_REV
-  OUTPUT_STRIP_TRAILING_WHITESPACE
-  RESULT_VARIABLE _cnnk_git_rc
-  ERROR_QUIET)
-if(NOT _cnnk_git_rc EQUAL 0 OR CNNK_GIT_REV STREQUAL "")
-  set(CNNK_GIT_REV unknown)
-endif()
+# The revision the benchmarks were built from goes into their context
+# (and --record's history): cnnk_git_rev.h, rewritten at every build when
+# the revision changed (cmake/git_rev.cmake; "-dirty" for a modified tree,
+# "unknown" outside a git tree).
+set(CNNK_GEN_DIR ${CMAKE_CURRENT_BINARY_DIR}/generated)
+add_custom_target(cnnk_git_rev
+  COMMAND ${CMAKE_COMMAND} -DSRC=${CMAKE_CURRENT_SOURCE_DIR}
+          -DOUT=${CNNK_GEN_DIR}/cnnk_git_rev.h -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/git_rev.cmake
+  BYPRODUCTS ${CNNK_GEN_DIR}/cnnk_git_rev.h
+  COMMENT "cnnk_git_rev.h")
 
 # The wrapper alone, so the C test of it links without the benchmarks.
 add_library(cnnk_gbench STATIC bench/gbench.cc)
@@ -25,7 +22,8 @@ target_link_libraries(cnnk_gbench PUBLIC benchmark::benchmark)
 file(GLOB CNNK_BENCH_SRC CONFIGURE_DEPENDS bench/*.c)
 add_executable(cnnk_bench ${CNNK_BENCH_SRC})
 set_target_properties(cnnk_bench PROPERTIES OUTPUT_NAME cnnk-bench LINKER_LANGUAGE CXX)
-target_compile_definitions(cnnk_bench PRIVATE CNNK_GIT_REV="${CNNK_GIT_REV}")
+add_dependencies(cnnk_bench cnnk_git_rev)
+target_include_directories(cnnk_bench PRIVATE ${CNNK_GEN_DIR})
 target_link_libraries(cnnk_bench PRIVATE cnnk_gbench cnnk_validate cjson OpenMP::OpenMP_C)
 
 # tests/test_gbench.c needs the C++ wrapper; the top-level loop has made it

@@ -15,9 +15,7 @@
 #include "validate/onednn_peer.h"
 #include "validate/onednn.h"
 
-#ifndef CNNK_GIT_REV
-#define CNNK_GIT_REV "unknown"
-#endif
+#include "cnnk_git_rev.h" /* generated at build time: bench/bench.cmake */
 
 static void ctx_i64(const char *key, long long v) {
     char buf[32];

@@ -22,9 +22,7 @@
 #include "cnnk/outfile.h"
 #include "validate/onednn.h"
 
-#ifndef CNNK_GIT_REV
-#define CNNK_GIT_REV "unknown"
-#endif
+#include "cnnk_git_rev.h" /* generated at build time: bench/bench.cmake */
 
 /* Nine repetitions: the fewest for which Google Benchmark's compare.py
  * trusts its U test; at least 0.3 s each keeps the whole job at a couple of
