@@ -18,6 +18,7 @@
 
 #include "bench/bench.h"
 #include "bench/gbench.h"
+#include "core/gbjson.h"
 #include "cnnk/cpu.h"
 #include "cnnk/outfile.h"
 #include "validate/onednn.h"
@@ -48,23 +49,21 @@ static void default_path(char *buf, size_t len) {
     snprintf(buf, len, "results/cnnk-bench-%s-%s.json", date, CNNK_GIT_REV);
 }
 
+/* The results file as standard JSON (core/gbjson.h: Google Benchmark
+ * writes NaN for the cv of a counter that is 0 in every repetition). */
 static char *read_file(const char *path) {
     FILE *f = fopen(path, "rb");
     if (!f) return NULL;
-    char *buf = NULL;
+    char *buf = NULL, *json = NULL;
     if (fseek(f, 0, SEEK_END) == 0) {
         long n = ftell(f);
         rewind(f);
         buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-        if (buf && fread(buf, 1, (size_t)n, f) != (size_t)n) {
-            free(buf);
-            buf = NULL;
-        } else if (buf) {
-            buf[n] = '\0';
-        }
+        if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) json = cnnk_gbjson_standard(buf, (size_t)n);
     }
+    free(buf);
     fclose(f);
-    return buf;
+    return json;
 }
 
 static int count_algos(const bench_opts *o) {

@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "bench/gbench.h"
+#include "core/gbjson.h"
 #include "tests/check.h"
 
 typedef struct probe {
@@ -233,7 +234,25 @@ static void test_run(void) {
     CHECK_EQ_I64(paused.destroyed, 1);
 }
 
+/* Non-finite tokens outside strings become null; strings keep theirs. */
+static void test_gbjson(void) {
+    const char *in = "{\"a\": NaN, \"b\": [Infinity, -Infinity, 1.5], "
+                     "\"NaN\": \"x NaN \\\" Infinity\", \"c\": -1e3}";
+    char *out = cnnk_gbjson_standard(in, strlen(in));
+    CHECK(out != NULL);
+    if (!out) return;
+    CHECK(strcmp(out, "{\"a\": null, \"b\": [null, null, 1.5], "
+                      "\"NaN\": \"x NaN \\\" Infinity\", \"c\": -1e3}") == 0);
+    cJSON *root = cJSON_Parse(out);
+    CHECK(root != NULL && cJSON_IsNull(cJSON_GetObjectItem(root, "a")));
+    CHECK(root && strcmp(str(root, "NaN"), "x NaN \" Infinity") == 0);
+    cJSON_Delete(root);
+    free(out);
+    CHECK(cJSON_Parse(in) == NULL); /* why the copy is needed */
+}
+
 int main(void) {
+    test_gbjson();
     test_run();
     return check_finish("test_gbench");
 }
