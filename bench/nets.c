@@ -22,7 +22,8 @@ typedef struct net_case {
     cnnk_onednn_algo algo; /* oneDNN rows */
     cnnk_onednn_concat_mode concat;
     bool unfused;
-    double role_ms[4]; /* oneDNN: input reorder, layout reorders, concats, output reorder */
+    double role_ms[5]; /* oneDNN: input reorder, layout reorders, concats, output reorder,
+                        * other (BN, ReLU, add steps) */
     char net[32];
     int64_t batch, h, w;
     cnnk_isa isa;
@@ -106,24 +107,24 @@ static int cmp_double(const void *a, const void *b) {
     return (x > y) - (x < y);
 }
 
-/* What oneDNN's network spends outside its layers, by step role (input
- * reorder, layout reorders, concats, output reorder): medians of five
- * step-by-step passes, untimed, reported as counters beside the row. */
+/* What oneDNN's network spends outside its layer rows, by step role (input
+ * reorder, layout reorders, concats, output reorder, BN/ReLU/add steps):
+ * medians of five step-by-step passes, untimed, counters beside the row. */
 static bool profile_roles(net_case *c) {
     enum { PASSES = 5 };
-    static const char *const roles[4] = {"input", "reorder", "concat", "output"};
+    static const char *const roles[5] = {"input", "reorder", "concat", "output", "other"};
     const int n = cnnk_onednn_net_prim_count(c->dnn);
     double *ms = calloc((size_t)n * PASSES, sizeof *ms);
     bool ok = ms != NULL;
     for (int p = 0; ok && p < PASSES; ++p)
         ok = cnnk_onednn_net_profile(c->dnn, c->input, c->output, ms + (size_t)p * n) == CNNK_OK;
-    for (int r = 0; r < 4; ++r) c->role_ms[r] = 0.0;
+    for (int r = 0; r < 5; ++r) c->role_ms[r] = 0.0;
     for (int i = 0; ok && i < n; ++i) {
         const char *role = cnnk_onednn_net_prim_role(c->dnn, i);
         double t[PASSES];
         for (int p = 0; p < PASSES; ++p) t[p] = ms[(size_t)p * n + i];
         qsort(t, PASSES, sizeof t[0], cmp_double);
-        for (int r = 0; r < 4; ++r)
+        for (int r = 0; r < 5; ++r)
             if (strcmp(role, roles[r]) == 0) c->role_ms[r] += t[PASSES / 2];
     }
     free(ms);
@@ -200,9 +201,9 @@ static void bm_net(cnnk_gb_state *st, void *user) {
                                        : cnnk_runner_concat_copy_bytes(c->runner)),
                     CNNK_GB_PLAIN);
     if (c->onednn) {
-        static const char *const names[4] = {"input_reorder_ms", "reorder_ms", "concat_ms",
-                                             "output_reorder_ms"};
-        for (int r = 0; r < 4; ++r) cnnk_gb_counter(st, names[r], c->role_ms[r], CNNK_GB_PLAIN);
+        static const char *const names[5] = {"input_reorder_ms", "reorder_ms", "concat_ms",
+                                             "output_reorder_ms", "other_ms"};
+        for (int r = 0; r < 5; ++r) cnnk_gb_counter(st, names[r], c->role_ms[r], CNNK_GB_PLAIN);
     }
     cnnk_gb_label(st, c->label);
 }

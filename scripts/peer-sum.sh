@@ -5,8 +5,8 @@
 # Runs cnnk-bench's oneDNN rows of NET (layer rows and the copy network,
 # direct convolutions, the same primitives: test_onednn_peer checks that),
 # then sums every layer row's median x layers_in_net, adds the network's
-# non-layer steps (input, layout and output reorders, concats: the
-# *_ms counters of the network row) and compares with the network row's
+# steps without layer rows (input, layout and output reorders, concats,
+# batch-norm/ReLU/add steps: the *_ms counters of the network row) and compares with the network row's
 # median. Exit 0 within MARGIN_PCT (default 10), 1 beyond, 2 unusable.
 # A benchmark, not a test: it times, so it is run by hand, not by ctest.
 # Needs Debian's /usr/bin/python3 (standard library only).
@@ -45,7 +45,8 @@ for name, bs in by.items():
         k = bs[0]["layers_in_net"]; layers += med * k; nlayers += int(k)
     elif name.startswith(f"net/{net}/onednn/"):
         roles = {r: statistics.median(b[r] for b in bs) for r in
-                 ("input_reorder_ms", "reorder_ms", "concat_ms", "output_reorder_ms")}
+                 ("input_reorder_ms", "reorder_ms", "concat_ms", "output_reorder_ms",
+                  "other_ms")}
         netrow = (name, med, roles)
 if netrow is None or nlayers == 0:
     print("peer-sum: no network row or no layer rows in the results", file=sys.stderr); sys.exit(2)

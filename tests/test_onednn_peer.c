@@ -552,9 +552,19 @@ static void check_net_mode(const char *name, int64_t mb, int64_t hw, cnnk_onednn
                name, (long long)hw, (long long)hw, (long long)mb, cnnk_onednn_algo_name(algo),
                cnnk_onednn_concat_name(concat), unfused ? " unfused" : "",
                cnnk_onednn_net_prim_count(h), nw, e);
-        /* unfused: no step computes more than its node */
-        for (int i = 0; unfused && i < cnnk_onednn_net_prim_count(h); ++i)
-            CHECK(strchr(cnnk_onednn_net_prim_name(h, i), '+') == NULL);
+        /* unfused: no step computes more than its node, and the batch-norms,
+         * ReLUs and adds are steps of their own ("other") */
+        int others = 0;
+        for (int i = 0; i < cnnk_onednn_net_prim_count(h); ++i) {
+            const char *role = cnnk_onednn_net_prim_role(h, i);
+            const bool reorder = strncmp(cnnk_onednn_net_prim_name(h, i), "reorder:", 8) == 0;
+            CHECK(strcmp(role, "input") && strcmp(role, "output") && strcmp(role, "reorder")
+                      ? !reorder || strcmp(role, "concat") == 0
+                      : reorder);
+            others += strcmp(role, "other") == 0;
+            if (unfused) CHECK(strchr(cnnk_onednn_net_prim_name(h, i), '+') == NULL);
+        }
+        if (unfused) CHECK(others > 0);
         /* the profile is a forward too, step by step: the same output */
         double *ms = calloc((size_t)cnnk_onednn_net_prim_count(h), sizeof(double));
         float *again = malloc((size_t)(mb * classes) * sizeof(float));

@@ -310,6 +310,8 @@ static cnnk_status residual_dst(cnnk_onednn_net *h, int gi, const dnnl_memory_de
     return add_reorder(h, &r->md, r->mem, md, *dst, node(h, g->res)->name);
 }
 
+static cnnk_status emit_layer(cnnk_onednn_net *h, int gi);
+
 static bool is_ref(dnnl_primitive_desc_t pd) {
     const char *impl = cnnk_dnn_impl(pd);
     return !impl || strncmp(impl, "ref", 3) == 0;
@@ -665,7 +667,19 @@ static void choose_block(cnnk_onednn_net *h) {
     h->block = avx512 ? 16 : 8;
 }
 
+/* Batch-norm, ReLU and add steps: layers without a layer row of their own
+ * in cnnk-bench (role "other"). */
 static cnnk_status emit_group(cnnk_onednn_net *h, int gi) {
+    const int first = h->nsteps;
+    const cnnk_node_op op = node(h, h->groups[gi].head)->op;
+    cnnk_status s = emit_layer(h, gi);
+    if (op == CNNK_NODE_BNORM || op == CNNK_NODE_RELU || op == CNNK_NODE_ADD)
+        for (int i = first; i < h->nsteps; ++i)
+            if (!h->steps[i].role[0]) h->steps[i].role = "other";
+    return s;
+}
+
+static cnnk_status emit_layer(cnnk_onednn_net *h, int gi) {
     const group *g = &h->groups[gi];
     char name[STEP_NAME];
     group_name(h, g, name, sizeof name);

@@ -207,8 +207,10 @@ const char *cnnk_onednn_net_prim_algo(const cnnk_onednn_net *h, int i);
 const char *cnnk_onednn_net_prim_note(const cnnk_onednn_net *h, int i);
 /* What step i is beside a layer: "input" (the NHWC input's reorder),
  * "output" (into the caller's buffer), "reorder" (between layouts),
- * "concat" (a concat primitive or a copy into a concat slice); "" for a
- * layer's primitive; NULL past the end. */
+ * "concat" (a concat primitive or a copy into a concat slice), "other" (a
+ * batch-norm, ReLU or add not fused into a convolution: no layer row of
+ * cnnk-bench times it); "" for any other layer's primitive; NULL past the
+ * end. */
 const char *cnnk_onednn_net_prim_role(const cnnk_onednn_net *h, int i);
 /* Convolution steps running algorithm a (DIRECT or WINOGRAD). */
 int cnnk_onednn_net_conv_count(const cnnk_onednn_net *h, cnnk_onednn_algo a);
