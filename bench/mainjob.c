@@ -360,6 +360,7 @@ int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
         printf("\nresults: %s\n", path);
     }
     if (rc != 0) unlink(g_tmp_path);
+    else snprintf(o->out, sizeof o->out, "%s", target); /* for --record */
     g_tmp_path[0] = '\0';
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);
