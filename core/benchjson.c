@@ -116,9 +116,10 @@ static cnnk_status row_times(const cJSON *row, size_t i, const char *what, cnnk_
     for (int k = 0; k < 2; ++k) {
         const cJSON *v = cJSON_GetObjectItemCaseSensitive(row, keys[k]);
         if (!cJSON_IsNumber(v)) return BJ_BAD(what, i, keys[k], "expected a number");
-        if (!isfinite(v->valuedouble) || v->valuedouble < 0)
-            return BJ_BAD(what, i, keys[k], "expected a finite time >= 0");
+        /* finite in ns too: 1e300 s would overflow to infinity */
         *dst[k] = v->valuedouble * scale;
+        if (!isfinite(*dst[k]) || v->valuedouble < 0)
+            return BJ_BAD(what, i, keys[k], "expected a finite time >= 0");
     }
     return CNNK_OK;
 }

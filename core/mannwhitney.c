@@ -23,7 +23,7 @@ static int cmp_double(const void *a, const void *b) {
 double cnnk_median(double *v, size_t n) {
     if (n == 0) return NAN;
     qsort(v, n, sizeof *v, cmp_double);
-    return n % 2 ? v[n / 2] : 0.5 * (v[n / 2 - 1] + v[n / 2]);
+    return n % 2 ? v[n / 2] : 0.5 * v[n / 2 - 1] + 0.5 * v[n / 2]; /* no overflow near DBL_MAX */
 }
 
 /* P(U <= u) under the null for sizes n1, n2 with no ties: the number of
