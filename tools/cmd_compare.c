@@ -23,6 +23,7 @@ typedef struct cmp_opts {
     int nfiles;
     const char *db, *baseline;
     long long run_id; /* 0: not given */
+    bool cpu_time;    /* --time cpu: the thread's CPU time instead of the wall clock */
 } cmp_opts;
 
 static int cmp_bad(const char *fmt, const char *arg) {
@@ -72,6 +73,10 @@ static int parse_args(int argc, char **argv, cmp_opts *o) {
             if (regcomp(&o->filter, v, REG_EXTENDED | REG_NOSUB) != 0)
                 return o->has_filter = false, cmp_bad("--filter: not an extended regular expression: '%s'", v);
             o->has_filter = true;
+        } else if (strcmp(a, "--time") == 0) {
+            if (strcmp(v, "real") != 0 && strcmp(v, "cpu") != 0)
+                return cmp_bad("--time takes real or cpu, not '%s'", v);
+            o->cpu_time = strcmp(v, "cpu") == 0;
         } else if (strcmp(a, "--db") == 0) {
             o->db = v;
         } else if (strcmp(a, "--baseline") == 0) {
@@ -109,10 +114,10 @@ static bool selected(const cmp_opts *o, const char *name) {
     return !o->has_filter || regexec(&o->filter, name, 0, NULL, 0) == 0;
 }
 
-/* The real times of a benchmark without errors, in a new array. */
-static double *times_of(const cnnk_bj_bench *b) {
+/* The times (real or CPU) of a benchmark without errors, in a new array. */
+static double *times_of(const cmp_opts *o, const cnnk_bj_bench *b) {
     double *t = malloc((b->n ? b->n : 1) * sizeof *t);
-    for (size_t i = 0; t && i < b->n; ++i) t[i] = b->s[i].real_ns;
+    for (size_t i = 0; t && i < b->n; ++i) t[i] = o->cpu_time ? b->s[i].cpu_ns : b->s[i].real_ns;
     return t;
 }
 
@@ -146,7 +151,7 @@ static bool compare_one(const cmp_opts *o, const cnnk_bj_bench *b, const cnnk_bj
         ++c->errored;
         return true;
     }
-    double *tb = times_of(b), *tn = times_of(n);
+    double *tb = times_of(o, b), *tn = times_of(o, n);
     cnnk_cmp_result r;
     const bool ok = tb && tn && cnnk_cmp_samples(tb, b->n, tn, n->n, o->alpha, o->threshold, &r);
     free(tb), free(tn);
@@ -211,9 +216,9 @@ static int compare_files(const cmp_opts *o, const cnnk_bj_file *base, const char
     }
     const int w = name_width(base, new_, o);
     printf("base: %s\nnew:  %s\n", base_name, new_name);
-    printf("two-sided Mann-Whitney U on the real time of each repetition; alpha %g; a regression "
+    printf("two-sided Mann-Whitney U on the %s time of each repetition; alpha %g; a regression "
            "is p < alpha and the median slower by more than %g%% (~: normal approximation)\n\n",
-           o->alpha, 100 * o->threshold);
+           o->cpu_time ? "CPU" : "real", o->alpha, 100 * o->threshold);
     printf("%-*s %12s %12s %8s %9s  %s\n", w, "benchmark", "base median", "new median", "change",
            "p-value", "verdict");
     cmp_counts c = {0};

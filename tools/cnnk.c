@@ -61,6 +61,7 @@ static void usage(FILE *f) {
             "                            time every kernel per distinct conv shape, write the\n"
             "                            fastest to FILE (default plans/<isa>-<cpu>.json)\n"
             "  compare BASE.json NEW.json [--alpha A] [--threshold T%%] [--filter REGEX]\n"
+            "          [--time real|cpu]\n"
             "  compare --db DB --baseline REV [NEW.json | --run ID] [same options]\n"
             "                            regression gate on Google Benchmark JSON with\n"
             "                            repetitions: Mann-Whitney U per benchmark (alpha 0.05)\n"

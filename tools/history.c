@@ -346,7 +346,7 @@ cnnk_status cnnk_history_load(cnnk_history *h, long long run_id, cnnk_bj_file **
             .error = col_dup(st, 5)};
         /* A row without a time and without an error cannot be compared:
          * it stays an error, never a zero. */
-        if (!s.error && !isfinite(s.real_ns)) {
+        if (!s.error && (!isfinite(s.real_ns) || !isfinite(s.cpu_ns))) {
             const char msg[] = "no time recorded";
             s.error = malloc(sizeof msg);
             if (s.error) memcpy(s.error, msg, sizeof msg);
