@@ -120,6 +120,8 @@ static void test_min_reps(void) {
  * (another job took the core) of +10% to +40%. */
 #define NOISE_SIGMA 0.025
 #define OUTLIER_RATE 0.05
+#define LOADED_SIGMA 0.06
+#define LOADED_OUTLIERS 0.25
 #define TRIALS 2000
 #define REPS 10
 
@@ -129,22 +131,27 @@ static double normal(cnnk_rng *g) {
     return sqrt(-2 * log(uniform(g))) * cos(6.283185307179586 * uniform(g));
 }
 
-static double sample_time(cnnk_rng *g, double t) {
-    double v = t * exp(NOISE_SIGMA * normal(g));
-    if (uniform(g) < OUTLIER_RATE) v *= 1.10 + 0.30 * uniform(g);
+typedef struct noise {
+    double sigma, outliers;
+    int reps;
+} noise;
+
+static double sample_time(cnnk_rng *g, const noise *m, double t) {
+    double v = t * exp(m->sigma * normal(g));
+    if (uniform(g) < m->outliers) v *= 1.10 + 0.30 * uniform(g);
     return v;
 }
 
 /* Fraction of TRIALS where the rule says REGRESSION (and where p < alpha at
  * all) when NEW is slowed by the factor slow. */
-static void rates(cnnk_rng *g, double slow, double *regression, double *significant) {
+static void rates(cnnk_rng *g, const noise *m, double slow, double *regression, double *significant) {
     int reg = 0, sig = 0;
     for (int t = 0; t < TRIALS; ++t) {
-        double b[REPS], n[REPS];
-        for (int i = 0; i < REPS; ++i) b[i] = sample_time(g, 1e6);
-        for (int i = 0; i < REPS; ++i) n[i] = sample_time(g, 1e6 * slow);
+        double b[64], n[64];
+        for (int i = 0; i < m->reps; ++i) b[i] = sample_time(g, m, 1e6);
+        for (int i = 0; i < m->reps; ++i) n[i] = sample_time(g, m, 1e6 * slow);
         cnnk_cmp_result r;
-        if (!cnnk_cmp_samples(b, REPS, n, REPS, 0.05, 0.05, &r)) {
+        if (!cnnk_cmp_samples(b, (size_t)m->reps, n, (size_t)m->reps, 0.05, 0.05, &r)) {
             CHECK(!"out of memory");
             return;
         }
@@ -155,15 +162,29 @@ static void rates(cnnk_rng *g, double slow, double *regression, double *signific
     *significant = (double)sig / TRIALS;
 }
 
-static void test_power_and_false_alarms(void) {
+static const double k_slow[] = {1.00, 1.02, 1.05, 1.075, 1.10, 1.15};
+
+static void print_rates(cnnk_rng *g, const noise *m) {
+    printf("%d trials of %d + %d repetitions, sigma %.3f, outliers %.0f%%, alpha 0.05, "
+           "threshold 5%%\n", TRIALS, m->reps, m->reps, m->sigma, 100 * m->outliers);
+    printf("slowdown  REGRESSION  p<alpha\n");
+    for (size_t i = 0; i < sizeof k_slow / sizeof k_slow[0]; ++i) {
+        double reg = 0, sig = 1;
+        rates(g, m, k_slow[i], &reg, &sig);
+        printf("%+7.1f%%  %9.2f%%  %6.2f%%\n", 100 * (k_slow[i] - 1), 100 * reg, 100 * sig);
+    }
+}
+
+static void test_power_and_false_alarms(bool loaded30) {
     cnnk_rng g = {.s = 2026};
-    static const double slow[] = {1.00, 1.02, 1.05, 1.075, 1.10, 1.15};
+    const noise quiet = {NOISE_SIGMA, OUTLIER_RATE, REPS};
     printf("%d trials of %d + %d repetitions, sigma %.3f, outliers %.0f%%, alpha 0.05, "
            "threshold 5%%\n", TRIALS, REPS, REPS, NOISE_SIGMA, 100 * OUTLIER_RATE);
     printf("slowdown  REGRESSION  p<alpha\n");
-    for (size_t i = 0; i < sizeof slow / sizeof slow[0]; ++i) {
+    for (size_t i = 0; i < sizeof k_slow / sizeof k_slow[0]; ++i) {
+        const double *slow = k_slow;
         double reg = 0, sig = 1;
-        rates(&g, slow[i], &reg, &sig);
+        rates(&g, &quiet, slow[i], &reg, &sig);
         printf("%+7.1f%%  %9.2f%%  %6.2f%%\n", 100 * (slow[i] - 1), 100 * reg, 100 * sig);
         if (slow[i] == 1.00) {
             CHECK(sig <= 0.05); /* the test's own size: identical distributions */
@@ -171,12 +192,18 @@ static void test_power_and_false_alarms(void) {
         }
         if (slow[i] == 1.10) CHECK(reg >= 0.95); /* issue 13: caught in >= 95% */
     }
+    /* For docs/COMPARE.md, not asserted: the noise of this 2-vCPU machine
+     * under load 6-8 (the CPU time's spread there), at 10 repetitions and,
+     * with the argument --loaded30 (12 s of exact distributions at n = 30,
+     * too slow for ctest), at 30. */
+    const noise loaded = {LOADED_SIGMA, LOADED_OUTLIERS, loaded30 ? 30 : 10};
+    print_rates(&g, &loaded);
 }
 
-int main(void) {
+int main(int argc, char **argv) {
     test_known();
     test_exact_against_enumeration();
     test_min_reps();
-    test_power_and_false_alarms();
+    test_power_and_false_alarms(argc > 1 && strcmp(argv[1], "--loaded30") == 0);
     return check_finish("test_compare");
 }
