@@ -6,8 +6,9 @@
 # bad options); time units converted. Then the history database end to
 # end (docs/HISTORY.md): two real cnnk-bench runs of one small layer
 # recorded with --record, compared with --db and --baseline, a slowed
-# copy caught, no baseline and foreign databases refused, a run with
-# every benchmark failed recording nothing.
+# copy caught, no baseline and foreign databases refused, --main's results
+# recorded, a run with every benchmark failed recording nothing and one
+# with some failed recording their errors.
 # usage: compare_cli.sh CNNK CNNK_BENCH [sanitized]
 set -u
 cnnk=$1 bench=$2 sanitized=${3:-}
@@ -192,16 +193,38 @@ layer --record="$tmp/nodir/h.db" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ $rc -eq 2 ] && grep -q 'cannot open the database' "$tmp/err" && ! grep -q '^layer/' "$tmp/out" ||
   fail "--record into a missing directory -> status $rc: $(tail -2 "$tmp/err")"
+# --main records its results file once it is written
+count=$((count + 1))
+"$bench" --main --nets=resnet18 --input=32x32 --benchmark_repetitions=4 --benchmark_min_time=0.001 \
+  --out="$tmp/main.json" --record="$db" >"$tmp/out" 2>"$tmp/err" &&
+  grep -qE "recorded run 3 in $db: [0-9]+ benchmarks, [0-9]+ repetitions" "$tmp/err" ||
+  fail "--main --record: $(tail -2 "$tmp/err")"
+expect 0 'base: .*run 3 .*0 REGRESSION.*0 added, 0 removed' --db "$db" --baseline "$rev" "$tmp/main.json"
 if [ "$sanitized" != sanitized ]; then
   # every benchmark failed (out of memory, as in results_files.sh): 3 and
-  # nothing recorded; the newest run is still run 2
+  # nothing recorded; the newest run is still run 3
   count=$((count + 1))
   (ulimit -v 650000; "$bench" --nets=vgg16 --layers=classifier.0 --isa=ref --benchmark_min_time=0.001 \
      --benchmark_filter='^layer/vgg16/classifier.0/cnnk/ref/fc$' --record="$db") >"$tmp/out" 2>"$tmp/err"
   rc=$?
   [ $rc -eq 3 ] && ! grep -q 'recorded run' "$tmp/err" ||
     fail "--record with every benchmark failed -> status $rc: $(tail -2 "$tmp/err")"
-  expect 2 'no run with id 3' --db "$db" --baseline "$rev" --run 3
+  expect 2 'no run with id 4' --db "$db" --baseline "$rev" --run 4
+  # some failed: recorded, each failed repetition a row with its error and
+  # no time; the status stays 2
+  count=$((count + 1))
+  (ulimit -v 650000; "$bench" --nets=vgg16 --layers=features.0,classifier.0 --isa=ref \
+     --benchmark_min_time=0.001 --benchmark_filter='^layer/vgg16/.*/cnnk/ref/(direct|fc)$' \
+     --record="$db") >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ $rc -eq 2 ] && grep -q "recorded run 4 in $db: 2 benchmarks" "$tmp/err" ||
+    fail "--record with one of two benchmarks failed -> status $rc: $(tail -2 "$tmp/err")"
+  if command -v sqlite3 >/dev/null; then
+    count=$((count + 1))
+    got=$(sqlite3 "$db" "SELECT name, real_time_ns IS NULL, length(error) > 0 FROM samples WHERE run_id = 4 ORDER BY name")
+    want=$(printf 'layer/vgg16/classifier.0/cnnk/ref/fc|1|1\nlayer/vgg16/features.0/cnnk/ref/direct|0|')
+    [ "$got" = "$want" ] || fail "run 4's samples: '$got', want '$want'"
+  fi
 else
   echo "note: sanitized build: the out-of-memory case is left out"
 fi
