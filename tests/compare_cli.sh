@@ -149,6 +149,9 @@ count=$((count + 1))
 # samples, p = 1
 expect 0 'base: .*run 1 \(revision '"$rev"'.*1 compared: 0 REGRESSION.*1 same' \
   --db "$db" --baseline "$rev" "$tmp/run1.json"
+# two files of different thread counts or CPUs compare, with a warning
+sed 's/"cnnk_threads": "1"/"cnnk_threads": "2"/' "$tmp/run1.json" >"$tmp/threads2.json"
+expect 0 '1 same.*warning: BASE ran at 1 threads, NEW at 2' "$tmp/run1.json" "$tmp/threads2.json"
 # a copy three times slower is a regression against the stored baseline
 awk '/"real_time": / { match($0, /"real_time": [0-9.e+-]+/); v = substr($0, RSTART + 13, RLENGTH - 13) * 3
                       $0 = substr($0, 1, RSTART - 1) "\"real_time\": " sprintf("%.6e", v) substr($0, RSTART + RLENGTH) }

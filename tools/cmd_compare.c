@@ -282,6 +282,21 @@ done:
     return rc;
 }
 
+/* Two files from different machines or thread counts compare, but the
+ * user should know: their differences are not the code's alone. */
+static void warn_identity(const cnnk_bj_file *base, const cnnk_bj_file *new_) {
+    char kb[512], kn[512], tb[32] = "", tn[32] = "";
+    cnnk_error err;
+    if (!cnnk_bj_cpu_key(base, kb, sizeof kb, &err) || !cnnk_bj_cpu_key(new_, kn, sizeof kn, &err))
+        return; /* not cnnk-bench files: nothing to say */
+    cnnk_bj_context(base, "cnnk_threads", tb, sizeof tb);
+    cnnk_bj_context(new_, "cnnk_threads", tn, sizeof tn);
+    if (strcmp(kb, kn) != 0)
+        fprintf(stderr, "cnnk compare: warning: BASE ran on '%s', NEW on '%s'\n", kb, kn);
+    if (strcmp(tb, tn) != 0)
+        fprintf(stderr, "cnnk compare: warning: BASE ran at %s threads, NEW at %s\n", tb, tn);
+}
+
 static int compare_two_files(const cmp_opts *o) {
     cnnk_bj_file *f[2] = {NULL, NULL};
     cnnk_error err;
@@ -292,6 +307,7 @@ static int compare_two_files(const cmp_opts *o) {
             goto done;
         }
     }
+    warn_identity(f[0], f[1]);
     rc = compare_files(o, f[0], o->files[0], f[1], o->files[1]);
 done:
     cnnk_bj_free(f[0]);
