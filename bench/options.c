@@ -237,7 +237,7 @@ bool bench_parse_args(int *argc, char **argv, bench_opts *o) {
         const char *a = argv[i];
         if (strcmp(a, "--record") == 0) {
             /* also "--record DB", as the documentation writes it */
-            if (i + 1 >= *argc) {
+            if (i + 1 >= *argc || argv[i + 1][0] == '-') {
                 fprintf(stderr, "cnnk-bench: --record needs a database path\n");
                 return false;
             }

@@ -196,6 +196,15 @@ layer --record="$tmp/nodir/h.db" >"$tmp/out" 2>"$tmp/err"
 rc=$?
 [ $rc -eq 2 ] && grep -q 'cannot open the database' "$tmp/err" && ! grep -q '^layer/' "$tmp/out" ||
   fail "--record into a missing directory -> status $rc: $(tail -2 "$tmp/err")"
+# --record without a database path
+for flag in --record= "--record --benchmark_filter=x"; do
+  count=$((count + 1))
+  # shellcheck disable=SC2086 # the second flag is two words on purpose
+  "$bench" $flag >"$tmp/out" 2>"$tmp/err"
+  rc=$?
+  [ $rc -eq 2 ] && grep -q -- '--record.* needs a database path' "$tmp/err" ||
+    fail "cnnk-bench $flag -> status $rc: $(tail -1 "$tmp/err")"
+done
 # --main records its results file once it is written
 count=$((count + 1))
 "$bench" --main --nets=resnet18 --input=32x32 --benchmark_repetitions=4 --benchmark_min_time=0.001 \
