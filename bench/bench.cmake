@@ -24,7 +24,7 @@ add_executable(cnnk_bench ${CNNK_BENCH_SRC})
 set_target_properties(cnnk_bench PROPERTIES OUTPUT_NAME cnnk-bench LINKER_LANGUAGE CXX)
 add_dependencies(cnnk_bench cnnk_git_rev)
 target_include_directories(cnnk_bench PRIVATE ${CNNK_GEN_DIR})
-target_link_libraries(cnnk_bench PRIVATE cnnk_gbench cnnk_validate cjson OpenMP::OpenMP_C)
+target_link_libraries(cnnk_bench PRIVATE cnnk_gbench cnnk_validate cnnk_history cjson OpenMP::OpenMP_C)
 
 # tests/test_gbench.c needs the C++ wrapper; the top-level loop has made it
 # a test already, this links it.
@@ -48,6 +48,17 @@ endif()
 if(TARGET cnnk_bench AND NOT CMAKE_CROSSCOMPILING)
   add_test(NAME results_files
            COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/results_files.sh
+                   $<TARGET_FILE:cnnk_cli> $<TARGET_FILE:cnnk_bench>
+                   $<IF:$<BOOL:${CNNK_SANITIZE}>,sanitized,plain>
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+endif()
+
+# cnnk compare's exit statuses on crafted JSON, and the history database
+# end to end: cnnk-bench --record twice, compare --db (docs/COMPARE.md,
+# docs/HISTORY.md; seconds).
+if(TARGET cnnk_bench AND NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME compare_cli
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/compare_cli.sh
                    $<TARGET_FILE:cnnk_cli> $<TARGET_FILE:cnnk_bench>
                    $<IF:$<BOOL:${CNNK_SANITIZE}>,sanitized,plain>
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})

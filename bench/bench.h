@@ -40,6 +40,7 @@ typedef struct bench_opts {
     bool main_job;                     /* --main */
     char out[CNNK_OUT_PATH_MAX];       /* --out (for --main) */
     char filter[1024];                 /* Google Benchmark's filter, read not removed */
+    char record[CNNK_OUT_PATH_MAX];    /* --record=DB: the history database ("" none) */
 } bench_opts;
 
 /* Parses and removes cnnk-bench's own --name=value flags from argv, leaving
@@ -97,7 +98,24 @@ void bench_add_context(const bench_opts *o);
  * of the registered names. */
 void bench_no_match(const char *filter);
 
-/* The --main job; returns the exit status. */
+/* --record=DB (bench/record.c). begin: opens the database (creating its
+ * schema) before any work, and makes argv write the JSON to a temporary
+ * file when no --benchmark_out is given; false (message on stderr) when
+ * it cannot record. commit: appends the run's JSON (json, or the one begin
+ * chose when NULL) in one transaction; 0, or 2 with a message. end: removes
+ * the temporary. Only a run with something measured is committed. */
+typedef struct bench_record {
+    char json[CNNK_OUT_PATH_MAX];
+    char out_flag[CNNK_OUT_PATH_MAX + 32];
+    bool temporary;
+    char **argv;
+} bench_record;
+bool bench_record_begin(bench_record *r, const bench_opts *o, int *argc, char ***argv);
+int bench_record_commit(bench_record *r, const bench_opts *o, const char *json);
+void bench_record_end(bench_record *r);
+
+/* The --main job; returns the exit status. On success o->out holds the
+ * results file written. */
 int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a);
 
 /* The clock Google Benchmark times a benchmark by: the wall clock with

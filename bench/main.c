@@ -31,7 +31,7 @@ static bool setup(bench_opts *o) {
     return true;
 }
 
-static int run_all(bench_opts *o, int argc, char **argv, bench_arena *a) {
+static int run_all(bench_opts *o, int argc, char **argv, bench_arena *a, bench_record *rec) {
     if (bench_register_layers(o, a) < 0 || bench_register_nets(o, a, false) < 0) return 2;
     bench_add_context(o);
     int n = cnnk_gb_main(&argc, argv, NULL);
@@ -47,7 +47,12 @@ static int run_all(bench_opts *o, int argc, char **argv, bench_arena *a) {
     if (failed > 0)
         fprintf(stderr, "cnnk-bench: %d of %d benchmarks failed (SKIPPED in the output)%s\n",
                 failed, n, failed == n ? ": nothing was measured" : "");
-    return failed == 0 ? 0 : failed == n ? 3 : 2;
+    /* A run with nothing measured records nothing; one with some
+     * benchmarks failed records them with their errors (and stays 2). */
+    const int rc = failed == 0 ? 0 : failed == n ? 3 : 2;
+    if (rc == 3) return rc;
+    const int rec_rc = bench_record_commit(rec, o, NULL);
+    return rc ? rc : rec_rc;
 }
 
 int main(int argc, char **argv) {
@@ -55,8 +60,13 @@ int main(int argc, char **argv) {
     bench_opts o;
     if (!bench_parse_args(&argc, argv, &o)) return 2;
     if (!setup(&o)) return 2;
+    bench_record rec;
+    if (!bench_record_begin(&rec, &o, &argc, &argv)) return 2;
     bench_arena a = {0};
-    int rc = o.main_job ? bench_main_job(&o, argc, argv, &a) : run_all(&o, argc, argv, &a);
+    int rc = o.main_job ? bench_main_job(&o, argc, argv, &a) : run_all(&o, argc, argv, &a, &rec);
+    /* --main's results file exists only when the job succeeded. */
+    if (o.main_job && rc == 0) rc = bench_record_commit(&rec, &o, o.out);
+    bench_record_end(&rec);
     bench_arena_release(&a);
     cnnk_gb_clear();
     return rc;

@@ -59,7 +59,13 @@ static char *read_file(const char *path) {
         long n = ftell(f);
         rewind(f);
         buf = n >= 0 ? malloc((size_t)n + 1) : NULL;
-        if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n) json = cnnk_gbjson_standard(buf, (size_t)n);
+        size_t len = 0;
+        if (buf && fread(buf, 1, (size_t)n, f) == (size_t)n)
+            json = cnnk_gbjson_standard(buf, (size_t)n, &len);
+        if (json && strlen(json) != len) { /* a NUL byte: not JSON */
+            free(json);
+            json = NULL;
+        }
     }
     free(buf);
     fclose(f);
@@ -377,6 +383,7 @@ int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
         printf("\nresults: %s\n", path);
     }
     if (rc != 0) unlink(g_tmp_path);
+    else snprintf(o->out, sizeof o->out, "%s", target); /* for --record */
     g_tmp_path[0] = '\0';
     signal(SIGINT, SIG_DFL);
     signal(SIGTERM, SIG_DFL);

@@ -37,6 +37,8 @@ void bench_usage(const char *argv0) {
             "  --layers=l1,l2,...     layer and pack benchmarks of these layers only\n"
             "  --input=HxW            input size (default 224x224)\n"
             "  --batch=N              batch (default 1)\n"
+            "  --record=DB            append the run (every repetition, the context) to the\n"
+            "                         SQLite history database DB (docs/HISTORY.md)\n"
             "Google Benchmark's flags (--benchmark_filter, --benchmark_repetitions, ...) follow\n"
             "its --help; see docs/BENCHMARKS.md.\n",
             argv0);
@@ -232,6 +234,14 @@ static int take(const char *a, bench_opts *o) {
         }
         return snprintf(o->out, sizeof o->out, "%s", v), 1;
     }
+    if ((v = flag_value(a, "record"))) {
+        if (!v[0] || strlen(v) >= sizeof o->record) {
+            fprintf(stderr, "cnnk-bench: --record= needs a database path of fewer than %zu characters\n",
+                    sizeof o->record);
+            return -1;
+        }
+        return snprintf(o->record, sizeof o->record, "%s", v), 1;
+    }
     if ((v = flag_value(a, "nets"))) return each_item(v, BENCH_MAX_NETS, add_net, o, "nets") ? 1 : -1;
     if ((v = flag_value(a, "isa"))) return each_item(v, CNNK_ISA_COUNT, add_isa, o, "isa") ? 1 : -1;
     if ((v = flag_value(a, "plans")))
@@ -247,6 +257,17 @@ bool bench_parse_args(int *argc, char **argv, bench_opts *o) {
     int kept = 1;
     for (int i = 1; i < *argc; ++i) {
         const char *a = argv[i];
+        if (strcmp(a, "--record") == 0) {
+            /* also "--record DB", as the documentation writes it */
+            if (i + 1 >= *argc || argv[i + 1][0] == '-') {
+                fprintf(stderr, "cnnk-bench: --record needs a database path\n");
+                return false;
+            }
+            char flag[CNNK_OUT_PATH_MAX + 16];
+            snprintf(flag, sizeof flag, "--record=%s", argv[++i]);
+            if (take(flag, o) < 0) return false;
+            continue;
+        }
         int r = take(a, o);
         if (r < 0) return false;
         if (r > 0) {

@@ -15,7 +15,7 @@ static size_t nonfinite(const char *p, size_t left) {
     return 0;
 }
 
-char *cnnk_gbjson_standard(const char *text, size_t len) {
+char *cnnk_gbjson_standard(const char *text, size_t len, size_t *out_len) {
     /* "NaN" (3) becomes "null" (4): at most 4/3 as long */
     char *out = malloc(len / 3 * 4 + 8);
     if (!out) return NULL;
@@ -42,5 +42,6 @@ char *cnnk_gbjson_standard(const char *text, size_t len) {
         ++i;
     }
     out[o] = '\0';
+    *out_len = o;
     return out;
 }

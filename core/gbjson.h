@@ -12,7 +12,9 @@
 #include <stddef.h>
 
 /* A copy of text (len bytes) with NaN, Infinity and -Infinity outside
- * strings replaced by null; NULL when out of memory. Free with free(). */
-char *cnnk_gbjson_standard(const char *text, size_t len);
+ * strings replaced by null, NUL-terminated, its length in *out_len (any
+ * NUL byte of text kept, for the parser to refuse); NULL when out of
+ * memory. Free with free(). */
+char *cnnk_gbjson_standard(const char *text, size_t len, size_t *out_len);
 
 #endif

@@ -238,8 +238,9 @@ static void test_run(void) {
 static void test_gbjson(void) {
     const char *in = "{\"a\": NaN, \"b\": [Infinity, -Infinity, 1.5], "
                      "\"NaN\": \"x NaN \\\" Infinity\", \"c\": -1e3}";
-    char *out = cnnk_gbjson_standard(in, strlen(in));
-    CHECK(out != NULL);
+    size_t len = 0;
+    char *out = cnnk_gbjson_standard(in, strlen(in), &len);
+    CHECK(out != NULL && len == strlen(out));
     if (!out) return;
     CHECK(strcmp(out, "{\"a\": null, \"b\": [null, null, 1.5], "
                       "\"NaN\": \"x NaN \\\" Infinity\", \"c\": -1e3}") == 0);

@@ -1,4 +1,4 @@
-/* The cnnk command line: info, validate, sweep, nets, run, tune.
+/* The cnnk command line: info, validate, sweep, nets, run, tune, compare.
  *
  * Exit status: 0 success, 1 a check failed, 2 bad input (usage, malformed
  * descriptor, impossible shape, unreadable file). */
@@ -59,7 +59,14 @@ static void usage(FILE *f) {
             "  tune --net NAME[,NAME...] [--isa ISA] [--batch N] [--input HxW] [--threads N]\n"
             "       [--reps N] [--out FILE]\n"
             "                            time every kernel per distinct conv shape, write the\n"
-            "                            fastest to FILE (default plans/<isa>-<cpu>.json)\n");
+            "                            fastest to FILE (default plans/<isa>-<cpu>.json)\n"
+            "  compare BASE.json NEW.json [--alpha A] [--threshold T%%] [--filter REGEX]\n"
+            "          [--time real|cpu]\n"
+            "  compare --db DB --baseline REV [NEW.json | --run ID] [same options]\n"
+            "                            regression gate on Google Benchmark JSON with\n"
+            "                            repetitions: Mann-Whitney U per benchmark (alpha 0.05)\n"
+            "                            and a minimum slowdown (5%%); exit 1 on a regression\n"
+            "                            (docs/COMPARE.md; the database: docs/HISTORY.md)\n");
 }
 
 /* Parses "a,b,c" or "all" into flags[0..n) through a name lookup. */
@@ -347,6 +354,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "nets") == 0) return cnnk_cmd_nets(argc - 2, argv + 2);
     if (strcmp(cmd, "run") == 0) return cnnk_cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "tune") == 0) return cnnk_cmd_tune(argc - 2, argv + 2);
-    fprintf(stderr, "cnnk: unknown command '%s' (valid: info, validate, sweep, nets, run, tune)\n", cmd);
+    if (strcmp(cmd, "compare") == 0) return cnnk_cmd_compare(argc - 2, argv + 2);
+    fprintf(stderr, "cnnk: unknown command '%s' (valid: info, validate, sweep, nets, run, tune, compare)\n", cmd);
     return EXIT_BAD_INPUT;
 }
