@@ -1,4 +1,4 @@
-/* The cnnk command line: info, validate, sweep, nets, run, tune.
+/* The cnnk command line: info, validate, sweep, nets, run, tune, report.
  *
  * Exit status: 0 success, 1 a check failed, 2 bad input (usage, malformed
  * descriptor, impossible shape, unreadable file). */
@@ -59,7 +59,10 @@ static void usage(FILE *f) {
             "  tune --net NAME[,NAME...] [--isa ISA] [--batch N] [--input HxW] [--threads N]\n"
             "       [--reps N] [--out FILE]\n"
             "                            time every kernel per distinct conv shape, write the\n"
-            "                            fastest to FILE (default plans/<isa>-<cpu>.json)\n");
+            "                            fastest to FILE (default plans/<isa>-<cpu>.json)\n"
+            "  report RESULTS.json [...] [--db DB] [-o FILE]\n"
+            "                            one self-contained HTML page of charts (default\n"
+            "                            report.html; docs/REPORT.md)\n");
 }
 
 /* Parses "a,b,c" or "all" into flags[0..n) through a name lookup. */
@@ -347,6 +350,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "nets") == 0) return cnnk_cmd_nets(argc - 2, argv + 2);
     if (strcmp(cmd, "run") == 0) return cnnk_cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "tune") == 0) return cnnk_cmd_tune(argc - 2, argv + 2);
-    fprintf(stderr, "cnnk: unknown command '%s' (valid: info, validate, sweep, nets, run, tune)\n", cmd);
+    if (strcmp(cmd, "report") == 0) return cnnk_cmd_report(argc - 2, argv + 2);
+    fprintf(stderr, "cnnk: unknown command '%s' (valid: info, validate, sweep, nets, run, tune, report)\n", cmd);
     return EXIT_BAD_INPUT;
 }

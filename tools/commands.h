@@ -23,5 +23,6 @@ static inline int cnnk_exit_of(cnnk_status s) {
 int cnnk_cmd_nets(int argc, char **argv); /* tools/cmd_nets.c */
 int cnnk_cmd_run(int argc, char **argv);  /* tools/cmd_run.c */
 int cnnk_cmd_tune(int argc, char **argv); /* tools/cmd_tune.c */
+int cnnk_cmd_report(int argc, char **argv); /* tools/cmd_report.c */
 
 #endif
