@@ -25,12 +25,7 @@ static long g_ops;
 #define FNMA(a, b, c) (g_ops += 2, (c) - (a) * (b))
 #define K(x) ((double)(x))
 #include "kernels/common/wino_1d.h"
-#undef ADD
-#undef SUB
-#undef MUL
-#undef FMA
-#undef FNMA
-#undef K
+#include "kernels/common/wino_tile_end.h" /* the template's names end here */
 
 static void test_1d_counts(void) {
     for (int m = 2; m <= 6; m += 2) {
