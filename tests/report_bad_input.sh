@@ -4,7 +4,8 @@
 # created nor, when it exists, changed: unreadable or malformed JSON, JSON
 # without benchmarks or without net/ and layer/ ones, a database that is
 # missing, not SQLite, of another schema version or of other tables, and
-# usage errors. A good input then writes the page.
+# usage errors. A good input then writes the page, and results without the
+# bytes counter a page that says which rows have no roofline point.
 # usage: report_bad_input.sh CNNK SOURCE_DIR
 set -u
 cnnk=$1 src=$2
@@ -93,6 +94,14 @@ rm -f "$out"
 if ! "$cnnk" report "$src/tests/data/report_fixture.json" -o "$out" >/dev/null 2>"$tmp/err" ||
    ! grep -q '</html>' "$out"; then
   fails=$((fails + 1)); echo "FAIL: the fixture did not make a page: $(cat "$tmp/err")"
+fi
+# Results from before the bytes counter: a page, saying which rows have no point.
+count=$((count + 1))
+sed 's/"bytes": [0-9.e+]*,//' "$src/tests/data/report_fixture.json" >"$tmp/nobytes.json"
+if grep -q '"bytes"' "$tmp/nobytes.json" ||
+   ! "$cnnk" report "$tmp/nobytes.json" -o "$out" >/dev/null 2>"$tmp/err" ||
+   ! grep -q '16 layer benchmarks with FLOPs but no <code>bytes</code>' "$out"; then
+  fails=$((fails + 1)); echo "FAIL: results without bytes: no page or no note: $(cat "$tmp/err")"
 fi
 echo "report_bad_input: $count cases, $fails failed"
 [ "$fails" -eq 0 ]

@@ -582,7 +582,19 @@ cnnk_status rpt_write_html(const rpt_data *d, char **html, size_t *len, cnnk_err
                       "<div class=\"roofs\">\n",
                   r->threads, r->threads == 1 ? "" : "s");
         for (int i = 0; i < nlayers; ++i) roofline(&s, r, &layers[i]);
-        sb_printf(&s, "</div>\n<h2>Layers: the fastest kernel</h2>\n");
+        sb_printf(&s, "</div>\n");
+        int unplaced = 0;
+        for (int i = 0; i < r->nb; ++i) {
+            bname bn;
+            const rpt_bench *b = &r->b[i];
+            unplaced += parse_name(b->name, &bn) && strcmp(bn.family, "layer") == 0 && b->n > 0 &&
+                        isnan(b->bytes) && !isnan(rpt_median(b->flops, b->n));
+        }
+        if (unplaced > 0)
+            sb_printf(&s, "<p class=\"note\">%d layer benchmark%s with FLOPs but no <code>bytes</code> "
+                          "counter (results from a cnnk-bench before issue 13) %s no point.</p>\n",
+                      unplaced, unplaced == 1 ? "" : "s", unplaced == 1 ? "has" : "have");
+        sb_printf(&s, "<h2>Layers: the fastest kernel</h2>\n");
         winners(&s, r, layers, nlayers);
     }
     if (d->nhist > 0) {
