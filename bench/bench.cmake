@@ -63,3 +63,15 @@ if(TARGET cnnk_bench AND NOT CMAKE_CROSSCOMPILING)
                    $<IF:$<BOOL:${CNNK_SANITIZE}>,sanitized,plain>
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 endif()
+
+# `cnnk report` rendered by headless Chromium: pages from a checked-in
+# cnnk-bench JSON, a fresh small run and a history database, each checked
+# as a PNG and as a DOM of the expected charts (docs/REPORT.md; skipped,
+# exit 77, without chromium).
+if(TARGET cnnk_bench AND NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME report_chromium
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/report_chromium.sh
+                   $<TARGET_FILE:cnnk_cli> $<TARGET_FILE:cnnk_bench> ${CMAKE_CURRENT_SOURCE_DIR}
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+  set_tests_properties(report_chromium PROPERTIES SKIP_RETURN_CODE 77)
+endif()

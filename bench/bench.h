@@ -123,9 +123,19 @@ int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a);
  * seconds; differences only. */
 double bench_clock(bool real_time);
 
-/* Sets FLOPS (a rate), MACs and pct_peak (a plain percentage of peak,
- * from the seconds the timed loop took by bench_clock) after a timed loop. */
-void bench_flop_counters(cnnk_gb_state *st, int64_t macs, double peak_gflops, double seconds);
+/* The counters of work after a timed loop (docs/BENCHMARKS.md), from the
+ * seconds it took by bench_clock:
+ *   FLOPS         effective: 2 x MACs of the direct definition, a rate;
+ *   MACs          those multiply-adds, plain;
+ *   eff_pct_peak  effective FLOP/s over the peak, in %: Winograd, which
+ *                 executes less than 2 x MACs, can pass 100;
+ *   exec_FLOPS    the FLOPs the kernel executes (exec_flops per pass, from
+ *                 the kernel: cnnk_conv_kernel_flops), a rate;
+ *   fma_util      executed FLOP/s over the peak, in %: at most the
+ *                 hardware's 100, up to the peak measurement's noise.
+ * exec_flops <= 0 (unknown: oneDNN's Winograd) leaves out the last two. */
+void bench_flop_counters(cnnk_gb_state *st, int64_t macs, double exec_flops, double peak_gflops,
+                         double seconds);
 
 /* Helpers shared by the families. */
 float *bench_alloc(size_t floats);     /* 64-byte aligned, filled by bench_fill */

@@ -33,15 +33,20 @@ double bench_clock(bool real_time) {
     return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
 }
 
-void bench_flop_counters(cnnk_gb_state *st, int64_t macs, double peak_gflops, double seconds) {
-    double flop = 2.0 * (double)macs;
+void bench_flop_counters(cnnk_gb_state *st, int64_t macs, double exec_flops, double peak_gflops,
+                         double seconds) {
+    const double flop = 2.0 * (double)macs;
     cnnk_gb_counter(st, "FLOPS", flop, CNNK_GB_RATE | CNNK_GB_ITERATION_INVARIANT);
     cnnk_gb_counter(st, "MACs", (double)macs, CNNK_GB_PLAIN);
-    /* Plain, not a rate: Google Benchmark would print a rate as "%/s". */
-    if (peak_gflops > 0.0 && seconds > 0.0)
-        cnnk_gb_counter(st, "pct_peak",
-                        100.0 * flop * (double)cnnk_gb_iterations(st) / seconds /
-                            (peak_gflops * 1e9),
+    if (exec_flops > 0.0)
+        cnnk_gb_counter(st, "exec_FLOPS", exec_flops, CNNK_GB_RATE | CNNK_GB_ITERATION_INVARIANT);
+    if (peak_gflops <= 0.0 || seconds <= 0.0) return;
+    /* Plain, not rates: Google Benchmark would print a rate as "%/s". */
+    const double passes_per_s = (double)cnnk_gb_iterations(st) / seconds;
+    cnnk_gb_counter(st, "eff_pct_peak", 100.0 * flop * passes_per_s / (peak_gflops * 1e9),
+                    CNNK_GB_PLAIN);
+    if (exec_flops > 0.0)
+        cnnk_gb_counter(st, "fma_util", 100.0 * exec_flops * passes_per_s / (peak_gflops * 1e9),
                         CNNK_GB_PLAIN);
 }
 

@@ -30,6 +30,7 @@ typedef struct layer_case {
     double peak;               /* GFLOP/s of the ISA that runs it */
     double bytes;              /* compulsory traffic per pass: src, dst, weights */
     int occurrences;           /* layers of the network this row stands for */
+    double exec_flops;         /* executed per pass (bench_flop_counters); 0: unknown */
     char shape[256];           /* the label of cnnk rows */
     float *src, *dst, *w, *packed, *ws, *bias, *res;
     cnnk_onednn_algo algo;     /* oneDNN rows: the convolution algorithm asked for */
@@ -170,7 +171,9 @@ static void run_op(const layer_case *c) {
 static void set_counters(cnnk_gb_state *st, const layer_case *c, double seconds) {
     /* a network's time from its layer rows: sum of time x layers_in_net */
     cnnk_gb_counter(st, "layers_in_net", (double)c->occurrences, CNNK_GB_PLAIN);
-    if (c->dims.macs > 0) bench_flop_counters(st, c->dims.macs, c->peak, seconds);
+    if (c->dims.macs > 0) bench_flop_counters(st, c->dims.macs, c->exec_flops, c->peak, seconds);
+    /* Per pass, for arithmetic intensity (cnnk report's rooflines). */
+    cnnk_gb_counter(st, "bytes", c->bytes, CNNK_GB_PLAIN);
     /* Layers that cannot reach FMA peak (pooling, LRN, batch-1 FC) are
      * judged by the bandwidth their compulsory traffic takes. */
     if (c->dims.macs == 0 || c->desc.kind == CNNK_LAYER_FC) {
@@ -361,7 +364,11 @@ static void register_conv_kernels(reg_ctx *r) {
         char tail[128];
         snprintf(tail, sizeof tail, "cnnk/%s", k->name);
         layer_case *c = new_case(r, RUN_CONV);
-        if (c) c->ck = k, c->peak = cnnk_peak_gflops(k->isa) * r->o->threads;
+        if (c) {
+            c->ck = k;
+            c->peak = cnnk_peak_gflops(k->isa) * r->o->threads;
+            c->exec_flops = cnnk_conv_kernel_flops(k, d);
+        }
         add(r, c, "layer", tail, bm_layer);
         if (k->packed_size(d) == 0) continue;
         c = new_case(r, PACK_CONV);
@@ -380,7 +387,11 @@ static void register_op_kernels(reg_ctx *r) {
         char tail[128];
         snprintf(tail, sizeof tail, "cnnk/%s", k->name);
         layer_case *c = new_case(r, RUN_OP);
-        if (c) c->ok = k, c->peak = cnnk_peak_gflops(k->isa) * r->o->threads;
+        if (c) {
+            c->ok = k;
+            c->peak = cnnk_peak_gflops(k->isa) * r->o->threads;
+            c->exec_flops = 2.0 * (double)c->dims.macs; /* FC, deconv: a GEMM of the MACs */
+        }
         add(r, c, "layer", tail, bm_layer);
         if (!k->packed_size || !k->pack || k->packed_size(l) == 0) continue;
         c = new_case(r, PACK_OP);
@@ -403,7 +414,13 @@ static void register_onednn(reg_ctx *r) {
         else
             snprintf(tail, sizeof tail, "onednn/%s", bench_onednn_isa());
         layer_case *c = new_case(r, RUN_ONEDNN);
-        if (c) c->peak = bench_onednn_peak() * r->o->threads, c->algo = (cnnk_onednn_algo)a;
+        if (c) {
+            c->peak = bench_onednn_peak() * r->o->threads;
+            c->algo = (cnnk_onednn_algo)a;
+            /* oneDNN's direct primitives execute the definition; what its
+             * Winograd executes is its own: unknown, not guessed. */
+            c->exec_flops = a == CNNK_ONEDNN_DIRECT ? 2.0 * (double)c->dims.macs : 0.0;
+        }
         add(r, c, "layer", tail, bm_layer);
     }
 }

@@ -80,7 +80,7 @@ static int count_algos(const bench_opts *o) {
 
 typedef struct row_value {
     bool found, failed;
-    double ms, gflops, pct;
+    double ms, gflops, pct, util; /* effective GFLOP/s and % of peak; FMA utilisation */
     char error[128];
 } row_value;
 
@@ -128,7 +128,8 @@ static row_value find_row(const cJSON *benchmarks, const char *name, bool real_t
     v.found = true;
     v.ms = to_ms(num(pick, real_time ? "real_time" : "cpu_time"), str(pick, "time_unit"));
     v.gflops = num(pick, "FLOPS") * 1e-9;
-    v.pct = num(pick, "pct_peak");
+    v.pct = num(pick, "eff_pct_peak");
+    v.util = num(pick, "fma_util");
     return v;
 }
 
@@ -188,7 +189,7 @@ static void print_header(const bench_opts *o, const char *isa) {
         snprintf(col, sizeof col, "%s ms", cnnk_onednn_algo_name((cnnk_onednn_algo)a));
         printf(" %12s", col);
     }
-    printf(" %-9s %7s %9s %7s\n", "oneDNN", "ratio", "GFLOP/s", "% peak");
+    printf(" %-9s %7s %9s %8s %8s\n", "oneDNN", "ratio", "eff GF/s", "eff %pk", "FMA util");
 }
 
 /* One line per network: cnnk, each oneDNN algorithm, which was faster and
@@ -209,7 +210,7 @@ static bool print_table(const bench_opts *o, const cJSON *benchmarks,
         int best;
         bool in_place[CNNK_ONEDNN_ALGO_COUNT];
         row_value d = fastest_onednn(o, benchmarks, o->nets[i], rows, in_place, &best);
-        char cs[32], ratio[32] = "-", gf[32] = "-", pct[32] = "-";
+        char cs[32], ratio[32] = "-", gf[32] = "-", pct[32] = "-", util[32] = "-";
         cell(&c, cs, sizeof cs);
         printf("%-12s %10s", o->nets[i], cs);
         for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
@@ -228,12 +229,13 @@ static bool print_table(const bench_opts *o, const cJSON *benchmarks,
         if (c.found && !c.failed) {
             snprintf(gf, sizeof gf, "%.1f", c.gflops);
             if (!isnan(c.pct)) snprintf(pct, sizeof pct, "%.1f", c.pct);
+            if (!isnan(c.util)) snprintf(util, sizeof util, "%.1f%%", c.util);
         }
         char which[24] = "-";
         if (best >= 0)
             snprintf(which, sizeof which, "%s%s", cnnk_onednn_algo_name((cnnk_onednn_algo)best),
                      in_place[best] ? "*" : "");
-        printf(" %-9s %7s %9s %7s\n", which, ratio, gf, pct);
+        printf(" %-9s %7s %9s %8s %8s\n", which, ratio, gf, pct, util);
         if (c.failed) printf("  cnnk skipped: %s\n", c.error);
         for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
             if (rows[a].failed)
@@ -242,12 +244,18 @@ static bool print_table(const bench_opts *o, const cJSON *benchmarks,
     }
     if (nratio > 1) printf("%-12s %*s %7.2f\n", "geomean", 10 + 10 + 13 * (int)count_algos(o), "",
                            exp(log_sum / nratio));
-    printf("\nratio = cnnk / the faster oneDNN network (column oneDNN; below 1: cnnk faster);\n"
-           "GFLOP/s and %% peak are cnnk's, %% peak against the measured %s FMA peak of one\n"
-           "core (%.1f GFLOP/s) x %d thread%s. The net/.../onednn/ labels in the JSON say how\n"
-           "many convolutions ran Winograd (oneDNN refuses it on 1x1 and strided layers);\n"
-           "* after the algorithm: oneDNN's faster network there writes its concats in place\n"
-           "(each algorithm column shows the faster of its copy and in-place networks).\n",
+    printf("\nratio = cnnk / the faster oneDNN network (column oneDNN; below 1: cnnk faster).\n"
+           "The last three columns are cnnk's, against the measured %s FMA peak of one core\n"
+           "(%.1f GFLOP/s) x %d thread%s:\n"
+           "  eff GF/s, eff %%pk  effective: the direct definition's 2 x MACs per second;\n"
+           "                     Winograd does less arithmetic, so this can pass the peak\n"
+           "  FMA util           utilisation: the FLOPs the kernels execute (Winograd's\n"
+           "                     transform-domain products and transforms) over the peak,\n"
+           "                     never above 100%% but for noise in the peak's measurement\n"
+           "The net/.../onednn/ labels in the JSON say how many convolutions ran Winograd\n"
+           "(oneDNN refuses it on 1x1 and strided layers). * after the algorithm: oneDNN's\n"
+           "faster network there writes its concats in place (each algorithm column shows\n"
+           "the faster of its copy and in-place networks).\n",
            isa, cnnk_peak_gflops(cnnk_best_isa()), o->threads, o->threads == 1 ? "" : "s");
     return true;
 }

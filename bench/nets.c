@@ -31,6 +31,7 @@ typedef struct net_case {
     int threads;
     double peak;
     int64_t macs;
+    double exec_flops; /* executed per pass: the steps' kernels; 0: unknown */
     float *input, *output;
     cnnk_runner *runner;
     cnnk_onednn_net *dnn;
@@ -151,6 +152,9 @@ static bool net_prepare(bench_case *b, bench_arena *a, char *msg, size_t len) {
             return false;
         }
         out = cnnk_runner_output_elems(c->runner);
+        c->exec_flops = 0.0;
+        for (int i = 0; i < cnnk_runner_step_count(c->runner); ++i)
+            c->exec_flops += cnnk_runner_step(c->runner, i)->flops;
     }
     c->input = bench_alloc((size_t)in);
     c->output = bench_alloc((size_t)out);
@@ -194,7 +198,7 @@ static void bm_net(cnnk_gb_state *st, void *user) {
     } else {
         while (cnnk_gb_keep_running(st)) cnnk_runner_forward(c->runner, c->input, c->output, false);
     }
-    bench_flop_counters(st, c->macs, c->peak, bench_clock(c->threads > 1) - t0);
+    bench_flop_counters(st, c->macs, c->exec_flops, c->peak, bench_clock(c->threads > 1) - t0);
     /* what the concats copy per forward, cnnk's and oneDNN's alike */
     cnnk_gb_counter(st, "concat_copy_bytes",
                     (double)(c->onednn ? cnnk_onednn_net_concat_copy_bytes(c->dnn)
@@ -273,6 +277,7 @@ static int register_unfused(const bench_opts *o, bench_arena *a, const char *net
         if (c) {
             c->onednn = c->unfused = true;
             c->algo = (cnnk_onednn_algo)k;
+            c->exec_flops = k == CNNK_ONEDNN_DIRECT ? 2.0 * (double)macs : 0.0;
             c->concat = CNNK_ONEDNN_CONCAT_COPY;
             c->peak = bench_onednn_peak() * o->threads;
         }
@@ -317,6 +322,9 @@ static int register_net(const bench_opts *o, bench_arena *a, const char *net, in
                 c->onednn = true;
                 c->algo = (cnnk_onednn_algo)k;
                 c->concat = (cnnk_onednn_concat_mode)m;
+                /* Direct everywhere executes the definition; oneDNN's Winograd
+                 * work is its own: unknown, not guessed. */
+                c->exec_flops = k == CNNK_ONEDNN_DIRECT ? 2.0 * (double)macs : 0.0;
                 c->peak = bench_onednn_peak() * o->threads;
             }
             bench_onednn_row_name(name, sizeof name, net, k, m);

@@ -90,3 +90,9 @@ if(CNNK_X86)
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
   set_tests_properties(mca_scripts PROPERTIES SKIP_RETURN_CODE 77 LABELS mca)
 endif()
+
+# `cnnk report` on bad input: exit 2, one line, no page written or changed.
+add_test(NAME report_bad_input
+         COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/report_bad_input.sh
+                 $<TARGET_FILE:cnnk_cli> ${CMAKE_CURRENT_SOURCE_DIR}
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})

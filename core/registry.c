@@ -71,6 +71,14 @@ const cnnk_conv_kernel *cnnk_conv_kernel_find(const char *name) {
     return NULL;
 }
 
+double cnnk_conv_effective_flops(const cnnk_conv_desc *d) {
+    return 2.0 * (double)cnnk_conv_macs(d);
+}
+
+double cnnk_conv_kernel_flops(const cnnk_conv_kernel *k, const cnnk_conv_desc *d) {
+    return k->flops ? k->flops(d) : cnnk_conv_effective_flops(d);
+}
+
 size_t cnnk_op_kernel_count(void) {
     size_t n = N_REF_OPS;
     for (size_t i = 0; g_tables[i]; ++i) n += g_tables[i]->nops;

@@ -316,6 +316,8 @@ static void describe(cnnk_runner *r, step *s) {
     s->info.layer = h->name;
     s->info.note = s->note;
     s->info.macs = cnnk_layer_dims_of(&s->l).macs;
+    s->info.flops = s->kind == STEP_CONV ? cnnk_conv_kernel_flops(s->ck, &s->l.u.conv)
+                                         : 2.0 * (double)s->info.macs;
 }
 
 static cnnk_status choose(cnnk_runner *r, step *s, cnnk_isa isa, const cnnk_plan *p,

@@ -10,7 +10,8 @@
 # (their dnnl_config.h differ), so the cross build is without oneDNN.
 set -euo pipefail
 pkgs=(gcc g++ make cmake pkg-config libdnnl-dev libhwloc-dev libbenchmark-dev libcjson-dev
-      libsqlite3-dev sqlite3 clang-14 libclang-rt-14-dev libomp-14-dev)
+      clang-14 libclang-rt-14-dev libomp-14-dev
+      libsqlite3-dev sqlite3 chromium python3) # history; cnnk report and its Chromium test
 cross=0
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
   cross=1

@@ -1,8 +1,11 @@
 /* `cnnk run`: forward passes of one network with one ISA and plan, and a
  * per-layer table of where the time goes.
  *
- * % of peak is against the measured single-core FMA peak of the ISA times
- * the thread count (cnnk_peak_gflops); a step without multiply-adds shows
+ * Against the measured single-core FMA peak of the ISA times the thread
+ * count (cnnk_peak_gflops): eff%pk, the effective rate (2 x MACs per
+ * second, which Winograd can push past 100), and FMA util, the FLOPs the
+ * step's kernel executes (cnnk_step_info.flops) per second, which cannot
+ * pass 100 but for noise in the peak. A step without multiply-adds shows
  * "-". */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
@@ -156,10 +159,11 @@ static double gflops(int64_t macs, double ms) {
     return ms > 0 ? 2.0 * (double)macs / (ms * 1e6) : 0.0;
 }
 
-/* "12.3" or "-" when the step does no multiply-adds. */
-static const char *pct_peak(int64_t macs, double ms, double peak, char *buf, size_t len) {
-    if (macs <= 0 || peak <= 0) return "-";
-    snprintf(buf, len, "%.1f", 100.0 * gflops(macs, ms) / peak);
+/* "12.3" (flop per pass at ms against peak GFLOP/s, in %), or "-" when
+ * the step does no multiply-adds. */
+static const char *pct_of(double flop, double ms, double peak, char *buf, size_t len) {
+    if (flop <= 0 || peak <= 0 || ms <= 0) return "-";
+    snprintf(buf, len, "%.1f", 100.0 * flop / (ms * 1e6) / peak);
     return buf;
 }
 
@@ -167,23 +171,27 @@ static void print_table(const cnnk_net *net, const cnnk_runner *r, const run_opt
                         const double *t, const double *total, double *scratch) {
     const int ns = cnnk_runner_step_count(r), it = (int)o->iters;
     const double peak = cnnk_peak_gflops(o->isa) * (double)o->threads;
-    char pct[32];
-    printf("%-44s %-44s %-22s %9s %9s %6s  %s\n", "layer", "shape", "kernel", "ms", "GFLOP/s",
-           "%peak", "note");
+    char pct[32], util[32];
+    double exec = 0.0;
+    printf("%-44s %-44s %-22s %9s %9s %6s %8s  %s\n", "layer", "shape", "kernel", "ms",
+           "eff GF/s", "eff%pk", "FMA util", "note");
     for (int i = 0; i < ns; ++i) {
         const cnnk_step_info *s = cnnk_runner_step(r, i);
         const double ms = median(t + i, it, ns, scratch);
-        printf("%-44s %-44s %-22s %9.3f %9.2f %6s  %s\n", s->layer, s->shape, s->kernel, ms,
-               gflops(s->macs, ms), pct_peak(s->macs, ms, peak, pct, sizeof pct), s->note);
+        exec += s->flops;
+        printf("%-44s %-44s %-22s %9.3f %9.2f %6s %8s  %s\n", s->layer, s->shape, s->kernel, ms,
+               gflops(s->macs, ms), pct_of(2.0 * (double)s->macs, ms, peak, pct, sizeof pct),
+               pct_of(s->flops, ms, peak, util, sizeof util), s->note);
     }
     const double ms = median(total, it, 1, scratch);
     char plan[64];
     cnnk_plan_format(&o->plan, plan, sizeof plan);
     printf("total %s %lldx3x%lldx%lld isa %s plan %s threads %lld: %.3f ms (median of %d), "
-           "%.3f GMACs, %.2f GFLOP/s, %%peak %s\n",
+           "%.3f GMACs, %.2f effective GFLOP/s, eff%%pk %s, FMA util %s%%\n",
            net->name, o->batch, o->h, o->w, cnnk_isa_name(o->isa), plan, o->threads, ms, it,
            (double)cnnk_net_macs(net) / 1e9, gflops(cnnk_net_macs(net), ms),
-           pct_peak(cnnk_net_macs(net), ms, peak, pct, sizeof pct));
+           pct_of(2.0 * (double)cnnk_net_macs(net), ms, peak, pct, sizeof pct),
+           pct_of(exec, ms, peak, util, sizeof util));
     printf("activation memory: peak %.2f MiB (liveness reuse), naive %.2f MiB\n",
            (double)cnnk_runner_peak_activation_bytes(r) / (1 << 20),
            (double)cnnk_runner_naive_activation_bytes(r) / (1 << 20));

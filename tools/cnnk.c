@@ -1,4 +1,4 @@
-/* The cnnk command line: info, validate, sweep, nets, run, tune, compare.
+/* The cnnk command line: info, validate, sweep, nets, run, tune, compare, report.
  *
  * Exit status: 0 success, 1 a check failed, 2 bad input (usage, malformed
  * descriptor, impossible shape, unreadable file). */
@@ -66,7 +66,10 @@ static void usage(FILE *f) {
             "                            regression gate on Google Benchmark JSON with\n"
             "                            repetitions: Mann-Whitney U per benchmark (alpha 0.05)\n"
             "                            and a minimum slowdown (5%%); exit 1 on a regression\n"
-            "                            (docs/COMPARE.md; the database: docs/HISTORY.md)\n");
+            "                            (docs/COMPARE.md; the database: docs/HISTORY.md)\n"
+            "  report RESULTS.json [...] [--db DB] [-o FILE]\n"
+            "                            one self-contained HTML page of charts (default\n"
+            "                            report.html; docs/REPORT.md)\n");
 }
 
 /* Parses "a,b,c" or "all" into flags[0..n) through a name lookup. */
@@ -355,6 +358,7 @@ int main(int argc, char **argv) {
     if (strcmp(cmd, "run") == 0) return cnnk_cmd_run(argc - 2, argv + 2);
     if (strcmp(cmd, "tune") == 0) return cnnk_cmd_tune(argc - 2, argv + 2);
     if (strcmp(cmd, "compare") == 0) return cnnk_cmd_compare(argc - 2, argv + 2);
-    fprintf(stderr, "cnnk: unknown command '%s' (valid: info, validate, sweep, nets, run, tune, compare)\n", cmd);
+    if (strcmp(cmd, "report") == 0) return cnnk_cmd_report(argc - 2, argv + 2);
+    fprintf(stderr, "cnnk: unknown command '%s' (valid: info, validate, sweep, nets, run, tune, compare, report)\n", cmd);
     return EXIT_BAD_INPUT;
 }

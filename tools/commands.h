@@ -24,5 +24,6 @@ int cnnk_cmd_nets(int argc, char **argv); /* tools/cmd_nets.c */
 int cnnk_cmd_run(int argc, char **argv);  /* tools/cmd_run.c */
 int cnnk_cmd_tune(int argc, char **argv); /* tools/cmd_tune.c */
 int cnnk_cmd_compare(int argc, char **argv); /* tools/cmd_compare.c */
+int cnnk_cmd_report(int argc, char **argv); /* tools/cmd_report.c */
 
 #endif

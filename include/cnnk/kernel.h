@@ -77,6 +77,11 @@ typedef struct cnnk_conv_kernel {
     size_t (*workspace_size)(const cnnk_conv_desc *d, int nthreads); /* floats */
     void (*pack)(const cnnk_conv_desc *d, const float *w_oihw, float *packed);
     void (*run)(const cnnk_conv_desc *d, const cnnk_conv_args *a);
+    /* Optional: the floating-point operations one run() executes for d
+     * (an FMA counts 2), e.g. Winograd's transform-domain GEMM and its
+     * transforms, which is less than the direct definition's 2 x MACs.
+     * NULL: 2 x MACs. Read it through cnnk_conv_kernel_flops(). */
+    double (*flops)(const cnnk_conv_desc *d);
 } cnnk_conv_kernel;
 
 /* The registry of convolution kernels (core/registry.c). Entries whose ISA
@@ -84,6 +89,14 @@ typedef struct cnnk_conv_kernel {
 size_t cnnk_conv_kernel_count(void);
 const cnnk_conv_kernel *cnnk_conv_kernel_at(size_t i);
 const cnnk_conv_kernel *cnnk_conv_kernel_find(const char *name);
+
+/* Work of a convolution, both as FLOPs of one pass (an FMA counts 2):
+ *   effective: 2 x MACs of the plain definition, whatever the algorithm
+ *              (what "effective GFLOP/s" divides by the time);
+ *   executed:  what kernel k actually computes (its flops callback, else
+ *              2 x MACs): what FMA utilisation divides by the peak. */
+double cnnk_conv_effective_flops(const cnnk_conv_desc *d);
+double cnnk_conv_kernel_flops(const cnnk_conv_kernel *k, const cnnk_conv_desc *d);
 
 /* ---- every other layer: one contract for pooling, LRN, batch-norm, FC,
  * softmax, element-wise, concat and transposed convolution ------------- */

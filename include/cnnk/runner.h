@@ -61,6 +61,7 @@ typedef struct cnnk_step_info {
     const char *note;    /* "" or why: "fallback: fixed:winograd_f4x4 does not apply" */
     char shape[128];     /* human-readable, e.g. "64x56x56 -> 64x56x56 k3 s1" */
     int64_t macs;        /* 0 for layers without multiply-adds */
+    double flops;        /* executed by its kernel (cnnk_conv_kernel_flops), else 2 x macs */
     double last_ms;      /* time of this step in the last profiled forward */
     /* The last cnnk_runner_forward_model(): the step's parallel work (all
      * parts, run one after another), and the time it would take at the

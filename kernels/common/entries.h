@@ -7,6 +7,7 @@
 #define CNNK_KERNELS_COMMON_ENTRIES_H
 
 #include "kernels/common/direct.h"
+#include "kernels/common/flops.h"
 #include "kernels/common/isa.h"
 #include "kernels/common/lowered.h"
 #include "kernels/common/winograd.h"
@@ -80,11 +81,14 @@
     static void ISA##_wino##M##_run_(const cnnk_conv_desc *d, const cnnk_conv_args *a) {       \
         cnnk_wino_run(&(K), d, M, a);                                                          \
     }                                                                                          \
+    static double ISA##_wino##M##_flops_(const cnnk_conv_desc *d) {                            \
+        return cnnk_wino_flops(d, M);                                                          \
+    }                                                                                          \
     const cnnk_conv_kernel cnnk_conv_winograd_f##M##x##M##__##ISA = {                          \
         .name = #ISA "/winograd_f" #M "x" #M, .isa = ISA_ENUM, .algo = ALGO,                   \
         .applies = cnnk_wino_applies, .packed_size = ISA##_wino##M##_packed_size_,             \
         .workspace_size = ISA##_wino##M##_ws_, .pack = ISA##_wino##M##_pack_,                  \
-        .run = ISA##_wino##M##_run_,                                                           \
+        .run = ISA##_wino##M##_run_, .flops = ISA##_wino##M##_flops_,                          \
     };
 
 /* "<ISA>/fc" on the shared GEMM and K's GEMV. */

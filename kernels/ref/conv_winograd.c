@@ -7,6 +7,7 @@
  * columns: V = B^T d B, U = G g G^T, Y = A^T M A. The elementwise product
  * summed over input channels is, for each of the alpha^2 positions, one GEMM
  * [tiles x ic] x [ic x oc] -- the batched GEMM an optimized kernel blocks. */
+#include "kernels/common/flops.h"
 #include "kernels/ref/ref.h"
 
 #define WINO_MAX_ALPHA 8
@@ -131,6 +132,9 @@ static void wino_run(const cnnk_conv_desc *d, int m, const cnnk_conv_args *a) {
     static void wino##M##_run(const cnnk_conv_desc *d, const cnnk_conv_args *a) {    \
         wino_run(d, M, a);                                                           \
     }                                                                                \
+    static double wino##M##_flops(const cnnk_conv_desc *d) {                         \
+        return cnnk_wino_flops(d, M);                                                \
+    }                                                                                \
     const cnnk_conv_kernel cnnk_conv_winograd_f##M##x##M##__ref = {                  \
         .name = "ref/winograd_f" #M "x" #M,                                          \
         .isa = CNNK_ISA_REF,                                                         \
@@ -140,6 +144,7 @@ static void wino_run(const cnnk_conv_desc *d, int m, const cnnk_conv_args *a) {
         .workspace_size = wino##M##_workspace_size,                                  \
         .pack = wino##M##_pack,                                                      \
         .run = wino##M##_run,                                                        \
+        .flops = wino##M##_flops,                                                    \
     };
 
 WINO_ENTRY(2, CNNK_ALGO_WINOGRAD_F2)
