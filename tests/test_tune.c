@@ -597,12 +597,13 @@ static void check_race(void) {
         CHECK(tied[1]); /* the fastest is never dropped */
     }
     /* Power: the spikes (1 sample in 8 at 1.5x) leave about 1% of races
-     * unseparated in 24 rounds; those are ties, given to the cheaper. */
+     * unseparated in 24 rounds; those are not ties (10% is beyond the
+     * margin), so the fastest median still wins. */
     printf("race: clear winner (10%%, noise 5%%, spikes): picked %d of %d, separated %d, wrongly "
            "separated %d\n", right, runs, separated, wrong_separated);
     CHECK_EQ_I64(wrong_separated, 0);
     CHECK(separated >= runs * 97 / 100);
-    CHECK(right == separated || right >= runs * 97 / 100);
+    CHECK_EQ_I64(right, runs);
 
     const double equal[3] = {1.0, 1.0, 1.0};
     int ties = 0, cheapest = 0, three = 0;
@@ -628,7 +629,27 @@ static void check_race(void) {
     printf("race: equal candidates: %d ties of %d (false separations %.2f%%), all three tied %d, "
            "cheapest kept %d\n", ties, runs, 100.0 * (runs - ties) / runs, three, cheapest);
     CHECK(runs - ties <= runs / 50); /* at most 2% */
-    CHECK(three >= runs * 9 / 10);
+    /* With medians of 24 samples at +-5% and spikes, equals fall outside
+     * the 2% margin of each other in some races: the cheapest still wins
+     * most (seeds fixed: 1679 of 1999 ties when written). */
+    CHECK(cheapest >= ties * 3 / 4);
+    {   /* Unseparated but apart (noise +-60%, 10% gap, 6 rounds): the
+         * median decides, not the preparation cost. */
+        const double apart[2] = {1.0, 1.25}, cheap_second[2] = {9, 1};
+        int fastest = 0;
+        for (int i = 0; i < 200; ++i) {
+            synth x = {.mean = apart, .noise = 0.6, .state = 31 + (uint64_t)i};
+            cnnk_tune_verdict v;
+            bool tied[2];
+            double med[2];
+            const int pick = cnnk_tune_race(2, cheap_second, 6, CNNK_TUNE_ALPHA, synth_sample, &x, &v, tied, med);
+            if (v == CNNK_TUNE_TIE && med[1] > med[0] * (1.0 + CNNK_TUNE_TIE_MARGIN)) {
+                CHECK(pick == 0 && !tied[1]);
+                ++fastest;
+            }
+        }
+        CHECK(fastest >= 50); /* the case happens often enough to be tested */
+    }
     {   /* one candidate: ONLY, no race */
         synth x = {.mean = clear, .noise = 0.05, .state = 5};
         cnnk_tune_verdict v;

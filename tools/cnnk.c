@@ -52,14 +52,18 @@ static void usage(FILE *f) {
             "  nets [--format table|csv] [--batch N] [--input HxW]\n"
             "                            the networks: layers, parameters, GMACs, activation memory\n"
             "  run --net NAME [--isa ISA] [--plan PLAN] [--batch N] [--input HxW] [--threads N]\n"
-            "      [--iters N] [--model T1,T2,...]\n"
+            "      [--iters N] [--model T1,T2,...] [--force]\n"
             "                            forward passes with a per-layer table\n"
-            "                            (PLAN: ref, heuristic, fixed:ALGO, tuned:FILE); --model:\n"
-            "                            predicted time at each thread count (docs/THREADS.md)\n"
-            "  tune --net NAME[,NAME...] [--isa ISA] [--batch N] [--input HxW] [--threads N]\n"
-            "       [--reps N] [--out FILE]\n"
-            "                            time every kernel per distinct conv shape, write the\n"
-            "                            fastest to FILE (default plans/<isa>-<cpu>.json)\n");
+            "                            (PLAN: ref, heuristic, fixed:ALGO, tuned:FILE,\n"
+            "                            tuned-force:FILE); --force: use another CPU's tuned FILE;\n"
+            "                            --model: predicted time at each thread count (docs/THREADS.md)\n"
+            "  tune --net NAME[,NAME...]|--all [--isa ISA] [--batch N] [--input HxW] [--threads N]\n"
+            "       [--reps ROUNDS] [--net-alts N] [--net-reps N] [--out FILE]\n"
+            "       [--compare [--compare-reps N]] | --compare-only FILE\n"
+            "                            race the kernels of ISA and the ISAs under it per distinct\n"
+            "                            conv shape, settle ties in whole forwards, write FILE\n"
+            "                            (default plans/<isa>-<cpu>.json); --compare: the heuristic\n"
+            "                            against the tuned plan per network, same run (docs/TUNING.md)\n");
 }
 
 /* Parses "a,b,c" or "all" into flags[0..n) through a name lookup. */

@@ -95,6 +95,9 @@ typedef struct cnnk_tune_opts {
 /* The race (docs/TUNING.md): one-sided Mann-Whitney U per look. */
 #define CNNK_TUNE_ALPHA 0.001
 #define CNNK_TUNE_MIN_ROUNDS 6
+/* A race not separated in its budget ties the candidates whose median is
+ * within this fraction of the best median; the rest lose to the best. */
+#define CNNK_TUNE_TIE_MARGIN 0.02
 
 /* Whether kernels of isa may be in a table whose ceiling is `ceiling`:
  * the ceiling itself, and AVX2 under AVX-512 (a CPU that runs AVX-512
@@ -106,8 +109,9 @@ bool cnnk_tune_isa_under(cnnk_isa ceiling, cnnk_isa isa);
 double cnnk_tune_mwu_less(const double *x, int nx, const double *y, int ny);
 
 /* The race over synthetic samples: sample(c, round, ctx) gives candidate
- * c's next time. Returns the index chosen and fills verdict and tied[]
- * (the candidates left in the race); cost[c] breaks a tie (smallest wins,
+ * c's next time. Returns the index chosen and fills verdict, tied[] (the
+ * candidates never dropped and, for a tie, within CNNK_TUNE_TIE_MARGIN of
+ * the best median) and median[]; cost[c] breaks a tie (smallest wins,
  * then the smaller median). For the tests of the rule, and the tuner's
  * own core. rounds is the budget (>= CNNK_TUNE_MIN_ROUNDS). */
 typedef double (*cnnk_tune_sampler)(int cand, int round, void *ctx);
