@@ -147,7 +147,10 @@ static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
  *  - Winograd F4 from 16x16 up, F6 there once ic >= 512 (VGG's 512->512
  *    28x28: F6 0.89-0.99x of F4's time in 4 of 4 runs with the interior
  *    fast path; at 256 or fewer input channels F6 ties or loses, 1.00-1.31x,
- *    the transforms' larger share); F2 from 8x8 (14x14 maps: F4 tiles 16 of
+ *    the transforms' larger share) or once ic >= 256 with oc >= 512, where
+ *    the doubled output channels pay for the input transform (VGG's
+ *    features.17, 256->512 at 28x28: F6 0.92x of F4 in cnnk-bench, 0.87x
+ *    in cnnk tune's race, docs/TUNING.md); F2 from 8x8 (14x14 maps: F4 tiles 16 of
  *    14 rows, 1.04x against F2's 0.78x); below 8x8 the direct tile (7x7: F2
  *    1.47x, direct 0.97x);
  *  - everything else direct, which led im2col on every such layer. */
@@ -158,7 +161,8 @@ static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
         return !expands && (d->ic <= 64 || small_map) ? CNNK_ALGO_DIRECT : CNNK_ALGO_1X1_SUP;
     }
     if (winograd_shape(d) && d->oh >= 16 && d->ow >= 16)
-        return d->ic >= 512 ? CNNK_ALGO_WINOGRAD_F6 : CNNK_ALGO_WINOGRAD_F4;
+        return d->ic >= 512 || (d->ic >= 256 && d->oc >= 512) ? CNNK_ALGO_WINOGRAD_F6
+                                                             : CNNK_ALGO_WINOGRAD_F4;
     if (winograd_shape(d) && !small_map) return CNNK_ALGO_WINOGRAD_F2;
     return CNNK_ALGO_DIRECT;
 }
