@@ -12,6 +12,7 @@
 #include "cnnk/net.h"
 #include "cnnk/runner.h"
 #include "cnnk/tune.h"
+#include "core/plan.h"
 #include "core/rng.h"
 #include "core/tune_net.h"
 
@@ -165,6 +166,57 @@ static cnnk_status one_trial(const cnnk_tune_opts *o, const cnnk_net *net, cnnk_
     return s;
 }
 
+/* Whether k is one of e's tied candidates. */
+static bool tied_with(const cnnk_tune_entry *e, const cnnk_conv_kernel *k) {
+    for (int c = 0; c < e->ncand; ++c)
+        if (e->cand[c] == k) return e->cand_tied[c];
+    return false;
+}
+
+/* One duel for the whole network: every tied shape whose heuristic kernel
+ * was tied with the table's choice but is not it, switched at once. A
+ * network of fifty 1x1 layers each tied within 2% can lose several percent
+ * to the tie rule in total, which no single-layer trial can see through
+ * the noise of a whole forward; the group can. */
+static cnnk_status group_trial(const cnnk_tune_opts *o, const cnnk_net *net, cnnk_tune_table *t,
+                               cnnk_error *err) {
+    cnnk_tune_table *alt = cnnk_tune_copy(t);
+    if (!alt) return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory");
+    const cnnk_plan heur = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
+    int switched = 0;
+    cnnk_status s = CNNK_OK;
+    for (int k = 1; s == CNNK_OK && k < net->n; ++k) {
+        if (net->nodes[k].op != CNNK_NODE_CONV) continue;
+        const cnnk_conv_desc *d = &net->nodes[k].desc.u.conv;
+        char key[CNNK_TUNE_KEY_LEN], note[256];
+        cnnk_tune_key(d, key, sizeof key);
+        const int e = entry_of(t, key);
+        const cnnk_conv_kernel *h = cnnk_plan_conv_kernel(&heur, NULL, net->name, o->isa, d, note, sizeof note);
+        if (e < 0 || t->e[e].verdict != CNNK_TUNE_TIE || !h ||
+            cnnk_tune_lookup(alt, net->name, d) == h || !tied_with(&t->e[e], h))
+            continue;
+        s = cnnk_tune_set_override(alt, net->name, key, h, err);
+        ++switched;
+    }
+    cnnk_tune_duel_result d = {0};
+    if (s == CNNK_OK && switched > 0) {
+        const cnnk_plan pa = {.kind = CNNK_PLAN_TUNED, .table = t};
+        const cnnk_plan pb = {.kind = CNNK_PLAN_TUNED, .table = alt};
+        s = cnnk_tune_duel(net, o->isa, o->nthreads, &pa, &pb, o->net_reps, &d, err);
+    }
+    const bool keep = s == CNNK_OK && switched > 0 && d.p_b_faster < CNNK_TUNE_NET_ALPHA && d.ms_b < d.ms_a;
+    if (s == CNNK_OK && switched > 0 && o->log) {
+        fprintf(o->log, "net %-12s %d tied conv layer(s) to the heuristic's tied kernel: %.3f -> %.3f ms (p %.3g) %s\n",
+                net->name, switched, d.ms_a, d.ms_b, d.p_b_faster, keep ? "kept" : "not kept");
+        fflush(o->log);
+    }
+    for (int i = 0; keep && s == CNNK_OK && i < alt->nover; ++i)
+        if (strcmp(alt->over[i].net, net->name) == 0)
+            s = cnnk_tune_set_override(t, net->name, alt->over[i].shape, alt->over[i].kernel, err);
+    cnnk_tune_free(alt);
+    return s;
+}
+
 cnnk_status cnnk_tune_net_pass(const cnnk_tune_opts *o, const char *name, cnnk_tune_table *t,
                                cnnk_error *err) {
     cnnk_net *net = NULL;
@@ -172,6 +224,7 @@ cnnk_status cnnk_tune_net_pass(const cnnk_tune_opts *o, const char *name, cnnk_t
     if (s == CNNK_OK) s = cnnk_net_init_weights(net, WEIGHT_SEED, err);
     trial *v = s == CNNK_OK ? calloc((size_t)net->n, sizeof *v) : NULL;
     if (s == CNNK_OK && !v) s = cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory");
+    if (s == CNNK_OK) s = group_trial(o, net, t, err);
     const int n = s == CNNK_OK ? list_trials(net, t, v, net->n) : 0;
     for (int i = 0; s == CNNK_OK && i < n && i < o->net_alts; ++i) s = one_trial(o, net, t, &v[i], err);
     free(v);

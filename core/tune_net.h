@@ -5,11 +5,13 @@
 
 #include "cnnk/tune.h"
 
-/* For network `net` of o: the shapes whose race ended in a tie, the
- * heaviest first (median x uses), up to o->net_alts; each tied runner-up
- * is timed in whole forwards against the current choice (cnnk_tune_duel)
- * and kept in t as a per-network override when the forwards say it is
- * faster (one-sided Mann-Whitney U, p < CNNK_TUNE_NET_ALPHA). */
+/* For network `net` of o: first one trial of every tied shape switched to
+ * the heuristic's kernel where that kernel was tied too; then the shapes
+ * whose race ended in a tie, the heaviest first (median x uses), up to
+ * o->net_alts, each tied runner-up alone. Each trial is timed in whole
+ * forwards against the current choice (cnnk_tune_duel) and kept in t as
+ * per-network overrides when the forwards say it is faster (one-sided
+ * Mann-Whitney U, p < CNNK_TUNE_NET_ALPHA). */
 cnnk_status cnnk_tune_net_pass(const cnnk_tune_opts *o, const char *net, cnnk_tune_table *t,
                                cnnk_error *err);
 

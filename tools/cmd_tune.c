@@ -108,7 +108,7 @@ static int parse_args(int argc, char **argv, tune_args *a) {
     memset(a, 0, sizeof *a);
     a->isa = cnnk_best_isa();
     a->batch = 1, a->h = a->w = 224, a->threads = cnnk_cpu()->cores, a->reps = 24;
-    a->net_alts = 4, a->net_reps = 11, a->compare_reps = 21;
+    a->net_alts = 4, a->net_reps = 15, a->compare_reps = 21;
     for (int i = 0; i < argc; i += 2) {
         /* the flags without a value */
         if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "--compare") == 0) {
