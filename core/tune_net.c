@@ -173,13 +173,17 @@ static bool tied_with(const cnnk_tune_entry *e, const cnnk_conv_kernel *k) {
     return false;
 }
 
-/* One duel for the whole network: every tied shape whose heuristic kernel
- * was tied with the table's choice but is not it, switched at once. A
- * network of fifty 1x1 layers each tied within 2% can lose several percent
- * to the tie rule in total, which no single-layer trial can see through
- * the noise of a whole forward; the group can. */
-static cnnk_status group_trial(const cnnk_tune_opts *o, const cnnk_net *net, cnnk_tune_table *t,
-                               cnnk_error *err) {
+/* One duel for the whole network: layers switched at once to the
+ * heuristic's kernel where it differs from the table's: every such layer
+ * (all_layers), or the tied ones whose heuristic kernel tied too. A
+ * network of fifty 1x1 layers each within 2% can lose several percent in
+ * total, to the tie rule or to kernels that win alone with the layer's
+ * data hot in cache but not between their neighbours; no single-layer
+ * trial can see that through the noise of a whole forward, the group can.
+ * *kept says whether the switch was kept. */
+static cnnk_status group_trial(const cnnk_tune_opts *o, const cnnk_net *net, bool all_layers,
+                               cnnk_tune_table *t, bool *kept, cnnk_error *err) {
+    *kept = false;
     cnnk_tune_table *alt = cnnk_tune_copy(t);
     if (!alt) return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory");
     const cnnk_plan heur = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
@@ -192,9 +196,10 @@ static cnnk_status group_trial(const cnnk_tune_opts *o, const cnnk_net *net, cnn
         cnnk_tune_key(d, key, sizeof key);
         const int e = entry_of(t, key);
         const cnnk_conv_kernel *h = cnnk_plan_conv_kernel(&heur, NULL, net->name, o->isa, d, note, sizeof note);
-        if (e < 0 || t->e[e].verdict != CNNK_TUNE_TIE || !h ||
-            cnnk_tune_lookup(alt, net->name, d) == h || !tied_with(&t->e[e], h))
+        if (e < 0 || !h || cnnk_tune_lookup(alt, net->name, d) == h || !h->applies(d) ||
+            !cnnk_tune_isa_under(o->isa, h->isa))
             continue;
+        if (!all_layers && (t->e[e].verdict != CNNK_TUNE_TIE || !tied_with(&t->e[e], h))) continue;
         s = cnnk_tune_set_override(alt, net->name, key, h, err);
         ++switched;
     }
@@ -206,14 +211,16 @@ static cnnk_status group_trial(const cnnk_tune_opts *o, const cnnk_net *net, cnn
     }
     const bool keep = s == CNNK_OK && switched > 0 && d.p_b_faster < CNNK_TUNE_NET_ALPHA && d.ms_b < d.ms_a;
     if (s == CNNK_OK && switched > 0 && o->log) {
-        fprintf(o->log, "net %-12s %d tied conv layer(s) to the heuristic's tied kernel: %.3f -> %.3f ms (p %.3g) %s\n",
-                net->name, switched, d.ms_a, d.ms_b, d.p_b_faster, keep ? "kept" : "not kept");
+        fprintf(o->log, "net %-12s %d %s conv layer(s) to the heuristic's kernel: %.3f -> %.3f ms (p %.3g) %s\n",
+                net->name, switched, all_layers ? "differing" : "tied", d.ms_a, d.ms_b, d.p_b_faster,
+                keep ? "kept" : "not kept");
         fflush(o->log);
     }
     for (int i = 0; keep && s == CNNK_OK && i < alt->nover; ++i)
         if (strcmp(alt->over[i].net, net->name) == 0)
             s = cnnk_tune_set_override(t, net->name, alt->over[i].shape, alt->over[i].kernel, err);
     cnnk_tune_free(alt);
+    *kept = keep;
     return s;
 }
 
@@ -224,7 +231,9 @@ cnnk_status cnnk_tune_net_pass(const cnnk_tune_opts *o, const char *name, cnnk_t
     if (s == CNNK_OK) s = cnnk_net_init_weights(net, WEIGHT_SEED, err);
     trial *v = s == CNNK_OK ? calloc((size_t)net->n, sizeof *v) : NULL;
     if (s == CNNK_OK && !v) s = cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory");
-    if (s == CNNK_OK) s = group_trial(o, net, t, err);
+    bool all = false, tied = false;
+    if (s == CNNK_OK) s = group_trial(o, net, true, t, &all, err);
+    if (s == CNNK_OK && !all) s = group_trial(o, net, false, t, &tied, err);
     const int n = s == CNNK_OK ? list_trials(net, t, v, net->n) : 0;
     for (int i = 0; s == CNNK_OK && i < n && i < o->net_alts; ++i) s = one_trial(o, net, t, &v[i], err);
     free(v);

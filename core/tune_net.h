@@ -5,8 +5,9 @@
 
 #include "cnnk/tune.h"
 
-/* For network `net` of o: first one trial of every tied shape switched to
- * the heuristic's kernel where that kernel was tied too; then the shapes
+/* For network `net` of o: first one trial of every layer switched to the
+ * heuristic's kernel where it differs; if that is not kept, one of the
+ * tied shapes whose heuristic kernel was tied too; then the shapes
  * whose race ended in a tie, the heaviest first (median x uses), up to
  * o->net_alts, each tied runner-up alone. Each trial is timed in whole
  * forwards against the current choice (cnnk_tune_duel) and kept in t as
