@@ -235,9 +235,10 @@ int cnnk_cmd_tune(int argc, char **argv) {
     if (s == CNNK_OK) {
         int tie = 0, sep = 0;
         for (int i = 0; i < t->n; ++i) tie += t->e[i].verdict == CNNK_TUNE_TIE, sep += t->e[i].verdict == CNNK_TUNE_SEPARATED;
-        printf("wrote %s%s%s: %d shapes (%d separated, %d ties), %d per-network choice(s) (use --plan tuned:%s)\n",
-               target, strcmp(path, target) ? " through the link " : "", strcmp(path, target) ? path : "",
-               t->n, sep, tie, t->nover, path);
+        char via[CNNK_OUT_PATH_MAX + 32] = "";
+        if (strcmp(path, target) != 0) snprintf(via, sizeof via, " (through the link %s)", path);
+        printf("wrote %s%s: %d shapes (%d separated, %d ties), %d per-network choice(s) (use --plan tuned:%s)\n",
+               target, via, t->n, sep, tie, t->nover, path);
     }
     if (s == CNNK_OK && a.compare) {
         const cnnk_plan tuned = {.kind = CNNK_PLAN_TUNED, .algo = CNNK_ALGO_DIRECT, .table = t};
