@@ -372,10 +372,10 @@ static cnnk_status check_opts(const cnnk_tune_opts *o, cnnk_error *err) {
         return cnnk_fail(err, CNNK_EUNSUPPORTED, "tune: this CPU does not run ISA %s",
                          cnnk_isa_name(o->isa));
     if (o->nthreads < 1 || o->reps < CNNK_TUNE_MIN_ROUNDS || o->reps > 1000 || o->mb < 1 ||
-        o->net_alts < 0 || o->net_reps < 0 || !(o->alpha >= 0.0 && o->alpha < 0.5))
+        o->net_alts < 0 || o->net_reps < (o->net_alts > 0) || !(o->alpha >= 0.0 && o->alpha < 0.5))
         return cnnk_fail(err, CNNK_EINVAL,
                          "tune: threads=%d reps=%d batch=%lld alpha=%g net_alts=%d net_reps=%d (want "
-                         "threads, batch >= 1, reps %d..1000, alpha in [0, 0.5))",
+                         "threads, batch >= 1, reps %d..1000, alpha in [0, 0.5), net_reps >= 1 with net_alts)",
                          o->nthreads, o->reps, (long long)o->mb, o->alpha, o->net_alts, o->net_reps,
                          CNNK_TUNE_MIN_ROUNDS);
     return CNNK_OK;

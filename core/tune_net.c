@@ -148,7 +148,7 @@ static cnnk_status one_trial(const cnnk_tune_opts *o, const cnnk_net *net, cnnk_
     if (!alt) return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory");
     const cnnk_tune_entry *e = &t->e[tr->entry];
     cnnk_status s = cnnk_tune_set_override(alt, net->name, e->shape, tr->alt, err);
-    cnnk_tune_duel_result d;
+    cnnk_tune_duel_result d = {0};
     if (s == CNNK_OK) {
         const cnnk_plan pa = {.kind = CNNK_PLAN_TUNED, .table = t};
         const cnnk_plan pb = {.kind = CNNK_PLAN_TUNED, .table = alt};
