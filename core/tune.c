@@ -43,7 +43,7 @@ typedef struct shape_list {
     int n, cap;
 } shape_list;
 
-static double now_ms(void) {
+double cnnk_tune_now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
@@ -138,11 +138,15 @@ bool cnnk_tune_isa_under(cnnk_isa ceiling, cnnk_isa isa) {
 
 /* ---- the race --------------------------------------------------------------- */
 
-static double median_of(const double *x, int n, double *scratch) {
+double cnnk_tune_median_in_place(double *x, int n) {
     if (n < 1) return 0.0;
-    memcpy(scratch, x, (size_t)n * sizeof *x);
-    qsort(scratch, (size_t)n, sizeof *scratch, cmp_double);
-    return n % 2 ? scratch[n / 2] : 0.5 * (scratch[n / 2 - 1] + scratch[n / 2]);
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+static double median_of(const double *x, int n, double *scratch) {
+    if (n > 0) memcpy(scratch, x, (size_t)n * sizeof *x);
+    return cnnk_tune_median_in_place(scratch, n);
 }
 
 /* Ranks with ties averaged, the tie correction's sum of (t^3 - t), and U
@@ -291,9 +295,9 @@ static double run_sample(int c, int round, void *vctx) {
     (void)round;
     const race_ctx *x = vctx;
     const racer *r = &x->r[c];
-    const double t0 = now_ms();
+    const double t0 = cnnk_tune_now_ms();
     for (int i = 0; i < r->inner; ++i) r->k->run(x->d, &r->a);
-    return (now_ms() - t0) / r->inner;
+    return (cnnk_tune_now_ms() - t0) / r->inner;
 }
 
 /* Kernels the tuner races for a ceiling: of it and of the ISAs under it
@@ -327,9 +331,9 @@ static cnnk_status prepare_racers(const shape_use *u, const cnnk_tune_opts *o, c
             .src = b->src, .src_ld = d->ic, .packed = r[c].packed, .dst = b->dst, .dst_ld = d->oc,
             .ep = {.bias = b->bias, .relu = true}, .workspace = *ws, .nthreads = o->nthreads,
         };
-        const double t0 = now_ms();
+        const double t0 = cnnk_tune_now_ms();
         r[c].k->run(d, &r[c].a); /* warm-up: caches, pages, the team's threads */
-        r[c].inner = inner_calls(now_ms() - t0);
+        r[c].inner = inner_calls(cnnk_tune_now_ms() - t0);
     }
     return CNNK_OK;
 }

@@ -2,12 +2,9 @@
  * alternated forwards (the duel), and the pass that uses it to settle
  * tied layers in their network, where the neighbours' cache state and the
  * layout a kernel leaves behind count (docs/TUNING.md). */
-#define _POSIX_C_SOURCE 200809L /* clock_gettime */
-
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cnnk/net.h"
 #include "cnnk/runner.h"
@@ -17,22 +14,6 @@
 #include "core/tune_net.h"
 
 #define WEIGHT_SEED 7
-
-static double now_ms(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
-}
-
-static int cmp_double(const void *pa, const void *pb) {
-    const double a = *(const double *)pa, b = *(const double *)pb;
-    return a < b ? -1 : a > b;
-}
-
-static double median(double *x, int n) {
-    qsort(x, (size_t)n, sizeof *x, cmp_double);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
 
 static int conv_steps(const cnnk_runner *a, const cnnk_runner *b, int *differ) {
     int n = 0;
@@ -47,9 +28,9 @@ static int conv_steps(const cnnk_runner *a, const cnnk_runner *b, int *differ) {
 }
 
 static double forward_ms(cnnk_runner *r, const float *in, float *out) {
-    const double t0 = now_ms();
+    const double t0 = cnnk_tune_now_ms();
     cnnk_runner_forward(r, in, out, false);
-    return now_ms() - t0;
+    return cnnk_tune_now_ms() - t0;
 }
 
 cnnk_status cnnk_tune_duel(const cnnk_net *net, cnnk_isa isa, int nthreads, const cnnk_plan *a,
@@ -79,7 +60,7 @@ cnnk_status cnnk_tune_duel(const cnnk_net *net, cnnk_isa isa, int nthreads, cons
         }
         res->p_b_faster = cnnk_tune_mwu_less(tb, reps, ta, reps);
         res->p_a_faster = cnnk_tune_mwu_less(ta, reps, tb, reps);
-        res->ms_a = median(ta, reps), res->ms_b = median(tb, reps);
+        res->ms_a = cnnk_tune_median_in_place(ta, reps), res->ms_b = cnnk_tune_median_in_place(tb, reps);
         res->nconv = conv_steps(ra, rb, &res->differ);
         res->reps = reps;
     }

@@ -5,6 +5,11 @@
 
 #include "cnnk/tune.h"
 
+/* CLOCK_MONOTONIC in ms, and the median of x (sorted in place): the
+ * tuner's clock and statistic, shared by its two files (core/tune.c). */
+double cnnk_tune_now_ms(void);
+double cnnk_tune_median_in_place(double *x, int n);
+
 /* For network `net` of o: first one trial of every layer switched to the
  * heuristic's kernel where it differs; if that is not kept, one of the
  * tied shapes whose heuristic kernel was tied too; then the shapes
