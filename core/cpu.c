@@ -18,21 +18,29 @@
 static cnnk_cpu_info g_cpu;
 static pthread_once_t g_cpu_once = PTHREAD_ONCE_INIT;
 
-static void read_model(char *model, size_t len) {
-    snprintf(model, len, "unknown");
+static void copy_value(const char *line, char *out, size_t len) {
+    const char *v = strchr(line, ':');
+    if (!v) return;
+    v += 1 + (v[1] == ' ');
+    snprintf(out, len, "%s", v);
+    out[strcspn(out, "\n")] = '\0';
+}
+
+static void read_model(char *model, size_t mlen, char *vendor, size_t vlen) {
+    snprintf(model, mlen, "unknown");
+    snprintf(vendor, vlen, "unknown");
     FILE *f = fopen("/proc/cpuinfo", "r");
     if (!f) return;
     char line[512];
-    while (fgets(line, sizeof line, f)) {
-        /* x86 says "model name", Arm kernels say "CPU part"/"Hardware". */
-        if (strncmp(line, "model name", 10) == 0 || strncmp(line, "Hardware", 8) == 0) {
-            const char *v = strchr(line, ':');
-            if (!v) continue;
-            v += 1 + (v[1] == ' ');
-            snprintf(model, len, "%s", v);
-            model[strcspn(model, "\n")] = '\0';
-            break;
-        }
+    bool have_model = false, have_vendor = false;
+    while ((!have_model || !have_vendor) && fgets(line, sizeof line, f)) {
+        /* x86 says "model name", Arm kernels say "CPU part"/"Hardware";
+         * the vendor is x86's "vendor_id", Arm's "CPU implementer". */
+        if (!have_model && (strncmp(line, "model name", 10) == 0 || strncmp(line, "Hardware", 8) == 0))
+            copy_value(line, model, mlen), have_model = true;
+        else if (!have_vendor &&
+                 (strncmp(line, "vendor_id", 9) == 0 || strncmp(line, "CPU implementer", 15) == 0))
+            copy_value(line, vendor, vlen), have_vendor = true;
     }
     fclose(f);
 }
@@ -118,7 +126,7 @@ static void detect_topology(cnnk_cpu_info *c) {
 }
 
 static void build(void) {
-    read_model(g_cpu.model, sizeof g_cpu.model);
+    read_model(g_cpu.model, sizeof g_cpu.model, g_cpu.vendor, sizeof g_cpu.vendor);
     detect_isa(g_cpu.isa);
     detect_topology(&g_cpu);
 }

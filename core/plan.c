@@ -16,27 +16,27 @@ static void list_plans(char *buf, size_t len) {
     size_t used = (size_t)snprintf(buf, len, "ref, heuristic");
     for (int a = 0; a < CNNK_ALGO_COUNT && used < len; ++a)
         used += (size_t)snprintf(buf + used, len - used, ", fixed:%s", cnnk_algo_name((cnnk_algo)a));
-    if (used < len) snprintf(buf + used, len - used, ", tuned:<file>");
+    if (used < len) snprintf(buf + used, len - used, ", tuned:<file>, tuned-force:<file>");
 }
 
 /* Reads the file now so a bad one is refused where the user named it;
  * the runner reads it again at prepare (the plan stays a plain value). */
-static cnnk_status parse_tuned(const char *file, cnnk_plan *p, cnnk_error *err) {
+static cnnk_status parse_tuned(const char *file, bool force, cnnk_plan *p, cnnk_error *err) {
     if (!file[0]) return cnnk_fail(err, CNNK_EINVAL, "plan tuned: needs a file, e.g. tuned:plans/x.json");
     if (strlen(file) >= sizeof p->file)
         return cnnk_fail(err, CNNK_EINVAL, "plan tuned: file name over %d characters",
                          CNNK_PLAN_FILE_LEN - 1);
     cnnk_tune_table *t;
-    const cnnk_status s = cnnk_tune_read(file, &t, err);
+    const cnnk_status s = cnnk_tune_read(file, force, &t, err);
     if (s != CNNK_OK) return s;
     cnnk_tune_free(t);
-    *p = (cnnk_plan){.kind = CNNK_PLAN_TUNED, .algo = CNNK_ALGO_DIRECT};
+    *p = (cnnk_plan){.kind = CNNK_PLAN_TUNED, .algo = CNNK_ALGO_DIRECT, .force = force};
     snprintf(p->file, sizeof p->file, "%s", file);
     return CNNK_OK;
 }
 
 cnnk_status cnnk_plan_parse(const char *s, cnnk_plan *p, cnnk_error *err) {
-    static const char fixed[] = "fixed:", tuned[] = "tuned:";
+    static const char fixed[] = "fixed:", tuned[] = "tuned:", forced[] = "tuned-force:";
     if (s && strcmp(s, "ref") == 0) {
         *p = (cnnk_plan){.kind = CNNK_PLAN_REF, .algo = CNNK_ALGO_DIRECT};
         return CNNK_OK;
@@ -45,7 +45,10 @@ cnnk_status cnnk_plan_parse(const char *s, cnnk_plan *p, cnnk_error *err) {
         *p = (cnnk_plan){.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
         return CNNK_OK;
     }
-    if (s && strncmp(s, tuned, sizeof tuned - 1) == 0) return parse_tuned(s + sizeof tuned - 1, p, err);
+    if (s && strncmp(s, tuned, sizeof tuned - 1) == 0)
+        return parse_tuned(s + sizeof tuned - 1, false, p, err);
+    if (s && strncmp(s, forced, sizeof forced - 1) == 0)
+        return parse_tuned(s + sizeof forced - 1, true, p, err);
     cnnk_algo algo;
     if (s && strncmp(s, fixed, sizeof fixed - 1) == 0 &&
         cnnk_algo_from_name(s + sizeof fixed - 1, &algo)) {
@@ -61,7 +64,9 @@ void cnnk_plan_format(const cnnk_plan *p, char *buf, size_t len) {
     switch (p->kind) {
     case CNNK_PLAN_REF: snprintf(buf, len, "ref"); break;
     case CNNK_PLAN_HEURISTIC: snprintf(buf, len, "heuristic"); break;
-    case CNNK_PLAN_TUNED: snprintf(buf, len, "tuned:%s", p->file); break;
+    case CNNK_PLAN_TUNED:
+        snprintf(buf, len, "%s:%s", p->force ? "tuned-force" : "tuned", p->table ? "(memory)" : p->file);
+        break;
     default: snprintf(buf, len, "fixed:%s", cnnk_algo_name(p->algo)); break;
     }
 }
@@ -142,7 +147,10 @@ static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
  *  - Winograd F4 from 16x16 up, F6 there once ic >= 512 (VGG's 512->512
  *    28x28: F6 0.89-0.99x of F4's time in 4 of 4 runs with the interior
  *    fast path; at 256 or fewer input channels F6 ties or loses, 1.00-1.31x,
- *    the transforms' larger share); F2 from 8x8 (14x14 maps: F4 tiles 16 of
+ *    the transforms' larger share) or once ic >= 256 with oc >= 512, where
+ *    the doubled output channels pay for the input transform (VGG's
+ *    features.17, 256->512 at 28x28: F6 0.92x of F4 in cnnk-bench, 0.87x
+ *    in cnnk tune's race, docs/TUNING.md); F2 from 8x8 (14x14 maps: F4 tiles 16 of
  *    14 rows, 1.04x against F2's 0.78x); below 8x8 the direct tile (7x7: F2
  *    1.47x, direct 0.97x);
  *  - everything else direct, which led im2col on every such layer. */
@@ -153,7 +161,8 @@ static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
         return !expands && (d->ic <= 64 || small_map) ? CNNK_ALGO_DIRECT : CNNK_ALGO_1X1_SUP;
     }
     if (winograd_shape(d) && d->oh >= 16 && d->ow >= 16)
-        return d->ic >= 512 ? CNNK_ALGO_WINOGRAD_F6 : CNNK_ALGO_WINOGRAD_F4;
+        return d->ic >= 512 || (d->ic >= 256 && d->oc >= 512) ? CNNK_ALGO_WINOGRAD_F6
+                                                             : CNNK_ALGO_WINOGRAD_F4;
     if (winograd_shape(d) && !small_map) return CNNK_ALGO_WINOGRAD_F2;
     return CNNK_ALGO_DIRECT;
 }
@@ -185,10 +194,12 @@ static const cnnk_conv_kernel *chosen(cnnk_isa isa, const cnnk_conv_desc *d, cnn
 /* The table's kernel where it applies; otherwise the heuristic, with a
  * note saying why (a table is data: it may name a kernel that a later
  * build made stricter). */
-static const cnnk_conv_kernel *tuned_kernel(const cnnk_tune_table *t, cnnk_isa isa,
-                                            const cnnk_conv_desc *d, char *note, size_t len) {
-    const cnnk_conv_kernel *k = t ? cnnk_tune_lookup(t, d) : NULL;
-    if (k && k->isa == isa && k->applies(d)) return k;
+static const cnnk_conv_kernel *tuned_kernel(const cnnk_tune_table *t, const char *net,
+                                            cnnk_isa isa, const cnnk_conv_desc *d, char *note,
+                                            size_t len) {
+    const cnnk_conv_kernel *k = t ? cnnk_tune_lookup(t, net, d) : NULL;
+    if (k && cnnk_tune_isa_under(isa, k->isa) && cnnk_isa_available(k->isa) && k->applies(d))
+        return k;
     char why[96];
     if (k) snprintf(why, sizeof why, "fallback: tuned %s does not apply, heuristic", k->name);
     else snprintf(why, sizeof why, "not tuned: heuristic");
@@ -203,11 +214,18 @@ cnnk_status cnnk_plan_load_table(const cnnk_plan *p, cnnk_isa isa, cnnk_tune_tab
     *out = NULL;
     if (p->kind != CNNK_PLAN_TUNED) return CNNK_OK;
     cnnk_tune_table *t;
-    const cnnk_status s = cnnk_tune_read(p->file, &t, err);
-    if (s != CNNK_OK) return s;
+    if (p->table) {
+        if (!(t = cnnk_tune_copy(p->table))) return cnnk_fail(err, CNNK_ENOMEM, "tuned plan: out of memory");
+    } else {
+        const cnnk_status s = cnnk_tune_read(p->file, p->force, &t, err);
+        if (s != CNNK_OK) return s;
+    }
     if (t->cpu.isa != isa) {
-        cnnk_fail(err, CNNK_EINVAL, "tuned plan %s holds %s kernels, but the run asks for ISA %s",
-                  p->file, cnnk_isa_name(t->cpu.isa), cnnk_isa_name(isa));
+        cnnk_fail(err, CNNK_EINVAL,
+                  "tuned plan %s was tuned up to ISA %s, but the run asks for ISA %s (the run's ISA "
+                  "must be the table's ceiling: tune with --isa %s)",
+                  p->table ? "(memory)" : p->file, cnnk_isa_name(t->cpu.isa), cnnk_isa_name(isa),
+                  cnnk_isa_name(isa));
         cnnk_tune_free(t);
         return CNNK_EINVAL;
     }
@@ -216,11 +234,11 @@ cnnk_status cnnk_plan_load_table(const cnnk_plan *p, cnnk_isa isa, cnnk_tune_tab
 }
 
 const cnnk_conv_kernel *cnnk_plan_conv_kernel(const cnnk_plan *p, const cnnk_tune_table *tuned,
-                                              cnnk_isa isa, const cnnk_conv_desc *d, char *note,
-                                              size_t len) {
+                                              const char *net, cnnk_isa isa,
+                                              const cnnk_conv_desc *d, char *note, size_t len) {
     note[0] = '\0';
     if (p->kind == CNNK_PLAN_REF) return find_conv(CNNK_ISA_REF, CNNK_ALGO_DIRECT, d);
-    if (p->kind == CNNK_PLAN_TUNED) return tuned_kernel(tuned, isa, d, note, len);
+    if (p->kind == CNNK_PLAN_TUNED) return tuned_kernel(tuned, net, isa, d, note, len);
     return chosen(isa, d, p->kind == CNNK_PLAN_FIXED ? p->algo : heuristic_algo(isa, d), note, len);
 }
 

@@ -8,18 +8,21 @@
 #include "cnnk/runner.h"
 #include "cnnk/tune.h"
 
-/* The convolution kernel plan p picks for d on isa; tuned is the table of a
- * TUNED plan (loaded by the runner), NULL otherwise. note receives "" or
+/* The convolution kernel plan p picks for d on isa in network net (a tuned
+ * table may hold per-network choices; net may be NULL); tuned is the table
+ * of a TUNED plan (loaded by the runner), NULL otherwise. A table's kernel
+ * may be of an ISA under isa (cnnk_tune_isa_under). note receives "" or
  * the reason for a fallback (starting "fallback: "; a tuned plan's shape
  * missing from its table starts "not tuned: heuristic"). NULL only when no
  * kernel at all applies (the reference direct kernel applies to every
  * forward convolution). */
 const cnnk_conv_kernel *cnnk_plan_conv_kernel(const cnnk_plan *p, const cnnk_tune_table *tuned,
-                                              cnnk_isa isa, const cnnk_conv_desc *d, char *note,
-                                              size_t len);
+                                              const char *net, cnnk_isa isa,
+                                              const cnnk_conv_desc *d, char *note, size_t len);
 
-/* Loads a TUNED plan's table for a run on isa (NULL for other plans):
- * cnnk_tune_read's errors, and CNNK_EINVAL for a table of another ISA. */
+/* Loads a TUNED plan's table for a run on isa (NULL for other plans): its
+ * file (cnnk_tune_read's errors, forced if the plan says so) or a copy of
+ * its in-memory table; CNNK_EINVAL for a table whose ceiling is not isa. */
 cnnk_status cnnk_plan_load_table(const cnnk_plan *p, cnnk_isa isa, cnnk_tune_table **out,
                                  cnnk_error *err);
 

@@ -324,7 +324,8 @@ static cnnk_status choose(cnnk_runner *r, step *s, cnnk_isa isa, const cnnk_plan
                           cnnk_error *err) {
     const cnnk_node *h = node_at(r, s->head);
     if (s->kind == STEP_CONV) {
-        s->ck = cnnk_plan_conv_kernel(p, r->tuned, isa, &s->l.u.conv, s->note, sizeof s->note);
+        s->ck = cnnk_plan_conv_kernel(p, r->tuned, r->net->name, isa, &s->l.u.conv, s->note,
+                                      sizeof s->note);
         if (!s->ck) return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: no kernel for %s", h->name);
         s->info.kernel = s->ck->name;
     } else {

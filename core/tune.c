@@ -1,15 +1,20 @@
-/* cnnk tune: every kernel of an ISA that applies, timed on each distinct
- * convolution shape of some networks; the fastest is kept per shape.
+/* cnnk tune: on each distinct convolution shape of some networks, a race
+ * between every kernel that applies, of the ceiling ISA and the ISAs under
+ * it; then, per network, whole forwards with tied alternatives.
  *
  * Timing (docs/TUNING.md): weights are packed once, outside the timing;
- * each kernel runs once to warm caches and page in its buffers, then
- * `reps` samples are taken and the median kept, because the machine is
- * shared and a mean would follow every interruption. A sample repeats the
- * kernel until it lasts about a millisecond, so small layers are not
- * measured at the clock's resolution. The epilogue is the common one of
- * these networks, bias + ReLU. */
+ * each kernel runs once to warm caches and page in its buffers; then the
+ * candidates are sampled round robin, and every few rounds a one-sided
+ * Mann-Whitney U test drops those significantly slower than the current
+ * best, until one is left (separated) or the budget of rounds is spent
+ * (a tie: the cheapest to prepare of those left). Medians and ranks, not
+ * means: the machine is shared and a mean follows every interruption. A
+ * sample repeats the kernel until it lasts about a millisecond, so small
+ * layers are not measured at the clock's resolution. The epilogue is the
+ * common one of these networks, bias + ReLU. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +23,7 @@
 #include "cnnk/net.h"
 #include "cnnk/tune.h"
 #include "core/rng.h"
+#include "core/tune_net.h"
 
 #define ALIGN 64
 #define MIN_SAMPLE_MS 1.0
@@ -37,7 +43,7 @@ typedef struct shape_list {
     int n, cap;
 } shape_list;
 
-static double now_ms(void) {
+double cnnk_tune_now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
     return (double)t.tv_sec * 1e3 + (double)t.tv_nsec * 1e-6;
@@ -126,84 +132,240 @@ static int inner_calls(double one_ms) {
     return n > MAX_INNER ? MAX_INNER : (int)n + 1;
 }
 
-static double median_ms(const cnnk_conv_kernel *k, const cnnk_conv_desc *d, const cnnk_conv_args *a,
-                        int reps, double *samples) {
-    double t0 = now_ms();
-    k->run(d, a); /* warm-up */
-    const int inner = inner_calls(now_ms() - t0);
-    for (int r = 0; r < reps; ++r) {
-        t0 = now_ms();
-        for (int i = 0; i < inner; ++i) k->run(d, a);
-        samples[r] = (now_ms() - t0) / inner;
-    }
-    qsort(samples, (size_t)reps, sizeof *samples, cmp_double);
-    return reps % 2 ? samples[reps / 2] : 0.5 * (samples[reps / 2 - 1] + samples[reps / 2]);
+bool cnnk_tune_isa_under(cnnk_isa ceiling, cnnk_isa isa) {
+    return isa == ceiling || (ceiling == CNNK_ISA_AVX512 && isa == CNNK_ISA_AVX2);
 }
 
-static cnnk_status time_kernel(const cnnk_conv_kernel *k, const cnnk_conv_desc *d,
-                               const layer_data *b, const cnnk_tune_opts *o, double *samples,
-                               double *ms, cnnk_error *err) {
-    float *packed = floats(k->packed_size(d));
-    float *ws = floats(k->workspace_size(d, o->nthreads));
-    cnnk_status s = CNNK_OK;
-    if (!packed || !ws) {
-        s = cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory for %s on %s", k->name, d->name);
-    } else {
-        k->pack(d, b->w, packed);
-        const cnnk_conv_args a = {
-            .src = b->src, .src_ld = d->ic, .packed = packed, .dst = b->dst, .dst_ld = d->oc,
-            .ep = {.bias = b->bias, .relu = true}, .workspace = ws, .nthreads = o->nthreads,
-        };
-        *ms = median_ms(k, d, &a, o->reps, samples);
-    }
-    free(packed), free(ws);
-    return s;
+/* ---- the race --------------------------------------------------------------- */
+
+double cnnk_tune_median_in_place(double *x, int n) {
+    if (n < 1) return 0.0;
+    qsort(x, (size_t)n, sizeof *x, cmp_double);
+    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
 }
 
-/* ---- one shape: every kernel, the fastest kept ------------------------------ */
+static double median_of(const double *x, int n, double *scratch) {
+    if (n > 0) memcpy(scratch, x, (size_t)n * sizeof *x);
+    return cnnk_tune_median_in_place(scratch, n);
+}
+
+/* Ranks with ties averaged, the tie correction's sum of (t^3 - t), and U
+ * of x. Sample sizes are at most a few hundred: quadratic is fine and
+ * needs no allocation. */
+double cnnk_tune_mwu_less(const double *x, int nx, const double *y, int ny) {
+    if (nx < 1 || ny < 1) return 1.0;
+    /* U counts pairs (x_i, y_j) with x_i < y_j, ties as one half: large U
+     * says x is smaller. */
+    double u = 0.0;
+    for (int i = 0; i < nx; ++i)
+        for (int j = 0; j < ny; ++j) u += x[i] < y[j] ? 1.0 : x[i] == y[j] ? 0.5 : 0.0;
+    const double n = (double)nx + ny;
+    double ties = 0.0; /* sum over groups of equal values of t^3 - t */
+    for (int a = 0; a < nx + ny; ++a) {
+        const double v = a < nx ? x[a] : y[a - nx];
+        int t = 0;
+        bool first = true;
+        for (int b = 0; b < nx + ny; ++b) {
+            const double w = b < nx ? x[b] : y[b - nx];
+            if (w == v) {
+                if (b < a) first = false;
+                ++t;
+            }
+        }
+        if (first) ties += (double)t * t * t - t;
+    }
+    const double mean = (double)nx * ny / 2.0;
+    const double var = (double)nx * ny / 12.0 * ((n + 1.0) - ties / (n * (n - 1.0)));
+    if (var <= 0.0) return 1.0; /* every value equal: no evidence */
+    const double z = (u - mean - 0.5) / sqrt(var); /* continuity correction */
+    return 0.5 * erfc(z / sqrt(2.0));
+}
+
+static int best_alive(int ncand, const bool *alive, const double *median) {
+    int b = -1;
+    for (int c = 0; c < ncand; ++c)
+        if (alive[c] && (b < 0 || median[c] < median[b])) b = c;
+    return b;
+}
+
+/* Drops every candidate significantly slower than the current best;
+ * returns how many remain. */
+static int look(int ncand, double *const *s, const int *n, bool *alive, double *median,
+                double alpha, double *scratch) {
+    for (int c = 0; c < ncand; ++c) median[c] = median_of(s[c], n[c], scratch);
+    const int b = best_alive(ncand, alive, median);
+    int left = 0;
+    for (int c = 0; c < ncand; ++c) {
+        if (alive[c] && c != b && cnnk_tune_mwu_less(s[b], n[b], s[c], n[c]) < alpha)
+            alive[c] = false;
+        left += alive[c];
+    }
+    return left;
+}
+
+int cnnk_tune_race(int ncand, const double *cost, int rounds, double alpha,
+                   cnnk_tune_sampler sample, void *ctx, cnnk_tune_verdict *verdict, bool *tied,
+                   double *median) {
+    if (ncand < 1) return -1;
+    if (rounds < CNNK_TUNE_MIN_ROUNDS) rounds = CNNK_TUNE_MIN_ROUNDS;
+    if (!(alpha > 0.0)) alpha = CNNK_TUNE_ALPHA;
+    double *buf = malloc((size_t)(ncand + 1) * (size_t)rounds * sizeof *buf);
+    double *s[CNNK_TUNE_MAX_CANDIDATES];
+    int n[CNNK_TUNE_MAX_CANDIDATES] = {0};
+    if (!buf || ncand > CNNK_TUNE_MAX_CANDIDATES) {
+        free(buf);
+        return -1;
+    }
+    double *scratch = buf + (size_t)ncand * (size_t)rounds;
+    for (int c = 0; c < ncand; ++c) s[c] = buf + (size_t)c * (size_t)rounds, tied[c] = true;
+    int left = ncand;
+    for (int r = 0; r < rounds && left > 1; ++r) {
+        /* Round robin, each round starting one further along: drift in
+         * the machine's speed (another job starting) falls on every
+         * candidate alike, and none is always first after a slow one. */
+        for (int j = 0; j < ncand; ++j) {
+            const int c = (j + r) % ncand;
+            if (tied[c]) s[c][n[c]++] = sample(c, r, ctx);
+        }
+        const int done = r + 1;
+        if (done >= CNNK_TUNE_MIN_ROUNDS && (done % 2 == 0 || done == rounds))
+            left = look(ncand, s, n, tied, median, alpha, scratch);
+    }
+    if (ncand == 1) s[0][n[0]++] = sample(0, 0, ctx); /* one sample for its time */
+    for (int c = 0; c < ncand; ++c) median[c] = median_of(s[c], n[c], scratch);
+    free(buf);
+    const int best = best_alive(ncand, tied, median);
+    *verdict = ncand == 1 ? CNNK_TUNE_ONLY : left == 1 ? CNNK_TUNE_SEPARATED : CNNK_TUNE_TIE;
+    if (*verdict != CNNK_TUNE_TIE) return best;
+    /* Not separated: a tie among those whose median is within the margin
+     * of the best's, won by the cheapest to prepare. One further out is
+     * not dropped (its samples overlap too much for the test) but is not
+     * tied either: on a loaded machine a 25% slower kernel could stay
+     * unseparated for the whole budget (docs/TUNING.md). */
+    int pick = best;
+    for (int c = 0; c < ncand; ++c) {
+        tied[c] = tied[c] && median[c] <= median[best] * (1.0 + CNNK_TUNE_TIE_MARGIN);
+        if (tied[c] && (cost[c] < cost[pick] || (cost[c] == cost[pick] && median[c] < median[pick])))
+            pick = c;
+    }
+    return pick;
+}
+
+static const char *const g_verdict[] = {"only", "separated", "tie"};
 
 static void log_header(FILE *f) {
     if (!f) return;
-    fprintf(f, "%-12s %-40s %4s %-36s %-20s %9s  %s\n", "net", "layer", "uses", "shape", "kernel",
-            "ms", "others (ms)");
+    fprintf(f, "%-9s %-12s %-36s %4s %-36s %-22s %-9s %9s  %s\n", "shape", "net", "layer", "uses",
+            "shape", "kernel", "verdict", "ms", "others (ms; * still tied)");
 }
 
-static void log_row(FILE *f, const shape_use *u, const cnnk_tune_entry *e) {
+static void log_row(FILE *f, int i, int n, const shape_use *u, const cnnk_tune_entry *e) {
     if (!f) return;
     const cnnk_conv_desc *d = &u->d;
-    char shape[64];
+    char shape[64], at[32];
     snprintf(shape, sizeof shape, "%lldx%lldx%lld->%lldx%lldx%lld k%lld s%lld", (long long)d->ic,
              (long long)d->ih, (long long)d->iw, (long long)d->oc, (long long)d->oh,
              (long long)d->ow, (long long)d->kh, (long long)d->sh);
-    fprintf(f, "%-12s %-40s %4d %-36s %-20s %9.4f ", u->net, u->layer, u->count, shape,
-            e->ncand ? e->kernel->name : "-", e->ms);
+    snprintf(at, sizeof at, "[%d/%d]", i + 1, n);
+    fprintf(f, "%-9s %-12s %-36s %4d %-36s %-22s %-9s %9.4f ", at, u->net, u->layer, u->count, shape,
+            e->ncand ? e->kernel->name : "-", e->ncand ? g_verdict[e->verdict] : "-", e->ms);
     if (!e->ncand) fprintf(f, " no kernel applies");
-    for (int i = 0; i < e->ncand; ++i)
-        if (e->cand[i] != e->kernel) fprintf(f, " %s %.4f", e->cand[i]->name, e->cand_ms[i]);
+    for (int c = 0; c < e->ncand; ++c)
+        if (e->cand[c] != e->kernel)
+            fprintf(f, " %s %.4f%s", e->cand[c]->name, e->cand_ms[c], e->cand_tied[c] ? "*" : "");
     fputc('\n', f);
     fflush(f);
 }
 
-static cnnk_status tune_shape(const shape_use *u, const cnnk_tune_opts *o, double *samples,
-                              cnnk_tune_entry *e, cnnk_error *err) {
+/* ---- one shape: the race over every kernel that applies ------------------- */
+
+typedef struct racer {
+    const cnnk_conv_kernel *k;
+    float *packed;
+    cnnk_conv_args a;
+    int inner;
+} racer;
+
+typedef struct race_ctx {
+    const cnnk_conv_desc *d;
+    racer *r;
+} race_ctx;
+
+static double run_sample(int c, int round, void *vctx) {
+    (void)round;
+    const race_ctx *x = vctx;
+    const racer *r = &x->r[c];
+    const double t0 = cnnk_tune_now_ms();
+    for (int i = 0; i < r->inner; ++i) r->k->run(x->d, &r->a);
+    return (cnnk_tune_now_ms() - t0) / r->inner;
+}
+
+/* Kernels the tuner races for a ceiling: of it and of the ISAs under it
+ * that this CPU runs; the reference only when it is the ceiling. */
+static bool candidate(const cnnk_conv_kernel *k, cnnk_isa ceiling, const cnnk_conv_desc *d) {
+    return cnnk_tune_isa_under(ceiling, k->isa) && cnnk_isa_available(k->isa) && k->applies(d);
+}
+
+static cnnk_status prepare_racers(const shape_use *u, const cnnk_tune_opts *o, const layer_data *b,
+                                  racer *r, int *nr, float **ws, cnnk_error *err) {
+    const cnnk_conv_desc *d = &u->d;
+    size_t wsz = 1;
+    *nr = 0;
+    for (size_t i = 0; i < cnnk_conv_kernel_count(); ++i) {
+        const cnnk_conv_kernel *k = cnnk_conv_kernel_at(i);
+        if (!candidate(k, o->isa, d)) continue;
+        if (*nr == CNNK_TUNE_MAX_CANDIDATES)
+            return cnnk_fail(err, CNNK_EUNSUPPORTED, "tune: over %d kernels apply to %s",
+                             CNNK_TUNE_MAX_CANDIDATES, u->key);
+        const size_t w = k->workspace_size(d, o->nthreads);
+        if (w > wsz) wsz = w;
+        r[*nr].k = k;
+        if (!(r[*nr].packed = floats(k->packed_size(d))))
+            return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory for %s on %s", k->name, u->key);
+        k->pack(d, b->w, r[(*nr)++].packed);
+    }
+    /* The kernels run one at a time: one workspace, the largest. */
+    if (!(*ws = floats(wsz))) return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory for %s", u->key);
+    for (int c = 0; c < *nr; ++c) {
+        r[c].a = (cnnk_conv_args){
+            .src = b->src, .src_ld = d->ic, .packed = r[c].packed, .dst = b->dst, .dst_ld = d->oc,
+            .ep = {.bias = b->bias, .relu = true}, .workspace = *ws, .nthreads = o->nthreads,
+        };
+        const double t0 = cnnk_tune_now_ms();
+        r[c].k->run(d, &r[c].a); /* warm-up: caches, pages, the team's threads */
+        r[c].inner = inner_calls(cnnk_tune_now_ms() - t0);
+    }
+    return CNNK_OK;
+}
+
+static cnnk_status tune_shape(const shape_use *u, const cnnk_tune_opts *o, cnnk_tune_entry *e,
+                              cnnk_error *err) {
     memset(e, 0, sizeof *e);
     snprintf(e->shape, sizeof e->shape, "%s", u->key);
     layer_data b = {0};
+    racer r[CNNK_TUNE_MAX_CANDIDATES] = {0};
+    int nr = 0;
+    float *ws = NULL;
     cnnk_status s = alloc_data(&u->d, &b, err);
-    for (size_t i = 0; s == CNNK_OK && i < cnnk_conv_kernel_count(); ++i) {
-        const cnnk_conv_kernel *k = cnnk_conv_kernel_at(i);
-        if (k->isa != o->isa || !k->applies(&u->d)) continue;
-        if (e->ncand == CNNK_TUNE_MAX_CANDIDATES) {
-            s = cnnk_fail(err, CNNK_EUNSUPPORTED, "tune: over %d %s kernels apply to %s",
-                          CNNK_TUNE_MAX_CANDIDATES, cnnk_isa_name(o->isa), u->key);
-            break;
+    if (s == CNNK_OK) s = prepare_racers(u, o, &b, r, &nr, &ws, err);
+    if (s == CNNK_OK && nr > 0) {
+        /* "Cheaper to prepare": fewer packed floats, the memory a network
+         * holds for the layer and that pack writes. */
+        double cost[CNNK_TUNE_MAX_CANDIDATES];
+        for (int c = 0; c < nr; ++c) cost[c] = (double)r[c].k->packed_size(&u->d);
+        race_ctx x = {.d = &u->d, .r = r};
+        const int pick = cnnk_tune_race(nr, cost, o->reps, o->alpha, run_sample, &x, &e->verdict,
+                                        e->cand_tied, e->cand_ms);
+        if (pick < 0) {
+            s = cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory racing %s", u->key);
+        } else {
+            e->ncand = nr;
+            for (int c = 0; c < nr; ++c) e->cand[c] = r[c].k;
+            e->kernel = r[pick].k, e->ms = e->cand_ms[pick];
         }
-        double ms = 0.0;
-        s = time_kernel(k, &u->d, &b, o, samples, &ms, err);
-        if (s != CNNK_OK) break;
-        e->cand[e->ncand] = k, e->cand_ms[e->ncand++] = ms;
-        if (!e->kernel || ms < e->ms) e->kernel = k, e->ms = ms;
     }
+    for (int c = 0; c < nr; ++c) free(r[c].packed);
+    free(ws);
     free_data(&b);
     return s;
 }
@@ -213,31 +375,30 @@ static cnnk_status check_opts(const cnnk_tune_opts *o, cnnk_error *err) {
     if (o->isa < 0 || o->isa >= CNNK_ISA_COUNT || !cnnk_isa_available(o->isa))
         return cnnk_fail(err, CNNK_EUNSUPPORTED, "tune: this CPU does not run ISA %s",
                          cnnk_isa_name(o->isa));
-    if (o->nthreads < 1 || o->reps < 1 || o->reps > 1000 || o->mb < 1)
-        return cnnk_fail(err, CNNK_EINVAL, "tune: threads=%d reps=%d batch=%lld (want >= 1, reps <= 1000)",
-                         o->nthreads, o->reps, (long long)o->mb);
+    if (o->nthreads < 1 || o->reps < CNNK_TUNE_MIN_ROUNDS || o->reps > 1000 || o->mb < 1 ||
+        o->net_alts < 0 || o->net_reps < (o->net_alts > 0) || !(o->alpha >= 0.0 && o->alpha < 0.5))
+        return cnnk_fail(err, CNNK_EINVAL,
+                         "tune: threads=%d reps=%d batch=%lld alpha=%g net_alts=%d net_reps=%d (want "
+                         "threads, batch >= 1, reps %d..1000, alpha in [0, 0.5), net_reps >= 1 with net_alts)",
+                         o->nthreads, o->reps, (long long)o->mb, o->alpha, o->net_alts, o->net_reps,
+                         CNNK_TUNE_MIN_ROUNDS);
     return CNNK_OK;
 }
 
 static cnnk_status tune_all(const cnnk_tune_opts *o, const shape_list *l, cnnk_tune_table *t,
                             cnnk_error *err) {
-    double *samples = malloc((size_t)o->reps * sizeof *samples);
     t->e = calloc((size_t)(l->n > 0 ? l->n : 1), sizeof *t->e);
-    if (!samples || !t->e) {
-        free(samples);
-        return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory");
-    }
+    if (!t->e) return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory");
     t->cap = l->n;
     log_header(o->log);
     cnnk_status s = CNNK_OK;
     for (int i = 0; i < l->n && s == CNNK_OK; ++i) {
         cnnk_tune_entry *e = &t->e[t->n];
-        s = tune_shape(&l->v[i], o, samples, e, err);
+        s = tune_shape(&l->v[i], o, e, err);
         if (s != CNNK_OK) break;
-        log_row(o->log, &l->v[i], e);
+        log_row(o->log, i, l->n, &l->v[i], e);
         if (e->ncand) t->n++; /* a shape no kernel of the ISA takes stays heuristic */
     }
-    free(samples);
     return s;
 }
 
@@ -250,8 +411,11 @@ cnnk_status cnnk_tune_run(const cnnk_tune_opts *o, cnnk_tune_table **out, cnnk_e
     s = t ? collect(o, &l, err) : cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory");
     if (s == CNNK_OK) {
         cnnk_tune_this_cpu(o->isa, o->nthreads, &t->cpu);
+        t->cpu.mb = o->mb, t->cpu.h = o->h, t->cpu.w = o->w;
         s = tune_all(o, &l, t, err);
     }
+    for (int i = 0; s == CNNK_OK && o->net_alts > 0 && i < o->nnets; ++i)
+        s = cnnk_tune_net_pass(o, o->nets[i], t, err);
     free(l.v);
     if (s != CNNK_OK) {
         cnnk_tune_free(t);

@@ -1,7 +1,8 @@
 /* libFuzzer target: the tuned-plan loader (core/tune_file.c). The first
  * byte picks the mode: odd, the input is the whole file; even, it is the
- * "layers" value behind this CPU's own "cpu" object, so that the entries
- * are reached (another CPU's file is refused before them). No crash, no
+ * "layers" value (and what may follow it, "networks") behind this CPU's
+ * own "format", "cpu" and "run", so that the entries are reached (another
+ * CPU's file is refused before them); its bit 1 reads forced. No crash, no
  * sanitizer report; what is accepted is a table whose every entry a
  * lookup can use (a known kernel of the table's ISA, applying to its
  * shape). Build and run: docs/FUZZING.md. */
@@ -24,10 +25,16 @@ static int g_fd = -1;
 static size_t cpu_prefix(char *buf, size_t len) {
     cnnk_tune_cpu c;
     cnnk_tune_this_cpu(CNNK_ISA_REF, 1, &c); /* ref: the seeds name ref kernels, valid on any CPU */
+    char flags[128] = "";
+    for (int i = 0; i < CNNK_ISA_COUNT; ++i)
+        if (c.runs[i])
+            snprintf(flags + strlen(flags), sizeof flags - strlen(flags), "%s\"%s\"", flags[0] ? ", " : "",
+                     cnnk_isa_name((cnnk_isa)i));
     int n = snprintf(buf, len,
-                     "{\"cpu\": {\"model\": \"%s\", \"isa\": \"%s\", \"l1d\": %lld, \"l2\": %lld, "
-                     "\"l3\": %lld, \"threads\": 1}, \"layers\": ",
-                     c.model, cnnk_isa_name(c.isa), (long long)c.l1d, (long long)c.l2,
+                     "{\"format\": 2, \"cpu\": {\"vendor\": \"%s\", \"model\": \"%s\", \"isa\": \"%s\", "
+                     "\"flags\": [%s], \"l1d\": %lld, \"l2\": %lld, \"l3\": %lld}, \"run\": "
+                     "{\"threads\": 1, \"batch\": 1, \"input\": [32, 32]}, \"layers\": ",
+                     c.vendor, c.model, cnnk_isa_name(c.isa), flags, (long long)c.l1d, (long long)c.l2,
                      (long long)c.l3);
     return n > 0 && (size_t)n < len ? (size_t)n : 0;
 }
@@ -35,13 +42,22 @@ static size_t cpu_prefix(char *buf, size_t len) {
 static void check_table(const cnnk_tune_table *t) {
     for (int i = 0; i < t->n; ++i) {
         const cnnk_tune_entry *e = &t->e[i];
-        if (!e->kernel || e->kernel->isa != t->cpu.isa) abort();
+        if (!e->kernel || !cnnk_tune_isa_under(t->cpu.isa, e->kernel->isa)) abort();
         cnnk_parse_opts o;
         cnnk_parse_opts_init(&o);
         cnnk_layer_desc l;
         if (cnnk_parse_desc(e->shape, &o, &l, NULL) != CNNK_OK) abort();
         if (!e->kernel->applies(&l.u.conv)) abort();
-        if (cnnk_tune_lookup(t, &l.u.conv) != e->kernel) abort(); /* unreachable entry */
+        if (cnnk_tune_lookup(t, NULL, &l.u.conv) != e->kernel) abort(); /* unreachable entry */
+    }
+    for (int i = 0; i < t->nover; ++i) {
+        const cnnk_tune_override *o = &t->over[i];
+        if (!o->kernel || !cnnk_tune_isa_under(t->cpu.isa, o->kernel->isa)) abort();
+        cnnk_parse_opts po;
+        cnnk_parse_opts_init(&po);
+        cnnk_layer_desc l;
+        if (cnnk_parse_desc(o->shape, &po, &l, NULL) != CNNK_OK || !o->kernel->applies(&l.u.conv)) abort();
+        if (cnnk_tune_lookup(t, o->net, &l.u.conv) != o->kernel) abort();
     }
 }
 
@@ -59,7 +75,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     snprintf(path, sizeof path, "/proc/self/fd/%d", g_fd);
     cnnk_tune_table *t = NULL;
     cnnk_error err;
-    if (cnnk_tune_read(path, &t, &err) == CNNK_OK) {
+    if (cnnk_tune_read(path, data[0] & 2, &t, &err) == CNNK_OK) {
         if (!t) abort();
         check_table(t);
     } else if (t) {

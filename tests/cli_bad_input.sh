@@ -93,6 +93,25 @@ expect2 "hexadecimal number for 'alpha'" validate --shape '--lrn mb1ic3ih8ls5alp
 mkdir -p "$tmp/adir"
 expect2 "cannot read: Is a directory" validate --batch "$tmp/adir"
 expect2 "tuned plan .*: cannot read: Is a directory" run --net resnet18 --plan "tuned:$tmp/adir"
+expect2 "--reps \\(the most rounds per shape\\) takes 6 to 1000, not '1'" tune --net resnet18 --reps 1
+
+# Another CPU's tuned plan (docs/TUNING.md): refused with what differs,
+# used with --force (or the plan tuned-force:FILE).
+if "${cnnk[@]}" tune --net resnet18 --input 32x32 --threads 1 --reps 6 --net-alts 0 \
+     --out "$tmp/here.json" >/dev/null 2>&1; then
+  sed 's/"model":[[:space:]]*"[^"]*"/"model": "Imaginary CPU 9000"/' "$tmp/here.json" >"$tmp/elsewhere.json"
+  expect2 "measured on another CPU \\(model 'Imaginary CPU 9000' here" \
+    run --net resnet18 --input 32x32 --threads 1 --plan "tuned:$tmp/elsewhere.json"
+  for forced in "--plan tuned:$tmp/elsewhere.json --force" "--plan tuned-force:$tmp/elsewhere.json"; do
+    count=$((count + 1))
+    # shellcheck disable=SC2086
+    if ! "${cnnk[@]}" run --net resnet18 --input 32x32 --threads 1 $forced >"$tmp/out" 2>"$tmp/err"; then
+      fails=$((fails + 1)); echo "FAIL: run $forced refused: $(cat "$tmp/err")"
+    fi
+  done
+else
+  fails=$((fails + 1)); echo "FAIL: tune for the other-CPU case failed"
+fi
 expect2 "unknown format 'xml', valid: table, csv" nets --format xml
 expect2 "unknown option '--net'" nets --net resnet18
 

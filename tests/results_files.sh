@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 fails=0 count=0
 fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
 
-tune() { "$cnnk" tune --net resnet18 --input 32x32 --reps 1 --threads 1 "$@"; }
+tune() { "$cnnk" tune --net resnet18 --input 32x32 --reps 6 --net-alts 0 --threads 1 "$@"; }
 main() { "$bench" --main --nets=resnet18 --input=32x32 --benchmark_repetitions=1 \
            --benchmark_min_time=0.001 "$@"; }
 

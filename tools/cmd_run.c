@@ -27,6 +27,8 @@ typedef struct run_opts {
     const char *net;
     cnnk_isa isa;
     cnnk_plan plan;
+    const char *plan_spec;      /* parsed once every option is read (--force may follow) */
+    bool force;                 /* --force: a tuned plan of another CPU is used anyway */
     long long batch, h, w, threads, iters;
     int nmodel;                 /* --model: thread counts to predict */
     int model[16];
@@ -88,12 +90,11 @@ static int parse_model(run_opts *o, const char *v) {
 }
 
 static int parse_opt(run_opts *o, const char *a, const char *v) {
-    cnnk_error err;
     char msg[600];
     if (strcmp(a, "--net") == 0) o->net = v;
     else if (strcmp(a, "--isa") == 0) return parse_isa(v, &o->isa);
     else if (strcmp(a, "--plan") == 0) {
-        if (cnnk_plan_parse(v, &o->plan, &err) != CNNK_OK) return bad(err.msg);
+        o->plan_spec = v;
     } else if (strcmp(a, "--batch") == 0) {
         if (!parse_ll(v, 1, &o->batch) || o->batch > RUN_MAX_BATCH)
             return snprintf(msg, sizeof msg, "--batch takes 1..%d, not '%s'", RUN_MAX_BATCH, v),
@@ -126,6 +127,11 @@ static int parse_args(int argc, char **argv, run_opts *o) {
     *o = (run_opts){.isa = cnnk_best_isa(), .plan = {CNNK_PLAN_HEURISTIC, CNNK_ALGO_DIRECT},
                     .batch = 1, .h = 224, .w = 224, .threads = cnnk_cpu()->cores, .iters = 3};
     for (int i = 0; i < argc; i += 2) {
+        if (strcmp(argv[i], "--force") == 0) { /* the one flag without a value */
+            o->force = true;
+            --i;
+            continue;
+        }
         if (i + 1 >= argc) {
             char msg[128];
             snprintf(msg, sizeof msg, "%s needs a value", argv[i]);
@@ -133,6 +139,17 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         }
         int rc = parse_opt(o, argv[i], argv[i + 1]);
         if (rc != RUN_OK) return rc;
+    }
+    if (o->plan_spec) {
+        /* --force spells tuned:FILE as tuned-force:FILE (docs/TUNING.md) */
+        static const char tuned[] = "tuned:";
+        char spec[CNNK_PLAN_FILE_LEN + 16];
+        if (o->force && strncmp(o->plan_spec, tuned, sizeof tuned - 1) == 0)
+            snprintf(spec, sizeof spec, "tuned-force:%s", o->plan_spec + sizeof tuned - 1);
+        else
+            snprintf(spec, sizeof spec, "%s", o->plan_spec);
+        cnnk_error err;
+        if (cnnk_plan_parse(spec, &o->plan, &err) != CNNK_OK) return bad(err.msg);
     }
     return o->net ? RUN_OK : bad("give --net NAME");
 }

@@ -1,6 +1,8 @@
-/* `cnnk tune`: times every kernel of an ISA on each distinct convolution
- * shape of the given networks and writes the fastest per shape to a plan
- * file for `--plan tuned:<file>` (docs/TUNING.md). */
+/* `cnnk tune`: races every kernel of an ISA and the ISAs under it on each
+ * distinct convolution shape of the given networks, settles ties in whole
+ * forwards, and writes the choice per shape (and per network) to a plan
+ * file for `--plan tuned:<file>`; with --compare, times each network's
+ * heuristic plan against the tuned one in the same run (docs/TUNING.md). */
 #define _POSIX_C_SOURCE 200809L /* mkdir */
 
 #include <errno.h>
@@ -10,7 +12,9 @@
 #include <sys/stat.h>
 
 #include "cnnk/cpu.h"
+#include "cnnk/net.h"
 #include "cnnk/outfile.h"
+#include "cnnk/runner.h"
 #include "cnnk/tune.h"
 #include "tools/commands.h"
 
@@ -22,9 +26,14 @@ typedef struct tune_args {
     const char *nets[MAX_NETS];
     int nnets;
     cnnk_isa isa;
-    long long batch, h, w, threads, reps;
+    long long batch, h, w, threads, reps, net_alts, net_reps, compare_reps;
+    bool compare;         /* --compare: heuristic against tuned after tuning */
+    const char *compare_only; /* --compare-only FILE: no tuning */
     const char *out; /* NULL: the default path */
 } tune_args;
+
+/* --all: the five classifiers of the performance tables. */
+static const char *const g_all[] = {"alexnet", "vgg16", "googlenet", "resnet50", "densenet121"};
 
 static int bad(const char *fmt, const char *arg) {
     fprintf(stderr, "cnnk tune: ");
@@ -76,7 +85,17 @@ static int parse_opt(tune_args *a, const char *o, const char *v) {
     } else if (strcmp(o, "--threads") == 0) {
         if (!parse_ll(v, 1, 4096, &a->threads)) return bad("--threads takes 1..4096, not '%s'", v);
     } else if (strcmp(o, "--reps") == 0) {
-        if (!parse_ll(v, 1, 1000, &a->reps)) return bad("--reps takes 1 to 1000, not '%s'", v);
+        if (!parse_ll(v, CNNK_TUNE_MIN_ROUNDS, 1000, &a->reps))
+            return bad("--reps (the most rounds per shape) takes 6 to 1000, not '%s'", v);
+    } else if (strcmp(o, "--net-alts") == 0) {
+        if (!parse_ll(v, 0, 1000, &a->net_alts)) return bad("--net-alts takes 0 to 1000, not '%s'", v);
+    } else if (strcmp(o, "--net-reps") == 0) {
+        if (!parse_ll(v, 3, 1000, &a->net_reps)) return bad("--net-reps takes 3 to 1000, not '%s'", v);
+    } else if (strcmp(o, "--compare-reps") == 0) {
+        if (!parse_ll(v, 3, 1000, &a->compare_reps))
+            return bad("--compare-reps takes 3 to 1000, not '%s'", v);
+    } else if (strcmp(o, "--compare-only") == 0) {
+        a->compare_only = v;
     } else if (strcmp(o, "--out") == 0) {
         a->out = v;
     } else {
@@ -88,13 +107,25 @@ static int parse_opt(tune_args *a, const char *o, const char *v) {
 static int parse_args(int argc, char **argv, tune_args *a) {
     memset(a, 0, sizeof *a);
     a->isa = cnnk_best_isa();
-    a->batch = 1, a->h = a->w = 224, a->threads = cnnk_cpu()->cores, a->reps = 5;
+    a->batch = 1, a->h = a->w = 224, a->threads = cnnk_cpu()->cores, a->reps = 24;
+    a->net_alts = 4, a->net_reps = 15, a->compare_reps = 21;
     for (int i = 0; i < argc; i += 2) {
+        /* the flags without a value */
+        if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "--compare") == 0) {
+            if (argv[i][2] == 'a') {
+                for (a->nnets = 0; a->nnets < (int)(sizeof g_all / sizeof *g_all); ++a->nnets)
+                    a->nets[a->nnets] = g_all[a->nnets];
+            } else {
+                a->compare = true;
+            }
+            --i;
+            continue;
+        }
         if (i + 1 >= argc) return bad("%s needs a value", argv[i]);
         const int rc = parse_opt(a, argv[i], argv[i + 1]);
         if (rc != TUNE_OK) return rc;
     }
-    return a->nnets ? TUNE_OK : bad("give --net NAME[,NAME...]%s", "");
+    return a->nnets ? TUNE_OK : bad("give --net NAME[,NAME...] or --all%s", "");
 }
 
 /* The default path lives under plans/: create that one folder if needed
@@ -105,13 +136,72 @@ static int ensure_plans_dir(void) {
     return TUNE_BAD_INPUT;
 }
 
+static void print_load(const char *when) {
+    FILE *f = fopen("/proc/loadavg", "r");
+    char line[128] = "unknown\n";
+    if (f) {
+        if (!fgets(line, sizeof line, f)) snprintf(line, sizeof line, "unknown\n");
+        fclose(f);
+    }
+    printf("load average %s: %s", when, line);
+}
+
+/* Each network: heuristic (A) against the tuned table (B), in the same
+ * process, alternated forwards; a markdown table on stdout. */
+static cnnk_status compare(const tune_args *a, const cnnk_plan *tuned, cnnk_error *err) {
+    const cnnk_plan heur = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
+    print_load("before the comparison");
+    printf("\n| network | heuristic (ms) | tuned (ms) | tuned / heuristic | p tuned faster | "
+           "p heuristic faster | verdict | conv layers that differ |\n|---|---|---|---|---|---|---|---|\n");
+    fflush(stdout);
+    cnnk_status s = CNNK_OK;
+    for (int i = 0; i < a->nnets && s == CNNK_OK; ++i) {
+        cnnk_net *net = NULL;
+        cnnk_tune_duel_result d;
+        s = cnnk_net_build(a->nets[i], a->batch, a->h, a->w, &net, err);
+        if (s == CNNK_OK) s = cnnk_net_init_weights(net, 7, err);
+        if (s == CNNK_OK) {
+            fprintf(stderr, "compare: %s, %lld forwards per plan\n", a->nets[i], a->compare_reps);
+            s = cnnk_tune_duel(net, a->isa, (int)a->threads, &heur, tuned, (int)a->compare_reps, &d, err);
+        }
+        if (s == CNNK_OK) {
+            const char *verdict = d.p_b_faster < CNNK_TUNE_NET_ALPHA   ? "tuned faster"
+                                  : d.p_a_faster < CNNK_TUNE_NET_ALPHA ? "heuristic faster"
+                                                                       : "within noise";
+            printf("| %s | %.2f | %.2f | %.3f | %.3g | %.3g | %s | %d of %d |\n", a->nets[i], d.ms_a,
+                   d.ms_b, d.ms_b / d.ms_a, d.p_b_faster, d.p_a_faster, verdict, d.differ, d.nconv);
+            fflush(stdout);
+        }
+        cnnk_net_destroy(net);
+    }
+    print_load("after the comparison");
+    return s;
+}
+
+static int compare_only(const tune_args *a) {
+    cnnk_plan plan;
+    cnnk_error err;
+    char spec[CNNK_PLAN_FILE_LEN + 8];
+    if (strlen(a->compare_only) >= CNNK_PLAN_FILE_LEN) return bad("--compare-only: path too long: %s", a->compare_only);
+    snprintf(spec, sizeof spec, "tuned:%s", a->compare_only);
+    if (cnnk_plan_parse(spec, &plan, &err) != CNNK_OK) {
+        fprintf(stderr, "cnnk tune: %s\n", err.msg);
+        return TUNE_BAD_INPUT;
+    }
+    const cnnk_status s = compare(a, &plan, &err);
+    if (s != CNNK_OK) fprintf(stderr, "cnnk tune: %s\n", err.msg);
+    return cnnk_exit_of(s);
+}
+
 int cnnk_cmd_tune(int argc, char **argv) {
     tune_args a;
     int rc = parse_args(argc, argv, &a);
     if (rc != TUNE_OK) return rc;
+    if (a.compare_only) return compare_only(&a);
     const cnnk_tune_opts o = {
         .nets = a.nets, .nnets = a.nnets, .isa = a.isa, .mb = a.batch, .h = a.h, .w = a.w,
-        .nthreads = (int)a.threads, .reps = (int)a.reps, .log = stdout,
+        .nthreads = (int)a.threads, .reps = (int)a.reps, .alpha = CNNK_TUNE_ALPHA,
+        .net_alts = (int)a.net_alts, .net_reps = (int)a.net_reps, .log = stderr,
     };
     char path[CNNK_OUT_PATH_MAX], target[CNNK_OUT_PATH_MAX];
     if (a.out) {
@@ -133,18 +223,28 @@ int cnnk_cmd_tune(int argc, char **argv) {
         fprintf(stderr, "cnnk tune: %s\n", err.msg);
         return TUNE_BAD_INPUT;
     }
-    printf("tuning %d network(s) at %lldx3x%lldx%lld, isa %s, %lld thread(s), median of %lld\n",
-           a.nnets, a.batch, a.h, a.w, cnnk_isa_name(a.isa), a.threads, a.reps);
+    printf("tuning %d network(s) at %lldx3x%lldx%lld, isa %s and under, %lld thread(s), race of at most "
+           "%lld rounds (alpha %g), %lld tied alternative(s) per network in %lld forwards\n",
+           a.nnets, a.batch, a.h, a.w, cnnk_isa_name(a.isa), a.threads, a.reps, CNNK_TUNE_ALPHA,
+           a.net_alts, a.net_reps);
+    print_load("before tuning");
+    fflush(stdout);
     cnnk_tune_table *t = NULL;
     cnnk_status s = cnnk_tune_run(&o, &t, &err);
     if (s == CNNK_OK) s = cnnk_tune_write(t, path, &err);
-    if (s == CNNK_OK && strcmp(path, target) != 0)
-        printf("wrote %s (through the link %s): %d shapes (use --plan tuned:%s)\n", target, path,
-               t->n, path);
-    else if (s == CNNK_OK)
-        printf("wrote %s: %d shapes (use --plan tuned:%s)\n", path, t->n, path);
-    else
-        fprintf(stderr, "cnnk tune: %s\n", err.msg);
+    if (s == CNNK_OK) {
+        int tie = 0, sep = 0;
+        for (int i = 0; i < t->n; ++i) tie += t->e[i].verdict == CNNK_TUNE_TIE, sep += t->e[i].verdict == CNNK_TUNE_SEPARATED;
+        char via[CNNK_OUT_PATH_MAX + 32] = "";
+        if (strcmp(path, target) != 0) snprintf(via, sizeof via, " (through the link %s)", path);
+        printf("wrote %s%s: %d shapes (%d separated, %d ties), %d per-network choice(s) (use --plan tuned:%s)\n",
+               target, via, t->n, sep, tie, t->nover, path);
+    }
+    if (s == CNNK_OK && a.compare) {
+        const cnnk_plan tuned = {.kind = CNNK_PLAN_TUNED, .algo = CNNK_ALGO_DIRECT, .table = t};
+        s = compare(&a, &tuned, &err);
+    }
+    if (s != CNNK_OK) fprintf(stderr, "cnnk tune: %s\n", err.msg);
     cnnk_tune_free(t);
     return cnnk_exit_of(s);
 }

@@ -13,6 +13,7 @@ extern "C" {
 #endif
 
 typedef struct cnnk_cpu_info {
+    char vendor[64];    /* "AuthenticAMD", "GenuineIntel", Arm's implementer code */
     char model[128];
     bool isa[CNNK_ISA_COUNT];
     int cores;          /* physical cores (hwloc), >= 1 */

@@ -39,14 +39,21 @@ typedef enum cnnk_plan_kind {
 
 /* A plain value (copy it freely): a tuned plan names its file, which
  * cnnk_runner_prepare reads, checks again and keeps until destroy. */
+struct cnnk_tune_table;
+
 typedef struct cnnk_plan {
     cnnk_plan_kind kind;
     cnnk_algo algo;                 /* FIXED */
     char file[CNNK_PLAN_FILE_LEN];  /* TUNED */
+    bool force;                     /* TUNED: accept a table of another CPU ("tuned-force:") */
+    /* TUNED without a file: a table in memory, borrowed (prepare copies
+     * it); the tuner's whole-network pass times tables it has not written. */
+    const struct cnnk_tune_table *table;
 } cnnk_plan;
 
 /* "ref", "heuristic", "fixed:direct", "fixed:winograd_f4x4", ...,
- * "tuned:<file>"; an unknown plan is CNNK_EINVAL with a message listing
+ * "tuned:<file>", "tuned-force:<file>" (a table of another CPU, used
+ * anyway: docs/TUNING.md); an unknown plan is CNNK_EINVAL with a message listing
  * the valid ones. A tuned plan's file is read and validated here too, with
  * cnnk_tune_read's statuses (CNNK_EIO, CNNK_EPARSE, CNNK_EINVAL: a file of
  * another CPU is refused, the message naming both). The plan's ISA check

@@ -11,10 +11,13 @@
 #ifndef CNNK_TUNE_H
 #define CNNK_TUNE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
 #include "cnnk/kernel.h"
+#include "cnnk/net.h"
+#include "cnnk/runner.h"
 
 #ifdef __cplusplus
 extern "C" {
@@ -23,49 +26,109 @@ extern "C" {
 #define CNNK_TUNE_KEY_LEN 160
 #define CNNK_TUNE_MAX_CANDIDATES 16
 
-/* The machine a table was measured on; model, ISA and cache sizes must
- * match the running CPU for the table to load (threads is a record only). */
+/* The machine a table was measured on, and how. Vendor, model, the ISAs
+ * the CPU runs and the cache sizes must match the running CPU for the table
+ * to load (unless forced); threads, batch and input size are a record of
+ * the tuning run (the batch is also in every shape key). isa is the
+ * ceiling: the table's kernels are of that ISA or one below it that the
+ * CPU also runs (cnnk_tune_isa_under), e.g. avx2 kernels in an avx512
+ * table where they measured faster. */
 typedef struct cnnk_tune_cpu {
+    char vendor[64];
     char model[128];
     cnnk_isa isa;
+    bool runs[CNNK_ISA_COUNT]; /* the ISA flags: which ISAs the CPU runs */
     int64_t l1d, l2, l3;
     int threads;
+    int64_t mb, h, w;          /* batch and input size tuned at; 0 = not recorded */
 } cnnk_tune_cpu;
+
+/* How a shape's kernel was chosen (docs/TUNING.md, "the rule"). */
+typedef enum cnnk_tune_verdict {
+    CNNK_TUNE_ONLY = 0,   /* one kernel applies */
+    CNNK_TUNE_SEPARATED,  /* faster than every other candidate with confidence */
+    CNNK_TUNE_TIE,        /* not separated within the budget: the cheapest to prepare of the tied */
+    CNNK_TUNE_VERDICT_COUNT
+} cnnk_tune_verdict;
 
 typedef struct cnnk_tune_entry {
     char shape[CNNK_TUNE_KEY_LEN];
-    const cnnk_conv_kernel *kernel; /* the fastest */
+    const cnnk_conv_kernel *kernel; /* the chosen one */
     double ms;                      /* its median time */
-    int ncand;                      /* every kernel timed, the fastest included */
+    cnnk_tune_verdict verdict;
+    int ncand;                      /* every kernel timed, the chosen one included */
     const cnnk_conv_kernel *cand[CNNK_TUNE_MAX_CANDIDATES];
     double cand_ms[CNNK_TUNE_MAX_CANDIDATES];
+    bool cand_tied[CNNK_TUNE_MAX_CANDIDATES]; /* still in the race at the end (TIE) */
 } cnnk_tune_entry;
+
+/* A per-network choice that overrides the per-shape one: the whole-network
+ * pass measured it faster in that network (its neighbours' cache state and
+ * layout), docs/TUNING.md. */
+typedef struct cnnk_tune_override {
+    char net[32];
+    char shape[CNNK_TUNE_KEY_LEN];
+    const cnnk_conv_kernel *kernel;
+} cnnk_tune_override;
 
 typedef struct cnnk_tune_table {
     cnnk_tune_cpu cpu;
     int n, cap;
     cnnk_tune_entry *e;
+    int nover, cap_over;
+    cnnk_tune_override *over;
 } cnnk_tune_table;
 
 typedef struct cnnk_tune_opts {
     const char *const *nets; /* network names (cnnk_net_build) */
     int nnets;
-    cnnk_isa isa;
+    cnnk_isa isa;            /* the ceiling: kernels of it and the ISAs below it the CPU runs */
     int64_t mb, h, w;        /* batch and input size */
     int nthreads;
-    int reps;                /* timed runs per kernel after one warm-up; median kept */
-    FILE *log;               /* a table row per shape while tuning; NULL: quiet */
+    int reps;                /* the most rounds per shape (the race's budget), >= 3 */
+    double alpha;            /* the race's per-look significance; 0: CNNK_TUNE_ALPHA */
+    int net_alts;            /* whole-network pass: alternatives tried per network; 0: none */
+    int net_reps;            /* forwards per plan in each whole-network comparison */
+    FILE *log;               /* progress (a row per shape, a line per network trial); NULL: quiet */
 } cnnk_tune_opts;
+
+/* The race (docs/TUNING.md): one-sided Mann-Whitney U per look. */
+#define CNNK_TUNE_ALPHA 0.001
+#define CNNK_TUNE_MIN_ROUNDS 6
+/* A race not separated in its budget ties the candidates whose median is
+ * within this fraction of the best median; the rest lose to the best. */
+#define CNNK_TUNE_TIE_MARGIN 0.02
+
+/* Whether kernels of isa may be in a table whose ceiling is `ceiling`:
+ * the ceiling itself, and AVX2 under AVX-512 (a CPU that runs AVX-512
+ * runs AVX2). */
+bool cnnk_tune_isa_under(cnnk_isa ceiling, cnnk_isa isa);
+
+/* The one-sided Mann-Whitney U test that x is stochastically smaller than
+ * y (normal approximation with the tie correction): its p-value. */
+double cnnk_tune_mwu_less(const double *x, int nx, const double *y, int ny);
+
+/* The race over synthetic samples: sample(c, round, ctx) gives candidate
+ * c's next time. Returns the index chosen and fills verdict, tied[] (the
+ * candidates never dropped and, for a tie, within CNNK_TUNE_TIE_MARGIN of
+ * the best median) and median[]; cost[c] breaks a tie (smallest wins,
+ * then the smaller median). For the tests of the rule, and the tuner's
+ * own core. rounds is the budget (>= CNNK_TUNE_MIN_ROUNDS). */
+typedef double (*cnnk_tune_sampler)(int cand, int round, void *ctx);
+int cnnk_tune_race(int ncand, const double *cost, int rounds, double alpha,
+                   cnnk_tune_sampler sample, void *ctx, cnnk_tune_verdict *verdict, bool *tied,
+                   double *median);
 
 /* The key of a checked descriptor (its name ignored). */
 void cnnk_tune_key(const cnnk_conv_desc *d, char *buf, size_t len);
 
-/* This CPU as a table's key for isa with nthreads. */
+/* This CPU as a table's key for isa with nthreads (batch and input 0). */
 void cnnk_tune_this_cpu(cnnk_isa isa, int nthreads, cnnk_tune_cpu *cpu);
 
-/* Times every kernel of o->isa that applies to each distinct convolution
- * shape of o->nets (packing outside the timing) and returns the table.
- * Free it with cnnk_tune_free. */
+/* Races every kernel of o->isa and the ISAs under it that applies to each
+ * distinct convolution shape of o->nets (packing outside the timing), then,
+ * with o->net_alts, tries tied alternatives in whole forwards of each
+ * network; returns the table. Free it with cnnk_tune_free. */
 cnnk_status cnnk_tune_run(const cnnk_tune_opts *o, cnnk_tune_table **out, cnnk_error *err);
 
 /* Writes t as JSON to a temporary file beside path, then renames it over
@@ -77,14 +140,45 @@ cnnk_status cnnk_tune_write(const cnnk_tune_table *t, const char *path, cnnk_err
 
 /* Reads and validates a table: unreadable file CNNK_EIO; not JSON
  * CNNK_EPARSE; a missing or mistyped field, an unknown kernel, a kernel of
- * another ISA than the table's, a duplicate shape, or a CPU other than
- * this one CNNK_EINVAL (the message names the field or both CPUs). */
-cnnk_status cnnk_tune_read(const char *path, cnnk_tune_table **out, cnnk_error *err);
+ * an ISA not under the table's, a duplicate shape, or a CPU other than
+ * this one CNNK_EINVAL (the message names the field, or what differs
+ * between the CPUs). With force, another CPU's table is read (its kernels
+ * must still be ones this CPU runs). */
+cnnk_status cnnk_tune_read(const char *path, bool force, cnnk_tune_table **out, cnnk_error *err);
 
-/* The kernel recorded for d's shape, or NULL when the shape is not in t. */
-const cnnk_conv_kernel *cnnk_tune_lookup(const cnnk_tune_table *t, const cnnk_conv_desc *d);
+/* What differs between a table's CPU and this one ("" when nothing). */
+void cnnk_tune_cpu_diff(const cnnk_tune_cpu *c, char *buf, size_t len);
+
+/* The kernel recorded for d's shape in network net (its override, else
+ * the per-shape choice; net may be NULL), or NULL when the shape is not in t. */
+const cnnk_conv_kernel *cnnk_tune_lookup(const cnnk_tune_table *t, const char *net,
+                                         const cnnk_conv_desc *d);
+
+/* A deep copy (NULL when out of memory). */
+cnnk_tune_table *cnnk_tune_copy(const cnnk_tune_table *t);
+
+/* Adds or replaces net's override for shape. */
+cnnk_status cnnk_tune_set_override(cnnk_tune_table *t, const char *net, const char *shape,
+                                   const cnnk_conv_kernel *k, cnnk_error *err);
 
 void cnnk_tune_free(cnnk_tune_table *t);
+
+/* Two plans on one network, timed in alternated forwards (ABBA order,
+ * one warm-up each, reps forwards each; the network's weights and input
+ * are the tuner's): medians, the one-sided Mann-Whitney U p-values that
+ * each is faster, and how many convolution steps run another kernel. */
+typedef struct cnnk_tune_duel_result {
+    double ms_a, ms_b;
+    double p_a_faster, p_b_faster;
+    int nconv, differ, reps;
+} cnnk_tune_duel_result;
+
+#define CNNK_TUNE_NET_ALPHA 0.05
+
+/* net must have weights (cnnk_net_init_weights). */
+cnnk_status cnnk_tune_duel(const cnnk_net *net, cnnk_isa isa, int nthreads, const cnnk_plan *a,
+                           const cnnk_plan *b, int reps, cnnk_tune_duel_result *res,
+                           cnnk_error *err);
 
 /* "plans/<isa>-<model, lower case, runs of other characters as '-'>.json" */
 void cnnk_tune_default_path(const cnnk_tune_cpu *cpu, char *buf, size_t len);
