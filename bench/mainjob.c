@@ -84,18 +84,6 @@ typedef struct row_value {
     char error[128];
 } row_value;
 
-static double to_ms(double t, const char *unit) {
-    if (strcmp(unit, "ns") == 0) return t * 1e-6;
-    if (strcmp(unit, "us") == 0) return t * 1e-3;
-    if (strcmp(unit, "s") == 0) return t * 1e3;
-    return t;
-}
-
-static double num(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static const char *str(const cJSON *o, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : "";
@@ -126,10 +114,11 @@ static row_value find_row(const cJSON *benchmarks, const char *name, bool real_t
     }
     if (!pick) return v;
     v.found = true;
-    v.ms = to_ms(num(pick, real_time ? "real_time" : "cpu_time"), str(pick, "time_unit"));
-    v.gflops = num(pick, "FLOPS") * 1e-9;
-    v.pct = num(pick, "eff_pct_peak");
-    v.util = num(pick, "fma_util");
+    v.ms = cnnk_gbjson_ms(cnnk_gbjson_num(pick, real_time ? "real_time" : "cpu_time"),
+                          str(pick, "time_unit"));
+    v.gflops = cnnk_gbjson_num(pick, "FLOPS") * 1e-9;
+    v.pct = cnnk_gbjson_num(pick, "eff_pct_peak");
+    v.util = cnnk_gbjson_num(pick, "fma_util");
     return v;
 }
 

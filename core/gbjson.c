@@ -1,6 +1,7 @@
 /* See core/gbjson.h. */
 #include "core/gbjson.h"
 
+#include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +14,18 @@ static size_t nonfinite(const char *p, size_t left) {
         if (n <= left && memcmp(p, tokens[i], n) == 0) return n;
     }
     return 0;
+}
+
+double cnnk_gbjson_ms(double t, const char *unit) {
+    if (!unit || strcmp(unit, "ns") == 0) return t * 1e-6;
+    if (strcmp(unit, "us") == 0) return t * 1e-3;
+    if (strcmp(unit, "s") == 0) return t * 1e3;
+    return t;
+}
+
+double cnnk_gbjson_num(const cJSON *o, const char *key) {
+    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
+    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
 }
 
 char *cnnk_gbjson_standard(const char *text, size_t len, size_t *out_len) {

@@ -9,6 +9,7 @@
 #ifndef CNNK_CORE_GBJSON_H
 #define CNNK_CORE_GBJSON_H
 
+#include <cjson/cJSON.h>
 #include <stddef.h>
 
 /* A copy of text (len bytes) with NaN, Infinity and -Infinity outside
@@ -16,5 +17,11 @@
  * NUL byte of text kept, for the parser to refuse); NULL when out of
  * memory. Free with free(). */
 char *cnnk_gbjson_standard(const char *text, size_t len, size_t *out_len);
+
+/* A benchmark's time t in its time_unit ("ns" when NULL, Google
+ * Benchmark's default; "us", "ms", "s") in milliseconds. */
+double cnnk_gbjson_ms(double t, const char *unit);
+/* o's number key, NAN when absent or not a number (null included). */
+double cnnk_gbjson_num(const cJSON *o, const char *key);
 
 #endif

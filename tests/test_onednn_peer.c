@@ -511,6 +511,21 @@ static void check_winograd_steps(const cnnk_net *net, const cnnk_onednn_net *h, 
     }
 }
 
+/* name at batch mb, hw x hw, weights from seed 7; NULL (a failed check)
+ * when it does not build. */
+static cnnk_net *built_net(const char *name, int64_t mb, int64_t hw) {
+    cnnk_error err = {{0}};
+    cnnk_net *net = NULL;
+    if (cnnk_net_build(name, mb, hw, hw, &net, &err) != CNNK_OK ||
+        cnnk_net_init_weights(net, 7, &err) != CNNK_OK) {
+        fprintf(stderr, "%s: %s\n", name, err.msg);
+        CHECK(!"network builds");
+        cnnk_net_destroy(net);
+        return NULL;
+    }
+    return net;
+}
+
 /* Builds name at hw x hw, runs it through oneDNN (convolutions by algo)
  * and through the reference walk; logits within relative L2 1e-4, same
  * top-5. With Winograd asked for, wino says whether oneDNN has it: then
@@ -519,14 +534,8 @@ static void check_winograd_steps(const cnnk_net *net, const cnnk_onednn_net *h, 
 static void check_net_mode(const char *name, int64_t mb, int64_t hw, cnnk_onednn_algo algo,
                            bool wino, cnnk_onednn_concat_mode concat, bool unfused) {
     cnnk_error err = {{0}};
-    cnnk_net *net = NULL;
-    if (cnnk_net_build(name, mb, hw, hw, &net, &err) != CNNK_OK ||
-        cnnk_net_init_weights(net, 7, &err) != CNNK_OK) {
-        fprintf(stderr, "%s: %s\n", name, err.msg);
-        CHECK(!"network builds");
-        cnnk_net_destroy(net);
-        return;
-    }
+    cnnk_net *net = built_net(name, mb, hw);
+    if (!net) return;
     int64_t in_elems = mb * hw * hw * 3;
     float *in = malloc((size_t)in_elems * sizeof(float));
     CHECK(in != NULL);
@@ -619,12 +628,12 @@ static void check_net(const char *name, int64_t mb, int64_t hw) {
  * (docs/ONEDNN_PEER.md, "Layer rows and network rows"). */
 static void check_layer_impls(const char *name, int64_t hw, cnnk_onednn_algo algo) {
     cnnk_error err = {{0}};
-    cnnk_net *net = NULL;
     cnnk_fusion f = {0};
-    if (cnnk_net_build(name, 1, hw, hw, &net, &err) != CNNK_OK ||
-        cnnk_net_init_weights(net, 7, &err) != CNNK_OK || cnnk_fuse(net, &f, &err) != CNNK_OK) {
+    cnnk_net *net = built_net(name, 1, hw);
+    if (!net) return;
+    if (cnnk_fuse(net, &f, &err) != CNNK_OK) {
         fprintf(stderr, "%s: %s\n", name, err.msg);
-        CHECK(!"network builds");
+        CHECK(!"network fuses");
         cnnk_net_destroy(net);
         return;
     }
@@ -672,14 +681,8 @@ static void check_layer_impls(const char *name, int64_t hw, cnnk_onednn_algo alg
  * nhwc and is copied), and at batch 2 (no dense slice) all of it again. */
 static void check_concat_bytes(const char *name, int64_t mb, int64_t hw, bool avx2) {
     cnnk_error err = {{0}};
-    cnnk_net *net = NULL;
-    if (cnnk_net_build(name, mb, hw, hw, &net, &err) != CNNK_OK ||
-        cnnk_net_init_weights(net, 7, &err) != CNNK_OK) {
-        fprintf(stderr, "%s: %s\n", name, err.msg);
-        CHECK(!"network builds");
-        cnnk_net_destroy(net);
-        return;
-    }
+    cnnk_net *net = built_net(name, mb, hw);
+    if (!net) return;
     int64_t want = 0;
     for (int i = 0; i < net->n; ++i)
         if (net->nodes[i].op == CNNK_NODE_CONCAT)

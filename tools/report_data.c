@@ -115,18 +115,6 @@ static bool strip_real_time(char *name) {
     return true;
 }
 
-static double to_ms(double t, const char *unit) {
-    if (!unit || strcmp(unit, "ns") == 0) return t * 1e-6; /* Google Benchmark's default */
-    if (strcmp(unit, "us") == 0) return t * 1e-3;
-    if (strcmp(unit, "s") == 0) return t * 1e3;
-    return t;
-}
-
-static double num(const cJSON *o, const char *key) {
-    const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
-    return cJSON_IsNumber(v) ? v->valuedouble : NAN;
-}
-
 static const char *str(const cJSON *o, const char *key) {
     const cJSON *v = cJSON_GetObjectItemCaseSensitive(o, key);
     return cJSON_IsString(v) ? v->valuestring : NULL;
@@ -190,9 +178,10 @@ static cnnk_status add_entry(rpt_run *r, const char *run_name, double real_ms, d
         if (!b->errors++) snprintf(b->error, sizeof b->error, "%s", error);
         return CNNK_OK;
     }
-    double bytes = num(counters, "bytes");
+    double bytes = cnnk_gbjson_num(counters, "bytes");
     if (!isnan(bytes)) b->bytes = bytes;
-    if (!add_sample(b, real ? real_ms : cpu_ms, num(counters, "FLOPS"), num(counters, "exec_FLOPS")))
+    if (!add_sample(b, real ? real_ms : cpu_ms, cnnk_gbjson_num(counters, "FLOPS"),
+                    cnnk_gbjson_num(counters, "exec_FLOPS")))
         return cnnk_fail(err, CNNK_ENOMEM, "report: out of memory");
     return CNNK_OK;
 }
@@ -287,8 +276,9 @@ cnnk_status rpt_load_json(rpt_data *d, const char *path, cnnk_error *err) {
                                 ? (str(b, "error_message") ? str(b, "error_message") : "error")
                                 : NULL;
         const char *unit = str(b, "time_unit");
-        s = add_entry(&fresh, rn, to_ms(num(b, "real_time"), unit), to_ms(num(b, "cpu_time"), unit),
-                      b, str(b, "label"), error, err);
+        s = add_entry(&fresh, rn, cnnk_gbjson_ms(cnnk_gbjson_num(b, "real_time"), unit),
+                      cnnk_gbjson_ms(cnnk_gbjson_num(b, "cpu_time"), unit), b, str(b, "label"),
+                      error, err);
         if (s != CNNK_OK) break;
     }
     cJSON_Delete(root);

@@ -847,8 +847,9 @@ cnnk_status cnnk_onednn_net_create_ex(const cnnk_net *net, int nthreads,
     return CNNK_OK;
 }
 
-cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
-                                    float *output) {
+/* A forward pass; ms: NULL, or each step waited for and timed into ms[i]. */
+static cnnk_status run_steps(cnnk_onednn_net *h, const float *input_nhwc, float *output,
+                             double *ms) {
     if (!h || !input_nhwc || !output) return CNNK_EINVAL;
     cnnk_onednn_set_threads(h->nthreads);
     if (dnnl_memory_set_data_handle(h->in_mem, (void *)input_nhwc) != dnnl_success ||
@@ -856,30 +857,26 @@ cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
         return CNNK_EONEDNN;
     for (int i = 0; i < h->nsteps; ++i) {
         step *s = &h->steps[i];
+        struct timespec t0, t1;
+        if (ms) clock_gettime(CLOCK_MONOTONIC, &t0);
         if (dnnl_primitive_execute(s->prim, h->c.strm, s->nargs, s->args) != dnnl_success)
             return CNNK_EONEDNN;
+        if (!ms) continue;
+        if (dnnl_stream_wait(h->c.strm) != dnnl_success) return CNNK_EONEDNN;
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        ms[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
     }
     return dnnl_stream_wait(h->c.strm) == dnnl_success ? CNNK_OK : CNNK_EONEDNN;
 }
 
+cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
+                                    float *output) {
+    return run_steps(h, input_nhwc, output, NULL);
+}
+
 cnnk_status cnnk_onednn_net_profile(cnnk_onednn_net *h, const float *input_nhwc, float *output,
                                     double *ms) {
-    if (!h || !input_nhwc || !output || !ms) return CNNK_EINVAL;
-    cnnk_onednn_set_threads(h->nthreads);
-    if (dnnl_memory_set_data_handle(h->in_mem, (void *)input_nhwc) != dnnl_success ||
-        dnnl_memory_set_data_handle(h->out_mem, output) != dnnl_success)
-        return CNNK_EONEDNN;
-    for (int i = 0; i < h->nsteps; ++i) {
-        step *s = &h->steps[i];
-        struct timespec t0, t1;
-        clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (dnnl_primitive_execute(s->prim, h->c.strm, s->nargs, s->args) != dnnl_success ||
-            dnnl_stream_wait(h->c.strm) != dnnl_success)
-            return CNNK_EONEDNN;
-        clock_gettime(CLOCK_MONOTONIC, &t1);
-        ms[i] = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-6;
-    }
-    return CNNK_OK;
+    return ms ? run_steps(h, input_nhwc, output, ms) : CNNK_EINVAL;
 }
 
 int64_t cnnk_onednn_net_output_elems(const cnnk_onednn_net *h) { return h ? h->out_elems : 0; }
