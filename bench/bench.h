@@ -41,6 +41,7 @@ typedef struct bench_opts {
     char layers[BENCH_MAX_LAYERS][CNNK_NAME_LEN];
     int64_t h, w, batch;               /* --input=HxW, --batch */
     bool input_given;                  /* --input: else an --onnx model's size */
+    bool batch_given;                  /* --batch: else an --onnx model's batch */
     bool main_job;                     /* --main */
     char out[CNNK_OUT_PATH_MAX];       /* --out (for --main) */
     char filter[1024];                 /* Google Benchmark's filter, read not removed */

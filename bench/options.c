@@ -98,7 +98,8 @@ static bool add_net(bench_opts *o, const char *name) {
 }
 
 /* --onnx=FILE: a model joins the networks (rows net/<file stem>/...), at
- * its own size unless --input says otherwise. */
+ * its own size and batch unless --input and --batch, given before it, say
+ * otherwise. */
 static bool add_onnx(bench_opts *o, const char *path) {
     size_t len = strlen(path);
     if (len < 6 || strcmp(path + len - 5, ".onnx") != 0 || len >= sizeof o->nets[0]) {
@@ -111,11 +112,12 @@ static bool add_onnx(bench_opts *o, const char *path) {
     }
     cnnk_net *n = NULL;
     cnnk_error err;
-    if (cnnk_onnx_load(path, o->batch, &n, &err) != CNNK_OK) {
+    if (cnnk_onnx_load(path, o->batch_given ? o->batch : 0, &n, &err) != CNNK_OK) {
         fprintf(stderr, "cnnk-bench: --onnx: %s\n", err.msg);
         return false;
     }
     if (!o->input_given) o->h = n->h, o->w = n->w;
+    if (!o->batch_given) o->batch = n->mb;
     cnnk_net_destroy(n);
     snprintf(o->nets[o->nnets++], sizeof o->nets[0], "%s", path);
     return true;
@@ -223,6 +225,7 @@ static int take(const char *a, bench_opts *o) {
         return o->threads = (int)n, 1;
     }
     if ((v = flag_value(a, "batch"))) {
+        o->batch_given = true;
         if (!parse_int(v, 1, 1 << 16, &o->batch)) {
             fprintf(stderr, "cnnk-bench: --batch=%s: want a positive integer\n", v);
             return -1;

@@ -32,6 +32,7 @@ typedef struct tune_args {
     const char *compare_only; /* --compare-only FILE: no tuning */
     const char *out; /* NULL: the default path */
     bool input_given; /* --input: else an --onnx model's size */
+    bool batch_given; /* --batch: else an --onnx model's batch */
 } tune_args;
 
 /* --all: the five classifiers of the performance tables. */
@@ -64,15 +65,17 @@ static int parse_nets(tune_args *a, const char *v) {
     return a->nnets ? TUNE_OK : bad("--net takes NAME[,NAME...], not '%s'", v);
 }
 
-/* Without --input, the size is the model's (the last --onnx given). */
+/* Without --input and --batch, the size and batch are the model's (the
+ * last --onnx given); give them before --onnx to ask for others. */
 static int onnx_size(tune_args *a, const char *path) {
     cnnk_net *n = NULL;
     cnnk_error err;
-    if (cnnk_onnx_load(path, a->batch, &n, &err) != CNNK_OK) {
+    if (cnnk_onnx_load(path, a->batch_given ? a->batch : 0, &n, &err) != CNNK_OK) {
         fprintf(stderr, "cnnk tune: %s\n", err.msg);
         return TUNE_BAD_INPUT;
     }
     if (!a->input_given) a->h = n->h, a->w = n->w;
+    if (!a->batch_given) a->batch = n->mb;
     cnnk_net_destroy(n);
     return TUNE_OK;
 }
@@ -100,6 +103,7 @@ static int parse_opt(tune_args *a, const char *o, const char *v) {
         }
         if (!cnnk_isa_available(a->isa)) return bad("this CPU does not run ISA %s", v);
     } else if (strcmp(o, "--batch") == 0) {
+        a->batch_given = true;
         if (!parse_ll(v, 1, 1 << 16, &a->batch)) return bad("--batch takes 1..65536, not '%s'", v);
     } else if (strcmp(o, "--input") == 0) {
         char *x;
