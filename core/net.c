@@ -132,26 +132,6 @@ static const cnnk_node *input_of(const cnnk_net *n, const cnnk_node *x, int i) {
     return &n->nodes[x->inputs[i]];
 }
 
-int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t kh, int64_t kw,
-                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups,
-                     int64_t dilation, bool bias) {
-    cnnk_node x;
-    if (!begin(n, &x, name, CNNK_NODE_CONV, &in, 1)) return -1;
-    const cnnk_node *s = input_of(n, &x, 0);
-    x.desc.kind = CNNK_LAYER_CONV;
-    cnnk_conv_desc *d = &x.desc.u.conv;
-    *d = (cnnk_conv_desc){.g = groups, .mb = n->mb, .ic = s->c, .ih = s->h, .iw = s->w,
-                          .oc = oc, .kh = kh, .kw = kw, .sh = sh, .sw = sw,
-                          .pt = ph, .pb = ph, .pl = pw, .pr = pw,
-                          .dh = dilation, .dw = dilation};
-    snprintf(d->name, sizeof d->name, "%s", name);
-    cnnk_error err;
-    cnnk_status st = cnnk_conv_check(d, &err);
-    x.c = d->oc, x.h = d->oh, x.w = d->ow;
-    x.has_bias = bias;
-    return commit(n, &x, st, &err);
-}
-
 int cnnk_net_conv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
                        bool bias) {
     cnnk_node x;
@@ -169,6 +149,15 @@ int cnnk_net_conv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_de
     x.c = d->oc, x.h = d->oh, x.w = d->ow;
     x.has_bias = bias;
     return commit(n, &x, st, &err);
+}
+
+int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t kh, int64_t kw,
+                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups,
+                     int64_t dilation, bool bias) {
+    const cnnk_conv_desc geom = {.g = groups, .oc = oc, .kh = kh, .kw = kw, .sh = sh, .sw = sw,
+                                 .pt = ph, .pb = ph, .pl = pw, .pr = pw, .dh = dilation,
+                                 .dw = dilation};
+    return cnnk_net_conv_geom(n, name, in, &geom, bias);
 }
 
 int cnnk_net_conv(cnnk_net *n, const char *name, int in, int64_t oc, int64_t k, int64_t s,

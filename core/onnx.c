@@ -1145,14 +1145,6 @@ done:
 
 bool cnnk_onnx_available(void) { return true; }
 
-void cnnk_onnx_stem(const char *path, char *buf, size_t len) {
-    const char *base = strrchr(path, '/');
-    base = base ? base + 1 : path;
-    const char *dot = strrchr(base, '.');
-    size_t n = dot && dot != base ? (size_t)(dot - base) : strlen(base);
-    snprintf(buf, len, "%.*s", (int)n, base);
-}
-
 cnnk_status cnnk_onnx_load_mem(const void *buf, size_t len, const char *name, int64_t mb,
                                cnnk_net **out, cnnk_error *err) {
     *out = NULL;

@@ -46,6 +46,16 @@ static cnnk_status load(om *m, cnnk_net **net, cnnk_error *err, const char *corp
     return s;
 }
 
+/* The model imported, or NULL (the failure reported). */
+static cnnk_net *load_ok(om *m, const char *name) {
+    cnnk_net *net = NULL;
+    cnnk_error err;
+    cnnk_status s = load(m, &net, &err, name);
+    if (s != CNNK_OK) fprintf(stderr, "%s: %s\n", name, err.msg);
+    CHECK(s == CNNK_OK);
+    return net;
+}
+
 /* The net's output for an NCHW input, in the framework's layout. */
 static float *run_ref(const cnnk_net *net, const float *x_nchw) {
     const int64_t nin = net->mb * net->c * net->h * net->w;
@@ -188,12 +198,8 @@ static void conv_case(const char *name, geo q, pad_mode mode, bool bias) {
         }
     }
     if (mode == PAD_VALID) q.pt = q.pl = q.pb = q.pr = 0;
-    cnnk_net *net = NULL;
-    cnnk_error err;
-    cnnk_status s = load(&m, &net, &err, name);
-    if (s != CNNK_OK) fprintf(stderr, "%s: %s\n", name, err.msg);
-    CHECK(s == CNNK_OK);
-    if (s == CNNK_OK) {
+    cnnk_net *net = load_ok(&m, name);
+    if (net) {
         const int64_t nin = q.n * q.c * q.h * q.w;
         float *xv = malloc((size_t)nin * sizeof *xv);
         fill(xv, nin, 5);
@@ -258,12 +264,8 @@ static void pool_case(const char *name, const char *op, geo q, int alg, bool inc
     om_attr_ints(&m, n, "strides", 2, q.sh, q.sw);
     if (!pad_node) om_attr_ints(&m, n, "pads", 4, q.pt, q.pl, q.pb, q.pr);
     if (include) om_attr_i(&m, n, "count_include_pad", 1);
-    cnnk_net *net = NULL;
-    cnnk_error err;
-    cnnk_status s = load(&m, &net, &err, name);
-    if (s != CNNK_OK) fprintf(stderr, "%s: %s\n", name, err.msg);
-    CHECK(s == CNNK_OK);
-    if (s == CNNK_OK) {
+    cnnk_net *net = load_ok(&m, name);
+    if (net) {
         const int64_t nin = q.n * q.c * q.h * q.w;
         float *xv = malloc((size_t)nin * sizeof *xv);
         fill(xv, nin, 6);
@@ -293,13 +295,9 @@ static void test_pool(void) {
 /* Runs the imported net and the builder's net (same weights given by the
  * caller) through the reference plan; the outputs must be identical. */
 static void same_as_builder(const char *name, om *m, cnnk_net *want_net) {
-    cnnk_net *net = NULL;
-    cnnk_error err;
-    cnnk_status s = load(m, &net, &err, name);
-    if (s != CNNK_OK) fprintf(stderr, "%s: %s\n", name, err.msg);
-    CHECK(s == CNNK_OK);
-    CHECK(cnnk_net_status(want_net, &err) == CNNK_OK);
-    if (s == CNNK_OK) {
+    cnnk_net *net = load_ok(m, name);
+    CHECK(cnnk_net_status(want_net, NULL) == CNNK_OK);
+    if (net) {
         CHECK_EQ_I64(net->n, want_net->n);
         CHECK_EQ_I64(cnnk_net_output_elems(net), cnnk_net_output_elems(want_net));
         const int64_t nin = net->mb * net->c * net->h * net->w;
