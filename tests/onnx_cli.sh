@@ -72,6 +72,11 @@ status 1 validate --onnx "$m" --input-npy "$tmp/x.npy" --expect-npy "$tmp/wrong.
 grep -q "vs expected FAIL" "$tmp/err" || fail "validate mismatch: no 'vs expected FAIL' line"
 # the model's own batch and size without --input-npy
 status 0 run --onnx "$m" --iters 1 --threads 1
+grep -q "total classifier 2x3x12x12" "$tmp/out" || fail "run --onnx: not the model's 2x3x12x12"
+# --batch for a dynamic batch; a fixed one refuses another
+status 0 run --onnx "$tmp/shape_chain.onnx" --batch 3 --iters 1 --threads 1
+grep -q "total shape_chain 3x2x4x4" "$tmp/out" || fail "run --onnx --batch 3: $(tail -2 "$tmp/out")"
+expect2 "fixed at 2" run --onnx "$m" --batch 3
 
 # exit 2, one line
 expect2 "cannot open" run --onnx "$tmp/none.onnx"

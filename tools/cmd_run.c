@@ -103,6 +103,7 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
     else if (strcmp(a, "--plan") == 0) {
         o->plan_spec = v;
     } else if (strcmp(a, "--batch") == 0) {
+        o->src.batch_given = true;
         if (!parse_ll(v, 1, &o->batch) || o->batch > RUN_MAX_BATCH)
             return snprintf(msg, sizeof msg, "--batch takes 1..%d, not '%s'", RUN_MAX_BATCH, v),
                    bad(msg);

@@ -4,6 +4,8 @@
 #ifndef CNNK_TOOLS_COMMANDS_H
 #define CNNK_TOOLS_COMMANDS_H
 
+#include <stdbool.h>
+
 #include "cnnk/status.h"
 
 enum {
@@ -29,6 +31,7 @@ static inline int cnnk_exit_of(cnnk_status s) {
 struct cnnk_net;
 typedef struct cnnk_net_src {
     const char *net, *onnx, *weights, *input_npy;
+    bool batch_given; /* --batch: asked of a model with a dynamic batch (else its own) */
 } cnnk_net_src;
 
 /* Builds *net (h, w 0 for an ONNX model: its own size) and, with

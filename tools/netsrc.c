@@ -37,7 +37,8 @@ int cnnk_net_src_open(const cnnk_net_src *s, const char *cmd, long long mb, long
     } else if (s->onnx) {
         h = w = 0;
     }
-    cnnk_status st = s->onnx ? cnnk_onnx_load(s->onnx, s->input_npy ? mb : 0, net, &err)
+    const bool ask = s->input_npy || s->batch_given;
+    cnnk_status st = s->onnx ? cnnk_onnx_load(s->onnx, ask ? mb : 0, net, &err)
                              : cnnk_net_build(s->net, mb, h, w, net, &err);
     if (st == CNNK_OK && s->onnx && s->input_npy && ((*net)->h != h || (*net)->w != w)) {
         snprintf(err.msg, sizeof err.msg, "%s: the input is %lldx%lld, the model takes %lldx%lld",
