@@ -252,6 +252,7 @@ static bool print_table(const bench_opts *o, const cJSON *root, const cJSON *ben
         bool in_place[CNNK_ONEDNN_ALGO_COUNT];
         row_value d = fastest_onednn(o, benchmarks, o->nets[i], rows, in_place, &best);
         char cs[32], ratio[32] = "-", gf[32] = "-", pct[32] = "-", util[32] = "-";
+        char pt_error[128] = "";
         cell(&c, cs, sizeof cs);
         printf("%-12s %10s", o->nets[i], cs);
         for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
@@ -288,8 +289,10 @@ static bool print_table(const bench_opts *o, const cJSON *root, const cJSON *ben
                 pt_nratio++;
             }
             printf(" %13s %8s", ps, pr);
+            if (p.failed) snprintf(pt_error, sizeof pt_error, "%s", p.error);
         }
         printf(" %9s %8s %8s\n", gf, pct, util);
+        if (pt_error[0]) printf("  PyTorch failed: %s\n", pt_error);
         if (c.failed) printf("  cnnk skipped: %s\n", c.error);
         for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
             if (rows[a].failed)

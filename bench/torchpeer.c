@@ -173,13 +173,14 @@ static cJSON *run_helper(const bench_opts *o, const char *nets, const char *reps
     }
     fprintf(stderr, "[pytorch] %s %s --nets %s ... (timeout %d s)\n", o->pytorch_python, script,
             nets, o->pytorch_timeout);
-    const double deadline = now_s() + o->pytorch_timeout;
+    const double start = now_s(), deadline = start + o->pytorch_timeout;
     char *text = NULL, msg[128] = "";
     size_t len = 0;
     int r = read_until(pipefd[0], deadline, &text, &len, msg, sizeof msg);
     close(pipefd[0]);
     if (r <= 0) kill(pid, SIGKILL);
     int rc = reap(pid, deadline);
+    fprintf(stderr, "[pytorch] ended after %.0f s\n", now_s() - start);
     if (r == 0 || rc == -1) {
         free(text);
         snprintf(status, slen, "failed: timed out after %d s (--pytorch_timeout)", o->pytorch_timeout);
@@ -271,6 +272,7 @@ static void add_rows(cJSON *benchmarks, const char *net, const cJSON *r, int fam
     const cJSON *cpu = cJSON_GetObjectItemCaseSensitive(r, "cpu_ms");
     const cJSON *wall = cJSON_GetObjectItemCaseSensitive(r, "wall_ms");
     const cJSON *iters = cJSON_GetObjectItemCaseSensitive(r, "iterations");
+    const cJSON *thread = cJSON_GetObjectItemCaseSensitive(r, "thread_cpu_ms");
     const cJSON *layout = cJSON_GetObjectItemCaseSensitive(r, "layout");
     const cJSON *err = cJSON_GetObjectItemCaseSensitive(r, "error");
     if (!good_times(cpu, wall, iters) || !cJSON_IsString(layout)) {
@@ -297,6 +299,10 @@ static void add_rows(cJSON *benchmarks, const char *net, const cJSON *r, int fam
         cJSON_AddNumberToObject(e, "real_time", num_at(wall, i));
         cJSON_AddNumberToObject(e, "cpu_time", num_at(cpu, i));
         cJSON_AddStringToObject(e, "time_unit", "ms");
+        /* the calling thread's CPU time too, Google Benchmark's cpu_time
+         * clock, to show it agrees with the process's (a counter, ms) */
+        if (cJSON_GetArraySize(thread) == n && num_at(thread, i) > 0)
+            cJSON_AddNumberToObject(e, "thread_cpu_ms", num_at(thread, i));
         cJSON_AddItemToArray(benchmarks, e);
     }
     char agg[200];
@@ -335,8 +341,9 @@ void bench_pytorch(const bench_opts *o, const char *reps, const char *min_time, 
     } else {
         cJSON *j = run_helper(o, nets, reps, min_time, status, slen);
         const cJSON *res = j ? cJSON_GetObjectItemCaseSensitive(j, "nets") : NULL;
-        if (j && !cJSON_IsObject(res)) snprintf(status, slen, "failed: no \"nets\" in the helper's JSON");
-        if (j && cJSON_IsObject(res) && cJSON_IsArray(benchmarks)) {
+        if (j && (!cJSON_IsObject(res) || !cJSON_IsArray(benchmarks) || !cJSON_IsObject(ctx)))
+            snprintf(status, slen, "failed: no \"nets\" in the helper's JSON, or no results to add them to");
+        else if (j) {
             snprintf(status, slen, "measured");
             const char *version = jstr(j, "torch", "?");
             ctx_str(ctx, "pytorch_version", version);
