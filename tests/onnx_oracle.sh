@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# ctest onnx_oracle: PyTorch as the whole-network oracle (docs/ORACLE.md).
+# Usage: tests/onnx_oracle.sh CNNK_BINARY [BUILD_DIR]
+#
+# For each network of $CNNK_ORACLE_NETS (default "resnet50 googlenet
+# densenet121", what CI runs; "all" for the 14), scripts/torch-oracle.py
+# exports torchvision's model with seeded random weights to ONNX with
+# PyTorch's logits for a seeded input (cached in $CNNK_ORACLE_CACHE or
+# BUILD_DIR/oracle-cache, so only the first run pays for the export), then
+#   cnnk validate --onnx model.onnx --input-npy input.npy --expect-npy logits.npy
+# checks every plan of every ISA this CPU runs and the reference plan against
+# PyTorch's logits, and, the network being one of cnnk's own,
+#   cnnk validate --net NET --weights weights/ --input-npy ... --expect-npy ...
+# checks the hand-written definition given torchvision's state_dict.
+# $CNNK_ORACLE_ISA (default all) is passed to both as --isa.
+# Exit 77 (skipped) when /usr/bin/python3 lacks torch, torchvision or onnx.
+set -uo pipefail
+cnnk=$1
+root=$(cd "$(dirname "$0")/.." && pwd)
+export CNNK_ORACLE_CACHE=${CNNK_ORACLE_CACHE:-${2:-$root/build}/oracle-cache}
+py=/usr/bin/python3
+nets=${CNNK_ORACLE_NETS:-resnet50 googlenet densenet121}
+isa=${CNNK_ORACLE_ISA:-all}
+if ! [ -x "$py" ] || ! "$py" -c 'import torch, torchvision, onnx' 2>/dev/null; then
+  echo "onnx_oracle: skipped: $py lacks torch, torchvision or onnx" \
+       "(Debian: python3-torch python3-torchvision python3-onnx)"
+  exit 77
+fi
+tmp=$(mktemp -d /tmp/onnx-oracle.XXXXXX)
+trap 'rm -rf "$tmp"' EXIT
+# shellcheck disable=SC2086 # the list is words
+"$py" "$root/scripts/torch-oracle.py" $nets >"$tmp/dirs" || { echo "FAILED: torch-oracle.py"; exit 1; }
+"$cnnk" nets --format csv | cut -d, -f1 | tail -n +2 >"$tmp/builtin"
+fail=0 count=0
+run() { # run WHAT ARGS...: cnnk ARGS must exit 0
+  local what=$1 t0=$SECONDS; shift
+  count=$((count + 1))
+  "$cnnk" "$@" >"$tmp/out" 2>&1
+  local rc=$?
+  if [ $rc -eq 0 ]; then
+    echo "ok ($((SECONDS - t0)) s): $what"
+  else
+    fail=$((fail + 1))
+    echo "FAILED (exit $rc, $((SECONDS - t0)) s): $what: cnnk $*"
+    cat "$tmp/out"
+  fi
+}
+while IFS=$'\t' read -r net dir; do
+  io=(--input-npy "$dir/input.npy" --expect-npy "$dir/logits.npy")
+  run "$net from ONNX" validate --onnx "$dir/model.onnx" "${io[@]}" --isa "$isa" --quiet
+  if grep -qx "$net" "$tmp/builtin"; then
+    run "$net built in, torchvision's weights" validate --net "$net" --weights "$dir/weights" \
+        "${io[@]}" --isa "$isa" --quiet
+  fi
+done <"$tmp/dirs"
+[ "$count" -gt 0 ] || { echo "FAILED: no network checked"; exit 1; }
+echo "onnx_oracle: $((count - fail)) of $count passed"
+[ $fail -eq 0 ]
