@@ -13,11 +13,15 @@
  *    gamma and beta multiplied by 1/sqrt(number of adds): each block then
  *    adds a 1/depth share of variance to the residual stream, whose scale
  *    stays bounded (about e^1) however many blocks there are. */
+#include <dirent.h>
+#include <errno.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cnnk/net.h"
+#include "cnnk/npy.h"
 #include "core/rng.h"
 
 typedef cnnk_rng rng;
@@ -116,4 +120,161 @@ cnnk_status cnnk_net_init_weights(cnnk_net *n, uint64_t seed, cnnk_error *err) {
         }
     }
     return CNNK_OK;
+}
+
+/* ---- parameters from a directory of .npy files (a torchvision state_dict) */
+
+enum { MAX_PARAMS = 4 };
+
+/* The state_dict keys of node x (by its torchvision module path) with the
+ * shape each must have, and where each goes. Returns how many. */
+static int node_params(cnnk_node *x, char keys[MAX_PARAMS][CNNK_NAME_LEN + 24],
+                       int64_t shapes[MAX_PARAMS][4], int ndims[MAX_PARAMS],
+                       float **dst[MAX_PARAMS]) {
+    int k = 0;
+    switch (x->op) {
+    case CNNK_NODE_CONV: {
+        const cnnk_conv_desc *d = &x->desc.u.conv;
+        snprintf(keys[k], sizeof keys[k], "%s.weight", x->name);
+        shapes[k][0] = d->oc, shapes[k][1] = d->ic / d->g, shapes[k][2] = d->kh, shapes[k][3] = d->kw;
+        ndims[k] = 4, dst[k++] = &x->weights;
+        if (x->has_bias) {
+            snprintf(keys[k], sizeof keys[k], "%s.bias", x->name);
+            shapes[k][0] = d->oc, ndims[k] = 1, dst[k++] = &x->bias;
+        }
+        break;
+    }
+    case CNNK_NODE_FC: {
+        const cnnk_fc_desc *d = &x->desc.u.fc;
+        snprintf(keys[k], sizeof keys[k], "%s.weight", x->name);
+        shapes[k][0] = d->oc, shapes[k][1] = d->ic * d->ih * d->iw;
+        ndims[k] = 2, dst[k++] = &x->weights;
+        if (x->has_bias) {
+            snprintf(keys[k], sizeof keys[k], "%s.bias", x->name);
+            shapes[k][0] = d->oc, ndims[k] = 1, dst[k++] = &x->bias;
+        }
+        break;
+    }
+    case CNNK_NODE_BNORM: {
+        static const char *const sfx[4] = {"running_mean", "running_var", "weight", "bias"};
+        for (int j = 0; j < 4; ++j) {
+            snprintf(keys[k], sizeof keys[k], "%s.%s", x->name, sfx[j]);
+            shapes[k][0] = x->desc.u.bnorm.c, ndims[k] = 1, dst[k++] = &x->bn[j];
+        }
+        break;
+    }
+    default: break;
+    }
+    return k;
+}
+
+static bool key_used(const cnnk_net *n, const char *key) {
+    char keys[MAX_PARAMS][CNNK_NAME_LEN + 24];
+    int64_t shapes[MAX_PARAMS][4];
+    int ndims[MAX_PARAMS];
+    float **dst[MAX_PARAMS];
+    for (int i = 0; i < n->n; ++i) {
+        int k = node_params(&n->nodes[i], keys, shapes, ndims, dst);
+        for (int j = 0; j < k; ++j)
+            if (strcmp(keys[j], key) == 0) return true;
+    }
+    return false;
+}
+
+/* Every .npy in dir must be one of the network's parameters (BN's
+ * num_batches_tracked, a training counter, excepted): a file left over
+ * means the directory is for another network. */
+static cnnk_status check_no_extra(const cnnk_net *n, const char *dir, cnnk_error *err) {
+    DIR *dp = opendir(dir);
+    if (!dp) return cnnk_fail(err, CNNK_EIO, "weights: %s: %s", dir, strerror(errno));
+    cnnk_status s = CNNK_OK;
+    struct dirent *e;
+    while (s == CNNK_OK && (e = readdir(dp))) {
+        size_t len = strlen(e->d_name);
+        if (len < 4 || strcmp(e->d_name + len - 4, ".npy") != 0) continue;
+        char key[CNNK_NAME_LEN + 32];
+        if (len - 4 >= sizeof key) {
+            s = cnnk_fail(err, CNNK_EINVAL, "weights: %s/%s is no parameter of %s", dir, e->d_name, n->name);
+            break;
+        }
+        memcpy(key, e->d_name, len - 4);
+        key[len - 4] = '\0';
+        static const char nbt[] = ".num_batches_tracked";
+        size_t kl = len - 4, nl = sizeof nbt - 1;
+        if (kl > nl && strcmp(key + kl - nl, nbt) == 0) continue;
+        if (!key_used(n, key))
+            s = cnnk_fail(err, CNNK_EINVAL, "weights: %s/%s is no parameter of %s (another network's weights?)",
+                          dir, e->d_name, n->name);
+    }
+    closedir(dp);
+    return s;
+}
+
+cnnk_status cnnk_net_load_weights_dir(cnnk_net *n, const char *dir, cnnk_error *err) {
+    if (!n) return cnnk_fail(err, CNNK_EINVAL, "weights: no network");
+    if (n->status != CNNK_OK)
+        return cnnk_fail(err, n->status, "%s: the network failed to build: %s", n->name, n->err.msg);
+    CNNK_TRY(check_no_extra(n, dir, err));
+    /* Everything is read before anything is replaced: on any error the
+     * network keeps the parameters it had. */
+    int total = 0;
+    for (int i = 0; i < n->n; ++i) {
+        char keys[MAX_PARAMS][CNNK_NAME_LEN + 24];
+        int64_t shapes[MAX_PARAMS][4];
+        int ndims[MAX_PARAMS];
+        float **dst[MAX_PARAMS];
+        total += node_params(&n->nodes[i], keys, shapes, ndims, dst);
+    }
+    float **loaded = calloc((size_t)(total ? total : 1), sizeof *loaded);
+    if (!loaded) return cnnk_fail(err, CNNK_ENOMEM, "weights: out of memory");
+    cnnk_status s = CNNK_OK;
+    int at = 0;
+    for (int i = 0; i < n->n && s == CNNK_OK; ++i) {
+        char keys[MAX_PARAMS][CNNK_NAME_LEN + 24];
+        int64_t shapes[MAX_PARAMS][4];
+        int ndims[MAX_PARAMS];
+        float **dst[MAX_PARAMS];
+        int k = node_params(&n->nodes[i], keys, shapes, ndims, dst);
+        for (int j = 0; j < k && s == CNNK_OK; ++j) {
+            char path[4096];
+            if (snprintf(path, sizeof path, "%s/%s.npy", dir, keys[j]) >= (int)sizeof path) {
+                s = cnnk_fail(err, CNNK_EINVAL, "weights: path too long under %s", dir);
+                break;
+            }
+            cnnk_npy a;
+            if ((s = cnnk_npy_read(path, &a, err)) != CNNK_OK) break;
+            bool same = a.ndim == ndims[j];
+            for (int d = 0; same && d < ndims[j]; ++d) same = a.shape[d] == shapes[j][d];
+            if (!same) {
+                char want[96] = "", got[96] = "";
+                for (int d = 0; d < ndims[j]; ++d)
+                    snprintf(want + strlen(want), sizeof want - strlen(want), "%s%lld", d ? "x" : "",
+                             (long long)shapes[j][d]);
+                for (int d = 0; d < a.ndim; ++d)
+                    snprintf(got + strlen(got), sizeof got - strlen(got), "%s%lld", d ? "x" : "",
+                             (long long)a.shape[d]);
+                s = cnnk_fail(err, CNNK_EINVAL, "weights: %s has shape %s, %s %s needs %s", path,
+                              a.ndim ? got : "()", cnnk_node_op_name(n->nodes[i].op), n->nodes[i].name, want);
+                cnnk_npy_free(&a);
+                break;
+            }
+            loaded[at++] = a.data; /* ownership moves */
+        }
+    }
+    if (s == CNNK_OK) {
+        at = 0;
+        for (int i = 0; i < n->n; ++i) {
+            char keys[MAX_PARAMS][CNNK_NAME_LEN + 24];
+            int64_t shapes[MAX_PARAMS][4];
+            int ndims[MAX_PARAMS];
+            float **dst[MAX_PARAMS];
+            int k = node_params(&n->nodes[i], keys, shapes, ndims, dst);
+            if (k) free_params(&n->nodes[i]);
+            for (int j = 0; j < k; ++j) *dst[j] = loaded[at++];
+        }
+    } else {
+        for (int j = 0; j < at; ++j) free(loaded[j]);
+    }
+    free(loaded);
+    return s;
 }

@@ -132,6 +132,18 @@ int64_t cnnk_net_peak_activation_bytes(const cnnk_net *n);
  * parameter arrays; cnnk_net_destroy frees them. */
 cnnk_status cnnk_net_init_weights(cnnk_net *n, uint64_t seed, cnnk_error *err);
 
+/* Parameters from a directory holding a framework's state_dict as one
+ * float32 .npy per key, "<key>.npy", keys by torchvision's module paths
+ * (cnnk's node names): "<conv>.weight" (OIHW), "<conv>.bias",
+ * "<fc>.weight" ([oc][ic*ih*iw], the flattened NCHW order), "<fc>.bias",
+ * "<bn>.running_mean", "<bn>.running_var", "<bn>.weight" (gamma),
+ * "<bn>.bias" (beta). A missing file, a shape that is not the node's, or
+ * a .npy in dir that is no parameter of the network (BN's
+ * num_batches_tracked excepted) is an error naming it, and the network
+ * keeps the parameters it had. scripts/torch-oracle.py writes such
+ * directories (docs/ORACLE.md). */
+cnnk_status cnnk_net_load_weights_dir(cnnk_net *n, const char *dir, cnnk_error *err);
+
 #ifdef __cplusplus
 }
 #endif
