@@ -12,7 +12,9 @@
 # PyTorch's logits, and, the network being one of cnnk's own,
 #   cnnk validate --net NET --weights weights/ --input-npy ... --expect-npy ...
 # checks the hand-written definition given torchvision's state_dict.
-# $CNNK_ORACLE_ISA (default all) is passed to both as --isa.
+# $CNNK_ORACLE_ISA (default all) is passed to both as --isa. With
+# $CNNK_ORACLE_LOG=DIR every plan's line (no --quiet) and the seconds go to
+# DIR/NET.onnx.txt and DIR/NET.weights.txt (scripts/oracle-table.py reads them).
 # Exit 77 (skipped) when /usr/bin/python3 lacks torch, torchvision or onnx.
 set -uo pipefail
 cnnk=$1
@@ -32,11 +34,15 @@ trap 'rm -rf "$tmp"' EXIT
 "$py" "$root/scripts/torch-oracle.py" $nets >"$tmp/dirs" || { echo "FAILED: torch-oracle.py"; exit 1; }
 "$cnnk" nets --format csv | cut -d, -f1 | tail -n +2 >"$tmp/builtin"
 fail=0 count=0
-run() { # run WHAT ARGS...: cnnk ARGS must exit 0
-  local what=$1 t0=$SECONDS; shift
+log=${CNNK_ORACLE_LOG:-}
+quiet=(--quiet)
+if [ -n "$log" ]; then mkdir -p "$log" && quiet=(); fi
+run() { # run WHAT LOGNAME ARGS...: cnnk ARGS must exit 0
+  local what=$1 name=$2 t0=$SECONDS; shift 2
   count=$((count + 1))
-  "$cnnk" "$@" >"$tmp/out" 2>&1
+  "$cnnk" "$@" "${quiet[@]}" </dev/null >"$tmp/out" 2>&1
   local rc=$?
+  [ -n "$log" ] && { echo "# cnnk $* (exit $rc, $((SECONDS - t0)) s)"; cat "$tmp/out"; } >"$log/$name.txt"
   if [ $rc -eq 0 ]; then
     echo "ok ($((SECONDS - t0)) s): $what"
   else
@@ -47,10 +53,10 @@ run() { # run WHAT ARGS...: cnnk ARGS must exit 0
 }
 while IFS=$'\t' read -r net dir; do
   io=(--input-npy "$dir/input.npy" --expect-npy "$dir/logits.npy")
-  run "$net from ONNX" validate --onnx "$dir/model.onnx" "${io[@]}" --isa "$isa" --quiet
+  run "$net from ONNX" "$net.onnx" validate --onnx "$dir/model.onnx" "${io[@]}" --isa "$isa"
   if grep -qx "$net" "$tmp/builtin"; then
-    run "$net built in, torchvision's weights" validate --net "$net" --weights "$dir/weights" \
-        "${io[@]}" --isa "$isa" --quiet
+    run "$net built in, torchvision's weights" "$net.weights" validate --net "$net" \
+        --weights "$dir/weights" "${io[@]}" --isa "$isa"
   fi
 done <"$tmp/dirs"
 [ "$count" -gt 0 ] || { echo "FAILED: no network checked"; exit 1; }
