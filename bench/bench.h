@@ -18,6 +18,9 @@
 #define BENCH_MAX_PLANS 16
 #define BENCH_MAX_LAYERS 64
 
+/* A network's name, or the path of an --onnx model (cnnk_net_build takes both). */
+#define BENCH_NET_LEN 1024
+
 typedef struct bench_opts {
     int threads;                       /* --threads, >= 1 */
     char onednn_isa[32];               /* --onednn_max_isa (default "all": no cap) */
@@ -30,13 +33,15 @@ typedef struct bench_opts {
     bool onednn_unfused; /* --onednn_unfused: also the eager-mode networks */
     bool onednn_winograd;              /* oneDNN has Winograd at its effective ISA */
     int nnets;                         /* --nets */
-    char nets[BENCH_MAX_NETS][32];
+    char nets[BENCH_MAX_NETS][BENCH_NET_LEN]; /* names, or --onnx model paths */
     bool isa[CNNK_ISA_COUNT];          /* --isa (available ones only) */
     int nplans;                        /* --plans; 0 = every plan */
     cnnk_plan plans[BENCH_MAX_PLANS];
     int nlayers;                       /* --layers; 0 = every layer */
     char layers[BENCH_MAX_LAYERS][CNNK_NAME_LEN];
     int64_t h, w, batch;               /* --input=HxW, --batch */
+    bool input_given;                  /* --input: else an --onnx model's size */
+    bool batch_given;                  /* --batch: else an --onnx model's batch */
     bool main_job;                     /* --main */
     char out[CNNK_OUT_PATH_MAX];       /* --out (for --main) */
     char filter[1024];                 /* Google Benchmark's filter, read not removed */
@@ -66,7 +71,7 @@ typedef struct bench_arena {
     bench_case *active;
     /* The network last built with weights, shared by its net/ benchmarks. */
     cnnk_net *net;
-    char net_name[32];
+    char net_name[BENCH_NET_LEN];
 } bench_arena;
 
 struct bench_case {

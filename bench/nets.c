@@ -24,7 +24,7 @@ typedef struct net_case {
     bool unfused;
     double role_ms[5]; /* oneDNN: input reorder, layout reorders, concats, output reorder,
                         * other (BN, ReLU, add steps) */
-    char net[32];
+    char net[BENCH_NET_LEN];
     int64_t batch, h, w;
     cnnk_isa isa;
     cnnk_plan plan;
@@ -268,7 +268,8 @@ void bench_onednn_row_name(char *buf, size_t len, const char *net, int k, int m)
 
 /* --onednn_unfused: the network a framework's eager mode runs (a primitive
  * per node), .../<algo>/unfused, concats copied as torch.cat does. */
-static int register_unfused(const bench_opts *o, bench_arena *a, const char *net, int64_t macs) {
+static int register_unfused(const bench_opts *o, bench_arena *a, const char *net,
+                            const char *label, int64_t macs) {
     int count = 0;
     for (int k = 0; o->onednn_unfused && cnnk_onednn_available() && k < CNNK_ONEDNN_ALGO_COUNT;
          ++k) {
@@ -282,7 +283,7 @@ static int register_unfused(const bench_opts *o, bench_arena *a, const char *net
             c->peak = bench_onednn_peak() * o->threads;
         }
         char name[256];
-        snprintf(name, sizeof name, "net/%s/onednn/%s/%s/unfused", net, bench_onednn_isa(),
+        snprintf(name, sizeof name, "net/%s/onednn/%s/%s/unfused", label, bench_onednn_isa(),
                  cnnk_onednn_algo_name((cnnk_onednn_algo)k));
         if (!add(o, c, name)) return -1;
         count++;
@@ -290,8 +291,10 @@ static int register_unfused(const bench_opts *o, bench_arena *a, const char *net
     return count;
 }
 
-static int register_net(const bench_opts *o, bench_arena *a, const char *net, int64_t macs,
-                        bool has_concat, bool main_only) {
+/* net builds the network (a name or an ONNX path); label names its rows
+ * (the name, or the model's file stem). */
+static int register_net(const bench_opts *o, bench_arena *a, const char *net, const char *label,
+                        int64_t macs, bool has_concat, bool main_only) {
     int count = 0;
     char name[256], plan_name[64];
     for (int i = 0; i < CNNK_ISA_COUNT; ++i) {
@@ -307,7 +310,7 @@ static int register_net(const bench_opts *o, bench_arena *a, const char *net, in
                 c->peak = cnnk_peak_gflops(isa) * o->threads;
             }
             cnnk_plan_format(&plans[p], plan_name, sizeof plan_name);
-            snprintf(name, sizeof name, "net/%s/cnnk/%s/%s", net, cnnk_isa_name(isa), plan_name);
+            snprintf(name, sizeof name, "net/%s/cnnk/%s/%s", label, cnnk_isa_name(isa), plan_name);
             if (!add(o, c, name)) return -1;
             count++;
         }
@@ -327,11 +330,11 @@ static int register_net(const bench_opts *o, bench_arena *a, const char *net, in
                 c->exec_flops = k == CNNK_ONEDNN_DIRECT ? 2.0 * (double)macs : 0.0;
                 c->peak = bench_onednn_peak() * o->threads;
             }
-            bench_onednn_row_name(name, sizeof name, net, k, m);
+            bench_onednn_row_name(name, sizeof name, label, k, m);
             if (!add(o, c, name)) return -1;
             count++;
         }
-    int u = main_only ? 0 : register_unfused(o, a, net, macs);
+    int u = main_only ? 0 : register_unfused(o, a, net, label, macs);
     return u < 0 ? -1 : count + u;
 }
 
@@ -348,8 +351,10 @@ int bench_register_nets(const bench_opts *o, bench_arena *a, bool main_only) {
         int64_t macs = cnnk_net_macs(n);
         bool has_concat = false;
         for (int k = 0; k < n->n; ++k) has_concat |= n->nodes[k].op == CNNK_NODE_CONCAT;
+        char label[sizeof n->name];
+        snprintf(label, sizeof label, "%s", n->name);
         cnnk_net_destroy(n);
-        int r = register_net(o, a, o->nets[i], macs, has_concat, main_only);
+        int r = register_net(o, a, o->nets[i], label, macs, has_concat, main_only);
         if (r < 0) {
             fprintf(stderr, "cnnk-bench: out of memory registering network benchmarks\n");
             return -1;

@@ -6,6 +6,8 @@
 
 #include "bench/bench.h"
 #include "cnnk/cpu.h"
+#include "cnnk/net.h"
+#include "cnnk/onnx.h"
 #include "validate/onednn.h"
 
 static const char *const default_nets[] = {"alexnet", "vgg16", "googlenet", "resnet50",
@@ -32,6 +34,8 @@ void bench_usage(const char *argv0) {
             "                         node: BN unfolded, ReLU and add not post-ops),\n"
             "                         rows .../<algo>/unfused\n"
             "  --nets=a,b,...         networks (default alexnet,vgg16,googlenet,resnet50,densenet121)\n"
+            "  --onnx=FILE            an ONNX model too (rows net/<file stem>/..., at its own\n"
+            "                         size; docs/ONNX.md)\n"
             "  --isa=a,b,...          cnnk ISAs (default: every ISA this CPU runs)\n"
             "  --plans=p,q,...        network plans (default: ref, heuristic, every fixed:<algo>)\n"
             "  --layers=l1,l2,...     layer and pack benchmarks of these layers only\n"
@@ -91,6 +95,32 @@ static bool add_net(bench_opts *o, const char *name) {
     for (size_t i = 0; i < cnnk_net_count(); ++i) fprintf(stderr, " %s", cnnk_net_name_at(i));
     fprintf(stderr, "\n");
     return false;
+}
+
+/* --onnx=FILE: a model joins the networks (rows net/<file stem>/...), at
+ * its own size and batch unless --input and --batch, given before it, say
+ * otherwise. */
+static bool add_onnx(bench_opts *o, const char *path) {
+    size_t len = strlen(path);
+    if (len < 6 || strcmp(path + len - 5, ".onnx") != 0 || len >= sizeof o->nets[0]) {
+        fprintf(stderr, "cnnk-bench: --onnx=%s: want a FILE.onnx\n", path);
+        return false;
+    }
+    if (o->nnets == BENCH_MAX_NETS) {
+        fprintf(stderr, "cnnk-bench: at most %d networks\n", BENCH_MAX_NETS);
+        return false;
+    }
+    cnnk_net *n = NULL;
+    cnnk_error err;
+    if (cnnk_onnx_load(path, o->batch_given ? o->batch : 0, &n, &err) != CNNK_OK) {
+        fprintf(stderr, "cnnk-bench: --onnx: %s\n", err.msg);
+        return false;
+    }
+    if (!o->input_given) o->h = n->h, o->w = n->w;
+    if (!o->batch_given) o->batch = n->mb;
+    cnnk_net_destroy(n);
+    snprintf(o->nets[o->nnets++], sizeof o->nets[0], "%s", path);
+    return true;
 }
 
 static void list_isas(FILE *f) {
@@ -195,13 +225,16 @@ static int take(const char *a, bench_opts *o) {
         return o->threads = (int)n, 1;
     }
     if ((v = flag_value(a, "batch"))) {
+        o->batch_given = true;
         if (!parse_int(v, 1, 1 << 16, &o->batch)) {
             fprintf(stderr, "cnnk-bench: --batch=%s: want a positive integer\n", v);
             return -1;
         }
         return 1;
     }
+    if ((v = flag_value(a, "onnx"))) return add_onnx(o, v) ? 1 : -1;
     if ((v = flag_value(a, "input"))) {
+        o->input_given = true;
         if (!parse_input(v, o)) {
             fprintf(stderr, "cnnk-bench: --input=%s: want HxW, e.g. 224x224\n", v);
             return -1;

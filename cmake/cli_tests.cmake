@@ -53,6 +53,15 @@ add_test(NAME sweep_reproducible
                  -DEXPECTED=${CMAKE_CURRENT_SOURCE_DIR}/shapes/sweep.txt
                  -P ${CMAKE_CURRENT_SOURCE_DIR}/cmake/check_sweep.cmake)
 
+# ONNX models and .npy tensors through run and validate: 0, 1 and 2
+# (docs/ONNX.md); the models are tests/test_onnx.c's.
+if(CNNK_WITH_ONNX)
+  add_test(NAME onnx_cli
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/onnx_cli.sh $<TARGET_FILE:test_onnx>
+                   ${CMAKE_CROSSCOMPILING_EMULATOR} $<TARGET_FILE:cnnk_cli>
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+endif()
+
 # Malformed descriptors and impossible shapes: exit 2 and a one-line message.
 add_test(NAME cli_bad_input
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/cli_bad_input.sh

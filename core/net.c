@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "cnnk/net.h"
+#include "cnnk/onnx.h"
 #include "nets/nets.h"
 
 typedef long long ll;
@@ -131,24 +132,32 @@ static const cnnk_node *input_of(const cnnk_net *n, const cnnk_node *x, int i) {
     return &n->nodes[x->inputs[i]];
 }
 
-int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t kh, int64_t kw,
-                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups,
-                     int64_t dilation, bool bias) {
+int cnnk_net_conv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
+                       bool bias) {
     cnnk_node x;
     if (!begin(n, &x, name, CNNK_NODE_CONV, &in, 1)) return -1;
     const cnnk_node *s = input_of(n, &x, 0);
     x.desc.kind = CNNK_LAYER_CONV;
     cnnk_conv_desc *d = &x.desc.u.conv;
-    *d = (cnnk_conv_desc){.g = groups, .mb = n->mb, .ic = s->c, .ih = s->h, .iw = s->w,
-                          .oc = oc, .kh = kh, .kw = kw, .sh = sh, .sw = sw,
-                          .pt = ph, .pb = ph, .pl = pw, .pr = pw,
-                          .dh = dilation, .dw = dilation};
+    *d = (cnnk_conv_desc){.g = geom->g, .mb = n->mb, .ic = s->c, .ih = s->h, .iw = s->w,
+                          .oc = geom->oc, .kh = geom->kh, .kw = geom->kw, .sh = geom->sh,
+                          .sw = geom->sw, .pt = geom->pt, .pb = geom->pb, .pl = geom->pl,
+                          .pr = geom->pr, .dh = geom->dh, .dw = geom->dw};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_conv_check(d, &err);
     x.c = d->oc, x.h = d->oh, x.w = d->ow;
     x.has_bias = bias;
     return commit(n, &x, st, &err);
+}
+
+int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t kh, int64_t kw,
+                     int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups,
+                     int64_t dilation, bool bias) {
+    const cnnk_conv_desc geom = {.g = groups, .oc = oc, .kh = kh, .kw = kw, .sh = sh, .sw = sw,
+                                 .pt = ph, .pb = ph, .pl = pw, .pr = pw, .dh = dilation,
+                                 .dw = dilation};
+    return cnnk_net_conv_geom(n, name, in, &geom, bias);
 }
 
 int cnnk_net_conv(cnnk_net *n, const char *name, int in, int64_t oc, int64_t k, int64_t s,
@@ -222,6 +231,10 @@ static int pool(cnnk_net *n, const char *name, int in, const cnnk_pool_desc *pro
     cnnk_status st = cnnk_pool_check(d, &err);
     x.c = s->c, x.h = d->oh, x.w = d->ow;
     return commit(n, &x, st, &err);
+}
+
+int cnnk_net_pool_geom(cnnk_net *n, const char *name, int in, const cnnk_pool_desc *geom) {
+    return pool(n, name, in, geom);
 }
 
 int cnnk_net_maxpool(cnnk_net *n, const char *name, int in, int64_t k, int64_t s, int64_t p,
@@ -363,9 +376,29 @@ size_t cnnk_net_count(void) { return NETWORKS; }
 
 const char *cnnk_net_name_at(size_t i) { return i < NETWORKS ? networks[i].name : NULL; }
 
+static bool is_onnx_path(const char *name) {
+    size_t n = name ? strlen(name) : 0;
+    return n > 5 && strcmp(name + n - 5, ".onnx") == 0;
+}
+
+static cnnk_status build_onnx(const char *path, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
+                              cnnk_error *err) {
+    CNNK_TRY(cnnk_onnx_load(path, mb, out, err));
+    const cnnk_net *n = *out;
+    if ((h && h != n->h) || (w && w != n->w)) {
+        cnnk_status s = cnnk_fail(err, CNNK_EINVAL, "%.300s: the model takes %lldx%lld, not %lldx%lld",
+                                  path, (ll)n->h, (ll)n->w, (ll)h, (ll)w);
+        cnnk_net_destroy(*out);
+        *out = NULL;
+        return s;
+    }
+    return CNNK_OK;
+}
+
 cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
                            cnnk_error *err) {
     *out = NULL;
+    if (is_onnx_path(name)) return build_onnx(name, mb, h, w, out, err);
     for (size_t i = 0; name && i < NETWORKS; ++i) {
         if (strcmp(name, networks[i].name) != 0) continue;
         cnnk_net *n = cnnk_net_create(name, mb, 3, h, w);
@@ -386,6 +419,13 @@ cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, c
                                 networks[i].name);
     return cnnk_fail(err, CNNK_EINVAL, "unknown network '%.128s' (valid: %s)", name ? name : "",
                      valid);
+}
+
+int cnnk_net_output_rank(const cnnk_net *n) {
+    if (n->out_rank) return n->out_rank;
+    const cnnk_node *x = &n->nodes[n->n - 1];
+    return (x->op == CNNK_NODE_FC || x->op == CNNK_NODE_SOFTMAX) && x->h == 1 && x->w == 1 ? 2
+                                                                                          : 4;
 }
 
 /* ---- counts --------------------------------------------------------------- */

@@ -112,6 +112,7 @@ cnnk_status cnnk_net_init_weights(cnnk_net *n, uint64_t seed, cnnk_error *err) {
     if (n->status != CNNK_OK)
         return cnnk_fail(err, n->status, "%s: the network failed to build: %s", n->name,
                          n->err.msg);
+    if (n->params_given) return CNNK_OK;
     for (int i = 0; i < n->n; ++i) {
         if (init_node(n, i, seed) != CNNK_OK) {
             free_params(&n->nodes[i]);

@@ -25,6 +25,9 @@ enum { RUN_OK = CNNK_EXIT_OK, RUN_BAD_INPUT = CNNK_EXIT_BAD_INPUT };
 
 typedef struct run_opts {
     const char *net;
+    cnnk_net_src src;           /* --net/--onnx, --weights, --input-npy */
+    const char *output_npy;     /* --output-npy: the last forward's output */
+    const float *input;         /* from --input-npy (NHWC), or NULL: a seeded fill */
     cnnk_isa isa;
     cnnk_plan plan;
     const char *plan_spec;      /* parsed once every option is read (--force may follow) */
@@ -91,7 +94,11 @@ static int parse_model(run_opts *o, const char *v) {
 
 static int parse_opt(run_opts *o, const char *a, const char *v) {
     char msg[600];
-    if (strcmp(a, "--net") == 0) o->net = v;
+    if (strcmp(a, "--net") == 0) o->net = o->src.net = v;
+    else if (strcmp(a, "--onnx") == 0) o->src.onnx = v;
+    else if (strcmp(a, "--weights") == 0) o->src.weights = v;
+    else if (strcmp(a, "--input-npy") == 0) o->src.input_npy = v;
+    else if (strcmp(a, "--output-npy") == 0) o->output_npy = v;
     else if (strcmp(a, "--isa") == 0) return parse_isa(v, &o->isa);
     else if (strcmp(a, "--plan") == 0) {
         o->plan_spec = v;
@@ -151,7 +158,7 @@ static int parse_args(int argc, char **argv, run_opts *o) {
         cnnk_error err;
         if (cnnk_plan_parse(spec, &o->plan, &err) != CNNK_OK) return bad(err.msg);
     }
-    return o->net ? RUN_OK : bad("give --net NAME");
+    return o->src.net || o->src.onnx ? RUN_OK : bad("give --net NAME or --onnx FILE");
 }
 
 static double now_ms(void) {
@@ -203,9 +210,9 @@ static void print_table(const cnnk_net *net, const cnnk_runner *r, const run_opt
     const double ms = median(total, it, 1, scratch);
     char plan[64];
     cnnk_plan_format(&o->plan, plan, sizeof plan);
-    printf("total %s %lldx3x%lldx%lld isa %s plan %s threads %lld: %.3f ms (median of %d), "
+    printf("total %s %lldx%lldx%lldx%lld isa %s plan %s threads %lld: %.3f ms (median of %d), "
            "%.3f GMACs, %.2f effective GFLOP/s, eff%%pk %s, FMA util %s%%\n",
-           net->name, o->batch, o->h, o->w, cnnk_isa_name(o->isa), plan, o->threads, ms, it,
+           net->name, o->batch, (long long)net->c, o->h, o->w, cnnk_isa_name(o->isa), plan, o->threads, ms, it,
            (double)cnnk_net_macs(net) / 1e9, gflops(cnnk_net_macs(net), ms),
            pct_of(2.0 * (double)cnnk_net_macs(net), ms, peak, pct, sizeof pct),
            pct_of(exec, ms, peak, util, sizeof util));
@@ -228,7 +235,8 @@ static int time_runs(const cnnk_net *net, cnnk_runner *r, const run_opts *o) {
         fprintf(stderr, "cnnk run: out of memory\n");
         rc = cnnk_exit_of(CNNK_ENOMEM);
     } else {
-        cnnk_fill_tensor(in, nin, CNNK_FILL_FLOAT, 1, 1);
+        if (o->input) memcpy(in, o->input, (size_t)nin * sizeof *in);
+        else cnnk_fill_tensor(in, nin, CNNK_FILL_FLOAT, 1, 1);
         cnnk_runner_forward(r, in, out, false);
         for (int k = 0; k < it; ++k) {
             const double t0 = now_ms();
@@ -237,6 +245,7 @@ static int time_runs(const cnnk_net *net, cnnk_runner *r, const run_opts *o) {
             for (int i = 0; i < ns; ++i) t[k * ns + i] = cnnk_runner_step(r, i)->last_ms;
         }
         print_table(net, r, o, t, total, scratch);
+        if (o->output_npy) rc = cnnk_net_write_output(net, out, o->output_npy, "run");
     }
     free(in), free(out), free(t), free(total), free(scratch);
     return rc;
@@ -344,15 +353,14 @@ int cnnk_cmd_run(int argc, char **argv) {
     if (rc != RUN_OK) return rc;
     cnnk_error err;
     cnnk_net *net = NULL;
-    cnnk_status s = cnnk_net_build(o.net, o.batch, o.h, o.w, &net, &err);
-    if (s != CNNK_OK) {
-        fprintf(stderr, "cnnk run: %s\n", err.msg);
-        cnnk_net_destroy(net);
-        return cnnk_exit_of(s);
-    }
+    float *input = NULL;
+    if (o.nmodel && o.output_npy) return bad("--output-npy does not go with --model");
+    rc = cnnk_net_src_open(&o.src, "run", o.batch, o.h, o.w, 1, &net, &input);
+    if (rc != RUN_OK) return rc;
+    o.batch = net->mb, o.h = net->h, o.w = net->w; /* an ONNX model or --input-npy sets them */
+    o.input = input;
     cnnk_runner *r = NULL;
-    s = cnnk_net_init_weights(net, 1, &err);
-    if (s == CNNK_OK) s = cnnk_runner_prepare(net, o.isa, &o.plan, (int)o.threads, &r, &err);
+    cnnk_status s = cnnk_runner_prepare(net, o.isa, &o.plan, (int)o.threads, &r, &err);
     if (s != CNNK_OK) {
         fprintf(stderr, "cnnk run: %s\n", err.msg);
         rc = cnnk_exit_of(s);
@@ -363,5 +371,6 @@ int cnnk_cmd_run(int argc, char **argv) {
     }
     cnnk_runner_destroy(r);
     cnnk_net_destroy(net);
+    free(input);
     return rc;
 }

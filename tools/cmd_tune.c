@@ -13,6 +13,7 @@
 
 #include "cnnk/cpu.h"
 #include "cnnk/net.h"
+#include "cnnk/onnx.h"
 #include "cnnk/outfile.h"
 #include "cnnk/runner.h"
 #include "cnnk/tune.h"
@@ -30,6 +31,8 @@ typedef struct tune_args {
     bool compare;         /* --compare: heuristic against tuned after tuning */
     const char *compare_only; /* --compare-only FILE: no tuning */
     const char *out; /* NULL: the default path */
+    bool input_given; /* --input: else an --onnx model's size */
+    bool batch_given; /* --batch: else an --onnx model's batch */
 } tune_args;
 
 /* --all: the five classifiers of the performance tables. */
@@ -62,8 +65,32 @@ static int parse_nets(tune_args *a, const char *v) {
     return a->nnets ? TUNE_OK : bad("--net takes NAME[,NAME...], not '%s'", v);
 }
 
+/* Without --input and --batch, the size and batch are the model's (the
+ * last --onnx given); give them before --onnx to ask for others. */
+static int onnx_size(tune_args *a, const char *path) {
+    cnnk_net *n = NULL;
+    cnnk_error err;
+    if (cnnk_onnx_load(path, a->batch_given ? a->batch : 0, &n, &err) != CNNK_OK) {
+        fprintf(stderr, "cnnk tune: %s\n", err.msg);
+        return TUNE_BAD_INPUT;
+    }
+    if (!a->input_given) a->h = n->h, a->w = n->w;
+    if (!a->batch_given) a->batch = n->mb;
+    cnnk_net_destroy(n);
+    return TUNE_OK;
+}
+
 static int parse_opt(tune_args *a, const char *o, const char *v) {
     if (strcmp(o, "--net") == 0) return parse_nets(a, v);
+    if (strcmp(o, "--onnx") == 0) {
+        /* a model path is a network name to cnnk_net_build (cnnk/net.h) */
+        size_t len = strlen(v);
+        if (len < 6 || strcmp(v + len - 5, ".onnx") != 0)
+            return bad("--onnx takes a FILE.onnx, not '%s'", v);
+        if (a->nnets == MAX_NETS) return bad("at most 16 networks with --onnx %s", v);
+        a->nets[a->nnets++] = v;
+        return onnx_size(a, v);
+    }
     if (strcmp(o, "--isa") == 0) {
         if (!cnnk_isa_from_name(v, &a->isa)) {
             /* the list is the enum's: an ISA added there is named here */
@@ -76,9 +103,11 @@ static int parse_opt(tune_args *a, const char *o, const char *v) {
         }
         if (!cnnk_isa_available(a->isa)) return bad("this CPU does not run ISA %s", v);
     } else if (strcmp(o, "--batch") == 0) {
+        a->batch_given = true;
         if (!parse_ll(v, 1, 1 << 16, &a->batch)) return bad("--batch takes 1..65536, not '%s'", v);
     } else if (strcmp(o, "--input") == 0) {
         char *x;
+        a->input_given = true;
         a->h = strtoll(v, &x, 10);
         if (*x != 'x' || !parse_ll(x + 1, 1, 65536, &a->w) || a->h < 1 || a->h > 65536)
             return bad("--input takes HxW, each 1..65536, e.g. 224x224, not '%s'", v);

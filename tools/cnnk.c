@@ -9,6 +9,8 @@
 
 #include "cnnk/cpu.h"
 #include "cnnk/kernel.h"
+#include "cnnk/net.h"
+#include "cnnk/npy.h"
 #include "cnnk/parse.h"
 #include "core/sweep.h"
 #include "tools/commands.h"
@@ -46,18 +48,24 @@ static void usage(FILE *f) {
             "      --net NAME            a whole network: the reference plan against every\n"
             "                            other plan of the selected ISAs (repeatable)\n"
             "      --input HxW           network input size (default 224x224)\n"
+            "      --onnx FILE           an ONNX model, checked as --net (docs/ONNX.md)\n"
+            "      --weights DIR         --net with a state_dict saved as .npy files\n"
+            "      --input-npy FILE      the input, N x C x H x W float32 (sets batch and size)\n"
+            "      --expect-npy FILE     a framework's output for it: every plan is also\n"
+            "                            compared with it (exit 1 on a mismatch)\n"
             "  sweep --seed N --count N [--for all|winograd|1x1]\n"
             "                            print N valid random convolution problems (--for: all\n"
             "                            drawn for that strategy)\n"
             "  nets [--format table|csv] [--batch N] [--input HxW]\n"
             "                            the networks: layers, parameters, GMACs, activation memory\n"
-            "  run --net NAME [--isa ISA] [--plan PLAN] [--batch N] [--input HxW] [--threads N]\n"
-            "      [--iters N] [--model T1,T2,...] [--force]\n"
+            "  run --net NAME|--onnx FILE [--isa ISA] [--plan PLAN] [--batch N] [--input HxW]\n"
+            "      [--threads N] [--iters N] [--model T1,T2,...] [--force] [--weights DIR]\n"
+            "      [--input-npy FILE] [--output-npy FILE]\n"
             "                            forward passes with a per-layer table\n"
             "                            (PLAN: ref, heuristic, fixed:ALGO, tuned:FILE,\n"
             "                            tuned-force:FILE); --force: use another CPU's tuned FILE;\n"
             "                            --model: predicted time at each thread count (docs/THREADS.md)\n"
-            "  tune --net NAME[,NAME...]|--all [--isa ISA] [--batch N] [--input HxW] [--threads N]\n"
+            "  tune --net NAME[,NAME...]|--all|--onnx FILE [--isa ISA] [--batch N] [--input HxW] [--threads N]\n"
             "       [--reps ROUNDS] [--net-alts N] [--net-reps N] [--out FILE]\n"
             "       [--compare [--compare-reps N]] | --compare-only FILE\n"
             "                            race the kernels of ISA and the ISAs under it per distinct\n"
@@ -149,11 +157,48 @@ static int run_batch(const cnnk_validate_opts *o, const cnnk_batch *b, cnnk_vali
     return 0;
 }
 
+/* --onnx FILE, or --net NAME with --weights, --input-npy, --expect-npy:
+ * one network built with its weights, every plan against the reference
+ * plan and, with --expect-npy, both against a framework's output. */
+static int validate_one_net(const cnnk_net_src *src, const char *expect_npy, int64_t h, int64_t w,
+                            const cnnk_validate_opts *o, bool quiet, cnnk_validate_counts *c) {
+    cnnk_net *net = NULL;
+    float *input = NULL;
+    int rc = cnnk_net_src_open(src, "validate", 1, h, w, o->seed, &net, &input);
+    if (rc) return rc;
+    cnnk_npy want = {0};
+    cnnk_error err;
+    cnnk_status s = CNNK_OK;
+    if (expect_npy) {
+        s = cnnk_npy_read(expect_npy, &want, &err);
+        if (s == CNNK_OK && (want.count != cnnk_net_output_elems(net) || want.ndim < 1 ||
+                             want.shape[0] != net->mb)) {
+            const cnnk_node *last = &net->nodes[net->n - 1];
+            s = cnnk_fail(&err, CNNK_EINVAL,
+                          "%s: %lld values (first dimension %lld); the network's output is %lld "
+                          "x %lld",
+                          expect_npy, (long long)want.count,
+                          (long long)(want.ndim ? want.shape[0] : 0), (long long)net->mb,
+                          (long long)(last->c * last->h * last->w));
+        }
+    }
+    if (s == CNNK_OK)
+        s = cnnk_validate_net_built(net, input, expect_npy ? want.data : NULL, o->seed, o->isa,
+                                    quiet ? NULL : stdout, c, &err);
+    if (s != CNNK_OK) fprintf(stderr, "cnnk validate: %s\n", err.msg);
+    cnnk_npy_free(&want);
+    free(input);
+    cnnk_net_destroy(net);
+    return cnnk_exit_of(s);
+}
+
 static int cmd_validate(int argc, char **argv) {
     cnnk_validate_opts o;
     cnnk_validate_opts_init(&o);
     const char *shapes[64], *batches[64], *nets[64];
     int nshapes = 0, nbatches = 0, nnets = 0;
+    cnnk_net_src src = {0};
+    const char *expect_npy = NULL;
     int64_t in_h = 224, in_w = 224;
     bool quiet = false;
     char bad[128], names[256];
@@ -171,6 +216,15 @@ static int cmd_validate(int argc, char **argv) {
         } else if (strcmp(a, "--net") == 0) {
             if (nnets == 64) return bad_input("validate: at most 64 --net %s", "options");
             nets[nnets++] = v;
+        } else if (strcmp(a, "--onnx") == 0) {
+            if (src.onnx) return bad_input("validate: one --onnx %s", "at a time");
+            src.onnx = v;
+        } else if (strcmp(a, "--weights") == 0) {
+            src.weights = v;
+        } else if (strcmp(a, "--input-npy") == 0) {
+            src.input_npy = v;
+        } else if (strcmp(a, "--expect-npy") == 0) {
+            expect_npy = v;
         } else if (strcmp(a, "--input") == 0) {
             long long h, w;
             char tail;
@@ -223,8 +277,13 @@ static int cmd_validate(int argc, char **argv) {
         }
         ++i;
     }
-    if (nshapes + nbatches + nnets == 0)
-        return bad_input("validate: give --shape, --batch or --net%s", "");
+    if (nshapes + nbatches + nnets == 0 && !src.onnx)
+        return bad_input("validate: give --shape, --batch, --net or --onnx%s", "");
+    const bool one_net = src.onnx || src.weights || src.input_npy || expect_npy;
+    if (one_net && nnets + (src.onnx != NULL) != 1)
+        return bad_input("validate: --onnx, --weights, --input-npy and --expect-npy take one "
+                         "network (one --net or one --onnx)%s", "");
+    if (one_net && !src.onnx) src.net = nets[0], nnets = 0;
 
     /* Parse everything first: a malformed input is exit 2 before any check. */
     cnnk_batch all[128];
@@ -274,9 +333,11 @@ static int cmd_validate(int argc, char **argv) {
     }
     for (int i = 0; i < nall; ++i) cnnk_batch_free(&all[i]);
     if (rc == EXIT_BAD_INPUT) return rc;
+    if (one_net) rc = validate_one_net(&src, expect_npy, in_h, in_w, &o, quiet, &c);
     for (int i = 0; i < nnets && rc == 0; ++i) {
         cnnk_error err;
-        cnnk_status s = cnnk_validate_net(nets[i], 1, in_h, in_w, o.seed, o.isa, stdout, &c, &err);
+        cnnk_status s = cnnk_validate_net(nets[i], 1, in_h, in_w, o.seed, o.isa,
+                                          quiet ? NULL : stdout, &c, &err);
         if (s != CNNK_OK) {
             fprintf(stderr, "cnnk validate: %s\n", err.msg);
             rc = cnnk_exit_of(s);

@@ -20,6 +20,28 @@ static inline int cnnk_exit_of(cnnk_status s) {
     return s == CNNK_OK ? CNNK_EXIT_OK : CNNK_EXIT_BAD_INPUT;
 }
 
+/* The network a command runs (tools/netsrc.c): a built-in one (--net NAME,
+ * its seeded weights, or a state_dict's with --weights DIR) or an ONNX
+ * model (--onnx FILE, its own weights), and its input: --input-npy FILE
+ * (N x C x H x W float32, NCHW as frameworks export it; its shape sets
+ * batch and size and must match the model) or none (the caller fills
+ * one). */
+struct cnnk_net;
+typedef struct cnnk_net_src {
+    const char *net, *onnx, *weights, *input_npy;
+} cnnk_net_src;
+
+/* Builds *net (h, w 0 for an ONNX model: its own size) and, with
+ * input_npy, *input (NHWC, malloc'ed; NULL otherwise). Messages go to
+ * stderr prefixed by cmd; returns the exit status. */
+int cnnk_net_src_open(const cnnk_net_src *s, const char *cmd, long long mb, long long h,
+                      long long w, unsigned long long seed, struct cnnk_net **net,
+                      float **input);
+/* Writes the network's output (cnnk's layout, as the runner gives it) to
+ * path in the framework's layout, atomically; returns the exit status. */
+int cnnk_net_write_output(const struct cnnk_net *net, const float *out, const char *path,
+                          const char *cmd);
+
 int cnnk_cmd_nets(int argc, char **argv); /* tools/cmd_nets.c */
 int cnnk_cmd_run(int argc, char **argv);  /* tools/cmd_run.c */
 int cnnk_cmd_tune(int argc, char **argv); /* tools/cmd_tune.c */

@@ -5,6 +5,8 @@
 
 #include "validate/net_check.h"
 
+#include "cnnk/npy.h"
+
 #define TOPK 5
 
 /* The bounds on the logits' relative L2 error, against the reference
@@ -89,8 +91,10 @@ typedef struct net_run {
     const cnnk_net *net;
     const float *input;
     const float *want;
+    const float *expect; /* the framework's output in cnnk's layout, or NULL */
     float *got;
     int64_t classes, elems;
+    FILE *out;           /* every line; NULL: failures only, to stderr */
 } net_run;
 
 static cnnk_status run_plan(const net_run *nr, cnnk_isa isa, const cnnk_plan *p,
@@ -100,63 +104,143 @@ static cnnk_status run_plan(const net_run *nr, cnnk_isa isa, const cnnk_plan *p,
     return s;
 }
 
-static cnnk_status check_plan(const net_run *nr, cnnk_isa isa, const cnnk_plan *p, FILE *out,
+/* got against one expected output: rel_l2 within bound and top-5 alike. */
+static bool agree(const net_run *nr, const float *want, double bound, cnnk_diff *d, bool *top5) {
+    cnnk_diff_compute(nr->got, want, nr->elems, d);
+    *top5 = true;
+    for (int64_t i = 0; i < nr->elems / nr->classes; ++i)
+        *top5 &= top5_agree(nr->got + i * nr->classes, want + i * nr->classes, nr->classes);
+    return *top5 && !d->mistrust && d->rel_l2 <= bound;
+}
+
+static void report(const net_run *nr, cnnk_isa isa, const char *plan, const char *against,
+                   bool pass, const cnnk_diff *d, double bound, bool top5, int fallbacks) {
+    FILE *f = nr->out ? nr->out : pass ? NULL : stderr;
+    if (!f) return;
+    fprintf(f, "net %-12s %lldx%lldx%lldx%lld %-5s %-21s %s%s rel_l2=%.3g (bound %.0e) top5 %s "
+               "fallbacks=%d%s%s\n",
+            nr->net->name, (long long)nr->net->mb, (long long)nr->net->c, (long long)nr->net->h,
+            (long long)nr->net->w, cnnk_isa_name(isa), plan, against, pass ? "pass" : "FAIL",
+            d->rel_l2, bound, top5 ? "agree" : "DIFFER", fallbacks,
+            d->mistrust ? ": not trusted, " : "", d->mistrust ? cnnk_mistrust_str(d->mistrust) : "");
+}
+
+/* Against the expected output (a float32 framework's), a plan's bound is
+ * its own plus the direct-class one: the framework is itself a float32
+ * direct/GEMM computation whose distance to the reference plan the
+ * direct-class bound covers, and rel_l2 obeys the triangle inequality
+ * (docs/TOLERANCE.md). */
+static double expect_bound(cnnk_algo worst) {
+    return cnnk_net_tolerance(worst) + cnnk_net_tolerance(CNNK_ALGO_DIRECT);
+}
+
+static cnnk_status check_plan(const net_run *nr, cnnk_isa isa, const cnnk_plan *p,
                               cnnk_validate_counts *counts, cnnk_error *err) {
     cnnk_runner *r;
     if (run_plan(nr, isa, p, &r, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
     int fallbacks;
-    const double bound = cnnk_net_tolerance(worst_algo(r, &fallbacks));
+    const cnnk_algo worst = worst_algo(r, &fallbacks);
     cnnk_runner_destroy(r);
+    char plan[64];
+    cnnk_plan_format(p, plan, sizeof plan);
     cnnk_diff d;
-    cnnk_diff_compute(nr->got, nr->want, nr->elems, &d);
-    bool top5 = true;
-    for (int64_t i = 0; i < nr->elems / nr->classes; ++i)
-        top5 &= top5_agree(nr->got + i * nr->classes, nr->want + i * nr->classes, nr->classes);
-    const bool pass = top5 && !d.mistrust && d.rel_l2 <= bound;
+    bool top5;
+    const double bound = cnnk_net_tolerance(worst);
+    const bool pass = agree(nr, nr->want, bound, &d, &top5);
     pass ? ++counts->passed : ++counts->failed;
-    if (out) {
-        char plan[64];
-        cnnk_plan_format(p, plan, sizeof plan);
-        fprintf(out, "net %-12s %lldx3x%lldx%lld %-5s %-21s %s rel_l2=%.3g (bound %.0e) top5 %s fallbacks=%d%s%s\n",
-                nr->net->name, (long long)nr->net->mb, (long long)nr->net->h,
-                (long long)nr->net->w, cnnk_isa_name(isa), plan, pass ? "pass" : "FAIL",
-                d.rel_l2, bound, top5 ? "agree" : "DIFFER", fallbacks,
-                d.mistrust ? ": not trusted, " : "", d.mistrust ? cnnk_mistrust_str(d.mistrust) : "");
+    report(nr, isa, plan, "", pass, &d, bound, top5, fallbacks);
+    if (nr->expect) {
+        const bool ok = agree(nr, nr->expect, expect_bound(worst), &d, &top5);
+        ok ? ++counts->passed : ++counts->failed;
+        report(nr, isa, plan, "vs expected ", ok, &d, expect_bound(worst), top5, fallbacks);
     }
     return CNNK_OK;
 }
 
-static cnnk_status check_isa(const net_run *nr, cnnk_isa isa, FILE *out,
-                             cnnk_validate_counts *counts, cnnk_error *err) {
+static cnnk_status check_isa(const net_run *nr, cnnk_isa isa, cnnk_validate_counts *counts,
+                             cnnk_error *err) {
     cnnk_plan p = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
-    if (check_plan(nr, isa, &p, out, counts, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+    if (check_plan(nr, isa, &p, counts, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
     p.kind = CNNK_PLAN_FIXED;
     for (int a = 0; a < CNNK_ALGO_COUNT; ++a) {
         p.algo = (cnnk_algo)a;
-        if (check_plan(nr, isa, &p, out, counts, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+        if (check_plan(nr, isa, &p, counts, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
     }
     return CNNK_OK;
 }
 
-static cnnk_status check_all(net_run *nr, const bool isa[CNNK_ISA_COUNT], FILE *out,
+static cnnk_status check_all(net_run *nr, const bool isa[CNNK_ISA_COUNT],
                              cnnk_validate_counts *counts, cnnk_error *err) {
     const cnnk_plan ref = {.kind = CNNK_PLAN_REF, .algo = CNNK_ALGO_DIRECT};
     cnnk_runner *r;
     if (run_plan(nr, CNNK_ISA_REF, &ref, &r, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
     cnnk_runner_destroy(r);
     memcpy((float *)nr->want, nr->got, (size_t)nr->elems * sizeof(float));
+    if (nr->expect) {
+        /* the reference plan itself against the framework */
+        cnnk_diff d;
+        bool top5;
+        const double bound = cnnk_net_tolerance(CNNK_ALGO_DIRECT);
+        const bool ok = agree(nr, nr->expect, bound, &d, &top5);
+        ok ? ++counts->passed : ++counts->failed;
+        report(nr, CNNK_ISA_REF, "ref", "vs expected ", ok, &d, bound, top5, 0);
+    }
     for (int i = 0; i < CNNK_ISA_COUNT; ++i) {
         if (!isa[i]) continue;
         if (!cnnk_isa_available((cnnk_isa)i)) {
             ++counts->skipped;
-            if (out)
-                fprintf(out, "net %-12s %-5s skip: this CPU does not run %s\n", nr->net->name,
+            if (nr->out)
+                fprintf(nr->out, "net %-12s %-5s skip: this CPU does not run %s\n", nr->net->name,
                         cnnk_isa_name((cnnk_isa)i), cnnk_isa_name((cnnk_isa)i));
             continue;
         }
-        if (check_isa(nr, (cnnk_isa)i, out, counts, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+        if (check_isa(nr, (cnnk_isa)i, counts, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
     }
     return CNNK_OK;
+}
+
+int64_t cnnk_net_output_elems(const cnnk_net *net) {
+    const cnnk_node *last = &net->nodes[net->n - 1];
+    return net->mb * last->h * last->w * last->c;
+}
+
+void cnnk_net_output_to_framework(const cnnk_net *net, const float *src, float *dst) {
+    const cnnk_node *last = &net->nodes[net->n - 1];
+    if (cnnk_net_output_rank(net) == 4)
+        cnnk_nhwc_to_nchw(dst, src, net->mb, last->c, last->h, last->w);
+    else
+        memcpy(dst, src, (size_t)cnnk_net_output_elems(net) * sizeof *dst);
+}
+
+cnnk_status cnnk_validate_net_built(const cnnk_net *net, const float *input, const float *expect,
+                                    uint64_t seed, const bool isa[CNNK_ISA_COUNT], FILE *out,
+                                    cnnk_validate_counts *counts, cnnk_error *err) {
+    const cnnk_node *last = &net->nodes[net->n - 1];
+    net_run nr = {.net = net, .classes = last->h * last->w * last->c, .out = out};
+    nr.elems = cnnk_net_output_elems(net);
+    const int64_t nin = net->mb * net->h * net->w * net->c;
+    float *in = input ? NULL : malloc((size_t)nin * sizeof *in);
+    float *want = malloc((size_t)nr.elems * sizeof *want);
+    float *exp = expect ? malloc((size_t)nr.elems * sizeof *exp) : NULL;
+    nr.got = malloc((size_t)nr.elems * sizeof *nr.got);
+    cnnk_status s = CNNK_OK;
+    if ((!input && !in) || !want || !nr.got || (expect && !exp)) {
+        s = cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory for %s", net->name);
+    } else {
+        if (!input) cnnk_fill_tensor(in, nin, CNNK_FILL_FLOAT, 1, seed);
+        if (expect) {
+            if (cnnk_net_output_rank(net) == 4)
+                cnnk_nchw_to_nhwc(exp, expect, net->mb, last->c, last->h, last->w);
+            else
+                memcpy(exp, expect, (size_t)nr.elems * sizeof *exp);
+        }
+        nr.input = input ? input : in;
+        nr.want = want;
+        nr.expect = exp;
+        s = check_all(&nr, isa, counts, err);
+    }
+    free(in), free(want), free(exp), free(nr.got);
+    return s;
 }
 
 cnnk_status cnnk_validate_net(const char *name, int64_t mb, int64_t h, int64_t w, uint64_t seed,
@@ -166,22 +250,7 @@ cnnk_status cnnk_validate_net(const char *name, int64_t mb, int64_t h, int64_t w
     cnnk_status s = cnnk_net_build(name, mb, h, w, &net, err);
     if (s != CNNK_OK) return s;
     s = cnnk_net_init_weights(net, seed, err);
-    const cnnk_node *last = &net->nodes[net->n - 1];
-    net_run nr = {.net = net, .classes = last->h * last->w * last->c};
-    nr.elems = mb * nr.classes;
-    const int64_t nin = mb * h * w * net->c;
-    float *input = malloc((size_t)nin * sizeof *input);
-    float *want = malloc((size_t)nr.elems * sizeof *want);
-    nr.got = malloc((size_t)nr.elems * sizeof *nr.got);
-    if (s == CNNK_OK && (!input || !want || !nr.got))
-        s = cnnk_fail(err, CNNK_ENOMEM, "validate: out of memory for %s", name);
-    if (s == CNNK_OK) {
-        cnnk_fill_tensor(input, nin, CNNK_FILL_FLOAT, 1, seed);
-        nr.input = input;
-        nr.want = want;
-        s = check_all(&nr, isa, out, counts, err);
-    }
-    free(input), free(want), free(nr.got);
+    if (s == CNNK_OK) s = cnnk_validate_net_built(net, NULL, NULL, seed, isa, out, counts, err);
     cnnk_net_destroy(net);
     return s;
 }

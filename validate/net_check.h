@@ -27,4 +27,21 @@ cnnk_status cnnk_validate_net(const char *name, int64_t mb, int64_t h, int64_t w
                               const bool isa[CNNK_ISA_COUNT], FILE *out,
                               cnnk_validate_counts *counts, cnnk_error *err);
 
+/* The same for a network already built with its weights (an ONNX model,
+ * or a built-in one given a framework's weights): input is NHWC
+ * mb x h x w x c (NULL: U(-1, 1) from seed); expect, when not NULL, is a
+ * framework's output for that input in the framework's layout
+ * (cnnk_net_output_rank: [N, classes] or NCHW), against which the
+ * reference plan and every plan are compared too: rel_l2 within the
+ * plan's bound plus the direct-class bound, top-5 alike as above. out
+ * NULL prints only the failing lines, to stderr. */
+cnnk_status cnnk_validate_net_built(const cnnk_net *net, const float *input, const float *expect,
+                                    uint64_t seed, const bool isa[CNNK_ISA_COUNT], FILE *out,
+                                    cnnk_validate_counts *counts, cnnk_error *err);
+
+/* Values of the network's output (mb x h x w x c of its last node), and
+ * that output in the framework's layout (NHWC to NCHW for rank 4). */
+int64_t cnnk_net_output_elems(const cnnk_net *net);
+void cnnk_net_output_to_framework(const cnnk_net *net, const float *src, float *dst);
+
 #endif

@@ -61,6 +61,13 @@ typedef struct cnnk_node {
 typedef struct cnnk_net {
     char name[32];
     int64_t mb, c, h, w;  /* input */
+    /* The output's rank in the framework's layout: 2 ([N, classes]) or 4
+     * (NCHW); 0 for the built-in networks, read as 2 when the last node is
+     * an FC or softmax over 1x1 and 4 otherwise (cnnk_net_output_rank). */
+    int out_rank;
+    /* The parameters came with the network (an ONNX model's initializers):
+     * cnnk_net_init_weights keeps them. */
+    bool params_given;
     cnnk_node *nodes;
     int n, cap;
     cnnk_status status;   /* first builder error, sticky */
@@ -82,6 +89,13 @@ int cnnk_net_conv(cnnk_net *n, const char *name, int in, int64_t oc, int64_t k, 
 int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t kh, int64_t kw,
                      int64_t sh, int64_t sw, int64_t ph, int64_t pw, int64_t groups,
                      int64_t dilation, bool bias);
+/* The general forms, for importers (core/onnx.c): the geometry of geom
+ * (oc, kernel, strides, padding on each side, dilations, groups; for a
+ * pool also alg, round, global) is taken as given, while mb, the input
+ * sizes and the outputs come from the network. */
+int cnnk_net_conv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
+                       bool bias);
+int cnnk_net_pool_geom(cnnk_net *n, const char *name, int in, const cnnk_pool_desc *geom);
 int cnnk_net_bnorm(cnnk_net *n, const char *name, int in, float eps);
 int cnnk_net_relu(cnnk_net *n, const char *name, int in);
 int cnnk_net_maxpool(cnnk_net *n, const char *name, int in, int64_t k, int64_t s, int64_t p,
@@ -97,6 +111,9 @@ int cnnk_net_concat(cnnk_net *n, const char *name, int count, const int *in);
 int cnnk_net_add(cnnk_net *n, const char *name, int a, int b);
 int cnnk_net_softmax(cnnk_net *n, const char *name, int in);
 
+/* 2 ([N, C]) or 4 (NCHW): how a framework lays out this network's output. */
+int cnnk_net_output_rank(const cnnk_net *n);
+
 /* ---- the registry of networks (nets/) -------------------------------- */
 
 size_t cnnk_net_count(void);
@@ -104,7 +121,9 @@ const char *cnnk_net_name_at(size_t i); /* "alexnet", "vgg16", ..., torchvision'
 
 /* Builds network `name` for batch mb and input h x w (3 channels). An
  * unknown name is CNNK_EINVAL with a message listing the valid ones; a size
- * the network cannot take is the builder's error. */
+ * the network cannot take is the builder's error. A name ending in ".onnx"
+ * is a model file (cnnk/onnx.h), built with its own weights and named by
+ * its stem; h and w are then 0 (the model's size) or must be the model's. */
 cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
                            cnnk_error *err);
 
