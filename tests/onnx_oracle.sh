@@ -22,6 +22,7 @@
 # adds them (docs/ORACLE.md). With
 # $CNNK_ORACLE_LOG=DIR every plan's line (no --quiet) and the seconds go to
 # DIR/NET.onnx.txt and DIR/NET.weights.txt (scripts/oracle-table.py reads them).
+# $CNNK_ORACLE_SOURCES (default "onnx weights") picks the checks.
 # Exit 77 (skipped) when /usr/bin/python3 lacks torch, torchvision or onnx.
 set -uo pipefail
 cnnk=$1
@@ -30,6 +31,7 @@ export CNNK_ORACLE_CACHE=${CNNK_ORACLE_CACHE:-${2:-$root/build}/oracle-cache}
 py=/usr/bin/python3
 nets=${CNNK_ORACLE_NETS:-resnet50 googlenet densenet121}
 isa=${CNNK_ORACLE_ISA:-}
+sources=${CNNK_ORACLE_SOURCES:-onnx weights}
 if ! [ -x "$py" ] || ! "$py" -c 'import torch, torchvision, onnx' 2>/dev/null; then
   echo "onnx_oracle: skipped: $py lacks torch, torchvision or onnx" \
        "(Debian: python3-torch python3-torchvision python3-onnx)"
@@ -64,9 +66,13 @@ run() { # run WHAT LOGNAME ARGS...: cnnk ARGS must exit 0
 }
 while IFS=$'\t' read -r net dir; do
   io=(--input-npy "$dir/input.npy" --expect-npy "$dir/logits.npy")
-  run "$net from ONNX" "$net.onnx" validate --onnx "$dir/model.onnx" "${io[@]}" --isa "$isa"
-  run "$net built in, torchvision's weights" "$net.weights" validate --net "$net" \
-      --weights "$dir/weights" "${io[@]}" --isa "$isa"
+  case " $sources " in *" onnx "*)
+    run "$net from ONNX" "$net.onnx" validate --onnx "$dir/model.onnx" "${io[@]}" --isa "$isa";;
+  esac
+  case " $sources " in *" weights "*)
+    run "$net built in, torchvision's weights" "$net.weights" validate --net "$net" \
+        --weights "$dir/weights" "${io[@]}" --isa "$isa";;
+  esac
 done <"$tmp/dirs"
 [ "$count" -gt 0 ] || { echo "FAILED: no network checked"; exit 1; }
 echo "onnx_oracle: $((count - fail)) of $count passed"
