@@ -24,6 +24,9 @@ add_executable(cnnk_bench ${CNNK_BENCH_SRC})
 set_target_properties(cnnk_bench PROPERTIES OUTPUT_NAME cnnk-bench LINKER_LANGUAGE CXX)
 add_dependencies(cnnk_bench cnnk_git_rev)
 target_include_directories(cnnk_bench PRIVATE ${CNNK_GEN_DIR})
+# --main's PyTorch helper, scripts/torch-peer.py, found from any working
+# directory (bench/torchpeer.c).
+target_compile_definitions(cnnk_bench PRIVATE CNNK_SOURCE_DIR="${CMAKE_CURRENT_SOURCE_DIR}")
 target_link_libraries(cnnk_bench PRIVATE cnnk_gbench cnnk_validate cnnk_history cjson OpenMP::OpenMP_C)
 
 # tests/test_gbench.c needs the C++ wrapper; the top-level loop has made it

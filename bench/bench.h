@@ -46,6 +46,11 @@ typedef struct bench_opts {
     char out[CNNK_OUT_PATH_MAX];       /* --out (for --main) */
     char filter[1024];                 /* Google Benchmark's filter, read not removed */
     char record[CNNK_OUT_PATH_MAX];    /* --record=DB: the history database ("" none) */
+    /* --main's PyTorch column (bench/torchpeer.c): --pytorch=auto|off,
+     * the interpreter (--pytorch_python), the helper's deadline in s */
+    bool pytorch;
+    char pytorch_python[CNNK_OUT_PATH_MAX];
+    int pytorch_timeout;
 } bench_opts;
 
 /* Parses and removes cnnk-bench's own --name=value flags from argv, leaving
@@ -122,6 +127,20 @@ void bench_record_end(bench_record *r);
 /* The --main job; returns the exit status. On success o->out holds the
  * results file written. */
 int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a);
+
+/* --main's PyTorch column: runs scripts/torch-peer.py (under
+ * o->pytorch_python, killed after o->pytorch_timeout s) for nets (a comma
+ * list) with the run's batch, input, threads, repetitions and minimum time
+ * per repetition; appends its rows net/<net>/pytorch/eager (one per
+ * repetition, process CPU time as cpu_time and the wall clock as
+ * real_time, and a median aggregate) to root's benchmarks, and pytorch_*
+ * entries to its context. status gets the column's state: "measured",
+ * "off", "not installed: <why>" or "failed: <why>"; the run goes on in
+ * every case. */
+struct cJSON;
+void bench_pytorch(const bench_opts *o, const char *reps, const char *min_time, struct cJSON *root,
+                   const char *nets, char *status, size_t slen);
+void bench_pytorch_row_name(char *buf, size_t len, const char *net);
 
 /* The clock Google Benchmark times a benchmark by: the wall clock with
  * several threads (cnnk_gb_use_real_time), else the thread's CPU time. In

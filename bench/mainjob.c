@@ -159,7 +159,10 @@ static row_value fastest_onednn(const bench_opts *o, const cJSON *benchmarks, co
     return *best >= 0 ? rows[*best] : none;
 }
 
-static void print_header(const bench_opts *o, const char *isa) {
+/* Whether the table has the PyTorch columns: all but --pytorch=off. */
+static bool pytorch_columns(const char *pt_status) { return strncmp(pt_status, "off", 3) != 0; }
+
+static void print_header(const bench_opts *o, const char *isa, const char *pt_status) {
     printf("\ncnnk %s/heuristic against oneDNN %s at %s (max ISA %s), the faster of its\n",
            isa, cnnk_onednn_version(), bench_onednn_isa(), o->onednn_isa);
     for (int a = 0, n = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
@@ -178,18 +181,67 @@ static void print_header(const bench_opts *o, const char *isa) {
         snprintf(col, sizeof col, "%s ms", cnnk_onednn_algo_name((cnnk_onednn_algo)a));
         printf(" %12s", col);
     }
-    printf(" %-9s %7s %9s %8s %8s\n", "oneDNN", "ratio", "eff GF/s", "eff %pk", "FMA util");
+    printf(" %-9s %7s", "oneDNN", "ratio");
+    if (pytorch_columns(pt_status)) printf(" %13s %8s", "PyTorch ms", "/PyTorch");
+    printf(" %9s %8s %8s\n", "eff GF/s", "eff %pk", "FMA util");
+}
+
+/* The PyTorch cell of a row: its median, or why there is none. */
+static void pytorch_cell(const row_value *v, const char *pt_status, char *buf, size_t len) {
+    if (strncmp(pt_status, "not installed", 13) == 0) snprintf(buf, len, "not installed");
+    else if (strncmp(pt_status, "failed", 6) == 0) snprintf(buf, len, "failed");
+    else if (!v->found) snprintf(buf, len, "-");
+    else if (v->failed) snprintf(buf, len, "failed");
+    else snprintf(buf, len, "%.2f", v->ms);
+}
+
+/* The layout PyTorch ran net in: the label's first field. */
+static void pytorch_layout(const cJSON *benchmarks, const char *name, char *buf, size_t len) {
+    snprintf(buf, len, "?");
+    const cJSON *b;
+    cJSON_ArrayForEach(b, benchmarks) {
+        if (strcmp(str(b, "run_name"), name) != 0 || !str(b, "label")[0]) continue;
+        const char *label = str(b, "label"), *comma = strchr(label, ',');
+        snprintf(buf, len, "%.*s", comma ? (int)(comma - label) : (int)strlen(label), label);
+        return;
+    }
+}
+
+/* What the table says under itself about the PyTorch column. */
+static void pytorch_note(const bench_opts *o, const cJSON *ctx, const cJSON *benchmarks,
+                         const char *pt_status) {
+    if (!pytorch_columns(pt_status)) {
+        printf("PyTorch: %s (--pytorch=off)\n", pt_status);
+        return;
+    }
+    if (strcmp(pt_status, "measured") != 0) {
+        printf("PyTorch: %s; the run goes on without it.\n", pt_status);
+        return;
+    }
+    printf("PyTorch %s (torchvision %s): eager, eval(), no_grad(), %d thread%s, random weights,\n"
+           "the same input; timed by %s,\n"
+           "after the cnnk and oneDNN benchmarks; /PyTorch = cnnk / PyTorch. Layout (the faster):",
+           str(ctx, "pytorch_version"), str(ctx, "torchvision_version"), o->threads,
+           o->threads == 1 ? "" : "s",
+           o->threads > 1 ? "the wall clock" : "the process's CPU time (as cnnk's CPU column)");
+    for (int i = 0; i < o->nnets; ++i) {
+        char name[256], layout[32];
+        bench_pytorch_row_name(name, sizeof name, o->nets[i]);
+        pytorch_layout(benchmarks, name, layout, sizeof layout);
+        printf("%s %s %s", i ? "," : "", o->nets[i], layout);
+    }
+    printf(".\nBLAS PyTorch loaded: %s\n", str(ctx, "pytorch_blas"));
 }
 
 /* One line per network: cnnk, each oneDNN algorithm, which was faster and
  * the ratio against it; fastest[i] gets that algorithm's name for the
  * JSON's context ("" when no ratio). */
-static bool print_table(const bench_opts *o, const cJSON *benchmarks,
-                        char fastest[][24]) {
+static bool print_table(const bench_opts *o, const cJSON *root, const cJSON *benchmarks,
+                        const char *pt_status, char fastest[][24]) {
     const char *isa = cnnk_isa_name(cnnk_best_isa());
-    print_header(o, isa);
-    double log_sum = 0.0;
-    int nratio = 0;
+    print_header(o, isa, pt_status);
+    double log_sum = 0.0, pt_log_sum = 0.0;
+    int nratio = 0, pt_nratio = 0;
     for (int i = 0; i < o->nnets; ++i) {
         fastest[i][0] = '\0';
         char name[256];
@@ -200,6 +252,7 @@ static bool print_table(const bench_opts *o, const cJSON *benchmarks,
         bool in_place[CNNK_ONEDNN_ALGO_COUNT];
         row_value d = fastest_onednn(o, benchmarks, o->nets[i], rows, in_place, &best);
         char cs[32], ratio[32] = "-", gf[32] = "-", pct[32] = "-", util[32] = "-";
+        char pt_error[128] = "";
         cell(&c, cs, sizeof cs);
         printf("%-12s %10s", o->nets[i], cs);
         for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
@@ -224,15 +277,35 @@ static bool print_table(const bench_opts *o, const cJSON *benchmarks,
         if (best >= 0)
             snprintf(which, sizeof which, "%s%s", cnnk_onednn_algo_name((cnnk_onednn_algo)best),
                      in_place[best] ? "*" : "");
-        printf(" %-9s %7s %9s %8s %8s\n", which, ratio, gf, pct, util);
+        printf(" %-9s %7s", which, ratio);
+        if (pytorch_columns(pt_status)) {
+            char pname[256], ps[32], pr[32] = "-";
+            bench_pytorch_row_name(pname, sizeof pname, o->nets[i]);
+            row_value p = find_row(benchmarks, pname, o->threads > 1);
+            pytorch_cell(&p, pt_status, ps, sizeof ps);
+            if (ran(&c) && ran(&p) && p.ms > 0.0) {
+                snprintf(pr, sizeof pr, "%.3f", c.ms / p.ms);
+                pt_log_sum += log(c.ms / p.ms);
+                pt_nratio++;
+            }
+            printf(" %13s %8s", ps, pr);
+            if (p.failed) snprintf(pt_error, sizeof pt_error, "%s", p.error);
+        }
+        printf(" %9s %8s %8s\n", gf, pct, util);
+        if (pt_error[0]) printf("  PyTorch failed: %s\n", pt_error);
         if (c.failed) printf("  cnnk skipped: %s\n", c.error);
         for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
             if (rows[a].failed)
                 printf("  oneDNN %s skipped: %s\n", cnnk_onednn_algo_name((cnnk_onednn_algo)a),
                        rows[a].error);
     }
-    if (nratio > 1) printf("%-12s %*s %7.2f\n", "geomean", 10 + 10 + 13 * (int)count_algos(o), "",
-                           exp(log_sum / nratio));
+    if (nratio > 1 || pt_nratio > 1) {
+        printf("%-12s %*s ", "geomean", 10 + 10 + 13 * (int)count_algos(o), "");
+        if (nratio > 1) printf("%7.2f", exp(log_sum / nratio));
+        else printf("%7s", "");
+        if (pt_nratio > 1) printf(" %13s %8.3f", "", exp(pt_log_sum / pt_nratio));
+        printf("\n");
+    }
     printf("\nratio = cnnk / the faster oneDNN network (column oneDNN; below 1: cnnk faster).\n"
            "The last three columns are cnnk's, against the measured %s FMA peak of one core\n"
            "(%.1f GFLOP/s) x %d thread%s:\n"
@@ -246,6 +319,7 @@ static bool print_table(const bench_opts *o, const cJSON *benchmarks,
            "faster network there writes its concats in place (each algorithm column shows\n"
            "the faster of its copy and in-place networks).\n",
            isa, cnnk_peak_gflops(cnnk_best_isa()), o->threads, o->threads == 1 ? "" : "s");
+    pytorch_note(o, cJSON_GetObjectItemCaseSensitive(root, "context"), benchmarks, pt_status);
     return true;
 }
 
@@ -272,8 +346,23 @@ static bool add_verdicts(const bench_opts *o, cJSON *root, char fastest[][24],
     return ok;
 }
 
-/* Reads the results, prints the table, writes the verdicts back. */
-static bool report(const bench_opts *o, const char *json_path) {
+/* The networks whose cnnk row ran, as a comma list: PyTorch runs those. */
+static void ran_nets(const bench_opts *o, const cJSON *benchmarks, char *buf, size_t len) {
+    const char *isa = cnnk_isa_name(cnnk_best_isa());
+    buf[0] = '\0';
+    for (int i = 0; i < o->nnets; ++i) {
+        char name[256];
+        snprintf(name, sizeof name, "net/%s/cnnk/%s/heuristic", o->nets[i], isa);
+        row_value c = find_row(benchmarks, name, o->threads > 1);
+        size_t l = strlen(buf);
+        if (ran(&c)) snprintf(buf + l, len - l, "%s%s", l ? "," : "", o->nets[i]);
+    }
+}
+
+/* Reads the results, runs PyTorch, prints the table, writes the verdicts
+ * and PyTorch's rows back. */
+static bool report(const bench_opts *o, const char *reps, const char *min_time,
+                   const char *json_path) {
     char *text = read_file(json_path);
     cJSON *root = text ? cJSON_Parse(text) : NULL;
     free(text);
@@ -283,14 +372,30 @@ static bool report(const bench_opts *o, const char *json_path) {
         cJSON_Delete(root);
         return false;
     }
+    char nets[BENCH_MAX_NETS * 33], pt_status[512];
+    ran_nets(o, benchmarks, nets, sizeof nets);
+    bench_pytorch(o, reps, min_time, root, nets, pt_status, sizeof pt_status);
     char fastest[BENCH_MAX_NETS][24];
-    bool ok = print_table(o, benchmarks, fastest);
+    bool ok = print_table(o, root, benchmarks, pt_status, fastest);
     if (ok && !add_verdicts(o, root, fastest, json_path)) {
         fprintf(stderr, "cnnk-bench: cannot write the verdicts into %s\n", json_path);
         ok = false;
     }
     cJSON_Delete(root);
     return ok;
+}
+
+/* The value of the last --name=value in our defaults and then argv (the
+ * user's flags win, as Google Benchmark reads them). */
+static const char *last_value(int argc, char **argv, const char *name) {
+    const size_t n = strlen(name);
+    const char *v = NULL;
+    for (size_t i = 0; i < sizeof main_defaults / sizeof main_defaults[0]; ++i)
+        if (strncmp(main_defaults[i], name, n) == 0 && main_defaults[i][n] == '=')
+            v = main_defaults[i] + n + 1;
+    for (int i = 1; i < argc; ++i)
+        if (strncmp(argv[i], name, n) == 0 && argv[i][n] == '=') v = argv[i] + n + 1;
+    return v;
 }
 
 static bool has_flag(int argc, char **argv, const char *prefix) {
@@ -353,6 +458,11 @@ int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
     for (int i = 1; i < argc; ++i) args[n++] = argv[i];
     args[n] = NULL;
 
+    /* PyTorch's helper repeats as the benchmarks do; read before Google
+     * Benchmark takes its flags out of args. */
+    const char *reps = last_value(argc, argv, "--benchmark_repetitions");
+    const char *min_time = last_value(argc, argv, "--benchmark_min_time");
+
     signal(SIGINT, on_signal);
     signal(SIGTERM, on_signal);
     cnnk_gb_options opt = {.progress = stderr};
@@ -363,7 +473,7 @@ int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
     if (ran <= 0) {
         if (ran == 0) bench_no_match(o->filter);
         rc = 2;
-    } else if (!report(o, g_tmp_path)) {
+    } else if (!report(o, reps ? reps : "1", min_time ? min_time : "0.5", g_tmp_path)) {
         rc = 1;
     } else if (failed > 0) {
         /* Results with failed benchmarks are not the main job's results:

@@ -41,6 +41,10 @@ void bench_usage(const char *argv0) {
             "  --layers=l1,l2,...     layer and pack benchmarks of these layers only\n"
             "  --input=HxW            input size (default 224x224)\n"
             "  --batch=N              batch (default 1)\n"
+            "  --pytorch=auto|off     --main's PyTorch column (default auto: measured when\n"
+            "                         the interpreter imports torch and torchvision)\n"
+            "  --pytorch_python=PATH  its interpreter (default /usr/bin/python3)\n"
+            "  --pytorch_timeout=S    the PyTorch helper is killed after S seconds (default 1800)\n"
             "  --record=DB            append the run (every repetition, the context) to the\n"
             "                         SQLite history database DB (docs/HISTORY.md)\n"
             "Google Benchmark's flags (--benchmark_filter, --benchmark_repetitions, ...) follow\n"
@@ -179,6 +183,11 @@ static void set_defaults(bench_opts *o) {
      * compares against what oneDNN does on it, not against oneDNN held to
      * cnnk's ISA (--onednn_max_isa=avx2 still asks for that). */
     snprintf(o->onednn_isa, sizeof o->onednn_isa, "all");
+    /* Debian's interpreter, the one python3-torch installs into; python3
+     * on PATH may be another (a virtual environment, pyenv). */
+    o->pytorch = true;
+    snprintf(o->pytorch_python, sizeof o->pytorch_python, "/usr/bin/python3");
+    o->pytorch_timeout = 1800;
 }
 
 static bool add_onednn_algo(bench_opts *o, const char *name) {
@@ -266,6 +275,28 @@ static int take(const char *a, bench_opts *o) {
             return -1;
         }
         return snprintf(o->out, sizeof o->out, "%s", v), 1;
+    }
+    if ((v = flag_value(a, "pytorch"))) {
+        if (strcmp(v, "auto") != 0 && strcmp(v, "off") != 0) {
+            fprintf(stderr, "cnnk-bench: --pytorch=%.40s: want auto or off\n", v);
+            return -1;
+        }
+        return o->pytorch = strcmp(v, "auto") == 0, 1;
+    }
+    if ((v = flag_value(a, "pytorch_python"))) {
+        if (!v[0] || strlen(v) >= sizeof o->pytorch_python) {
+            fprintf(stderr, "cnnk-bench: --pytorch_python= needs an interpreter path of fewer than %zu characters\n",
+                    sizeof o->pytorch_python);
+            return -1;
+        }
+        return snprintf(o->pytorch_python, sizeof o->pytorch_python, "%s", v), 1;
+    }
+    if ((v = flag_value(a, "pytorch_timeout"))) {
+        if (!parse_int(v, 1, 86400, &n)) {
+            fprintf(stderr, "cnnk-bench: --pytorch_timeout=%s: want seconds from 1 to 86400\n", v);
+            return -1;
+        }
+        return o->pytorch_timeout = (int)n, 1;
     }
     if ((v = flag_value(a, "record"))) {
         if (!v[0] || strlen(v) >= sizeof o->record) {

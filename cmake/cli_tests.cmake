@@ -105,3 +105,17 @@ add_test(NAME report_bad_input
          COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/report_bad_input.sh
                  $<TARGET_FILE:cnnk_cli> ${CMAKE_CURRENT_SOURCE_DIR}
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+
+# PyTorch as the whole-network oracle (docs/ORACLE.md): torchvision's
+# networks, exported to ONNX with seeded random weights (cached in
+# BUILD/oracle-cache), through `cnnk validate --onnx` on every plan of every
+# ISA, and cnnk's own definitions given the same weights. Skipped (77)
+# without /usr/bin/python3's torch, torchvision and onnx; not in a cross
+# build (whole networks under the emulator take hours).
+if(NOT CMAKE_CROSSCOMPILING)
+  add_test(NAME onnx_oracle
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/onnx_oracle.sh
+                   $<TARGET_FILE:cnnk_cli> ${CMAKE_BINARY_DIR}
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+  set_tests_properties(onnx_oracle PROPERTIES LABELS network SKIP_RETURN_CODE 77)
+endif()

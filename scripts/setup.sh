@@ -12,7 +12,10 @@ set -euo pipefail
 pkgs=(gcc g++ make cmake pkg-config libdnnl-dev libhwloc-dev libbenchmark-dev libcjson-dev
       clang-14 libclang-rt-14-dev libomp-14-dev
       libsqlite3-dev sqlite3 chromium python3 # history; cnnk report and its Chromium test
+      python3-torch python3-torchvision # --main's PyTorch column; the PyTorch oracle's tests
       libonnx-dev libprotobuf-c-dev protobuf-c-compiler) # ONNX import (docs/ONNX.md)
+# The PyTorch oracle (docs/ORACLE.md): onnx.checker on each export, the mutants.
+pkgs+=(python3-onnx)
 cross=0
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
   cross=1

@@ -4,7 +4,8 @@
 # valid; by default oneDNN is uncapped (its benchmarks are named by the
 # CPU's best ISA, not by cnnk's) and times its direct convolutions; --main
 # adds Winograd where oneDNN has it, and its table and JSON say which
-# oneDNN network was faster and the ISA of both sides.
+# oneDNN network was faster and the ISA of both sides; its PyTorch column
+# measured, not installed, failed, timed out and off.
 # usage: bench_cli.sh CNNK_BENCH CNNK
 set -u
 bench=$1 cnnk=$2
@@ -148,6 +149,123 @@ if "$bench" --main --nets=googlenet --input=64x64 --onednn_max_isa=avx2 --benchm
 else
   fail "--main googlenet failed: $(tail -3 "$tmp/err")"
 fi
+
+# --main's PyTorch column (docs/BENCHMARKS.md, "The PyTorch column"), on
+# ResNet-18 at 32x32 (cnnk's AlexNet needs 224x224 for its 6x6 pooling):
+# measured when /usr/bin/python3 has torch and torchvision, with the
+# helper found from any working directory; "not installed" or "failed:
+# <why>" otherwise, and the run still succeeds; --pytorch=off leaves it out.
+pt_main() { # pt_main OUT ARGS...: run from $tmp, not the source tree
+  local out=$1 abs
+  shift
+  abs=$(readlink -f "$bench")
+  (cd "$tmp" && "$abs" --main --nets=resnet18 --input=32x32 --onednn_algo=direct \
+    --benchmark_repetitions=3 --benchmark_min_time=0.001 --out="$out" "$@") >"$tmp/table" 2>"$tmp/err"
+}
+pt_none() { # pt_none JSON: no PyTorch rows in the results
+  ! grep -q '"net/resnet18/pytorch/' "$1"
+}
+expect2 "--pytorch=maybe: want auto or off" --pytorch=maybe --benchmark_list_tests=true
+expect2 "--pytorch_timeout=0: want seconds" --pytorch_timeout=0 --benchmark_list_tests=true
+if /usr/bin/python3 -c 'import torch, torchvision' 2>/dev/null; then
+  count=$((count + 1))
+  # (four repetitions: the fewest cnnk compare can test)
+  if pt_main "$tmp/pt.json" --benchmark_repetitions=4; then
+    # The row: cnnk, direct, ratio, then PyTorch's median and cnnk / PyTorch.
+    read -r c_ms p_ms p_ratio < <(awk '$1 == "resnet18" { print $2, $6, $7 }' "$tmp/table")
+    grep -qE "PyTorch ms +/PyTorch" "$tmp/table" &&
+      awk -v c="$c_ms" -v p="$p_ms" -v r="$p_ratio" 'BEGIN {
+        e = 0.0005 + 0.005 / p + c * 0.005 / (p * p) # the printed figures rounding
+        exit !(p > 0 && c > 0 && r > 0 && (r - c / p) ^ 2 <= e ^ 2) }' &&
+      grep -q "^PyTorch [0-9].*eager, eval(), no_grad(), 1 thread" "$tmp/table" &&
+      ctx "$tmp/pt.json" pytorch measured &&
+      ctx "$tmp/pt.json" pytorch_layout_resnet18 "contiguous|channels_last" ||
+      { fail "--main with PyTorch:"; cat "$tmp/table"; }
+    # The JSON's rows: four repetitions on both clocks and their median,
+    # which is the table's figure (one thread: the CPU time).
+    /usr/bin/python3 - "$tmp/pt.json" "$p_ms" <<'PY' || fail "--main's PyTorch rows in the JSON"
+import json, math, statistics, sys
+doc = json.load(open(sys.argv[1]))
+rows = [b for b in doc["benchmarks"] if b["run_name"] == "net/resnet18/pytorch/eager"]
+reps = [b for b in rows if b["run_type"] == "iteration"]
+med = [b for b in rows if b.get("aggregate_name") == "median"]
+assert sorted(b["repetition_index"] for b in reps) == [0, 1, 2, 3], reps
+assert all(b["cpu_time"] > 0 and b["real_time"] > 0 and b["time_unit"] == "ms"
+           and b["iterations"] >= 1 and b["repetitions"] == 4 and b["thread_cpu_ms"] > 0
+           for b in reps), reps
+# (cJSON prints 15 significant digits when they read back within an ulp)
+assert len(med) == 1 and math.isclose(med[0]["cpu_time"], statistics.median(b["cpu_time"] for b in reps),
+                                      rel_tol=1e-13), med
+assert abs(med[0]["cpu_time"] - float(sys.argv[2])) < 0.006, (med, sys.argv[2])
+assert doc["context"]["pytorch_version"] and doc["context"]["torchvision_version"]
+PY
+    count=$((count + 1))
+    "$cnnk" compare "$tmp/pt.json" "$tmp/pt.json" >"$tmp/cmp" 2>&1 &&
+      grep -q "^net/resnet18/pytorch/eager " "$tmp/cmp" || fail "cnnk compare on PyTorch rows: $(tail -3 "$tmp/cmp")"
+    count=$((count + 1))
+    "$cnnk" report "$tmp/pt.json" -o "$tmp/pt.html" >/dev/null 2>&1 &&
+      grep -q 'data-name="net/resnet18/pytorch/eager"' "$tmp/pt.html" || fail "cnnk report has no PyTorch bar"
+  else
+    fail "--main with PyTorch failed: $(tail -3 "$tmp/err")"
+  fi
+  # The helper alone: its JSON's fields, positive times, a failed network
+  # reported in its entry while the others are measured.
+  count=$((count + 1))
+  /usr/bin/python3 scripts/torch-peer.py --nets resnet18,no_such_net --input 32x32 --reps 2 \
+    --min-time 0 >"$tmp/helper.json" 2>"$tmp/err" || fail "torch-peer.py failed: $(tail -2 "$tmp/err")"
+  /usr/bin/python3 - "$tmp/helper.json" <<'PY' || fail "torch-peer.py's JSON"
+import json, statistics, sys
+j = json.load(open(sys.argv[1]))
+assert j["status"] == "measured" and j["threads"] == 1 and j["torch_threads"] == 1, j
+assert j["batch"] == 1 and j["input"] == [32, 32] and j["clock"] == "cpu" and j["torch"], j
+r = j["nets"]["resnet18"]
+assert r["layout"] in ("contiguous", "channels_last"), r
+assert set(r["probe_median_ms"]) == {"contiguous", "channels_last"}, r
+assert min(r["probe_median_ms"].values()) == r["probe_median_ms"][r["layout"]], r
+for k in ("cpu_ms", "thread_cpu_ms", "wall_ms"):
+    assert len(r[k]) == 2 and all(t > 0 for t in r[k]), (k, r)
+assert r["iterations"] == [1, 1] and r["median_ms"] == statistics.median(r["cpu_ms"]), r
+assert "no_such_net" in j["nets"]["no_such_net"]["error"], j["nets"]["no_such_net"]
+PY
+else
+  echo "note: /usr/bin/python3 cannot import torch and torchvision: the measured PyTorch column is unchecked"
+fi
+# Not installed: an interpreter without Debian's dist-packages (-S: no
+# site module), and one that does not exist.
+printf '#!/bin/sh\nexec /usr/bin/python3 -S "$@"\n' >"$tmp/notorch"
+printf '#!/bin/sh\nexec sleep 60\n' >"$tmp/hangs"
+chmod +x "$tmp/notorch" "$tmp/hangs"
+count=$((count + 1))
+if pt_main "$tmp/pt-none.json" --pytorch_python="$tmp/notorch"; then
+  grep -qE "^resnet18 .* not installed +- " "$tmp/table" &&
+    grep -q "^PyTorch: not installed: .*notorch: ModuleNotFoundError: No module named 'torch'" "$tmp/table" &&
+    ctx "$tmp/pt-none.json" pytorch "not installed: [^\"]*" && pt_none "$tmp/pt-none.json" ||
+    { fail "--main without torch:"; cat "$tmp/table"; }
+else
+  fail "--main without torch failed: $(tail -3 "$tmp/err")"
+fi
+count=$((count + 1))
+pt_main "$tmp/pt-missing.json" --pytorch_python="$tmp/no-python" &&
+  grep -q "^PyTorch: not installed: .*no-python: No such file or directory" "$tmp/table" ||
+  fail "--main with a missing interpreter: $(tail -3 "$tmp/table")"
+# Failed: the interpreter exits 1 with nothing; one that hangs is killed.
+count=$((count + 1))
+pt_main "$tmp/pt-false.json" --pytorch_python=/bin/false &&
+  grep -qE "^resnet18 .* failed +- " "$tmp/table" &&
+  grep -q "^PyTorch: failed: the helper exited with status 1" "$tmp/table" &&
+  pt_none "$tmp/pt-false.json" || fail "--main with /bin/false: $(tail -3 "$tmp/table")"
+count=$((count + 1))
+start=$SECONDS
+pt_main "$tmp/pt-hang.json" --pytorch_python="$tmp/hangs" --pytorch_timeout=2 &&
+  grep -q "^PyTorch: failed: timed out after 2 s" "$tmp/table" && [ $((SECONDS - start)) -lt 40 ] &&
+  ctx "$tmp/pt-hang.json" pytorch "failed: timed out after 2 s.*" ||
+  fail "--main with a hanging helper ($((SECONDS - start)) s): $(tail -3 "$tmp/table")"
+# Off: no column, no helper run (/bin/false would say failed), no rows.
+count=$((count + 1))
+pt_main "$tmp/pt-off.json" --pytorch=off --pytorch_python=/bin/false &&
+  ! grep -q "PyTorch ms" "$tmp/table" && grep -q "^PyTorch: off (--pytorch=off)" "$tmp/table" &&
+  ctx "$tmp/pt-off.json" pytorch off && pt_none "$tmp/pt-off.json" ||
+  fail "--main --pytorch=off: $(tail -3 "$tmp/table")"
 
 # cnnk run takes the best ISA by default.
 count=$((count + 1))

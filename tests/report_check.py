@@ -29,13 +29,13 @@ def parse_name(name):
     parts = name.split("/")
     if len(parts) < 4 or parts[0] not in ("net", "layer"):
         return None
-    sides = [i for i, p in enumerate(parts) if p in ("cnnk", "onednn") and i >= 2]
+    sides = [i for i, p in enumerate(parts) if p in ("cnnk", "onednn", "pytorch") and i >= 2]
     if not sides:
         return None
     s = sides[-1]
     if parts[0] == "net":
         return ("net", parts[1], "", parts[s]) if s == 2 else None
-    if s < 3:
+    if s < 3 or parts[s] == "pytorch":
         return None
     return ("layer", parts[1], "/".join(parts[2:s]), parts[s])
 

@@ -18,8 +18,9 @@ fails=0 count=0
 fail() { fails=$((fails + 1)); echo "FAIL: $*"; }
 
 tune() { "$cnnk" tune --net resnet18 --input 32x32 --reps 6 --net-alts 0 --threads 1 "$@"; }
+# (--pytorch=off: the PyTorch column has its own tests in bench_cli.sh)
 main() { "$bench" --main --nets=resnet18 --input=32x32 --benchmark_repetitions=1 \
-           --benchmark_min_time=0.001 "$@"; }
+           --benchmark_min_time=0.001 --pytorch=off "$@"; }
 
 # refused PROG PATTERN ARGS...: status 2, one stderr line matching PATTERN,
 # in well under the time the work takes (nothing ran: no "tuning" line).

@@ -65,8 +65,9 @@ static void sb_esc(sbuf *b, const char *s) {
 /* ---- benchmark names ------------------------------------------------------------ */
 
 /* net/<net>/<side>/<isa>/<rest> or layer/<net>/<layer>/<side>/<isa>[/<rest>]
- * with side cnnk or onednn. Layer names may hold '/', so the side is found
- * as the last "/cnnk/" or "/onednn/" segment. */
+ * with side cnnk or onednn, or net/<net>/pytorch/eager (cnnk-bench --main's
+ * PyTorch column). Layer names may hold '/', so the side is found as the
+ * last "/cnnk/", "/onednn/" or "/pytorch/" segment. */
 typedef struct bname {
     char family[8], net[64], layer[128], side[8], kernel[128];
 } bname;
@@ -80,29 +81,39 @@ static bool parse_name(const char *name, bname *o) {
     if (!net_end || (size_t)(net_end - net) >= sizeof o->net) return false;
     snprintf(o->net, sizeof o->net, "%.*s", (int)(net_end - net), net);
     const char *side = NULL;
+    static const char *const sides[] = {"cnnk", "onednn", "pytorch"};
+    size_t side_len = 0;
     for (const char *p = net_end; (p = strchr(p, '/')) != NULL; ++p)
-        if (strncmp(p, "/cnnk/", 6) == 0 || strncmp(p, "/onednn/", 8) == 0) side = p;
+        for (size_t k = 0; k < sizeof sides / sizeof sides[0]; ++k) {
+            size_t n = strlen(sides[k]);
+            if (strncmp(p + 1, sides[k], n) == 0 && p[n + 1] == '/') side = p, side_len = n;
+        }
     if (!side) return false;
-    bool cnnk = strncmp(side, "/cnnk/", 6) == 0;
-    snprintf(o->side, sizeof o->side, "%s", cnnk ? "cnnk" : "onednn");
-    const char *kernel = side + (cnnk ? 6 : 8);
+    snprintf(o->side, sizeof o->side, "%.*s", (int)side_len, side + 1);
+    const char *kernel = side + side_len + 2;
     if (!*kernel) return false;
     snprintf(o->kernel, sizeof o->kernel, "%.*s", (int)(sizeof o->kernel - 1), kernel);
     if (strcmp(o->family, "net") == 0) return side == net_end;
-    if (strcmp(o->family, "layer") != 0 || side == net_end) return false;
+    if (strcmp(o->family, "layer") != 0 || side == net_end || strcmp(o->side, "pytorch") == 0)
+        return false;
     size_t ln = (size_t)(side - net_end - 1);
     if (ln >= sizeof o->layer) return false;
     snprintf(o->layer, sizeof o->layer, "%.*s", (int)ln, net_end + 1);
     return true;
 }
 
-/* What a point or bar is called: "avx512/winograd_f6x6", "oneDNN avx512/direct". */
+/* What a point or bar is called: "avx512/winograd_f6x6", "oneDNN avx512/direct",
+ * "PyTorch eager". */
 static void display_name(const bname *n, char *buf, size_t len) {
-    snprintf(buf, len, "%s%s", strcmp(n->side, "onednn") == 0 ? "oneDNN " : "", n->kernel);
+    const char *who = strcmp(n->side, "onednn") == 0    ? "oneDNN "
+                      : strcmp(n->side, "pytorch") == 0 ? "PyTorch "
+                                                        : "";
+    snprintf(buf, len, "%s%s", who, n->kernel);
 }
 
 static const char *isa_colour(const bname *n) {
     if (strcmp(n->side, "onednn") == 0) return "#c0392b";
+    if (strcmp(n->side, "pytorch") == 0) return "#8e44ad";
     if (strncmp(n->kernel, "avx512/", 7) == 0) return "#1f5fa8";
     if (strncmp(n->kernel, "avx2/", 5) == 0) return "#2e8b57";
     if (strncmp(n->kernel, "neon/", 5) == 0) return "#d68910";
