@@ -146,7 +146,8 @@ static void run_conv(const layer_case *c) {
         .ep = {.bias = c->ep.bias ? c->bias : NULL,
                .residual = c->res,
                .residual_ld = c->dims.oc,
-               .relu = c->ep.relu},
+               .relu = c->ep.relu,
+               .relu_alpha = c->ep.relu_alpha},
         .workspace = c->ws,
         .nthreads = c->threads,
     };
@@ -163,6 +164,7 @@ static void run_op(const layer_case *c) {
     a.dst = c->dst;
     a.dst_ld = c->dims.oc;
     a.relu = c->ep.relu;
+    a.relu_alpha = c->ep.relu_alpha;
     a.workspace = c->ws;
     a.nthreads = c->threads;
     c->ok->run(&c->desc, &a);
@@ -240,7 +242,8 @@ static cnnk_epilogue_spec epilogue_of(const cnnk_net *n, const cnnk_fusion *f, i
     const cnnk_fused *g = &f->groups[f->group[i]];
     return (cnnk_epilogue_spec){.bias = n->nodes[i].has_bias || g->bn >= 0,
                                 .residual = g->residual >= 0,
-                                .relu = g->relu};
+                                .relu = g->relu,
+                                .relu_alpha = g->relu_alpha};
 }
 
 static void layer_key(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, char *buf,
@@ -282,8 +285,8 @@ static void layer_key(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, ch
         break;
     default: s[0] = '\0';
     }
-    snprintf(buf, len, "%s:%s:%d%d%d", cnnk_layer_kind_name(l->kind), s, ep->bias, ep->residual,
-             ep->relu);
+    snprintf(buf, len, "%s:%s:%d%d%d/%g", cnnk_layer_kind_name(l->kind), s, ep->bias,
+             ep->residual, ep->relu, (double)ep->relu_alpha);
 }
 
 static void shape_label(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, char *buf,
@@ -301,7 +304,8 @@ static void shape_label(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, 
         if (last) *last = '\0';
     }
     snprintf(buf, len, "%s%s%s%s", s, ep->bias && cnnk_layer_dims_of(l).bias ? " +bias" : "",
-             ep->residual ? " +add" : "", ep->relu ? " +relu" : "");
+             ep->residual ? " +add" : "",
+             !ep->relu ? "" : ep->relu_alpha != 0.0f ? " +leaky" : " +relu");
 }
 
 /* ---- registration ------------------------------------------------------------ */

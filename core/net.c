@@ -15,6 +15,7 @@ typedef long long ll;
 
 static const char *const op_names[CNNK_NODE_OP_COUNT] = {
     "input", "conv", "bnorm", "relu", "pool", "lrn", "fc", "dropout", "concat", "add", "softmax",
+    "leaky_relu",
 };
 
 const char *cnnk_node_op_name(cnnk_node_op op) {
@@ -171,7 +172,7 @@ int cnnk_net_bnorm(cnnk_net *n, const char *name, int in, float eps) {
 }
 
 static int eltwise(cnnk_net *n, const char *name, cnnk_node_op op, cnnk_eltwise_alg alg,
-                   const int *in, int nin) {
+                   float alpha, const int *in, int nin) {
     cnnk_node x;
     if (!begin(n, &x, name, op, in, nin)) return -1;
     const cnnk_node *s = input_of(n, &x, 0);
@@ -188,7 +189,8 @@ static int eltwise(cnnk_net *n, const char *name, cnnk_node_op op, cnnk_eltwise_
     }
     x.desc.kind = CNNK_LAYER_ELTWISE;
     cnnk_eltwise_desc *d = &x.desc.u.eltwise;
-    *d = (cnnk_eltwise_desc){.mb = n->mb, .c = s->c, .h = s->h, .w = s->w, .alg = alg};
+    *d = (cnnk_eltwise_desc){
+        .mb = n->mb, .c = s->c, .h = s->h, .w = s->w, .alg = alg, .alpha = alpha};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_eltwise_check(d, &err);
@@ -197,16 +199,20 @@ static int eltwise(cnnk_net *n, const char *name, cnnk_node_op op, cnnk_eltwise_
 }
 
 int cnnk_net_relu(cnnk_net *n, const char *name, int in) {
-    return eltwise(n, name, CNNK_NODE_RELU, CNNK_ELTWISE_RELU, &in, 1);
+    return eltwise(n, name, CNNK_NODE_RELU, CNNK_ELTWISE_RELU, 0.0f, &in, 1);
+}
+
+int cnnk_net_leaky_relu(cnnk_net *n, const char *name, int in, float alpha) {
+    return eltwise(n, name, CNNK_NODE_LEAKY_RELU, CNNK_ELTWISE_LEAKY_RELU, alpha, &in, 1);
 }
 
 int cnnk_net_dropout(cnnk_net *n, const char *name, int in) {
-    return eltwise(n, name, CNNK_NODE_DROPOUT, CNNK_ELTWISE_DROPOUT, &in, 1);
+    return eltwise(n, name, CNNK_NODE_DROPOUT, CNNK_ELTWISE_DROPOUT, 0.0f, &in, 1);
 }
 
 int cnnk_net_add(cnnk_net *n, const char *name, int a, int b) {
     int in[2] = {a, b};
-    return eltwise(n, name, CNNK_NODE_ADD, CNNK_ELTWISE_ADD, in, 2);
+    return eltwise(n, name, CNNK_NODE_ADD, CNNK_ELTWISE_ADD, 0.0f, in, 2);
 }
 
 static int pool(cnnk_net *n, const char *name, int in, const cnnk_pool_desc *proto) {

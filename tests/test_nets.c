@@ -353,6 +353,7 @@ static bool ref_forward(const cnnk_net *n, const float *input, double *rms) {
                            x->c);
             break;
         case CNNK_NODE_RELU:
+        case CNNK_NODE_LEAKY_RELU:
         case CNNK_NODE_DROPOUT:
             cnnk_ref_eltwise(&d->u.eltwise, s, sld, NULL, 0, out[i], x->c);
             break;
@@ -361,7 +362,9 @@ static bool ref_forward(const cnnk_net *n, const float *input, double *rms) {
             break;
         case CNNK_NODE_POOL: cnnk_ref_pool(&d->u.pool, s, sld, out[i], x->c); break;
         case CNNK_NODE_LRN: cnnk_ref_lrn(&d->u.lrn, s, sld, out[i], x->c); break;
-        case CNNK_NODE_FC: cnnk_ref_fc(&d->u.fc, s, x->weights, x->bias, out[i], false); break;
+        case CNNK_NODE_FC:
+            cnnk_ref_fc(&d->u.fc, s, x->weights, x->bias, out[i], false, 0.0f);
+            break;
         case CNNK_NODE_SOFTMAX: cnnk_ref_softmax(&d->u.softmax, s, sld, out[i], x->c); break;
         case CNNK_NODE_CONCAT: {
             const float *src[CNNK_CONCAT_MAX_INPUTS];

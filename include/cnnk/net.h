@@ -39,6 +39,7 @@ typedef enum cnnk_node_op {
     CNNK_NODE_CONCAT,   /* desc.u.concat; channel concat of the inputs */
     CNNK_NODE_ADD,      /* desc.u.eltwise (ADD); residual add of two inputs */
     CNNK_NODE_SOFTMAX,  /* desc.u.softmax */
+    CNNK_NODE_LEAKY_RELU, /* desc.u.eltwise (LEAKY_RELU, its alpha); fuses as RELU does */
     CNNK_NODE_OP_COUNT
 } cnnk_node_op;
 
@@ -84,6 +85,8 @@ int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t 
                      int64_t dilation, bool bias);
 int cnnk_net_bnorm(cnnk_net *n, const char *name, int in, float eps);
 int cnnk_net_relu(cnnk_net *n, const char *name, int in);
+/* x > 0 ? x : alpha * x (YOLO's alpha 0.1; PyTorch's LeakyReLU). */
+int cnnk_net_leaky_relu(cnnk_net *n, const char *name, int in, float alpha);
 int cnnk_net_maxpool(cnnk_net *n, const char *name, int in, int64_t k, int64_t s, int64_t p,
                      bool ceil_mode);
 int cnnk_net_avgpool(cnnk_net *n, const char *name, int in, int64_t k, int64_t s, int64_t p,
