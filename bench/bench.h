@@ -37,6 +37,7 @@ typedef struct bench_opts {
     int nlayers;                       /* --layers; 0 = every layer */
     char layers[BENCH_MAX_LAYERS][CNNK_NAME_LEN];
     int64_t h, w, batch;               /* --input=HxW, --batch */
+    bool input_set;                    /* --input given: else each network's default */
     bool main_job;                     /* --main */
     char out[CNNK_OUT_PATH_MAX];       /* --out (for --main) */
     char filter[1024];                 /* Google Benchmark's filter, read not removed */

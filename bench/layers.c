@@ -231,6 +231,9 @@ static void bm_pack(cnnk_gb_state *st, void *user) {
 
 /* ---- which layers, with which fused epilogue -------------------------------- */
 
+/* --input's side, or 0 (the network's default input) without one. */
+static int64_t in_side(const bench_opts *o, int64_t side) { return o->input_set ? side : 0; }
+
 static bool benchmarked_kind(cnnk_layer_kind k) {
     return k == CNNK_LAYER_CONV || k == CNNK_LAYER_FC || k == CNNK_LAYER_POOL ||
            k == CNNK_LAYER_LRN || k == CNNK_LAYER_SOFTMAX;
@@ -490,7 +493,9 @@ static void list_layers(const bench_opts *o) {
     for (int i = 0; i < o->nnets; ++i) {
         cnnk_net *n = NULL;
         cnnk_error err;
-        if (cnnk_net_build(o->nets[i], o->batch, o->h, o->w, &n, &err) != CNNK_OK) continue;
+        if (cnnk_net_build(o->nets[i], o->batch, in_side(o, o->h), in_side(o, o->w), &n, &err) !=
+            CNNK_OK)
+            continue;
         fprintf(stderr, "  %s:", n->name);
         for (int j = 1; j < n->n; ++j)
             if (benchmarked_kind(n->nodes[j].desc.kind)) fprintf(stderr, " %s", n->nodes[j].name);
@@ -505,7 +510,8 @@ int bench_register_layers(const bench_opts *o, bench_arena *a) {
     for (int i = 0; i < o->nnets && !r.failed; ++i) {
         cnnk_net *n = NULL;
         cnnk_error err;
-        if (cnnk_net_build(o->nets[i], o->batch, o->h, o->w, &n, &err) != CNNK_OK) {
+        if (cnnk_net_build(o->nets[i], o->batch, in_side(o, o->h), in_side(o, o->w), &n, &err) !=
+            CNNK_OK) {
             fprintf(stderr, "cnnk-bench: %s at batch %lld, %lldx%lld: %s\n", o->nets[i],
                     (long long)o->batch, (long long)o->h, (long long)o->w, err.msg);
             return -1;

@@ -35,7 +35,8 @@ void bench_usage(const char *argv0) {
             "  --isa=a,b,...          cnnk ISAs (default: every ISA this CPU runs)\n"
             "  --plans=p,q,...        network plans (default: ref, heuristic, every fixed:<algo>)\n"
             "  --layers=l1,l2,...     layer and pack benchmarks of these layers only\n"
-            "  --input=HxW            input size (default 224x224)\n"
+            "  --input=HxW            input size (default: each network's: 224x224, yolov1\n"
+            "                         448x448)\n"
             "  --batch=N              batch (default 1)\n"
             "  --record=DB            append the run (every repetition, the context) to the\n"
             "                         SQLite history database DB (docs/HISTORY.md)\n"
@@ -206,6 +207,7 @@ static int take(const char *a, bench_opts *o) {
             fprintf(stderr, "cnnk-bench: --input=%s: want HxW, e.g. 224x224\n", v);
             return -1;
         }
+        o->input_set = true;
         return 1;
     }
     if ((v = flag_value(a, "onednn_max_isa"))) {

@@ -350,17 +350,21 @@ int cnnk_nets_adaptive_avgpool(cnnk_net *n, const char *name, int in, int64_t ou
 
 /* ---- the table of networks ------------------------------------------------ */
 
+/* Each network with the input side its source trains and evaluates at,
+ * which cnnk_net_build takes for h = w = 0. */
 static const struct {
     const char *name;
     cnnk_net_builder build;
+    int64_t side;
 } networks[] = {
-    {"alexnet", cnnk_nets_alexnet},         {"vgg11", cnnk_nets_vgg11},
-    {"vgg13", cnnk_nets_vgg13},             {"vgg16", cnnk_nets_vgg16},
-    {"vgg19", cnnk_nets_vgg19},             {"googlenet", cnnk_nets_googlenet},
-    {"resnet18", cnnk_nets_resnet18},       {"resnet34", cnnk_nets_resnet34},
-    {"resnet50", cnnk_nets_resnet50},       {"resnet101", cnnk_nets_resnet101},
-    {"resnet152", cnnk_nets_resnet152},     {"densenet121", cnnk_nets_densenet121},
-    {"densenet169", cnnk_nets_densenet169}, {"densenet201", cnnk_nets_densenet201},
+    {"alexnet", cnnk_nets_alexnet, 224},         {"vgg11", cnnk_nets_vgg11, 224},
+    {"vgg13", cnnk_nets_vgg13, 224},             {"vgg16", cnnk_nets_vgg16, 224},
+    {"vgg19", cnnk_nets_vgg19, 224},             {"googlenet", cnnk_nets_googlenet, 224},
+    {"resnet18", cnnk_nets_resnet18, 224},       {"resnet34", cnnk_nets_resnet34, 224},
+    {"resnet50", cnnk_nets_resnet50, 224},       {"resnet101", cnnk_nets_resnet101, 224},
+    {"resnet152", cnnk_nets_resnet152, 224},     {"densenet121", cnnk_nets_densenet121, 224},
+    {"densenet169", cnnk_nets_densenet169, 224}, {"densenet201", cnnk_nets_densenet201, 224},
+    {"yolov1", cnnk_nets_yolov1, 448},
 };
 
 #define NETWORKS (sizeof networks / sizeof networks[0])
@@ -369,11 +373,18 @@ size_t cnnk_net_count(void) { return NETWORKS; }
 
 const char *cnnk_net_name_at(size_t i) { return i < NETWORKS ? networks[i].name : NULL; }
 
+int64_t cnnk_net_default_side(const char *name) {
+    for (size_t i = 0; name && i < NETWORKS; ++i)
+        if (strcmp(name, networks[i].name) == 0) return networks[i].side;
+    return 0;
+}
+
 cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
                            cnnk_error *err) {
     *out = NULL;
     for (size_t i = 0; name && i < NETWORKS; ++i) {
         if (strcmp(name, networks[i].name) != 0) continue;
+        if (h == 0 && w == 0) h = w = networks[i].side;
         cnnk_net *n = cnnk_net_create(name, mb, 3, h, w);
         if (!n) return cnnk_fail(err, CNNK_ENOMEM, "%s: out of memory", name);
         networks[i].build(n);

@@ -209,7 +209,7 @@ static void test_networks(void) {
         const char *name;
         int64_t hw;
     } nets[] = {{"alexnet", 224}, {"googlenet", 64}, {"resnet18", 64},
-                {"resnet50", 64}, {"densenet121", 64}};
+                {"resnet50", 64}, {"densenet121", 64}, {"yolov1", 64}};
     for (size_t k = 0; k < sizeof nets / sizeof nets[0]; ++k) {
         cnnk_net *n = NULL;
         cnnk_error err;

@@ -125,7 +125,7 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
 
 static int parse_args(int argc, char **argv, run_opts *o) {
     *o = (run_opts){.isa = cnnk_best_isa(), .plan = {CNNK_PLAN_HEURISTIC, CNNK_ALGO_DIRECT},
-                    .batch = 1, .h = 224, .w = 224, .threads = cnnk_cpu()->cores, .iters = 3};
+                    .batch = 1, .h = 0, .w = 0, .threads = cnnk_cpu()->cores, .iters = 3};
     for (int i = 0; i < argc; i += 2) {
         if (strcmp(argv[i], "--force") == 0) { /* the one flag without a value */
             o->force = true;
@@ -350,6 +350,7 @@ int cnnk_cmd_run(int argc, char **argv) {
         cnnk_net_destroy(net);
         return cnnk_exit_of(s);
     }
+    o.h = net->h, o.w = net->w; /* no --input: the network's default */
     cnnk_runner *r = NULL;
     s = cnnk_net_init_weights(net, 1, &err);
     if (s == CNNK_OK) s = cnnk_runner_prepare(net, o.isa, &o.plan, (int)o.threads, &r, &err);

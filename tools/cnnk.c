@@ -46,7 +46,8 @@ static void usage(FILE *f) {
             "      --quiet               print only failures and the closing line\n"
             "      --net NAME            a whole network: the reference plan against every\n"
             "                            other plan of the selected ISAs (repeatable)\n"
-            "      --input HxW           network input size (default 224x224)\n"
+            "      --input HxW           network input size (default: the network's,\n"
+            "                            224x224, yolov1 448x448)\n"
             "  sweep --seed N --count N [--for all|winograd|1x1]\n"
             "                            print N valid random convolution problems (--for: all\n"
             "                            drawn for that strategy)\n"
@@ -155,7 +156,7 @@ static int cmd_validate(int argc, char **argv) {
     cnnk_validate_opts_init(&o);
     const char *shapes[64], *batches[64], *nets[64];
     int nshapes = 0, nbatches = 0, nnets = 0;
-    int64_t in_h = 224, in_w = 224;
+    int64_t in_h = 0, in_w = 0; /* each network's default */
     bool quiet = false;
     char bad[128], names[256];
     for (int i = 0; i < argc; ++i) {

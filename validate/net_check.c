@@ -169,7 +169,7 @@ cnnk_status cnnk_validate_net(const char *name, int64_t mb, int64_t h, int64_t w
     const cnnk_node *last = &net->nodes[net->n - 1];
     net_run nr = {.net = net, .classes = last->h * last->w * last->c};
     nr.elems = mb * nr.classes;
-    const int64_t nin = mb * h * w * net->c;
+    const int64_t nin = mb * net->h * net->w * net->c; /* h = w = 0: the default input */
     float *input = malloc((size_t)nin * sizeof *input);
     float *want = malloc((size_t)nr.elems * sizeof *want);
     nr.got = malloc((size_t)nr.elems * sizeof *nr.got);

@@ -105,9 +105,14 @@ int cnnk_net_softmax(cnnk_net *n, const char *name, int in);
 size_t cnnk_net_count(void);
 const char *cnnk_net_name_at(size_t i); /* "alexnet", "vgg16", ..., torchvision's spelling */
 
-/* Builds network `name` for batch mb and input h x w (3 channels). An
- * unknown name is CNNK_EINVAL with a message listing the valid ones; a size
- * the network cannot take is the builder's error. */
+/* The side of the square input network `name` is defined at (224 for the
+ * classifiers, 448 for yolov1); 0 for an unknown name. */
+int64_t cnnk_net_default_side(const char *name);
+
+/* Builds network `name` for batch mb and input h x w (3 channels); h = w = 0
+ * is its default input (cnnk_net_default_side). An unknown name is
+ * CNNK_EINVAL with a message listing the valid ones; a size the network
+ * cannot take is the builder's error. */
 cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
                            cnnk_error *err);
 
