@@ -116,7 +116,10 @@ void bench_add_context(const bench_opts *o) {
 #endif
     cnnk_gb_add_context("git_revision", CNNK_GIT_REV);
     char buf[64];
-    snprintf(buf, sizeof buf, "%lldx%lld, batch %lld", (long long)o->h, (long long)o->w,
-             (long long)o->batch);
+    if (o->input_given)
+        snprintf(buf, sizeof buf, "%lldx%lld, batch %lld", (long long)o->h, (long long)o->w,
+                 (long long)o->batch);
+    else /* cnnk_net_default_side: yolov1's 448x448, the others' 224x224 */
+        snprintf(buf, sizeof buf, "each network's default, batch %lld", (long long)o->batch);
     cnnk_gb_add_context("cnnk_input", buf);
 }

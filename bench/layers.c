@@ -146,7 +146,8 @@ static void run_conv(const layer_case *c) {
         .ep = {.bias = c->ep.bias ? c->bias : NULL,
                .residual = c->res,
                .residual_ld = c->dims.oc,
-               .relu = c->ep.relu},
+               .relu = c->ep.relu,
+               .relu_alpha = c->ep.relu_alpha},
         .workspace = c->ws,
         .nthreads = c->threads,
     };
@@ -163,6 +164,7 @@ static void run_op(const layer_case *c) {
     a.dst = c->dst;
     a.dst_ld = c->dims.oc;
     a.relu = c->ep.relu;
+    a.relu_alpha = c->ep.relu_alpha;
     a.workspace = c->ws;
     a.nthreads = c->threads;
     c->ok->run(&c->desc, &a);
@@ -229,6 +231,9 @@ static void bm_pack(cnnk_gb_state *st, void *user) {
 
 /* ---- which layers, with which fused epilogue -------------------------------- */
 
+/* --input's side, or 0 (the network's default input) without one. */
+static int64_t in_side(const bench_opts *o, int64_t side) { return o->input_given ? side : 0; }
+
 static bool benchmarked_kind(cnnk_layer_kind k) {
     return k == CNNK_LAYER_CONV || k == CNNK_LAYER_FC || k == CNNK_LAYER_POOL ||
            k == CNNK_LAYER_LRN || k == CNNK_LAYER_SOFTMAX;
@@ -240,7 +245,8 @@ static cnnk_epilogue_spec epilogue_of(const cnnk_net *n, const cnnk_fusion *f, i
     const cnnk_fused *g = &f->groups[f->group[i]];
     return (cnnk_epilogue_spec){.bias = n->nodes[i].has_bias || g->bn >= 0,
                                 .residual = g->residual >= 0,
-                                .relu = g->relu};
+                                .relu = g->relu,
+                                .relu_alpha = g->relu_alpha};
 }
 
 static void layer_key(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, char *buf,
@@ -282,8 +288,8 @@ static void layer_key(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, ch
         break;
     default: s[0] = '\0';
     }
-    snprintf(buf, len, "%s:%s:%d%d%d", cnnk_layer_kind_name(l->kind), s, ep->bias, ep->residual,
-             ep->relu);
+    snprintf(buf, len, "%s:%s:%d%d%d/%g", cnnk_layer_kind_name(l->kind), s, ep->bias,
+             ep->residual, ep->relu, (double)ep->relu_alpha);
 }
 
 static void shape_label(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, char *buf,
@@ -301,7 +307,8 @@ static void shape_label(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, 
         if (last) *last = '\0';
     }
     snprintf(buf, len, "%s%s%s%s", s, ep->bias && cnnk_layer_dims_of(l).bias ? " +bias" : "",
-             ep->residual ? " +add" : "", ep->relu ? " +relu" : "");
+             ep->residual ? " +add" : "",
+             !ep->relu ? "" : ep->relu_alpha != 0.0f ? " +leaky" : " +relu");
 }
 
 /* ---- registration ------------------------------------------------------------ */
@@ -486,7 +493,9 @@ static void list_layers(const bench_opts *o) {
     for (int i = 0; i < o->nnets; ++i) {
         cnnk_net *n = NULL;
         cnnk_error err;
-        if (cnnk_net_build(o->nets[i], o->batch, o->h, o->w, &n, &err) != CNNK_OK) continue;
+        if (cnnk_net_build(o->nets[i], o->batch, in_side(o, o->h), in_side(o, o->w), &n, &err) !=
+            CNNK_OK)
+            continue;
         fprintf(stderr, "  %s:", n->name);
         for (int j = 1; j < n->n; ++j)
             if (benchmarked_kind(n->nodes[j].desc.kind)) fprintf(stderr, " %s", n->nodes[j].name);
@@ -501,7 +510,8 @@ int bench_register_layers(const bench_opts *o, bench_arena *a) {
     for (int i = 0; i < o->nnets && !r.failed; ++i) {
         cnnk_net *n = NULL;
         cnnk_error err;
-        if (cnnk_net_build(o->nets[i], o->batch, o->h, o->w, &n, &err) != CNNK_OK) {
+        if (cnnk_net_build(o->nets[i], o->batch, in_side(o, o->h), in_side(o, o->w), &n, &err) !=
+            CNNK_OK) {
             fprintf(stderr, "cnnk-bench: %s at batch %lld, %lldx%lld: %s\n", o->nets[i],
                     (long long)o->batch, (long long)o->h, (long long)o->w, err.msg);
             return -1;

@@ -221,8 +221,8 @@ static net_case *new_case(const bench_opts *o, bench_arena *a, const char *net, 
     c->arena = a;
     snprintf(c->net, sizeof c->net, "%s", net);
     c->batch = o->batch;
-    c->h = o->h;
-    c->w = o->w;
+    c->h = o->input_given ? o->h : 0; /* 0: the network's default input */
+    c->w = o->input_given ? o->w : 0;
     c->threads = o->threads;
     c->macs = macs;
     return c;
@@ -343,7 +343,8 @@ int bench_register_nets(const bench_opts *o, bench_arena *a, bool main_only) {
     for (int i = 0; i < o->nnets; ++i) {
         cnnk_net *n = NULL;
         cnnk_error err;
-        if (cnnk_net_build(o->nets[i], o->batch, o->h, o->w, &n, &err) != CNNK_OK) {
+        const int64_t h = o->input_given ? o->h : 0, w = o->input_given ? o->w : 0;
+        if (cnnk_net_build(o->nets[i], o->batch, h, w, &n, &err) != CNNK_OK) {
             fprintf(stderr, "cnnk-bench: %s at batch %lld, %lldx%lld: %s\n", o->nets[i],
                     (long long)o->batch, (long long)o->h, (long long)o->w, err.msg);
             return -1;

@@ -17,6 +17,13 @@ foreach(net ${CNNK_NETS})
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
   set_tests_properties(validate_${net} PROPERTIES LABELS network)
 endforeach()
+# YOLOv1 with the epilogue it runs with: leaky ReLU 0.1 (oneDNN: the post-op
+# eltwise_relu with alpha 0.1).
+add_test(NAME validate_yolov1
+         COMMAND cnnk_cli validate --batch shapes/yolov1.txt --isa all --algo all
+                 ${CNNK_AGAINST_ONEDNN} --post leaky --quiet
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(validate_yolov1 PROPERTIES LABELS network)
 
 add_test(NAME validate_layers
          COMMAND cnnk_cli validate --batch shapes/layers.txt --isa all

@@ -5,6 +5,7 @@
  * checks before any kernel sees them: a descriptor that passes here has
  * every tensor within CNNK_MAX_ELEMS and its MAC count within int64. */
 #include <inttypes.h>
+#include <math.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -228,8 +229,14 @@ cnnk_status cnnk_softmax_check(const cnnk_softmax_desc *d, cnnk_error *err) {
 cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err) {
     const char *L = msg_name(d->name, CNNK_LAYER_ELTWISE);
     if (d->alg != CNNK_ELTWISE_RELU && d->alg != CNNK_ELTWISE_ADD &&
-        d->alg != CNNK_ELTWISE_ADD_RELU && d->alg != CNNK_ELTWISE_DROPOUT)
+        d->alg != CNNK_ELTWISE_ADD_RELU && d->alg != CNNK_ELTWISE_DROPOUT &&
+        d->alg != CNNK_ELTWISE_LEAKY_RELU)
         return cnnk_fail(err, CNNK_EINVAL, "%s: unknown element-wise algorithm %d", L, (int)d->alg);
+    /* Any finite slope is a leaky ReLU (oneDNN takes any alpha); the other
+     * algorithms carry none, so a stray one cannot change them unseen. */
+    if (!isfinite(d->alpha) || (d->alg != CNNK_ELTWISE_LEAKY_RELU && d->alpha != 0.0f))
+        return cnnk_fail(err, CNNK_EINVAL, "%s: alpha=%g: a finite slope, and only for leaky_relu",
+                         L, (double)d->alpha);
     return check_nchw(L, d->mb, d->c, d->h, d->w, err);
 }
 

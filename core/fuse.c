@@ -1,6 +1,8 @@
 /* The fusion rule (core/fuse.h; docs/RUNNER.md):
  *   CONV -> BNORM               folded into the conv's weights and bias
  *   CONV/FC/BNORM/ADD -> RELU   the group's relu
+ *   CONV/FC/BNORM -> LEAKY_RELU the group's relu with its slope (an unfused
+ *                               ADD has no leaky form: it stays apart)
  *   CONV -> ADD                 the add's other input is the conv's residual
  *   DROPOUT                     no group: aliases its input
  * A node is fused into its producer's group only when it is that value's
@@ -55,12 +57,15 @@ static void on_bnorm(fuser *x, int i) {
 }
 
 static void on_relu(fuser *x, int i) {
-    cnnk_fused *g = sole_output_group(x, x->net->nodes[i].inputs[0]);
+    const cnnk_node *n = &x->net->nodes[i];
+    const bool leaky = n->op == CNNK_NODE_LEAKY_RELU;
+    cnnk_fused *g = sole_output_group(x, n->inputs[0]);
     const cnnk_node_op op = g ? op_of(x, g->head) : CNNK_NODE_INPUT;
     if (g && !g->relu &&
         (op == CNNK_NODE_CONV || op == CNNK_NODE_FC || op == CNNK_NODE_BNORM ||
-         op == CNNK_NODE_ADD)) {
+         (op == CNNK_NODE_ADD && !leaky))) {
         g->relu = true;
+        g->relu_alpha = leaky ? n->desc.u.eltwise.alpha : 0.0f;
         absorb(x, g, i);
     } else {
         new_group(x, i);
@@ -89,7 +94,8 @@ static void group_nodes(fuser *x) {
     for (int i = 1; i < net->n; ++i) {
         switch (net->nodes[i].op) {
         case CNNK_NODE_BNORM: on_bnorm(x, i); break;
-        case CNNK_NODE_RELU: on_relu(x, i); break;
+        case CNNK_NODE_RELU:
+        case CNNK_NODE_LEAKY_RELU: on_relu(x, i); break;
         case CNNK_NODE_ADD: on_add(x, i); break;
         case CNNK_NODE_DROPOUT: x->f->alias[i] = x->f->alias[net->nodes[i].inputs[0]]; break;
         default: new_group(x, i); break;

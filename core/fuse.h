@@ -19,7 +19,8 @@ typedef struct cnnk_fused {
     int out;      /* the group's last node: the group's value is this node's */
     int bn;       /* a BNORM folded into a CONV head, or -1 */
     int residual; /* CONV head: the node (dropouts resolved) added in the epilogue, or -1 */
-    bool relu;    /* a RELU applied last (an unfused ADD's too) */
+    bool relu;    /* a RELU or LEAKY_RELU applied last (an unfused ADD's: RELU only) */
+    float relu_alpha; /* a LEAKY_RELU's slope; 0 for RELU */
 } cnnk_fused;
 
 typedef struct cnnk_fusion {

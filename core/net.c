@@ -16,6 +16,7 @@ typedef long long ll;
 
 static const char *const op_names[CNNK_NODE_OP_COUNT] = {
     "input", "conv", "bnorm", "relu", "pool", "lrn", "fc", "dropout", "concat", "add", "softmax",
+    "leaky_relu",
 };
 
 const char *cnnk_node_op_name(cnnk_node_op op) {
@@ -180,7 +181,7 @@ int cnnk_net_bnorm(cnnk_net *n, const char *name, int in, float eps) {
 }
 
 static int eltwise(cnnk_net *n, const char *name, cnnk_node_op op, cnnk_eltwise_alg alg,
-                   const int *in, int nin) {
+                   float alpha, const int *in, int nin) {
     cnnk_node x;
     if (!begin(n, &x, name, op, in, nin)) return -1;
     const cnnk_node *s = input_of(n, &x, 0);
@@ -197,7 +198,8 @@ static int eltwise(cnnk_net *n, const char *name, cnnk_node_op op, cnnk_eltwise_
     }
     x.desc.kind = CNNK_LAYER_ELTWISE;
     cnnk_eltwise_desc *d = &x.desc.u.eltwise;
-    *d = (cnnk_eltwise_desc){.mb = n->mb, .c = s->c, .h = s->h, .w = s->w, .alg = alg};
+    *d = (cnnk_eltwise_desc){
+        .mb = n->mb, .c = s->c, .h = s->h, .w = s->w, .alg = alg, .alpha = alpha};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_eltwise_check(d, &err);
@@ -206,16 +208,20 @@ static int eltwise(cnnk_net *n, const char *name, cnnk_node_op op, cnnk_eltwise_
 }
 
 int cnnk_net_relu(cnnk_net *n, const char *name, int in) {
-    return eltwise(n, name, CNNK_NODE_RELU, CNNK_ELTWISE_RELU, &in, 1);
+    return eltwise(n, name, CNNK_NODE_RELU, CNNK_ELTWISE_RELU, 0.0f, &in, 1);
+}
+
+int cnnk_net_leaky_relu(cnnk_net *n, const char *name, int in, float alpha) {
+    return eltwise(n, name, CNNK_NODE_LEAKY_RELU, CNNK_ELTWISE_LEAKY_RELU, alpha, &in, 1);
 }
 
 int cnnk_net_dropout(cnnk_net *n, const char *name, int in) {
-    return eltwise(n, name, CNNK_NODE_DROPOUT, CNNK_ELTWISE_DROPOUT, &in, 1);
+    return eltwise(n, name, CNNK_NODE_DROPOUT, CNNK_ELTWISE_DROPOUT, 0.0f, &in, 1);
 }
 
 int cnnk_net_add(cnnk_net *n, const char *name, int a, int b) {
     int in[2] = {a, b};
-    return eltwise(n, name, CNNK_NODE_ADD, CNNK_ELTWISE_ADD, in, 2);
+    return eltwise(n, name, CNNK_NODE_ADD, CNNK_ELTWISE_ADD, 0.0f, in, 2);
 }
 
 static int pool(cnnk_net *n, const char *name, int in, const cnnk_pool_desc *proto) {
@@ -357,17 +363,21 @@ int cnnk_nets_adaptive_avgpool(cnnk_net *n, const char *name, int in, int64_t ou
 
 /* ---- the table of networks ------------------------------------------------ */
 
+/* Each network with the input side its source trains and evaluates at,
+ * which cnnk_net_build takes for h = w = 0. */
 static const struct {
     const char *name;
     cnnk_net_builder build;
+    int64_t side;
 } networks[] = {
-    {"alexnet", cnnk_nets_alexnet},         {"vgg11", cnnk_nets_vgg11},
-    {"vgg13", cnnk_nets_vgg13},             {"vgg16", cnnk_nets_vgg16},
-    {"vgg19", cnnk_nets_vgg19},             {"googlenet", cnnk_nets_googlenet},
-    {"resnet18", cnnk_nets_resnet18},       {"resnet34", cnnk_nets_resnet34},
-    {"resnet50", cnnk_nets_resnet50},       {"resnet101", cnnk_nets_resnet101},
-    {"resnet152", cnnk_nets_resnet152},     {"densenet121", cnnk_nets_densenet121},
-    {"densenet169", cnnk_nets_densenet169}, {"densenet201", cnnk_nets_densenet201},
+    {"alexnet", cnnk_nets_alexnet, 224},         {"vgg11", cnnk_nets_vgg11, 224},
+    {"vgg13", cnnk_nets_vgg13, 224},             {"vgg16", cnnk_nets_vgg16, 224},
+    {"vgg19", cnnk_nets_vgg19, 224},             {"googlenet", cnnk_nets_googlenet, 224},
+    {"resnet18", cnnk_nets_resnet18, 224},       {"resnet34", cnnk_nets_resnet34, 224},
+    {"resnet50", cnnk_nets_resnet50, 224},       {"resnet101", cnnk_nets_resnet101, 224},
+    {"resnet152", cnnk_nets_resnet152, 224},     {"densenet121", cnnk_nets_densenet121, 224},
+    {"densenet169", cnnk_nets_densenet169, 224}, {"densenet201", cnnk_nets_densenet201, 224},
+    {"yolov1", cnnk_nets_yolov1, 448},
 };
 
 #define NETWORKS (sizeof networks / sizeof networks[0])
@@ -395,12 +405,19 @@ static cnnk_status build_onnx(const char *path, int64_t mb, int64_t h, int64_t w
     return CNNK_OK;
 }
 
+int64_t cnnk_net_default_side(const char *name) {
+    for (size_t i = 0; name && i < NETWORKS; ++i)
+        if (strcmp(name, networks[i].name) == 0) return networks[i].side;
+    return 0;
+}
+
 cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
                            cnnk_error *err) {
     *out = NULL;
     if (is_onnx_path(name)) return build_onnx(name, mb, h, w, out, err);
     for (size_t i = 0; name && i < NETWORKS; ++i) {
         if (strcmp(name, networks[i].name) != 0) continue;
+        if (h == 0 && w == 0) h = w = networks[i].side;
         cnnk_net *n = cnnk_net_create(name, mb, 3, h, w);
         if (!n) return cnnk_fail(err, CNNK_ENOMEM, "%s: out of memory", name);
         networks[i].build(n);

@@ -37,6 +37,7 @@ typedef struct step {
     int bn;           /* folded BNORM node, or -1 */
     int residual;     /* CONV: node added in the epilogue, or -1 */
     bool relu;
+    float relu_alpha; /* a fused leaky ReLU's slope; 0 for ReLU */
     const cnnk_conv_kernel *ck;
     const cnnk_op_kernel *ok;
     cnnk_layer_desc l; /* CONV: l.u.conv */
@@ -123,6 +124,7 @@ static void add_step(cnnk_runner *r, const cnnk_fused *g) {
         s->l.u.eltwise.alg = CNNK_ELTWISE_ADD_RELU;
     else
         s->relu = g->relu;
+    s->relu_alpha = g->relu_alpha;
     if (n->op == CNNK_NODE_BNORM)
         for (int k = 0; k < 4; ++k) s->params[k] = n->bn[k];
 }
@@ -312,7 +314,8 @@ static void describe(cnnk_runner *r, step *s) {
     if (s->residual >= 0 && used < len) used += snprintf(b + used, (size_t)(len - used), " +add");
     const bool relu = s->relu || (s->kind == STEP_OP && s->l.kind == CNNK_LAYER_ELTWISE &&
                                   s->l.u.eltwise.alg == CNNK_ELTWISE_ADD_RELU && h->op == CNNK_NODE_ADD);
-    if (relu && used < len) snprintf(b + used, (size_t)(len - used), " +relu");
+    if (relu && used < len)
+        snprintf(b + used, (size_t)(len - used), s->relu_alpha != 0.0f ? " +leaky" : " +relu");
     s->info.layer = h->name;
     s->info.note = s->note;
     s->info.macs = cnnk_layer_dims_of(&s->l).macs;
@@ -673,6 +676,7 @@ static void run_conv(const cnnk_runner *r, const step *s, const float *input, co
     const cnnk_node *h = node_at(r, s->head);
     a.ep.bias = s->bias_off >= 0 ? r->weights + s->bias_off : h->has_bias ? h->bias : NULL;
     a.ep.relu = s->relu;
+    a.ep.relu_alpha = s->relu_alpha;
     if (s->residual >= 0) {
         a.ep.residual = at_image(r, input, s->residual, sl);
         a.ep.residual_ld = pitch(r, s->residual);
@@ -688,6 +692,7 @@ static void run_op(const cnnk_runner *r, const step *s, const float *input, cons
         .dst = at_image(r, input, s->out, sl),
         .dst_ld = pitch(r, s->out),
         .relu = s->relu,
+        .relu_alpha = s->relu_alpha,
         .workspace = sl->ws,
         .nthreads = sl->nthreads,
     };

@@ -37,7 +37,10 @@ static float **eval_unfused(const cnnk_net *net, const float *input) {
         case CNNK_NODE_BNORM:
             cnnk_ref_bnorm(&l->u.bnorm, a, lda, n->bn[0], n->bn[1], n->bn[2], n->bn[3], v[i], n->c);
             break;
-        case CNNK_NODE_RELU: cnnk_ref_eltwise(&l->u.eltwise, a, lda, NULL, 0, v[i], n->c); break;
+        case CNNK_NODE_RELU:
+        case CNNK_NODE_LEAKY_RELU:
+            cnnk_ref_eltwise(&l->u.eltwise, a, lda, NULL, 0, v[i], n->c);
+            break;
         case CNNK_NODE_ADD:
             cnnk_ref_eltwise(&l->u.eltwise, a, lda, v[n->inputs[1]], lda, v[i], n->c);
             break;
@@ -45,7 +48,7 @@ static float **eval_unfused(const cnnk_net *net, const float *input) {
         case CNNK_NODE_LRN: cnnk_ref_lrn(&l->u.lrn, a, lda, v[i], n->c); break;
         case CNNK_NODE_SOFTMAX: cnnk_ref_softmax(&l->u.softmax, a, lda, v[i], n->c); break;
         case CNNK_NODE_FC:
-            cnnk_ref_fc(&l->u.fc, a, n->weights, n->has_bias ? n->bias : NULL, v[i], false);
+            cnnk_ref_fc(&l->u.fc, a, n->weights, n->has_bias ? n->bias : NULL, v[i], false, 0.0f);
             break;
         case CNNK_NODE_DROPOUT: memcpy(v[i], a, (size_t)elems * sizeof(float)); break;
         case CNNK_NODE_CONCAT: {

@@ -39,7 +39,7 @@ static float *alloc_fill(size_t n, rng *r) {
 typedef struct problem {
     int64_t M, N, K, lda, ldb, ldc;
     bool trans;
-    int ep_bits;        /* 1 bias, 2 residual, 4 relu, 8 accumulate */
+    int ep_bits;        /* 1 bias, 2 residual, 4 relu, 8 accumulate, 16 leaky 0.125 */
     int nthreads;
 } problem;
 
@@ -48,13 +48,15 @@ static cnnk_gemm_epilogue make_ep(int bits, const float *bias, const float *res,
         .bias = (bits & 1) ? bias : NULL,
         .residual = (bits & 2) ? res : NULL,
         .residual_ld = res_ld,
-        .relu = (bits & 4) != 0,
+        .relu = (bits & 20) != 0,
+        .relu_alpha = (bits & 16) ? 0.125f : 0.0f,
         .accumulate = (bits & 8) != 0,
     };
     return ep;
 }
 
-/* c = (accumulate ? c : 0) + A*B + bias; c += residual; relu. */
+/* c = (accumulate ? c : 0) + A*B + bias; c += residual; relu (alpha 0.125:
+ * a power of two, so the float kernel's product is exact too). */
 static double reference(const problem *p, const float *A, const float *B, const float *c0,
                         const cnnk_gemm_epilogue *ep, int64_t m, int64_t n) {
     double s = ep->accumulate ? c0[m * p->ldc + n] : 0.0;
@@ -66,7 +68,7 @@ static double reference(const problem *p, const float *A, const float *B, const 
     s += dot;
     if (ep->bias) s += ep->bias[n];
     if (ep->residual) s += ep->residual[m * ep->residual_ld + n];
-    if (ep->relu && s < 0.0) s = 0.0;
+    if (ep->relu && s < 0.0) s *= ep->relu_alpha;
     return s;
 }
 
@@ -147,7 +149,7 @@ static void test_epilogues(const cnnk_gemm_blocking *bl) {
     const int64_t shapes[][3] = {{13, 33, 7}, {12, 32, 2 * bl->kc + 1}, {6, 16, 1}, {25, 47, 300}};
     int seed = 1000;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
-        for (int bits = 0; bits < 16; ++bits)
+        for (int bits = 0; bits < 20; ++bits) /* 16-19: leaky ReLU */
             for (int t = 1; t <= 2; ++t)
                 for (int trans = 0; trans < 2; ++trans) {
                     int64_t M = shapes[s][0], N = shapes[s][1], K = shapes[s][2];

@@ -41,7 +41,7 @@ static float *alloc_fill(size_t n, cnnk_rng *r) {
 typedef struct problem {
     int64_t imgs, seg_h, seg, N, K;
     int64_t ld_row, ld_seg, ld_img, ldc;
-    int ep_bits; /* 1 bias, 2 residual, 4 relu, 8 accumulate */
+    int ep_bits; /* 1 bias, 2 residual, 4 relu, 8 accumulate, 16 leaky 0.125 */
     int nthreads;
 } problem;
 
@@ -68,7 +68,8 @@ static int run_problem(const problem *p, uint64_t seed) {
     cnnk_gemm_epilogue ep = {.bias = (p->ep_bits & 1) ? bias : NULL,
                              .residual = (p->ep_bits & 2) ? res : NULL,
                              .residual_ld = res_ld,
-                             .relu = (p->ep_bits & 4) != 0,
+                             .relu = (p->ep_bits & 20) != 0,
+                             .relu_alpha = (p->ep_bits & 16) ? 0.125f : 0.0f,
                              .accumulate = (p->ep_bits & 8) != 0};
     const cnnk_sup_a a = {.a = A, .seg = p->seg, .seg_h = p->seg_h, .ld_row = p->ld_row,
                           .ld_seg = p->ld_seg, .ld_img = p->ld_img};
@@ -95,7 +96,7 @@ static int run_problem(const problem *p, uint64_t seed) {
                 want = (ep.accumulate ? c0[m * p->ldc + n] : 0.0) + dot;
                 if (ep.bias) want += bias[n];
                 if (ep.residual) want += res[m * res_ld + n];
-                if (ep.relu && want < 0.0) want = 0.0;
+                if (ep.relu && want < 0.0) want *= ep.relu_alpha; /* 0.125: exact */
             }
             const double got = C[m * p->ldc + n];
             if (got != want && bad++ < 3)
@@ -140,7 +141,7 @@ static void test_epilogues(void) {
                                  {3, 300, 130, 2048},  {61, 64, 2100, 2101}};
     int seed = 1000;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
-        for (int bits = 0; bits < 16; ++bits)
+        for (int bits = 0; bits < 20; ++bits) /* 16-19: leaky ReLU */
             for (int t = 1; t <= 3; ++t) {
                 if (shapes[s][2] > 1000 && bits % 5 != 0) continue; /* big K: fewer */
                 problem p = {.imgs = 1, .seg_h = 1, .seg = shapes[s][0], .N = shapes[s][1],

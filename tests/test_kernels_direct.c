@@ -91,7 +91,8 @@ static void buffers_free(buffers *b) {
     free(b->packed), free(b->want), free(b->got);
 }
 
-/* Runs one epilogue combination (bits: 1 bias, 2 residual, 4 relu) and
+/* Runs one epilogue combination (bits: 1 bias, 2 residual, 4 relu, 8 leaky
+ * ReLU 0.125, exact on integers) and
  * compares against the reference; returns the error measures. */
 static bool run_case(const cnnk_conv_desc *d, const shape *s, buffers *b, int bits, int nthreads,
                      cnnk_diff *diff) {
@@ -100,7 +101,8 @@ static bool run_case(const cnnk_conv_desc *d, const shape *s, buffers *b, int bi
         .bias = (bits & 1) ? b->bias : NULL,
         .residual = (bits & 2) ? b->res : NULL,
         .residual_ld = d->oc + s->res_extra,
-        .relu = (bits & 4) != 0,
+        .relu = (bits & 12) != 0,
+        .relu_alpha = (bits & 8) ? 0.125f : 0.0f,
     };
     for (int64_t i = 0; i < b->ndst; ++i) b->want[i] = CANARY;
     for (int64_t i = 0; i < b->ndst + GUARD; ++i) b->got[i] = CANARY;
@@ -135,7 +137,7 @@ static void check_shape(const shape *s, uint64_t seed) {
     buffers_init(&b, &d, s, CNNK_FILL_INT, seed);
     const cnnk_tolerance exact = cnnk_tolerance_conv(CNNK_ALGO_DIRECT, CNNK_FILL_INT);
     CHECK(exact.measure == CNNK_TOL_MAX_ABS && exact.bound == 0.0);
-    for (int bits = 0; bits < 8; ++bits) {
+    for (int bits = 0; bits < 12; ++bits) {
         for (int ti = 0; ti < CHECK_NTHREADS; ++ti) {
             const int nt = check_threads[ti];
             cnnk_diff diff;

@@ -67,12 +67,14 @@ static void check_kernel(const cnnk_conv_kernel *k, const cnnk_conv_desc *d, con
     for (int ti = 0; ti < CHECK_NTHREADS; ++ti) {
         const int nthreads = check_threads[ti];
         float *ws = alloc_ws(k->workspace_size(d, nthreads));
-        for (int bits = 0; bits < 8; ++bits) {
-            if (!c->all_epilogues && bits != 0 && bits != 7) continue;
+        for (int bits = 0; bits < 12; ++bits) {
+            if (!c->all_epilogues && bits != 0 && bits != 7 && bits != 11) continue;
+            /* bits: 1 bias, 2 residual, 4 relu, 8 leaky ReLU 0.125 (exact on integers) */
             cnnk_epilogue ep = {.bias = (bits & 1) ? b->bias : NULL,
                                 .residual = (bits & 2) ? b->res : NULL,
                                 .residual_ld = b->res_ld,
-                                .relu = (bits & 4) != 0};
+                                .relu = (bits & 12) != 0,
+                                .relu_alpha = (bits & 8) ? 0.125f : 0.0f};
             for (size_t i = 0; i < dst_n; ++i) b->want[i] = b->got[i] = CANARY;
             cnnk_ref_conv(d, b->src, b->src_ld, b->w, b->want, b->dst_ld, &ep);
             cnnk_conv_args a = {.src = b->src, .src_ld = b->src_ld, .packed = packed,
@@ -175,14 +177,16 @@ static void run_fc_case(const fc_case *c, uint64_t seed) {
     for (int ti = 0; ti < CHECK_NTHREADS; ++ti) {
         const int nthreads = check_threads[ti];
         float *ws = alloc_ws(k->workspace_size(&l, nthreads));
-        for (int bits = 0; bits < 4; ++bits) {
+        /* bits 1: bias; 2, 3: ReLU; 4, 5: leaky ReLU 0.125 (exact on integers) */
+        for (int bits = 0; bits < 6; ++bits) {
             const float *b = (bits & 1) ? bias : NULL;
-            bool relu = (bits & 2) != 0;
-            cnnk_ref_fc(d, src, w, b, want, relu);
+            const bool relu = bits >= 2;
+            const float alpha = bits >= 4 ? 0.125f : 0.0f;
+            cnnk_ref_fc(d, src, w, b, want, relu, alpha);
             for (int64_t i = 0; i < d->mb * d->oc; ++i) got[i] = CANARY;
             cnnk_op_args a = {.src = {src}, .src_ld = {d->ic}, .packed = packed,
                               .params = {b}, .dst = got, .dst_ld = d->oc, .relu = relu,
-                              .workspace = ws, .nthreads = nthreads};
+                              .relu_alpha = alpha, .workspace = ws, .nthreads = nthreads};
             k->run(&l, &a);
             int64_t bad = 0;
             for (int64_t i = 0; i < d->mb * d->oc; ++i) bad += got[i] != want[i];

@@ -287,16 +287,18 @@ static void test_softmax_exp_sweep(void) {
 /* ---- eltwise ------------------------------------------------------------ */
 
 static void test_eltwise(void) {
-    const cnnk_eltwise_alg algs[4] = {CNNK_ELTWISE_RELU, CNNK_ELTWISE_ADD,
-                                      CNNK_ELTWISE_ADD_RELU, CNNK_ELTWISE_DROPOUT};
-    for (int ai = 0; ai < 4; ++ai)
+    const cnnk_eltwise_alg algs[5] = {CNNK_ELTWISE_RELU, CNNK_ELTWISE_ADD,
+                                      CNNK_ELTWISE_ADD_RELU, CNNK_ELTWISE_DROPOUT,
+                                      CNNK_ELTWISE_LEAKY_RELU};
+    for (int ai = 0; ai < 5; ++ai)
         for (int ci = 0; ci < NCS; ++ci)
             for (int dense = 0; dense < 2; ++dense)
                 for (int fi = 0; fi < 2; ++fi) {
                     cnnk_layer_desc l = {.kind = CNNK_LAYER_ELTWISE};
                     /* 3 x 5 x 7 x c: the flat path's run crosses many vectors */
-                    l.u.eltwise = (cnnk_eltwise_desc){.mb = 3, .c = CS[ci], .h = 5, .w = 7,
-                                                      .alg = algs[ai]};
+                    l.u.eltwise = (cnnk_eltwise_desc){
+                        .mb = 3, .c = CS[ci], .h = 5, .w = 7, .alg = algs[ai],
+                        .alpha = algs[ai] == CNNK_ELTWISE_LEAKY_RELU ? 0.1f : 0.0f};
                     CHECK(cnnk_eltwise_check(&l.u.eltwise, NULL) == CNNK_OK);
                     int64_t c = CS[ci], px = 105;
                     int64_t ald = dense ? c : c + 2, bld = dense ? c : c + 5, dld = dense ? c : c + 1;
@@ -314,10 +316,12 @@ static void test_eltwise(void) {
 
 /* In place (dst == a), which the runner does for a non-fused ReLU / add. */
 static void test_eltwise_in_place(void) {
-    for (int ai = 0; ai < 2; ++ai) {
+    const cnnk_eltwise_alg algs[3] = {CNNK_ELTWISE_RELU, CNNK_ELTWISE_ADD_RELU,
+                                      CNNK_ELTWISE_LEAKY_RELU};
+    for (int ai = 0; ai < 3; ++ai) {
         cnnk_layer_desc l = {.kind = CNNK_LAYER_ELTWISE};
-        l.u.eltwise = (cnnk_eltwise_desc){.mb = 1, .c = 17, .h = 3, .w = 3,
-                                          .alg = ai ? CNNK_ELTWISE_ADD_RELU : CNNK_ELTWISE_RELU};
+        l.u.eltwise = (cnnk_eltwise_desc){.mb = 1, .c = 17, .h = 3, .w = 3, .alg = algs[ai],
+                                          .alpha = ai == 2 ? 0.1f : 0.0f};
         int64_t px = 9, ld = 20;
         tensor x = tensor_input(px, 17, ld, CNNK_FILL_FLOAT, 4, 901);
         tensor b = tensor_input(px, 17, ld, CNNK_FILL_FLOAT, 4, 902);
@@ -373,7 +377,7 @@ static void test_bnorm(void) {
     const float eps[2] = {1e-5f, 1e-3f};
     for (int ci = 0; ci < NCS; ++ci)
         for (int ei = 0; ei < 2; ++ei)
-            for (int relu = 0; relu < 2; ++relu)
+            for (int relu = 0; relu < 3; ++relu) /* 2: leaky ReLU 0.1 */
                 for (int fi = 0; fi < 2; ++fi) {
                     cnnk_layer_desc l = {.kind = CNNK_LAYER_BNORM};
                     l.u.bnorm = (cnnk_bnorm_desc){.mb = 3, .c = CS[ci], .h = 4, .w = 5,
@@ -388,7 +392,8 @@ static void test_bnorm(void) {
                     }
                     for (int64_t i = 0; i < c; ++i) p[1][i] = fabsf(p[1][i]) + 1.0f;
                     cnnk_op_args a = {.src = {s.p}, .src_ld = {sld},
-                                      .params = {p[0], p[1], p[2], p[3]}, .relu = relu};
+                                      .params = {p[0], p[1], p[2], p[3]}, .relu = relu != 0,
+                                      .relu_alpha = relu == 2 ? 0.1f : 0.0f};
                     char what[96];
                     snprintf(what, sizeof what, "bnorm c %lld eps %g relu %d", (long long)c,
                              (double)eps[ei], relu);
@@ -426,7 +431,7 @@ static const deconv_case DECONVS[] = {
 static void test_deconv(void) {
     for (size_t di = 0; di < sizeof DECONVS / sizeof DECONVS[0]; ++di)
         for (int bias = 0; bias < 2; ++bias)
-            for (int relu = 0; relu < 2; ++relu)
+            for (int relu = 0; relu < 3; ++relu) /* 2: leaky ReLU 0.1 */
                 for (int fi = 0; fi < 2; ++fi) {
                     const deconv_case *q = &DECONVS[di];
                     cnnk_layer_desc l = {.kind = CNNK_LAYER_DECONV};
@@ -451,7 +456,8 @@ static void test_deconv(void) {
                     cnnk_fill_tensor(w, nw, FILLS[fi], 3, 1600 + di);
                     cnnk_fill_tensor(b, d->oc, FILLS[fi], 8, 1700 + di);
                     cnnk_op_args a = {.src = {s.p}, .src_ld = {sld},
-                                      .params = {bias ? b : NULL}, .relu = relu};
+                                      .params = {bias ? b : NULL}, .relu = relu != 0,
+                                      .relu_alpha = relu == 2 ? 0.1f : 0.0f};
                     char what[96];
                     snprintf(what, sizeof what, "deconv case %zu bias %d relu %d", di, bias, relu);
                     check_op(what, g_deconv, &cnnk_deconv__ref, &l, a, w,

@@ -73,7 +73,8 @@ static void run_kernel(const cnnk_conv_kernel *k, const cnnk_conv_desc *d, const
 
 static double worst[3];
 
-/* One shape, one epilogue (bits: 1 bias, 2 residual, 4 relu), one kernel,
+/* One shape, one epilogue (bits: 1 bias, 2 residual, 4 relu, 8 leaky ReLU
+ * 0.1), one kernel,
  * every thread count of check_threads. */
 static void check_case(int ki, const shape *s, int ep_bits, uint64_t seed) {
     const cnnk_conv_kernel *k = kernels[ki];
@@ -97,7 +98,8 @@ static void check_case(int ki, const shape *s, int ep_bits, uint64_t seed) {
         .bias = (ep_bits & 1) ? bias : NULL,
         .residual = (ep_bits & 2) ? res : NULL,
         .residual_ld = res_ld,
-        .relu = (ep_bits & 4) != 0,
+        .relu = (ep_bits & 12) != 0,
+        .relu_alpha = (ep_bits & 8) ? 0.1f : 0.0f,
     };
     cnnk_ref_conv(&d, src, src_ld, w, want, d.oc, &ep);
     for (int64_t i = 0; i < ndst; ++i) got[0][i] = CANARY;
@@ -204,13 +206,23 @@ static void run_isa(void) {
                 check_case(ki, &shapes[i], ep_bits, seed++);
             }
     }
+    /* The leaky ReLU epilogues (bits 8-11) on every shape, with seeds of
+     * their own, so the cases above keep theirs. */
+    uint64_t leaky_seed = 3000;
+    for (int ki = 0; ki < 3; ++ki)
+        for (size_t i = 0; i < sizeof shapes / sizeof *shapes; ++i)
+            for (int ep_bits = 8; ep_bits < 12; ++ep_bits) {
+                if (shapes[i].ic * shapes[i].oc * shapes[i].ih > 10000 && ep_bits != 11) continue;
+                check_case(ki, &shapes[i], ep_bits, leaky_seed++);
+            }
     /* Interior tiles (the transforms' fast path) beside channel tails (the
      * general path) in one tile, pitched, every epilogue. Its own seeds,
      * so the cases above keep theirs. */
     const shape tails = {2, 19, 14, 14, 21, 1, 1, 1, 1, 23, 25, 22};
     for (int ki = 0; ki < 3; ++ki)
-        for (int ep_bits = 0; ep_bits < 8; ++ep_bits)
-            check_case(ki, &tails, ep_bits, 1000 + (uint64_t)(ki * 8 + ep_bits));
+        for (int ep_bits = 0; ep_bits < 12; ++ep_bits)
+            check_case(ki, &tails, ep_bits,
+                       (ep_bits < 8 ? 1000 : 2000) + (uint64_t)(ki * 8 + ep_bits));
     for (int ki = 0; ki < 3; ++ki)
         printf("%s: max rel_l2 %.3g (bound %.3g)\n", kernels[ki]->name, worst[ki],
                cnnk_tolerance_conv(kernels[ki]->algo, CNNK_FILL_FLOAT).bound);

@@ -19,8 +19,9 @@ typedef struct published {
     double gmacs;   /* 0: no published figure pinned */
 } published;
 
-/* Parameters: torchvision's model table (weights + biases + BN gamma/beta).
- * GMACs: the issue's figures (conv + fc at 224x224, batch 1). */
+/* Parameters: torchvision's model table (weights + biases + BN gamma/beta);
+ * yolov1's from test_yolov1's layer list. GMACs: the issue's figures (conv
+ * + fc at each network's default input, 224x224, batch 1). */
 static const published counts[] = {
     {"alexnet", 61100840, 0.714},     {"vgg11", 132863336, 0},
     {"vgg13", 133047848, 0},          {"vgg16", 138357544, 15.47},
@@ -29,6 +30,7 @@ static const published counts[] = {
     {"resnet50", 25557032, 4.089},    {"resnet101", 44549160, 0},
     {"resnet152", 60192808, 0},       {"densenet121", 7978856, 2.834},
     {"densenet169", 14149480, 0},     {"densenet201", 20013928, 0},
+    {"yolov1", 271703550, 0},
 };
 #define NCOUNTS ((int)(sizeof counts / sizeof counts[0]))
 
@@ -50,9 +52,10 @@ static void test_registry(void) {
 
 static void test_counts(void) {
     for (int i = 0; i < NCOUNTS; ++i) {
-        cnnk_net *n = build(counts[i].name, 1, 224);
+        cnnk_net *n = build(counts[i].name, 1, 0); /* 0: the network's default input */
         CHECK(n != NULL);
         if (!n) continue;
+        CHECK_EQ_I64(n->h, cnnk_net_default_side(counts[i].name));
         CHECK_EQ_I64(cnnk_net_params(n), counts[i].params);
         if (counts[i].gmacs > 0) CHECK_NEAR(cnnk_net_macs(n) / 1e9, counts[i].gmacs, 0.005);
         cnnk_net_destroy(n);
@@ -83,6 +86,8 @@ static void test_weight_layers(void) {
         /* 1 + 2*58 + 3 transitions + classifier */
         {"densenet121", 121},
         {"densenet201", 201},
+        /* the paper's 24 convolutions + 2 FC */
+        {"yolov1", 26},
     };
     for (size_t i = 0; i < sizeof L / sizeof L[0]; ++i) {
         cnnk_net *n = build(L[i].name, 1, 224);
@@ -90,6 +95,53 @@ static void test_weight_layers(void) {
         if (n) CHECK_EQ_I64(cnnk_net_weight_layers(n), L[i].layers);
         cnnk_net_destroy(n);
     }
+}
+
+/* YOLOv1 from the paper's Figure 3, written out here as the layer list
+ * (kernel, filters, stride) with its four 2x2 max pools, independently of
+ * nets/yolo.c: parameters (weights + biases, "same" padding), MACs at
+ * 448x448, and the 7x7x30 = 1470 outputs. */
+static void test_yolov1(void) {
+    static const struct { int k, oc, s, pool; } L[24] = {
+        {7, 64, 2, 1},    {3, 192, 1, 1},   {1, 128, 1, 0},   {3, 256, 1, 0},
+        {1, 256, 1, 0},   {3, 512, 1, 1},   {1, 256, 1, 0},   {3, 512, 1, 0},
+        {1, 256, 1, 0},   {3, 512, 1, 0},   {1, 256, 1, 0},   {3, 512, 1, 0},
+        {1, 256, 1, 0},   {3, 512, 1, 0},   {1, 512, 1, 0},   {3, 1024, 1, 1},
+        {1, 512, 1, 0},   {3, 1024, 1, 0},  {1, 512, 1, 0},   {3, 1024, 1, 0},
+        {3, 1024, 1, 0},  {3, 1024, 2, 0},  {3, 1024, 1, 0},  {3, 1024, 1, 0},
+    };
+    int64_t ic = 3, side = 448, params = 0, macs = 0;
+    for (int i = 0; i < 24; ++i) {
+        side = (side + 2 * (L[i].k / 2) - L[i].k) / L[i].s + 1;
+        const int64_t w = (int64_t)L[i].oc * ic * L[i].k * L[i].k;
+        params += w + L[i].oc;
+        macs += w * side * side;
+        if (L[i].pool) side /= 2;
+        ic = L[i].oc;
+    }
+    CHECK_EQ_I64(side, 7);
+    const int64_t flat = side * side * ic, out = 7 * 7 * (2 * 5 + 20);
+    params += flat * 4096 + 4096 + 4096 * out + out;
+    macs += flat * 4096 + 4096 * out;
+    cnnk_net *n = build("yolov1", 1, 448);
+    CHECK(n != NULL);
+    if (!n) return;
+    CHECK_EQ_I64(cnnk_net_params(n), params);
+    CHECK_EQ_I64(cnnk_net_macs(n), macs);
+    const cnnk_node *last = &n->nodes[n->n - 1];
+    CHECK(last->op == CNNK_NODE_FC && last->c * last->h * last->w == 1470);
+    /* leaky 0.1 after every layer but the last (linear), no batch-norm */
+    int leaky = 0;
+    for (int i = 0; i < n->n; ++i) {
+        const cnnk_node *x = &n->nodes[i];
+        CHECK(x->op != CNNK_NODE_BNORM && x->op != CNNK_NODE_RELU);
+        if (x->op == CNNK_NODE_CONV || x->op == CNNK_NODE_FC) CHECK(x->has_bias);
+        if (x->op != CNNK_NODE_LEAKY_RELU) continue;
+        ++leaky;
+        CHECK(x->desc.u.eltwise.alpha == 0.1f);
+    }
+    CHECK_EQ_I64(leaky, 25);
+    cnnk_net_destroy(n);
 }
 
 /* ---- names and shapes ------------------------------------------------------ */
@@ -353,6 +405,7 @@ static bool ref_forward(const cnnk_net *n, const float *input, double *rms) {
                            x->c);
             break;
         case CNNK_NODE_RELU:
+        case CNNK_NODE_LEAKY_RELU:
         case CNNK_NODE_DROPOUT:
             cnnk_ref_eltwise(&d->u.eltwise, s, sld, NULL, 0, out[i], x->c);
             break;
@@ -361,7 +414,9 @@ static bool ref_forward(const cnnk_net *n, const float *input, double *rms) {
             break;
         case CNNK_NODE_POOL: cnnk_ref_pool(&d->u.pool, s, sld, out[i], x->c); break;
         case CNNK_NODE_LRN: cnnk_ref_lrn(&d->u.lrn, s, sld, out[i], x->c); break;
-        case CNNK_NODE_FC: cnnk_ref_fc(&d->u.fc, s, x->weights, x->bias, out[i], false); break;
+        case CNNK_NODE_FC:
+            cnnk_ref_fc(&d->u.fc, s, x->weights, x->bias, out[i], false, 0.0f);
+            break;
         case CNNK_NODE_SOFTMAX: cnnk_ref_softmax(&d->u.softmax, s, sld, out[i], x->c); break;
         case CNNK_NODE_CONCAT: {
             const float *src[CNNK_CONCAT_MAX_INPUTS];
@@ -421,6 +476,7 @@ static void test_activation_scale(void) {
     check_scale("densenet201", 32);
     check_scale("googlenet", 64);
     check_scale("resnet18", 64);
+    check_scale("yolov1", 64);
 }
 
 int main(int argc, char **argv) {
@@ -432,6 +488,7 @@ int main(int argc, char **argv) {
     test_registry();
     test_counts();
     test_weight_layers();
+    test_yolov1();
     test_names();
     test_errors();
     test_peak_activation();

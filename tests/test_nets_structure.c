@@ -301,7 +301,12 @@ int main(void) {
     FILE *f = fopen("tests/torchvision_nets.txt", "r");
     CHECK(f != NULL);
     if (!f) return check_finish("test_nets_structure");
-    for (size_t i = 0; i < cnnk_net_count(); ++i) check_net(f, cnnk_net_name_at(i));
+    for (size_t i = 0; i < cnnk_net_count(); ++i) {
+        /* Not a torchvision network: tests/test_nets.c derives YOLOv1 from
+         * the paper's layer list instead. */
+        if (strcmp(cnnk_net_name_at(i), "yolov1") == 0) continue;
+        check_net(f, cnnk_net_name_at(i));
+    }
     fclose(f);
     return check_finish("test_nets_structure");
 }

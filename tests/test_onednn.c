@@ -244,9 +244,9 @@ static void hand_fc(void) {
     const float w[8] = {1, 10, 100, 1000, -1, -10, -100, -1000};
     const float bias[2] = {5, 7};
     float dst[2];
-    CHECK_OK(cnnk_onednn_fc(&d, src, w, NULL, dst, false, &e_));
+    CHECK_OK(cnnk_onednn_fc(&d, src, w, NULL, dst, false, 0.0f, &e_));
     CHECK(dst[0] == 4231 && dst[1] == -4231);
-    CHECK_OK(cnnk_onednn_fc(&d, src, w, bias, dst, true, &e_));
+    CHECK_OK(cnnk_onednn_fc(&d, src, w, bias, dst, true, 0.0f, &e_));
     CHECK(dst[0] == 4236 && dst[1] == 0);
 }
 
@@ -283,6 +283,11 @@ static void hand_eltwise(void) {
     d.alg = CNNK_ELTWISE_ADD_RELU;
     CHECK_OK(cnnk_onednn_eltwise(&d, a, 3, b, 2, dst, 3, &e_));
     CHECK(dst[0] == 9 && dst[1] == 22 && dst[3] == 4 && dst[4] == 0);
+    d.alg = CNNK_ELTWISE_LEAKY_RELU; /* eltwise_relu with alpha */
+    d.alpha = 0.25f;
+    CHECK_OK(cnnk_onednn_eltwise(&d, a, 3, NULL, 0, dst, 3, &e_));
+    CHECK(dst[0] == -0.25f && dst[1] == 2 && dst[3] == 3 && dst[4] == -1);
+    d.alpha = 0.0f;
     d.alg = CNNK_ELTWISE_DROPOUT;
     CHECK_OK(cnnk_onednn_eltwise(&d, a, 3, NULL, 0, dst4, 4, &e_));
     CHECK(dst4[0] == -1 && dst4[1] == 2 && dst4[4] == 3 && dst4[5] == -4);
@@ -337,6 +342,7 @@ typedef struct conv_case {
     cnnk_conv_desc d;
     int64_t src_gap, dst_gap; /* pitch = channels + gap */
     bool bias, residual, relu;
+    float alpha; /* relu's slope: oneDNN's eltwise_relu alpha (leaky) */
 } conv_case;
 
 #define GEOM(mb_, g_, ic_, ih_, iw_, oc_, kh_, kw_, sh_, sw_, pt_, pl_, pb_, pr_, dh_, dw_) \
@@ -344,20 +350,25 @@ typedef struct conv_case {
     .sh = sh_, .sw = sw_, .pt = pt_, .pl = pl_, .pb = pb_, .pr = pr_, .dh = dh_, .dw = dw_
 
 static const conv_case conv_cases[] = {
-    {{GEOM(2, 1, 3, 8, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1)}, 1, 2, true, false, true},
-    {{GEOM(1, 2, 4, 9, 9, 6, 3, 3, 2, 2, 1, 0, 2, 1, 1, 1)}, 0, 3, false, true, false},
-    {{GEOM(1, 8, 8, 7, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2)}, 3, 0, true, true, true},
-    {{GEOM(1, 1, 3, 11, 10, 4, 5, 3, 3, 2, 2, 1, 0, 2, 2, 1)}, 2, 1, true, false, false},
-    {{GEOM(2, 1, 16, 6, 5, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1)}, 0, 0, false, false, true},
-    {{GEOM(1, 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1)}, 0, 0, true, true, true},
-    {{GEOM(1, 3, 6, 5, 8, 9, 2, 4, 3, 1, 0, 3, 1, 0, 2, 1)}, 5, 2, true, true, true},
+    {{GEOM(2, 1, 3, 8, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1)}, 1, 2, true, false, true, 0.0f},
+    {{GEOM(1, 2, 4, 9, 9, 6, 3, 3, 2, 2, 1, 0, 2, 1, 1, 1)}, 0, 3, false, true, false, 0.0f},
+    {{GEOM(1, 8, 8, 7, 6, 8, 3, 3, 1, 1, 1, 1, 1, 1, 2, 2)}, 3, 0, true, true, true, 0.0f},
+    {{GEOM(1, 1, 3, 11, 10, 4, 5, 3, 3, 2, 2, 1, 0, 2, 2, 1)}, 2, 1, true, false, false, 0.0f},
+    {{GEOM(2, 1, 16, 6, 5, 8, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1)}, 0, 0, false, false, true, 0.0f},
+    {{GEOM(1, 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1)}, 0, 0, true, true, true, 0.0f},
+    {{GEOM(1, 3, 6, 5, 8, 9, 2, 4, 3, 1, 0, 3, 1, 0, 2, 1)}, 5, 2, true, true, true, 0.0f},
     /* transposed: its ic/ih/iw are the small side */
     {{GEOM(1, 1, 4, 5, 5, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1), .transposed = true},
-     1, 2, true, false, true},
+     1, 2, true, false, true, 0.0f},
     {{GEOM(1, 2, 4, 4, 5, 6, 4, 3, 2, 2, 1, 0, 2, 1, 2, 1), .transposed = true},
-     0, 1, false, true, false},
+     0, 1, false, true, false, 0.0f},
     {{GEOM(2, 1, 3, 3, 4, 2, 3, 3, 3, 3, 0, 0, 0, 0, 1, 1), .transposed = true},
-     2, 0, true, true, true},
+     2, 0, true, true, true, 0.0f},
+    /* leaky ReLU as the post-op eltwise_relu with alpha (YOLO's 0.1) */
+    {{GEOM(2, 1, 3, 8, 7, 5, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1)}, 1, 2, true, false, true, 0.1f},
+    {{GEOM(1, 1, 64, 7, 7, 16, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1)}, 0, 0, true, true, true, 0.125f},
+    {{GEOM(1, 1, 4, 5, 5, 3, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1), .transposed = true},
+     1, 2, true, false, true, 0.1f},
 };
 
 static void ref_vs_onednn_conv(const conv_case *k, int idx) {
@@ -379,7 +390,8 @@ static void ref_vs_onednn_conv(const conv_case *k, int idx) {
     float *bias = act_alloc(d.oc, 1), *res = act_alloc(opix, d.oc + 1);
     act_fill(&r, bias, d.oc, 1, 1, -5, 5);
     act_fill(&r, res, opix, d.oc, d.oc + 1, -20, 20);
-    cnnk_epilogue ep = {k->bias ? bias : NULL, k->residual ? res : NULL, d.oc + 1, k->relu};
+    cnnk_epilogue ep = {k->bias ? bias : NULL, k->residual ? res : NULL, d.oc + 1, k->relu,
+                        k->alpha};
 
     float *got = act_alloc(opix, dld), *want = act_alloc(opix, dld);
     CHECK_OK(cnnk_onednn_conv(&d, src, sld, w, &ep, got, dld, &e_));
@@ -543,9 +555,10 @@ static void ref_vs_onednn_fc(void) {
         act_fill(&r, w, nw, 1, 1, -2, 2);
         act_fill(&r, bias, d->oc, 1, 1, -9, 9);
         bool relu = i % 2 == 0;
+        const float alpha = i == 2 ? 0.1f : 0.0f; /* the last: leaky ReLU */
         const float *b = i == 1 ? NULL : bias;
-        CHECK_OK(cnnk_onednn_fc(d, src, w, b, got, relu, &e_));
-        cnnk_ref_fc(d, src, w, b, want, relu);
+        CHECK_OK(cnnk_onednn_fc(d, src, w, b, got, relu, alpha, &e_));
+        cnnk_ref_fc(d, src, w, b, want, relu, alpha);
         char what[64];
         snprintf(what, sizeof what, "fc case %d", i);
         CHECK_EQ_I64(count_unequal(got, d->oc, want, d->oc, d->mb, d->oc, what), 0);
@@ -624,7 +637,7 @@ int main(void) {
     cnnk_fc_desc d = {.mb = 1, .ic = 1, .ih = 1, .iw = 1, .oc = 1};
     float x[1] = {0};
     CHECK(!cnnk_onednn_available());
-    CHECK(cnnk_onednn_fc(&d, x, x, NULL, x, false, &e) == CNNK_EUNSUPPORTED);
+    CHECK(cnnk_onednn_fc(&d, x, x, NULL, x, false, 0.0f, &e) == CNNK_EUNSUPPORTED);
     CHECK(strstr(e.msg, "without oneDNN") != NULL);
     return check_finish("test_onednn");
 }

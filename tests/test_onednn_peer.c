@@ -40,6 +40,7 @@ static void ref_node(const cnnk_net *net, int i, float **out) {
         cnnk_ref_bnorm(&n->desc.u.bnorm, a, ald, n->bn[0], n->bn[1], n->bn[2], n->bn[3], y, n->c);
         break;
     case CNNK_NODE_RELU:
+    case CNNK_NODE_LEAKY_RELU:
     case CNNK_NODE_DROPOUT:
         cnnk_ref_eltwise(&n->desc.u.eltwise, a, ald, NULL, 0, y, n->c);
         break;
@@ -50,7 +51,8 @@ static void ref_node(const cnnk_net *net, int i, float **out) {
     case CNNK_NODE_POOL: cnnk_ref_pool(&n->desc.u.pool, a, ald, y, n->c); break;
     case CNNK_NODE_LRN: cnnk_ref_lrn(&n->desc.u.lrn, a, ald, y, n->c); break;
     case CNNK_NODE_FC:
-        cnnk_ref_fc(&n->desc.u.fc, a, n->weights, n->has_bias ? n->bias : NULL, y, false);
+        cnnk_ref_fc(&n->desc.u.fc, a, n->weights, n->has_bias ? n->bias : NULL, y, false,
+                    0.0f);
         break;
     case CNNK_NODE_SOFTMAX: cnnk_ref_softmax(&n->desc.u.softmax, a, ald, y, n->c); break;
     case CNNK_NODE_CONCAT: {
@@ -194,7 +196,7 @@ static void test_layers(const char *isa) {
     char impl[CNNK_ERROR_MSG_LEN];
     cnnk_layer_desc l = {.kind = CNNK_LAYER_CONV};
     l.u.conv = conv(64, 14, 64, 3, 1, 1);
-    cnnk_epilogue_spec full = {true, true, true};
+    cnnk_epilogue_spec full = {true, true, true, 0.0f};
     CHECK(run_layer(&l, &full, impl, sizeof impl) == CNNK_OK);
     /* format `any`: a JIT kernel of the capped ISA, not the reference */
     CHECK(strstr(impl, isa) != NULL && strstr(impl, "ref") == NULL);
@@ -209,7 +211,7 @@ static void test_layers(const char *isa) {
 
     l = (cnnk_layer_desc){.kind = CNNK_LAYER_FC};
     l.u.fc = (cnnk_fc_desc){.mb = 2, .ic = 64, .ih = 3, .iw = 3, .oc = 10};
-    cnnk_epilogue_spec br = {true, false, true};
+    cnnk_epilogue_spec br = {true, false, true, 0.0f};
     CHECK(run_layer(&l, &br, impl, sizeof impl) == CNNK_OK);
 
     l = (cnnk_layer_desc){.kind = CNNK_LAYER_POOL};
@@ -227,7 +229,7 @@ static void test_layers(const char *isa) {
 
     l = (cnnk_layer_desc){.kind = CNNK_LAYER_BNORM};
     l.u.bnorm = (cnnk_bnorm_desc){.mb = 1, .c = 40, .h = 5, .w = 5, .eps = 1e-5f};
-    cnnk_epilogue_spec relu = {false, false, true};
+    cnnk_epilogue_spec relu = {false, false, true, 0.0f};
     CHECK(run_layer(&l, &relu, impl, sizeof impl) == CNNK_OK);
 
     l = (cnnk_layer_desc){.kind = CNNK_LAYER_SOFTMAX};
@@ -303,13 +305,15 @@ static void peer_agrees(const char *what, int bits, const float *got_nchw, const
     CHECK(d.rel_l2 <= bound);
 }
 
-/* One convolution or deconvolution, epilogue bits (1 bias, 2 sum, 4 relu). */
+/* One convolution or deconvolution, epilogue bits (1 bias, 2 sum, 4 relu,
+ * 8 leaky ReLU 0.1: the post-op eltwise_relu with alpha). */
 static void conv_peer_case(cnnk_conv_desc d, cnnk_onednn_algo algo, int bits) {
     cnnk_layer_desc l = {.kind = d.transposed ? CNNK_LAYER_DECONV : CNNK_LAYER_CONV, .u.conv = d};
     cnnk_error err = {{0}};
     CHECK(cnnk_conv_check(&l.u.conv, &err) == CNNK_OK);
     d = l.u.conv;
-    const cnnk_epilogue_spec spec = {bits & 1, (bits & 2) != 0, (bits & 4) != 0};
+    const float alpha = (bits & 8) ? 0.1f : 0.0f;
+    const cnnk_epilogue_spec spec = {bits & 1, (bits & 2) != 0, (bits & 12) != 0, alpha};
     cnnk_onednn_layer *h = NULL;
     CHECK(cnnk_onednn_layer_create(&l, &spec, algo, &h, &err) == CNNK_OK);
     if (!h) {
@@ -330,7 +334,8 @@ static void conv_peer_case(cnnk_conv_desc d, cnnk_onednn_algo algo, int bits) {
     const cnnk_epilogue ep = {.bias = (bits & 1) ? g_io.bias : NULL,
                               .residual = (bits & 2) ? g_io.res : NULL,
                               .residual_ld = d.oc,
-                              .relu = (bits & 4) != 0};
+                              .relu = (bits & 12) != 0,
+                              .relu_alpha = alpha};
     if (d.transposed)
         cnnk_ref_deconv(&d, g_io.src, d.ic, g_io.w, g_io.want, d.oc, &ep);
     else
@@ -348,7 +353,7 @@ static void conv_peer_case(cnnk_conv_desc d, cnnk_onednn_algo algo, int bits) {
 
 static void fc_peer_case(const cnnk_fc_desc *d, int bits) {
     cnnk_layer_desc l = {.kind = CNNK_LAYER_FC, .u.fc = *d};
-    const cnnk_epilogue_spec spec = {bits & 1, false, (bits & 4) != 0};
+    const cnnk_epilogue_spec spec = {bits & 1, false, (bits & 4) != 0, 0.0f};
     cnnk_onednn_layer *h = NULL;
     cnnk_error err = {{0}};
     CHECK(cnnk_onednn_layer_create(&l, &spec, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_OK);
@@ -360,7 +365,8 @@ static void fc_peer_case(const cnnk_fc_desc *d, int bits) {
     if (bits & 1) CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_BIAS, g_io.bias), d->oc);
     CHECK(cnnk_onednn_layer_execute(h) == CNNK_OK);
     CHECK_EQ_I64(read_t(h, CNNK_ONEDNN_DST, g_io.got), d->mb * d->oc);
-    cnnk_ref_fc(d, g_io.src, g_io.w, (bits & 1) ? g_io.bias : NULL, g_io.want, (bits & 4) != 0);
+    cnnk_ref_fc(d, g_io.src, g_io.w, (bits & 1) ? g_io.bias : NULL, g_io.want, (bits & 4) != 0,
+                0.0f);
     peer_agrees("fc", bits, g_io.got, g_io.want, d->mb, d->oc, 1, 1e-6);
     cnnk_onednn_layer_destroy(h);
 }
@@ -368,7 +374,7 @@ static void fc_peer_case(const cnnk_fc_desc *d, int bits) {
 /* Batch-norm with and without its ReLU flag. */
 static void bnorm_peer_case(const cnnk_bnorm_desc *d, bool relu) {
     cnnk_layer_desc l = {.kind = CNNK_LAYER_BNORM, .u.bnorm = *d};
-    const cnnk_epilogue_spec spec = {false, false, relu};
+    const cnnk_epilogue_spec spec = {false, false, relu, 0.0f};
     cnnk_onednn_layer *h = NULL;
     cnnk_error err = {{0}};
     CHECK(cnnk_onednn_layer_create(&l, &spec, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_OK);
@@ -396,12 +402,12 @@ static void test_layer_outputs(void) {
     convs[3].g = 2; /* grouped: oneDNN's 5-D weights, cnnk's OIHW order */
     for (int c = 0; c < 4; ++c)
         for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
-            for (int bits = 0; bits < 8; ++bits)
+            for (int bits = 0; bits < 12; ++bits) /* 8-11: leaky */
                 conv_peer_case(convs[c], (cnnk_onednn_algo)a, bits);
     cnnk_conv_desc dc = conv(32, 8, 16, 4, 2, 1);
     dc.transposed = true;
     dc.ih = dc.iw = 4;
-    for (int bits = 0; bits < 8; ++bits) conv_peer_case(dc, CNNK_ONEDNN_DIRECT, bits);
+    for (int bits = 0; bits < 12; ++bits) conv_peer_case(dc, CNNK_ONEDNN_DIRECT, bits);
     const cnnk_fc_desc fc = {.mb = 2, .ic = 12, .ih = 3, .iw = 3, .oc = 10};
     for (int bits = 0; bits < 8; bits += 1) fc_peer_case(&fc, bits & 5);
     const cnnk_bnorm_desc bn = {.mb = 1, .c = 20, .h = 5, .w = 5, .eps = 1e-5f};
@@ -414,7 +420,7 @@ static void test_layer_outputs(void) {
 static void test_layer_algos(bool wino) {
     char impl[CNNK_ERROR_MSG_LEN], note[CNNK_ERROR_MSG_LEN];
     cnnk_onednn_algo used = CNNK_ONEDNN_ALGO_COUNT;
-    cnnk_epilogue_spec full = {true, true, true};
+    cnnk_epilogue_spec full = {true, true, true, 0.0f};
     cnnk_layer_desc l = {.kind = CNNK_LAYER_CONV};
     CHECK(cnnk_onednn_winograd_exists() == wino);
 

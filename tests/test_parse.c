@@ -513,9 +513,11 @@ static void test_networks(void) {
          * (ic 3) is followed by norm0 (64), and norm5 (1024) ends the features */
         {"shapes/densenet121.txt", BN_BEFORE, 120, 1, 7978856 + 2 * 3 - 2 * 64 - 2 * 1024,
          2834161664},
+        /* YOLOv1 at its 448x448: tests/test_nets.c's layer-list formula */
+        {"shapes/yolov1.txt", BN_NONE, 24, 2, 271703550, 20285153280},
     };
-    /* the commonly quoted GMACs, to 0.5% */
-    const double quoted[] = {0.714e9, 15.47e9, 1.498e9, 4.089e9, 2.834e9};
+    /* the commonly quoted GMACs, to 0.5% (YOLOv1: none quoted, its own total) */
+    const double quoted[] = {0.714e9, 15.47e9, 1.498e9, 4.089e9, 2.834e9, 20285153280.0};
     for (size_t i = 0; i < sizeof nets / sizeof nets[0]; ++i) {
         cnnk_batch b;
         cnnk_error e = {{0}};

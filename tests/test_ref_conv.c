@@ -187,7 +187,7 @@ static void test_seed(void) {
     for (int i = 0; i < 4 * 75; ++i)
         w[i] = (float)(i / 75 + 1);
     const float bias[4] = {-100, -100, -100, -100};
-    const cnnk_epilogue ep = {bias, NULL, 0, true};
+    const cnnk_epilogue ep = {bias, NULL, 0, true, 0.0f};
     cnnk_ref_conv(&d, x, 3, w, y, 4, &ep);
     const float want[4] = {0, 50, 125, 200};
     ok = true;
@@ -206,15 +206,21 @@ static void test_epilogue_order(void) {
     const float res_px1[4] = {4, 1, -10, -1};
     memcpy(residual + 6, res_px1, sizeof res_px1); /* pixel 1 at pitch 6 */
     float y[4] = {-5, 1, 3, 2};
-    cnnk_epilogue ep = {bias, residual, 6, true};
+    cnnk_epilogue ep = {bias, residual, 6, true, 0.0f};
     cnnk_ref_epilogue(&ep, 4, 1, y);
     CHECK(y[0] == 1 && y[1] == 0 && y[2] == 0 && y[3] == 1);
     float z[4] = {-5, 1, 3, 2};
     ep.relu = false;
     cnnk_ref_epilogue(&ep, 4, 1, z);
     CHECK(z[0] == 1 && z[1] == -2 && z[2] == -6 && z[3] == 1);
+    /* leaky ReLU 0.25, last as ReLU: the negatives scaled, not clipped */
+    float v[4] = {-5, 1, 3, 2};
+    ep.relu = true;
+    ep.relu_alpha = 0.25f;
+    cnnk_ref_epilogue(&ep, 4, 1, v);
+    CHECK(v[0] == 1 && v[1] == -0.5f && v[2] == -1.5f && v[3] == 1);
     float u[2] = {-1, 2};
-    const cnnk_epilogue none = {NULL, NULL, 0, false};
+    const cnnk_epilogue none = {NULL, NULL, 0, false, 0.0f};
     cnnk_ref_epilogue(&none, 2, 0, u);
     cnnk_ref_epilogue(NULL, 2, 0, u);
     CHECK(u[0] == -1 && u[1] == 2);
@@ -261,7 +267,7 @@ static void test_bnorm_fold_random(int64_t g) {
     const float eps = 1e-5f;
     cnnk_ref_conv(&d, x, d.ic, w, y, oc, NULL);
     cnnk_ref_bnorm_fold(&d, w, bf, mean, var, gamma, beta, eps);
-    const cnnk_epilogue ep = {bf, NULL, 0, false};
+    const cnnk_epilogue ep = {bf, NULL, 0, false, 0.0f};
     cnnk_ref_conv(&d, x, d.ic, w, yf, oc, &ep);
     double num = 0, den = 0;
     for (int64_t i = 0; i < ndst; ++i) {
@@ -342,7 +348,7 @@ static void case_fill(case_data *cd, const conv_case *cc, rng *r, int kind) {
     fill(r, cd->bias, 1, d->oc, d->oc, kind, 0);
     fill(r, cd->res, cd->n_out, d->oc, cd->res_ld, kind, NAN);
     const cnnk_epilogue ep = {cc->bias ? cd->bias : NULL, cc->residual ? cd->res : NULL,
-                              cd->res_ld, cc->relu};
+                              cd->res_ld, cc->relu, 0.0f};
     fill(r, cd->want, cd->n_out, 0, cd->dst_ld, 0, GAP_VALUE);
     cnnk_ref_conv(d, cd->src, cd->src_ld, cd->w, cd->want, cd->dst_ld, &ep);
     CHECK(dst_gaps_intact(cd->want, cd->n_out, d->oc, cd->dst_ld));

@@ -233,13 +233,13 @@ static void test_fc_flattening(void) {
     for (int i = 0; i < 8; ++i) w[8 + i] = (float)(i + 1);
     const float bias[2] = {0.5f, -200.0f};
     for (int relu = 0; relu < 2; ++relu) {
-        cnnk_ref_fc(&d, src, w, bias, dst, relu);
+        cnnk_ref_fc(&d, src, w, bias, dst, relu, 0.0f);
         CHECK(dst[0] == 3.5f);
         CHECK(dst[1] == (relu ? 0.0f : -10.0f));
         CHECK(dst[2] == (relu ? 0.0f : -2.5f));
         CHECK(dst[3] == (relu ? 0.0f : -390.0f));
     }
-    cnnk_ref_fc(&d, src, w, NULL, dst, false);
+    cnnk_ref_fc(&d, src, w, NULL, dst, false, 0.0f);
     CHECK(dst[0] == 3.0f && dst[1] == 190.0f && dst[2] == -3.0f && dst[3] == -190.0f);
 }
 

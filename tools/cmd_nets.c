@@ -55,7 +55,7 @@ static bool parse_hw(const char *s, int64_t *h, int64_t *w) {
 }
 
 static int parse_opts(int argc, char **argv, nets_opts *o) {
-    *o = (nets_opts){.csv = false, .mb = 1, .h = 224, .w = 224};
+    *o = (nets_opts){.csv = false, .mb = 1, .h = 0, .w = 0}; /* 0: each network's default */
     for (int i = 0; i < argc; ++i) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
         if (strcmp(a, "--format") == 0 && v) {

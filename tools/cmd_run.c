@@ -133,7 +133,7 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
 
 static int parse_args(int argc, char **argv, run_opts *o) {
     *o = (run_opts){.isa = cnnk_best_isa(), .plan = {CNNK_PLAN_HEURISTIC, CNNK_ALGO_DIRECT},
-                    .batch = 1, .h = 224, .w = 224, .threads = cnnk_cpu()->cores, .iters = 3};
+                    .batch = 1, .h = 0, .w = 0, .threads = cnnk_cpu()->cores, .iters = 3};
     for (int i = 0; i < argc; i += 2) {
         if (strcmp(argv[i], "--force") == 0) { /* the one flag without a value */
             o->force = true;

@@ -154,7 +154,22 @@ static int parse_args(int argc, char **argv, tune_args *a) {
         const int rc = parse_opt(a, argv[i], argv[i + 1]);
         if (rc != TUNE_OK) return rc;
     }
-    return a->nnets ? TUNE_OK : bad("give --net NAME[,NAME...] or --all%s", "");
+    if (!a->nnets) return bad("give --net NAME[,NAME...] or --all%s", "");
+    /* Without --input, the built-in networks' own input (224x224, yolov1
+     * 448x448): one size per tuning file, so they must agree. */
+    const char *first = NULL;
+    for (int i = 0; i < a->nnets && !a->input_given; ++i) {
+        const int64_t side = cnnk_net_default_side(a->nets[i]);
+        if (side == 0) continue; /* an ONNX model: its own size */
+        if (first && side != a->h) {
+            fprintf(stderr, "cnnk tune: %s (%lldx%lld) and %s (%lldx%lld) have different default inputs: "
+                            "tune them separately or give --input HxW\n",
+                    first, (long long)a->h, (long long)a->h, a->nets[i], (long long)side, (long long)side);
+            return TUNE_BAD_INPUT;
+        }
+        first = a->nets[i], a->h = a->w = side;
+    }
+    return TUNE_OK;
 }
 
 /* The default path lives under plans/: create that one folder if needed

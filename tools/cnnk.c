@@ -42,12 +42,14 @@ static void usage(FILE *f) {
             "                            winograd_f4x4,winograd_f6x6,1x1)\n"
             "      --against onednn      also check the reference against oneDNN\n"
             "      --fill int|float      data: small integers (default) or uniform floats\n"
-            "      --post none|relu|sum|sum_relu  epilogue after the bias (default none)\n"
+            "      --post none|relu|sum|sum_relu|leaky|sum_leaky  epilogue after the bias\n"
+            "                            (default none; leaky: leaky ReLU, slope 0.1)\n"
             "      --seed N              data seed (default 1)\n"
             "      --quiet               print only failures and the closing line\n"
             "      --net NAME            a whole network: the reference plan against every\n"
             "                            other plan of the selected ISAs (repeatable)\n"
-            "      --input HxW           network input size (default 224x224)\n"
+                        "      --input HxW           network input size (default: the network's,\n"
+            "                            224x224, yolov1 448x448)\n"
             "      --onnx FILE           an ONNX model, checked as --net (docs/ONNX.md)\n"
             "      --weights DIR         --net with a state_dict saved as .npy files\n"
             "      --input-npy FILE      the input, N x C x H x W float32 (sets batch and size)\n"
@@ -199,7 +201,7 @@ static int cmd_validate(int argc, char **argv) {
     int nshapes = 0, nbatches = 0, nnets = 0;
     cnnk_net_src src = {0};
     const char *expect_npy = NULL;
-    int64_t in_h = 224, in_w = 224;
+    int64_t in_h = 0, in_w = 0; /* each network's default */
     bool quiet = false;
     char bad[128], names[256];
     for (int i = 0; i < argc; ++i) {
@@ -262,11 +264,18 @@ static int cmd_validate(int argc, char **argv) {
             else if (strcmp(v, "float") == 0) o.fill = CNNK_FILL_FLOAT;
             else return bad_input("validate: --fill takes int or float, not '%s'", v);
         } else if (strcmp(a, "--post") == 0) {
+            /* leaky: YOLO's leaky ReLU, slope 0.1 */
+            const bool leaky = strcmp(v, "leaky") == 0 || strcmp(v, "sum_leaky") == 0;
+            o.relu_alpha = leaky ? 0.1f : 0.0f;
             if (strcmp(v, "none") == 0) o.relu = o.residual = false;
-            else if (strcmp(v, "relu") == 0) o.relu = true, o.residual = false;
+            else if (strcmp(v, "relu") == 0 || strcmp(v, "leaky") == 0)
+                o.relu = true, o.residual = false;
             else if (strcmp(v, "sum") == 0) o.relu = false, o.residual = true;
-            else if (strcmp(v, "sum_relu") == 0) o.relu = o.residual = true;
-            else return bad_input("validate: --post takes none, relu, sum or sum_relu, not '%s'", v);
+            else if (strcmp(v, "sum_relu") == 0 || strcmp(v, "sum_leaky") == 0)
+                o.relu = o.residual = true;
+            else
+                return bad_input("validate: --post takes none, relu, sum, sum_relu, leaky or "
+                                 "sum_leaky, not '%s'", v);
         } else if (strcmp(a, "--seed") == 0) {
             if (!parse_u64(v, &o.seed)) return bad_input("validate: --seed takes a whole number 0..18446744073709551615, not '%s'", v);
         } else if (strcmp(a, "--quiet") == 0) {

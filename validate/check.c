@@ -228,6 +228,7 @@ static cnnk_status conv_case_init(const cnnk_validate_opts *o, const cnnk_conv_d
     c->ep.residual = o->residual ? c->res : NULL;
     c->ep.residual_ld = d->oc;
     c->ep.relu = o->relu;
+    c->ep.relu_alpha = o->relu_alpha;
     cnnk_ref_conv(d, c->src, d->ic, c->w, c->want, d->oc, &c->ep);
     return CNNK_OK;
 }
@@ -364,6 +365,7 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
     cnnk_op_args *a = &c->args;
     a->dst_ld = dst_ld;
     a->relu = o->relu;
+    a->relu_alpha = o->relu_alpha;
     a->nthreads = 1;
     if (l->kind == CNNK_LAYER_BNORM) {
         /* A variance must be positive: |v| + 1. */
@@ -433,9 +435,10 @@ static cnnk_status run_onednn(const cnnk_validate_opts *o, layer_case *c, cnnk_e
     for (int64_t i = 0; i < c->ndst; ++i) got[i] = NAN;
     switch (l->kind) {
     case CNNK_LAYER_FC:
-        return cnnk_onednn_fc(&l->u.fc, c->a, c->p[0], a->params[0], got, o->relu, e);
+        return cnnk_onednn_fc(&l->u.fc, c->a, c->p[0], a->params[0], got, o->relu,
+                              o->relu_alpha, e);
     case CNNK_LAYER_DECONV: {
-        cnnk_epilogue ep = {.bias = a->params[0], .relu = o->relu};
+        cnnk_epilogue ep = {.bias = a->params[0], .relu = o->relu, .relu_alpha = o->relu_alpha};
         return cnnk_onednn_conv(&l->u.conv, c->a, a->src_ld[0], c->p[0], &ep, got, a->dst_ld, e);
     }
     case CNNK_LAYER_POOL:

@@ -86,6 +86,7 @@ typedef struct cnnk_validate_opts {
     cnnk_fill fill;
     uint64_t seed;
     bool relu, residual;        /* epilogue beyond the bias, for convolutions */
+    float relu_alpha;           /* relu's slope: 0 ReLU, else leaky ReLU */
     FILE *out;                  /* one line per case and kernel; NULL = quiet */
 } cnnk_validate_opts;
 

@@ -158,7 +158,7 @@ static cnnk_status conv_pd(run_ctx *c, const cnnk_conv_desc *d, int64_t src_ld, 
     CNNK_TRY(cnnk_dnn_conv_wmd(dc, d, false, &m->wei));
     CNNK_TRY(cnnk_dnn_vec_md(dc, &m->bias, d->oc));
     return cnnk_dnn_conv_pd(dc, d, &m->src, &m->dst, ep && ep->bias, ep && ep->residual,
-                            ep && ep->relu, &c->pd);
+                            ep && ep->relu, ep ? ep->relu_alpha : 0.0f, &c->pd);
 }
 
 static cnnk_status conv_args(run_ctx *c, const cnnk_conv_desc *d, const float *src,
@@ -318,7 +318,7 @@ static cnnk_status bnorm_body(run_ctx *c, const cnnk_bnorm_desc *d, const float 
     dnnl_memory_desc_t md, vmd;
     CNNK_TRY(stage_src(c, d->mb, d->c, d->h, d->w, &src, src_ld, dst_ld, &md));
     CNNK_TRY(cnnk_dnn_vec_md(&c->dc, &vmd, d->c));
-    CNNK_TRY(cnnk_dnn_bnorm_pd(&c->dc, d, &md, false, &c->pd));
+    CNNK_TRY(cnnk_dnn_bnorm_pd(&c->dc, d, &md, false, 0.0f, &c->pd));
     CNNK_TRY(bind(c, DNNL_ARG_SRC, &md, src));
     CNNK_TRY(bind(c, DNNL_ARG_MEAN, &vmd, p->mean));
     CNNK_TRY(bind(c, DNNL_ARG_VARIANCE, &vmd, p->var));
@@ -345,7 +345,7 @@ cnnk_status cnnk_onednn_bnorm(const cnnk_bnorm_desc *d, const float *src, int64_
 /* ---- fully connected -------------------------------------------------------- */
 
 static cnnk_status fc_body(run_ctx *c, const cnnk_fc_desc *d, const float *src, const float *w,
-                           const float *bias, float *dst, bool relu) {
+                           const float *bias, float *dst, bool relu, float relu_alpha) {
     CNNK_TRY(need_ptr(c, src, "src"));
     CNNK_TRY(need_ptr(c, w, "weights"));
     CNNK_TRY(need_ptr(c, dst, "dst"));
@@ -357,7 +357,7 @@ static cnnk_status fc_body(run_ctx *c, const cnnk_fc_desc *d, const float *src, 
     CNNK_TRY(cnnk_dnn_fc_wmd(&c->dc, d, 4, false, &wmd));
     CNNK_TRY(cnnk_dnn_vec_md(&c->dc, &bmd, d->oc));
     CNNK_TRY(cnnk_dnn_tag_md(&c->dc, &dmd, 2, ddims, dnnl_nc));
-    CNNK_TRY(cnnk_dnn_fc_pd(&c->dc, d, 4, &smd, bias != NULL, relu, &c->pd));
+    CNNK_TRY(cnnk_dnn_fc_pd(&c->dc, d, 4, &smd, bias != NULL, relu, relu_alpha, &c->pd));
     CNNK_TRY(bind(c, DNNL_ARG_SRC, &smd, src));
     CNNK_TRY(bind_weights(c, &wmd, w));
     if (bias) CNNK_TRY(bind(c, DNNL_ARG_BIAS, &bmd, bias));
@@ -366,12 +366,13 @@ static cnnk_status fc_body(run_ctx *c, const cnnk_fc_desc *d, const float *src, 
 }
 
 cnnk_status cnnk_onednn_fc(const cnnk_fc_desc *d, const float *src, const float *w_oihw,
-                           const float *bias, float *dst, bool relu, cnnk_error *err) {
+                           const float *bias, float *dst, bool relu, float relu_alpha,
+                           cnnk_error *err) {
     if (!d) return cnnk_fail(err, CNNK_EINVAL, "fc: descriptor is NULL");
     CNNK_TRY(cnnk_fc_check(d, err));
     run_ctx c;
     cnnk_status s = ctx_open(&c, d->name, "fc", err);
-    if (s == CNNK_OK) s = fc_body(&c, d, src, w_oihw, bias, dst, relu);
+    if (s == CNNK_OK) s = fc_body(&c, d, src, w_oihw, bias, dst, relu, relu_alpha);
     ctx_close(&c);
     return s;
 }
@@ -408,7 +409,7 @@ static cnnk_status relu_body(run_ctx *c, const cnnk_eltwise_desc *d, const float
                              int64_t a_ld, float *dst, int64_t dst_ld) {
     dnnl_memory_desc_t md;
     CNNK_TRY(stage_src(c, d->mb, d->c, d->h, d->w, &a, a_ld, dst_ld, &md));
-    CNNK_TRY(cnnk_dnn_relu_pd(&c->dc, &md, &c->pd));
+    CNNK_TRY(cnnk_dnn_relu_pd(&c->dc, &md, d->alpha, &c->pd));
     CNNK_TRY(bind(c, DNNL_ARG_SRC, &md, a));
     CNNK_TRY(bind(c, DNNL_ARG_DST, &md, dst));
     return execute(c);
@@ -422,7 +423,8 @@ static cnnk_status add_body(run_ctx *c, const cnnk_eltwise_desc *d, const float 
     CNNK_TRY(cnnk_dnn_nhwc_md(&c->dc, &amd, d->mb, d->c, d->h, d->w, a_ld));
     CNNK_TRY(cnnk_dnn_nhwc_md(&c->dc, &bmd, d->mb, d->c, d->h, d->w, b_ld));
     CNNK_TRY(cnnk_dnn_nhwc_md(&c->dc, &dmd, d->mb, d->c, d->h, d->w, dst_ld));
-    CNNK_TRY(cnnk_dnn_add_pd(&c->dc, &amd, &bmd, &dmd, d->alg == CNNK_ELTWISE_ADD_RELU, &c->pd));
+    CNNK_TRY(cnnk_dnn_add_pd(&c->dc, &amd, &bmd, &dmd, d->alg == CNNK_ELTWISE_ADD_RELU, 0.0f,
+                             &c->pd));
     CNNK_TRY(bind(c, DNNL_ARG_SRC_0, &amd, a));
     CNNK_TRY(bind(c, DNNL_ARG_SRC_1, &bmd, b));
     CNNK_TRY(bind(c, DNNL_ARG_DST, &dmd, dst));
@@ -447,7 +449,8 @@ static cnnk_status eltwise_body(run_ctx *c, const cnnk_eltwise_desc *d, const fl
     CNNK_TRY(need_act(c, a, a_ld, d->c, "a"));
     CNNK_TRY(need_act(c, dst, dst_ld, d->c, "dst"));
     switch (d->alg) {
-    case CNNK_ELTWISE_RELU: return relu_body(c, d, a, a_ld, dst, dst_ld);
+    case CNNK_ELTWISE_RELU:
+    case CNNK_ELTWISE_LEAKY_RELU: return relu_body(c, d, a, a_ld, dst, dst_ld);
     case CNNK_ELTWISE_ADD:
     case CNNK_ELTWISE_ADD_RELU: return add_body(c, d, a, a_ld, b, b_ld, dst, dst_ld);
     case CNNK_ELTWISE_DROPOUT: return dropout_body(c, d, a, a_ld, dst, dst_ld);

@@ -78,7 +78,8 @@ cnnk_status cnnk_onednn_bnorm(const cnnk_bnorm_desc *d, const float *src, int64_
 /* Inner product: src contiguous NHWC mb x ih x iw x ic, weights OIHW
  * [oc][ic][ih][iw], dst mb x oc; bias may be NULL; relu after the bias. */
 cnnk_status cnnk_onednn_fc(const cnnk_fc_desc *d, const float *src, const float *w_oihw,
-                           const float *bias, float *dst, bool relu, cnnk_error *err);
+                           const float *bias, float *dst, bool relu, float relu_alpha,
+                           cnnk_error *err);
 
 /* Softmax over the channels of every pixel. */
 cnnk_status cnnk_onednn_softmax(const cnnk_softmax_desc *d, const float *src, int64_t src_ld,

@@ -29,6 +29,7 @@
 typedef struct group {
     int head, out, bn, res; /* nodes; bn, res: -1 when none */
     bool relu;
+    float relu_alpha; /* relu's slope (a fused leaky ReLU's), else 0 */
 } group;
 
 typedef struct value {
@@ -151,11 +152,11 @@ static cnnk_status fuse(cnnk_onednn_net *h) {
     if (h->unfused) { /* a primitive per node */
         h->ngroups = 0;
         for (int i = 1; i < h->net->n; ++i)
-            if (f.group[i] >= 0) h->groups[h->ngroups++] = (group){i, i, -1, -1, false};
+            if (f.group[i] >= 0) h->groups[h->ngroups++] = (group){i, i, -1, -1, false, 0.0f};
     } else {
         for (int g = 0; g < f.ngroups; ++g) {
             const cnnk_fused *x = &f.groups[g];
-            h->groups[g] = (group){x->head, x->out, x->bn, x->residual, x->relu};
+            h->groups[g] = (group){x->head, x->out, x->bn, x->residual, x->relu, x->relu_alpha};
         }
         h->ngroups = f.ngroups;
     }
@@ -326,8 +327,8 @@ static bool is_ref(dnnl_primitive_desc_t pd) {
 static cnnk_status conv_pd_placed(cnnk_onednn_net *h, const group *g, const cnnk_conv_desc *d,
                                   bool bias, dnnl_primitive_desc_t *pd, cnnk_onednn_algo *used,
                                   char *note) {
-    CNNK_TRY(cnnk_dnn_conv_pd_algo(&h->c, d, NULL, NULL, bias, g->res >= 0, g->relu, h->algo, pd,
-                                   used, note, STEP_NOTE));
+    CNNK_TRY(cnnk_dnn_conv_pd_algo(&h->c, d, NULL, NULL, bias, g->res >= 0, g->relu,
+                                   g->relu_alpha, h->algo, pd, used, note, STEP_NOTE));
     if (h->concat != CNNK_ONEDNN_CONCAT_IN_PLACE) return CNNK_OK;
     const value *in = &h->values[root(h, node(h, g->head)->inputs[0])];
     const value *out = &h->values[g->out];
@@ -339,7 +340,8 @@ static cnnk_status conv_pd_placed(cnnk_onednn_net *h, const group *g, const cnnk
         cnnk_onednn_algo u;
         char why[STEP_NOTE];
         if (cnnk_dnn_conv_pd_algo(&h->c, d, offers[i][0], offers[i][1], bias, g->res >= 0,
-                                  g->relu, h->algo, &p, &u, why, sizeof why) != CNNK_OK)
+                                  g->relu, g->relu_alpha, h->algo, &p, &u, why,
+                                  sizeof why) != CNNK_OK)
             continue;
         if (!is_ref(p) && u == *used) {
             dnnl_primitive_desc_destroy(*pd);
@@ -388,7 +390,8 @@ static cnnk_status emit_conv_with(cnnk_onednn_net *h, int gi, const cnnk_conv_de
 
 static void group_name(const cnnk_onednn_net *h, const group *g, char *buf, size_t len) {
     snprintf(buf, len, "%s%s%s%s", node(h, g->head)->name, g->bn >= 0 ? "+bn" : "",
-             g->res >= 0 ? "+sum" : "", g->relu ? "+relu" : "");
+             g->res >= 0 ? "+sum" : "",
+             !g->relu ? "" : g->relu_alpha != 0.0f ? "+leaky" : "+relu");
 }
 
 static cnnk_status emit_conv(cnnk_onednn_net *h, int gi, const char *name) {
@@ -421,7 +424,7 @@ static cnnk_status emit_bnorm(cnnk_onednn_net *h, const group *g, const char *na
     const cnnk_node *n = node(h, g->head);
     dnnl_primitive_desc_t pd = NULL;
     CNNK_TRY(cnnk_dnn_bnorm_pd(&h->c, &n->desc.u.bnorm, &input_value(h, g, 0)->md, g->relu,
-                               &pd));
+                               g->relu_alpha, &pd));
     CNNK_TRY(emit_same_layout(h, g, pd, name));
     step *st = &h->steps[h->nsteps - 1];
     const int which[4] = {DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT};
@@ -436,7 +439,9 @@ static cnnk_status emit_bnorm(cnnk_onednn_net *h, const group *g, const char *na
 
 static cnnk_status emit_relu(cnnk_onednn_net *h, const group *g, const char *name) {
     dnnl_primitive_desc_t pd = NULL;
-    CNNK_TRY(cnnk_dnn_relu_pd(&h->c, &input_value(h, g, 0)->md, &pd));
+    /* a RELU node's alpha is 0; a LEAKY_RELU node's its slope */
+    const float alpha = node(h, g->head)->desc.u.eltwise.alpha;
+    CNNK_TRY(cnnk_dnn_relu_pd(&h->c, &input_value(h, g, 0)->md, alpha, &pd));
     return emit_same_layout(h, g, pd, name);
 }
 
@@ -460,7 +465,7 @@ static cnnk_status emit_add(cnnk_onednn_net *h, const group *g, const char *name
     dnnl_memory_t b = NULL;
     CNNK_TRY(value_as(h, n->inputs[1], md, &b));
     dnnl_primitive_desc_t pd = NULL;
-    CNNK_TRY(cnnk_dnn_add_pd(&h->c, md, md, md, g->relu, &pd));
+    CNNK_TRY(cnnk_dnn_add_pd(&h->c, md, md, md, g->relu, g->relu_alpha, &pd));
     step *st = NULL;
     CNNK_TRY(new_step(h, pd, name, &st));
     arg(st, DNNL_ARG_SRC_0, input_value(h, g, 0)->mem);
@@ -494,7 +499,7 @@ static cnnk_status emit_fc(cnnk_onednn_net *h, const group *g, const char *name)
     if (!n->weights) return cnnk_fail(h->c.err, CNNK_EINVAL, "%s: no weights", n->name);
     bool bias = n->has_bias && n->bias;
     dnnl_primitive_desc_t pd = NULL;
-    CNNK_TRY(cnnk_dnn_fc_pd(&h->c, d, nd, NULL, bias, g->relu, &pd));
+    CNNK_TRY(cnnk_dnn_fc_pd(&h->c, d, nd, NULL, bias, g->relu, g->relu_alpha, &pd));
     dnnl_memory_t src = NULL;
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     cnnk_status s = value_as(h, n->inputs[0], smd, &src);
@@ -673,7 +678,8 @@ static cnnk_status emit_group(cnnk_onednn_net *h, int gi) {
     const int first = h->nsteps;
     const cnnk_node_op op = node(h, h->groups[gi].head)->op;
     cnnk_status s = emit_layer(h, gi);
-    if (op == CNNK_NODE_BNORM || op == CNNK_NODE_RELU || op == CNNK_NODE_ADD)
+    if (op == CNNK_NODE_BNORM || op == CNNK_NODE_RELU || op == CNNK_NODE_LEAKY_RELU ||
+        op == CNNK_NODE_ADD)
         for (int i = first; i < h->nsteps; ++i)
             if (!h->steps[i].role[0]) h->steps[i].role = "other";
     return s;
@@ -687,7 +693,8 @@ static cnnk_status emit_layer(cnnk_onednn_net *h, int gi) {
     switch (node(h, g->head)->op) {
     case CNNK_NODE_CONV: return emit_conv(h, gi, name);
     case CNNK_NODE_BNORM: return emit_bnorm(h, g, name);
-    case CNNK_NODE_RELU: return emit_relu(h, g, name);
+    case CNNK_NODE_RELU:
+    case CNNK_NODE_LEAKY_RELU: return emit_relu(h, g, name);
     case CNNK_NODE_POOL: return emit_pool(h, g, name);
     case CNNK_NODE_LRN: return emit_lrn(h, g, name);
     case CNNK_NODE_FC: return emit_fc(h, g, name);

@@ -57,8 +57,9 @@ cnnk_status cnnk_onednn_bnorm(const cnnk_bnorm_desc *d, const float *src, int64_
 }
 
 cnnk_status cnnk_onednn_fc(const cnnk_fc_desc *d, const float *src, const float *w_oihw,
-                           const float *bias, float *dst, bool relu, cnnk_error *err) {
-    (void)d, (void)src, (void)w_oihw, (void)bias, (void)dst, (void)relu;
+                           const float *bias, float *dst, bool relu, float relu_alpha,
+                           cnnk_error *err) {
+    (void)d, (void)src, (void)w_oihw, (void)bias, (void)dst, (void)relu, (void)relu_alpha;
     return no_onednn(err, "fc");
 }
 

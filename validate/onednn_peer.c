@@ -108,8 +108,8 @@ bool cnnk_onednn_winograd_exists(void) {
     dnnl_primitive_desc_t pd = NULL;
     cnnk_onednn_algo used = CNNK_ONEDNN_DIRECT;
     if (cnnk_dnn_open(&c) == CNNK_OK &&
-        cnnk_dnn_conv_pd_algo(&c, &d, NULL, NULL, true, false, true, CNNK_ONEDNN_WINOGRAD, &pd,
-                              &used, NULL, 0) == CNNK_OK)
+        cnnk_dnn_conv_pd_algo(&c, &d, NULL, NULL, true, false, true, 0.0f, CNNK_ONEDNN_WINOGRAD,
+                              &pd, &used, NULL, 0) == CNNK_OK)
         dnnl_primitive_desc_destroy(pd);
     cnnk_dnn_close(&c);
     return used == CNNK_ONEDNN_WINOGRAD;
@@ -220,7 +220,7 @@ static cnnk_status act_layout(const cnnk_dnn_ctx *c, int64_t mb, int64_t ch, int
                         .ow = ww, .kh = 3, .kw = 3, .sh = 1, .sw = 1, .pt = 1, .pl = 1,
                         .pb = 1, .pr = 1, .dh = 1, .dw = 1};
     dnnl_primitive_desc_t pd = NULL;
-    CNNK_TRY(cnnk_dnn_conv_pd(c, &d, NULL, NULL, false, false, false, &pd));
+    CNNK_TRY(cnnk_dnn_conv_pd(c, &d, NULL, NULL, false, false, false, 0.0f, &pd));
     *md = *dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     dnnl_primitive_desc_destroy(pd);
     return CNNK_OK;
@@ -249,7 +249,8 @@ static cnnk_status bind_weights(cnnk_onednn_layer *h, bool bias) {
 static cnnk_status conv_layer(cnnk_onednn_layer *h, const cnnk_conv_desc *d,
                               const cnnk_epilogue_spec *ep) {
     bool bias = ep && ep->bias, sum = ep && ep->residual, relu = ep && ep->relu;
-    CNNK_TRY(cnnk_dnn_conv_pd_algo(&h->c, d, NULL, NULL, bias, sum, relu, h->algo, &h->pd,
+    const float alpha = ep ? ep->relu_alpha : 0.0f;
+    CNNK_TRY(cnnk_dnn_conv_pd_algo(&h->c, d, NULL, NULL, bias, sum, relu, alpha, h->algo, &h->pd,
                                    &h->used, h->note, sizeof h->note));
     CNNK_TRY(bind_weights(h, bias));
     return bind_src_dst(h);
@@ -258,7 +259,7 @@ static cnnk_status conv_layer(cnnk_onednn_layer *h, const cnnk_conv_desc *d,
 static cnnk_status fc_layer(cnnk_onednn_layer *h, const cnnk_fc_desc *d,
                             const cnnk_epilogue_spec *ep) {
     bool bias = ep && ep->bias, relu = ep && ep->relu;
-    CNNK_TRY(cnnk_dnn_fc_pd(&h->c, d, 4, NULL, bias, relu, &h->pd));
+    CNNK_TRY(cnnk_dnn_fc_pd(&h->c, d, 4, NULL, bias, relu, ep ? ep->relu_alpha : 0.0f, &h->pd));
     CNNK_TRY(bind_weights(h, bias));
     return bind_src_dst(h);
 }
@@ -282,7 +283,7 @@ static cnnk_status bnorm_layer(cnnk_onednn_layer *h, const cnnk_bnorm_desc *d,
     const cnnk_dnn_ctx *c = &h->c;
     dnnl_memory_desc_t md, vmd;
     CNNK_TRY(act_layout(c, d->mb, d->c, d->h, d->w, &md));
-    CNNK_TRY(cnnk_dnn_bnorm_pd(c, d, &md, ep && ep->relu, &h->pd));
+    CNNK_TRY(cnnk_dnn_bnorm_pd(c, d, &md, ep && ep->relu, ep ? ep->relu_alpha : 0.0f, &h->pd));
     CNNK_TRY(bind_filled(h, DNNL_ARG_SRC, dnnl_query_src_md, 0, 1));
     CNNK_TRY(cnnk_dnn_vec_md(c, &vmd, d->c));
     const int vargs[4] = {DNNL_ARG_MEAN, DNNL_ARG_VARIANCE, DNNL_ARG_SCALE, DNNL_ARG_SHIFT};
@@ -311,13 +312,14 @@ static cnnk_status eltwise_layer(cnnk_onednn_layer *h, const cnnk_eltwise_desc *
     switch (d->alg) {
     case CNNK_ELTWISE_DROPOUT: break;
     case CNNK_ELTWISE_RELU:
+    case CNNK_ELTWISE_LEAKY_RELU:
         CNNK_TRY(act_layout(c, d->mb, d->c, d->h, d->w, &md));
-        CNNK_TRY(cnnk_dnn_relu_pd(c, &md, &h->pd));
+        CNNK_TRY(cnnk_dnn_relu_pd(c, &md, d->alpha, &h->pd));
         return bind_src_dst(h);
     case CNNK_ELTWISE_ADD:
     case CNNK_ELTWISE_ADD_RELU:
         CNNK_TRY(act_layout(c, d->mb, d->c, d->h, d->w, &md));
-        CNNK_TRY(cnnk_dnn_add_pd(c, &md, &md, &md, d->alg == CNNK_ELTWISE_ADD_RELU, &h->pd));
+        CNNK_TRY(cnnk_dnn_add_pd(c, &md, &md, &md, d->alg == CNNK_ELTWISE_ADD_RELU, 0.0f, &h->pd));
         CNNK_TRY(bind_filled(h, DNNL_ARG_SRC_0, dnnl_query_src_md, 0, 1));
         CNNK_TRY(bind_filled(h, DNNL_ARG_SRC_1, dnnl_query_src_md, 1, 2));
         return bind_filled(h, DNNL_ARG_DST, dnnl_query_dst_md, 0, 4);

@@ -84,6 +84,7 @@ void cnnk_onednn_set_threads(int n);
  * order. Read for CONV, DECONV (all three) and FC (bias, relu). */
 typedef struct cnnk_epilogue_spec {
     bool bias, residual, relu;
+    float relu_alpha; /* relu's slope: 0 ReLU, else leaky (eltwise_relu's alpha) */
 } cnnk_epilogue_spec;
 
 typedef struct cnnk_onednn_layer cnnk_onednn_layer;

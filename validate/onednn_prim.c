@@ -76,7 +76,7 @@ cnnk_status cnnk_dnn_fc_wmd(const cnnk_dnn_ctx *c, const cnnk_fc_desc *d, int sr
 /* ---- attributes and primitive descriptors ---------------------------------- */
 
 static dnnl_status_t fill_attr(const cnnk_dnn_ctx *c, dnnl_primitive_attr_t attr, bool sum,
-                               bool relu) {
+                               bool relu, float alpha) {
     dnnl_status_t s = dnnl_success;
     if (c->user_scratchpad)
         s = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
@@ -86,17 +86,17 @@ static dnnl_status_t fill_attr(const cnnk_dnn_ctx *c, dnnl_primitive_attr_t attr
     if (s != dnnl_success) return s;
     if (sum) s = dnnl_post_ops_append_sum(ops, 1.0f);
     if (s == dnnl_success && relu)
-        s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, 0.0f, 0.0f);
+        s = dnnl_post_ops_append_eltwise(ops, 1.0f, dnnl_eltwise_relu, alpha, 0.0f);
     if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(attr, ops);
     dnnl_post_ops_destroy(ops);
     return s;
 }
 
-cnnk_status cnnk_dnn_attr(const cnnk_dnn_ctx *c, bool sum, bool relu,
+cnnk_status cnnk_dnn_attr(const cnnk_dnn_ctx *c, bool sum, bool relu, float alpha,
                           dnnl_primitive_attr_t *attr) {
     *attr = NULL;
     CNNK_DNN(c, dnnl_primitive_attr_create, (attr));
-    dnnl_status_t s = fill_attr(c, *attr, sum, relu);
+    dnnl_status_t s = fill_attr(c, *attr, sum, relu, alpha);
     if (s == dnnl_success) return CNNK_OK;
     dnnl_primitive_attr_destroy(*attr);
     *attr = NULL;
@@ -104,10 +104,10 @@ cnnk_status cnnk_dnn_attr(const cnnk_dnn_ctx *c, bool sum, bool relu,
 }
 
 cnnk_status cnnk_dnn_pd(const cnnk_dnn_ctx *c, const void *op_desc, bool sum, bool relu,
-                        dnnl_primitive_desc_t *pd) {
+                        float alpha, dnnl_primitive_desc_t *pd) {
     *pd = NULL;
     dnnl_primitive_attr_t attr = NULL;
-    CNNK_TRY(cnnk_dnn_attr(c, sum, relu, &attr));
+    CNNK_TRY(cnnk_dnn_attr(c, sum, relu, alpha, &attr));
     dnnl_status_t s = dnnl_primitive_desc_create(pd, op_desc, attr, c->eng, NULL);
     dnnl_primitive_attr_destroy(attr);
     return s == dnnl_success ? CNNK_OK : cnnk_dnn_fail(c, s, "dnnl_primitive_desc_create");
@@ -128,7 +128,7 @@ static cnnk_status md_or_any(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *md
 /* The convolution (or deconvolution) of algorithm kind alg. */
 static cnnk_status conv_pd_kind(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
                                 const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
-                                bool bias, bool sum, bool relu, dnnl_alg_kind_t alg,
+                                bool bias, bool sum, bool relu, float alpha, dnnl_alg_kind_t alg,
                                 dnnl_primitive_desc_t *pd) {
     *pd = NULL;
     int64_t sdims[4] = {d->mb, d->ic, d->ih, d->iw}, ddims[4] = {d->mb, d->oc, d->oh, d->ow};
@@ -146,19 +146,20 @@ static cnnk_status conv_pd_kind(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
         CNNK_DNN(c, dnnl_dilated_deconvolution_forward_desc_init,
                  (&od, dnnl_forward_inference, dnnl_deconvolution_direct, &smd, &wmd, b, &dmd,
                   strides, dilates, pad_l, pad_r));
-        return cnnk_dnn_pd(c, &od, sum, relu, pd);
+        return cnnk_dnn_pd(c, &od, sum, relu, alpha, pd);
     }
     dnnl_convolution_desc_t od;
     CNNK_DNN(c, dnnl_dilated_convolution_forward_desc_init,
              (&od, dnnl_forward_inference, alg, &smd, &wmd, b, &dmd, strides, dilates, pad_l,
               pad_r));
-    return cnnk_dnn_pd(c, &od, sum, relu, pd);
+    return cnnk_dnn_pd(c, &od, sum, relu, alpha, pd);
 }
 
 cnnk_status cnnk_dnn_conv_pd(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
                              const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
-                             bool bias, bool sum, bool relu, dnnl_primitive_desc_t *pd) {
-    return conv_pd_kind(c, d, src, dst, bias, sum, relu, dnnl_convolution_direct, pd);
+                             bool bias, bool sum, bool relu, float alpha,
+                             dnnl_primitive_desc_t *pd) {
+    return conv_pd_kind(c, d, src, dst, bias, sum, relu, alpha, dnnl_convolution_direct, pd);
 }
 
 /* What a convolution primitive descriptor runs: oneDNN writes the
@@ -172,15 +173,15 @@ static cnnk_onednn_algo pd_algo(const dnnl_primitive_desc_t pd) {
 
 cnnk_status cnnk_dnn_conv_pd_algo(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
                                   const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
-                                  bool bias, bool sum, bool relu, cnnk_onednn_algo algo,
-                                  dnnl_primitive_desc_t *pd, cnnk_onednn_algo *used, char *why,
-                                  size_t len) {
+                                  bool bias, bool sum, bool relu, float alpha,
+                                  cnnk_onednn_algo algo, dnnl_primitive_desc_t *pd,
+                                  cnnk_onednn_algo *used, char *why, size_t len) {
     if (why && len) why[0] = '\0';
     *used = CNNK_ONEDNN_DIRECT;
     if (d->transposed || algo == CNNK_ONEDNN_DIRECT)
-        return conv_pd_kind(c, d, src, dst, bias, sum, relu, dnnl_convolution_direct, pd);
+        return conv_pd_kind(c, d, src, dst, bias, sum, relu, alpha, dnnl_convolution_direct, pd);
     if (algo == CNNK_ONEDNN_AUTO) {
-        CNNK_TRY(conv_pd_kind(c, d, src, dst, bias, sum, relu, dnnl_convolution_auto, pd));
+        CNNK_TRY(conv_pd_kind(c, d, src, dst, bias, sum, relu, alpha, dnnl_convolution_auto, pd));
         *used = pd_algo(*pd);
         return CNNK_OK;
     }
@@ -189,17 +190,17 @@ cnnk_status cnnk_dnn_conv_pd_algo(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d
     cnnk_error refused = {0};
     cnnk_dnn_ctx quiet = *c;
     quiet.err = &refused;
-    if (conv_pd_kind(&quiet, d, src, dst, bias, sum, relu, dnnl_convolution_winograd, pd) ==
+    if (conv_pd_kind(&quiet, d, src, dst, bias, sum, relu, alpha, dnnl_convolution_winograd, pd) ==
         CNNK_OK) {
         *used = pd_algo(*pd);
         return CNNK_OK;
     }
     if (why && len) snprintf(why, len, "winograd refused (%s)", refused.msg);
-    return conv_pd_kind(c, d, src, dst, bias, sum, relu, dnnl_convolution_direct, pd);
+    return conv_pd_kind(c, d, src, dst, bias, sum, relu, alpha, dnnl_convolution_direct, pd);
 }
 
 cnnk_status cnnk_dnn_fc_pd(const cnnk_dnn_ctx *c, const cnnk_fc_desc *d, int src_ndims,
-                           const dnnl_memory_desc_t *src, bool bias, bool relu,
+                           const dnnl_memory_desc_t *src, bool bias, bool relu, float alpha,
                            dnnl_primitive_desc_t *pd) {
     *pd = NULL;
     CNNK_TRY(fc_src_ndims(c, d, src_ndims));
@@ -212,7 +213,7 @@ cnnk_status cnnk_dnn_fc_pd(const cnnk_dnn_ctx *c, const cnnk_fc_desc *d, int src
     dnnl_inner_product_desc_t od;
     CNNK_DNN(c, dnnl_inner_product_forward_desc_init,
              (&od, dnnl_forward_inference, &smd, &wmd, bias ? &bmd : NULL, &dmd));
-    return cnnk_dnn_pd(c, &od, false, relu, pd);
+    return cnnk_dnn_pd(c, &od, false, relu, alpha, pd);
 }
 
 static dnnl_alg_kind_t pool_alg(cnnk_pool_alg a) {
@@ -248,7 +249,7 @@ cnnk_status cnnk_dnn_pool_pd(const cnnk_dnn_ctx *c, const cnnk_pool_desc *d,
     CNNK_DNN(c, dnnl_pooling_forward_desc_init,
              (&od, dnnl_forward_inference, pool_alg(d->alg), src, &dmd, strides, kernel, pad_l,
               pad_r));
-    return cnnk_dnn_pd(c, &od, false, false, pd);
+    return cnnk_dnn_pd(c, &od, false, false, 0.0f, pd);
 }
 
 cnnk_status cnnk_dnn_lrn_pd(const cnnk_dnn_ctx *c, const cnnk_lrn_desc *d,
@@ -262,19 +263,24 @@ cnnk_status cnnk_dnn_lrn_pd(const cnnk_dnn_ctx *c, const cnnk_lrn_desc *d,
     CNNK_DNN(c, dnnl_lrn_forward_desc_init,
              (&od, dnnl_forward_inference, dnnl_lrn_across_channels, md, d->size, d->alpha,
               d->beta, d->k));
-    return cnnk_dnn_pd(c, &od, false, false, pd);
+    return cnnk_dnn_pd(c, &od, false, false, 0.0f, pd);
 }
 
 cnnk_status cnnk_dnn_bnorm_pd(const cnnk_dnn_ctx *c, const cnnk_bnorm_desc *d,
-                              const dnnl_memory_desc_t *md, bool relu,
+                              const dnnl_memory_desc_t *md, bool relu, float alpha,
                               dnnl_primitive_desc_t *pd) {
     *pd = NULL;
+    /* oneDNN 2.6's fused ReLU flag has no slope, nor does batch-norm take
+     * an eltwise post-op: a leaky ReLU after a batch-norm it cannot fuse. */
+    if (relu && alpha != 0.0f)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "oneDNN: batch-norm with a fused leaky ReLU (alpha %g)", (double)alpha);
     unsigned flags = dnnl_use_global_stats | dnnl_use_scale | dnnl_use_shift;
     if (relu) flags |= dnnl_fuse_norm_relu;
     dnnl_batch_normalization_desc_t od;
     CNNK_DNN(c, dnnl_batch_normalization_forward_desc_init,
              (&od, dnnl_forward_inference, md, d->eps, flags));
-    return cnnk_dnn_pd(c, &od, false, false, pd);
+    return cnnk_dnn_pd(c, &od, false, false, 0.0f, pd);
 }
 
 cnnk_status cnnk_dnn_softmax_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *src,
@@ -284,32 +290,32 @@ cnnk_status cnnk_dnn_softmax_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t 
     dnnl_softmax_v2_desc_t od;
     CNNK_DNN(c, dnnl_softmax_v2_forward_desc_init,
              (&od, dnnl_forward_inference, dnnl_softmax_accurate, src, dst, 1));
-    return cnnk_dnn_pd(c, &od, false, false, pd);
+    return cnnk_dnn_pd(c, &od, false, false, 0.0f, pd);
 }
 
-cnnk_status cnnk_dnn_relu_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *md,
+cnnk_status cnnk_dnn_relu_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *md, float alpha,
                              dnnl_primitive_desc_t *pd) {
     *pd = NULL;
     dnnl_eltwise_desc_t od;
     CNNK_DNN(c, dnnl_eltwise_forward_desc_init,
-             (&od, dnnl_forward_inference, dnnl_eltwise_relu, md, 0.0f, 0.0f));
-    return cnnk_dnn_pd(c, &od, false, false, pd);
+             (&od, dnnl_forward_inference, dnnl_eltwise_relu, md, alpha, 0.0f));
+    return cnnk_dnn_pd(c, &od, false, false, 0.0f, pd);
 }
 
 cnnk_status cnnk_dnn_add_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *a,
                             const dnnl_memory_desc_t *b, const dnnl_memory_desc_t *dst,
-                            bool relu, dnnl_primitive_desc_t *pd) {
+                            bool relu, float alpha, dnnl_primitive_desc_t *pd) {
     *pd = NULL;
     dnnl_binary_desc_t od;
     CNNK_DNN(c, dnnl_binary_desc_init, (&od, dnnl_binary_add, a, b, dst));
-    return cnnk_dnn_pd(c, &od, false, relu, pd);
+    return cnnk_dnn_pd(c, &od, false, relu, alpha, pd);
 }
 
 cnnk_status cnnk_dnn_concat_pd(const cnnk_dnn_ctx *c, int n, const dnnl_memory_desc_t *src,
                                const dnnl_memory_desc_t *dst, dnnl_primitive_desc_t *pd) {
     *pd = NULL;
     dnnl_primitive_attr_t attr = NULL;
-    CNNK_TRY(cnnk_dnn_attr(c, false, false, &attr));
+    CNNK_TRY(cnnk_dnn_attr(c, false, false, 0.0f, &attr));
     dnnl_status_t s = dnnl_concat_primitive_desc_create(pd, dst, n, 1, src, attr, c->eng);
     dnnl_primitive_attr_destroy(attr);
     return s == dnnl_success ? CNNK_OK : cnnk_dnn_fail(c, s, "dnnl_concat_primitive_desc_create");
@@ -319,7 +325,7 @@ cnnk_status cnnk_dnn_reorder_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t 
                                 const dnnl_memory_desc_t *to, dnnl_primitive_desc_t *pd) {
     *pd = NULL;
     dnnl_primitive_attr_t attr = NULL;
-    CNNK_TRY(cnnk_dnn_attr(c, false, false, &attr));
+    CNNK_TRY(cnnk_dnn_attr(c, false, false, 0.0f, &attr));
     dnnl_status_t s = dnnl_reorder_primitive_desc_create(pd, from, c->eng, to, c->eng, attr);
     dnnl_primitive_attr_destroy(attr);
     return s == dnnl_success ? CNNK_OK

@@ -88,12 +88,12 @@ cnnk_status cnnk_dnn_fc_wmd(const cnnk_dnn_ctx *c, const cnnk_fc_desc *d, int sr
 
 /* A new attribute (the caller destroys it) with the context's scratchpad
  * policy and post-ops sum (scale 1, the residual already in dst) then
- * ReLU, each when asked. */
-cnnk_status cnnk_dnn_attr(const cnnk_dnn_ctx *c, bool sum, bool relu,
+ * ReLU (eltwise_relu with alpha: leaky when alpha != 0), each when asked. */
+cnnk_status cnnk_dnn_attr(const cnnk_dnn_ctx *c, bool sum, bool relu, float alpha,
                           dnnl_primitive_attr_t *attr);
 /* The primitive descriptor of op_desc with cnnk_dnn_attr's attribute. */
 cnnk_status cnnk_dnn_pd(const cnnk_dnn_ctx *c, const void *op_desc, bool sum, bool relu,
-                        dnnl_primitive_desc_t *pd);
+                        float alpha, dnnl_primitive_desc_t *pd);
 
 /* ---- one builder per layer kind ------------------------------------------------ */
 
@@ -101,7 +101,8 @@ cnnk_status cnnk_dnn_pd(const cnnk_dnn_ctx *c, const void *op_desc, bool sum, bo
  * bias, sum and ReLU as asked; src and dst: NULL is `any`. */
 cnnk_status cnnk_dnn_conv_pd(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
                              const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
-                             bool bias, bool sum, bool relu, dnnl_primitive_desc_t *pd);
+                             bool bias, bool sum, bool relu, float alpha,
+                             dnnl_primitive_desc_t *pd);
 /* As cnnk_dnn_conv_pd with oneDNN's algorithm algo (a deconvolution is
  * always direct). WINOGRAD falls back to DIRECT where oneDNN refuses it,
  * i.e. where its descriptor or primitive descriptor cannot be created;
@@ -110,13 +111,13 @@ cnnk_status cnnk_dnn_conv_pd(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
  * (AUTO resolved by oneDNN: DIRECT or WINOGRAD). */
 cnnk_status cnnk_dnn_conv_pd_algo(const cnnk_dnn_ctx *c, const cnnk_conv_desc *d,
                                   const dnnl_memory_desc_t *src, const dnnl_memory_desc_t *dst,
-                                  bool bias, bool sum, bool relu, cnnk_onednn_algo algo,
-                                  dnnl_primitive_desc_t *pd, cnnk_onednn_algo *used, char *why,
-                                  size_t len);
+                                  bool bias, bool sum, bool relu, float alpha,
+                                  cnnk_onednn_algo algo, dnnl_primitive_desc_t *pd,
+                                  cnnk_onednn_algo *used, char *why, size_t len);
 /* Inner product on a src of src_ndims (see cnnk_dnn_fc_wmd; other shapes
  * are CNNK_EINVAL); src NULL is `any`; dst is mb x oc, nc. */
 cnnk_status cnnk_dnn_fc_pd(const cnnk_dnn_ctx *c, const cnnk_fc_desc *d, int src_ndims,
-                           const dnnl_memory_desc_t *src, bool bias, bool relu,
+                           const dnnl_memory_desc_t *src, bool bias, bool relu, float alpha,
                            dnnl_primitive_desc_t *pd);
 /* Pooling of a checked d; dst NULL is `any`. Ceil rounding becomes extra
  * end padding; AVG_INCLUDE_PAD with such an overhang is CNNK_EUNSUPPORTED
@@ -128,20 +129,21 @@ cnnk_status cnnk_dnn_pool_pd(const cnnk_dnn_ctx *c, const cnnk_pool_desc *d,
 cnnk_status cnnk_dnn_lrn_pd(const cnnk_dnn_ctx *c, const cnnk_lrn_desc *d,
                             const dnnl_memory_desc_t *md, dnnl_primitive_desc_t *pd);
 /* Inference batch-norm with given statistics, scale and shift, the ReLU
- * fused by flag; md is src and dst. */
+ * fused by flag (a leaky one, alpha != 0, is CNNK_EUNSUPPORTED); md is src
+ * and dst. */
 cnnk_status cnnk_dnn_bnorm_pd(const cnnk_dnn_ctx *c, const cnnk_bnorm_desc *d,
-                              const dnnl_memory_desc_t *md, bool relu,
+                              const dnnl_memory_desc_t *md, bool relu, float alpha,
                               dnnl_primitive_desc_t *pd);
 /* Softmax over the channels (axis 1). */
 cnnk_status cnnk_dnn_softmax_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *src,
                                 const dnnl_memory_desc_t *dst, dnnl_primitive_desc_t *pd);
-/* Element-wise ReLU; md is src and dst. */
-cnnk_status cnnk_dnn_relu_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *md,
+/* Element-wise ReLU, leaky with slope alpha (0: plain); md is src and dst. */
+cnnk_status cnnk_dnn_relu_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *md, float alpha,
                              dnnl_primitive_desc_t *pd);
 /* dst = a + b, then ReLU when asked (a post-op). */
 cnnk_status cnnk_dnn_add_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *a,
                             const dnnl_memory_desc_t *b, const dnnl_memory_desc_t *dst,
-                            bool relu, dnnl_primitive_desc_t *pd);
+                            bool relu, float alpha, dnnl_primitive_desc_t *pd);
 /* Concatenation of n srcs along the channels. */
 cnnk_status cnnk_dnn_concat_pd(const cnnk_dnn_ctx *c, int n, const dnnl_memory_desc_t *src,
                                const dnnl_memory_desc_t *dst, dnnl_primitive_desc_t *pd);

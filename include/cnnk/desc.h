@@ -103,17 +103,20 @@ typedef struct cnnk_softmax_desc {
 } cnnk_softmax_desc;
 
 /* Element-wise ops on an NHWC tensor: ReLU, dropout (identity at
- * inference), add of two tensors of the same shape. */
+ * inference), add of two tensors of the same shape, leaky ReLU
+ * (x > 0 ? x : alpha * x, oneDNN's eltwise_relu with alpha). */
 typedef enum cnnk_eltwise_alg {
     CNNK_ELTWISE_RELU = 0,
     CNNK_ELTWISE_ADD,
     CNNK_ELTWISE_ADD_RELU,
-    CNNK_ELTWISE_DROPOUT
+    CNNK_ELTWISE_DROPOUT,
+    CNNK_ELTWISE_LEAKY_RELU
 } cnnk_eltwise_alg;
 
 typedef struct cnnk_eltwise_desc {
     int64_t mb, c, h, w;
     cnnk_eltwise_alg alg;
+    float alpha; /* LEAKY_RELU's negative slope; 0 for the others */
     char name[CNNK_NAME_LEN];
 } cnnk_eltwise_desc;
 

@@ -48,13 +48,17 @@ bool cnnk_algo_from_name(const char *s, cnnk_algo *algo);
 /* Fused epilogue of a convolution, applied in this order:
  *   y = conv(x) + bias[oc]  (bias may be NULL)
  *   y += residual           (residual may be NULL; NHWC, pitch residual_ld)
- *   y = max(y, 0)           (when relu)
- * Batch-norm is folded into weights and bias before packing. */
+ *   y = y > 0 ? y : relu_alpha * y   (when relu; relu_alpha 0: ReLU, +0 for
+ *                           every y <= 0; else leaky ReLU, YOLO's 0.1)
+ * Batch-norm is folded into weights and bias before packing. relu_alpha is
+ * oneDNN's eltwise_relu alpha: one flag and one slope, so the zero-filled
+ * initialiser of every existing caller stays plain ReLU. */
 typedef struct cnnk_epilogue {
     const float *bias;
     const float *residual;
     int64_t residual_ld;
     bool relu;
+    float relu_alpha;
 } cnnk_epilogue;
 
 typedef struct cnnk_conv_args {
@@ -107,7 +111,9 @@ double cnnk_conv_kernel_flops(const cnnk_conv_kernel *k, const cnnk_conv_desc *d
  *   FC                   src[0] (contiguous NHWC) -> dst (mb x oc, dst_ld = oc);
  *                        packed; params[0] = bias or NULL; relu
  *   DECONV               src[0] -> dst; packed; params[0] = bias or NULL; relu
- *   ELTWISE              src[0] (and src[1] for ADD, ADD_RELU) -> dst
+ *   ELTWISE              src[0] (and src[1] for ADD, ADD_RELU) -> dst; a
+ *                        LEAKY_RELU's slope is its descriptor's alpha
+ * relu with relu_alpha is the activation of cnnk_epilogue.
  *   CONCAT               src[0..n) -> dst
  * Pitches are per tensor (src_ld[i], dst_ld) as in desc.h. */
 typedef struct cnnk_op_args {
@@ -118,6 +124,7 @@ typedef struct cnnk_op_args {
     float *dst;
     int64_t dst_ld;
     bool relu;
+    float relu_alpha;
     float *workspace; /* workspace_size() floats, 64-byte aligned */
     int nthreads;
 } cnnk_op_args;

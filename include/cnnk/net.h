@@ -39,6 +39,7 @@ typedef enum cnnk_node_op {
     CNNK_NODE_CONCAT,   /* desc.u.concat; channel concat of the inputs */
     CNNK_NODE_ADD,      /* desc.u.eltwise (ADD); residual add of two inputs */
     CNNK_NODE_SOFTMAX,  /* desc.u.softmax */
+    CNNK_NODE_LEAKY_RELU, /* desc.u.eltwise (LEAKY_RELU, its alpha); fuses as RELU does */
     CNNK_NODE_OP_COUNT
 } cnnk_node_op;
 
@@ -98,6 +99,8 @@ int cnnk_net_conv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_de
 int cnnk_net_pool_geom(cnnk_net *n, const char *name, int in, const cnnk_pool_desc *geom);
 int cnnk_net_bnorm(cnnk_net *n, const char *name, int in, float eps);
 int cnnk_net_relu(cnnk_net *n, const char *name, int in);
+/* x > 0 ? x : alpha * x (YOLO's alpha 0.1; PyTorch's LeakyReLU). */
+int cnnk_net_leaky_relu(cnnk_net *n, const char *name, int in, float alpha);
 int cnnk_net_maxpool(cnnk_net *n, const char *name, int in, int64_t k, int64_t s, int64_t p,
                      bool ceil_mode);
 int cnnk_net_avgpool(cnnk_net *n, const char *name, int in, int64_t k, int64_t s, int64_t p,
@@ -119,11 +122,16 @@ int cnnk_net_output_rank(const cnnk_net *n);
 size_t cnnk_net_count(void);
 const char *cnnk_net_name_at(size_t i); /* "alexnet", "vgg16", ..., torchvision's spelling */
 
-/* Builds network `name` for batch mb and input h x w (3 channels). An
- * unknown name is CNNK_EINVAL with a message listing the valid ones; a size
- * the network cannot take is the builder's error. A name ending in ".onnx"
- * is a model file (cnnk/onnx.h), built with its own weights and named by
- * its stem; h and w are then 0 (the model's size) or must be the model's. */
+/* The side of the square input network `name` is defined at (224 for the
+ * classifiers, 448 for yolov1); 0 for an unknown name. */
+int64_t cnnk_net_default_side(const char *name);
+
+/* Builds network `name` for batch mb and input h x w (3 channels); h = w = 0
+ * is its default input (cnnk_net_default_side). An unknown name is
+ * CNNK_EINVAL with a message listing the valid ones; a size the network
+ * cannot take is the builder's error. A name ending in ".onnx" is a model
+ * file (cnnk/onnx.h), built with its own weights and named by its stem; h
+ * and w are then 0 (the model's size) or must be the model's. */
 cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
                            cnnk_error *err);
 

@@ -45,17 +45,16 @@ static inline __m256 affine8(__m256 x, const double *s, const double *t) {
 }
 
 static void bnorm_row(const float *x, float *y, int64_t n, const double *s, const double *t,
-                      bool relu) {
-    const __m256 z = _mm256_setzero_ps();
+                      bool relu, float alpha) {
     int64_t c = 0;
     for (; c + 8 <= n; c += 8) {
         __m256 v = affine8(_mm256_loadu_ps(x + c), s + c, t + c);
-        _mm256_storeu_ps(y + c, relu ? _mm256_max_ps(v, z) : v);
+        _mm256_storeu_ps(y + c, relu ? cnnk_avx2_act(v, alpha) : v);
     }
     if (c < n) {
         const __m256i m = cnnk_avx2_mask(n - c);
         __m256 v = affine8(_mm256_maskload_ps(x + c, m), s + c, t + c);
-        _mm256_maskstore_ps(y + c, m, relu ? _mm256_max_ps(v, z) : v);
+        _mm256_maskstore_ps(y + c, m, relu ? cnnk_avx2_act(v, alpha) : v);
     }
 }
 
@@ -63,7 +62,8 @@ static void bnorm_item(const cnnk_bnorm_desc *d, const cnnk_op_args *a, const do
                        const double *t, int64_t pixels, int64_t item) {
     int64_t p0 = item * PIXELS_PER_ITEM, p1 = cnnk_min64(pixels, p0 + PIXELS_PER_ITEM);
     for (int64_t p = p0; p < p1; ++p)
-        bnorm_row(a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, d->c, s, t, a->relu);
+        bnorm_row(a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, d->c, s, t, a->relu,
+                  a->relu_alpha);
 }
 
 typedef struct bnorm_job {

@@ -88,13 +88,12 @@ CNNK_INLINE void pixel_block(const deconv_ctx *c, const float *x_n, const float 
 static void store_block(const deconv_ctx *c, float *y, int64_t g, int64_t o0, int nv,
                         const __m256 *acc) {
     const float *bias = c->a->params[0];
-    const __m256 z = _mm256_setzero_ps();
     for (int v = 0; v < nv; ++v) {
         int64_t o = o0 + 8 * v, n = cnnk_min64(8, c->ocg - o);
         const __m256i m = cnnk_avx2_mask(n);
         __m256 r = acc[v];
         if (bias) r = _mm256_add_ps(r, _mm256_maskload_ps(bias + g * c->ocg + o, m));
-        if (c->a->relu) r = _mm256_max_ps(r, z);
+        if (c->a->relu) r = cnnk_avx2_act(r, c->a->relu_alpha);
         _mm256_maskstore_ps(y + g * c->ocg + o, m, r);
     }
 }

@@ -20,9 +20,9 @@ CNNK_INLINE void store_pixel(const cnnk_direct_store *s, int64_t p, __m256 a0, _
     const float *r = s->res ? s->res + p * s->res_ld : NULL;
     const bool full = s->nvalid == OC_BLK;
     const __m256i m0 = cnnk_avx2_mask(s->nvalid), m1 = cnnk_avx2_mask(s->nvalid - 8);
-    cnnk_avx2_store_epilogue(y, a0, s->bias, r, s->relu, full, m0);
+    cnnk_avx2_store_epilogue(y, a0, s->bias, r, s->relu, s->relu_alpha, full, m0);
     cnnk_avx2_store_epilogue(y + 8, a1, s->bias ? s->bias + 8 : NULL, r ? r + 8 : NULL, s->relu,
-                             full, m1);
+                             s->relu_alpha, full, m1);
 }
 
 /* The template's vocabulary, #undef'd at the end of the file. */

@@ -1,4 +1,4 @@
-/* ReLU, add, add+ReLU and dropout (the identity at inference) for AVX2.
+/* ReLU, add, add+ReLU, dropout (the identity at inference) and leaky ReLU for AVX2.
  * These are pure streams: the only aim is to run at memory bandwidth, so a
  * dense tensor (every pitch == c) is one flat run split evenly across
  * threads, and a pitched one is walked pixel by pixel with masked tails
@@ -19,8 +19,8 @@ enum { PIECE = 16384 };
 
 
 /* b is indexed only by the binary algs: it is NULL for the unary ones. */
-CNNK_INLINE __m256 op8(cnnk_eltwise_alg alg, __m256 x, const float *b, int64_t i, __m256i m,
-                       bool masked) {
+CNNK_INLINE __m256 op8(cnnk_eltwise_alg alg, float alpha, __m256 x, const float *b, int64_t i,
+                       __m256i m, bool masked) {
     const __m256 z = _mm256_setzero_ps();
     switch (alg) {
     case CNNK_ELTWISE_RELU: return _mm256_max_ps(x, z);
@@ -30,39 +30,45 @@ CNNK_INLINE __m256 op8(cnnk_eltwise_alg alg, __m256 x, const float *b, int64_t i
         return _mm256_max_ps(
             _mm256_add_ps(x, masked ? _mm256_maskload_ps(b + i, m) : _mm256_loadu_ps(b + i)), z);
     case CNNK_ELTWISE_DROPOUT: return x;
+    case CNNK_ELTWISE_LEAKY_RELU: return cnnk_avx2_leaky(x, _mm256_set1_ps(alpha));
     }
     return x;
 }
 
 /* n contiguous elements; alg is a compile-time constant in each caller. */
-CNNK_INLINE void run_span(cnnk_eltwise_alg alg, const float *a, const float *b, float *y,
-                          int64_t n) {
+CNNK_INLINE void run_span(cnnk_eltwise_alg alg, float alpha, const float *a, const float *b,
+                          float *y, int64_t n) {
     const __m256i all = _mm256_set1_epi32(-1);
     int64_t i = 0;
     for (; i + 32 <= n; i += 32) {
-        __m256 r0 = op8(alg, _mm256_loadu_ps(a + i), b, i, all, false);
-        __m256 r1 = op8(alg, _mm256_loadu_ps(a + i + 8), b, i + 8, all, false);
-        __m256 r2 = op8(alg, _mm256_loadu_ps(a + i + 16), b, i + 16, all, false);
-        __m256 r3 = op8(alg, _mm256_loadu_ps(a + i + 24), b, i + 24, all, false);
+        __m256 r0 = op8(alg, alpha, _mm256_loadu_ps(a + i), b, i, all, false);
+        __m256 r1 = op8(alg, alpha, _mm256_loadu_ps(a + i + 8), b, i + 8, all, false);
+        __m256 r2 = op8(alg, alpha, _mm256_loadu_ps(a + i + 16), b, i + 16, all, false);
+        __m256 r3 = op8(alg, alpha, _mm256_loadu_ps(a + i + 24), b, i + 24, all, false);
         _mm256_storeu_ps(y + i, r0);
         _mm256_storeu_ps(y + i + 8, r1);
         _mm256_storeu_ps(y + i + 16, r2);
         _mm256_storeu_ps(y + i + 24, r3);
     }
     for (; i + 8 <= n; i += 8)
-        _mm256_storeu_ps(y + i, op8(alg, _mm256_loadu_ps(a + i), b, i, all, false));
+        _mm256_storeu_ps(y + i, op8(alg, alpha, _mm256_loadu_ps(a + i), b, i, all, false));
     if (i < n) {
         const __m256i m = cnnk_avx2_mask(n - i);
-        _mm256_maskstore_ps(y + i, m, op8(alg, _mm256_maskload_ps(a + i, m), b, i, m, true));
+        const __m256 r = op8(alg, alpha, _mm256_maskload_ps(a + i, m), b, i, m, true);
+        _mm256_maskstore_ps(y + i, m, r);
     }
 }
 
-static void span(cnnk_eltwise_alg alg, const float *a, const float *b, float *y, int64_t n) {
+static void span(cnnk_eltwise_alg alg, float alpha, const float *a, const float *b, float *y,
+                 int64_t n) {
     switch (alg) {
-    case CNNK_ELTWISE_RELU: run_span(CNNK_ELTWISE_RELU, a, b, y, n); return;
-    case CNNK_ELTWISE_ADD: run_span(CNNK_ELTWISE_ADD, a, b, y, n); return;
-    case CNNK_ELTWISE_ADD_RELU: run_span(CNNK_ELTWISE_ADD_RELU, a, b, y, n); return;
-    case CNNK_ELTWISE_DROPOUT: run_span(CNNK_ELTWISE_DROPOUT, a, b, y, n); return;
+    case CNNK_ELTWISE_RELU: run_span(CNNK_ELTWISE_RELU, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_ADD: run_span(CNNK_ELTWISE_ADD, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_ADD_RELU: run_span(CNNK_ELTWISE_ADD_RELU, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_DROPOUT: run_span(CNNK_ELTWISE_DROPOUT, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_LEAKY_RELU:
+        run_span(CNNK_ELTWISE_LEAKY_RELU, alpha, a, b, y, n);
+        return;
     }
 }
 
@@ -88,12 +94,12 @@ static void elt_item(const cnnk_eltwise_desc *d, const cnnk_op_args *a, const el
     int64_t lo = item * p->per, hi = cnnk_min64(p->total, lo + p->per);
     const float *b = a->src[1];
     if (p->flat) {
-        span(d->alg, a->src[0] + lo, binary ? b + lo : NULL, a->dst + lo, hi - lo);
+        span(d->alg, d->alpha, a->src[0] + lo, binary ? b + lo : NULL, a->dst + lo, hi - lo);
         return;
     }
     for (int64_t px = lo; px < hi; ++px)
-        span(d->alg, a->src[0] + px * a->src_ld[0], binary ? b + px * a->src_ld[1] : NULL,
-             a->dst + px * a->dst_ld, d->c);
+        span(d->alg, d->alpha, a->src[0] + px * a->src_ld[0],
+             binary ? b + px * a->src_ld[1] : NULL, a->dst + px * a->dst_ld, d->c);
 }
 
 typedef struct elt_job {

@@ -14,7 +14,7 @@ enum { NR = CNNK_AVX2_NR };
 
 /* y[0..n) = epilogue(x . panel) for one K x 16 panel; n <= 16 valid outputs. */
 static void gemv_panel(int64_t k, const float *x, const float *b, const float *bias, bool relu,
-                       int n, float *y) {
+                       float alpha, int n, float *y) {
     __m256 acc[8];
     for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_ps();
     int64_t kk = 0;
@@ -34,15 +34,15 @@ static void gemv_panel(int64_t k, const float *x, const float *b, const float *b
     __m256 hi = _mm256_add_ps(_mm256_add_ps(acc[1], acc[3]), _mm256_add_ps(acc[5], acc[7]));
     /* masked: bias and y hold only the valid outputs */
     const __m256i m0 = cnnk_avx2_mask(n), m1 = cnnk_avx2_mask(n - 8);
-    cnnk_avx2_store_epilogue(y, lo, bias, NULL, relu, false, m0);
-    cnnk_avx2_store_epilogue(y + 8, hi, bias ? bias + 8 : NULL, NULL, relu, false, m1);
+    cnnk_avx2_store_epilogue(y, lo, bias, NULL, relu, alpha, false, m0);
+    cnnk_avx2_store_epilogue(y + 8, hi, bias ? bias + 8 : NULL, NULL, relu, alpha, false, m1);
 }
 
 /* Four panels at once: four concurrent weight streams keep more cache-line
  * misses in flight than one (about 15% more bandwidth from one core on
  * the development machine; see docs/KERNELS_AVX2_GEMM.md). */
 static void gemv_4panels(int64_t k, const float *x, const float *b, const float *bias, bool relu,
-                         float *y) {
+                         float alpha, float *y) {
     __m256 acc[8];
     for (int i = 0; i < 8; ++i) acc[i] = _mm256_setzero_ps();
     const float *p0 = b, *p1 = b + k * NR, *p2 = b + 2 * k * NR, *p3 = b + 3 * k * NR;
@@ -60,20 +60,22 @@ static void gemv_4panels(int64_t k, const float *x, const float *b, const float 
     }
     for (int i = 0; i < 8; ++i) {
         if (bias) acc[i] = _mm256_add_ps(acc[i], _mm256_loadu_ps(bias + 8 * i));
-        if (relu) acc[i] = _mm256_max_ps(acc[i], _mm256_setzero_ps());
+        if (relu) acc[i] = cnnk_avx2_act(acc[i], alpha);
         _mm256_storeu_ps(y + 8 * i, acc[i]);
     }
 }
 
 /* Panels [lo, hi): groups of four full panels, then one at a time. */
 void cnnk_gemv__avx2(int64_t k, int64_t oc, const float *x, const float *packed,
-                     const float *bias, bool relu, float *y, int64_t lo, int64_t hi) {
+                     const float *bias, bool relu, float alpha, float *y, int64_t lo,
+                     int64_t hi) {
     int64_t j = lo;
     for (; j + 4 <= hi && (j + 4) * NR <= oc; j += 4)
-        gemv_4panels(k, x, packed + j * NR * k, bias ? bias + j * NR : NULL, relu, y + j * NR);
+        gemv_4panels(k, x, packed + j * NR * k, bias ? bias + j * NR : NULL, relu, alpha,
+                     y + j * NR);
     for (; j < hi; ++j) {
         int64_t o = j * NR;
-        gemv_panel(k, x, packed + o * k, bias ? bias + o : NULL, relu, (int)cnnk_min64(oc - o, NR),
-                   y + o);
+        gemv_panel(k, x, packed + o * k, bias ? bias + o : NULL, relu, alpha,
+                   (int)cnnk_min64(oc - o, NR), y + o);
     }
 }

@@ -41,8 +41,9 @@ CNNK_INLINE void cnnk_avx2_store_tile(const int M, float *c, int64_t ldc, const 
             v0 = _mm256_add_ps(v0, cnnk_avx2_load(cr, full, m0));
             v1 = _mm256_add_ps(v1, cnnk_avx2_load(cr + 8, full, m1));
         }
-        cnnk_avx2_store_epilogue(cr, v0, t->bias, res, t->relu, full, m0);
-        cnnk_avx2_store_epilogue(cr + 8, v1, b1, res ? res + 8 : NULL, t->relu, full, m1);
+        cnnk_avx2_store_epilogue(cr, v0, t->bias, res, t->relu, t->relu_alpha, full, m0);
+        cnnk_avx2_store_epilogue(cr + 8, v1, b1, res ? res + 8 : NULL, t->relu, t->relu_alpha,
+                                 full, m1);
     }
 }
 

@@ -16,7 +16,8 @@ extern const cnnk_op_kernel cnnk_pool__avx2, cnnk_lrn__avx2, cnnk_eltwise__avx2,
 /* peak.c: 12 independent FMA chains x 8 lanes x 2 FLOP per iteration. */
 float cnnk_peak_loop__avx2(int64_t iters);
 void cnnk_gemv__avx2(int64_t k, int64_t oc, const float *x, const float *packed,
-                     const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
+                     const float *bias, bool relu, float alpha, float *y, int64_t lo,
+                     int64_t hi);
 /* direct.c: 6 pixels x 16 channels. */
 extern const cnnk_direct_ukernel cnnk_direct_ukernel_6x16__avx2;
 /* gemm_sup.c: the unpacked GEMM's 6x16, on the packed GEMM's B panels. */

@@ -37,14 +37,29 @@ CNNK_INLINE void cnnk_avx2_store(float *p, __m256 v, bool full, __m256i m) {
  * when the first is not greater (a NaN, -0), so +0 there, as the reference. */
 CNNK_INLINE __m256 cnnk_avx2_relu(__m256 x) { return _mm256_max_ps(x, _mm256_setzero_ps()); }
 
+/* The reference's leaky ReLU, `x > 0 ? x : alpha * x`: x where x > 0
+ * (ordered compare: a NaN takes alpha * NaN, a NaN), else alpha * x. */
+CNNK_INLINE __m256 cnnk_avx2_leaky(__m256 x, __m256 alpha) {
+    const __m256 gt = _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_GT_OQ);
+    return _mm256_blendv_ps(_mm256_mul_ps(x, alpha), x, gt);
+}
+
+/* kernel.h's activation: ReLU when alpha is 0 (max keeps ReLU's +0 and
+ * its one instruction), leaky ReLU otherwise. alpha is uniform over a
+ * whole run, so the branch is always predicted. */
+CNNK_INLINE __m256 cnnk_avx2_act(__m256 x, float alpha) {
+    return alpha == 0.0f ? cnnk_avx2_relu(x) : cnnk_avx2_leaky(x, _mm256_set1_ps(alpha));
+}
+
 /* The fused epilogue of include/cnnk/kernel.h on 8 output channels, in its
- * order: + bias, + residual, then ReLU; bias and res are NULL when absent.
- * Every convolution's store goes through this one function. */
+ * order: + bias, + residual, then the activation (relu, slope alpha); bias
+ * and res are NULL when absent. Every convolution's store goes through
+ * this one function. */
 CNNK_INLINE void cnnk_avx2_store_epilogue(float *y, __m256 v, const float *bias, const float *res,
-                                          bool relu, bool full, __m256i m) {
+                                          bool relu, float alpha, bool full, __m256i m) {
     if (bias) v = _mm256_add_ps(v, cnnk_avx2_load(bias, full, m));
     if (res) v = _mm256_add_ps(v, cnnk_avx2_load(res, full, m));
-    if (relu) v = cnnk_avx2_relu(v);
+    if (relu) v = cnnk_avx2_act(v, alpha);
     cnnk_avx2_store(y, v, full, m);
 }
 

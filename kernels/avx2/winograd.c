@@ -16,6 +16,8 @@
 #define CNNK_WINO_LOADU _mm256_loadu_ps
 #define CNNK_WINO_STOREU _mm256_storeu_ps
 #define CNNK_WINO_RELU cnnk_avx2_relu
+#define CNNK_WINO_SET1 _mm256_set1_ps
+#define CNNK_WINO_LEAKY cnnk_avx2_leaky
 #define CNNK_WINO_STORE_EPILOGUE cnnk_avx2_store_epilogue
 #define ADD _mm256_add_ps
 #define SUB _mm256_sub_ps

@@ -47,17 +47,16 @@ CNNK_INLINE __m512 affine16(__m512 x, const double *s, const double *t) {
 }
 
 static void bnorm_row(const float *x, float *y, int64_t n, const double *s, const double *t,
-                      bool relu) {
-    const __m512 z = _mm512_setzero_ps();
+                      bool relu, float alpha) {
     int64_t c = 0;
     for (; c + 16 <= n; c += 16) {
         __m512 v = affine16(_mm512_loadu_ps(x + c), s + c, t + c);
-        _mm512_storeu_ps(y + c, relu ? _mm512_max_ps(v, z) : v);
+        _mm512_storeu_ps(y + c, relu ? cnnk_avx512_act(v, alpha) : v);
     }
     if (c < n) {
         const __mmask16 m = cnnk_avx512_mask(n - c);
         __m512 v = affine16(cnnk_avx512_maskz_load(x + c, m), s + c, t + c);
-        cnnk_avx512_mask_store(y + c, relu ? _mm512_max_ps(v, z) : v, m);
+        cnnk_avx512_mask_store(y + c, relu ? cnnk_avx512_act(v, alpha) : v, m);
     }
 }
 
@@ -65,7 +64,8 @@ static void bnorm_item(const cnnk_bnorm_desc *d, const cnnk_op_args *a, const do
                        const double *t, int64_t pixels, int64_t item) {
     int64_t p0 = item * PIXELS_PER_ITEM, p1 = cnnk_min64(pixels, p0 + PIXELS_PER_ITEM);
     for (int64_t p = p0; p < p1; ++p)
-        bnorm_row(a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, d->c, s, t, a->relu);
+        bnorm_row(a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, d->c, s, t, a->relu,
+                  a->relu_alpha);
 }
 
 typedef struct bnorm_job {

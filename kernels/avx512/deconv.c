@@ -91,13 +91,12 @@ CNNK_INLINE void pixel_block(const deconv_ctx *c, const float *x_n, const float 
 static void store_block(const deconv_ctx *c, float *y, int64_t g, int64_t o0, int nv,
                         const __m512 *acc) {
     const float *bias = c->a->params[0];
-    const __m512 z = _mm512_setzero_ps();
     for (int v = 0; v < nv; ++v) {
         int64_t o = o0 + 16 * v;
         const __mmask16 m = cnnk_avx512_mask(c->ocg - o);
         __m512 r = acc[v];
         if (bias) r = _mm512_add_ps(r, cnnk_avx512_maskz_load(bias + g * c->ocg + o, m));
-        if (c->a->relu) r = _mm512_max_ps(r, z);
+        if (c->a->relu) r = cnnk_avx512_act(r, c->a->relu_alpha);
         cnnk_avx512_mask_store(y + g * c->ocg + o, r, m);
     }
 }

@@ -21,10 +21,10 @@ CNNK_INLINE void store_pixel(const cnnk_direct_store *s, int64_t p, __m512 a0, _
     const float *r = s->res ? s->res + p * s->res_ld : NULL;
     const bool full = s->nvalid == OC_BLK;
     const __mmask16 m0 = cnnk_avx512_mask(s->nvalid), m1 = cnnk_avx512_mask(s->nvalid - VL);
-    cnnk_avx512_store_epilogue(y, a0, s->bias, r, s->relu, full, m0);
+    cnnk_avx512_store_epilogue(y, a0, s->bias, r, s->relu, s->relu_alpha, full, m0);
     if (full || m1)
         cnnk_avx512_store_epilogue(y + VL, a1, s->bias ? s->bias + VL : NULL, r ? r + VL : NULL,
-                                   s->relu, full, m1);
+                                   s->relu, s->relu_alpha, full, m1);
 }
 
 /* The template's vocabulary, #undef'd at the end of the file. */

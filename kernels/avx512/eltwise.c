@@ -1,4 +1,4 @@
-/* ReLU, add, add+ReLU and dropout (the identity at inference) for AVX-512.
+/* ReLU, add, add+ReLU, dropout (the identity at inference) and leaky ReLU for AVX-512.
  * These are pure streams: the only aim is to run at memory bandwidth, so a
  * dense tensor (every pitch == c) is one flat run split evenly across
  * threads, and a pitched one is walked pixel by pixel with __mmask16
@@ -20,8 +20,8 @@ enum { PIECE = 16384 };
 /* b is indexed only by the binary algs (it is NULL for the unary ones, and
  * NULL + i is undefined); full as in vec.h: otherwise only m's lanes are
  * read. */
-CNNK_INLINE __m512 op16(cnnk_eltwise_alg alg, __m512 x, const float *b, int64_t i, bool full,
-                        __mmask16 m) {
+CNNK_INLINE __m512 op16(cnnk_eltwise_alg alg, float alpha, __m512 x, const float *b, int64_t i,
+                        bool full, __mmask16 m) {
     const __m512 z = _mm512_setzero_ps();
     switch (alg) {
     case CNNK_ELTWISE_RELU: return _mm512_max_ps(x, z);
@@ -29,40 +29,45 @@ CNNK_INLINE __m512 op16(cnnk_eltwise_alg alg, __m512 x, const float *b, int64_t 
     case CNNK_ELTWISE_ADD_RELU:
         return _mm512_max_ps(_mm512_add_ps(x, cnnk_avx512_load(b + i, full, m)), z);
     case CNNK_ELTWISE_DROPOUT: return x;
+    case CNNK_ELTWISE_LEAKY_RELU: return cnnk_avx512_leaky(x, _mm512_set1_ps(alpha));
     }
     return x;
 }
 
 /* n contiguous elements; alg is a compile-time constant in each caller. */
-CNNK_INLINE void run_span(cnnk_eltwise_alg alg, const float *a, const float *b, float *y,
-                          int64_t n) {
+CNNK_INLINE void run_span(cnnk_eltwise_alg alg, float alpha, const float *a, const float *b,
+                          float *y, int64_t n) {
     const __mmask16 all = (__mmask16)0xFFFF;
     int64_t i = 0;
     for (; i + 64 <= n; i += 64) {
-        __m512 r0 = op16(alg, _mm512_loadu_ps(a + i), b, i, true, all);
-        __m512 r1 = op16(alg, _mm512_loadu_ps(a + i + 16), b, i + 16, true, all);
-        __m512 r2 = op16(alg, _mm512_loadu_ps(a + i + 32), b, i + 32, true, all);
-        __m512 r3 = op16(alg, _mm512_loadu_ps(a + i + 48), b, i + 48, true, all);
+        __m512 r0 = op16(alg, alpha, _mm512_loadu_ps(a + i), b, i, true, all);
+        __m512 r1 = op16(alg, alpha, _mm512_loadu_ps(a + i + 16), b, i + 16, true, all);
+        __m512 r2 = op16(alg, alpha, _mm512_loadu_ps(a + i + 32), b, i + 32, true, all);
+        __m512 r3 = op16(alg, alpha, _mm512_loadu_ps(a + i + 48), b, i + 48, true, all);
         _mm512_storeu_ps(y + i, r0);
         _mm512_storeu_ps(y + i + 16, r1);
         _mm512_storeu_ps(y + i + 32, r2);
         _mm512_storeu_ps(y + i + 48, r3);
     }
     for (; i + 16 <= n; i += 16)
-        _mm512_storeu_ps(y + i, op16(alg, _mm512_loadu_ps(a + i), b, i, true, all));
+        _mm512_storeu_ps(y + i, op16(alg, alpha, _mm512_loadu_ps(a + i), b, i, true, all));
     if (i < n) {
         const __mmask16 m = cnnk_avx512_mask(n - i);
-        __m512 r = op16(alg, cnnk_avx512_maskz_load(a + i, m), b, i, false, m);
+        __m512 r = op16(alg, alpha, cnnk_avx512_maskz_load(a + i, m), b, i, false, m);
         cnnk_avx512_mask_store(y + i, r, m);
     }
 }
 
-static void span(cnnk_eltwise_alg alg, const float *a, const float *b, float *y, int64_t n) {
+static void span(cnnk_eltwise_alg alg, float alpha, const float *a, const float *b, float *y,
+                 int64_t n) {
     switch (alg) {
-    case CNNK_ELTWISE_RELU: run_span(CNNK_ELTWISE_RELU, a, b, y, n); return;
-    case CNNK_ELTWISE_ADD: run_span(CNNK_ELTWISE_ADD, a, b, y, n); return;
-    case CNNK_ELTWISE_ADD_RELU: run_span(CNNK_ELTWISE_ADD_RELU, a, b, y, n); return;
-    case CNNK_ELTWISE_DROPOUT: run_span(CNNK_ELTWISE_DROPOUT, a, b, y, n); return;
+    case CNNK_ELTWISE_RELU: run_span(CNNK_ELTWISE_RELU, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_ADD: run_span(CNNK_ELTWISE_ADD, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_ADD_RELU: run_span(CNNK_ELTWISE_ADD_RELU, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_DROPOUT: run_span(CNNK_ELTWISE_DROPOUT, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_LEAKY_RELU:
+        run_span(CNNK_ELTWISE_LEAKY_RELU, alpha, a, b, y, n);
+        return;
     }
 }
 
@@ -88,12 +93,12 @@ static void elt_item(const cnnk_eltwise_desc *d, const cnnk_op_args *a, const el
     int64_t lo = item * p->per, hi = cnnk_min64(p->total, lo + p->per);
     const float *b = a->src[1];
     if (p->flat) {
-        span(d->alg, a->src[0] + lo, binary ? b + lo : NULL, a->dst + lo, hi - lo);
+        span(d->alg, d->alpha, a->src[0] + lo, binary ? b + lo : NULL, a->dst + lo, hi - lo);
         return;
     }
     for (int64_t px = lo; px < hi; ++px)
-        span(d->alg, a->src[0] + px * a->src_ld[0], binary ? b + px * a->src_ld[1] : NULL,
-             a->dst + px * a->dst_ld, d->c);
+        span(d->alg, d->alpha, a->src[0] + px * a->src_ld[0],
+             binary ? b + px * a->src_ld[1] : NULL, a->dst + px * a->dst_ld, d->c);
 }
 
 typedef struct elt_job {

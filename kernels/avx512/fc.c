@@ -11,7 +11,7 @@ enum { NR = CNNK_AVX512_NR, VL = CNNK_AVX512_VL };
 
 /* y[0..n) = epilogue(x . panel) for one K x 32 panel; n <= 32 valid outputs. */
 static void gemv_panel(int64_t k, const float *x, const float *b, const float *bias, bool relu,
-                       int n, float *y) {
+                       float alpha, int n, float *y) {
     __m512 acc[8];
     for (int i = 0; i < 8; ++i) acc[i] = _mm512_setzero_ps();
     int64_t kk = 0;
@@ -30,14 +30,14 @@ static void gemv_panel(int64_t k, const float *x, const float *b, const float *b
     const __m512 lo = _mm512_add_ps(_mm512_add_ps(acc[0], acc[2]), _mm512_add_ps(acc[4], acc[6]));
     const __m512 hi = _mm512_add_ps(_mm512_add_ps(acc[1], acc[3]), _mm512_add_ps(acc[5], acc[7]));
     /* masked: bias and y hold only the valid outputs */
-    cnnk_avx512_store_epilogue(y, lo, bias, NULL, relu, false, cnnk_avx512_mask(n));
-    cnnk_avx512_store_epilogue(y + VL, hi, bias ? bias + VL : NULL, NULL, relu, false,
+    cnnk_avx512_store_epilogue(y, lo, bias, NULL, relu, alpha, false, cnnk_avx512_mask(n));
+    cnnk_avx512_store_epilogue(y + VL, hi, bias ? bias + VL : NULL, NULL, relu, alpha, false,
                                cnnk_avx512_mask(n - VL));
 }
 
 /* Two full panels at once: two concurrent weight streams, 64 floats per k. */
 static void gemv_2panels(int64_t k, const float *x, const float *b, const float *bias, bool relu,
-                         float *y) {
+                         float alpha, float *y) {
     __m512 acc[8];
     for (int i = 0; i < 8; ++i) acc[i] = _mm512_setzero_ps();
     const float *p0 = b, *p1 = b + k * NR;
@@ -63,20 +63,22 @@ static void gemv_2panels(int64_t k, const float *x, const float *b, const float 
     for (int i = 0; i < 4; ++i) {
         __m512 v = _mm512_add_ps(acc[i], acc[4 + i]);
         if (bias) v = _mm512_add_ps(v, _mm512_loadu_ps(bias + VL * i));
-        if (relu) v = _mm512_max_ps(v, _mm512_setzero_ps());
+        if (relu) v = cnnk_avx512_act(v, alpha);
         _mm512_storeu_ps(y + VL * i, v);
     }
 }
 
 /* Panels [lo, hi): pairs of full panels, then one at a time. */
 void cnnk_gemv__avx512(int64_t k, int64_t oc, const float *x, const float *packed,
-                       const float *bias, bool relu, float *y, int64_t lo, int64_t hi) {
+                       const float *bias, bool relu, float alpha, float *y, int64_t lo,
+                     int64_t hi) {
     int64_t j = lo;
     for (; j + 2 <= hi && (j + 2) * NR <= oc; j += 2)
-        gemv_2panels(k, x, packed + j * NR * k, bias ? bias + j * NR : NULL, relu, y + j * NR);
+        gemv_2panels(k, x, packed + j * NR * k, bias ? bias + j * NR : NULL, relu, alpha,
+                     y + j * NR);
     for (; j < hi; ++j) {
         const int64_t o = j * NR;
-        gemv_panel(k, x, packed + o * k, bias ? bias + o : NULL, relu,
+        gemv_panel(k, x, packed + o * k, bias ? bias + o : NULL, relu, alpha,
                    (int)cnnk_min64(oc - o, NR), y + o);
     }
 }

@@ -46,7 +46,8 @@ CNNK_INLINE void cnnk_avx512_store_tile(const int MR, const int NV, float *c, in
             __m512 x = acc[r][v];
             if (t->load_c) x = _mm512_add_ps(x, cnnk_avx512_load(cr + v * VL, full, m[v]));
             cnnk_avx512_store_epilogue(cr + v * VL, x, t->bias ? t->bias + v * VL : NULL,
-                                       res ? res + v * VL : NULL, t->relu, full, m[v]);
+                                       res ? res + v * VL : NULL, t->relu, t->relu_alpha, full,
+                                       m[v]);
         }
     }
 }

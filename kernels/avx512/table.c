@@ -16,7 +16,8 @@ extern const cnnk_op_kernel cnnk_pool__avx512, cnnk_lrn__avx512, cnnk_eltwise__a
 /* peak.c: 24 independent FMA chains x 16 lanes x 2 FLOP per iteration. */
 float cnnk_peak_loop__avx512(int64_t iters);
 void cnnk_gemv__avx512(int64_t k, int64_t oc, const float *x, const float *packed,
-                       const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
+                       const float *bias, bool relu, float alpha, float *y, int64_t lo,
+                     int64_t hi);
 /* direct.c: 14 pixels x 32 channels. */
 extern const cnnk_direct_ukernel cnnk_direct_ukernel_14x32__avx512;
 /* gemm_sup.c: the unpacked GEMM's 14x32, on the packed GEMM's B panels. */

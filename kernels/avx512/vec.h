@@ -50,14 +50,30 @@ CNNK_INLINE void cnnk_avx512_mask_store(float *p, __m512 v, __mmask16 m) {
  * when the first is not greater (a NaN, -0), so +0 there, as the reference. */
 CNNK_INLINE __m512 cnnk_avx512_relu(__m512 x) { return _mm512_max_ps(x, _mm512_setzero_ps()); }
 
+/* The reference's leaky ReLU, `x > 0 ? x : alpha * x`: one compare into a
+ * mask and a masked multiply of the lanes that are not greater than 0. */
+CNNK_INLINE __m512 cnnk_avx512_leaky(__m512 x, __m512 alpha) {
+    const __mmask16 le = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NGT_UQ);
+    return _mm512_mask_mul_ps(x, le, x, alpha);
+}
+
+/* kernel.h's activation: ReLU when alpha is 0 (max keeps ReLU's +0 and
+ * its one instruction), leaky ReLU otherwise. alpha is uniform over a
+ * whole run, so the branch is always predicted. */
+CNNK_INLINE __m512 cnnk_avx512_act(__m512 x, float alpha) {
+    return alpha == 0.0f ? cnnk_avx512_relu(x) : cnnk_avx512_leaky(x, _mm512_set1_ps(alpha));
+}
+
 /* The fused epilogue of include/cnnk/kernel.h on 16 output channels, in its
- * order: + bias, + residual, then ReLU; bias and res are NULL when absent.
- * Every AVX-512 convolution's store goes through this one function. */
+ * order: + bias, + residual, then the activation (relu, slope alpha); bias
+ * and res are NULL when absent. Every AVX-512 convolution's store goes
+ * through this one function. */
 CNNK_INLINE void cnnk_avx512_store_epilogue(float *y, __m512 v, const float *bias,
-                                            const float *res, bool relu, bool full, __mmask16 m) {
+                                            const float *res, bool relu, float alpha, bool full,
+                                            __mmask16 m) {
     if (bias) v = _mm512_add_ps(v, cnnk_avx512_load(bias, full, m));
     if (res) v = _mm512_add_ps(v, cnnk_avx512_load(res, full, m));
-    if (relu) v = cnnk_avx512_relu(v);
+    if (relu) v = cnnk_avx512_act(v, alpha);
     cnnk_avx512_store(y, v, full, m);
 }
 

@@ -16,6 +16,8 @@
 #define CNNK_WINO_LOADU _mm512_loadu_ps
 #define CNNK_WINO_STOREU _mm512_storeu_ps
 #define CNNK_WINO_RELU cnnk_avx512_relu
+#define CNNK_WINO_SET1 _mm512_set1_ps
+#define CNNK_WINO_LEAKY cnnk_avx512_leaky
 #define CNNK_WINO_STORE_EPILOGUE cnnk_avx512_store_epilogue
 #define ADD _mm512_add_ps
 #define SUB _mm512_sub_ps

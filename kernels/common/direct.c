@@ -56,6 +56,7 @@ static void conv_row(const geom *g, const cnnk_conv_args *a, row_job j) {
         .res = a->ep.residual ? a->ep.residual + pixel0 * a->ep.residual_ld + oc0 : NULL,
         .res_ld = a->ep.residual_ld,
         .relu = a->ep.relu,
+        .relu_alpha = a->ep.relu_alpha,
         .nvalid = (int)cnnk_min64(ob_n, g->ocg - j.ob * ob_n),
     };
     const float *wblk = a->packed + (j.grp * g->nob + j.ob) * d->kh * d->kw * g->icg * ob_n;

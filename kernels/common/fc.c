@@ -52,8 +52,8 @@ static void gemv_share(void *job, int t, int nthreads) {
     const int64_t nr = isa->gemm->nr, grp = isa->gemv_group;
     const int64_t groups = cnnk_ceil_div(d->oc, grp * nr), panels = cnnk_ceil_div(d->oc, nr);
     int64_t lo = groups * t / nthreads * grp, hi = groups * (t + 1) / nthreads * grp;
-    isa->gemv(fc_k(d), d->oc, a->src[0], a->packed, a->params[0], a->relu, a->dst, lo,
-              cnnk_min64(hi, panels));
+    isa->gemv(fc_k(d), d->oc, a->src[0], a->packed, a->params[0], a->relu, a->relu_alpha,
+              a->dst, lo, cnnk_min64(hi, panels));
 }
 
 static void fc_gemv(const cnnk_isa_kernels *isa, const cnnk_fc_desc *d, const cnnk_op_args *a) {
@@ -71,7 +71,7 @@ void cnnk_fc_run(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l, const cn
         return;
     }
     /* The GEMM splits N itself when M (the batch) is too short to split. */
-    cnnk_gemm_epilogue ep = {.bias = a->params[0], .relu = a->relu};
+    cnnk_gemm_epilogue ep = {.bias = a->params[0], .relu = a->relu, .relu_alpha = a->relu_alpha};
     cnnk_gemm(isa, d->mb, d->oc, fc_k(d), a->src[0], fc_k(d), a->packed, a->dst, d->oc, &ep,
               a->workspace, a->nthreads < 1 ? 1 : a->nthreads);
 }

@@ -117,6 +117,7 @@ static void run_block(const gemm_args *g, int64_t ic, int64_t jc, float *ws) {
                 .bias = last && g->ep.bias ? g->ep.bias + j : NULL,
                 .res_ld = g->ep.residual_ld,
                 .relu = last && g->ep.relu,
+                .relu_alpha = g->ep.relu_alpha,
             };
             for (int64_t ir = 0; ir < mc; ir += mr) {
                 const int64_t i = ic + ir;

@@ -20,12 +20,13 @@
 /* Fused into the microkernel's store, in this order:
  *   c = (accumulate ? c : 0) + A*B + bias[n]   (bias: N values or NULL)
  *   c += residual[m*residual_ld + n]           (residual may be NULL)
- *   c = max(c, 0)                              (when relu) */
+ *   c = c > 0 ? c : relu_alpha * c             (when relu; kernel.h's) */
 typedef struct cnnk_gemm_epilogue {
     const float *bias;
     const float *residual;
     int64_t residual_ld;
     bool relu;
+    float relu_alpha;
     bool accumulate;
 } cnnk_gemm_epilogue;
 

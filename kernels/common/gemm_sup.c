@@ -147,6 +147,7 @@ static void run_range(const sup_args *g, int64_t t0, int64_t t1, int64_t q0, int
                     .load_c = pc > 0 || g->ep.accumulate,
                     .res_ld = g->ep.residual_ld,
                     .relu = last && g->ep.relu,
+                    .relu_alpha = g->ep.relu_alpha,
                 };
                 for (int64_t q = qb; q < qe; ++q) {
                     const int64_t j = q * nr;

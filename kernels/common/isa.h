@@ -20,7 +20,7 @@
 /* How one MR x NR tile is written back; the epilogue order is kernel.h's:
  *   c = (load_c ? c : 0) + A*B + bias[n]   (bias: at the tile's column 0)
  *   c += res[m*res_ld + n]                 (res: at the tile's (0, 0))
- *   c = max(c, 0)                          (when relu)
+ *   c = c > 0 ? c : relu_alpha * c         (when relu; alpha 0: max(c, 0))
  * bias, res and relu are set on the last K block only. */
 typedef struct cnnk_gemm_tile {
     int m, n;            /* valid rows (<= MR) and columns (<= NR) */
@@ -29,6 +29,7 @@ typedef struct cnnk_gemm_tile {
     const float *res;
     int64_t res_ld;
     bool relu;
+    float relu_alpha;
 } cnnk_gemm_tile;
 
 /* acc(MR x NR) = sum_k a[k*MR + r] * b[k*NR + c] over packed panels, stored
@@ -170,6 +171,7 @@ typedef struct cnnk_direct_store {
     const float *res;
     int64_t res_ld;
     bool relu;
+    float relu_alpha;
     int nvalid;
 } cnnk_direct_store;
 
@@ -203,7 +205,8 @@ typedef struct cnnk_direct_ukernel {
 /* Batch-1 FC: y[o] = epilogue(x . W[:, o]) for the NR-wide B panels
  * [lo, hi) of K x oc weights packed as the GEMM's B. */
 typedef void (*cnnk_gemv_fn)(int64_t k, int64_t oc, const float *x, const float *packed,
-                             const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
+                             const float *bias, bool relu, float relu_alpha, float *y,
+                             int64_t lo, int64_t hi);
 
 typedef struct cnnk_isa_kernels {
     cnnk_isa isa;

@@ -158,6 +158,7 @@ static cnnk_gemm_epilogue group_epilogue(const cnnk_conv_args *a, int64_t p0, in
         .residual = a->ep.residual ? a->ep.residual + p0 * a->ep.residual_ld + c0 : NULL,
         .residual_ld = a->ep.residual_ld,
         .relu = a->ep.relu,
+        .relu_alpha = a->ep.relu_alpha,
     };
     return ep;
 }

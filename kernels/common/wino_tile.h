@@ -27,7 +27,10 @@
  *   CNNK_WINO_STOREU(p, v)          a whole-vector store
  *   CNNK_WINO_RELU(v)               the reference's ReLU, exact on any
  *                                   add or FMA result (interior path)
- *   CNNK_WINO_STORE_EPILOGUE(y, v, bias, res, relu, full, mask)
+ *   CNNK_WINO_SET1(x)               x in every lane
+ *   CNNK_WINO_LEAKY(v, alpha)       the reference's leaky ReLU, alpha a
+ *                                   vector of the slope (interior path)
+ *   CNNK_WINO_STORE_EPILOGUE(y, v, bias, res, relu, alpha, full, mask)
  *                                   its vec.h's fused epilogue store
  *   CNNK_WINO_ATTR                  attributes of the exported functions
  *                                   (optional; empty if undefined)
@@ -130,7 +133,7 @@ CNNK_INLINE void output_tile(const cnnk_wino_tiles *x, int m, int64_t tile, cons
                 const int64_t off = i * d->ow + j;
                 CNNK_WINO_STORE_EPILOGUE(dst + off * x->a->dst_ld + o0, y[i], bias,
                                          res ? res + off * ep->residual_ld + o0 : NULL, ep->relu,
-                                         full, mask);
+                                         ep->relu_alpha, full, mask);
             }
         }
     }
@@ -190,15 +193,18 @@ CNNK_INLINE void input_tile_any(const cnnk_wino_tiles *x, int m, int64_t tile, f
 
 /* Y of one interior tile, output channels [0, ocf) (whole vectors), into
  * drow[i] (output row i at the tile's first pixel), residual from rrow[i].
- * has_bias, has_res and relu are constants in each instance
- * (output_tiles), so the epilogue is straight-line code with the bias
- * loaded once per channel vector; its order is the general path's:
- * + bias, + residual, then ReLU. */
+ * has_bias, has_res and act (CNNK_WINO_ACT_*) are constants in each
+ * instance (output_tiles), so the epilogue is straight-line code with the
+ * bias loaded once per channel vector; its order is the general path's:
+ * + bias, + residual, then the activation (slope: the leaky one's). */
+enum { CNNK_WINO_ACT_NONE = 0, CNNK_WINO_ACT_RELU = 1, CNNK_WINO_ACT_LEAKY = 2 };
+
 CNNK_INLINE void output_tile_interior(int m, float *const *drow, int64_t dld,
                                       const float *const *rrow, int64_t rld, const float *bias,
                                       int64_t ocf, const float *mm, int64_t mstride,
-                                      bool has_bias, bool has_res, bool relu) {
+                                      bool has_bias, bool has_res, int act, float slope) {
     const int alpha = m + 2;
+    const CNNK_WINO_VEC vslope = CNNK_WINO_SET1(slope);
     for (int64_t o0 = 0; o0 < ocf; o0 += CNNK_WINO_VL) {
         CNNK_WINO_VEC t[CNNK_WINO_MAX_ALPHA][CNNK_WINO_MAX_ALPHA];
 #pragma GCC unroll 8
@@ -221,7 +227,8 @@ CNNK_INLINE void output_tile_interior(int m, float *const *drow, int64_t dld,
                 CNNK_WINO_VEC o = y[i];
                 if (has_bias) o = ADD(o, b);
                 if (has_res) o = ADD(o, CNNK_WINO_LOADU(rrow[i] + j * rld + o0));
-                if (relu) o = CNNK_WINO_RELU(o);
+                if (act == CNNK_WINO_ACT_RELU) o = CNNK_WINO_RELU(o);
+                if (act == CNNK_WINO_ACT_LEAKY) o = CNNK_WINO_LEAKY(o, vslope);
                 CNNK_WINO_STOREU(drow[i] + j * dld + o0, o);
             }
         }
@@ -232,7 +239,7 @@ CNNK_INLINE void output_tile_interior(int m, float *const *drow, int64_t dld,
  * whole tiles' full channel vectors, the general path for the rest. */
 CNNK_INLINE void output_tiles(const cnnk_wino_tiles *x, int m, int64_t t0, int64_t tn,
                               const float *mm, int64_t mld, int64_t mstride, bool has_bias,
-                              bool has_res, bool relu) {
+                              bool has_res, int act) {
     const cnnk_conv_desc *d = x->d;
     const cnnk_epilogue *ep = &x->a->ep;
     const int64_t dld = x->a->dst_ld, rld = ep->residual_ld;
@@ -254,10 +261,15 @@ CNNK_INLINE void output_tiles(const cnnk_wino_tiles *x, int m, int64_t t0, int64
             rrow[i] = has_res ? ep->residual + (pix0 + i * d->ow) * rld : NULL;
         }
         output_tile_interior(m, drow, dld, rrow, rld, ep->bias, ocf, mt, mstride, has_bias,
-                             has_res, relu);
+                             has_res, act, ep->relu_alpha);
         if (ocf < d->oc) output_tile(x, m, tile, mt, mstride, ocf);
     }
 }
+
+/* One case of the epilogue switch below: bias, residual and activation as
+ * constants, so each of the 12 combinations is its own straight-line copy. */
+#define CNNK_WINO_TILES_CASE(M, E, BIAS, RES, ACT)                                            \
+    case E: output_tiles(x, M, t0, tn, mm, mld, mstride, BIAS, RES, ACT); break;
 
 /* The exported transforms of F(M x M) for ISA: one call per block of
  * tiles; the output's epilogue is chosen once per call, not per pixel. */
@@ -271,15 +283,21 @@ CNNK_INLINE void output_tiles(const cnnk_wino_tiles *x, int m, int64_t t0, int64
     void cnnk_wino_output_f##M##__##ISA(const cnnk_wino_tiles *x, int64_t t0, int64_t tn,     \
                                         const float *mm, int64_t mld, int64_t mstride) {      \
         const cnnk_epilogue *ep = &x->a->ep;                                                  \
-        const int e = (ep->bias ? 4 : 0) | (ep->residual ? 2 : 0) | (ep->relu ? 1 : 0);       \
-        switch (e) {                                                                          \
-        case 0: output_tiles(x, M, t0, tn, mm, mld, mstride, false, false, false); break;     \
-        case 1: output_tiles(x, M, t0, tn, mm, mld, mstride, false, false, true); break;      \
-        case 2: output_tiles(x, M, t0, tn, mm, mld, mstride, false, true, false); break;      \
-        case 3: output_tiles(x, M, t0, tn, mm, mld, mstride, false, true, true); break;       \
-        case 4: output_tiles(x, M, t0, tn, mm, mld, mstride, true, false, false); break;      \
-        case 5: output_tiles(x, M, t0, tn, mm, mld, mstride, true, false, true); break;       \
-        case 6: output_tiles(x, M, t0, tn, mm, mld, mstride, true, true, false); break;       \
-        default: output_tiles(x, M, t0, tn, mm, mld, mstride, true, true, true); break;       \
+        const int act = !ep->relu ? CNNK_WINO_ACT_NONE                                        \
+                        : ep->relu_alpha == 0.0f ? CNNK_WINO_ACT_RELU : CNNK_WINO_ACT_LEAKY;  \
+        const int e = (ep->bias ? 2 : 0) | (ep->residual ? 1 : 0);                            \
+        switch (e * 3 + act) {                                                                \
+        CNNK_WINO_TILES_CASE(M, 0, false, false, CNNK_WINO_ACT_NONE)                          \
+        CNNK_WINO_TILES_CASE(M, 1, false, false, CNNK_WINO_ACT_RELU)                          \
+        CNNK_WINO_TILES_CASE(M, 2, false, false, CNNK_WINO_ACT_LEAKY)                         \
+        CNNK_WINO_TILES_CASE(M, 3, false, true, CNNK_WINO_ACT_NONE)                           \
+        CNNK_WINO_TILES_CASE(M, 4, false, true, CNNK_WINO_ACT_RELU)                           \
+        CNNK_WINO_TILES_CASE(M, 5, false, true, CNNK_WINO_ACT_LEAKY)                          \
+        CNNK_WINO_TILES_CASE(M, 6, true, false, CNNK_WINO_ACT_NONE)                           \
+        CNNK_WINO_TILES_CASE(M, 7, true, false, CNNK_WINO_ACT_RELU)                           \
+        CNNK_WINO_TILES_CASE(M, 8, true, false, CNNK_WINO_ACT_LEAKY)                          \
+        CNNK_WINO_TILES_CASE(M, 9, true, true, CNNK_WINO_ACT_NONE)                            \
+        CNNK_WINO_TILES_CASE(M, 10, true, true, CNNK_WINO_ACT_RELU)                           \
+        default: output_tiles(x, M, t0, tn, mm, mld, mstride, true, true, CNNK_WINO_ACT_LEAKY); \
         }                                                                                     \
     }

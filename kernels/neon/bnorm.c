@@ -37,19 +37,22 @@ static void precompute(const cnnk_bnorm_desc *d, const float *const *p, double *
     }
 }
 
-CNNK_INLINE float32x4_t affine4(float32x4_t x, const double *s, const double *t, bool relu) {
+CNNK_INLINE float32x4_t affine4(float32x4_t x, const double *s, const double *t, bool relu,
+                                float alpha) {
     float64x2_t lo = vfmaq_f64(vld1q_f64(t), vcvt_f64_f32(vget_low_f32(x)), vld1q_f64(s));
     float64x2_t hi = vfmaq_f64(vld1q_f64(t + 2), vcvt_high_f64_f32(x), vld1q_f64(s + 2));
     float32x4_t y = vcvt_high_f32_f64(vcvt_f32_f64(lo), hi);
-    return relu ? cnnk_neon_relu(y) : y;
+    return relu ? cnnk_neon_act(y, alpha) : y;
 }
 
 static void bnorm_row(const float *x, float *y, int64_t n, const double *s, const double *t,
-                      bool relu) {
+                      bool relu, float alpha) {
     int64_t c = 0;
-    for (; c + 4 <= n; c += 4) vst1q_f32(y + c, affine4(vld1q_f32(x + c), s + c, t + c, relu));
+    for (; c + 4 <= n; c += 4)
+        vst1q_f32(y + c, affine4(vld1q_f32(x + c), s + c, t + c, relu, alpha));
     if (c < n)
-        cnnk_neon_store_n(y + c, affine4(cnnk_neon_load_n(x + c, n - c), s + c, t + c, relu),
+        cnnk_neon_store_n(y + c,
+                          affine4(cnnk_neon_load_n(x + c, n - c), s + c, t + c, relu, alpha),
                           n - c);
 }
 
@@ -57,7 +60,8 @@ static void bnorm_item(const cnnk_bnorm_desc *d, const cnnk_op_args *a, const do
                        const double *t, int64_t pixels, int64_t item) {
     int64_t p0 = item * PIXELS_PER_ITEM, p1 = cnnk_min64(pixels, p0 + PIXELS_PER_ITEM);
     for (int64_t p = p0; p < p1; ++p)
-        bnorm_row(a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, d->c, s, t, a->relu);
+        bnorm_row(a->src[0] + p * a->src_ld[0], a->dst + p * a->dst_ld, d->c, s, t, a->relu,
+                  a->relu_alpha);
 }
 
 typedef struct bnorm_job {

@@ -114,7 +114,7 @@ static void store_block(const deconv_ctx *c, float *y, int64_t g, int64_t o0, in
         int64_t o = o0 + 4 * v, n = cnnk_min64(4, c->ocg - o);
         float32x4_t r = acc[v];
         if (bias) r = vaddq_f32(r, cnnk_neon_load_n(bias + g * c->ocg + o, n));
-        if (c->a->relu) r = cnnk_neon_relu(r);
+        if (c->a->relu) r = cnnk_neon_act(r, c->a->relu_alpha);
         cnnk_neon_store_n(y + g * c->ocg + o, r, n);
     }
 }

@@ -38,7 +38,7 @@ CNNK_INLINE void store_pixel(const cnnk_direct_store *s, int64_t p, const float3
         const int64_t n = s->nvalid - 4 * j;
         if (n <= 0) break;
         cnnk_neon_store_epilogue(y + 4 * j, a[j], s->bias ? s->bias + 4 * j : NULL,
-                                 r ? r + 4 * j : NULL, s->relu, full, n);
+                                 r ? r + 4 * j : NULL, s->relu, s->relu_alpha, full, n);
     }
 }
 

@@ -1,4 +1,4 @@
-/* ReLU, add, add+ReLU and dropout (the identity at inference) for NEON.
+/* ReLU, add, add+ReLU, dropout (the identity at inference) and leaky ReLU for NEON.
  * These are pure streams: the only aim is to run at memory bandwidth, so a
  * dense tensor (every pitch == c) is one flat run split evenly across
  * threads, and a pitched one is walked pixel by pixel with partial tails
@@ -20,44 +20,49 @@ enum { PIECE = 16384 };
 
 /* b is indexed only by the binary algs: it is NULL for the unary ones. n is
  * the number of valid lanes, 4 for whole vectors. */
-CNNK_INLINE float32x4_t op4(cnnk_eltwise_alg alg, float32x4_t x, const float *b, int64_t i,
-                            int64_t n) {
+CNNK_INLINE float32x4_t op4(cnnk_eltwise_alg alg, float alpha, float32x4_t x, const float *b,
+                            int64_t i, int64_t n) {
     switch (alg) {
     case CNNK_ELTWISE_RELU: return cnnk_neon_relu(x);
     case CNNK_ELTWISE_ADD: return vaddq_f32(x, cnnk_neon_load_n(b + i, n));
     case CNNK_ELTWISE_ADD_RELU: return cnnk_neon_relu(vaddq_f32(x, cnnk_neon_load_n(b + i, n)));
     case CNNK_ELTWISE_DROPOUT: return x;
+    case CNNK_ELTWISE_LEAKY_RELU: return cnnk_neon_leaky(x, alpha);
     }
     return x;
 }
 
 /* n contiguous elements; alg is a compile-time constant in each caller. */
-CNNK_INLINE void run_span(cnnk_eltwise_alg alg, const float *a, const float *b, float *y,
-                          int64_t n) {
+CNNK_INLINE void run_span(cnnk_eltwise_alg alg, float alpha, const float *a, const float *b,
+                          float *y, int64_t n) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16) {
-        float32x4_t r0 = op4(alg, vld1q_f32(a + i), b, i, 4);
-        float32x4_t r1 = op4(alg, vld1q_f32(a + i + 4), b, i + 4, 4);
-        float32x4_t r2 = op4(alg, vld1q_f32(a + i + 8), b, i + 8, 4);
-        float32x4_t r3 = op4(alg, vld1q_f32(a + i + 12), b, i + 12, 4);
+        float32x4_t r0 = op4(alg, alpha, vld1q_f32(a + i), b, i, 4);
+        float32x4_t r1 = op4(alg, alpha, vld1q_f32(a + i + 4), b, i + 4, 4);
+        float32x4_t r2 = op4(alg, alpha, vld1q_f32(a + i + 8), b, i + 8, 4);
+        float32x4_t r3 = op4(alg, alpha, vld1q_f32(a + i + 12), b, i + 12, 4);
         vst1q_f32(y + i, r0);
         vst1q_f32(y + i + 4, r1);
         vst1q_f32(y + i + 8, r2);
         vst1q_f32(y + i + 12, r3);
     }
-    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, op4(alg, vld1q_f32(a + i), b, i, 4));
+    for (; i + 4 <= n; i += 4) vst1q_f32(y + i, op4(alg, alpha, vld1q_f32(a + i), b, i, 4));
     if (i < n) {
         const int64_t t = n - i;
-        cnnk_neon_store_n(y + i, op4(alg, cnnk_neon_load_n(a + i, t), b, i, t), t);
+        cnnk_neon_store_n(y + i, op4(alg, alpha, cnnk_neon_load_n(a + i, t), b, i, t), t);
     }
 }
 
-static void span(cnnk_eltwise_alg alg, const float *a, const float *b, float *y, int64_t n) {
+static void span(cnnk_eltwise_alg alg, float alpha, const float *a, const float *b, float *y,
+                 int64_t n) {
     switch (alg) {
-    case CNNK_ELTWISE_RELU: run_span(CNNK_ELTWISE_RELU, a, b, y, n); return;
-    case CNNK_ELTWISE_ADD: run_span(CNNK_ELTWISE_ADD, a, b, y, n); return;
-    case CNNK_ELTWISE_ADD_RELU: run_span(CNNK_ELTWISE_ADD_RELU, a, b, y, n); return;
-    case CNNK_ELTWISE_DROPOUT: run_span(CNNK_ELTWISE_DROPOUT, a, b, y, n); return;
+    case CNNK_ELTWISE_RELU: run_span(CNNK_ELTWISE_RELU, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_ADD: run_span(CNNK_ELTWISE_ADD, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_ADD_RELU: run_span(CNNK_ELTWISE_ADD_RELU, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_DROPOUT: run_span(CNNK_ELTWISE_DROPOUT, alpha, a, b, y, n); return;
+    case CNNK_ELTWISE_LEAKY_RELU:
+        run_span(CNNK_ELTWISE_LEAKY_RELU, alpha, a, b, y, n);
+        return;
     }
 }
 
@@ -83,12 +88,12 @@ static void elt_item(const cnnk_eltwise_desc *d, const cnnk_op_args *a, const el
     int64_t lo = item * p->per, hi = cnnk_min64(p->total, lo + p->per);
     const float *b = a->src[1];
     if (p->flat) {
-        span(d->alg, a->src[0] + lo, binary ? b + lo : NULL, a->dst + lo, hi - lo);
+        span(d->alg, d->alpha, a->src[0] + lo, binary ? b + lo : NULL, a->dst + lo, hi - lo);
         return;
     }
     for (int64_t px = lo; px < hi; ++px)
-        span(d->alg, a->src[0] + px * a->src_ld[0], binary ? b + px * a->src_ld[1] : NULL,
-             a->dst + px * a->dst_ld, d->c);
+        span(d->alg, d->alpha, a->src[0] + px * a->src_ld[0],
+             binary ? b + px * a->src_ld[1] : NULL, a->dst + px * a->dst_ld, d->c);
 }
 
 typedef struct elt_job {

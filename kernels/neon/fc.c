@@ -11,7 +11,7 @@ enum { NR = CNNK_NEON_NR };
 /* y[0..n) = epilogue(x . panel) for one K x 12 panel; n <= 12 valid outputs.
  * Two accumulator sets over even and odd k halve the FMA chains' latency. */
 static void gemv_panel(int64_t k, const float *x, const float *b, const float *bias, bool relu,
-                       int n, float *y) {
+                       float alpha, int n, float *y) {
     float32x4_t acc[6];
     for (int i = 0; i < 6; ++i) acc[i] = vdupq_n_f32(0.0f);
     int64_t kk = 0;
@@ -27,12 +27,12 @@ static void gemv_panel(int64_t k, const float *x, const float *b, const float *b
     /* bias and y hold only the n valid outputs */
     for (int j = 0; j < 3; ++j)
         cnnk_neon_store_epilogue(y + 4 * j, vaddq_f32(acc[j], acc[3 + j]),
-                                 bias ? bias + 4 * j : NULL, NULL, relu, false, n - 4 * j);
+                                 bias ? bias + 4 * j : NULL, NULL, relu, alpha, false, n - 4 * j);
 }
 
 /* Four full panels at once: 12 accumulators, 48 outputs. */
 static void gemv_4panels(int64_t k, const float *x, const float *b, const float *bias, bool relu,
-                         float *y) {
+                         float alpha, float *y) {
     float32x4_t acc[12];
     for (int i = 0; i < 12; ++i) acc[i] = vdupq_n_f32(0.0f);
     const float *p[4] = {b, b + k * NR, b + 2 * k * NR, b + 3 * k * NR};
@@ -45,20 +45,22 @@ static void gemv_4panels(int64_t k, const float *x, const float *b, const float 
     }
     for (int i = 0; i < 12; ++i) {
         if (bias) acc[i] = vaddq_f32(acc[i], vld1q_f32(bias + 4 * i));
-        if (relu) acc[i] = cnnk_neon_relu(acc[i]);
+        if (relu) acc[i] = cnnk_neon_act(acc[i], alpha);
         vst1q_f32(y + 4 * i, acc[i]);
     }
 }
 
 /* Panels [lo, hi): groups of four full panels, then one at a time. */
 void cnnk_gemv__neon(int64_t k, int64_t oc, const float *x, const float *packed,
-                     const float *bias, bool relu, float *y, int64_t lo, int64_t hi) {
+                     const float *bias, bool relu, float alpha, float *y, int64_t lo,
+                     int64_t hi) {
     int64_t j = lo;
     for (; j + 4 <= hi && (j + 4) * NR <= oc; j += 4)
-        gemv_4panels(k, x, packed + j * NR * k, bias ? bias + j * NR : NULL, relu, y + j * NR);
+        gemv_4panels(k, x, packed + j * NR * k, bias ? bias + j * NR : NULL, relu, alpha,
+                     y + j * NR);
     for (; j < hi; ++j) {
         const int64_t o = j * NR;
-        gemv_panel(k, x, packed + o * k, bias ? bias + o : NULL, relu, (int)cnnk_min64(oc - o, NR),
-                   y + o);
+        gemv_panel(k, x, packed + o * k, bias ? bias + o : NULL, relu, alpha,
+                   (int)cnnk_min64(oc - o, NR), y + o);
     }
 }

@@ -67,7 +67,8 @@ CNNK_INLINE void store_tile(float *c, int64_t ldc, const cnnk_gemm_tile *t,
             float32x4_t v = acc[r][j];
             if (t->load_c) v = vaddq_f32(v, cnnk_neon_load(cr + 4 * j, full, n));
             cnnk_neon_store_epilogue(cr + 4 * j, v, t->bias ? t->bias + 4 * j : NULL,
-                                     res ? res + 4 * j : NULL, t->relu, full, n);
+                                     res ? res + 4 * j : NULL, t->relu, t->relu_alpha, full,
+                                     n);
         }
     }
 }

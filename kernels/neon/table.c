@@ -16,7 +16,8 @@ extern const cnnk_op_kernel cnnk_pool__neon, cnnk_lrn__neon, cnnk_eltwise__neon,
 /* peak.c: 16 independent FMA chains x 4 lanes x 2 FLOP per iteration. */
 float cnnk_peak_loop__neon(int64_t iters);
 void cnnk_gemv__neon(int64_t k, int64_t oc, const float *x, const float *packed,
-                     const float *bias, bool relu, float *y, int64_t lo, int64_t hi);
+                     const float *bias, bool relu, float alpha, float *y, int64_t lo,
+                     int64_t hi);
 /* direct.c: 8 pixels x 12 channels. */
 extern const cnnk_direct_ukernel cnnk_direct_ukernel_8x12__neon;
 

@@ -67,14 +67,29 @@ CNNK_INLINE float32x4_t cnnk_neon_relu(float32x4_t x) {
         vandq_u32(vcgtq_f32(x, vdupq_n_f32(0.0f)), vreinterpretq_u32_f32(x)));
 }
 
+/* The reference's leaky ReLU, `x > 0 ? x : alpha * x`: a compare selects
+ * x or alpha * x (a NaN fails the compare and takes alpha * NaN, a NaN). */
+CNNK_INLINE float32x4_t cnnk_neon_leaky(float32x4_t x, float alpha) {
+    return vbslq_f32(vcgtq_f32(x, vdupq_n_f32(0.0f)), x, vmulq_n_f32(x, alpha));
+}
+
+/* kernel.h's activation: ReLU when alpha is 0 (ReLU's +0), leaky ReLU
+ * otherwise. alpha is uniform over a whole run, so the branch is always
+ * predicted. */
+CNNK_INLINE float32x4_t cnnk_neon_act(float32x4_t x, float alpha) {
+    return alpha == 0.0f ? cnnk_neon_relu(x) : cnnk_neon_leaky(x, alpha);
+}
+
 /* The fused epilogue of include/cnnk/kernel.h on 4 output channels, in its
- * order: + bias, + residual, then ReLU; bias and res are NULL when absent.
- * Every convolution's store goes through this one function. */
+ * order: + bias, + residual, then the activation (relu, slope alpha); bias
+ * and res are NULL when absent. Every convolution's store goes through
+ * this one function. */
 CNNK_INLINE void cnnk_neon_store_epilogue(float *y, float32x4_t v, const float *bias,
-                                          const float *res, bool relu, bool full, int64_t n) {
+                                          const float *res, bool relu, float alpha, bool full,
+                                          int64_t n) {
     if (bias) v = vaddq_f32(v, cnnk_neon_load(bias, full, n));
     if (res) v = vaddq_f32(v, cnnk_neon_load(res, full, n));
-    if (relu) v = cnnk_neon_relu(v);
+    if (relu) v = cnnk_neon_act(v, alpha);
     cnnk_neon_store(y, v, full, n);
 }
 

@@ -21,6 +21,10 @@
  * signalling NaN, which the value here, always the result of an add or
  * FMA, never is. */
 #define CNNK_WINO_RELU(v) vmaxnmq_f32((v), vdupq_n_f32(0.0f))
+#define CNNK_WINO_SET1 vdupq_n_f32
+/* vec.h's leaky ReLU with the slope already a vector */
+#define CNNK_WINO_LEAKY(v, a) \
+    vbslq_f32(vcgtq_f32((v), vdupq_n_f32(0.0f)), (v), vmulq_f32((v), (a)))
 #define CNNK_WINO_STORE_EPILOGUE cnnk_neon_store_epilogue
 /* No pre-RA scheduling (as in gemm.c and direct.c): GCC's scheduler
  * hoists all of a tile's loads to the top of the unrolled iteration and

@@ -14,8 +14,8 @@ void cnnk_ref_epilogue(const cnnk_epilogue *ep, int64_t oc, int64_t pixel, float
             v += ep->bias[c];
         if (res)
             v += res[c];
-        if (ep->relu && v < 0.0f)
-            v = 0.0f; /* a NaN passes through: a kernel's bug stays visible */
+        if (ep->relu && v < 0.0f) /* a NaN passes through: a kernel's bug stays visible */
+            v = ep->relu_alpha == 0.0f ? 0.0f : ep->relu_alpha * v;
         y[c] = v;
     }
 }

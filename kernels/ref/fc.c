@@ -3,7 +3,7 @@
 #include "kernels/ref/ref.h"
 
 void cnnk_ref_fc(const cnnk_fc_desc *d, const float *src, const float *w_oihw,
-                 const float *bias, float *dst, bool relu) {
+                 const float *bias, float *dst, bool relu, float relu_alpha) {
     int64_t hw = d->ih * d->iw, in_per_image = hw * d->ic;
     for (int64_t n = 0; n < d->mb; ++n) {
         const float *x = src + n * in_per_image;
@@ -16,7 +16,7 @@ void cnnk_ref_fc(const cnnk_fc_desc *d, const float *src, const float *w_oihw,
                         acc += (double)x[(h * d->iw + w) * d->ic + c] *
                                w_o[(c * d->ih + h) * d->iw + w];
             float y = (float)acc;
-            dst[n * d->oc + o] = relu && !(y > 0.0f) ? 0.0f : y; /* as the conv epilogue */
+            dst[n * d->oc + o] = relu ? cnnk_ref_act(y, relu_alpha) : y;
         }
     }
 }

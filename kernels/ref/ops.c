@@ -10,10 +10,9 @@ static bool always(const cnnk_layer_desc *l) {
     return true;
 }
 
-static void relu_rows(float *dst, int64_t ld, int64_t rows, int64_t c) {
+static void relu_rows(float *dst, int64_t ld, int64_t rows, int64_t c, float alpha) {
     for (int64_t r = 0; r < rows; ++r)
-        for (int64_t i = 0; i < c; ++i)
-            if (!(dst[r * ld + i] > 0.0f)) dst[r * ld + i] = 0.0f;
+        for (int64_t i = 0; i < c; ++i) dst[r * ld + i] = cnnk_ref_act(dst[r * ld + i], alpha);
 }
 
 static void pool_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
@@ -32,7 +31,7 @@ static void bnorm_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     const cnnk_bnorm_desc *d = &l->u.bnorm;
     cnnk_ref_bnorm(d, a->src[0], a->src_ld[0], a->params[0], a->params[1], a->params[2],
                    a->params[3], a->dst, a->dst_ld);
-    if (a->relu) relu_rows(a->dst, a->dst_ld, d->mb * d->h * d->w, d->c);
+    if (a->relu) relu_rows(a->dst, a->dst_ld, d->mb * d->h * d->w, d->c, a->relu_alpha);
 }
 
 static void eltwise_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
@@ -62,7 +61,7 @@ static void deconv_pack(const cnnk_layer_desc *l, const float *w, float *packed)
 }
 
 static void fc_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
-    cnnk_ref_fc(&l->u.fc, a->src[0], a->packed, a->params[0], a->dst, a->relu);
+    cnnk_ref_fc(&l->u.fc, a->src[0], a->packed, a->params[0], a->dst, a->relu, a->relu_alpha);
 }
 
 static bool deconv_applies(const cnnk_layer_desc *l) {
@@ -70,7 +69,7 @@ static bool deconv_applies(const cnnk_layer_desc *l) {
 }
 
 static void deconv_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
-    cnnk_epilogue ep = {.bias = a->params[0], .relu = a->relu};
+    cnnk_epilogue ep = {.bias = a->params[0], .relu = a->relu, .relu_alpha = a->relu_alpha};
     cnnk_ref_deconv(&l->u.conv, a->src[0], a->src_ld[0], a->packed, a->dst, a->dst_ld, &ep);
 }
 

@@ -47,15 +47,24 @@ void cnnk_ref_bnorm(const cnnk_bnorm_desc *d, const float *src, int64_t src_ld,
 
 /* dst[n][o] = bias[o] + sum_{h,w,c} src[n][h][w][c] * w[o][c][h][w];
  * src is contiguous NHWC (mb x ih x iw x ic), dst is mb x oc. bias may be
- * NULL; relu applies max(y, 0) after the bias. */
+ * NULL; relu applies kernel.h's activation after the bias (relu_alpha 0:
+ * ReLU, else leaky ReLU). */
 void cnnk_ref_fc(const cnnk_fc_desc *d, const float *src, const float *w_oihw,
-                 const float *bias, float *dst, bool relu);
+                 const float *bias, float *dst, bool relu, float relu_alpha);
+
+/* kernel.h's activation of one value, as the layer kernels apply it:
+ * y > 0 ? y : relu_alpha * y, with ReLU's (relu_alpha 0) +0 for a NaN. */
+static inline float cnnk_ref_act(float y, float relu_alpha) {
+    if (y > 0.0f) return y;
+    return relu_alpha == 0.0f ? 0.0f : relu_alpha * y;
+}
 
 /* Softmax over c at every pixel, max-subtracted for range safety. */
 void cnnk_ref_softmax(const cnnk_softmax_desc *d, const float *src, int64_t src_ld,
                       float *dst, int64_t dst_ld);
 
-/* RELU / DROPOUT read a only (b may be NULL); ADD / ADD_RELU compute a + b. */
+/* RELU / LEAKY_RELU (slope d->alpha) / DROPOUT read a only (b may be NULL);
+ * ADD / ADD_RELU compute a + b. */
 void cnnk_ref_eltwise(const cnnk_eltwise_desc *d, const float *a, int64_t a_ld,
                       const float *b, int64_t b_ld, float *dst, int64_t dst_ld);
 
