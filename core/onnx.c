@@ -471,6 +471,11 @@ static cnnk_status op_simple(ctx *c, const Onnx__NodeProto *n, const char *name,
         CNNK_TRY(known_attrs(c, n, ""));
         return def_act(c, n, cnnk_net_relu(c->net, name, x->node), x->rank);
     }
+    if (strcmp(op, "LeakyRelu") == 0) {
+        CNNK_TRY(known_attrs(c, n, "alpha"));
+        const float alpha = attr_f(n, "alpha", 0.01f); /* ONNX's default slope */
+        return def_act(c, n, cnnk_net_leaky_relu(c->net, name, x->node, alpha), x->rank);
+    }
     if (x->rank != 4)
         return cnnk_fail(c->err, CNNK_EUNSUPPORTED, "%s: the input is flattened, %s needs NCHW",
                          c->label, op);
@@ -852,7 +857,8 @@ static cnnk_status build_node(ctx *c, const Onnx__NodeProto *n) {
     if (strcmp(op, "Conv") == 0) return op_conv(c, n, name);
     if (strcmp(op, "MaxPool") == 0) return op_pool(c, n, name, true);
     if (strcmp(op, "AveragePool") == 0) return op_pool(c, n, name, false);
-    if (strcmp(op, "Relu") == 0 || strcmp(op, "GlobalAveragePool") == 0 || strcmp(op, "LRN") == 0)
+    if (strcmp(op, "Relu") == 0 || strcmp(op, "LeakyRelu") == 0 ||
+        strcmp(op, "GlobalAveragePool") == 0 || strcmp(op, "LRN") == 0)
         return op_simple(c, n, name, op);
     if (strcmp(op, "BatchNormalization") == 0) return op_bnorm(c, n, name);
     if (strcmp(op, "Gemm") == 0) return op_fc(c, n, name, true);
@@ -871,8 +877,7 @@ static cnnk_status build_node(ctx *c, const Onnx__NodeProto *n) {
     if (strcmp(op, "Constant") == 0) return op_constant(c, n);
     if (strcmp(op, "Shape") == 0 || strcmp(op, "Gather") == 0 || strcmp(op, "Unsqueeze") == 0)
         return op_shape_chain(c, n, op);
-    if (strcmp(op, "ConvTranspose") == 0 || strcmp(op, "LeakyRelu") == 0 ||
-        strcmp(op, "Resize") == 0)
+    if (strcmp(op, "ConvTranspose") == 0 || strcmp(op, "Resize") == 0)
         return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
                          "%s: the network builder has no %s layer yet (refused until issue 14)",
                          c->label, op);
