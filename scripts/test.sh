@@ -25,7 +25,7 @@ scripts/build.sh build-asan -DCMAKE_BUILD_TYPE=Debug -DCNNK_SANITIZE=ON
 # sanitizers: each runs its seed corpus, then fuzzes for 30 s.
 CC=clang-14 CXX=clang++-14 cmake -S . -B build-fuzz -DCMAKE_BUILD_TYPE=Debug -DCNNK_SANITIZE=ON \
   -DCNNK_FUZZ=ON -DCNNK_WITH_ONEDNN=OFF >build-fuzz.configure.log 2>&1 || { cat build-fuzz.configure.log; exit 1; }
-cmake --build build-fuzz -j"$(nproc)" --target fuzz_parse fuzz_plan fuzz_shapes fuzz_compare fuzz_onnx >build-fuzz.build.log 2>&1 ||
+cmake --build build-fuzz -j"$(nproc)" --target fuzz_parse fuzz_plan fuzz_shapes fuzz_compare fuzz_onnx fuzz_npy >build-fuzz.build.log 2>&1 ||
   { cat build-fuzz.build.log; exit 1; }
 (cd build-fuzz && ASAN_OPTIONS=detect_leaks=1 ctest --output-on-failure -j"$(nproc)" -L fuzz)
 if [ "$(uname -m)" = x86_64 ]; then

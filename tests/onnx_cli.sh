@@ -94,6 +94,13 @@ expect2 "4 dimensions" run --onnx "$m" --input-npy "$tmp/x3d.npy"
 npy "$tmp/e.npy" '(2, 7)' 3f000000
 expect2 "network's output is 2 x 10" validate --onnx "$m" --input-npy "$tmp/x.npy" --expect-npy "$tmp/e.npy"
 expect2 "--weights is for built-in" run --onnx "$m" --weights "$tmp"
+# a corrupt .npy and a --weights directory that is not the network's
+printf 'garbage' >"$tmp/bad.npy"
+expect2 "bad.npy: not a .npy file" run --onnx "$m" --input-npy "$tmp/bad.npy"
+expect2 "bad.npy: not a .npy file" validate --onnx "$m" --expect-npy "$tmp/bad.npy"
+expect2 "weights: .*/no/such/dir: No such file" run --net resnet18 --weights "$tmp/no/such/dir" --iters 1
+mkdir -p "$tmp/wempty"
+expect2 "conv1.weight.npy: No such file" validate --net resnet18 --weights "$tmp/wempty"
 expect2 "not both" run --onnx "$m" --net alexnet
 expect2 "one network" validate --net alexnet --net vgg16 --expect-npy "$tmp/e.npy"
 expect2 "" run --onnx "$m" --iters 1 --output-npy "$tmp/no/such/dir/out.npy"
