@@ -163,7 +163,7 @@ static cJSON *run_helper(const bench_opts *o, const char *nets, const char *reps
     pid_t pid;
     fflush(stdout);
     fflush(stderr);
-    int e = posix_spawn(&pid, o->pytorch_python, &fa, NULL, args, environ);
+    int e = posix_spawnp(&pid, o->pytorch_python, &fa, NULL, args, environ); /* a bare name: PATH */
     posix_spawn_file_actions_destroy(&fa);
     close(pipefd[1]);
     if (e != 0) {

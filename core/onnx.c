@@ -304,18 +304,26 @@ static cnnk_status def_act(ctx *c, const Onnx__NodeProto *n, int node, int rank)
 }
 
 /* Output 0 is input x under another name (Identity, Dropout, Flatten...). */
-static void alias(ctx *c, const Onnx__NodeProto *n, const val *x, int rank) {
+static cnnk_status alias(ctx *c, const Onnx__NodeProto *n, const val *x, int rank) {
     val *y = &c->v[find(c, n->output[0])];
     const char *name = y->name;
     int uses = y->uses;
     *y = *x;
     y->name = name, y->uses = uses;
+    /* An Add may fold into a MatMul's bias only when nothing else reads
+     * the MatMul's output: through an alias, x must have no other reader. */
+    y->fc_open = x->fc_open && x->uses == 1;
     y->ints = NULL; /* owned by x */
     if (x->ints) {  /* a folded constant: share by copy */
         y->ints = malloc((size_t)(x->count ? x->count : 1) * sizeof *y->ints);
-        if (y->ints) memcpy(y->ints, x->ints, (size_t)x->count * sizeof *y->ints);
+        if (!y->ints) {
+            y->kind = 0;
+            return cnnk_fail(c->err, CNNK_ENOMEM, "%s: out of memory", c->label);
+        }
+        memcpy(y->ints, x->ints, (size_t)x->count * sizeof *y->ints);
     }
     if (x->kind == V_ACT) y->rank = rank ? rank : x->rank;
+    return CNNK_OK;
 }
 
 /* Refuses outputs past the first that something uses (training outputs). */
@@ -454,6 +462,11 @@ static cnnk_status op_pool(ctx *c, const Onnx__NodeProto *n, const char *name, b
                          "%s: a Pad in front and pads with count_include_pad=0: not supported",
                          c->label);
     int64_t ceil = attr_i(n, "ceil_mode", 0);
+    if (ceil && (x->pad[2] || x->pad[3]))
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "%s: a Pad at the bottom or right in front of a ceil_mode pool is not "
+                         "supported (ONNX lets the last window start in the Pad's zeros)",
+                         c->label);
     cnnk_pool_desc geom = {.kh = ks[0], .kw = ks[1], .sh = st[0], .sw = st[1],
                            .pt = pads[0] + x->pad[0], .pl = pads[1] + x->pad[1],
                            .pb = pads[2] + x->pad[2], .pr = pads[3] + x->pad[3],
@@ -599,7 +612,8 @@ static cnnk_status op_add(ctx *c, const Onnx__NodeProto *n, const char *name) {
     if (b->kind == V_CONST) {
         /* MatMul + Add: the constant becomes the FC's bias. */
         const cnnk_node *s = node_of(c, a);
-        if (!a->fc_open || a->uses != 1 || b->count != s->c)
+        const bool vec = b->ndim == 1 || (b->ndim == 2 && b->dims[0] == 1);
+        if (!a->fc_open || a->uses != 1 || b->count != s->c || !vec)
             return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
                              "%s: an Add of a constant is supported only as the bias of the "
                              "MatMul in front of it ([oc] values)",
@@ -611,7 +625,7 @@ static cnnk_status op_add(ctx *c, const Onnx__NodeProto *n, const char *name) {
         for (int64_t i = 0; st == CNNK_OK && i < b->count; ++i) bias[i] += add[i];
         free(add);
         CNNK_TRY(st);
-        alias(c, n, a, 2);
+        CNNK_TRY(alias(c, n, a, 2));
         c->v[find(c, n->output[0])].fc_open = false;
         return CNNK_OK;
     }
@@ -633,7 +647,7 @@ static cnnk_status op_softmax(ctx *c, const Onnx__NodeProto *n, const char *name
     if (axis < 0) axis += x->rank;
     /* cnnk's softmax runs over the channels of each pixel: ONNX's axis 1
      * of a 2-D tensor, of NCHW from opset 13 on, or of N x C x 1 x 1. */
-    bool ok = axis == 1 && (x->rank == 2 || c->opset >= 13 || (s->h == 1 && s->w == 1));
+    bool ok = axis == 1 && ((s->h == 1 && s->w == 1) || (x->rank == 4 && c->opset >= 13));
     if (!ok)
         return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
                          "%s: axis %lld of a %d-D input: only the channel axis (1) is supported",
@@ -665,8 +679,7 @@ static cnnk_status op_flatten(ctx *c, const Onnx__NodeProto *n, bool reshape) {
             return cnnk_fail(c->err, CNNK_EUNSUPPORTED, "%s: axis %lld: only 1 is supported",
                              c->label, (ll)axis);
     }
-    alias(c, n, x, 2);
-    return CNNK_OK;
+    return alias(c, n, x, 2);
 }
 
 static cnnk_status op_pad(ctx *c, const Onnx__NodeProto *n) {
@@ -718,7 +731,7 @@ static cnnk_status op_pad(ctx *c, const Onnx__NodeProto *n) {
         if (add[i] < 0 || add[i] > CNNK_MAX_DIM || x->pad[i] + add[i] > CNNK_MAX_DIM)
             return cnnk_fail(c->err, CNNK_EUNSUPPORTED, "%s: pads %lld: only 0..%lld is supported",
                              c->label, (ll)add[i], (ll)CNNK_MAX_DIM);
-    alias(c, n, x, 4);
+    CNNK_TRY(alias(c, n, x, 4));
     val *y = &c->v[find(c, n->output[0])];
     for (int i = 0; i < 4; ++i) y->pad[i] = x->pad[i] + add[i];
     return CNNK_OK;
@@ -740,8 +753,7 @@ static cnnk_status op_dropout(ctx *c, const Onnx__NodeProto *n) {
     }
     int k = n->n_input ? find(c, n->input[0]) : -1;
     if (k < 0) return cnnk_fail(c->err, CNNK_EPARSE, "%s: input 0 is missing", c->label);
-    alias(c, n, &c->v[k], 0);
-    return CNNK_OK;
+    return alias(c, n, &c->v[k], 0);
 }
 
 static cnnk_status op_constant(ctx *c, const Onnx__NodeProto *n) {
@@ -1093,6 +1105,11 @@ static cnnk_status build_graph(ctx *c, int64_t mb) {
     c->v[kin].node = 0, c->v[kin].rank = 4;
     for (size_t i = 0; i < g->n_node && st == CNNK_OK; ++i) {
         const Onnx__NodeProto *n = g->node[i];
+        if (n->n_output == 0 || !n->output[0] || !n->output[0][0]) {
+            st = cnnk_fail(c->err, CNNK_EPARSE, "%s: node %zu (%.60s) has no first output name",
+                           c->net->name, i, n->op_type ? n->op_type : "?");
+            break;
+        }
         for (size_t j = 0; j < n->n_output; ++j) {
             if (!n->output[j][0]) continue;
             int k = add_val(c, n->output[j], 0, "node output");
@@ -1148,6 +1165,88 @@ done:
     return st;
 }
 
+/* ---- nesting, before protobuf-c sees the bytes ------------------------------
+ * protobuf-c unpacks (and frees) nested messages by recursion without a
+ * depth limit, and ONNX's schema nests without end (a TypeProto's sequence
+ * of TypeProto, a graph in a node's attribute): a file of a megabyte can
+ * exhaust the stack. So the wire format is walked first, iteratively, over
+ * the messages that can recurse; deeper than ONNX_MAX_NEST, or not wire
+ * format at all, the file is refused. */
+#define ONNX_MAX_NEST 64
+
+typedef enum { W_NONE, W_MODEL, W_GRAPH, W_NODE, W_ATTR, W_VALUE, W_TYPE, W_TSEQ, W_TMAP, W_TOPT,
+               W_FUNC, W_TRAIN } wire_msg;
+
+/* The message a length-delimited field of `in` holds, among those that
+ * lead back to a recursion (onnx.proto, ONNX 1.12); W_NONE: skipped. */
+static wire_msg wire_child(wire_msg in, uint64_t field) {
+    switch (in) {
+    case W_MODEL: return field == 7 ? W_GRAPH : field == 20 ? W_TRAIN : field == 25 ? W_FUNC : W_NONE;
+    case W_TRAIN: return field == 1 || field == 2 ? W_GRAPH : W_NONE;
+    case W_FUNC: return field == 7 ? W_NODE : W_NONE;
+    case W_GRAPH: return field == 1 ? W_NODE : field >= 11 && field <= 13 ? W_VALUE : W_NONE;
+    case W_NODE: return field == 5 ? W_ATTR : W_NONE;
+    case W_ATTR: return field == 6 || field == 11 ? W_GRAPH : field == 14 || field == 15 ? W_TYPE : W_NONE;
+    case W_VALUE: return field == 2 ? W_TYPE : W_NONE;
+    case W_TYPE: return field == 4 ? W_TSEQ : field == 5 ? W_TMAP : field == 9 ? W_TOPT : W_NONE;
+    case W_TSEQ: case W_TOPT: return field == 1 ? W_TYPE : W_NONE;
+    case W_TMAP: return field == 2 ? W_TYPE : W_NONE;
+    default: return W_NONE;
+    }
+}
+
+static bool wire_varint(const uint8_t *b, size_t end, size_t *pos, uint64_t *v) {
+    *v = 0;
+    for (int shift = 0; shift < 64 && *pos < end; shift += 7) {
+        uint8_t x = b[(*pos)++];
+        *v |= (uint64_t)(x & 0x7f) << shift;
+        if (!(x & 0x80)) return true;
+    }
+    return false;
+}
+
+/* 0: fine; 1: nested deeper than ONNX_MAX_NEST; 2: not wire format. */
+static int wire_check(const uint8_t *b, size_t len) {
+    struct { wire_msg m; size_t end; } st[ONNX_MAX_NEST + 1];
+    int top = 0;
+    st[0].m = W_MODEL, st[0].end = len;
+    size_t pos = 0;
+    while (top >= 0) {
+        if (pos == st[top].end) {
+            --top;
+            continue;
+        }
+        uint64_t key, v;
+        if (!wire_varint(b, st[top].end, &pos, &key)) return 2;
+        switch (key & 7) {
+        case 0:
+            if (!wire_varint(b, st[top].end, &pos, &v)) return 2;
+            break;
+        case 1:
+        case 5: {
+            const size_t w = (key & 7) == 1 ? 8 : 4;
+            if (st[top].end - pos < w) return 2;
+            pos += w;
+            break;
+        }
+        case 2: {
+            if (!wire_varint(b, st[top].end, &pos, &v) || v > st[top].end - pos) return 2;
+            const wire_msg child = wire_child(st[top].m, key >> 3);
+            if (child == W_NONE) {
+                pos += (size_t)v;
+            } else {
+                if (top == ONNX_MAX_NEST) return 1;
+                ++top;
+                st[top].m = child, st[top].end = pos + (size_t)v;
+            }
+            break;
+        }
+        default: return 2; /* groups (3, 4) and 6, 7: not in ONNX */
+        }
+    }
+    return 0;
+}
+
 bool cnnk_onnx_available(void) { return true; }
 
 cnnk_status cnnk_onnx_load_mem(const void *buf, size_t len, const char *name, int64_t mb,
@@ -1156,6 +1255,16 @@ cnnk_status cnnk_onnx_load_mem(const void *buf, size_t len, const char *name, in
     if (mb < 0 || mb > CNNK_MAX_DIM)
         return cnnk_fail(err, CNNK_EINVAL, "%s: batch %lld (1..%lld, or 0: the model's)", name,
                          (ll)mb, (ll)CNNK_MAX_DIM);
+    const int wire = wire_check(buf, len);
+    if (wire == 1)
+        return cnnk_fail(err, CNNK_EUNSUPPORTED,
+                         "%.200s: messages nested deeper than %d levels (graphs in attributes, "
+                         "types in types): refused before unpacking",
+                         name, ONNX_MAX_NEST);
+    if (wire == 2)
+        return cnnk_fail(err, CNNK_EPARSE,
+                         "%.200s: not an ONNX model (protobuf: truncated or malformed, %zu bytes)",
+                         name, len);
     Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
     if (!m)
         return cnnk_fail(err, CNNK_EPARSE,

@@ -273,6 +273,7 @@ cnnk_status cnnk_net_load_weights_dir(cnnk_net *n, const char *dir, cnnk_error *
             if (k) free_params(&n->nodes[i]);
             for (int j = 0; j < k; ++j) *dst[j] = loaded[at++];
         }
+        n->params_given = true; /* cnnk_net_init_weights keeps them */
     } else {
         for (int j = 0; j < at; ++j) free(loaded[j]);
     }

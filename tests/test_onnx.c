@@ -540,6 +540,159 @@ static Onnx__NodeProto *one_conv(om *m) {
     return om_node(m, "Conv", "the_conv", "x,W", "y");
 }
 
+/* What a review of the importer found (2026-12-01), each pinned:
+ * a node without a first output name; a Flatten of a tensor with pixels
+ * (the output is NCHW-flattened, and a Softmax there is refused); a
+ * MatMul + Add whose constant is not [oc] / [1, oc]; a Pad at the end in
+ * front of a ceil_mode pool; an Add folding into a MatMul whose output
+ * another node reads through an alias. */
+static void test_review_findings(void) {
+    om m;
+    /* 1. an empty first output with a named second one */
+    om_init(&m, 1, 3, 8, 8);
+    om_node(&m, "Relu", "r", "x", ",y");
+    expect_fail("empty first output", &m, CNNK_EPARSE, "no first output name", NULL);
+    om_free(&m);
+
+    /* 2. Conv -> Flatten at the end: [N, C*H*W] in NCHW order */
+    const geo q = {.n = 2, .c = 2, .h = 3, .w = 4, .oc = 3, .kh = 1, .kw = 1, .sh = 1, .sw = 1,
+                   .dh = 1, .dw = 1, .g = 1};
+    om_init(&m, q.n, q.c, q.h, q.w);
+    const int64_t wd[4] = {3, 2, 1, 1};
+    float wt[6], xv[48];
+    fill(wt, 6, 51), fill(xv, 48, 52);
+    om_init_f(&m, "W", 4, wd, wt);
+    om_node(&m, "Conv", "conv", "x,W", "c");
+    Onnx__NodeProto *f = om_node(&m, "Flatten", "flat", "c", "y");
+    om_attr_i(&m, f, "axis", 1);
+    cnnk_net *net = load_ok(&m, "conv_flatten_out");
+    if (net) {
+        int64_t oh, ow;
+        double *want = conv_nchw(&q, xv, wt, NULL, &oh, &ow);
+        float *got = run_ref(net, xv);
+        CHECK_EQ_I64(cnnk_net_output_rank(net), 2);
+        check_close(got, want, q.n * q.oc * oh * ow, 1e-5, "conv_flatten_out");
+        free(want), free(got);
+    }
+    cnnk_net_destroy(net);
+    om_free(&m);
+    /* ... and a Softmax of it (ONNX: over all C*H*W values) is refused */
+    om_init(&m, 1, 2, 3, 4);
+    om_init_f(&m, "W", 4, wd, wt);
+    om_node(&m, "Conv", "conv", "x,W", "c");
+    f = om_node(&m, "Flatten", "flat", "c", "fl");
+    om_attr_i(&m, f, "axis", 1);
+    Onnx__NodeProto *sm = om_node(&m, "Softmax", "sm", "fl", "y");
+    om_attr_i(&m, sm, "axis", 1);
+    expect_fail("softmax of a flattened tensor with pixels", &m, CNNK_EUNSUPPORTED, "sm", "axis");
+    om_free(&m);
+
+    /* 3. MatMul + Add of a [oc, 1] constant (ONNX broadcasts it to [oc, oc]) */
+    om_init(&m, 1, 4, 1, 1);
+    const int64_t bd[2] = {4, 4}, cd[2] = {4, 1};
+    float b16[16], c4[4];
+    fill(b16, 16, 53), fill(c4, 4, 54);
+    om_init_f(&m, "B", 2, bd, b16), om_init_f(&m, "C", 2, cd, c4);
+    f = om_node(&m, "Flatten", "flat", "x", "fl");
+    om_node(&m, "MatMul", "mm", "fl,B", "mmo");
+    om_node(&m, "Add", "add", "mmo,C", "y");
+    expect_fail("MatMul + Add of [oc, 1]", &m, CNNK_EUNSUPPORTED, "add", "bias");
+    om_free(&m);
+
+    /* 4. MatMul read twice through an Identity: the Add must not fold */
+    om_init(&m, 1, 4, 1, 1);
+    const int64_t vd[1] = {4};
+    om_init_f(&m, "B", 2, bd, b16), om_init_f(&m, "C", 1, vd, c4);
+    om_node(&m, "Flatten", "flat", "x", "fl");
+    om_node(&m, "MatMul", "mm", "fl,B", "mmo");
+    om_node(&m, "Identity", "id", "mmo", "ido");
+    om_node(&m, "Add", "addc", "ido,C", "biased");
+    om_node(&m, "Add", "sum", "biased,mmo", "y");
+    expect_fail("MatMul read twice", &m, CNNK_EUNSUPPORTED, "addc", "bias");
+    om_free(&m);
+
+    /* 5. a Pad at the right in front of a ceil_mode AveragePool */
+    om_init(&m, 1, 1, 4, 4);
+    const int64_t pd[1] = {8}, pads[8] = {0, 0, 0, 0, 0, 0, 1, 1};
+    om_init_i64(&m, "pads", 1, pd, pads);
+    om_node(&m, "Pad", "pad", "x,pads", "xp");
+    Onnx__NodeProto *ap = om_node(&m, "AveragePool", "pool", "xp", "y");
+    om_attr_ints(&m, ap, "kernel_shape", 2, 2, 2), om_attr_ints(&m, ap, "strides", 2, 2, 2);
+    om_attr_i(&m, ap, "ceil_mode", 1);
+    expect_fail("Pad before a ceil_mode pool", &m, CNNK_EUNSUPPORTED, "pool", "ceil_mode");
+    om_free(&m);
+}
+
+/* A model whose graph input's type nests `depth` TypeProto sequences,
+ * written straight in the wire format (inside out, so no copy grows). */
+static uint8_t *nested_types(int depth, size_t *len) {
+    const size_t cap = (size_t)depth * 12 + 64;
+    uint8_t *b = malloc(cap);
+    if (!b) return NULL;
+    size_t at = cap, inner = 0; /* the bytes are built backwards from the end */
+#define PUT_BYTE(x) (b[--at] = (uint8_t)(x))
+#define PUT_HDR(field, n)                                                                     \
+    do {                                                                                      \
+        uint8_t tmp[10];                                                                      \
+        int k = 0;                                                                            \
+        uint64_t v = (n);                                                                     \
+        do tmp[k++] = (uint8_t)((v & 0x7f) | (v > 0x7f ? 0x80 : 0)); while ((v >>= 7) != 0); \
+        while (k) PUT_BYTE(tmp[--k]);                                                         \
+        PUT_BYTE(((field) << 3) | 2);                                                         \
+    } while (0)
+    for (int i = 0; i < depth; ++i) {
+        PUT_HDR(1, inner); /* Sequence.elem_type */
+        inner = cap - at;
+        PUT_HDR(4, inner); /* TypeProto.sequence_type */
+        inner = cap - at;
+    }
+    PUT_HDR(2, inner); /* ValueInfoProto.type */
+    PUT_BYTE('x');
+    PUT_BYTE(1);
+    PUT_BYTE((1 << 3) | 2); /* ValueInfoProto.name = "x" */
+    inner = cap - at;
+    PUT_HDR(11, inner); /* GraphProto.input */
+    inner = cap - at;
+    PUT_HDR(7, inner); /* ModelProto.graph */
+    PUT_BYTE(7);
+    PUT_BYTE((1 << 3) | 0); /* ir_version 7 */
+#undef PUT_HDR
+#undef PUT_BYTE
+    *len = cap - at;
+    memmove(b, b + at, *len);
+    return b;
+}
+
+/* protobuf-c recurses once per nested message: 200,000 levels (1.6 MB)
+ * would exhaust the stack; the importer refuses them before unpacking,
+ * while a model nested a few levels is read as usual (and refused later
+ * for what it is: an input that is no tensor). */
+static void test_deep_nesting(void) {
+    static const struct { int depth; cnnk_status want; const char *msg; } cases[] = {
+        {200000, CNNK_EUNSUPPORTED, "nested deeper than"},
+        {40, CNNK_EUNSUPPORTED, "nested deeper than"},
+        {3, CNNK_OK, NULL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; ++i) {
+        size_t len;
+        uint8_t *buf = nested_types(cases[i].depth, &len);
+        CHECK(buf != NULL);
+        if (!buf) continue;
+        cnnk_net *net = NULL;
+        cnnk_error err = {{0}};
+        cnnk_status s = cnnk_onnx_load_mem(buf, len, "deep", 0, &net, &err);
+        CHECK(net == NULL && s != CNNK_OK);
+        if (cases[i].msg) {
+            CHECK(s == cases[i].want && strstr(err.msg, cases[i].msg));
+        } else {
+            CHECK(!strstr(err.msg, "nested deeper than"));
+        }
+        if (cases[i].msg && !strstr(err.msg, cases[i].msg))
+            fprintf(stderr, "depth %d: %s\n", cases[i].depth, err.msg);
+        free(buf);
+    }
+}
+
 static void test_refusals(void) {
     om m;
     /* operators */
@@ -835,6 +988,8 @@ int main(int argc, char **argv) {
     test_classifier();
     test_residual_matmul();
     test_leaky_relu();
+    test_review_findings();
+    test_deep_nesting();
     test_shape_chain();
     test_out_of_order();
     test_refusals();

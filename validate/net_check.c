@@ -206,10 +206,9 @@ int64_t cnnk_net_output_elems(const cnnk_net *net) {
 
 void cnnk_net_output_to_framework(const cnnk_net *net, const float *src, float *dst) {
     const cnnk_node *last = &net->nodes[net->n - 1];
-    if (cnnk_net_output_rank(net) == 4)
-        cnnk_nhwc_to_nchw(dst, src, net->mb, last->c, last->h, last->w);
-    else
-        memcpy(dst, src, (size_t)cnnk_net_output_elems(net) * sizeof *dst);
+    /* NCHW, or NCHW flattened to [N, C*H*W] (a Flatten at the end): the
+     * same transposition; for N x C x 1 x 1 it is a copy. */
+    cnnk_nhwc_to_nchw(dst, src, net->mb, last->c, last->h, last->w);
 }
 
 cnnk_status cnnk_validate_net_built(const cnnk_net *net, const float *input, const float *expect,
@@ -229,10 +228,8 @@ cnnk_status cnnk_validate_net_built(const cnnk_net *net, const float *input, con
     } else {
         if (!input) cnnk_fill_tensor(in, nin, CNNK_FILL_FLOAT, 1, seed);
         if (expect) {
-            if (cnnk_net_output_rank(net) == 4)
-                cnnk_nchw_to_nhwc(exp, expect, net->mb, last->c, last->h, last->w);
-            else
-                memcpy(exp, expect, (size_t)nr.elems * sizeof *exp);
+            /* the framework's NCHW, flattened or not (see above) */
+            cnnk_nchw_to_nhwc(exp, expect, net->mb, last->c, last->h, last->w);
         }
         nr.input = input ? input : in;
         nr.want = want;
