@@ -244,7 +244,7 @@ static bool print_table(const bench_opts *o, const cJSON *root, const cJSON *ben
     int nratio = 0, pt_nratio = 0;
     for (int i = 0; i < o->nnets; ++i) {
         fastest[i][0] = '\0';
-        char name[256];
+        char name[BENCH_NET_LEN + 64]; /* a network may be an ONNX model's path */
         snprintf(name, sizeof name, "net/%s/cnnk/%s/heuristic", o->nets[i], isa);
         row_value c = find_row(benchmarks, name, o->threads > 1);
         row_value rows[CNNK_ONEDNN_ALGO_COUNT];
@@ -332,7 +332,7 @@ static bool add_verdicts(const bench_opts *o, cJSON *root, char fastest[][24],
     cJSON *ctx = cJSON_GetObjectItemCaseSensitive(root, "context");
     if (!cJSON_IsObject(ctx)) return false;
     for (int i = 0; i < o->nnets; ++i) {
-        char key[64];
+        char key[BENCH_NET_LEN + 32];
         snprintf(key, sizeof key, "onednn_fastest_%s", o->nets[i]);
         cJSON_AddStringToObject(ctx, key, fastest[i][0] ? fastest[i] : "none");
     }
@@ -351,7 +351,7 @@ static void ran_nets(const bench_opts *o, const cJSON *benchmarks, char *buf, si
     const char *isa = cnnk_isa_name(cnnk_best_isa());
     buf[0] = '\0';
     for (int i = 0; i < o->nnets; ++i) {
-        char name[256];
+        char name[BENCH_NET_LEN + 64]; /* a network may be an ONNX model's path */
         snprintf(name, sizeof name, "net/%s/cnnk/%s/heuristic", o->nets[i], isa);
         row_value c = find_row(benchmarks, name, o->threads > 1);
         size_t l = strlen(buf);

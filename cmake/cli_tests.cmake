@@ -18,9 +18,12 @@ foreach(net ${CNNK_NETS})
   set_tests_properties(validate_${net} PROPERTIES LABELS network)
 endforeach()
 # YOLOv1 with the epilogue it runs with: leaky ReLU 0.1 (oneDNN: the post-op
-# eltwise_relu with alpha 0.1).
+# eltwise_relu with alpha 0.1). This CPU's best ISA only: its 448x448 layers
+# under every ISA took 650 s of the CI pre-flight (the scalar ref kernels'
+# own plans most of it); the full set, documented in docs/SHAPES.md, is
+#   cnnk validate --batch shapes/yolov1.txt --isa all --algo all --against onednn --post leaky
 add_test(NAME validate_yolov1
-         COMMAND cnnk_cli validate --batch shapes/yolov1.txt --isa all --algo all
+         COMMAND cnnk_cli validate --batch shapes/yolov1.txt --isa best --algo all
                  ${CNNK_AGAINST_ONEDNN} --post leaky --quiet
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(validate_yolov1 PROPERTIES LABELS network)
