@@ -20,7 +20,8 @@ cross=0
 if [ "$(dpkg --print-architecture)" = amd64 ]; then
   cross=1
   pkgs+=(gcc-aarch64-linux-gnu g++-aarch64-linux-gnu qemu-user llvm-19
-         libhwloc-dev:arm64 libcjson-dev:arm64 libbenchmark-dev:arm64 libgomp1:arm64)
+         libhwloc-dev:arm64 libcjson-dev:arm64 libbenchmark-dev:arm64 libgomp1:arm64
+         libprotobuf-c-dev:arm64) # ONNX import on the AArch64 build too
 fi
 missing=()
 for p in "${pkgs[@]}"; do

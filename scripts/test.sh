@@ -31,7 +31,7 @@ cmake --build build-fuzz -j"$(nproc)" --target fuzz_parse fuzz_plan fuzz_shapes 
 if [ "$(uname -m)" = x86_64 ]; then
   # Every NEON kernel against the reference on the unit tests' shapes and
   # the edge cases, the GEMM's blocking and tiles, and the parsers.
-  arm64_tests=${CNNK_ARM64_TESTS:-'^(test_desc|test_parse|test_winograd_1d|test_gemm|test_kernels_.*|validate_edge|validate_layers|sweep_reproducible|cli_bad_input)$'}
+  arm64_tests=${CNNK_ARM64_TESTS:-'^(test_desc|test_parse|test_winograd_1d|test_gemm|test_kernels_.*|test_onnx|test_npy|validate_edge|validate_layers|sweep_reproducible|cli_bad_input)$'}
   scripts/build.sh build-arm64 -DCMAKE_TOOLCHAIN_FILE=cmake/aarch64-linux-gnu.cmake \
     -DCNNK_WITH_ONEDNN=OFF -DCMAKE_BUILD_TYPE=Release
   (cd build-arm64 && ctest --output-on-failure -j"$(nproc)" -R "$arm64_tests")
