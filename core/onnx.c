@@ -1247,10 +1247,59 @@ static int wire_check(const uint8_t *b, size_t len) {
     return 0;
 }
 
+/* ---- memory, while protobuf-c unpacks -------------------------------------
+ * protobuf-c allocates every message and every repeated element before
+ * cnnk's checks see them, and unpacked they can be far larger than on the
+ * wire: an empty NodeProto is 2 bytes in the file and a struct of over 100
+ * bytes (and a pointer) in memory, a packed int64 of 1 byte is 8. So a
+ * file of a few hundred megabytes could ask for tens of gigabytes. Unpacking
+ * goes through an allocator with a budget, ONNX_UNPACK_BUDGET(len): the
+ * file once more (initializers' raw_data is copied) plus 64 MiB for the
+ * structures of a real model (torchvision's exports need the file and at
+ * most 0.7 MiB more: densenet201, 81 MB; docs/ONNX.md); past it protobuf-c's unpack fails cleanly, and the
+ * file is refused. Each block carries its size so the budget is returned
+ * as protobuf-c frees. */
+#define ONNX_UNPACK_BUDGET(len) (2 * (size_t)(len) + ((size_t)64 << 20))
+
+typedef struct onnx_budget {
+    size_t used, limit;
+    bool refused; /* an allocation was refused: the unpack failed for the budget */
+} onnx_budget;
+
+enum { ONNX_BLOCK_HEAD = 16 }; /* keeps the block aligned as malloc's */
+
+static void *budget_alloc(void *data, size_t size) {
+    onnx_budget *b = data;
+    unsigned char *p = NULL;
+    if (size <= b->limit - b->used) p = malloc(size + ONNX_BLOCK_HEAD);
+    if (!p) {
+        b->refused = true;
+        return NULL;
+    }
+    memcpy(p, &size, sizeof size);
+    b->used += size;
+    return p + ONNX_BLOCK_HEAD;
+}
+
+static void budget_free(void *data, void *ptr) {
+    if (!ptr) return;
+    onnx_budget *b = data;
+    unsigned char *p = (unsigned char *)ptr - ONNX_BLOCK_HEAD;
+    size_t size;
+    memcpy(&size, p, sizeof size);
+    b->used -= size;
+    free(p);
+}
+
 bool cnnk_onnx_available(void) { return true; }
 
 cnnk_status cnnk_onnx_load_mem(const void *buf, size_t len, const char *name, int64_t mb,
                                cnnk_net **out, cnnk_error *err) {
+    return cnnk_onnx_load_mem_budget(buf, len, name, mb, ONNX_UNPACK_BUDGET(len), out, err);
+}
+
+cnnk_status cnnk_onnx_load_mem_budget(const void *buf, size_t len, const char *name, int64_t mb,
+                                      size_t budget, cnnk_net **out, cnnk_error *err) {
     *out = NULL;
     if (mb < 0 || mb > CNNK_MAX_DIM)
         return cnnk_fail(err, CNNK_EINVAL, "%s: batch %lld (1..%lld, or 0: the model's)", name,
@@ -1265,14 +1314,23 @@ cnnk_status cnnk_onnx_load_mem(const void *buf, size_t len, const char *name, in
         return cnnk_fail(err, CNNK_EPARSE,
                          "%.200s: not an ONNX model (protobuf: truncated or malformed, %zu bytes)",
                          name, len);
-    Onnx__ModelProto *m = onnx__model_proto__unpack(NULL, len, buf);
-    if (!m)
+    onnx_budget bud = {0, budget, false};
+    ProtobufCAllocator alloc = {budget_alloc, budget_free, &bud};
+    Onnx__ModelProto *m = onnx__model_proto__unpack(&alloc, len, buf);
+    if (!m) {
+        if (bud.refused)
+            return cnnk_fail(err, CNNK_EOVERFLOW,
+                             "%.200s: unpacking the model would take more than %zu MiB for %zu "
+                             "bytes of file (the limit: twice the file and 64 MiB; a model of "
+                             "mostly empty or tiny messages)",
+                             name, budget >> 20, len);
         return cnnk_fail(err, CNNK_EPARSE,
                          "%.200s: not an ONNX model (protobuf: truncated or malformed, %zu bytes)",
                          name, len);
+    }
     cnnk_net *net = cnnk_net_create(name, 1, 1, 1, 1);
     if (!net) {
-        onnx__model_proto__free_unpacked(m, NULL);
+        onnx__model_proto__free_unpacked(m, &alloc);
         return cnnk_fail(err, CNNK_ENOMEM, "%s: out of memory", name);
     }
     ctx c = {.g = m->graph, .net = net, .err = err};
@@ -1280,7 +1338,7 @@ cnnk_status cnnk_onnx_load_mem(const void *buf, size_t len, const char *name, in
     if (st == CNNK_OK && !m->graph)
         st = cnnk_fail(err, CNNK_EPARSE, "%.200s: the model has no graph", name);
     if (st == CNNK_OK) st = build_graph(&c, mb);
-    onnx__model_proto__free_unpacked(m, NULL);
+    onnx__model_proto__free_unpacked(m, &alloc);
     if (st != CNNK_OK) {
         cnnk_net_destroy(net);
         return st;

@@ -13,6 +13,12 @@ cnnk_status cnnk_onnx_load_mem(const void *buf, size_t len, const char *name, in
                      name);
 }
 
+cnnk_status cnnk_onnx_load_mem_budget(const void *buf, size_t len, const char *name, int64_t mb,
+                                      size_t budget, cnnk_net **out, cnnk_error *err) {
+    (void)budget;
+    return cnnk_onnx_load_mem(buf, len, name, mb, out, err);
+}
+
 cnnk_status cnnk_onnx_load(const char *path, int64_t mb, cnnk_net **out, cnnk_error *err) {
     return cnnk_onnx_load_mem(NULL, 0, path, mb, out, err);
 }

@@ -44,6 +44,13 @@ cnnk_status cnnk_onnx_load(const char *path, int64_t mb, cnnk_net **out, cnnk_er
 cnnk_status cnnk_onnx_load_mem(const void *buf, size_t len, const char *name, int64_t mb,
                                cnnk_net **out, cnnk_error *err);
 
+/* The same with protobuf-c's unpacking held to `budget` bytes of
+ * allocations (cnnk_onnx_load_mem's budget is twice len plus 64 MiB): a
+ * model that needs more is CNNK_EOVERFLOW, whatever the allocation that
+ * crosses it. */
+cnnk_status cnnk_onnx_load_mem_budget(const void *buf, size_t len, const char *name, int64_t mb,
+                                      size_t budget, cnnk_net **out, cnnk_error *err);
+
 /* "resnet50" for "dir/resnet50.onnx": the stem of path, in buf. */
 void cnnk_onnx_stem(const char *path, char *buf, size_t len);
 
