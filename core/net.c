@@ -133,23 +133,31 @@ static const cnnk_node *input_of(const cnnk_net *n, const cnnk_node *x, int i) {
     return &n->nodes[x->inputs[i]];
 }
 
-int cnnk_net_conv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
-                       bool bias) {
+/* A convolution (op CONV) or a transposed one (op DECONV) of geom. */
+static int conv_node(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
+                     bool bias, cnnk_node_op op) {
+    const bool transposed = op == CNNK_NODE_DECONV;
     cnnk_node x;
-    if (!begin(n, &x, name, CNNK_NODE_CONV, &in, 1)) return -1;
+    if (!begin(n, &x, name, op, &in, 1)) return -1;
     const cnnk_node *s = input_of(n, &x, 0);
-    x.desc.kind = CNNK_LAYER_CONV;
+    x.desc.kind = transposed ? CNNK_LAYER_DECONV : CNNK_LAYER_CONV;
     cnnk_conv_desc *d = &x.desc.u.conv;
     *d = (cnnk_conv_desc){.g = geom->g, .mb = n->mb, .ic = s->c, .ih = s->h, .iw = s->w,
                           .oc = geom->oc, .kh = geom->kh, .kw = geom->kw, .sh = geom->sh,
                           .sw = geom->sw, .pt = geom->pt, .pb = geom->pb, .pl = geom->pl,
-                          .pr = geom->pr, .dh = geom->dh, .dw = geom->dw};
+                          .pr = geom->pr, .dh = geom->dh, .dw = geom->dw,
+                          .transposed = transposed};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_conv_check(d, &err);
     x.c = d->oc, x.h = d->oh, x.w = d->ow;
     x.has_bias = bias;
     return commit(n, &x, st, &err);
+}
+
+int cnnk_net_conv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
+                       bool bias) {
+    return conv_node(n, name, in, geom, bias, CNNK_NODE_CONV);
 }
 
 int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t kh, int64_t kw,
@@ -345,21 +353,7 @@ int cnnk_net_softmax(cnnk_net *n, const char *name, int in) {
 
 int cnnk_net_deconv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
                          bool bias) {
-    cnnk_node x;
-    if (!begin(n, &x, name, CNNK_NODE_DECONV, &in, 1)) return -1;
-    const cnnk_node *s = input_of(n, &x, 0);
-    x.desc.kind = CNNK_LAYER_DECONV;
-    cnnk_conv_desc *d = &x.desc.u.conv;
-    *d = (cnnk_conv_desc){.g = geom->g, .mb = n->mb, .ic = s->c, .ih = s->h, .iw = s->w,
-                          .oc = geom->oc, .kh = geom->kh, .kw = geom->kw, .sh = geom->sh,
-                          .sw = geom->sw, .pt = geom->pt, .pb = geom->pb, .pl = geom->pl,
-                          .pr = geom->pr, .dh = geom->dh, .dw = geom->dw, .transposed = true};
-    snprintf(d->name, sizeof d->name, "%s", name);
-    cnnk_error err;
-    cnnk_status st = cnnk_conv_check(d, &err);
-    x.c = d->oc, x.h = d->oh, x.w = d->ow;
-    x.has_bias = bias;
-    return commit(n, &x, st, &err);
+    return conv_node(n, name, in, geom, bias, CNNK_NODE_DECONV);
 }
 
 int cnnk_net_deconv(cnnk_net *n, const char *name, int in, int64_t oc, int64_t k, int64_t s,

@@ -396,26 +396,12 @@ static void group_name(const cnnk_onednn_net *h, const group *g, char *buf, size
              !g->relu ? "" : g->relu_alpha != 0.0f ? "+leaky" : "+relu");
 }
 
+/* A convolution, or a transposed one (oneDNN's deconvolution) with the
+ * crop the runner folds into its padding folded the same way (oneDNN takes
+ * any padding on each side). */
 static cnnk_status emit_conv(cnnk_onednn_net *h, int gi, const char *name) {
     const group *g = &h->groups[gi];
-    cnnk_conv_desc d = node(h, g->head)->desc.u.conv;
-    CNNK_TRY(cnnk_conv_check(&d, h->c.err));
-    conv_params p = {NULL, NULL};
-    cnnk_status s = conv_params_of(h, g, &d, &p);
-    if (s == CNNK_OK) s = emit_conv_with(h, gi, &d, &p, name);
-    free(p.w);
-    free(p.b);
-    return s;
-}
-
-static dnnl_format_tag_t act_tag(const dnnl_memory_desc_t *md);
-
-/* A transposed convolution is oneDNN's deconvolution, with the crop the
- * runner folds into its padding folded the same way (oneDNN takes any
- * padding on each side). */
-static cnnk_status emit_deconv(cnnk_onednn_net *h, int gi, const char *name) {
-    const group *g = &h->groups[gi];
-    const cnnk_fused f = {.head = g->head, .out = g->out, .bn = -1, .residual = -1,
+    const cnnk_fused f = {.head = g->head, .out = g->out, .bn = g->bn, .residual = g->res,
                           .crop = g->crop};
     cnnk_conv_desc d = cnnk_fused_desc(h->net, &f).u.conv;
     CNNK_TRY(cnnk_conv_check(&d, h->c.err));
@@ -426,6 +412,8 @@ static cnnk_status emit_deconv(cnnk_onednn_net *h, int gi, const char *name) {
     free(p.b);
     return s;
 }
+
+static dnnl_format_tag_t act_tag(const dnnl_memory_desc_t *md);
 
 /* A crop no producer absorbed: a reorder from the window (a submemory of
  * the input's value, in its layout) into a dense tensor of that layout. */
@@ -749,7 +737,7 @@ static cnnk_status emit_layer(cnnk_onednn_net *h, int gi) {
     case CNNK_NODE_CONCAT: return emit_concat(h, g, name);
     case CNNK_NODE_ADD: return emit_add(h, g, name);
     case CNNK_NODE_SOFTMAX: return emit_softmax(h, g, name);
-    case CNNK_NODE_DECONV: return emit_deconv(h, gi, name);
+    case CNNK_NODE_DECONV: return emit_conv(h, gi, name);
     case CNNK_NODE_CROP: return emit_crop(h, g, name);
     case CNNK_NODE_INPUT:
     case CNNK_NODE_DROPOUT:
