@@ -36,10 +36,11 @@ static inline int64_t cnnk_deconv_gcd(int64_t a, int64_t b) {
 static inline cnnk_deconv_taps cnnk_deconv_taps_of(int64_t o, int64_t k, int64_t s, int64_t p,
                                                    int64_t dil, int64_t n, int clip_input) {
     cnnk_deconv_taps t = {0, 1, 0, 1, 0};
-    const int64_t g = cnnk_deconv_gcd(dil, s), period = s / g;
+    const int64_t g = dil == 1 ? 1 : cnnk_deconv_gcd(dil, s), period = s / g;
     int64_t k0 = -1;
     if (dil == 1) { /* the common case, without the scan */
-        const int64_t r = ((o + p) % s + s) % s;
+        int64_t r = (o + p) % s;
+        if (r < 0) r += s;
         k0 = r < k ? r : -1;
     }
     for (int64_t c = 0; dil != 1 && c < period && c < k; ++c) {
@@ -59,15 +60,17 @@ static inline cnnk_deconv_taps cnnk_deconv_taps_of(int64_t o, int64_t k, int64_t
     t.count = (k - k0 + period - 1) / period;
     if (!clip_input) return t;
     /* Inputs fall by istep per tap: skip those >= n, stop before those < 0. */
+    /* istep is 1 without dilation: no division on that path */
     if (t.i0 >= n) {
-        const int64_t skip = (t.i0 - (n - 1) + t.istep - 1) / t.istep;
+        const int64_t over = t.i0 - (n - 1);
+        const int64_t skip = t.istep == 1 ? over : (over + t.istep - 1) / t.istep;
         if (skip >= t.count) return (cnnk_deconv_taps){0, period, 0, t.istep, 0};
         t.k0 += skip * period;
         t.i0 -= skip * t.istep;
         t.count -= skip;
     }
     if (t.i0 < 0) return (cnnk_deconv_taps){0, period, 0, t.istep, 0};
-    const int64_t fit = t.i0 / t.istep + 1;
+    const int64_t fit = (t.istep == 1 ? t.i0 : t.i0 / t.istep) + 1;
     if (t.count > fit) t.count = fit;
     return t;
 }
