@@ -236,7 +236,7 @@ static int64_t in_side(const bench_opts *o, int64_t side) { return o->input_give
 
 static bool benchmarked_kind(cnnk_layer_kind k) {
     return k == CNNK_LAYER_CONV || k == CNNK_LAYER_FC || k == CNNK_LAYER_POOL ||
-           k == CNNK_LAYER_LRN || k == CNNK_LAYER_SOFTMAX;
+           k == CNNK_LAYER_LRN || k == CNNK_LAYER_SOFTMAX || k == CNNK_LAYER_DECONV;
 }
 
 /* What the runner fuses into layer i (core/fuse.c), a group's head: bias
@@ -254,7 +254,8 @@ static void layer_key(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, ch
     char s[256];
     const cnnk_pool_desc *p = &l->u.pool;
     switch (l->kind) {
-    case CNNK_LAYER_CONV: {
+    case CNNK_LAYER_CONV:
+    case CNNK_LAYER_DECONV: {
         cnnk_conv_desc d = l->u.conv;
         d.name[0] = '\0';
         cnnk_conv_format(&d, s, sizeof s);
@@ -295,7 +296,7 @@ static void layer_key(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, ch
 static void shape_label(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, char *buf,
                         size_t len) {
     char s[200];
-    if (l->kind == CNNK_LAYER_CONV) {
+    if (l->kind == CNNK_LAYER_CONV || l->kind == CNNK_LAYER_DECONV) {
         cnnk_conv_desc d = l->u.conv;
         d.name[0] = '\0';
         cnnk_conv_format(&d, s, sizeof s);
@@ -318,6 +319,7 @@ typedef struct reg_ctx {
     bench_arena *arena;
     const cnnk_net *net;
     int node;
+    cnnk_layer_desc desc; /* the node's layer as its step runs it (cnnk_fused_desc) */
     cnnk_epilogue_spec ep;
     int occurrences; /* of the layer being registered, in its network */
     int count;
@@ -332,7 +334,7 @@ static layer_case *new_case(reg_ctx *r, layer_mode mode) {
     c->base.destroy = layer_destroy;
     c->arena = r->arena;
     c->mode = mode;
-    c->desc = r->net->nodes[r->node].desc;
+    c->desc = r->desc;
     c->ep = r->ep;
     c->occurrences = r->occurrences;
     c->threads = r->o->threads;
@@ -364,7 +366,7 @@ static void add(reg_ctx *r, layer_case *c, const char *family, const char *tail,
 }
 
 static void register_conv_kernels(reg_ctx *r) {
-    const cnnk_conv_desc *d = &r->net->nodes[r->node].desc.u.conv;
+    const cnnk_conv_desc *d = &r->desc.u.conv;
     for (size_t i = 0; i < cnnk_conv_kernel_count(); ++i) {
         const cnnk_conv_kernel *k = cnnk_conv_kernel_at(i);
         if (!r->o->isa[k->isa] || !cnnk_isa_available(k->isa) || !k->applies(d)) continue;
@@ -385,7 +387,7 @@ static void register_conv_kernels(reg_ctx *r) {
 }
 
 static void register_op_kernels(reg_ctx *r) {
-    const cnnk_layer_desc *l = &r->net->nodes[r->node].desc;
+    const cnnk_layer_desc *l = &r->desc;
     for (size_t i = 0; i < cnnk_op_kernel_count(); ++i) {
         const cnnk_op_kernel *k = cnnk_op_kernel_at(i);
         if (k->kind != l->kind || !r->o->isa[k->isa] || !cnnk_isa_available(k->isa) ||
@@ -411,7 +413,7 @@ static void register_op_kernels(reg_ctx *r) {
  * per algorithm asked for. */
 static void register_onednn(reg_ctx *r) {
     if (!cnnk_onednn_available()) return;
-    bool conv = r->net->nodes[r->node].desc.kind == CNNK_LAYER_CONV;
+    bool conv = r->desc.kind == CNNK_LAYER_CONV;
     for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
         if (conv ? !r->o->onednn_algo[a] : a != CNNK_ONEDNN_DIRECT) continue;
         char tail[96];
@@ -445,8 +447,9 @@ static int count_same(const cnnk_net *n, const cnnk_fusion *f, const char *key) 
     for (int i = 1; i < n->n; ++i) {
         if (!benchmarked_kind(n->nodes[i].desc.kind) || n->nodes[i].op == CNNK_NODE_INPUT) continue;
         cnnk_epilogue_spec ep = epilogue_of(n, f, i);
+        const cnnk_layer_desc l = cnnk_fused_desc(n, &f->groups[f->group[i]]);
         char k[384];
-        layer_key(&n->nodes[i].desc, &ep, k, sizeof k);
+        layer_key(&l, &ep, k, sizeof k);
         count += strcmp(k, key) == 0;
     }
     return count;
@@ -473,9 +476,10 @@ static void register_net_layers(reg_ctx *r, bool *seen) {
         if (!benchmarked_kind(x->desc.kind) || x->op == CNNK_NODE_INPUT) continue;
         if (!layer_selected(r->o, x->name, seen)) continue;
         r->node = i;
+        r->desc = cnnk_fused_desc(n, &f.groups[f.group[i]]);
         r->ep = epilogue_of(n, &f, i);
         char key[384];
-        layer_key(&x->desc, &r->ep, key, sizeof key);
+        layer_key(&r->desc, &r->ep, key, sizeof key);
         bool dup = false;
         for (int k = 0; k < nkeys && !dup; ++k) dup = strcmp(keys[k], key) == 0;
         if (dup) continue;

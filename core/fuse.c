@@ -5,6 +5,8 @@
  *                               ADD has no leaky form: it stays apart)
  *   CONV -> ADD                 the add's other input is the conv's residual
  *   DROPOUT                     no group: aliases its input
+ *   DECONV -> CROP              the crop's window becomes the deconvolution's
+ *                               output (more padding, a smaller output)
  * A node is fused into its producer's group only when it is that value's
  * sole reader: a value with a second reader must stay as it was computed. */
 #include <stdlib.h>
@@ -23,7 +25,8 @@ static cnnk_node_op op_of(const fuser *x, int node) {
 
 static void new_group(fuser *x, int i) {
     cnnk_fusion *f = x->f;
-    f->groups[f->ngroups] = (cnnk_fused){.head = i, .out = i, .bn = -1, .residual = -1};
+    f->groups[f->ngroups] =
+        (cnnk_fused){.head = i, .out = i, .bn = -1, .residual = -1, .crop = -1};
     f->group[i] = f->ngroups++;
 }
 
@@ -89,6 +92,31 @@ static void on_add(fuser *x, int i) {
     new_group(x, i);
 }
 
+/* A cropped transposed convolution is a transposed convolution with more
+ * padding: only a deconvolution whose output nothing else has joined. */
+static void on_crop(fuser *x, int i) {
+    cnnk_fused *g = sole_output_group(x, x->net->nodes[i].inputs[0]);
+    if (g && op_of(x, g->head) == CNNK_NODE_DECONV && g->out == g->head) {
+        g->crop = i;
+        absorb(x, g, i);
+    } else {
+        new_group(x, i);
+    }
+}
+
+cnnk_layer_desc cnnk_fused_desc(const cnnk_net *net, const cnnk_fused *g) {
+    cnnk_layer_desc l = net->nodes[g->head].desc;
+    if (g->crop < 0) return l;
+    const cnnk_node *c = &net->nodes[g->crop], *full = &net->nodes[g->head];
+    cnnk_conv_desc *d = &l.u.conv;
+    d->pt += c->crop_top;
+    d->pl += c->crop_left;
+    d->pb += full->h - c->crop_top - c->h;
+    d->pr += full->w - c->crop_left - c->w;
+    d->oh = c->h, d->ow = c->w;
+    return l;
+}
+
 static void group_nodes(fuser *x) {
     const cnnk_net *net = x->net;
     for (int i = 1; i < net->n; ++i) {
@@ -97,6 +125,7 @@ static void group_nodes(fuser *x) {
         case CNNK_NODE_RELU:
         case CNNK_NODE_LEAKY_RELU: on_relu(x, i); break;
         case CNNK_NODE_ADD: on_add(x, i); break;
+        case CNNK_NODE_CROP: on_crop(x, i); break;
         case CNNK_NODE_DROPOUT: x->f->alias[i] = x->f->alias[net->nodes[i].inputs[0]]; break;
         default: new_group(x, i); break;
         }

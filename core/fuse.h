@@ -21,7 +21,14 @@ typedef struct cnnk_fused {
     int residual; /* CONV head: the node (dropouts resolved) added in the epilogue, or -1 */
     bool relu;    /* a RELU or LEAKY_RELU applied last (an unfused ADD's: RELU only) */
     float relu_alpha; /* a LEAKY_RELU's slope; 0 for RELU */
+    int crop;     /* DECONV head: a CROP of its output folded into its padding, or -1 */
 } cnnk_fused;
+
+/* The descriptor of group g's head as its step runs it: a DECONV head with a
+ * folded crop has its padding grown by the crop's offsets and the margins
+ * the crop drops, so its output is the crop's window and no cropped-away
+ * pixel is computed. Any other head's is its node's. */
+cnnk_layer_desc cnnk_fused_desc(const cnnk_net *net, const cnnk_fused *g);
 
 typedef struct cnnk_fusion {
     int *alias;         /* node -> the node holding its values (a dropout's input) */

@@ -16,7 +16,7 @@ typedef long long ll;
 
 static const char *const op_names[CNNK_NODE_OP_COUNT] = {
     "input", "conv", "bnorm", "relu", "pool", "lrn", "fc", "dropout", "concat", "add", "softmax",
-    "leaky_relu",
+    "leaky_relu", "deconv", "crop",
 };
 
 const char *cnnk_node_op_name(cnnk_node_op op) {
@@ -133,23 +133,31 @@ static const cnnk_node *input_of(const cnnk_net *n, const cnnk_node *x, int i) {
     return &n->nodes[x->inputs[i]];
 }
 
-int cnnk_net_conv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
-                       bool bias) {
+/* A convolution (op CONV) or a transposed one (op DECONV) of geom. */
+static int conv_node(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
+                     bool bias, cnnk_node_op op) {
+    const bool transposed = op == CNNK_NODE_DECONV;
     cnnk_node x;
-    if (!begin(n, &x, name, CNNK_NODE_CONV, &in, 1)) return -1;
+    if (!begin(n, &x, name, op, &in, 1)) return -1;
     const cnnk_node *s = input_of(n, &x, 0);
-    x.desc.kind = CNNK_LAYER_CONV;
+    x.desc.kind = transposed ? CNNK_LAYER_DECONV : CNNK_LAYER_CONV;
     cnnk_conv_desc *d = &x.desc.u.conv;
     *d = (cnnk_conv_desc){.g = geom->g, .mb = n->mb, .ic = s->c, .ih = s->h, .iw = s->w,
                           .oc = geom->oc, .kh = geom->kh, .kw = geom->kw, .sh = geom->sh,
                           .sw = geom->sw, .pt = geom->pt, .pb = geom->pb, .pl = geom->pl,
-                          .pr = geom->pr, .dh = geom->dh, .dw = geom->dw};
+                          .pr = geom->pr, .dh = geom->dh, .dw = geom->dw,
+                          .transposed = transposed};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_conv_check(d, &err);
     x.c = d->oc, x.h = d->oh, x.w = d->ow;
     x.has_bias = bias;
     return commit(n, &x, st, &err);
+}
+
+int cnnk_net_conv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
+                       bool bias) {
+    return conv_node(n, name, in, geom, bias, CNNK_NODE_CONV);
 }
 
 int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t kh, int64_t kw,
@@ -343,6 +351,52 @@ int cnnk_net_softmax(cnnk_net *n, const char *name, int in) {
     return commit(n, &x, st, &err);
 }
 
+int cnnk_net_deconv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
+                         bool bias) {
+    return conv_node(n, name, in, geom, bias, CNNK_NODE_DECONV);
+}
+
+int cnnk_net_deconv(cnnk_net *n, const char *name, int in, int64_t oc, int64_t k, int64_t s,
+                    int64_t p, bool bias) {
+    cnnk_conv_desc g = {.g = 1, .oc = oc, .kh = k, .kw = k, .sh = s, .sw = s, .pt = p, .pl = p,
+                        .pb = p, .pr = p, .dh = 1, .dw = 1};
+    return cnnk_net_deconv_geom(n, name, in, &g, bias);
+}
+
+int cnnk_net_crop_ex(cnnk_net *n, const char *name, int in, int64_t h, int64_t w, int64_t top,
+                     int64_t left) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_CROP, &in, 1)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    if (h < 1 || w < 1 || top < 0 || left < 0 || top > s->h - h || left > s->w - w) {
+        cnnk_net_set_error(n, CNNK_EINVAL,
+                           "%s: a %lldx%lld crop at (%lld, %lld) does not lie inside its "
+                           "%lldx%lld input %s",
+                           name, (ll)h, (ll)w, (ll)top, (ll)left, (ll)s->h, (ll)s->w, s->name);
+        return -1;
+    }
+    x.crop_top = top, x.crop_left = left;
+    x.desc.kind = CNNK_LAYER_ELTWISE;
+    cnnk_eltwise_desc *d = &x.desc.u.eltwise;
+    *d = (cnnk_eltwise_desc){.mb = n->mb, .c = s->c, .h = h, .w = w, .alg = CNNK_ELTWISE_DROPOUT};
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_eltwise_check(d, &err);
+    x.c = s->c, x.h = h, x.w = w;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_crop(cnnk_net *n, const char *name, int in, int ref, int64_t offset) {
+    if (!n || n->status != CNNK_OK) return -1;
+    if (ref < 0 || ref >= n->n) {
+        cnnk_net_set_error(n, CNNK_EINVAL, "%s: reference node %d is not one of 0..%d",
+                           name ? name : "crop", ref, n->n - 1);
+        return -1;
+    }
+    const cnnk_node *r = &n->nodes[ref];
+    return cnnk_net_crop_ex(n, name, in, r->h, r->w, offset, offset);
+}
+
 int cnnk_nets_adaptive_avgpool(cnnk_net *n, const char *name, int in, int64_t out) {
     if (!n || n->status != CNNK_OK) return -1;
     if (in < 0 || in >= n->n) return cnnk_net_avgpool(n, name, in, 1, 1, 0, false, true);
@@ -378,6 +432,8 @@ static const struct {
     {"resnet152", cnnk_nets_resnet152, 224},     {"densenet121", cnnk_nets_densenet121, 224},
     {"densenet169", cnnk_nets_densenet169, 224}, {"densenet201", cnnk_nets_densenet201, 224},
     {"yolov1", cnnk_nets_yolov1, 448},
+    {"fcn32s", cnnk_nets_fcn32s, 500},           {"fcn16s", cnnk_nets_fcn16s, 500},
+    {"fcn8s", cnnk_nets_fcn8s, 500},
 };
 
 #define NETWORKS (sizeof networks / sizeof networks[0])
@@ -451,7 +507,7 @@ int64_t cnnk_net_params(const cnnk_net *n) {
     int64_t p = 0;
     for (int i = 0; i < n->n; ++i) {
         const cnnk_node *x = &n->nodes[i];
-        if (x->op == CNNK_NODE_CONV)
+        if (x->op == CNNK_NODE_CONV || x->op == CNNK_NODE_DECONV)
             p += cnnk_conv_weights(&x->desc.u.conv) +
                  (x->has_bias ? cnnk_conv_biases(&x->desc.u.conv) : 0);
         else if (x->op == CNNK_NODE_FC)
@@ -466,7 +522,8 @@ int64_t cnnk_net_macs(const cnnk_net *n) {
     int64_t m = 0;
     for (int i = 0; i < n->n; ++i) {
         const cnnk_node *x = &n->nodes[i];
-        if (x->op == CNNK_NODE_CONV) m += cnnk_conv_macs(&x->desc.u.conv);
+        if (x->op == CNNK_NODE_CONV || x->op == CNNK_NODE_DECONV)
+            m += cnnk_conv_macs(&x->desc.u.conv);
         else if (x->op == CNNK_NODE_FC) m += cnnk_fc_macs(&x->desc.u.fc);
     }
     return m;
@@ -474,7 +531,9 @@ int64_t cnnk_net_macs(const cnnk_net *n) {
 
 int cnnk_net_weight_layers(const cnnk_net *n) {
     int k = 0;
-    for (int i = 0; i < n->n; ++i) k += n->nodes[i].op == CNNK_NODE_CONV || n->nodes[i].op == CNNK_NODE_FC;
+    for (int i = 0; i < n->n; ++i)
+        k += n->nodes[i].op == CNNK_NODE_CONV || n->nodes[i].op == CNNK_NODE_DECONV ||
+             n->nodes[i].op == CNNK_NODE_FC;
     return k;
 }
 

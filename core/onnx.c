@@ -428,6 +428,97 @@ static cnnk_status op_conv(ctx *c, const Onnx__NodeProto *n, const char *name) {
     return def_act(c, n, k, 4);
 }
 
+/* ConvTranspose: weights [C_in][C_out/group][kH][kW] (ONNX's order)
+ * transposed into the node's OIHW (O = outputs, grouped), output
+ * (in - 1) s + output_padding + (k - 1) d + 1 - pads: output_padding
+ * comes off the end padding, which must stay >= 0. Refused: output_shape,
+ * auto_pad other than NOTSET/VALID, a Pad node in front (a padded input is
+ * no padding of a transposed convolution). */
+static cnnk_status op_conv_transpose(ctx *c, const Onnx__NodeProto *n, const char *name) {
+    CNNK_TRY(known_attrs(c, n, "auto_pad,dilations,group,kernel_shape,output_padding,"
+                               "output_shape,pads,strides"));
+    if (attr(n, "output_shape"))
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "%s: output_shape is not supported (give pads and output_padding)",
+                         c->label);
+    const Onnx__AttributeProto *ap = attr(n, "auto_pad");
+    if (ap && ap->has_s && !(ap->s.len == 6 && memcmp(ap->s.data, "NOTSET", 6) == 0) &&
+        !(ap->s.len == 5 && memcmp(ap->s.data, "VALID", 5) == 0) && ap->s.len != 0)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "%s: auto_pad '%.*s' is not supported on a ConvTranspose", c->label,
+                         (int)(ap->s.len < 31 ? ap->s.len : 31), (const char *)ap->s.data);
+    val *x = act_in(c, n, 0, false);
+    if (!x) return c->net->status ? c->net->status : CNNK_EUNSUPPORTED;
+    if (x->rank != 4)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "%s: the input is flattened, a ConvTranspose needs NCHW", c->label);
+    val *w = const_in(c, n, 1, "weights");
+    if (!w) return CNNK_EUNSUPPORTED;
+    if (w->ndim != 4)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "%s: weights '%.200s' have %d dimensions, only 2-D transposed "
+                         "convolutions (4) are supported",
+                         c->label, w->name, w->ndim);
+    val *b = n->n_input > 2 && n->input[2][0] ? const_in(c, n, 2, "bias") : NULL;
+    if (n->n_input > 2 && n->input[2][0] && !b) return CNNK_EUNSUPPORTED;
+    int64_t ks[2], st[2], dl[2], pads[4], op[2];
+    CNNK_TRY(attr_ints(c, n, "kernel_shape", 2, 0, ks));
+    CNNK_TRY(attr_ints(c, n, "strides", 2, 1, st));
+    CNNK_TRY(attr_ints(c, n, "dilations", 2, 1, dl));
+    CNNK_TRY(attr_ints(c, n, "pads", 4, 0, pads));
+    CNNK_TRY(attr_ints(c, n, "output_padding", 2, 0, op));
+    if (ap && ap->has_s && ap->s.len == 5) pads[0] = pads[1] = pads[2] = pads[3] = 0; /* VALID */
+    if (attr(n, "kernel_shape") && (ks[0] != w->dims[2] || ks[1] != w->dims[3]))
+        return cnnk_fail(c->err, CNNK_EPARSE,
+                         "%s: kernel_shape %lldx%lld does not match the weights' %lldx%lld",
+                         c->label, (ll)ks[0], (ll)ks[1], (ll)w->dims[2], (ll)w->dims[3]);
+    const cnnk_node *s = node_of(c, x);
+    const int64_t g = attr_i(n, "group", 1);
+    if (g < 1 || g > CNNK_MAX_DIM || w->dims[0] != s->c || s->c % g)
+        return cnnk_fail(c->err, CNNK_EPARSE,
+                         "%s: weights '%.200s' take %lld input channels in %lld groups, the "
+                         "input has %lld",
+                         c->label, w->name, (ll)w->dims[0], (ll)g, (ll)s->c);
+    for (int i = 0; i < 4; ++i)
+        if (pads[i] < 0 || pads[i] > CNNK_MAX_DIM)
+            return cnnk_fail(c->err, CNNK_EUNSUPPORTED, "%s: pads[%d]=%lld (0..%lld)", c->label, i,
+                             (ll)pads[i], (ll)CNNK_MAX_DIM);
+    for (int i = 0; i < 2; ++i)
+        if (op[i] < 0 || op[i] >= st[i] || op[i] > pads[i + 2])
+            return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                             "%s: output_padding[%d]=%lld is not supported (it must be below "
+                             "the stride and at most the end padding pads[%d]=%lld)",
+                             c->label, i, (ll)op[i], i + 2, (ll)pads[i + 2]);
+    const int64_t oc = w->dims[1] * g;
+    if (b && b->count != oc)
+        return cnnk_fail(c->err, CNNK_EPARSE, "%s: bias '%.200s' has %lld values for %lld outputs",
+                         c->label, b->name, (ll)b->count, (ll)oc);
+    cnnk_conv_desc geom = {.g = g, .oc = oc, .kh = w->dims[2], .kw = w->dims[3], .sh = st[0],
+                           .sw = st[1], .dh = dl[0], .dw = dl[1], .pt = pads[0], .pl = pads[1],
+                           .pb = pads[2] - op[0], .pr = pads[3] - op[1]};
+    int k = cnnk_net_deconv_geom(c->net, name, x->node, &geom, b != NULL);
+    if (k < 0) return cnnk_net_status(c->net, c->err);
+    cnnk_node *y = &c->net->nodes[k];
+    float *onnx_w = malloc((size_t)(w->count ? w->count : 1) * sizeof(float));
+    y->weights = malloc((size_t)(w->count ? w->count : 1) * sizeof(float));
+    y->bias = b ? malloc((size_t)b->count * sizeof(float)) : NULL;
+    if (!onnx_w || !y->weights || (b && !y->bias)) {
+        free(onnx_w);
+        return cnnk_fail(c->err, CNNK_ENOMEM, "%s: out of memory for the weights", c->label);
+    }
+    cnnk_status rs = read_f32(c, w, "weights", onnx_w);
+    const int64_t icg = s->c / g, ocg = w->dims[1], khw = w->dims[2] * w->dims[3];
+    for (int64_t gi = 0; rs == CNNK_OK && gi < g; ++gi)
+        for (int64_t i = 0; i < icg; ++i)
+            for (int64_t o = 0; o < ocg; ++o)
+                memcpy(y->weights + ((gi * ocg + o) * icg + i) * khw,
+                       onnx_w + ((gi * icg + i) * ocg + o) * khw, (size_t)khw * sizeof(float));
+    free(onnx_w);
+    CNNK_TRY(rs);
+    if (b) CNNK_TRY(read_f32(c, b, "bias", y->bias));
+    return def_act(c, n, k, 4);
+}
+
 static cnnk_status op_pool(ctx *c, const Onnx__NodeProto *n, const char *name, bool max) {
     CNNK_TRY(known_attrs(c, n, max ? "auto_pad,ceil_mode,dilations,kernel_shape,pads,"
                                      "storage_order,strides"
@@ -889,6 +980,7 @@ static cnnk_status build_node(ctx *c, const Onnx__NodeProto *n) {
     if (strcmp(op, "Constant") == 0) return op_constant(c, n);
     if (strcmp(op, "Shape") == 0 || strcmp(op, "Gather") == 0 || strcmp(op, "Unsqueeze") == 0)
         return op_shape_chain(c, n, op);
+    if (strcmp(op, "ConvTranspose") == 0) return op_conv_transpose(c, n, name);
     if (strcmp(op, "ConvTranspose") == 0 || strcmp(op, "Resize") == 0)
         return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
                          "%s: the network builder has no %s layer yet (refused until issue 14)",

@@ -29,7 +29,9 @@ typedef struct view {
     int64_t off, ld;
 } view;
 
-typedef enum step_kind { STEP_CONV, STEP_OP } step_kind;
+/* STEP_CROP: a crop no producer could absorb (core/fuse.c), copied row by
+ * row; it has no kernel. */
+typedef enum step_kind { STEP_CONV, STEP_OP, STEP_CROP } step_kind;
 
 typedef struct step {
     step_kind kind;
@@ -113,7 +115,12 @@ static step *new_step(cnnk_runner *r, step_kind kind, int node) {
 
 static void add_step(cnnk_runner *r, const cnnk_fused *g) {
     const cnnk_node *n = node_at(r, g->head);
-    step *s = new_step(r, n->op == CNNK_NODE_CONV ? STEP_CONV : STEP_OP, g->head);
+    step *s = new_step(r,
+                       n->op == CNNK_NODE_CONV   ? STEP_CONV
+                       : n->op == CNNK_NODE_CROP ? STEP_CROP
+                                                 : STEP_OP,
+                       g->head);
+    s->l = cnnk_fused_desc(r->net, g);
     s->out = g->out;
     s->bn = g->bn;
     s->residual = g->residual;
@@ -326,7 +333,10 @@ static void describe(cnnk_runner *r, step *s) {
 static cnnk_status choose(cnnk_runner *r, step *s, cnnk_isa isa, const cnnk_plan *p,
                           cnnk_error *err) {
     const cnnk_node *h = node_at(r, s->head);
-    if (s->kind == STEP_CONV) {
+    if (s->kind == STEP_CROP) {
+        s->info.kernel = "copy";
+        snprintf(s->note, sizeof s->note, "crop: a copy (its producer cannot absorb it)");
+    } else if (s->kind == STEP_CONV) {
         s->ck = cnnk_plan_conv_kernel(p, r->tuned, r->net->name, isa, &s->l.u.conv, s->note,
                                       sizeof s->note);
         if (!s->ck) return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: no kernel for %s", h->name);
@@ -343,6 +353,7 @@ static cnnk_status choose(cnnk_runner *r, step *s, cnnk_isa isa, const cnnk_plan
 }
 
 static int64_t packed_floats(const step *s) {
+    if (s->kind == STEP_CROP) return 0;
     if (s->kind == STEP_CONV) return (int64_t)s->ck->packed_size(&s->l.u.conv);
     return s->ok->packed_size ? (int64_t)s->ok->packed_size(&s->l) : 0;
 }
@@ -352,6 +363,7 @@ static int64_t packed_floats(const step *s) {
 static int64_t workspace_floats(const step *s, int64_t mb, int nthreads) {
     cnnk_layer_desc l = s->l;
     cnnk_layer_set_mb(&l, mb);
+    if (s->kind == STEP_CROP) return 0;
     if (s->kind == STEP_CONV) return (int64_t)s->ck->workspace_size(&l.u.conv, nthreads);
     return s->ok->workspace_size ? (int64_t)s->ok->workspace_size(&l, nthreads) : 0;
 }
@@ -410,7 +422,7 @@ static cnnk_status pack_step(cnnk_runner *r, step *s, cnnk_error *err) {
         return CNNK_OK;
     }
     if (s->packed_off >= 0) s->ok->pack(&s->l, h->weights, r->weights + s->packed_off);
-    if (h->op == CNNK_NODE_FC) s->params[0] = h->has_bias ? h->bias : NULL;
+    if (h->op == CNNK_NODE_FC || h->op == CNNK_NODE_DECONV) s->params[0] = h->has_bias ? h->bias : NULL;
     return CNNK_OK;
 }
 
@@ -445,6 +457,7 @@ static cnnk_status pack_all(cnnk_runner *r, cnnk_error *err) {
 static bool has_params(const cnnk_node *n) {
     switch (n->op) {
     case CNNK_NODE_CONV:
+    case CNNK_NODE_DECONV:
     case CNNK_NODE_FC: return n->weights && (!n->has_bias || n->bias);
     case CNNK_NODE_BNORM: return n->bn[0] && n->bn[1] && n->bn[2] && n->bn[3];
     default: return true;
@@ -706,6 +719,31 @@ static void run_op(const cnnk_runner *r, const step *s, const float *input, cons
     s->ok->run(&l, &a);
 }
 
+/* The crop window of the step's input, row by row into its output. */
+static void run_crop(const cnnk_runner *r, const step *s, const float *input, const slice *sl) {
+    const cnnk_node *c = node_at(r, s->head), *in = node_at(r, s->src[0]);
+    const float *x = at_image(r, input, s->src[0], sl);
+    float *y = at_image(r, input, s->out, sl);
+    const int64_t xld = pitch(r, s->src[0]), yld = pitch(r, s->out);
+    const int64_t mb = sl->mb ? sl->mb : r->net->mb;
+    for (int64_t n = 0; n < mb; ++n)
+        for (int64_t h = 0; h < c->h; ++h)
+            for (int64_t w = 0; w < c->w; ++w) {
+                const int64_t src = (n * in->h + h + c->crop_top) * in->w + w + c->crop_left;
+                const int64_t dst = (n * c->h + h) * c->w + w;
+                memcpy(y + dst * yld, x + src * xld, (size_t)c->c * sizeof *y);
+            }
+}
+
+static void run_step(const cnnk_runner *r, const step *s, const float *input, const slice *sl) {
+    if (s->kind == STEP_CONV)
+        run_conv(r, s, input, sl);
+    else if (s->kind == STEP_CROP)
+        run_crop(r, s, input, sl);
+    else
+        run_op(r, s, input, sl);
+}
+
 static double now_ms(void) {
     struct timespec t;
     clock_gettime(CLOCK_MONOTONIC, &t);
@@ -747,10 +785,7 @@ static void forward_body(void *p) {
         step *s = &r->steps[i];
         const double t0 = profile ? now_ms() : 0.0;
         const cnnk_team_model before = f->model ? *f->model : (cnnk_team_model){0};
-        if (s->kind == STEP_CONV)
-            run_conv(r, s, input, sl);
-        else
-            run_op(r, s, input, sl);
+        run_step(r, s, input, sl);
         if (profile) s->info.last_ms = now_ms() - t0;
         if (f->model) {
             const cnnk_team_model *m = f->model;
@@ -778,10 +813,7 @@ static void image_part(void *p, int t, int nt) {
     for (int i = 0; i < r->nsteps; ++i) {
         step *s = &r->steps[i];
         const double t0 = timed ? now_ms() : 0.0;
-        if (s->kind == STEP_CONV)
-            run_conv(r, s, f->input, &sl);
-        else
-            run_op(r, s, f->input, &sl);
+        run_step(r, s, f->input, &sl);
         if (timed) s->info.last_ms = now_ms() - t0;
     }
     copy_rows(r, at_image(r, f->input, r->net->n - 1, &sl), f->output, lo, hi);

@@ -98,6 +98,14 @@ static cnnk_status init_node(const cnnk_net *n, int i, uint64_t seed) {
         const cnnk_conv_desc *d = &x->desc.u.conv;
         return init_linear(x, &r, cnnk_conv_weights(d), d->ic / d->g * d->kh * d->kw, d->oc);
     }
+    case CNNK_NODE_DECONV: {
+        /* Each output gathers ic/g * (kh/sh) * (kw/sw) taps, not the whole
+         * kernel: that is its fan-in. */
+        const cnnk_conv_desc *d = &x->desc.u.conv;
+        const int64_t fan =
+            d->ic / d->g * ((d->kh + d->sh - 1) / d->sh) * ((d->kw + d->sw - 1) / d->sw);
+        return init_linear(x, &r, cnnk_conv_weights(d), fan, d->oc);
+    }
     case CNNK_NODE_FC: {
         const cnnk_fc_desc *d = &x->desc.u.fc;
         return init_linear(x, &r, cnnk_fc_weights(d), d->ic * d->ih * d->iw, d->oc);

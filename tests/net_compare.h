@@ -51,6 +51,20 @@ static float **eval_unfused(const cnnk_net *net, const float *input) {
             cnnk_ref_fc(&l->u.fc, a, n->weights, n->has_bias ? n->bias : NULL, v[i], false, 0.0f);
             break;
         case CNNK_NODE_DROPOUT: memcpy(v[i], a, (size_t)elems * sizeof(float)); break;
+        case CNNK_NODE_DECONV: {
+            const cnnk_epilogue ep = {.bias = n->has_bias ? n->bias : NULL};
+            cnnk_ref_deconv(&l->u.conv, a, lda, n->weights, v[i], n->c, &ep);
+            break;
+        }
+        case CNNK_NODE_CROP: {
+            const cnnk_node *s = &net->nodes[n->inputs[0]];
+            for (int64_t b = 0; b < net->mb; ++b)
+                for (int64_t h = 0; h < n->h; ++h)
+                    memcpy(v[i] + (b * n->h + h) * n->w * n->c,
+                           a + ((b * s->h + h + n->crop_top) * s->w + n->crop_left) * s->c,
+                           (size_t)(n->w * n->c) * sizeof(float));
+            break;
+        }
         case CNNK_NODE_CONCAT: {
             const float *src[CNNK_CONCAT_MAX_INPUTS];
             int64_t ld[CNNK_CONCAT_MAX_INPUTS];

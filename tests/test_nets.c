@@ -20,7 +20,8 @@ typedef struct published {
 } published;
 
 /* Parameters: torchvision's model table (weights + biases + BN gamma/beta);
- * yolov1's from test_yolov1's layer list. GMACs: the issue's figures (conv
+ * yolov1's from test_yolov1's layer list, the FCNs' from tests/test_fcn.c's
+ * (at 500x500; the parameters do not depend on the input). GMACs: the issue's figures (conv
  * + fc at each network's default input, 224x224, batch 1). */
 static const published counts[] = {
     {"alexnet", 61100840, 0.714},     {"vgg11", 132863336, 0},
@@ -30,7 +31,8 @@ static const published counts[] = {
     {"resnet50", 25557032, 4.089},    {"resnet101", 44549160, 0},
     {"resnet152", 60192808, 0},       {"densenet121", 7978856, 2.834},
     {"densenet169", 14149480, 0},     {"densenet201", 20013928, 0},
-    {"yolov1", 271703550, 0},
+    {"yolov1", 271703550, 0},         {"fcn32s", 136152917, 0},
+    {"fcn16s", 134815994, 0},         {"fcn8s", 134489759, 0},
 };
 #define NCOUNTS ((int)(sizeof counts / sizeof counts[0]))
 
@@ -88,6 +90,10 @@ static void test_weight_layers(void) {
         {"densenet201", 201},
         /* the paper's 24 convolutions + 2 FC */
         {"yolov1", 26},
+        /* VGG-16's 13 + fc6, fc7, score_fr + the upscores and score_pools */
+        {"fcn32s", 17},
+        {"fcn16s", 19},
+        {"fcn8s", 21},
     };
     for (size_t i = 0; i < sizeof L / sizeof L[0]; ++i) {
         cnnk_net *n = build(L[i].name, 1, 224);

@@ -65,6 +65,20 @@ static void ref_node(const cnnk_net *net, int i, float **out) {
         cnnk_ref_concat(&n->desc.u.concat, src, ld, y, n->c);
         break;
     }
+    case CNNK_NODE_DECONV: {
+        cnnk_epilogue ep = {.bias = n->has_bias ? n->bias : NULL};
+        cnnk_ref_deconv(&n->desc.u.conv, a, ald, n->weights, y, n->c, &ep);
+        break;
+    }
+    case CNNK_NODE_CROP: {
+        const cnnk_node *s = &net->nodes[n->inputs[0]];
+        for (int64_t b = 0; b < net->mb; ++b)
+            for (int64_t h = 0; h < n->h; ++h)
+                memcpy(y + (b * n->h + h) * n->w * n->c,
+                       a + ((b * s->h + h + n->crop_top) * s->w + n->crop_left) * ald,
+                       (size_t)(n->w * n->c) * sizeof(float));
+        break;
+    }
     case CNNK_NODE_INPUT:
     case CNNK_NODE_OP_COUNT: break;
     }
@@ -769,6 +783,38 @@ static void test_small_graph(void) {
     cnnk_net_destroy(n);
 }
 
+/* FCN-8s's head in small: transposed convolutions, a crop folded into one
+ * (oneDNN's deconvolution with the padding grown), a crop of a 1x1 score
+ * (a submemory reorder) added to an upsampled map. */
+static void test_fcn_graph(void) {
+    cnnk_net *n = cnnk_net_create("tiny_fcn", 2, 8, 12, 12);
+    const int pool = cnnk_net_maxpool(n, "pool", 0, 2, 2, 0, true); /* 6x6 */
+    int up = cnnk_net_deconv(n, "up2", pool, 21, 4, 2, 0, false);    /* 14x14 */
+    int score = cnnk_net_conv(n, "score", 0, 21, 1, 1, 0, true);
+    score = cnnk_net_crop_ex(n, "scorec", score, 10, 10, 1, 2);
+    up = cnnk_net_crop_ex(n, "up2c", up, 10, 10, 3, 2);
+    up = cnnk_net_add(n, "fuse", up, score);
+    up = cnnk_net_deconv(n, "up8", up, 21, 16, 8, 0, true); /* 88x88 */
+    cnnk_net_crop_ex(n, "out", up, 12, 12, 31, 30);
+    cnnk_error err = {{0}};
+    CHECK(cnnk_net_status(n, &err) == CNNK_OK);
+    CHECK(cnnk_net_init_weights(n, 4, &err) == CNNK_OK);
+    const int64_t nin = 2 * 12 * 12 * 8, nout = 2 * 12 * 12 * 21;
+    float *in = malloc((size_t)nin * sizeof *in), *out = malloc((size_t)nout * sizeof *out);
+    fill_input(in, nin, 8);
+    cnnk_onednn_net *h = NULL;
+    CHECK(cnnk_onednn_net_create(n, 1, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_OK);
+    if (!h) fprintf(stderr, "tiny_fcn: %s\n", err.msg);
+    float *ref = ref_forward(n, in);
+    if (h && ref) {
+        CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
+        CHECK(rel_l2(out, ref, nout) <= 1e-5);
+    }
+    free(ref), free(in), free(out);
+    cnnk_onednn_net_destroy(h);
+    cnnk_net_destroy(n);
+}
+
 /* Whether this CPU runs oneDNN's level isa: its effective ISA under the cap
  * is the cap itself (a higher cap than the CPU has reads lower). */
 static bool cpu_runs(const char *isa) { return strcasecmp(cnnk_onednn_max_isa_name(), isa) == 0; }
@@ -817,6 +863,7 @@ int main(int argc, char **argv) {
     if (argc > 1) return check_finish("test_onednn_peer"); /* the rest runs once, at avx2 */
     test_layers(isa);
     test_small_graph();
+    test_fcn_graph();
     check_net("resnet18", 2, 32);
     check_net("googlenet", 1, 64);
     check_net("densenet121", 1, 32);

@@ -30,6 +30,7 @@ typedef struct group {
     int head, out, bn, res; /* nodes; bn, res: -1 when none */
     bool relu;
     float relu_alpha; /* relu's slope (a fused leaky ReLU's), else 0 */
+    int crop;         /* a DECONV head's folded crop (core/fuse.c), or -1 */
 } group;
 
 typedef struct value {
@@ -152,11 +153,12 @@ static cnnk_status fuse(cnnk_onednn_net *h) {
     if (h->unfused) { /* a primitive per node */
         h->ngroups = 0;
         for (int i = 1; i < h->net->n; ++i)
-            if (f.group[i] >= 0) h->groups[h->ngroups++] = (group){i, i, -1, -1, false, 0.0f};
+            if (f.group[i] >= 0) h->groups[h->ngroups++] = (group){i, i, -1, -1, false, 0.0f, -1};
     } else {
         for (int g = 0; g < f.ngroups; ++g) {
             const cnnk_fused *x = &f.groups[g];
-            h->groups[g] = (group){x->head, x->out, x->bn, x->residual, x->relu, x->relu_alpha};
+            h->groups[g] =
+                (group){x->head, x->out, x->bn, x->residual, x->relu, x->relu_alpha, x->crop};
         }
         h->ngroups = f.ngroups;
     }
@@ -394,9 +396,14 @@ static void group_name(const cnnk_onednn_net *h, const group *g, char *buf, size
              !g->relu ? "" : g->relu_alpha != 0.0f ? "+leaky" : "+relu");
 }
 
+/* A convolution, or a transposed one (oneDNN's deconvolution) with the
+ * crop the runner folds into its padding folded the same way (oneDNN takes
+ * any padding on each side). */
 static cnnk_status emit_conv(cnnk_onednn_net *h, int gi, const char *name) {
     const group *g = &h->groups[gi];
-    cnnk_conv_desc d = node(h, g->head)->desc.u.conv;
+    const cnnk_fused f = {.head = g->head, .out = g->out, .bn = g->bn, .residual = g->res,
+                          .crop = g->crop};
+    cnnk_conv_desc d = cnnk_fused_desc(h->net, &f).u.conv;
     CNNK_TRY(cnnk_conv_check(&d, h->c.err));
     conv_params p = {NULL, NULL};
     cnnk_status s = conv_params_of(h, g, &d, &p);
@@ -404,6 +411,35 @@ static cnnk_status emit_conv(cnnk_onednn_net *h, int gi, const char *name) {
     free(p.w);
     free(p.b);
     return s;
+}
+
+static dnnl_format_tag_t act_tag(const dnnl_memory_desc_t *md);
+
+/* A crop no producer absorbed: a reorder from the window (a submemory of
+ * the input's value, in its layout) into a dense tensor of that layout. */
+static cnnk_status emit_crop(cnnk_onednn_net *h, const group *g, const char *name) {
+    const cnnk_node *n = node(h, g->head);
+    const int in = root(h, n->inputs[0]);
+    const value *v = &h->values[in];
+    if (in == 0 || !v->mem)
+        return cnnk_fail(h->c.err, CNNK_EUNSUPPORTED, "%s: a crop of the network input", name);
+    dnnl_dims_t dims = {h->net->mb, n->c, n->h, n->w};
+    dnnl_dims_t offs = {0, 0, n->crop_top, n->crop_left};
+    dnnl_memory_desc_t sub, dmd;
+    CNNK_DNN(&h->c, dnnl_memory_desc_init_submemory, (&sub, &v->md, dims, offs));
+    dnnl_format_tag_t tag = act_tag(&v->md);
+    CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag,
+             (&dmd, 4, dims, dnnl_f32, tag == dnnl_format_tag_undef ? dnnl_nhwc : tag));
+    void *base = NULL;
+    CNNK_DNN(&h->c, dnnl_memory_get_data_handle, (v->mem, &base));
+    dnnl_memory_t from = NULL, to = NULL;
+    CNNK_TRY(new_mem(h, &sub, base, &from));
+    CNNK_TRY(new_mem(h, &dmd, DNNL_MEMORY_ALLOCATE, &to));
+    CNNK_TRY(add_reorder(h, &sub, from, &dmd, to, name));
+    h->steps[h->nsteps - 1].role = "other";
+    h->values[g->out].md = dmd;
+    h->values[g->out].mem = to;
+    return CNNK_OK;
 }
 
 /* A step of one src whose dst takes the src's layout (eltwise, LRN, BN,
@@ -701,6 +737,8 @@ static cnnk_status emit_layer(cnnk_onednn_net *h, int gi) {
     case CNNK_NODE_CONCAT: return emit_concat(h, g, name);
     case CNNK_NODE_ADD: return emit_add(h, g, name);
     case CNNK_NODE_SOFTMAX: return emit_softmax(h, g, name);
+    case CNNK_NODE_DECONV: return emit_conv(h, gi, name);
+    case CNNK_NODE_CROP: return emit_crop(h, g, name);
     case CNNK_NODE_INPUT:
     case CNNK_NODE_DROPOUT:
     case CNNK_NODE_OP_COUNT: break;

@@ -40,6 +40,9 @@ typedef enum cnnk_node_op {
     CNNK_NODE_ADD,      /* desc.u.eltwise (ADD); residual add of two inputs */
     CNNK_NODE_SOFTMAX,  /* desc.u.softmax */
     CNNK_NODE_LEAKY_RELU, /* desc.u.eltwise (LEAKY_RELU, its alpha); fuses as RELU does */
+    CNNK_NODE_DECONV,   /* desc.u.conv (transposed); weights OIHW, O = its outputs; optional bias */
+    CNNK_NODE_CROP,     /* Caffe's Crop: crop_top/crop_left into its input, to c x h x w;
+                           desc.u.eltwise (DROPOUT) of the output shape (an identity's shape) */
     CNNK_NODE_OP_COUNT
 } cnnk_node_op;
 
@@ -52,9 +55,10 @@ typedef struct cnnk_node {
     int inputs[CNNK_CONCAT_MAX_INPUTS]; /* node indices, all < this node's */
     cnnk_layer_desc desc;               /* checked; mb = the network's batch */
     int64_t c, h, w;                    /* output shape per image (NHWC) */
-    bool has_bias;                      /* CONV, FC */
+    bool has_bias;                      /* CONV, DECONV, FC */
+    int64_t crop_top, crop_left;        /* CROP: offsets into the input; else 0 */
     /* Parameters, NULL until cnnk_net_init_weights(): */
-    float *weights;  /* CONV: OIHW; FC: [oc][ic][ih][iw] */
+    float *weights;  /* CONV, DECONV: OIHW; FC: [oc][ic][ih][iw] */
     float *bias;     /* oc values */
     float *bn[4];    /* BNORM: mean, var, gamma, beta (c values each) */
 } cnnk_node;
@@ -97,6 +101,20 @@ int cnnk_net_conv_ex(cnnk_net *n, const char *name, int in, int64_t oc, int64_t 
 int cnnk_net_conv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
                        bool bias);
 int cnnk_net_pool_geom(cnnk_net *n, const char *name, int in, const cnnk_pool_desc *geom);
+/* Transposed convolution (Caffe's Deconvolution, PyTorch's ConvTranspose2d
+ * without output_padding): k x k, stride s, padding p on every side, groups
+ * 1, output (i - 1) s - 2p + k. The _geom form takes geom's oc, kernel,
+ * strides, four paddings, dilations and groups as given. */
+int cnnk_net_deconv(cnnk_net *n, const char *name, int in, int64_t oc, int64_t k, int64_t s,
+                    int64_t p, bool bias);
+int cnnk_net_deconv_geom(cnnk_net *n, const char *name, int in, const cnnk_conv_desc *geom,
+                         bool bias);
+/* Caffe's Crop over H and W (axis 2): the h x w window of `in` at (offset,
+ * offset), h x w being node ref's size; every channel kept. The _ex form
+ * names the size and both offsets. The window must lie inside the input. */
+int cnnk_net_crop(cnnk_net *n, const char *name, int in, int ref, int64_t offset);
+int cnnk_net_crop_ex(cnnk_net *n, const char *name, int in, int64_t h, int64_t w, int64_t top,
+                     int64_t left);
 int cnnk_net_bnorm(cnnk_net *n, const char *name, int in, float eps);
 int cnnk_net_relu(cnnk_net *n, const char *name, int in);
 /* x > 0 ? x : alpha * x (YOLO's alpha 0.1; PyTorch's LeakyReLU). */
@@ -141,9 +159,10 @@ cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, c
  * and beta (not the running statistics). */
 int64_t cnnk_net_params(const cnnk_net *n);
 /* Multiply-adds of convolutions and fully connected layers (the published
- * GMAC figures count these). */
+ * GMAC figures count these); a transposed convolution counts
+ * ic * oc/g * kh * kw per input pixel (every tap it scatters). */
 int64_t cnnk_net_macs(const cnnk_net *n);
-/* Convolution and fully connected layers. */
+/* Convolution, transposed convolution and fully connected layers. */
 int cnnk_net_weight_layers(const cnnk_net *n);
 /* Peak activation bytes by liveness, independent of any kernel plan: a
  * node's output lives from its creation to its last consumer, a concat's

@@ -18,6 +18,7 @@
 
 #include "cnnk/kernel.h"
 #include "kernels/avx2/vec.h"
+#include "kernels/common/deconv_taps.h"
 #include "kernels/common/team.h"
 
 enum { OC_VECS = 4 };
@@ -47,13 +48,6 @@ static void deconv_pack(const cnnk_layer_desc *l, const float *w, float *packed)
                     }
 }
 
-/* The input index that tap k of output o reads, or -1 where none. */
-static int64_t tap_src(int64_t o, int64_t k, int64_t s, int64_t p, int64_t dil, int64_t n) {
-    int64_t t = o + p - k * dil;
-    if (t < 0 || t % s != 0 || t / s >= n) return -1;
-    return t / s;
-}
-
 typedef struct deconv_ctx {
     const cnnk_conv_desc *d;
     const cnnk_op_args *a;
@@ -67,12 +61,12 @@ CNNK_INLINE void pixel_block(const deconv_ctx *c, const float *x_n, const float 
                              __m256 *acc) {
     const cnnk_conv_desc *d = c->d;
     for (int v = 0; v < nv; ++v) acc[v] = _mm256_setzero_ps();
-    for (int64_t kh = 0; kh < d->kh; ++kh) {
-        int64_t ih = tap_src(oh, kh, d->sh, d->pt, d->dh, d->ih);
-        if (ih < 0) continue;
-        for (int64_t kw = 0; kw < d->kw; ++kw) {
-            int64_t iw = tap_src(ow, kw, d->sw, d->pl, d->dw, d->iw);
-            if (iw < 0) continue;
+    const cnnk_deconv_taps th = cnnk_deconv_taps_of(oh, d->kh, d->sh, d->pt, d->dh, d->ih, 1);
+    const cnnk_deconv_taps tw = cnnk_deconv_taps_of(ow, d->kw, d->sw, d->pl, d->dw, d->iw, 1);
+    for (int64_t jh = 0; jh < th.count; ++jh) {
+        const int64_t kh = th.k0 + jh * th.kstep, ih = th.i0 - jh * th.istep;
+        for (int64_t jw = 0; jw < tw.count; ++jw) {
+            const int64_t kw = tw.k0 + jw * tw.kstep, iw = tw.i0 - jw * tw.istep;
             const float *x = x_n + (ih * d->iw + iw) * c->a->src_ld[0] + g * c->icg;
             const float *w = w_g + (kh * d->kw + kw) * c->icg * c->ocp + o0;
             for (int64_t i = 0; i < c->icg; ++i) {
@@ -119,9 +113,11 @@ static void deconv_pixel(const deconv_ctx *c, const float *x_n, int64_t oh, int6
 }
 
 /* Item = one output row (n, oh). */
-static void deconv_row(const deconv_ctx *c, int64_t row) {
+static void deconv_row(const deconv_ctx *c, int64_t item) {
     const cnnk_conv_desc *d = c->d;
-    int64_t n = row / d->oh, oh = row % d->oh;
+    const int64_t n = item / d->oh;
+    const int64_t oh = cnnk_deconv_phase_row(item % d->oh, d->oh, d->sh, d->pt);
+    const int64_t row = n * d->oh + oh;
     const float *x_n = c->a->src[0] + n * d->ih * d->iw * c->a->src_ld[0];
     for (int64_t ow = 0; ow < d->ow; ++ow)
         deconv_pixel(c, x_n, oh, ow, c->a->dst + (row * d->ow + ow) * c->a->dst_ld);

@@ -1,7 +1,9 @@
 /* Transposed convolution for AVX-512, vectorised over output channels and
  * gathered per output pixel (the reference's formulation): for each kernel
  * tap (kh, kw), the input pixel that scatters onto (oh, ow) exists only
- * where the offset divides by the stride, and its icg channels are
+ * where the offset divides by the stride, and only those taps are visited
+ * (kernels/common/deconv_taps.h: FCN's 64x64 stride 32 has 4 per pixel,
+ * where scanning all 4096 and testing each was the bound); its icg channels are
  * broadcast against a packed row of output-channel weights. Gathering
  * rather than scattering means each output is written once, by one thread,
  * with no accumulation buffer, no workspace and no races; output rows are
@@ -20,6 +22,7 @@
 
 #include "cnnk/kernel.h"
 #include "kernels/avx512/vec.h"
+#include "kernels/common/deconv_taps.h"
 #include "kernels/common/team.h"
 
 /* 4 vectors of output channels x 6 pixels: 24 of the 32 zmm accumulate. */
@@ -50,13 +53,6 @@ static void deconv_pack(const cnnk_layer_desc *l, const float *w, float *packed)
                     }
 }
 
-/* The input index that tap k of output o reads, or -1 where none. */
-static int64_t tap_src(int64_t o, int64_t k, int64_t s, int64_t p, int64_t dil, int64_t n) {
-    int64_t t = o + p - k * dil;
-    if (t < 0 || t % s != 0 || t / s >= n) return -1;
-    return t / s;
-}
-
 typedef struct deconv_ctx {
     const cnnk_conv_desc *d;
     const cnnk_op_args *a;
@@ -69,22 +65,36 @@ CNNK_INLINE void pixel_block(const deconv_ctx *c, const float *x_n, const float 
                              int64_t oh, int64_t ow, int64_t g, int64_t o0, int nv,
                              __m512 *acc) {
     const cnnk_conv_desc *d = c->d;
-    for (int v = 0; v < nv; ++v) acc[v] = _mm512_setzero_ps();
-    for (int64_t kh = 0; kh < d->kh; ++kh) {
-        int64_t ih = tap_src(oh, kh, d->sh, d->pt, d->dh, d->ih);
-        if (ih < 0) continue;
-        for (int64_t kw = 0; kw < d->kw; ++kw) {
-            int64_t iw = tap_src(ow, kw, d->sw, d->pl, d->dw, d->iw);
-            if (iw < 0) continue;
+    /* Two sums per vector (even and odd input channels): one chain of
+     * dependent FMAs per vector would leave this single-pixel path bound by
+     * the FMA latency (FCN's 21 channels: 84 chained FMAs per pixel). */
+    __m512 odd[OC_VECS];
+    for (int v = 0; v < nv; ++v) acc[v] = odd[v] = _mm512_setzero_ps();
+    const cnnk_deconv_taps th = cnnk_deconv_taps_of(oh, d->kh, d->sh, d->pt, d->dh, d->ih, 1);
+    const cnnk_deconv_taps tw = cnnk_deconv_taps_of(ow, d->kw, d->sw, d->pl, d->dw, d->iw, 1);
+    for (int64_t jh = 0; jh < th.count; ++jh) {
+        const int64_t kh = th.k0 + jh * th.kstep, ih = th.i0 - jh * th.istep;
+        for (int64_t jw = 0; jw < tw.count; ++jw) {
+            const int64_t kw = tw.k0 + jw * tw.kstep, iw = tw.i0 - jw * tw.istep;
             const float *x = x_n + (ih * d->iw + iw) * c->a->src_ld[0] + g * c->icg;
             const float *w = w_g + (kh * d->kw + kw) * c->icg * c->ocp + o0;
-            for (int64_t i = 0; i < c->icg; ++i) {
+            int64_t i = 0;
+            for (; i + 2 <= c->icg; i += 2) {
+                const __m512 b0 = _mm512_set1_ps(x[i]), b1 = _mm512_set1_ps(x[i + 1]);
+                for (int v = 0; v < nv; ++v) {
+                    acc[v] = _mm512_fmadd_ps(b0, _mm512_loadu_ps(w + i * c->ocp + 16 * v), acc[v]);
+                    odd[v] = _mm512_fmadd_ps(b1, _mm512_loadu_ps(w + (i + 1) * c->ocp + 16 * v),
+                                             odd[v]);
+                }
+            }
+            if (i < c->icg) {
                 const __m512 b = _mm512_set1_ps(x[i]);
                 for (int v = 0; v < nv; ++v)
                     acc[v] = _mm512_fmadd_ps(b, _mm512_loadu_ps(w + i * c->ocp + 16 * v), acc[v]);
             }
         }
     }
+    for (int v = 0; v < nv; ++v) acc[v] = _mm512_add_ps(acc[v], odd[v]);
 }
 
 /* Bias and ReLU in the store; the last vector of a group may be partial. */
@@ -107,10 +117,9 @@ static void store_block(const deconv_ctx *c, float *y, int64_t g, int64_t o0, in
  * is uniform when, for every kw, all PX columns are inside the row or all
  * outside. */
 static bool uniform_taps(const cnnk_conv_desc *d, int64_t ow) {
-    for (int64_t kw = 0; kw < d->kw; ++kw) {
-        int64_t t = ow + d->pl - kw * d->dw;
-        if (t % d->sw != 0) continue;
-        int64_t first = t / d->sw;
+    const cnnk_deconv_taps tw = cnnk_deconv_taps_of(ow, d->kw, d->sw, d->pl, d->dw, d->iw, 0);
+    for (int64_t j = 0; j < tw.count; ++j) {
+        const int64_t first = tw.i0 - j * tw.istep;
         bool all_in = first >= 0 && first + PX - 1 < d->iw;
         bool all_out = first + PX - 1 < 0 || first >= d->iw;
         if (!all_in && !all_out) return false;
@@ -129,13 +138,14 @@ CNNK_INLINE void pixels_block(const deconv_ctx *c, const float *x_n, const float
     const int64_t ld = c->a->src_ld[0];
     for (int p = 0; p < PX; ++p)
         for (int v = 0; v < nv; ++v) acc[p][v] = _mm512_setzero_ps();
-    for (int64_t kh = 0; kh < d->kh; ++kh) {
-        int64_t ih = tap_src(oh, kh, d->sh, d->pt, d->dh, d->ih);
-        if (ih < 0) continue;
-        for (int64_t kw = 0; kw < d->kw; ++kw) {
-            int64_t t = ow + d->pl - kw * d->dw;
-            if (t % d->sw != 0 || t < 0 || t / d->sw >= d->iw) continue; /* all out */
-            const float *x = x_n + (ih * d->iw + t / d->sw) * ld + g * c->icg;
+    /* The block is uniform: pixel 0's taps inside the row are all PX's. */
+    const cnnk_deconv_taps th = cnnk_deconv_taps_of(oh, d->kh, d->sh, d->pt, d->dh, d->ih, 1);
+    const cnnk_deconv_taps tw = cnnk_deconv_taps_of(ow, d->kw, d->sw, d->pl, d->dw, d->iw, 1);
+    for (int64_t jh = 0; jh < th.count; ++jh) {
+        const int64_t kh = th.k0 + jh * th.kstep, ih = th.i0 - jh * th.istep;
+        for (int64_t jw = 0; jw < tw.count; ++jw) {
+            const int64_t kw = tw.k0 + jw * tw.kstep, iw = tw.i0 - jw * tw.istep;
+            const float *x = x_n + (ih * d->iw + iw) * ld + g * c->icg;
             const float *w = w_g + (kh * d->kw + kw) * c->icg * c->ocp + o0;
             for (int64_t i = 0; i < c->icg; ++i) {
                 __m512 wv[OC_VECS];
@@ -178,12 +188,15 @@ static void deconv_tile_nv(const deconv_ctx *c, const float *x_n, const float *w
     }
 }
 
-/* Item = one output row (n, oh): per group and channel block, the pixels of
- * each stride class (ow mod sw) in uniform blocks of PX where they fit,
- * one by one elsewhere (the borders). */
-static void deconv_row(const deconv_ctx *c, int64_t row) {
+/* Item = one output row (n, oh), the rows taken phase by phase
+ * (deconv_taps.h): per group and channel block, the pixels of each stride
+ * class (ow mod sw) in uniform blocks of PX where they fit, one by one
+ * elsewhere (the borders). */
+static void deconv_row(const deconv_ctx *c, int64_t item) {
     const cnnk_conv_desc *d = c->d;
-    int64_t n = row / d->oh, oh = row % d->oh;
+    const int64_t n = item / d->oh;
+    const int64_t oh = cnnk_deconv_phase_row(item % d->oh, d->oh, d->sh, d->pt);
+    const int64_t row = n * d->oh + oh;
     const float *x_n = c->a->src[0] + n * d->ih * d->iw * c->a->src_ld[0];
     const int64_t wg_size = d->kh * d->kw * c->icg * c->ocp;
     for (int64_t g = 0; g < d->g; ++g) {
