@@ -236,7 +236,8 @@ static int64_t in_side(const bench_opts *o, int64_t side) { return o->input_give
 
 static bool benchmarked_kind(cnnk_layer_kind k) {
     return k == CNNK_LAYER_CONV || k == CNNK_LAYER_FC || k == CNNK_LAYER_POOL ||
-           k == CNNK_LAYER_LRN || k == CNNK_LAYER_SOFTMAX || k == CNNK_LAYER_DECONV;
+           k == CNNK_LAYER_LRN || k == CNNK_LAYER_SOFTMAX || k == CNNK_LAYER_DECONV ||
+           k == CNNK_LAYER_RESIZE;
 }
 
 /* What the runner fuses into layer i (core/fuse.c), a group's head: bias
@@ -286,6 +287,12 @@ static void layer_key(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, ch
         snprintf(s, sizeof s, "mb%lldic%lldih%lldiw%lld", (long long)l->u.softmax.mb,
                  (long long)l->u.softmax.c, (long long)l->u.softmax.h,
                  (long long)l->u.softmax.w);
+        break;
+    case CNNK_LAYER_RESIZE:
+        snprintf(s, sizeof s, "mb%lldic%lldih%lldiw%lldoh%lldow%lld%s", (long long)l->u.resize.mb,
+                 (long long)l->u.resize.c, (long long)l->u.resize.ih, (long long)l->u.resize.iw,
+                 (long long)l->u.resize.oh, (long long)l->u.resize.ow,
+                 l->u.resize.align_corners ? " align_corners" : "");
         break;
     default: s[0] = '\0';
     }

@@ -27,6 +27,19 @@ add_test(NAME validate_yolov1
                  ${CNNK_AGAINST_ONEDNN} --post leaky --quiet
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(validate_yolov1 PROPERTIES LABELS network)
+# fcn_resnet50 at 520x520 (dilated 3x3s at 65x65, the 65 -> 520 resize):
+# like yolov1, this CPU's best ISA in the network set.
+add_test(NAME validate_fcn_resnet50
+         COMMAND cnnk_cli validate --batch shapes/fcn_resnet50.txt --isa best --algo all
+                 ${CNNK_AGAINST_ONEDNN} --quiet
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+set_tests_properties(validate_fcn_resnet50 PROPERTIES LABELS network)
+# The bilinear resize's edge cases, every ISA, both coordinate rules (a few
+# seconds: in the quick set).
+add_test(NAME validate_resize
+         COMMAND cnnk_cli validate --batch shapes/resize.txt --isa all
+                 ${CNNK_AGAINST_ONEDNN} --quiet
+         WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 
 add_test(NAME validate_layers
          COMMAND cnnk_cli validate --batch shapes/layers.txt --isa all

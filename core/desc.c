@@ -256,6 +256,14 @@ cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err) {
     return check_nchw(L, d->mb, total, d->h, d->w, err);
 }
 
+cnnk_status cnnk_resize_check(const cnnk_resize_desc *d, cnnk_error *err) {
+    const char *L = msg_name(d->name, CNNK_LAYER_RESIZE);
+    CNNK_TRY(check_nchw(L, d->mb, d->c, d->ih, d->iw, err));
+    CNNK_TRY(check_dim(L, "oh", d->oh, 1, err));
+    CNNK_TRY(check_dim(L, "ow", d->ow, 1, err));
+    return check_tensor(L, "dst", d->mb, d->c, d->oh, d->ow, err);
+}
+
 void cnnk_pool_end_padding(const cnnk_pool_desc *d, int64_t *pb, int64_t *pr) {
     /* Where the last window ends past the input. */
     int64_t need_b = (d->oh - 1) * d->sh + d->kh - d->ih - d->pt;
@@ -314,6 +322,7 @@ static const struct kind_row {
     [CNNK_LAYER_SOFTMAX] = {"softmax", offsetof(cnnk_layer_desc, u.softmax.name)},
     [CNNK_LAYER_ELTWISE] = {"eltwise", offsetof(cnnk_layer_desc, u.eltwise.name)},
     [CNNK_LAYER_CONCAT] = {"concat", offsetof(cnnk_layer_desc, u.concat.name)},
+    [CNNK_LAYER_RESIZE] = {"resampling", offsetof(cnnk_layer_desc, u.resize.name)},
 };
 
 const char *cnnk_layer_kind_name(cnnk_layer_kind k) {
@@ -336,6 +345,7 @@ cnnk_status cnnk_layer_check(cnnk_layer_desc *l, cnnk_error *err) {
     case CNNK_LAYER_SOFTMAX: return cnnk_softmax_check(&l->u.softmax, err);
     case CNNK_LAYER_ELTWISE: return cnnk_eltwise_check(&l->u.eltwise, err);
     case CNNK_LAYER_CONCAT: return cnnk_concat_check(&l->u.concat, err);
+    case CNNK_LAYER_RESIZE: return cnnk_resize_check(&l->u.resize, err);
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return cnnk_fail(err, CNNK_EINVAL, "unknown layer kind %d", (int)l->kind);
@@ -397,6 +407,12 @@ cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l) {
         x.ninputs = d->n;
         break;
     }
+    case CNNK_LAYER_RESIZE: {
+        const cnnk_resize_desc *d = &l->u.resize;
+        x = same_shape(d->mb, d->c, d->ih, d->iw);
+        x.oh = d->oh, x.ow = d->ow;
+        break;
+    }
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return x;
@@ -413,6 +429,7 @@ void cnnk_layer_set_mb(cnnk_layer_desc *l, int64_t mb) {
     case CNNK_LAYER_SOFTMAX: l->u.softmax.mb = mb; break;
     case CNNK_LAYER_ELTWISE: l->u.eltwise.mb = mb; break;
     case CNNK_LAYER_CONCAT: l->u.concat.mb = mb; break;
+    case CNNK_LAYER_RESIZE: l->u.resize.mb = mb; break;
     case CNNK_LAYER_KIND_COUNT: break;
     }
 }

@@ -16,7 +16,7 @@ typedef long long ll;
 
 static const char *const op_names[CNNK_NODE_OP_COUNT] = {
     "input", "conv", "bnorm", "relu", "pool", "lrn", "fc", "dropout", "concat", "add", "softmax",
-    "leaky_relu", "deconv", "crop",
+    "leaky_relu", "deconv", "crop", "resize",
 };
 
 const char *cnnk_node_op_name(cnnk_node_op op) {
@@ -397,6 +397,22 @@ int cnnk_net_crop(cnnk_net *n, const char *name, int in, int ref, int64_t offset
     return cnnk_net_crop_ex(n, name, in, r->h, r->w, offset, offset);
 }
 
+int cnnk_net_resize(cnnk_net *n, const char *name, int in, int64_t oh, int64_t ow,
+                    bool align_corners) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_RESIZE, &in, 1)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_RESIZE;
+    cnnk_resize_desc *d = &x.desc.u.resize;
+    *d = (cnnk_resize_desc){.mb = n->mb, .c = s->c, .ih = s->h, .iw = s->w, .oh = oh, .ow = ow,
+                            .align_corners = align_corners};
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_resize_check(d, &err);
+    x.c = s->c, x.h = oh, x.w = ow;
+    return commit(n, &x, st, &err);
+}
+
 int cnnk_nets_adaptive_avgpool(cnnk_net *n, const char *name, int in, int64_t out) {
     if (!n || n->status != CNNK_OK) return -1;
     if (in < 0 || in >= n->n) return cnnk_net_avgpool(n, name, in, 1, 1, 0, false, true);
@@ -433,7 +449,7 @@ static const struct {
     {"densenet169", cnnk_nets_densenet169, 224}, {"densenet201", cnnk_nets_densenet201, 224},
     {"yolov1", cnnk_nets_yolov1, 448},
     {"fcn32s", cnnk_nets_fcn32s, 500},           {"fcn16s", cnnk_nets_fcn16s, 500},
-    {"fcn8s", cnnk_nets_fcn8s, 500},
+    {"fcn8s", cnnk_nets_fcn8s, 500},             {"fcn_resnet50", cnnk_nets_fcn_resnet50, 520},
 };
 
 #define NETWORKS (sizeof networks / sizeof networks[0])

@@ -950,6 +950,125 @@ static cnnk_status op_shape_chain(ctx *c, const Onnx__NodeProto *n, const char *
     return CNNK_OK;
 }
 
+/* Slice of a 1-D int64 constant (opset 10 on: starts, ends, axes, steps
+ * as inputs), folded: the Shape -> Slice -> Concat chain torch 1.13 puts
+ * in front of a Resize's sizes (F.interpolate(size=x.shape[-2:])). */
+static int64_t clamp_i64(int64_t v, int64_t lo, int64_t hi) {
+    return v < lo ? lo : v > hi ? hi : v;
+}
+
+static cnnk_status op_slice_const(ctx *c, const Onnx__NodeProto *n) {
+    CNNK_TRY(known_attrs(c, n, ""));
+    int64_t dv[ONNX_MAX_RANK], dn, b[1], e[1], ax[1] = {0}, st[1] = {1}, cnt;
+    val *d = const_in(c, n, 0, "data");
+    if (!d) return CNNK_EUNSUPPORTED;
+    if (d->ndim != 1 || c->opset < 10)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "%s: only a Slice of a 1-D int64 constant (opset >= 10) folds", c->label);
+    CNNK_TRY(read_i64(c, d, "data", dv, ONNX_MAX_RANK, &dn));
+    const char *role[4] = {"starts", "ends", "axes", "steps"};
+    int64_t *dst[4] = {b, e, ax, st};
+    for (size_t i = 1; i < 5; ++i) {
+        if (i >= 3 && (i >= n->n_input || !n->input[i][0])) continue;
+        val *x = const_in(c, n, i, role[i - 1]);
+        if (!x) return CNNK_EUNSUPPORTED;
+        CNNK_TRY(read_i64(c, x, role[i - 1], dst[i - 1], 1, &cnt));
+        if (cnt != 1)
+            return cnnk_fail(c->err, CNNK_EUNSUPPORTED, "%s: %s must hold one value", c->label,
+                             role[i - 1]);
+    }
+    if ((ax[0] != 0 && ax[0] != -1) || st[0] != 1)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED, "%s: only axis 0, step 1 folds", c->label);
+    const int64_t lo = clamp_i64(b[0] < 0 ? b[0] + dn : b[0], 0, dn);
+    const int64_t hi = clamp_i64(e[0] < 0 ? e[0] + dn : e[0], 0, dn);
+    const int64_t k = hi > lo ? hi - lo : 0;
+    val *y = &c->v[find(c, n->output[0])];
+    y->kind = V_CONST, y->dtype = ONNX_INT64, y->ndim = 1, y->dims[0] = y->count = k;
+    if (!(y->ints = malloc((size_t)(k ? k : 1) * sizeof *y->ints)))
+        return cnnk_fail(c->err, CNNK_ENOMEM, "%s: out of memory", c->label);
+    if (k) memcpy(y->ints, dv + lo, (size_t)k * sizeof *dv);
+    return CNNK_OK;
+}
+
+/* Resize (opsets 11-13): mode "linear" on the two spatial axes of NCHW,
+ * coordinate_transformation_mode half_pixel or pytorch_half_pixel (both
+ * cnnk's align_corners=False; the PyTorch form maps an output of 1 pixel
+ * to 0 where PyTorch itself does not, so that case is refused) or
+ * align_corners; the output size from `sizes`, or from `scales` when it
+ * is exact (in * scale an integer, so the coordinate's scale is out/in as
+ * cnnk computes it), either a constant. roi is ignored, as those modes do. */
+static cnnk_status op_resize(ctx *c, const Onnx__NodeProto *n, const char *name) {
+    CNNK_TRY(known_attrs(c, n, "mode,coordinate_transformation_mode,cubic_coeff_a,"
+                                "exclude_outside,extrapolation_value,nearest_mode"));
+    const Onnx__AttributeProto *m = attr(n, "mode"), *t = attr(n, "coordinate_transformation_mode");
+    char mode[32] = "nearest", ctm[32] = "half_pixel";
+    if (m && m->has_s)
+        snprintf(mode, sizeof mode, "%.*s", (int)(m->s.len < 31 ? m->s.len : 31),
+                 (const char *)m->s.data);
+    if (t && t->has_s)
+        snprintf(ctm, sizeof ctm, "%.*s", (int)(t->s.len < 31 ? t->s.len : 31),
+                 (const char *)t->s.data);
+    if (strcmp(mode, "linear") != 0)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED, "%s: mode '%s': only linear is supported",
+                         c->label, mode);
+    const bool ac = strcmp(ctm, "align_corners") == 0;
+    const bool pytorch = strcmp(ctm, "pytorch_half_pixel") == 0;
+    if (!ac && !pytorch && strcmp(ctm, "half_pixel") != 0)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "%s: coordinate_transformation_mode '%s' (half_pixel, "
+                         "pytorch_half_pixel and align_corners are supported)",
+                         c->label, ctm);
+    if (c->opset < 11)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED, "%s: Resize of opset %lld (11-13 supported)",
+                         c->label, (ll)c->opset);
+    CNNK_TRY(one_output(c, n, "Resize"));
+    val *x = act_in(c, n, 0, false);
+    if (!x) return CNNK_EUNSUPPORTED;
+    if (x->rank != 4)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED, "%s: a %d-D input (only NCHW)", c->label,
+                         x->rank);
+    const cnnk_node *s = node_of(c, x);
+    const int64_t in[4] = {c->net->mb, s->c, s->h, s->w};
+    int64_t out[4], cnt = 0;
+    const bool has_sizes = n->n_input > 3 && n->input[3][0];
+    const bool has_scales = n->n_input > 2 && n->input[2][0];
+    if (has_sizes) {
+        val *z = const_in(c, n, 3, "sizes");
+        if (!z) return CNNK_EUNSUPPORTED;
+        CNNK_TRY(read_i64(c, z, "sizes", out, 4, &cnt));
+    } else if (has_scales) {
+        val *z = const_in(c, n, 2, "scales");
+        float sc[4];
+        if (!z) return CNNK_EUNSUPPORTED;
+        if (z->count != 4)
+            return cnnk_fail(c->err, CNNK_EUNSUPPORTED, "%s: %lld scales (4, one per NCHW axis)",
+                             c->label, (ll)z->count);
+        CNNK_TRY(read_f32(c, z, "scales", sc));
+        cnt = 4;
+        for (int i = 0; i < 4; ++i) {
+            const double o = (double)in[i] * sc[i];
+            out[i] = (int64_t)o;
+            if (!(sc[i] > 0.0f) || o != (double)out[i] || o > (double)CNNK_MAX_DIM)
+                return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                                 "%s: scale %g of axis %d: only scales giving a whole size are "
+                                 "supported (give sizes)",
+                                 c->label, (double)sc[i], i);
+        }
+    } else {
+        return cnnk_fail(c->err, CNNK_EPARSE, "%s: neither scales nor sizes is given", c->label);
+    }
+    if (cnt != 4 || out[0] != in[0] || out[1] != in[1])
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "%s: only the spatial axes may be resized (4 sizes, N and C kept)",
+                         c->label);
+    if (pytorch && (out[2] == 1 || out[3] == 1))
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "%s: pytorch_half_pixel to a size of 1 (the source coordinate is 0 "
+                         "there, not half-pixel's)",
+                         c->label);
+    return def_act(c, n, cnnk_net_resize(c->net, name, x->node, out[2], out[3], ac), 4);
+}
+
 static cnnk_status build_node(ctx *c, const Onnx__NodeProto *n) {
     const char *op = n->op_type;
     char name[CNNK_NAME_LEN];
@@ -981,10 +1100,8 @@ static cnnk_status build_node(ctx *c, const Onnx__NodeProto *n) {
     if (strcmp(op, "Shape") == 0 || strcmp(op, "Gather") == 0 || strcmp(op, "Unsqueeze") == 0)
         return op_shape_chain(c, n, op);
     if (strcmp(op, "ConvTranspose") == 0) return op_conv_transpose(c, n, name);
-    if (strcmp(op, "ConvTranspose") == 0 || strcmp(op, "Resize") == 0)
-        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
-                         "%s: the network builder has no %s layer yet (refused until issue 14)",
-                         c->label, op);
+    if (strcmp(op, "Resize") == 0) return op_resize(c, n, name);
+    if (strcmp(op, "Slice") == 0) return op_slice_const(c, n);
     return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
                      "%s: operator %.60s is not supported (docs/ONNX.md lists those that are)",
                      c->label, op);

@@ -54,6 +54,7 @@ void cnnk_parse_opts_init(cnnk_parse_opts *o) {
     o->pool_alg = CNNK_POOL_MAX;
     o->elt_alg = CNNK_ELTWISE_RELU;
     o->mb = 0;
+    o->align_corners = false;
 }
 
 /* Driver switches reset the algorithm (benchdnn's settings are per driver)
@@ -75,12 +76,14 @@ static bool parse_driver(const char *name, cnnk_parse_opts *o) {
         /* binary is the eltwise kind with a two-input algorithm */
         {"binary", CNNK_LAYER_ELTWISE, CNNK_ELTWISE_ADD},
         {"concat", CNNK_LAYER_CONCAT, CNNK_ELTWISE_RELU},
+        {"resampling", CNNK_LAYER_RESIZE, CNNK_ELTWISE_RELU},
     };
     for (size_t i = 0; i < sizeof drivers / sizeof drivers[0]; ++i) {
         if (strcmp(name, drivers[i].name) == 0) {
             o->kind = drivers[i].kind;
             o->pool_alg = CNNK_POOL_MAX;
             o->elt_alg = drivers[i].elt;
+            o->align_corners = false;
             return true;
         }
     }
@@ -109,6 +112,16 @@ static cnnk_status parse_alg(const char *v, cnnk_parse_opts *o, cnnk_error *err)
             return cnnk_fail(err, CNNK_EPARSE,
                              "unknown element-wise algorithm '--alg=%s' (eltwise: relu, dropout; "
                              "binary: add, add_relu)",
+                             v);
+        return CNNK_OK;
+    }
+    if (o->kind == CNNK_LAYER_RESIZE) {
+        if (ieq(v, "linear") || ieq(v, "resampling_linear")) o->align_corners = false;
+        else if (ieq(v, "linear_align_corners")) o->align_corners = true;
+        else
+            return cnnk_fail(err, CNNK_EPARSE,
+                             "unknown resampling algorithm '--alg=%s' (linear, "
+                             "linear_align_corners)",
                              v);
         return CNNK_OK;
     }
@@ -651,6 +664,27 @@ static cnnk_status parse_bnorm(pctx *p, const cnnk_parse_opts *o, cnnk_layer_des
     return cnnk_bnorm_check(d, p->err);
 }
 
+static cnnk_status parse_resampling(pctx *p, const cnnk_parse_opts *o, cnnk_layer_desc *out) {
+    static const keyspec spec[] = {{"mb", V_INT}, {"ic", V_INT}, {"id", V_INT}, {"ih", V_INT},
+                                   {"iw", V_INT}, {"od", V_INT}, {"oh", V_INT}, {"ow", V_INT}};
+    fields f = {.spec = spec, .nspec = (int)(sizeof spec / sizeof spec[0])};
+    CNNK_TRY(parse_fields(p, &f));
+    CNNK_TRY(reject_3d(p, &f));
+    CNNK_TRY(require(p, &f, "ic"));
+    CNNK_TRY(require(p, &f, "oh"));
+    cnnk_resize_desc *d = &out->u.resize;
+    memset(d, 0, sizeof *d);
+    d->mb = pick_mb(o, &f);
+    d->c = ival(&f, "ic", 0);
+    plain_hw(&f, &d->ih, &d->iw);
+    d->oh = ival(&f, "oh", 0);
+    d->ow = ival(&f, "ow", d->oh);
+    d->align_corners = o->align_corners;
+    copy_name(d->name, f.name);
+    out->kind = CNNK_LAYER_RESIZE;
+    return cnnk_resize_check(d, p->err);
+}
+
 /* ---- NxCxHxW[:NxCxHxW...] descriptors -------------------------------- */
 
 enum { MAXDIMS = 4 };
@@ -784,6 +818,7 @@ static cnnk_status parse_token(pctx *p, const cnnk_parse_opts *o, cnnk_layer_des
     case CNNK_LAYER_SOFTMAX: return parse_softmax(p, o, out);
     case CNNK_LAYER_ELTWISE: return parse_eltwise(p, o, out);
     case CNNK_LAYER_CONCAT: return parse_concat(p, o, out);
+    case CNNK_LAYER_RESIZE: return parse_resampling(p, o, out);
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return fail_at(p, 0, CNNK_EINVAL, "unknown layer kind %d", (int)o->kind);

@@ -28,6 +28,15 @@ void cnnk_nets_yolov1(cnnk_net *n);
 void cnnk_nets_fcn32s(cnnk_net *n);
 void cnnk_nets_fcn16s(cnnk_net *n);
 void cnnk_nets_fcn8s(cnnk_net *n);
+void cnnk_nets_fcn_resnet50(cnnk_net *n);
+
+/* torchvision's ResNet trunk, conv1 to layer4 (nets/resnet.c): bottleneck
+ * blocks when `bottlenecks`, blocks[l] per stage, node names under prefix
+ * ("" or "backbone."); dilate[l - 1] replaces stage l's stride 2 by
+ * dilation (replace_stride_with_dilation, l = 2..4). Returns layer4's
+ * output node. */
+int cnnk_nets_resnet_trunk(cnnk_net *n, const char *prefix, bool bottlenecks, const int blocks[4],
+                           const bool dilate[3]);
 
 /* Records an error in n unless one is already there (the first one wins). */
 void cnnk_net_set_error(cnnk_net *n, cnnk_status s, const char *fmt, ...)

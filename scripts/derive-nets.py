@@ -14,7 +14,7 @@ shapes propagated at batch 1, 3x224x224. One line per node:
 
     ID OP NAME PARAMS C H W : INPUT-IDS
 
-OP is one of input conv bn relu maxpool avgpool gap fc add cat; NAME is the
+OP is one of input conv bn relu maxpool avgpool gap fc add cat resize; NAME is the
 module path for conv, bn and fc (the only modules used once each; '-'
 otherwise); PARAMS the layer's fixed parameters (OP-dependent, '-' when
 none; its fields joined by commas); C H W the output per image (H = W = 1 for fc). Dropout, flatten and
@@ -34,13 +34,29 @@ import torchvision.models as tvm
 from torch.fx.passes.shape_prop import ShapeProp
 
 NETS = ["alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "googlenet", "resnet18", "resnet34",
-        "resnet50", "resnet101", "resnet152", "densenet121", "densenet169", "densenet201"]
+        "resnet50", "resnet101", "resnet152", "densenet121", "densenet169", "densenet201",
+        "fcn_resnet50"]
+
+
+class SegOut(nn.Module):
+    """A segmentation model returning its "out" logits (torchvision's return
+    a dict); the model is the attribute "m", stripped from module paths."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.m = model
+
+    def forward(self, x):
+        return self.m(x)["out"]
 
 
 def build(name):
     if name == "googlenet":  # eval-mode inference graph: no aux heads, no input transform
         return tvm.googlenet(weights=None, aux_logits=False, init_weights=False,
                              transform_input=False)
+    if name == "fcn_resnet50":
+        return SegOut(tvm.segmentation.fcn_resnet50(weights=None, weights_backbone=None,
+                                                    num_classes=21, aux_loss=False))
     return getattr(tvm, name)(weights=None)
 
 
@@ -123,7 +139,8 @@ def derive(name, out):
                 ids[node] = ids[src]
             else:
                 op, named, params = what
-                emit(node, op, node.target if named else "-", params, [src])
+                mname = node.target[2:] if node.target.startswith("m.") else node.target
+                emit(node, op, mname if named else "-", params, [src])
         elif node.op == "call_function" and node.target in (operator.add, operator.iadd,
                                                              torch.add):
             emit(node, "add", "-", "-", list(node.args[:2]))
@@ -141,6 +158,11 @@ def derive(name, out):
                 emit(node, what[0], "-", what[2], [node.args[0]])
         elif node.op == "call_function" and node.target is torch.flatten:
             ids[node] = ids[node.args[0]]
+        elif node.op == "call_function" and node.target is F.interpolate:
+            assert node.kwargs["mode"] == "bilinear", (name, node)
+            emit(node, "resize", "-", "a%d" % bool(node.kwargs["align_corners"]), [node.args[0]])
+        elif node.op == "call_function" and node.target in (getattr, operator.getitem):
+            continue  # x.shape[-2:]: sizes, no tensor
         else:
             raise SystemExit("%s: unknown node %s %s" % (name, node.op, node.target))
     out.write("net %s %d\n" % (name, len(lines)))

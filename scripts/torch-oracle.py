@@ -11,7 +11,8 @@ mode, no gradients; writes into the cache
     DIR/<net>-b<batch>-<h>x<w>-s<seed>-torch<v>-tv<v>-<script hash>/
         model.onnx     torch.onnx.export, opset 13, constant folding
         input.npy      the input, float32 N x 3 x H x W
-        logits.npy     PyTorch's output for it, float32 N x 1000
+        logits.npy     PyTorch's output for it, float32 N x 1000 (N x 21 x H x W,
+                       the "out" map, for fcn_resnet50)
         weights/       the state_dict, one float32 <key>.npy per key
                        (num_batches_tracked left out), for
                        `cnnk validate --net NET --weights DIR`
@@ -50,14 +51,21 @@ except ImportError as e:  # the tests skip, users get the reason
     sys.exit(SKIP)
 
 NETS = ["alexnet", "vgg11", "vgg13", "vgg16", "vgg19", "googlenet", "resnet18", "resnet34",
-        "resnet50", "resnet101", "resnet152", "densenet121", "densenet169", "densenet201"]
+        "resnet50", "resnet101", "resnet152", "densenet121", "densenet169", "densenet201",
+        "fcn_resnet50"]
+# Segmentation networks: the model returns {"out": N x classes x H x W}
+# (aux_loss=False: nothing else); "out" is the oracle's output.
+SEGMENTATION = {"fcn_resnet50"}
 OPSET = 13
 
 
 def build(name):
     """torchvision's model, eval-mode inference graph, default init skipped
     where torchvision allows (init_weights() below overwrites everything)."""
-    if name == "googlenet":  # no aux heads, no input transform: the inference graph
+    if name == "fcn_resnet50":  # torchvision 0.14's segmentation model, 21 classes
+        m = tvm.segmentation.fcn_resnet50(weights=None, weights_backbone=None, num_classes=21,
+                                          aux_loss=False)
+    elif name == "googlenet":  # no aux heads, no input transform: the inference graph
         m = tvm.googlenet(weights=None, aux_logits=False, init_weights=False,
                           transform_input=False)
     elif name.startswith("vgg"):
@@ -154,6 +162,41 @@ def logits_stats(y):
     return stats
 
 
+class OutOnly(nn.Module):
+    """A segmentation model's "out" tensor: what the ONNX graph returns."""
+
+    def __init__(self, model):
+        super().__init__()
+        self.model = model
+
+    def forward(self, x):
+        return self.model(x)["out"]
+
+
+def map_stats(y):
+    """A segmentation map's statistics: finite, not constant, RMS of order
+    one; per pixel the argmax and the gap to the runner-up (bilinear
+    upsampling repeats values, so ties across pixels are expected and
+    not refused, but a pixel whose top two classes tie is counted)."""
+    if not np.all(np.isfinite(y)):
+        raise SystemExit("torch-oracle: output not finite")
+    stats = []
+    for img in y.astype(np.float64):  # classes x H x W
+        rms = float(np.sqrt(np.mean(img ** 2)))
+        std = float(np.std(img))
+        if std <= 1e-3 * max(rms, 1e-30) or not 1e-2 <= rms <= 1e2:
+            raise SystemExit("torch-oracle: degenerate map (rms %g, std %g)" % (rms, std))
+        top2 = -np.sort(-img, axis=0)[:2]
+        gap = top2[0] - top2[1]
+        arg = np.argmax(img, axis=0)
+        stats.append({"rms": rms, "std": std, "top5": [int(c) for c in np.argsort(
+            -np.bincount(arg.ravel(), minlength=img.shape[0]))[:5]],
+            "classes_won": int(len(np.unique(arg))),
+            "pixels_top2_tied": int(np.sum(gap == 0)),
+            "min_gap_top2_over_rms": float(np.min(gap) / rms)})
+    return stats
+
+
 def export(net, a, final):
     """Builds one cache entry in a temporary directory beside `final`, then
     renames it into place."""
@@ -166,12 +209,14 @@ def export(net, a, final):
         init_weights(model, a.seed)
         g = torch.Generator().manual_seed(a.seed + 1)
         x = torch.rand((a.batch, 3, a.h, a.w), generator=g) * 2 - 1  # U(-1, 1)
+        seg = net in SEGMENTATION
+        run = OutOnly(model).eval() if seg else model
         with torch.no_grad():
-            y = model(x)
+            y = run(x)
             # PyTorch's own float32 error: the same network in float64.
-            y64 = model.double()(x.double()).numpy()
-            model.float()
-        stats = logits_stats(y.numpy())
+            y64 = run.double()(x.double()).numpy()
+            run.float()
+        stats = map_stats(y.numpy()) if seg else logits_stats(y.numpy())
         f32_err = float(np.linalg.norm(y.numpy() - y64) / np.linalg.norm(y64))
         np.save(os.path.join(tmp, "input.npy"), x.numpy().astype(np.float32))
         np.save(os.path.join(tmp, "logits.npy"), y.numpy().astype(np.float32))
@@ -183,7 +228,7 @@ def export(net, a, final):
             np.save(os.path.join(wdir, k + ".npy"), v.numpy().astype(np.float32))
         path = os.path.join(tmp, "model.onnx")
         with torch.no_grad():
-            torch.onnx.export(model, x, path, opset_version=OPSET, do_constant_folding=True,
+            torch.onnx.export(run, x, path, opset_version=OPSET, do_constant_folding=True,
                               input_names=["input"], output_names=["logits"])
         proto = onnx.load(path)
         onnx.checker.check_model(proto)

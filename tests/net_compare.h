@@ -47,6 +47,7 @@ static float **eval_unfused(const cnnk_net *net, const float *input) {
         case CNNK_NODE_POOL: cnnk_ref_pool(&l->u.pool, a, lda, v[i], n->c); break;
         case CNNK_NODE_LRN: cnnk_ref_lrn(&l->u.lrn, a, lda, v[i], n->c); break;
         case CNNK_NODE_SOFTMAX: cnnk_ref_softmax(&l->u.softmax, a, lda, v[i], n->c); break;
+        case CNNK_NODE_RESIZE: cnnk_ref_resize(&l->u.resize, a, lda, v[i], n->c); break;
         case CNNK_NODE_FC:
             cnnk_ref_fc(&l->u.fc, a, n->weights, n->has_bias ? n->bias : NULL, v[i], false, 0.0f);
             break;

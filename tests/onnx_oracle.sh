@@ -23,6 +23,9 @@
 # $CNNK_ORACLE_LOG=DIR every plan's line (no --quiet) and the seconds go to
 # DIR/NET.onnx.txt and DIR/NET.weights.txt (scripts/oracle-table.py reads them).
 # $CNNK_ORACLE_SOURCES (default "onnx weights") picks the checks.
+# $CNNK_ORACLE_INPUT (default the script's 224) is the input side, e.g. 96
+# for fcn_resnet50 (CNNK_ORACLE_NETS=fcn_resnet50 CNNK_ORACLE_INPUT=96: its
+# output is a 21 x H x W map, compared pixel by pixel, docs/ORACLE.md).
 # Exit 77 (skipped) when /usr/bin/python3 lacks torch, torchvision or onnx.
 set -uo pipefail
 cnnk=$1
@@ -32,6 +35,7 @@ py=/usr/bin/python3
 nets=${CNNK_ORACLE_NETS:-resnet50 googlenet densenet121}
 isa=${CNNK_ORACLE_ISA:-}
 sources=${CNNK_ORACLE_SOURCES:-onnx weights}
+input=${CNNK_ORACLE_INPUT:-}
 if ! [ -x "$py" ] || ! "$py" -c 'import torch, torchvision, onnx' 2>/dev/null; then
   echo "onnx_oracle: skipped: $py lacks torch, torchvision or onnx" \
        "(Debian: python3-torch python3-torchvision python3-onnx)"
@@ -40,7 +44,7 @@ fi
 tmp=$(mktemp -d /tmp/onnx-oracle.XXXXXX)
 trap 'rm -rf "$tmp"' EXIT
 # shellcheck disable=SC2086 # the list is words
-"$py" "$root/scripts/torch-oracle.py" $nets >"$tmp/dirs" || { echo "FAILED: torch-oracle.py"; exit 1; }
+"$py" "$root/scripts/torch-oracle.py" ${input:+--input "$input"} $nets >"$tmp/dirs" || { echo "FAILED: torch-oracle.py"; exit 1; }
 if [ -z "$isa" ]; then
   isa=$("$cnnk" info | awk '$1 == "isa:" { for (i = 2; i <= NF; ++i) if ($i != "ref" && $i !~ /absent/) l = l (l ? "," : "") $i } END { print l }')
   isa=${isa:-ref}

@@ -25,7 +25,7 @@
 
 /* The ISA under test's entries. */
 static const cnnk_op_kernel *g_pool, *g_lrn, *g_eltwise, *g_softmax, *g_concat, *g_bnorm,
-    *g_deconv;
+    *g_deconv, *g_resize;
 
 #define OUT_SENTINEL (-12345.0f)
 #define IN_SENTINEL (1e30f)
@@ -282,6 +282,38 @@ static void test_softmax_exp_sweep(void) {
     /* The bound actually achieved, so a regression in exp shows. */
     CHECK(worst <= 6e-7);
     if (worst > 6e-7) fprintf(stderr, "  softmax exp sweep: worst rel %.3g\n", worst);
+}
+
+/* ---- bilinear resize ------------------------------------------------------ */
+
+/* Every channel count of CS (vector tails), up, down, identity and 1-pixel
+ * sizes in each direction, batch 2, pitched src and dst, both coordinate
+ * rules. */
+static void test_resize(void) {
+    static const struct { int64_t ih, iw, oh, ow; } S[] = {
+        {5, 7, 11, 9}, {9, 13, 4, 5}, {4, 4, 4, 4}, {1, 3, 5, 4}, {6, 1, 3, 2}, {3, 4, 1, 1},
+        {8, 8, 64, 64}};
+    for (int ci = 0; ci < NCS; ++ci)
+        for (size_t si = 0; si < sizeof S / sizeof S[0]; ++si)
+            for (int ac = 0; ac < 2; ++ac) {
+                const int64_t c = CS[ci], mb = 2, sld = c + 3, dld = c + 1;
+                cnnk_layer_desc l = {.kind = CNNK_LAYER_RESIZE};
+                l.u.resize = (cnnk_resize_desc){.mb = mb, .c = c, .ih = S[si].ih, .iw = S[si].iw,
+                                                .oh = S[si].oh, .ow = S[si].ow,
+                                                .align_corners = ac == 1};
+                CHECK(cnnk_resize_check(&l.u.resize, NULL) == CNNK_OK);
+                const cnnk_fill fill = FILLS[(ci + (int)si) % 2];
+                tensor s = tensor_input(mb * S[si].ih * S[si].iw, c, sld, fill, 8,
+                                        900 + (uint64_t)(ci * 16 + (int)si));
+                cnnk_op_args a = {.src = {s.p}, .src_ld = {sld}};
+                char what[96];
+                snprintf(what, sizeof what, "resampling c %lld %lldx%lld->%lldx%lld ac %d",
+                         (long long)c, (long long)S[si].ih, (long long)S[si].iw,
+                         (long long)S[si].oh, (long long)S[si].ow, ac);
+                check_op(what, g_resize, &cnnk_resize__ref, &l, a, NULL,
+                         mb * S[si].oh * S[si].ow, c, dld, fill, -1.0);
+                free(s.p);
+            }
 }
 
 /* ---- eltwise ------------------------------------------------------------ */
@@ -643,10 +675,11 @@ int main(void) {
     for (int isa = 0; isa < CNNK_ISA_COUNT; ++isa) {
         if (!isa_testable("test_kernels_ops", (cnnk_isa)isa, "pool")) continue;
         const cnnk_op_kernel **slots[] = {&g_pool,   &g_lrn,   &g_eltwise, &g_softmax,
-                                          &g_concat, &g_bnorm, &g_deconv};
-        const char *names[] = {"pool", "lrn", "eltwise", "softmax", "concat", "bnorm", "deconv"};
+                                          &g_concat, &g_bnorm, &g_deconv,  &g_resize};
+        const char *names[] = {"pool",   "lrn",   "eltwise", "softmax",
+                               "concat", "bnorm", "deconv",  "resampling"};
         bool all = true;
-        for (int i = 0; i < 7; ++i) all &= (*slots[i] = isa_op((cnnk_isa)isa, names[i])) != NULL;
+        for (int i = 0; i < 8; ++i) all &= (*slots[i] = isa_op((cnnk_isa)isa, names[i])) != NULL;
         CHECK(all);
         if (!all) continue;
         printf("test_kernels_ops: %s\n", cnnk_isa_name((cnnk_isa)isa));
@@ -660,6 +693,7 @@ int main(void) {
         test_concat();
         test_bnorm();
         test_deconv();
+        test_resize();
         test_nan_and_signed_zero();
         test_tails_at_page_end();
     }

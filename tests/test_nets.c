@@ -33,6 +33,7 @@ static const published counts[] = {
     {"densenet169", 14149480, 0},     {"densenet201", 20013928, 0},
     {"yolov1", 271703550, 0},         {"fcn32s", 136152917, 0},
     {"fcn16s", 134815994, 0},         {"fcn8s", 134489759, 0},
+    {"fcn_resnet50", 32957013, 0},
 };
 #define NCOUNTS ((int)(sizeof counts / sizeof counts[0]))
 
@@ -94,6 +95,8 @@ static void test_weight_layers(void) {
         {"fcn32s", 17},
         {"fcn16s", 19},
         {"fcn8s", 21},
+        /* resnet50's 53 convolutions (no fc) + the head's 3x3 and 1x1 */
+        {"fcn_resnet50", 55},
     };
     for (size_t i = 0; i < sizeof L / sizeof L[0]; ++i) {
         cnnk_net *n = build(L[i].name, 1, 224);
@@ -177,6 +180,68 @@ static void check_conv(const cnnk_net *net, const char *name, int64_t ic, int64_
     CHECK_EQ_I64(d->sh, s);
     CHECK_EQ_I64(d->oh, oh);
     CHECK(strcmp(d->name, name) == 0);
+}
+
+/* fcn_resnet50 written out from torchvision 0.14's resnet.py and fcn.py,
+ * independently of nets/: ResNet-50's stages (planes, blocks) at output
+ * stride 8 (layer3 and layer4 dilated: their stride-2 becomes stride 1),
+ * every 3x3 padded by its dilation so each stage keeps its size, the FCN
+ * head, and the bilinear resize back to the input. Parameters (weights, BN
+ * gamma and beta, the last conv's bias) and MACs at 520x520; then the
+ * dilations (the first block of a dilated stage at the previous one). */
+static void test_fcn_resnet50(void) {
+    static const struct { int64_t planes, blocks, stride; } L[4] = {
+        {64, 3, 1}, {128, 4, 2}, {256, 6, 1}, {512, 3, 1}};
+    int64_t side = 260, ic = 64; /* conv1: 7x7/2 on 520 */
+    int64_t params = 3 * 64 * 49 + 2 * 64, macs = 3 * 64 * 49 * side * side;
+    side = 130; /* maxpool 3x3/2 pad 1 */
+    for (int l = 0; l < 4; ++l) {
+        const int64_t w = L[l].planes, out = 4 * w;
+        const int64_t in_side = side;
+        side = (side - 1) / L[l].stride + 1;
+        for (int64_t b = 0; b < L[l].blocks; ++b) {
+            params += ic * w + 9 * w * w + w * out + 2 * (w + w + out);
+            /* conv1 at the block's input size; conv2 (the stride) and conv3 after */
+            macs += ic * w * (b == 0 ? in_side * in_side : side * side);
+            macs += (9 * w * w + w * out) * side * side;
+            if (b == 0) params += ic * out + 2 * out, macs += ic * out * side * side;
+            ic = out;
+        }
+    }
+    CHECK_EQ_I64(side, 65);
+    params += 2048 * 512 * 9 + 2 * 512 + 512 * 21 + 21;
+    macs += (2048 * 512 * 9 + 512 * 21) * side * side;
+    CHECK_EQ_I64(params, 32957013);
+    cnnk_net *n = build("fcn_resnet50", 1, 520);
+    CHECK(n != NULL);
+    if (!n) return;
+    CHECK_EQ_I64(cnnk_net_params(n), params);
+    CHECK_EQ_I64(cnnk_net_macs(n), macs);
+    static const struct { const char *name; int64_t s, d, oh; } C[] = {
+        {"backbone.layer2.0.conv2", 2, 1, 65},    {"backbone.layer2.0.downsample.0", 2, 1, 65},
+        {"backbone.layer3.0.conv2", 1, 1, 65},    {"backbone.layer3.0.downsample.0", 1, 1, 65},
+        {"backbone.layer3.1.conv2", 1, 2, 65},    {"backbone.layer3.5.conv2", 1, 2, 65},
+        {"backbone.layer4.0.conv2", 1, 2, 65},    {"backbone.layer4.0.downsample.0", 1, 1, 65},
+        {"backbone.layer4.1.conv2", 1, 4, 65},    {"backbone.layer4.2.conv2", 1, 4, 65},
+        {"classifier.0", 1, 1, 65},               {"classifier.4", 1, 1, 65},
+    };
+    for (size_t i = 0; i < sizeof C / sizeof C[0]; ++i) {
+        const cnnk_node *x = find(n, C[i].name);
+        CHECK(x && x->op == CNNK_NODE_CONV);
+        if (!x || x->op != CNNK_NODE_CONV) continue;
+        const cnnk_conv_desc *d = &x->desc.u.conv;
+        CHECK_EQ_I64(d->sh, C[i].s);
+        CHECK_EQ_I64(d->dh, C[i].d);
+        CHECK_EQ_I64(d->dw, C[i].d);
+        CHECK_EQ_I64(d->pt, d->kh == 3 ? C[i].d : 0);
+        CHECK_EQ_I64(d->oh, C[i].oh);
+    }
+    const cnnk_node *last = &n->nodes[n->n - 1];
+    CHECK(last->op == CNNK_NODE_RESIZE && strcmp(last->name, "interpolate") == 0);
+    CHECK(last->c == 21 && last->h == 520 && last->w == 520);
+    CHECK(!last->desc.u.resize.align_corners);
+    CHECK_EQ_I64(cnnk_net_output_rank(n), 4);
+    cnnk_net_destroy(n);
 }
 
 static void test_names(void) {
@@ -424,6 +489,7 @@ static bool ref_forward(const cnnk_net *n, const float *input, double *rms) {
             cnnk_ref_fc(&d->u.fc, s, x->weights, x->bias, out[i], false, 0.0f);
             break;
         case CNNK_NODE_SOFTMAX: cnnk_ref_softmax(&d->u.softmax, s, sld, out[i], x->c); break;
+        case CNNK_NODE_RESIZE: cnnk_ref_resize(&d->u.resize, s, sld, out[i], x->c); break;
         case CNNK_NODE_CONCAT: {
             const float *src[CNNK_CONCAT_MAX_INPUTS];
             int64_t ld[CNNK_CONCAT_MAX_INPUTS];
@@ -483,6 +549,7 @@ static void test_activation_scale(void) {
     check_scale("googlenet", 64);
     check_scale("resnet18", 64);
     check_scale("yolov1", 64);
+    check_scale("fcn_resnet50", 32);
 }
 
 int main(int argc, char **argv) {
@@ -495,6 +562,7 @@ int main(int argc, char **argv) {
     test_counts();
     test_weight_layers();
     test_yolov1();
+    test_fcn_resnet50();
     test_names();
     test_errors();
     test_peak_activation();

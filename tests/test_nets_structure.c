@@ -224,6 +224,10 @@ static bool describe(const cnnk_node *n, char *op, char *name, char *params, siz
     case CNNK_NODE_ADD: snprintf(op, len, "add"); return true;
     case CNNK_NODE_CONCAT: snprintf(op, len, "cat"); return true;
     case CNNK_NODE_DROPOUT: return false;
+    case CNNK_NODE_RESIZE:
+        snprintf(op, len, "resize");
+        snprintf(params, len, "a%d", l->u.resize.align_corners);
+        return true;
     default: snprintf(op, len, "%s", cnnk_node_op_name(n->op)); return true;
     }
 }

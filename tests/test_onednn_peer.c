@@ -55,6 +55,7 @@ static void ref_node(const cnnk_net *net, int i, float **out) {
                     0.0f);
         break;
     case CNNK_NODE_SOFTMAX: cnnk_ref_softmax(&n->desc.u.softmax, a, ald, y, n->c); break;
+    case CNNK_NODE_RESIZE: cnnk_ref_resize(&n->desc.u.resize, a, ald, y, n->c); break;
     case CNNK_NODE_CONCAT: {
         const float *src[CNNK_CONCAT_MAX_INPUTS];
         int64_t ld[CNNK_CONCAT_MAX_INPUTS];

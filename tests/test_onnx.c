@@ -808,16 +808,125 @@ static void test_deep_nesting(void) {
     }
 }
 
+/* ONNX's Resize, linear, written from the operator's definition (onnx
+ * Operators.md) in double: x_orig = (x + 0.5) / scale - 0.5 (half_pixel,
+ * clamped at 0) or x * (in - 1) / (out - 1) (align_corners), scale =
+ * out / in, then the two neighbours clamped to the input. */
+static const float sc_none[1] = {0}; /* an empty roi's (unread) data */
+
+static void resize_axis(int64_t o, int64_t in, int64_t out, bool ac, int64_t *i0, int64_t *i1,
+                        double *f) {
+    double x = ac ? (out > 1 ? (double)o * (double)(in - 1) / (double)(out - 1) : 0.0)
+                  : ((double)o + 0.5) / ((double)out / (double)in) - 0.5;
+    if (x < 0) x = 0;
+    if (x > (double)(in - 1)) x = (double)(in - 1);
+    *i0 = (int64_t)x;
+    *i1 = *i0 + 1 < in ? *i0 + 1 : *i0;
+    *f = x - (double)*i0;
+}
+
+static double *resize_nchw(const float *x, int64_t n, int64_t c, int64_t h, int64_t w,
+                           int64_t oh, int64_t ow, bool ac) {
+    double *y = malloc((size_t)(n * c * oh * ow) * sizeof *y);
+    for (int64_t p = 0; p < n * c; ++p)
+        for (int64_t yy = 0; yy < oh; ++yy)
+            for (int64_t xx = 0; xx < ow; ++xx) {
+                int64_t y0, y1, x0, x1;
+                double fy, fx;
+                resize_axis(yy, h, oh, ac, &y0, &y1, &fy);
+                resize_axis(xx, w, ow, ac, &x0, &x1, &fx);
+                const float *s = x + p * h * w;
+                const double top = (1 - fx) * s[y0 * w + x0] + fx * s[y0 * w + x1];
+                const double bot = (1 - fx) * s[y1 * w + x0] + fx * s[y1 * w + x1];
+                y[(p * oh + yy) * ow + xx] = (1 - fy) * top + fy * bot;
+            }
+    return y;
+}
+
+/* Resize after a Relu (so it reads an activation), its size from sizes
+ * (half_pixel, pytorch_half_pixel) or from whole scales (align_corners,
+ * and half_pixel x2), against resize_nchw. */
+static void test_resize(void) {
+    static const struct { const char *ctm; bool sizes; int64_t oh, ow; } T[] = {
+        {"half_pixel", true, 7, 5},       {"pytorch_half_pixel", true, 13, 3},
+        {"align_corners", false, 6, 12},  {"half_pixel", false, 6, 12},
+        {NULL, true, 9, 2}, /* the default coordinate mode: half_pixel */
+    };
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; ++i) {
+        const int64_t n = 2, c = 3, h = 3, w = 4;
+        om m;
+        om_init(&m, n, c, h, w);
+        const int64_t d1[1] = {4}, d0[1] = {0};
+        const int64_t sz[4] = {n, c, T[i].oh, T[i].ow};
+        const float sc[4] = {1, 1, (float)T[i].oh / (float)h, (float)T[i].ow / (float)w};
+        om_init_f(&m, "roi", 1, d0, sc_none);
+        if (T[i].sizes) om_init_i64(&m, "sizes", 1, d1, sz);
+        else om_init_f(&m, "scales", 1, d1, sc);
+        om_node(&m, "Relu", "relu", "x", "r");
+        Onnx__NodeProto *r = om_node(&m, "Resize", "up", T[i].sizes ? "r,roi,,sizes" : "r,roi,scales", "y");
+        om_attr_s(&m, r, "mode", "linear");
+        if (T[i].ctm) om_attr_s(&m, r, "coordinate_transformation_mode", T[i].ctm);
+        char what[64];
+        snprintf(what, sizeof what, "resize %s %s", T[i].ctm ? T[i].ctm : "default",
+                 T[i].sizes ? "sizes" : "scales");
+        cnnk_net *net = load_ok(&m, i == 0 ? "resize_sizes" : i == 2 ? "resize_scales" : NULL);
+        if (net) {
+            float xv[72], rx[72];
+            fill(xv, n * c * h * w, 61 + (unsigned)i);
+            for (int k = 0; k < n * c * h * w; ++k) rx[k] = xv[k] > 0 ? xv[k] : 0.0f;
+            const bool ac = T[i].ctm && strcmp(T[i].ctm, "align_corners") == 0;
+            double *want = resize_nchw(rx, n, c, h, w, T[i].oh, T[i].ow, ac);
+            const cnnk_node *last = &net->nodes[net->n - 1];
+            CHECK(last->op == CNNK_NODE_RESIZE && last->h == T[i].oh && last->w == T[i].ow);
+            CHECK(last->desc.u.resize.align_corners == ac);
+            float *got = run_ref(net, xv);
+            check_close(got, want, n * c * T[i].oh * T[i].ow, 1e-6, what);
+            free(want), free(got);
+        }
+        cnnk_net_destroy(net);
+        om_free(&m);
+    }
+}
+
+/* What Resize refuses, each naming the node. */
+static void test_resize_refusals(void) {
+    static const struct { const char *mode, *ctm, *why; cnnk_status st; float scale; int64_t oh; } T[] = {
+        {"nearest", "half_pixel", "only linear", CNNK_EUNSUPPORTED, 2, 0},
+        {"cubic", "half_pixel", "only linear", CNNK_EUNSUPPORTED, 2, 0},
+        {"linear", "asymmetric", "asymmetric", CNNK_EUNSUPPORTED, 2, 0},
+        {"linear", "tf_crop_and_resize", "tf_crop_and_resize", CNNK_EUNSUPPORTED, 2, 0},
+        {"linear", "half_pixel", "whole size", CNNK_EUNSUPPORTED, 1.3f, 0},
+        {"linear", "pytorch_half_pixel", "size of 1", CNNK_EUNSUPPORTED, 0, 1},
+        {"linear", "half_pixel", "spatial axes", CNNK_EUNSUPPORTED, 0, -1},
+        {"linear", "half_pixel", "neither scales nor sizes", CNNK_EPARSE, 0, 0},
+    };
+    for (size_t i = 0; i < sizeof T / sizeof T[0]; ++i) {
+        om m;
+        om_init(&m, 1, 3, 8, 8);
+        const int64_t d1[1] = {4}, d0[1] = {0};
+        const char *in = "x,roi";
+        om_init_f(&m, "roi", 1, d0, sc_none);
+        if (T[i].scale > 0) {
+            const float sc[4] = {1, 1, T[i].scale, T[i].scale};
+            om_init_f(&m, "scales", 1, d1, sc);
+            in = "x,roi,scales";
+        } else if (T[i].oh) {
+            /* oh 1: a 1-pixel output; -1: the channels resized */
+            const int64_t sz[4] = {1, T[i].oh < 0 ? 6 : 3, T[i].oh < 0 ? 8 : 1, 8};
+            om_init_i64(&m, "sizes", 1, d1, sz);
+            in = "x,roi,,sizes";
+        }
+        Onnx__NodeProto *r = om_node(&m, "Resize", "the_resize", in, "y");
+        om_attr_s(&m, r, "mode", T[i].mode);
+        om_attr_s(&m, r, "coordinate_transformation_mode", T[i].ctm);
+        expect_fail(T[i].why, &m, T[i].st, "the_resize (Resize)", T[i].why);
+        om_free(&m);
+    }
+}
+
 static void test_refusals(void) {
     om m;
     /* operators */
-    static const char *const later[] = {"Resize"};
-    for (int i = 0; i < 1; ++i) {
-        om_init(&m, 1, 3, 8, 8);
-        om_node(&m, later[i], "the_node", "x", "y");
-        expect_fail(later[i], &m, CNNK_EUNSUPPORTED, "the_node", "refused until issue 14");
-        om_free(&m);
-    }
     om_init(&m, 1, 3, 8, 8);
     om_node(&m, "Sigmoid", "sig", "x", "y");
     expect_fail("unknown op", &m, CNNK_EUNSUPPORTED, "sig (Sigmoid)", "not supported");
@@ -1104,6 +1213,8 @@ int main(int argc, char **argv) {
     test_classifier();
     test_residual_matmul();
     test_leaky_relu();
+    test_resize();
+    test_resize_refusals();
     test_review_findings();
     test_deep_nesting();
     test_shape_chain();

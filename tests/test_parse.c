@@ -255,6 +255,29 @@ static void test_other_drivers(void) {
     bad("1000", CNNK_LAYER_SOFTMAX, CNNK_EPARSE, "NxC", NULL);
     bad("1x2x3x4x5", CNNK_LAYER_SOFTMAX, CNNK_EUNSUPPORTED, "dimensions", NULL);
 
+    /* resampling: benchdnn's mb/ic/ih/iw/oh/ow, ow from oh, iw from ih */
+    l = ok("mb1ic21ih65iw65oh520ow520n\"up\"", CNNK_LAYER_RESIZE);
+    CHECK(l.kind == CNNK_LAYER_RESIZE);
+    CHECK(l.u.resize.c == 21 && l.u.resize.ih == 65 && l.u.resize.iw == 65);
+    CHECK(l.u.resize.oh == 520 && l.u.resize.ow == 520 && !l.u.resize.align_corners);
+    CHECK(strcmp(l.u.resize.name, "up") == 0);
+    l = ok("ic3ih5oh7", CNNK_LAYER_RESIZE);
+    CHECK(l.u.resize.iw == 5 && l.u.resize.ow == 7);
+    bad("ic3ih5", CNNK_LAYER_RESIZE, CNNK_EPARSE, "missing 'oh'", NULL);
+    bad("ic3ih5id2oh7", CNNK_LAYER_RESIZE, CNNK_EUNSUPPORTED, "3-D", NULL);
+    {
+        cnnk_parse_opts ro;
+        cnnk_parse_opts_init(&ro);
+        CHECK(cnnk_parse_option("--resampling", &ro, NULL) == CNNK_OK);
+        CHECK(ro.kind == CNNK_LAYER_RESIZE && !ro.align_corners);
+        CHECK(cnnk_parse_option("--alg=linear_align_corners", &ro, NULL) == CNNK_OK);
+        CHECK(ro.align_corners);
+        cnnk_layer_desc r;
+        CHECK(cnnk_parse_desc("ic3ih5oh7", &ro, &r, NULL) == CNNK_OK && r.u.resize.align_corners);
+        CHECK(cnnk_parse_option("--alg=nearest", &ro, NULL) == CNNK_EPARSE);
+        CHECK(cnnk_parse_option("--resampling", &ro, NULL) == CNNK_OK && !ro.align_corners);
+    }
+
     l = ok("1x64x56x56n\"r\"", CNNK_LAYER_ELTWISE);
     CHECK(l.kind == CNNK_LAYER_ELTWISE);
     CHECK(l.u.eltwise.alg == CNNK_ELTWISE_RELU);
@@ -515,9 +538,15 @@ static void test_networks(void) {
          2834161664},
         /* YOLOv1 at its 448x448: tests/test_nets.c's layer-list formula */
         {"shapes/yolov1.txt", BN_NONE, 24, 2, 271703550, 20285153280},
+        /* fcn_resnet50 at its 520x520: tests/test_nets.c's layer-list
+         * formula; every conv but the last is followed by a batch-norm, and
+         * classifier.4's bias (21) is counted as a norm's 2 x 21 */
+        {"shapes/fcn_resnet50.txt", BN_AFTER, 55, 0, 32957013 + 21, 142725772800},
     };
-    /* the commonly quoted GMACs, to 0.5% (YOLOv1: none quoted, its own total) */
-    const double quoted[] = {0.714e9, 15.47e9, 1.498e9, 4.089e9, 2.834e9, 20285153280.0};
+    /* the commonly quoted GMACs, to 0.5% (YOLOv1, fcn_resnet50: none quoted,
+     * their own totals) */
+    const double quoted[] = {0.714e9, 15.47e9, 1.498e9, 4.089e9, 2.834e9, 20285153280.0,
+                             142725772800.0};
     for (size_t i = 0; i < sizeof nets / sizeof nets[0]; ++i) {
         cnnk_batch b;
         cnnk_error e = {{0}};

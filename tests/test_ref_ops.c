@@ -262,6 +262,44 @@ static void test_softmax(void) {
     }
 }
 
+/* ---- bilinear resize ------------------------------------------------------ */
+
+/* [[1, 2], [3, 4]] as PyTorch's F.interpolate(mode="bilinear") gives it
+ * (torch 1.13): to 4x4 with align_corners=False each source coordinate is
+ * (o + 0.5) / 2 - 0.5 = -0.25, 0.25, 0.75, 1.25, clamped to [0, 1]:
+ * weights 0, 0.25, 0.75, 1 along each axis; to 3x3 with align_corners=True
+ * the coordinates are 0, 0.5, 1. Two channels (the second is 10x the
+ * first) at pitches 3 (src) and 4 (dst). */
+static void test_resize(void) {
+    static const float half[4][4] = {{1.0f, 1.25f, 1.75f, 2.0f},
+                                     {1.5f, 1.75f, 2.25f, 2.5f},
+                                     {2.5f, 2.75f, 3.25f, 3.5f},
+                                     {3.0f, 3.25f, 3.75f, 4.0f}};
+    static const float corners[3][3] = {{1, 1.5f, 2}, {2, 2.5f, 3}, {3, 3.5f, 4}};
+    float src[4 * 3], dst[16 * 4];
+    for (int p = 0; p < 4; ++p) src[p * 3] = (float)(p + 1), src[p * 3 + 1] = 10.0f * (float)(p + 1),
+                                src[p * 3 + 2] = SENTINEL;
+    for (int ac = 0; ac < 2; ++ac) {
+        const int64_t o = ac ? 3 : 4;
+        cnnk_resize_desc d = {.mb = 1, .c = 2, .ih = 2, .iw = 2, .oh = o, .ow = o,
+                              .align_corners = ac == 1};
+        CHECK(cnnk_resize_check(&d, NULL) == CNNK_OK);
+        fill(dst, 64, SENTINEL);
+        cnnk_ref_resize(&d, src, 3, dst, 4);
+        for (int64_t y = 0; y < o; ++y)
+            for (int64_t x = 0; x < o; ++x) {
+                const float want = ac ? corners[y][x] : half[y][x];
+                const float *px = dst + (y * o + x) * 4;
+                CHECK(px[0] == want);
+                CHECK_NEAR(px[1], 10.0f * want, 1e-5);
+                CHECK(px[2] == SENTINEL && px[3] == SENTINEL);
+            }
+    }
+    /* out of range: an output size of 0 */
+    cnnk_resize_desc bad = {.mb = 1, .c = 1, .ih = 2, .iw = 2, .oh = 0, .ow = 2};
+    CHECK(cnnk_resize_check(&bad, NULL) != CNNK_OK);
+}
+
 /* ---- element-wise ------------------------------------------------------- */
 
 /* a = (-1, 0, 2.5), b = (0.5, -3, -1) at two pixels (pitches 4, 5, 6):
@@ -483,6 +521,7 @@ int main(void) {
     test_bnorm();
     test_fc_flattening();
     test_softmax();
+    test_resize();
     test_eltwise();
     test_concat();
     test_deconv_stride2();

@@ -457,6 +457,8 @@ static cnnk_status run_onednn(const cnnk_validate_opts *o, layer_case *c, cnnk_e
                                    a->dst_ld, e);
     case CNNK_LAYER_CONCAT:
         return cnnk_onednn_concat(&l->u.concat, a->src, a->src_ld, got, a->dst_ld, e);
+    case CNNK_LAYER_RESIZE:
+        return cnnk_onednn_resize(&l->u.resize, c->a, a->src_ld[0], got, a->dst_ld, e);
     default:
         return cnnk_fail(e, CNNK_EUNSUPPORTED, "no oneDNN check for this layer kind");
     }

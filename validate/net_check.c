@@ -87,8 +87,24 @@ static bool top5_agree(const float *got, const float *want, int64_t classes) {
     return common == k - 1 && (double)want[a[k - 1]] - want[a[k]] <= 2 * err;
 }
 
+/* A segmentation map's pixel: the same class wins, or the reference's
+ * winner and the plan's are closer in the reference than twice the
+ * pixel's largest error (rounding alone can swap them: a tie). */
+static bool argmax_agrees(const float *got, const float *want, int64_t classes) {
+    int64_t g = 0, w = 0;
+    double err = 0;
+    for (int64_t i = 0; i < classes; ++i) {
+        if (got[i] > got[g]) g = i;
+        if (want[i] > want[w]) w = i;
+        const double e = fabs((double)got[i] - want[i]);
+        if (e > err) err = e;
+    }
+    return g == w || (double)want[w] - want[g] <= 2 * err;
+}
+
 typedef struct net_run {
     const cnnk_net *net;
+    bool map;            /* a segmentation map: classes per pixel, argmax compared */
     const float *input;
     const float *want;
     const float *expect; /* the framework's output in cnnk's layout, or NULL */
@@ -109,7 +125,10 @@ static bool agree(const net_run *nr, const float *want, double bound, cnnk_diff 
     cnnk_diff_compute(nr->got, want, nr->elems, d);
     *top5 = true;
     for (int64_t i = 0; i < nr->elems / nr->classes; ++i)
-        *top5 &= top5_agree(nr->got + i * nr->classes, want + i * nr->classes, nr->classes);
+        *top5 &= nr->map ? argmax_agrees(nr->got + i * nr->classes, want + i * nr->classes,
+                                         nr->classes)
+                         : top5_agree(nr->got + i * nr->classes, want + i * nr->classes,
+                                      nr->classes);
     return *top5 && !d->mistrust && d->rel_l2 <= bound;
 }
 
@@ -117,11 +136,11 @@ static void report(const net_run *nr, cnnk_isa isa, const char *plan, const char
                    bool pass, const cnnk_diff *d, double bound, bool top5, int fallbacks) {
     FILE *f = nr->out ? nr->out : pass ? NULL : stderr;
     if (!f) return;
-    fprintf(f, "net %-12s %lldx%lldx%lldx%lld %-5s %-21s %s%s rel_l2=%.3g (bound %.0e) top5 %s "
+    fprintf(f, "net %-12s %lldx%lldx%lldx%lld %-5s %-21s %s%s rel_l2=%.3g (bound %.0e) %s %s "
                "fallbacks=%d%s%s\n",
             nr->net->name, (long long)nr->net->mb, (long long)nr->net->c, (long long)nr->net->h,
             (long long)nr->net->w, cnnk_isa_name(isa), plan, against, pass ? "pass" : "FAIL",
-            d->rel_l2, bound, top5 ? "agree" : "DIFFER", fallbacks,
+            d->rel_l2, bound, nr->map ? "argmax" : "top5", top5 ? "agree" : "DIFFER", fallbacks,
             d->mistrust ? ": not trusted, " : "", d->mistrust ? cnnk_mistrust_str(d->mistrust) : "");
 }
 
@@ -215,7 +234,11 @@ cnnk_status cnnk_validate_net_built(const cnnk_net *net, const float *input, con
                                     uint64_t seed, const bool isa[CNNK_ISA_COUNT], FILE *out,
                                     cnnk_validate_counts *counts, cnnk_error *err) {
     const cnnk_node *last = &net->nodes[net->n - 1];
-    net_run nr = {.net = net, .classes = last->h * last->w * last->c, .out = out};
+    /* A map of class scores per pixel (FCN's): each pixel's argmax is the
+     * answer; otherwise the whole output is one image's classes. */
+    const bool map = last->op != CNNK_NODE_FC && last->h * last->w > 1;
+    net_run nr = {.net = net, .map = map, .classes = map ? last->c : last->h * last->w * last->c,
+                  .out = out};
     nr.elems = cnnk_net_output_elems(net);
     const int64_t nin = net->mb * net->h * net->w * net->c;
     float *in = input ? NULL : malloc((size_t)nin * sizeof *in);

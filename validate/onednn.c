@@ -504,4 +504,33 @@ cnnk_status cnnk_onednn_concat(const cnnk_concat_desc *d, const float *const *sr
     return s;
 }
 
+/* ---- resampling ----------------------------------------------------------- */
+
+static cnnk_status resize_body(run_ctx *c, const cnnk_resize_desc *d, const float *src,
+                               int64_t src_ld, float *dst, int64_t dst_ld) {
+    CNNK_TRY(need_act(c, src, src_ld, d->c, "src"));
+    CNNK_TRY(need_act(c, dst, dst_ld, d->c, "dst"));
+    dnnl_memory_desc_t smd, dmd;
+    CNNK_TRY(cnnk_dnn_nhwc_md(&c->dc, &smd, d->mb, d->c, d->ih, d->iw, src_ld));
+    CNNK_TRY(cnnk_dnn_nhwc_md(&c->dc, &dmd, d->mb, d->c, d->oh, d->ow, dst_ld));
+    CNNK_TRY(cnnk_dnn_resampling_pd(&c->dc, &smd, &dmd, &c->pd));
+    CNNK_TRY(bind(c, DNNL_ARG_SRC, &smd, src));
+    CNNK_TRY(bind(c, DNNL_ARG_DST, &dmd, dst));
+    return execute(c);
+}
+
+cnnk_status cnnk_onednn_resize(const cnnk_resize_desc *d, const float *src, int64_t src_ld,
+                               float *dst, int64_t dst_ld, cnnk_error *err) {
+    if (!d) return cnnk_fail(err, CNNK_EINVAL, "resampling: descriptor is NULL");
+    CNNK_TRY(cnnk_resize_check(d, err));
+    if (d->align_corners)
+        return cnnk_fail(err, CNNK_EUNSUPPORTED,
+                         "oneDNN's resampling_linear has no align_corners=True");
+    run_ctx c;
+    cnnk_status s = ctx_open(&c, d->name, "resampling", err);
+    if (s == CNNK_OK) s = resize_body(&c, d, src, src_ld, dst, dst_ld);
+    ctx_close(&c);
+    return s;
+}
+
 #endif

@@ -95,6 +95,12 @@ cnnk_status cnnk_onednn_concat(const cnnk_concat_desc *d, const float *const *sr
                                const int64_t *src_ld, float *dst, int64_t dst_ld,
                                cnnk_error *err);
 
+/* Bilinear resize as oneDNN's resampling_linear, whose half-pixel
+ * coordinates are align_corners=False's; align_corners=True has no oneDNN
+ * counterpart (CNNK_EUNSUPPORTED). */
+cnnk_status cnnk_onednn_resize(const cnnk_resize_desc *d, const float *src, int64_t src_ld,
+                               float *dst, int64_t dst_ld, cnnk_error *err);
+
 #ifdef __cplusplus
 }
 #endif

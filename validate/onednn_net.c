@@ -495,6 +495,21 @@ static cnnk_status emit_softmax(cnnk_onednn_net *h, const group *g, const char *
     return emit_same_layout(h, g, pd, name);
 }
 
+/* oneDNN's resampling_linear is align_corners=False's half-pixel rule; the
+ * dst keeps whatever layout oneDNN picks for the src's (format any). */
+static cnnk_status emit_resize(cnnk_onednn_net *h, const group *g, const char *name) {
+    const cnnk_resize_desc *d = &node(h, g->head)->desc.u.resize;
+    if (d->align_corners)
+        return cnnk_fail(h->c.err, CNNK_EUNSUPPORTED,
+                         "%s: oneDNN's resampling has no align_corners=True", h->c.layer);
+    const int64_t dims[4] = {d->mb, d->c, d->oh, d->ow};
+    dnnl_memory_desc_t dmd;
+    CNNK_TRY(cnnk_dnn_tag_md(&h->c, &dmd, 4, dims, dnnl_format_tag_any));
+    dnnl_primitive_desc_t pd = NULL;
+    CNNK_TRY(cnnk_dnn_resampling_pd(&h->c, &input_value(h, g, 0)->md, &dmd, &pd));
+    return emit_same_layout(h, g, pd, name);
+}
+
 static cnnk_status emit_add(cnnk_onednn_net *h, const group *g, const char *name) {
     const cnnk_node *n = node(h, g->head);
     const dnnl_memory_desc_t *md = &input_value(h, g, 0)->md;
@@ -739,6 +754,7 @@ static cnnk_status emit_layer(cnnk_onednn_net *h, int gi) {
     case CNNK_NODE_SOFTMAX: return emit_softmax(h, g, name);
     case CNNK_NODE_DECONV: return emit_conv(h, gi, name);
     case CNNK_NODE_CROP: return emit_crop(h, g, name);
+    case CNNK_NODE_RESIZE: return emit_resize(h, g, name);
     case CNNK_NODE_INPUT:
     case CNNK_NODE_DROPOUT:
     case CNNK_NODE_OP_COUNT: break;

@@ -83,6 +83,12 @@ cnnk_status cnnk_onednn_concat(const cnnk_concat_desc *d, const float *const *sr
     return no_onednn(err, "concat");
 }
 
+cnnk_status cnnk_onednn_resize(const cnnk_resize_desc *d, const float *src, int64_t src_ld,
+                               float *dst, int64_t dst_ld, cnnk_error *err) {
+    (void)d, (void)src, (void)src_ld, (void)dst, (void)dst_ld;
+    return no_onednn(err, "resampling");
+}
+
 /* ---- the peer (validate/onednn_peer.h) ----------------------------------- */
 
 cnnk_status cnnk_onednn_set_max_isa(const char *isa, cnnk_error *err) {

@@ -345,6 +345,19 @@ static cnnk_status concat_layer(cnnk_onednn_layer *h, const cnnk_concat_desc *d)
     return bind_filled(h, DNNL_ARG_DST, dnnl_query_dst_md, 0, 4);
 }
 
+static cnnk_status resize_layer(cnnk_onednn_layer *h, const cnnk_resize_desc *d) {
+    const cnnk_dnn_ctx *c = &h->c;
+    if (d->align_corners)
+        return cnnk_fail(c->err, CNNK_EUNSUPPORTED,
+                         "%s: oneDNN's resampling has no align_corners=True", c->layer);
+    dnnl_memory_desc_t smd, dmd;
+    CNNK_TRY(act_layout(c, d->mb, d->c, d->ih, d->iw, &smd));
+    const int64_t dd[4] = {d->mb, d->c, d->oh, d->ow};
+    CNNK_TRY(cnnk_dnn_tag_md(c, &dmd, 4, dd, dnnl_format_tag_any));
+    CNNK_TRY(cnnk_dnn_resampling_pd(c, &smd, &dmd, &h->pd));
+    return bind_src_dst(h);
+}
+
 static cnnk_status layer_body(cnnk_onednn_layer *h, cnnk_layer_desc *l,
                               const cnnk_epilogue_spec *ep) {
     switch (l->kind) {
@@ -357,6 +370,7 @@ static cnnk_status layer_body(cnnk_onednn_layer *h, cnnk_layer_desc *l,
     case CNNK_LAYER_SOFTMAX: return softmax_layer(h, &l->u.softmax);
     case CNNK_LAYER_ELTWISE: return eltwise_layer(h, &l->u.eltwise);
     case CNNK_LAYER_CONCAT: return concat_layer(h, &l->u.concat);
+    case CNNK_LAYER_RESIZE: return resize_layer(h, &l->u.resize);
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return CNNK_EINVAL;

@@ -293,6 +293,16 @@ cnnk_status cnnk_dnn_softmax_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t 
     return cnnk_dnn_pd(c, &od, false, false, 0.0f, pd);
 }
 
+cnnk_status cnnk_dnn_resampling_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *src,
+                                   const dnnl_memory_desc_t *dst, dnnl_primitive_desc_t *pd) {
+    *pd = NULL;
+    /* factors NULL: oneDNN takes them from the sizes, dst / src */
+    dnnl_resampling_desc_t od;
+    CNNK_DNN(c, dnnl_resampling_forward_desc_init,
+             (&od, dnnl_forward_inference, dnnl_resampling_linear, NULL, src, dst));
+    return cnnk_dnn_pd(c, &od, false, false, 0.0f, pd);
+}
+
 cnnk_status cnnk_dnn_relu_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *md, float alpha,
                              dnnl_primitive_desc_t *pd) {
     *pd = NULL;

@@ -147,6 +147,10 @@ cnnk_status cnnk_dnn_add_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *a,
 /* Concatenation of n srcs along the channels. */
 cnnk_status cnnk_dnn_concat_pd(const cnnk_dnn_ctx *c, int n, const dnnl_memory_desc_t *src,
                                const dnnl_memory_desc_t *dst, dnnl_primitive_desc_t *pd);
+/* Linear resampling from src's spatial size to dst's (oneDNN's
+ * resampling_linear: half-pixel centres, PyTorch's align_corners=False). */
+cnnk_status cnnk_dnn_resampling_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *src,
+                                   const dnnl_memory_desc_t *dst, dnnl_primitive_desc_t *pd);
 /* A reorder (a copy between layouts or pitches) to be executed later. */
 cnnk_status cnnk_dnn_reorder_pd(const cnnk_dnn_ctx *c, const dnnl_memory_desc_t *from,
                                 const dnnl_memory_desc_t *to, dnnl_primitive_desc_t *pd);

@@ -120,6 +120,20 @@ typedef struct cnnk_eltwise_desc {
     char name[CNNK_NAME_LEN];
 } cnnk_eltwise_desc;
 
+/* Bilinear resize of each channel, PyTorch's F.interpolate(mode="bilinear")
+ * with a given output size (scale = in/out). With align_corners false
+ * (torchvision's FCN) the source coordinate of output pixel o is
+ * max((o + 0.5) * in/out - 0.5, 0), half-pixel centres as oneDNN's
+ * resampling_linear has them; with align_corners true it is
+ * o * (in - 1)/(out - 1) (0 when out = 1). Taps past the last pixel clamp
+ * to it. */
+typedef struct cnnk_resize_desc {
+    int64_t mb, c;
+    int64_t ih, iw, oh, ow;
+    bool align_corners;
+    char name[CNNK_NAME_LEN];
+} cnnk_resize_desc;
+
 #define CNNK_CONCAT_MAX_INPUTS 64
 
 /* Channel concatenation of n inputs of the same mb x h x w. */
@@ -140,6 +154,7 @@ typedef enum cnnk_layer_kind {
     CNNK_LAYER_SOFTMAX,
     CNNK_LAYER_ELTWISE,
     CNNK_LAYER_CONCAT,
+    CNNK_LAYER_RESIZE,
     CNNK_LAYER_KIND_COUNT
 } cnnk_layer_kind;
 
@@ -157,6 +172,7 @@ typedef struct cnnk_layer_desc {
         cnnk_softmax_desc softmax;
         cnnk_eltwise_desc eltwise;
         cnnk_concat_desc concat;
+        cnnk_resize_desc resize;
     } u;
 } cnnk_layer_desc;
 
@@ -215,6 +231,7 @@ cnnk_status cnnk_fc_check(const cnnk_fc_desc *d, cnnk_error *err);
 cnnk_status cnnk_softmax_check(const cnnk_softmax_desc *d, cnnk_error *err);
 cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err);
 cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err);
+cnnk_status cnnk_resize_check(const cnnk_resize_desc *d, cnnk_error *err);
 
 /* Counts of a checked descriptor. Weights and biases are counted apart
  * (torchvision counts both as parameters); MACs are multiply-adds. */

@@ -43,6 +43,7 @@ typedef enum cnnk_node_op {
     CNNK_NODE_DECONV,   /* desc.u.conv (transposed); weights OIHW, O = its outputs; optional bias */
     CNNK_NODE_CROP,     /* Caffe's Crop: crop_top/crop_left into its input, to c x h x w;
                            desc.u.eltwise (DROPOUT) of the output shape (an identity's shape) */
+    CNNK_NODE_RESIZE,   /* desc.u.resize; bilinear, F.interpolate's */
     CNNK_NODE_OP_COUNT
 } cnnk_node_op;
 
@@ -131,6 +132,10 @@ int cnnk_net_dropout(cnnk_net *n, const char *name, int in);
 int cnnk_net_concat(cnnk_net *n, const char *name, int count, const int *in);
 int cnnk_net_add(cnnk_net *n, const char *name, int a, int b);
 int cnnk_net_softmax(cnnk_net *n, const char *name, int in);
+/* Bilinear resize to oh x ow, PyTorch's F.interpolate(size=(oh, ow),
+ * mode="bilinear", align_corners=...) (desc.h's cnnk_resize_desc). */
+int cnnk_net_resize(cnnk_net *n, const char *name, int in, int64_t oh, int64_t ow,
+                    bool align_corners);
 
 /* 2 ([N, C]) or 4 (NCHW): how a framework lays out this network's output. */
 int cnnk_net_output_rank(const cnnk_net *n);

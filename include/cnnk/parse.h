@@ -5,9 +5,11 @@
  * option that applies to the descriptors after it, anything else is one
  * problem descriptor. Options:
  *   --conv --deconv --ip --pool --lrn --bnorm --softmax --eltwise --binary
- *   --concat          choose the driver (default --conv)
+ *   --concat --resampling
+ *                     choose the driver (default --conv)
  *   --alg=NAME        pool: max | avg_np | avg_p; eltwise: relu | dropout;
- *                     binary: add | add_relu
+ *                     binary: add | add_relu; resampling: linear (half-pixel,
+ *                     PyTorch's align_corners=False) | linear_align_corners
  *   --mb=N            overrides the minibatch of following descriptors
  *                     (0 = as written)
  *   --axis=1          softmax / concat: only the channel axis is supported
@@ -21,6 +23,7 @@
  *   eltwise      1x64x56x56
  *   binary       1x64x56x56:1x64x56x56
  *   concat       1x64x28x28:1x128x28x28
+ *   resampling   mb1ic21ih65iw65oh520ow520n"name" (ow from oh, iw from ih)
  * with benchdnn's defaults and rules: a missing w is taken from h (h from w
  * for a 1-D problem, h = 1), mb defaults to 2, dilation 0 means none,
  * stride 1, padding 0; an oh that is given is checked against (and for
@@ -28,6 +31,7 @@
 #ifndef CNNK_PARSE_H
 #define CNNK_PARSE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "cnnk/desc.h"
@@ -41,6 +45,7 @@ typedef struct cnnk_parse_opts {
     cnnk_layer_kind kind;       /* default CNNK_LAYER_CONV */
     cnnk_pool_alg pool_alg;     /* default CNNK_POOL_MAX */
     cnnk_eltwise_alg elt_alg;   /* default RELU; binary default ADD */
+    bool align_corners;         /* resampling: --alg=linear_align_corners */
     int64_t mb;                 /* 0 = as written */
 } cnnk_parse_opts;
 

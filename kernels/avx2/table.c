@@ -11,7 +11,8 @@
 
 /* The entries written for AVX2 alone (intrinsics all through). */
 extern const cnnk_op_kernel cnnk_pool__avx2, cnnk_lrn__avx2, cnnk_eltwise__avx2,
-    cnnk_softmax__avx2, cnnk_concat__avx2, cnnk_bnorm__avx2, cnnk_deconv__avx2;
+    cnnk_softmax__avx2, cnnk_concat__avx2, cnnk_bnorm__avx2, cnnk_deconv__avx2,
+    cnnk_resize__avx2;
 
 /* peak.c: 12 independent FMA chains x 8 lanes x 2 FLOP per iteration. */
 float cnnk_peak_loop__avx2(int64_t iters);
@@ -61,6 +62,7 @@ static const cnnk_conv_kernel *const g_conv[] = {
 static const cnnk_op_kernel *const g_ops[] = {
     &cnnk_pool__avx2,   &cnnk_lrn__avx2,   &cnnk_eltwise__avx2, &cnnk_softmax__avx2,
     &cnnk_concat__avx2, &cnnk_bnorm__avx2, &cnnk_deconv__avx2,  &cnnk_fc__avx2,
+    &cnnk_resize__avx2,
 };
 
 const cnnk_isa_table cnnk_isa_table__avx2 = {

@@ -39,6 +39,10 @@ static void eltwise_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
                      a->dst_ld);
 }
 
+static void resize_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
+    cnnk_ref_resize(&l->u.resize, a->src[0], a->src_ld[0], a->dst, a->dst_ld);
+}
+
 static void concat_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
     cnnk_ref_concat(&l->u.concat, a->src, a->src_ld, a->dst, a->dst_ld);
 }
@@ -83,6 +87,7 @@ REF_OP(cnnk_softmax__ref, "ref/softmax", CNNK_LAYER_SOFTMAX, softmax_run);
 REF_OP(cnnk_bnorm__ref, "ref/bnorm", CNNK_LAYER_BNORM, bnorm_run);
 REF_OP(cnnk_eltwise__ref, "ref/eltwise", CNNK_LAYER_ELTWISE, eltwise_run);
 REF_OP(cnnk_concat__ref, "ref/concat", CNNK_LAYER_CONCAT, concat_run);
+REF_OP(cnnk_resize__ref, "ref/resampling", CNNK_LAYER_RESIZE, resize_run);
 
 const cnnk_op_kernel cnnk_fc__ref = {.name = "ref/fc", .isa = CNNK_ISA_REF,
                                      .kind = CNNK_LAYER_FC, .applies = always,

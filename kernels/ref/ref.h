@@ -68,6 +68,42 @@ void cnnk_ref_softmax(const cnnk_softmax_desc *d, const float *src, int64_t src_
 void cnnk_ref_eltwise(const cnnk_eltwise_desc *d, const float *a, int64_t a_ld,
                       const float *b, int64_t b_ld, float *dst, int64_t dst_ld);
 
+/* The two source taps of output coordinate o of a bilinear resize from
+ * `in` to `out` pixels (desc.h's cnnk_resize_desc), and their weights
+ * w0 + w1 = 1, in PyTorch's float arithmetic (upsample_bilinear2d on the
+ * CPU: scale = in/out, or (in-1)/(out-1) with align_corners; a negative
+ * half-pixel coordinate clamps to 0; i1 stays i0 on the last pixel). The
+ * one place the rule is written: the reference and every ISA's driver
+ * (kernels/common/resize.c) call it. */
+static inline void cnnk_ref_resize_tap(int64_t o, int64_t in, int64_t out, bool align_corners,
+                                       int64_t *i0, int64_t *i1, float *w0, float *w1) {
+    if (in == out) { /* PyTorch copies */
+        *i0 = *i1 = o, *w0 = 1.0f, *w1 = 0.0f;
+        return;
+    }
+    float src;
+    if (align_corners) {
+        const float scale = out > 1 ? (float)(in - 1) / (float)(out - 1) : 0.0f;
+        src = scale * (float)o;
+    } else {
+        /* float scale times (o + 0.5) in double, as PyTorch's C++ promotes */
+        const float scale = (float)in / (float)out;
+        const double s = (double)scale * ((double)o + 0.5) - 0.5;
+        src = s < 0.0 ? 0.0f : (float)s;
+    }
+    int64_t i = (int64_t)src; /* src >= 0: truncation is floor */
+    if (i > in - 1) i = in - 1;
+    *i0 = i;
+    *i1 = i + (i < in - 1 ? 1 : 0);
+    *w1 = src - (float)i;
+    *w0 = 1.0f - *w1;
+}
+
+/* Bilinear resize of every channel (cnnk_resize_desc), each output the
+ * PyTorch order h0 * (w0 * x00 + w1 * x01) + h1 * (w0 * x10 + w1 * x11). */
+void cnnk_ref_resize(const cnnk_resize_desc *d, const float *src, int64_t src_ld, float *dst,
+                     int64_t dst_ld);
+
 /* Copies input i (pitch src_ld[i]) to channels [sum c[<i], +c[i]) of dst. */
 void cnnk_ref_concat(const cnnk_concat_desc *d, const float *const *src,
                      const int64_t *src_ld, float *dst, int64_t dst_ld);
@@ -105,5 +141,6 @@ extern const cnnk_op_kernel cnnk_eltwise__ref;
 extern const cnnk_op_kernel cnnk_concat__ref;
 extern const cnnk_op_kernel cnnk_fc__ref;
 extern const cnnk_op_kernel cnnk_deconv__ref;
+extern const cnnk_op_kernel cnnk_resize__ref;
 
 #endif
