@@ -256,6 +256,42 @@ cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err) {
     return check_nchw(L, d->mb, total, d->h, d->w, err);
 }
 
+cnnk_status cnnk_detect_check(const cnnk_detect_desc *d, cnnk_error *err) {
+    const char *L = msg_name(d->name, CNNK_LAYER_DETECT);
+    CNNK_TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
+    CNNK_TRY(check_dim(L, "rows", d->rows, 1, err));
+    CNNK_TRY(check_dim(L, "img_h", d->img_h, 1, err));
+    CNNK_TRY(check_dim(L, "img_w", d->img_w, 1, err));
+    if (!(d->nms >= 0.0f && d->nms <= 1.0f) || !(d->thresh >= 0.0f && d->thresh <= 1.0f) ||
+        !(d->min_size >= 0.0f && d->min_size <= (float)CNNK_MAX_DIM))
+        return cnnk_fail(err, CNNK_EINVAL, "%s: nms=%g thresh=%g must be in [0, 1], min_size=%g "
+                         ">= 0", L, (double)d->nms, (double)d->thresh, (double)d->min_size);
+    if (d->alg == CNNK_DETECT_YOLOV1) {
+        CNNK_TRY(check_dim(L, "s", d->s, 1, err));
+        CNNK_TRY(check_dim(L, "b", d->b, 1, err));
+        CNNK_TRY(check_dim(L, "classes", d->classes, 1, err));
+        if (d->c != d->s * d->s * (5 * d->b + d->classes) || d->h != 1 || d->w != 1 ||
+            d->cols != 6 || d->c1 != 0)
+            return cnnk_fail(err, CNNK_EINVAL,
+                             "%s: yolov1 decoding takes s*s*(5b + classes) = %lld values as "
+                             "c x 1 x 1 and writes rows of 6; got %lldx%lldx%lld, %lld columns",
+                             L, (ll)(d->s * d->s * (5 * d->b + d->classes)), (ll)d->c, (ll)d->h,
+                             (ll)d->w, (ll)d->cols);
+        return CNNK_OK;
+    }
+    if (d->alg == CNNK_DETECT_RPN) {
+        CNNK_TRY(check_dim(L, "feat_stride", d->feat_stride, 1, err));
+        CNNK_TRY(check_dim(L, "pre_nms", d->pre_nms, 1, err));
+        if (d->c != 2 * 9 || d->c1 != 4 * 9 || d->cols != 5)
+            return cnnk_fail(err, CNNK_EINVAL,
+                             "%s: the proposal step takes 18 scores and 36 deltas per pixel "
+                             "(9 anchors) and writes rows of 5; got %lld and %lld, %lld columns",
+                             L, (ll)d->c, (ll)d->c1, (ll)d->cols);
+        return CNNK_OK;
+    }
+    return cnnk_fail(err, CNNK_EINVAL, "%s: unknown detection algorithm %d", L, (int)d->alg);
+}
+
 void cnnk_pool_end_padding(const cnnk_pool_desc *d, int64_t *pb, int64_t *pr) {
     /* Where the last window ends past the input. */
     int64_t need_b = (d->oh - 1) * d->sh + d->kh - d->ih - d->pt;
@@ -314,6 +350,7 @@ static const struct kind_row {
     [CNNK_LAYER_SOFTMAX] = {"softmax", offsetof(cnnk_layer_desc, u.softmax.name)},
     [CNNK_LAYER_ELTWISE] = {"eltwise", offsetof(cnnk_layer_desc, u.eltwise.name)},
     [CNNK_LAYER_CONCAT] = {"concat", offsetof(cnnk_layer_desc, u.concat.name)},
+    [CNNK_LAYER_DETECT] = {"detect", offsetof(cnnk_layer_desc, u.detect.name)},
 };
 
 const char *cnnk_layer_kind_name(cnnk_layer_kind k) {
@@ -336,6 +373,7 @@ cnnk_status cnnk_layer_check(cnnk_layer_desc *l, cnnk_error *err) {
     case CNNK_LAYER_SOFTMAX: return cnnk_softmax_check(&l->u.softmax, err);
     case CNNK_LAYER_ELTWISE: return cnnk_eltwise_check(&l->u.eltwise, err);
     case CNNK_LAYER_CONCAT: return cnnk_concat_check(&l->u.concat, err);
+    case CNNK_LAYER_DETECT: return cnnk_detect_check(&l->u.detect, err);
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return cnnk_fail(err, CNNK_EINVAL, "unknown layer kind %d", (int)l->kind);
@@ -397,6 +435,12 @@ cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l) {
         x.ninputs = d->n;
         break;
     }
+    case CNNK_LAYER_DETECT: {
+        const cnnk_detect_desc *d = &l->u.detect;
+        x = (cnnk_layer_dims){.mb = d->mb, .ic = d->c, .ih = d->h, .iw = d->w, .oc = d->cols,
+                              .oh = 1, .ow = d->rows, .ninputs = d->alg == CNNK_DETECT_RPN ? 2 : 1};
+        break;
+    }
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return x;
@@ -413,6 +457,7 @@ void cnnk_layer_set_mb(cnnk_layer_desc *l, int64_t mb) {
     case CNNK_LAYER_SOFTMAX: l->u.softmax.mb = mb; break;
     case CNNK_LAYER_ELTWISE: l->u.eltwise.mb = mb; break;
     case CNNK_LAYER_CONCAT: l->u.concat.mb = mb; break;
+    case CNNK_LAYER_DETECT: l->u.detect.mb = mb; break;
     case CNNK_LAYER_KIND_COUNT: break;
     }
 }

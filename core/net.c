@@ -16,7 +16,7 @@ typedef long long ll;
 
 static const char *const op_names[CNNK_NODE_OP_COUNT] = {
     "input", "conv", "bnorm", "relu", "pool", "lrn", "fc", "dropout", "concat", "add", "softmax",
-    "leaky_relu",
+    "leaky_relu", "detect",
 };
 
 const char *cnnk_node_op_name(cnnk_node_op op) {
@@ -343,6 +343,48 @@ int cnnk_net_softmax(cnnk_net *n, const char *name, int in) {
     return commit(n, &x, st, &err);
 }
 
+static int detect(cnnk_net *n, const char *name, const int *in, int nin,
+                  const cnnk_detect_desc *proto) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_DETECT, in, nin)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_DETECT;
+    cnnk_detect_desc *d = &x.desc.u.detect;
+    *d = *proto;
+    d->mb = n->mb, d->c = s->c, d->h = s->h, d->w = s->w, d->img_h = n->h, d->img_w = n->w;
+    if (nin > 1) {
+        const cnnk_node *t = input_of(n, &x, 1);
+        if (t->h != s->h || t->w != s->w) {
+            cnnk_net_set_error(n, CNNK_EINVAL, "%s: scores are %lldx%lld, deltas %lldx%lld: "
+                               "one map", name, (ll)s->h, (ll)s->w, (ll)t->h, (ll)t->w);
+            return -1;
+        }
+        d->c1 = t->c;
+    }
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_detect_check(d, &err);
+    x.c = d->cols, x.h = 1, x.w = d->rows;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_yolo_detect(cnnk_net *n, const char *name, int in, int64_t s, int64_t b,
+                         int64_t classes, float thresh, float nms, int64_t max_det) {
+    const cnnk_detect_desc d = {.alg = CNNK_DETECT_YOLOV1, .rows = max_det, .cols = 6, .s = s,
+                                .b = b, .classes = classes, .thresh = thresh, .nms = nms};
+    return detect(n, name, &in, 1, &d);
+}
+
+int cnnk_net_rpn_proposals(cnnk_net *n, const char *name, int cls, int bbox,
+                           int64_t feat_stride, int64_t pre_nms, int64_t post_nms, float nms,
+                           float min_size) {
+    const int in[2] = {cls, bbox};
+    const cnnk_detect_desc d = {.alg = CNNK_DETECT_RPN, .rows = post_nms, .cols = 5,
+                                .feat_stride = feat_stride, .pre_nms = pre_nms, .nms = nms,
+                                .min_size = min_size};
+    return detect(n, name, in, 2, &d);
+}
+
 int cnnk_nets_adaptive_avgpool(cnnk_net *n, const char *name, int in, int64_t out) {
     if (!n || n->status != CNNK_OK) return -1;
     if (in < 0 || in >= n->n) return cnnk_net_avgpool(n, name, in, 1, 1, 0, false, true);
@@ -377,7 +419,7 @@ static const struct {
     {"resnet50", cnnk_nets_resnet50, 224},       {"resnet101", cnnk_nets_resnet101, 224},
     {"resnet152", cnnk_nets_resnet152, 224},     {"densenet121", cnnk_nets_densenet121, 224},
     {"densenet169", cnnk_nets_densenet169, 224}, {"densenet201", cnnk_nets_densenet201, 224},
-    {"yolov1", cnnk_nets_yolov1, 448},
+    {"yolov1", cnnk_nets_yolov1, 448},           {"yolov1_det", cnnk_nets_yolov1_det, 448},
 };
 
 #define NETWORKS (sizeof networks / sizeof networks[0])

@@ -30,7 +30,7 @@ static const published counts[] = {
     {"resnet50", 25557032, 4.089},    {"resnet101", 44549160, 0},
     {"resnet152", 60192808, 0},       {"densenet121", 7978856, 2.834},
     {"densenet169", 14149480, 0},     {"densenet201", 20013928, 0},
-    {"yolov1", 271703550, 0},
+    {"yolov1", 271703550, 0},         {"yolov1_det", 271703550, 0},
 };
 #define NCOUNTS ((int)(sizeof counts / sizeof counts[0]))
 
@@ -130,6 +130,20 @@ static void test_yolov1(void) {
     CHECK_EQ_I64(cnnk_net_macs(n), macs);
     const cnnk_node *last = &n->nodes[n->n - 1];
     CHECK(last->op == CNNK_NODE_FC && last->c * last->h * last->w == 1470);
+    /* yolov1_det: the same network, its decoding adds no parameters; 98
+     * rows (S*S*B boxes, each at most once) of 6. */
+    cnnk_net *det = build("yolov1_det", 1, 448);
+    CHECK(det != NULL);
+    if (det) {
+        CHECK_EQ_I64(cnnk_net_params(det), params);
+        CHECK_EQ_I64(cnnk_net_macs(det), macs);
+        CHECK_EQ_I64(det->n, n->n + 1);
+        const cnnk_node *d = &det->nodes[det->n - 1];
+        CHECK(d->op == CNNK_NODE_DETECT && d->c == 6 && d->h == 1 && d->w == 98);
+        CHECK(d->inputs[0] == det->n - 2);
+        CHECK(d->desc.u.detect.thresh == 0.2f && d->desc.u.detect.nms == 0.5f);
+        cnnk_net_destroy(det);
+    }
     /* leaky 0.1 after every layer but the last (linear), no batch-norm */
     int leaky = 0;
     for (int i = 0; i < n->n; ++i) {

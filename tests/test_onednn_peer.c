@@ -65,6 +65,7 @@ static void ref_node(const cnnk_net *net, int i, float **out) {
         cnnk_ref_concat(&n->desc.u.concat, src, ld, y, n->c);
         break;
     }
+    case CNNK_NODE_DETECT: CHECK(!"the peer's networks have no detection node"); break;
     case CNNK_NODE_INPUT:
     case CNNK_NODE_OP_COUNT: break;
     }

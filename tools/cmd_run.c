@@ -222,6 +222,28 @@ static void print_table(const cnnk_net *net, const cnnk_runner *r, const run_opt
            (double)cnnk_runner_naive_activation_bytes(r) / (1 << 20));
 }
 
+/* A detection network's boxes after NMS (nodes ending in CNNK_NODE_DETECT):
+ * how many per image and the first few rows, so a run shows what the
+ * timed forward produced. */
+static void print_detections(const cnnk_net *net, const float *out) {
+    const cnnk_node *last = &net->nodes[net->n - 1];
+    if (last->op != CNNK_NODE_DETECT) return;
+    const int64_t rows = last->w, cols = last->c;
+    for (int64_t n = 0; n < net->mb; ++n) {
+        const float *img = out + n * rows * cols;
+        int64_t valid = 0;
+        for (int64_t r = 0; r < rows; ++r) valid += img[r * cols + (cols == 6 ? 5 : 0)] >= 0.0f;
+        printf("image %lld: %lld %s of %lld rows%s\n", (long long)n, (long long)valid,
+               cols == 6 ? "detections (x1 y1 x2 y2 score class)" : "rois (batch x1 y1 x2 y2)",
+               (long long)rows, valid > 5 ? ", the first 5:" : "");
+        for (int64_t r = 0; r < valid && r < 5; ++r) {
+            printf("  ");
+            for (int64_t k = 0; k < cols; ++k) printf(" %9.3f", (double)img[r * cols + k]);
+            printf("\n");
+        }
+    }
+}
+
 /* 1 warm-up pass, then o->iters profiled ones. */
 static int time_runs(const cnnk_net *net, cnnk_runner *r, const run_opts *o) {
     const int ns = cnnk_runner_step_count(r), it = (int)o->iters;
@@ -246,6 +268,7 @@ static int time_runs(const cnnk_net *net, cnnk_runner *r, const run_opts *o) {
             for (int i = 0; i < ns; ++i) t[k * ns + i] = cnnk_runner_step(r, i)->last_ms;
         }
         print_table(net, r, o, t, total, scratch);
+        print_detections(net, out);
         if (o->output_npy) rc = cnnk_net_write_output(net, out, o->output_npy, "run");
     }
     free(in), free(out), free(t), free(total), free(scratch);

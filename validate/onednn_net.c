@@ -703,6 +703,7 @@ static cnnk_status emit_layer(cnnk_onednn_net *h, int gi) {
     case CNNK_NODE_SOFTMAX: return emit_softmax(h, g, name);
     case CNNK_NODE_INPUT:
     case CNNK_NODE_DROPOUT:
+    case CNNK_NODE_DETECT: /* no NMS in oneDNN */
     case CNNK_NODE_OP_COUNT: break;
     }
     return cnnk_fail(h->c.err, CNNK_EUNSUPPORTED, "%s: no oneDNN primitive for op %s",

@@ -357,6 +357,7 @@ static cnnk_status layer_body(cnnk_onednn_layer *h, cnnk_layer_desc *l,
     case CNNK_LAYER_SOFTMAX: return softmax_layer(h, &l->u.softmax);
     case CNNK_LAYER_ELTWISE: return eltwise_layer(h, &l->u.eltwise);
     case CNNK_LAYER_CONCAT: return concat_layer(h, &l->u.concat);
+    case CNNK_LAYER_DETECT: /* oneDNN has no NMS */
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return CNNK_EINVAL;

@@ -130,6 +130,31 @@ typedef struct cnnk_concat_desc {
     char name[CNNK_NAME_LEN];
 } cnnk_concat_desc;
 
+/* Boxes out (kernels/ref/boxes.h), the end of a detection network:
+ *   YOLOV1  input: the s*s*(5b + classes) outputs (c x 1 x 1), darknet's
+ *           order; output 1 x rows x 6 detections (x1, y1, x2, y2, score,
+ *           class), by score, padding rows class -1.
+ *   RPN     inputs: 2A objectness scores and 4A deltas on one h x w map
+ *           (A = 9 anchors of scales 8, 16, 32 x ratios 0.5, 1, 2);
+ *           output 1 x rows x 5 rois (batch, x1, y1, x2, y2), padding
+ *           rows batch -1.
+ * Boxes are in pixels of the network input (img_h x img_w). */
+typedef enum cnnk_detect_alg { CNNK_DETECT_YOLOV1 = 0, CNNK_DETECT_RPN } cnnk_detect_alg;
+
+typedef struct cnnk_detect_desc {
+    int64_t mb, c, h, w;   /* input 0, per image */
+    int64_t c1;            /* RPN: input 1's channels (4A); else 0 */
+    int64_t rows, cols;    /* the output per image: 1 x rows x cols */
+    cnnk_detect_alg alg;
+    int64_t img_h, img_w;
+    int64_t s, b, classes; /* YOLOV1's grid */
+    int64_t feat_stride, pre_nms; /* RPN */
+    float thresh;          /* YOLOV1: class-specific score kept if > thresh */
+    float nms;             /* IoU above which NMS suppresses */
+    float min_size;        /* RPN: smallest side kept, pixels */
+    char name[CNNK_NAME_LEN];
+} cnnk_detect_desc;
+
 typedef enum cnnk_layer_kind {
     CNNK_LAYER_CONV = 0,
     CNNK_LAYER_DECONV,
@@ -140,6 +165,7 @@ typedef enum cnnk_layer_kind {
     CNNK_LAYER_SOFTMAX,
     CNNK_LAYER_ELTWISE,
     CNNK_LAYER_CONCAT,
+    CNNK_LAYER_DETECT,
     CNNK_LAYER_KIND_COUNT
 } cnnk_layer_kind;
 
@@ -157,6 +183,7 @@ typedef struct cnnk_layer_desc {
         cnnk_softmax_desc softmax;
         cnnk_eltwise_desc eltwise;
         cnnk_concat_desc concat;
+        cnnk_detect_desc detect;
     } u;
 } cnnk_layer_desc;
 
@@ -215,6 +242,7 @@ cnnk_status cnnk_fc_check(const cnnk_fc_desc *d, cnnk_error *err);
 cnnk_status cnnk_softmax_check(const cnnk_softmax_desc *d, cnnk_error *err);
 cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err);
 cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err);
+cnnk_status cnnk_detect_check(const cnnk_detect_desc *d, cnnk_error *err);
 
 /* Counts of a checked descriptor. Weights and biases are counted apart
  * (torchvision counts both as parameters); MACs are multiply-adds. */

@@ -40,6 +40,7 @@ typedef enum cnnk_node_op {
     CNNK_NODE_ADD,      /* desc.u.eltwise (ADD); residual add of two inputs */
     CNNK_NODE_SOFTMAX,  /* desc.u.softmax */
     CNNK_NODE_LEAKY_RELU, /* desc.u.eltwise (LEAKY_RELU, its alpha); fuses as RELU does */
+    CNNK_NODE_DETECT,   /* desc.u.detect: boxes out (YOLOv1 decoding + NMS, RPN proposals) */
     CNNK_NODE_OP_COUNT
 } cnnk_node_op;
 
@@ -113,6 +114,18 @@ int cnnk_net_dropout(cnnk_net *n, const char *name, int in);
 int cnnk_net_concat(cnnk_net *n, const char *name, int count, const int *in);
 int cnnk_net_add(cnnk_net *n, const char *name, int a, int b);
 int cnnk_net_softmax(cnnk_net *n, const char *name, int in);
+/* Boxes out (desc.h's cnnk_detect_desc, kernels/ref/boxes.h). YOLOv1's
+ * decoding and per-class NMS of in's s*s*(5b + classes) values (darknet's
+ * detection layer at test time) into max_det rows of (x1, y1, x2, y2,
+ * score, class); boxes in pixels of the network input. */
+int cnnk_net_yolo_detect(cnnk_net *n, const char *name, int in, int64_t s, int64_t b,
+                         int64_t classes, float thresh, float nms, int64_t max_det);
+/* The RPN's proposal step (py-faster-rcnn's proposal_layer at test time)
+ * from 18 objectness scores (cls) and 36 deltas (bbox) per pixel of one
+ * map: post_nms rows of (batch, x1, y1, x2, y2), padding rows batch -1. */
+int cnnk_net_rpn_proposals(cnnk_net *n, const char *name, int cls, int bbox,
+                           int64_t feat_stride, int64_t pre_nms, int64_t post_nms, float nms,
+                           float min_size);
 
 /* 2 ([N, C]) or 4 (NCHW): how a framework lays out this network's output. */
 int cnnk_net_output_rank(const cnnk_net *n);

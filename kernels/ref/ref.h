@@ -72,6 +72,13 @@ void cnnk_ref_eltwise(const cnnk_eltwise_desc *d, const float *a, int64_t a_ld,
 void cnnk_ref_concat(const cnnk_concat_desc *d, const float *const *src,
                      const int64_t *src_ld, float *dst, int64_t dst_ld);
 
+/* CNNK_LAYER_DETECT (kernels/ref/detect.c, on kernels/ref/boxes.h): image
+ * by image; a/b are input 0/1 (b NULL for YOLOV1), scratch holds
+ * cnnk_ref_detect_scratch(d) floats, reused per image. */
+int64_t cnnk_ref_detect_scratch(const cnnk_detect_desc *d);
+void cnnk_ref_detect(const cnnk_detect_desc *d, const float *a, int64_t a_ld, const float *b,
+                     int64_t b_ld, float *scratch, float *dst, int64_t dst_ld);
+
 /* C (m x n, pitch ldc) = A (m x k, pitch lda) * B (k x n, pitch ldb): the
  * plain triple loop the reference strategies share. Float accumulation, as
  * an optimized GEMM's is, so the strategies differ from the double-
@@ -105,5 +112,6 @@ extern const cnnk_op_kernel cnnk_eltwise__ref;
 extern const cnnk_op_kernel cnnk_concat__ref;
 extern const cnnk_op_kernel cnnk_fc__ref;
 extern const cnnk_op_kernel cnnk_deconv__ref;
+extern const cnnk_op_kernel cnnk_detect__ref;
 
 #endif
