@@ -289,6 +289,14 @@ cnnk_status cnnk_detect_check(const cnnk_detect_desc *d, cnnk_error *err) {
                              L, (ll)d->c, (ll)d->c1, (ll)d->cols);
         return CNNK_OK;
     }
+    if (d->alg == CNNK_DETECT_FRCNN) {
+        if (d->c < 2 || d->c1 != 4 * d->c || d->cols != 6)
+            return cnnk_fail(err, CNNK_EINVAL,
+                             "%s: Faster R-CNN's detections take c >= 2 class scores and 4c "
+                             "deltas per roi and write rows of 6; got %lld and %lld, %lld columns",
+                             L, (ll)d->c, (ll)d->c1, (ll)d->cols);
+        return CNNK_OK;
+    }
     return cnnk_fail(err, CNNK_EINVAL, "%s: unknown detection algorithm %d", L, (int)d->alg);
 }
 
@@ -438,7 +446,10 @@ cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l) {
     case CNNK_LAYER_DETECT: {
         const cnnk_detect_desc *d = &l->u.detect;
         x = (cnnk_layer_dims){.mb = d->mb, .ic = d->c, .ih = d->h, .iw = d->w, .oc = d->cols,
-                              .oh = 1, .ow = d->rows, .ninputs = d->alg == CNNK_DETECT_RPN ? 2 : 1};
+                              .oh = 1, .ow = d->rows,
+                              .ninputs = d->alg == CNNK_DETECT_YOLOV1 ? 1
+                                         : d->alg == CNNK_DETECT_RPN  ? 2
+                                                                      : 3};
         break;
     }
     case CNNK_LAYER_KIND_COUNT: break;

@@ -361,6 +361,15 @@ static int detect(cnnk_net *n, const char *name, const int *in, int nin,
         }
         d->c1 = t->c;
     }
+    if (nin > 2) {
+        const cnnk_node *r = input_of(n, &x, 2);
+        if (r->c != 5 || r->h * r->w != s->h * s->w) {
+            cnnk_net_set_error(n, CNNK_EINVAL, "%s: %lld rows of scores need as many rois of "
+                               "5, got %lldx%lldx%lld", name, (ll)(s->h * s->w), (ll)r->h,
+                               (ll)r->w, (ll)r->c);
+            return -1;
+        }
+    }
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_detect_check(d, &err);
@@ -383,6 +392,14 @@ int cnnk_net_rpn_proposals(cnnk_net *n, const char *name, int cls, int bbox,
                                 .feat_stride = feat_stride, .pre_nms = pre_nms, .nms = nms,
                                 .min_size = min_size};
     return detect(n, name, in, 2, &d);
+}
+
+int cnnk_net_frcnn_detect(cnnk_net *n, const char *name, int prob, int deltas, int rois,
+                          float thresh, float nms, int64_t max_det) {
+    const int in[3] = {prob, deltas, rois};
+    const cnnk_detect_desc d = {.alg = CNNK_DETECT_FRCNN, .rows = max_det, .cols = 6,
+                                .thresh = thresh, .nms = nms};
+    return detect(n, name, in, 3, &d);
 }
 
 int cnnk_nets_adaptive_avgpool(cnnk_net *n, const char *name, int in, int64_t out) {

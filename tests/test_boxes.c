@@ -206,6 +206,43 @@ static void test_rpn(void) {
     free(scratch);
 }
 
+/* Two classes and the background, three rois (the last padding): class
+ * 1's second roi overlaps the first (IoU 272/306 > 0.3) and goes; class 2's
+ * deltas move roi 1 clear of roi 0 (IoU 68/510), so both stay. */
+static void test_frcnn(void) {
+    const float rois[3][5] = {{0, 0, 0, 15, 15}, {0, 1, 0, 16, 15}, {-1, 0, 0, 15, 15}};
+    const float prob[3][3] = {{0.1f, 0.8f, 0.1f}, {0.2f, 0.6f, 0.2f}, {0, 1, 0}};
+    float deltas[3][12];
+    memset(deltas, 0, sizeof deltas);
+    deltas[1][8] = 0.75f; /* roi 1, class 2: dx, 12 pixels of its 16 */
+    const cnnk_frcnn_params p = {.rois = 3, .classes = 3, .img_w = 100, .img_h = 100,
+                                 .thresh = 0.05f, .nms = 0.3f, .max_det = 4};
+    float *scratch = malloc((size_t)cnnk_ref_frcnn_scratch(&p) * sizeof(float));
+    float dst[4][6];
+    CHECK_EQ_I64(cnnk_ref_frcnn_detect(&p, &prob[0][0], 3, &deltas[0][0], 12, &rois[0][0], 5,
+                                       scratch, &dst[0][0], 6),
+                 3);
+    const float want[4][6] = {{0, 0, 16, 16, 0.8f, 1},
+                              {13, 0, 29, 16, 0.2f, 2},
+                              {0, 0, 16, 16, 0.1f, 2},
+                              {0, 0, 0, 0, 0, -1}};
+    for (int i = 0; i < 4; ++i)
+        for (int k = 0; k < 6; ++k) CHECK_NEAR(dst[i][k], want[i][k], 1e-6);
+    /* max_det 2 cuts the lowest; thresh 0.15 drops class 2's 0.1 before NMS. */
+    cnnk_frcnn_params q = p;
+    q.max_det = 2;
+    CHECK_EQ_I64(cnnk_ref_frcnn_detect(&q, &prob[0][0], 3, &deltas[0][0], 12, &rois[0][0], 5,
+                                       scratch, &dst[0][0], 6),
+                 3);
+    CHECK(dst[1][4] == 0.2f && dst[1][5] == 2.0f);
+    q = p;
+    q.thresh = 0.15f;
+    CHECK_EQ_I64(cnnk_ref_frcnn_detect(&q, &prob[0][0], 3, &deltas[0][0], 12, &rois[0][0], 5,
+                                       scratch, &dst[0][0], 6),
+                 2);
+    free(scratch);
+}
+
 int main(void) {
     test_iou();
     test_nms_hand();
@@ -214,5 +251,6 @@ int main(void) {
     test_anchors();
     test_yolo();
     test_rpn();
+    test_frcnn();
     return check_finish("test_boxes");
 }

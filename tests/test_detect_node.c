@@ -112,7 +112,9 @@ static void test_rpn_node(void) {
     float *scratch = malloc((size_t)cnnk_ref_detect_scratch(d) * sizeof(float));
     float *want = malloc((size_t)nb * sizeof *want);
     if (cls && bbox && rois) {
-        cnnk_ref_detect(d, cls, 18, bbox, 36, scratch, want, 5);
+        const float *src[2] = {cls, bbox};
+        const int64_t ld[2] = {18, 36};
+        cnnk_ref_detect(d, src, ld, scratch, want, 5);
         CHECK(memcmp(want, rois, (size_t)nb * sizeof *want) == 0);
         /* image 1's rows say batch 1 (or -1) */
         for (int64_t r = 0; r < 12; ++r) CHECK(rois[(12 + r) * 5] == 1.0f || rois[(12 + r) * 5] == -1.0f);

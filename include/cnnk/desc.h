@@ -138,18 +138,25 @@ typedef struct cnnk_concat_desc {
  *           (A = 9 anchors of scales 8, 16, 32 x ratios 0.5, 1, 2);
  *           output 1 x rows x 5 rois (batch, x1, y1, x2, y2), padding
  *           rows batch -1.
+ *   FRCNN   inputs: R x 1 class probabilities (c, background first), R x 1
+ *           deltas (4c), the R rois (1 x R x 5); output detections as
+ *           YOLOV1's (per-class decoding + NMS, py-faster-rcnn's test).
  * Boxes are in pixels of the network input (img_h x img_w). */
-typedef enum cnnk_detect_alg { CNNK_DETECT_YOLOV1 = 0, CNNK_DETECT_RPN } cnnk_detect_alg;
+typedef enum cnnk_detect_alg {
+    CNNK_DETECT_YOLOV1 = 0,
+    CNNK_DETECT_RPN,
+    CNNK_DETECT_FRCNN
+} cnnk_detect_alg;
 
 typedef struct cnnk_detect_desc {
     int64_t mb, c, h, w;   /* input 0, per image */
-    int64_t c1;            /* RPN: input 1's channels (4A); else 0 */
+    int64_t c1;            /* RPN, FRCNN: input 1's channels (4A, 4c); else 0 */
     int64_t rows, cols;    /* the output per image: 1 x rows x cols */
     cnnk_detect_alg alg;
     int64_t img_h, img_w;
     int64_t s, b, classes; /* YOLOV1's grid */
     int64_t feat_stride, pre_nms; /* RPN */
-    float thresh;          /* YOLOV1: class-specific score kept if > thresh */
+    float thresh;          /* YOLOV1, FRCNN: a class score is kept if > thresh */
     float nms;             /* IoU above which NMS suppresses */
     float min_size;        /* RPN: smallest side kept, pixels */
     char name[CNNK_NAME_LEN];

@@ -126,6 +126,12 @@ int cnnk_net_yolo_detect(cnnk_net *n, const char *name, int in, int64_t s, int64
 int cnnk_net_rpn_proposals(cnnk_net *n, const char *name, int cls, int bbox,
                            int64_t feat_stride, int64_t pre_nms, int64_t post_nms, float nms,
                            float min_size);
+/* Faster R-CNN's detections (py-faster-rcnn's test: per class j >= 1 the
+ * rois scoring > thresh, decoded by class j's deltas, clipped, NMS at nms
+ * with +1 IoU; the max_det best): prob R x 1 x classes, deltas R x 1 x
+ * 4 classes, rois 1 x R x 5. */
+int cnnk_net_frcnn_detect(cnnk_net *n, const char *name, int prob, int deltas, int rois,
+                          float thresh, float nms, int64_t max_det);
 
 /* 2 ([N, C]) or 4 (NCHW): how a framework lays out this network's output. */
 int cnnk_net_output_rank(const cnnk_net *n);

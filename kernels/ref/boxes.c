@@ -258,3 +258,54 @@ int64_t cnnk_ref_rpn_proposals(const cnnk_rpn_params *p, const float *cls, int64
                       r < kept ? boxes + 4 * (int64_t)keep[r] : NULL);
     return kept;
 }
+
+/* ---- Faster R-CNN's detections -------------------------------------------------- */
+
+int64_t cnnk_ref_frcnn_scratch(const cnnk_frcnn_params *p) {
+    const int64_t r = p->rois, all = p->rois * p->classes;
+    /* one class: boxes 4R, scores R, roi index R, work 2R, keep R; all
+     * kept: boxes 4 and class 1 per detection, scores, work 2 */
+    return r * (4 + 1 + 1 + 2 + 1) + all * (4 + 1 + 1 + 2);
+}
+
+int64_t cnnk_ref_frcnn_detect(const cnnk_frcnn_params *p, const float *prob, int64_t prob_ld,
+                              const float *deltas, int64_t delta_ld, const float *rois,
+                              int64_t rois_ld, float *scratch, float *dst, int64_t dst_ld) {
+    const int64_t R = p->rois, all = R * p->classes;
+    float *boxes = scratch, *scores = boxes + 4 * R;
+    int32_t *ridx = (int32_t *)(scores + R);
+    cnnk_scored *work = (cnnk_scored *)(scores + 2 * R);
+    int32_t *keep = (int32_t *)(scores + 4 * R);
+    float *det_box = scores + 5 * R, *det_score = det_box + 4 * all;
+    float *det_cls = det_score + all;
+    cnnk_scored *order = (cnnk_scored *)(det_cls + all);
+    int64_t found = 0;
+    for (int64_t j = 1; j < p->classes; ++j) {
+        int64_t m = 0;
+        for (int64_t i = 0; i < R; ++i) {
+            const float *roi = rois + i * rois_ld;
+            const float s = prob[i * prob_ld + j];
+            if (roi[0] < 0.0f || !(s > p->thresh)) continue;
+            cnnk_ref_box_decode(roi + 1, deltas + i * delta_ld + 4 * j, boxes + 4 * m);
+            cnnk_ref_box_clip(boxes + 4 * m, p->img_w, p->img_h);
+            scores[m] = s;
+            ridx[m++] = (int32_t)i;
+        }
+        const int64_t kept = cnnk_ref_nms(boxes, 4, scores, m, p->nms, 1.0f, 0, 0, work, keep);
+        for (int64_t k = 0; k < kept; ++k, ++found) {
+            memcpy(det_box + 4 * found, boxes + 4 * (int64_t)keep[k], 4 * sizeof(float));
+            det_score[found] = scores[keep[k]];
+            det_cls[found] = (float)j;
+        }
+    }
+    /* Detections are appended class by class, each class by score: the
+     * stable order breaks ties by class, then by the class's own order. */
+    cnnk_ref_score_order(det_score, found, order);
+    for (int64_t r = 0; r < p->max_det; ++r) {
+        static const float none[4] = {0.0f, 0.0f, 0.0f, 0.0f};
+        const int64_t k = r < found ? order[r].index : -1;
+        write_det_row(dst + r * dst_ld, k >= 0 ? det_box + 4 * k : none,
+                      k >= 0 ? det_score[k] : 0.0f, k >= 0 ? det_cls[k] : -1.0f);
+    }
+    return found;
+}

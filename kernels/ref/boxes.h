@@ -102,4 +102,29 @@ int64_t cnnk_ref_rpn_proposals(const cnnk_rpn_params *p, const float *cls, int64
                                const float *bbox, int64_t bbox_ld, float batch, float *scratch,
                                float *dst, int64_t dst_ld);
 
+/* ---- Faster R-CNN's detections (py-faster-rcnn test.py im_detect + test_net) -- */
+
+typedef struct cnnk_frcnn_params {
+    int64_t rois;             /* R rows of cls_prob, bbox_pred and rois */
+    int64_t classes;          /* 21: class 0 is the background, never reported */
+    float img_w, img_h;
+    float thresh;             /* a class score is a candidate if > thresh: 0.05 */
+    float nms;                /* per-class NMS, Caffe's +1 IoU: 0.3 */
+    int64_t max_det;          /* max_per_image: 100 */
+} cnnk_frcnn_params;
+
+int64_t cnnk_ref_frcnn_scratch(const cnnk_frcnn_params *p);
+
+/* prob: R rows of `classes` probabilities (pitch prob_ld); deltas: R rows
+ * of 4 * classes (pitch delta_ld), class j's at 4j; rois: R rows of 5
+ * (batch, x1, y1, x2, y2; batch < 0 skipped). For each class j >= 1: the
+ * rois scoring > thresh, decoded by class j's deltas (bbox_transform_inv)
+ * and clipped, greedy NMS; then the max_det best of all classes by score
+ * (ties: lower class, then earlier roi) as rows of 6 (x1, y1, x2, y2,
+ * score, class), padding rows class -1. Returns the detections before
+ * the max_det cut. */
+int64_t cnnk_ref_frcnn_detect(const cnnk_frcnn_params *p, const float *prob, int64_t prob_ld,
+                              const float *deltas, int64_t delta_ld, const float *rois,
+                              int64_t rois_ld, float *scratch, float *dst, int64_t dst_ld);
+
 #endif

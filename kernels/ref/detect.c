@@ -27,17 +27,29 @@ static cnnk_rpn_params rpn_params(const cnnk_detect_desc *d, const float *anchor
                              .post_nms = d->rows, .nms = d->nms};
 }
 
+/* FRCNN: py-faster-rcnn's test (cfg.TEST: NMS 0.3; test_net: thresh 0.05,
+ * max_per_image 100, the desc's rows). */
+static cnnk_frcnn_params frcnn_params(const cnnk_detect_desc *d) {
+    return (cnnk_frcnn_params){.rois = d->h * d->w, .classes = d->c, .img_w = (float)d->img_w,
+                               .img_h = (float)d->img_h, .thresh = d->thresh, .nms = d->nms,
+                               .max_det = d->rows};
+}
+
 int64_t cnnk_ref_detect_scratch(const cnnk_detect_desc *d) {
     if (d->alg == CNNK_DETECT_YOLOV1) {
         const cnnk_yolo_params p = yolo_params(d);
         return cnnk_ref_yolo_scratch(&p);
     }
+    if (d->alg == CNNK_DETECT_FRCNN) {
+        const cnnk_frcnn_params p = frcnn_params(d);
+        return cnnk_ref_frcnn_scratch(&p);
+    }
     const cnnk_rpn_params p = rpn_params(d, NULL);
     return cnnk_ref_rpn_scratch(&p);
 }
 
-void cnnk_ref_detect(const cnnk_detect_desc *d, const float *a, int64_t a_ld, const float *b,
-                     int64_t b_ld, float *scratch, float *dst, int64_t dst_ld) {
+void cnnk_ref_detect(const cnnk_detect_desc *d, const float *const *src, const int64_t *ld,
+                     float *scratch, float *dst, int64_t dst_ld) {
     const int64_t pix = d->h * d->w;
     float anchors[4 * RPN_ANCHORS];
     if (d->alg == CNNK_DETECT_RPN) rpn_anchors(anchors);
@@ -45,11 +57,15 @@ void cnnk_ref_detect(const cnnk_detect_desc *d, const float *a, int64_t a_ld, co
         float *out = dst + n * d->rows * dst_ld;
         if (d->alg == CNNK_DETECT_YOLOV1) {
             const cnnk_yolo_params p = yolo_params(d);
-            cnnk_ref_yolo_detect(&p, a + n * a_ld, scratch, out, dst_ld);
-        } else {
+            cnnk_ref_yolo_detect(&p, src[0] + n * ld[0], scratch, out, dst_ld);
+        } else if (d->alg == CNNK_DETECT_RPN) {
             const cnnk_rpn_params p = rpn_params(d, anchors);
-            cnnk_ref_rpn_proposals(&p, a + n * pix * a_ld, a_ld, b + n * pix * b_ld, b_ld,
-                                   (float)n, scratch, out, dst_ld);
+            cnnk_ref_rpn_proposals(&p, src[0] + n * pix * ld[0], ld[0], src[1] + n * pix * ld[1],
+                                   ld[1], (float)n, scratch, out, dst_ld);
+        } else {
+            const cnnk_frcnn_params p = frcnn_params(d);
+            cnnk_ref_frcnn_detect(&p, src[0] + n * pix * ld[0], ld[0], src[1] + n * pix * ld[1],
+                                  ld[1], src[2] + n * pix * ld[2], ld[2], scratch, out, dst_ld);
         }
     }
 }
@@ -65,8 +81,7 @@ static size_t detect_workspace(const cnnk_layer_desc *l, int nthreads) {
 }
 
 static void detect_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
-    cnnk_ref_detect(&l->u.detect, a->src[0], a->src_ld[0], a->src[1], a->src_ld[1], a->workspace,
-                    a->dst, a->dst_ld);
+    cnnk_ref_detect(&l->u.detect, a->src, a->src_ld, a->workspace, a->dst, a->dst_ld);
 }
 
 const cnnk_op_kernel cnnk_detect__ref = {.name = "ref/detect", .isa = CNNK_ISA_REF,

@@ -73,11 +73,11 @@ void cnnk_ref_concat(const cnnk_concat_desc *d, const float *const *src,
                      const int64_t *src_ld, float *dst, int64_t dst_ld);
 
 /* CNNK_LAYER_DETECT (kernels/ref/detect.c, on kernels/ref/boxes.h): image
- * by image; a/b are input 0/1 (b NULL for YOLOV1), scratch holds
- * cnnk_ref_detect_scratch(d) floats, reused per image. */
+ * by image; src[i] / ld[i] are the inputs (1, 2 or 3 by the algorithm);
+ * scratch holds cnnk_ref_detect_scratch(d) floats, reused per image. */
 int64_t cnnk_ref_detect_scratch(const cnnk_detect_desc *d);
-void cnnk_ref_detect(const cnnk_detect_desc *d, const float *a, int64_t a_ld, const float *b,
-                     int64_t b_ld, float *scratch, float *dst, int64_t dst_ld);
+void cnnk_ref_detect(const cnnk_detect_desc *d, const float *const *src, const int64_t *ld,
+                     float *scratch, float *dst, int64_t dst_ld);
 
 /* C (m x n, pitch ldc) = A (m x k, pitch lda) * B (k x n, pitch ldb): the
  * plain triple loop the reference strategies share. Float accumulation, as
