@@ -437,6 +437,9 @@ static const struct {
     {"resnet152", cnnk_nets_resnet152, 224},     {"densenet121", cnnk_nets_densenet121, 224},
     {"densenet169", cnnk_nets_densenet169, 224}, {"densenet201", cnnk_nets_densenet201, 224},
     {"yolov1", cnnk_nets_yolov1, 448},           {"yolov1_det", cnnk_nets_yolov1_det, 448},
+    /* py-faster-rcnn tests at scale 600 (the shorter side; the longer at
+     * most 1000): square here until the table takes rectangles. */
+    {"faster_rcnn_vgg16_rpn", cnnk_nets_faster_rcnn_vgg16_rpn, 600},
 };
 
 #define NETWORKS (sizeof networks / sizeof networks[0])

@@ -31,6 +31,7 @@ static const published counts[] = {
     {"resnet152", 60192808, 0},       {"densenet121", 7978856, 2.834},
     {"densenet169", 14149480, 0},     {"densenet201", 20013928, 0},
     {"yolov1", 271703550, 0},         {"yolov1_det", 271703550, 0},
+    {"faster_rcnn_vgg16_rpn", 17102198, 0},
 };
 #define NCOUNTS ((int)(sizeof counts / sizeof counts[0]))
 
@@ -101,6 +102,31 @@ static void test_weight_layers(void) {
  * (kernel, filters, stride) with its four 2x2 max pools, independently of
  * nets/yolo.c: parameters (weights + biases, "same" padding), MACs at
  * 448x448, and the 7x7x30 = 1470 outputs. */
+/* faster_rcnn_vgg16_rpn from the prototxt's layer list, written out here:
+ * VGG-16's 13 3x3 convolutions (64 64 | 128 128 | 256 x3 | 512 x3 | 512 x3),
+ * rpn_conv/3x3 512, the 1x1 rpn_cls_score 18 and rpn_bbox_pred 36, all with
+ * biases; at 600x1000 conv5_3 is 38x63 (Caffe's ceil pools), so the
+ * proposal node sees 38 x 63 x 9 anchors and writes 300 rows of 5. */
+static void test_faster_rcnn_rpn(void) {
+    static const int64_t oc[13] = {64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512};
+    int64_t ic = 3, params = 0;
+    for (int i = 0; i < 13; ++i) params += oc[i] * ic * 9 + oc[i], ic = oc[i];
+    params += 512 * 512 * 9 + 512 + 18 * 512 + 18 + 36 * 512 + 36;
+    cnnk_net *n = NULL;
+    cnnk_error e;
+    CHECK(cnnk_net_build("faster_rcnn_vgg16_rpn", 1, 600, 1000, &n, &e) == CNNK_OK);
+    if (!n) return;
+    CHECK_EQ_I64(cnnk_net_params(n), params);
+    CHECK_EQ_I64(params, 14714688 + 2359808 + 9234 + 18468); /* torchvision's vgg16.features + RPN */
+    const cnnk_node *p = &n->nodes[n->n - 1];
+    CHECK(p->op == CNNK_NODE_DETECT && p->desc.u.detect.alg == CNNK_DETECT_RPN);
+    CHECK(p->c == 5 && p->h == 1 && p->w == 300);
+    CHECK(p->desc.u.detect.h == 38 && p->desc.u.detect.w == 63);
+    CHECK(p->desc.u.detect.pre_nms == 6000 && p->desc.u.detect.nms == 0.7f &&
+          p->desc.u.detect.min_size == 16.0f && p->desc.u.detect.feat_stride == 16);
+    cnnk_net_destroy(n);
+}
+
 static void test_yolov1(void) {
     static const struct { int k, oc, s, pool; } L[24] = {
         {7, 64, 2, 1},    {3, 192, 1, 1},   {1, 128, 1, 0},   {3, 256, 1, 0},
@@ -503,6 +529,7 @@ int main(int argc, char **argv) {
     test_counts();
     test_weight_layers();
     test_yolov1();
+    test_faster_rcnn_rpn();
     test_names();
     test_errors();
     test_peak_activation();

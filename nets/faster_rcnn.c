@@ -1,0 +1,56 @@
+/* Faster R-CNN (Ren, He, Girshick, Sun, "Faster R-CNN: Towards Real-Time
+ * Object Detection with Region Proposal Networks", NIPS 2015), the released
+ * py-faster-rcnn VGG16 faster_rcnn_end2end test.prototxt: VGG-16 conv1_1 ..
+ * conv5_3 (3x3 pad 1, ReLU; 2x2 stride-2 max pools, Caffe's ceil rounding),
+ * then the region proposal network on conv5_3: rpn_conv/3x3 (512, pad 1) +
+ * ReLU, rpn_cls_score (1x1, 18 = 2 x 9 anchors) and rpn_bbox_pred (1x1,
+ * 36 = 4 x 9), and the proposal layer (feat_stride 16, 6000 before NMS 0.7,
+ * 300 after, min_size 16): 300 rois in the shared box layout.
+ *
+ * faster_rcnn_vgg16_rpn is that first half, the network whose output is
+ * the proposals. The RoI head (roi_pool5 7x7 at 1/16, fc6, fc7, cls_score
+ * 21 + softmax, bbox_pred 84, per-class decoding + NMS 0.3) needs the RoI
+ * pooling node of branch `regions` and is added with it.
+ *
+ * Node names are Caffe's, with '/' as '_' (they name weight files). */
+#include <stdio.h>
+
+#include "nets/nets.h"
+
+enum { RPN_POST_NMS = 300, RPN_PRE_NMS = 6000, RPN_STRIDE = 16 };
+
+#define RPN_NMS 0.7f
+#define RPN_MIN_SIZE 16.0f
+
+/* conv1_1 .. conv5_3 with their ReLUs; returns relu5_3. */
+static int vgg16_trunk(cnnk_net *n) {
+    static const int stages[5] = {2, 2, 3, 3, 3};
+    static const int64_t width[5] = {64, 128, 256, 512, 512};
+    char name[32];
+    int x = 0;
+    for (int s = 0; s < 5; ++s) {
+        if (s > 0) {
+            CNNK_NETS_NAME(name, "pool%d", s);
+            x = cnnk_net_maxpool(n, name, x, 2, 2, 0, true);
+        }
+        for (int i = 1; i <= stages[s]; ++i) {
+            CNNK_NETS_NAME(name, "conv%d_%d", s + 1, i);
+            x = cnnk_net_conv(n, name, x, width[s], 3, 1, 1, true);
+            CNNK_NETS_NAME(name, "relu%d_%d", s + 1, i);
+            x = cnnk_net_relu(n, name, x);
+        }
+    }
+    return x;
+}
+
+/* The RPN on the trunk; returns the proposals node (1 x 300 x 5). */
+static int rpn(cnnk_net *n, int trunk) {
+    int x = cnnk_net_conv(n, "rpn_conv_3x3", trunk, 512, 3, 1, 1, true);
+    x = cnnk_net_relu(n, "rpn_relu_3x3", x);
+    const int cls = cnnk_net_conv(n, "rpn_cls_score", x, 18, 1, 1, 0, true);
+    const int bbox = cnnk_net_conv(n, "rpn_bbox_pred", x, 36, 1, 1, 0, true);
+    return cnnk_net_rpn_proposals(n, "proposal", cls, bbox, RPN_STRIDE, RPN_PRE_NMS,
+                                  RPN_POST_NMS, RPN_NMS, RPN_MIN_SIZE);
+}
+
+void cnnk_nets_faster_rcnn_vgg16_rpn(cnnk_net *n) { rpn(n, vgg16_trunk(n)); }
