@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cnnk/net.h"
 #include "cnnk/proposals.h"
 #include "core/rng.h"
 
@@ -138,4 +139,21 @@ cnnk_status cnnk_proposals_load(const char *path, int64_t r, int64_t h, int64_t 
         st = cnnk_fail(err, CNNK_EINVAL, "%.300s:%lld: %lld boxes, the network takes %lld", path,
                        (ll)lineno, (ll)n, (ll)r);
     return st;
+}
+
+cnnk_status cnnk_net_set_proposals(cnnk_net *n, const char *path, cnnk_error *err) {
+    int held = 0;
+    for (int i = 0; i < n->n; ++i) {
+        cnnk_node *x = &n->nodes[i];
+        if (x->op != CNNK_NODE_REGION_POOL || x->ninputs != 1 || x->desc.u.region.rois == 0)
+            continue;
+        if (!x->weights)
+            return cnnk_fail(err, CNNK_EINVAL, "%s: proposals before the parameters", n->name);
+        CNNK_TRY(cnnk_proposals_load(path, x->desc.u.region.rois, n->h, n->w, x->weights, err));
+        ++held;
+    }
+    if (!held)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: --proposals is for networks that pool proposals "
+                                           "(fast_rcnn_vgg16)", n->name);
+    return CNNK_OK;
 }
