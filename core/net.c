@@ -16,7 +16,7 @@ typedef long long ll;
 
 static const char *const op_names[CNNK_NODE_OP_COUNT] = {
     "input", "conv", "bnorm", "relu", "pool", "lrn", "fc", "dropout", "concat", "add", "softmax",
-    "leaky_relu", "detect",
+    "leaky_relu", "detect", "region_pool",
 };
 
 const char *cnnk_node_op_name(cnnk_node_op op) {
@@ -400,6 +400,44 @@ int cnnk_net_frcnn_detect(cnnk_net *n, const char *name, int prob, int deltas, i
     const cnnk_detect_desc d = {.alg = CNNK_DETECT_FRCNN, .rows = max_det, .cols = 6,
                                 .thresh = thresh, .nms = nms};
     return detect(n, name, in, 3, &d);
+static int region_pool(cnnk_net *n, const char *name, const int *in, int nin,
+                       const cnnk_region_pool_desc *proto) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_REGION_POOL, in, nin)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_REGION_POOL;
+    cnnk_region_pool_desc *d = &x.desc.u.region;
+    *d = *proto;
+    d->mb = n->mb, d->c = s->c, d->ih = s->h, d->iw = s->w;
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_region_pool_check(d, &err);
+    if (st == CNNK_OK && nin == 2) {
+        const cnnk_node *b = input_of(n, &x, 1);
+        if (b->c != 5 || b->h != 1 || b->w != d->rois)
+            st = cnnk_fail(&err, CNNK_EINVAL,
+                           "%s: boxes %s are %lldx%lldx%lld (c x h x w), RoI pooling of %lld "
+                           "boxes takes 5x1x%lld",
+                           name, b->name, (ll)b->c, (ll)b->h, (ll)b->w, (ll)d->rois,
+                           (ll)d->rois);
+    }
+    x.c = d->oc, x.h = d->oh, x.w = d->ow;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_roi_pool(cnnk_net *n, const char *name, int in, int boxes, int64_t rois,
+                      int64_t bins, float spatial_scale) {
+    const cnnk_region_pool_desc d = {.rois = rois, .spatial_scale = spatial_scale, .nlevels = 1,
+                                     .bins_h = {bins}, .bins_w = {bins}};
+    const int inputs[2] = {in, boxes};
+    return region_pool(n, name, inputs, boxes < 0 ? 1 : 2, &d);
+}
+
+int cnnk_net_spp(cnnk_net *n, const char *name, int in, int nlevels, const int64_t *bins) {
+    cnnk_region_pool_desc d = {.nlevels = nlevels, .flatten = true};
+    for (int i = 0; i < nlevels && i < CNNK_REGION_MAX_LEVELS; ++i)
+        d.bins_h[i] = d.bins_w[i] = bins[i];
+    return region_pool(n, name, &in, 1, &d);
 }
 
 int cnnk_nets_adaptive_avgpool(cnnk_net *n, const char *name, int in, int64_t out) {
@@ -437,10 +475,18 @@ static const struct {
     {"resnet152", cnnk_nets_resnet152, 224},     {"densenet121", cnnk_nets_densenet121, 224},
     {"densenet169", cnnk_nets_densenet169, 224}, {"densenet201", cnnk_nets_densenet201, 224},
     {"yolov1", cnnk_nets_yolov1, 448},           {"yolov1_det", cnnk_nets_yolov1_det, 448},
-    /* py-faster-rcnn tests at scale 600 (the shorter side; the longer at
-     * most 1000): square here until the table takes rectangles. */
+    /* py-faster-rcnn tests at 600 x 1000 (wide[] below). */
     {"faster_rcnn_vgg16_rpn", cnnk_nets_faster_rcnn_vgg16_rpn, 600},
+    {"spp_zf5", cnnk_nets_spp_zf5, 224},
+    {"fast_rcnn_vgg16", cnnk_nets_fast_rcnn_vgg16, 600},
 };
+
+/* The networks defined at a rectangle: side (h) x width (w). Fast R-CNN
+ * tests at scale 600 with the longer side at most 1000. */
+static const struct {
+    const char *name;
+    int64_t width;
+} wide[] = {{"fast_rcnn_vgg16", 1000}, {"faster_rcnn_vgg16_rpn", 1000}};
 
 #define NETWORKS (sizeof networks / sizeof networks[0])
 
@@ -467,6 +513,12 @@ static cnnk_status build_onnx(const char *path, int64_t mb, int64_t h, int64_t w
     return CNNK_OK;
 }
 
+int64_t cnnk_net_default_width(const char *name) {
+    for (size_t i = 0; name && i < sizeof wide / sizeof wide[0]; ++i)
+        if (strcmp(name, wide[i].name) == 0) return wide[i].width;
+    return cnnk_net_default_side(name);
+}
+
 int64_t cnnk_net_default_side(const char *name) {
     for (size_t i = 0; name && i < NETWORKS; ++i)
         if (strcmp(name, networks[i].name) == 0) return networks[i].side;
@@ -475,13 +527,19 @@ int64_t cnnk_net_default_side(const char *name) {
 
 cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
                            cnnk_error *err) {
+    return cnnk_net_build_rois(name, mb, h, w, 0, out, err);
+}
+
+cnnk_status cnnk_net_build_rois(const char *name, int64_t mb, int64_t h, int64_t w, int64_t rois,
+                                cnnk_net **out, cnnk_error *err) {
     *out = NULL;
     if (is_onnx_path(name)) return build_onnx(name, mb, h, w, out, err);
     for (size_t i = 0; name && i < NETWORKS; ++i) {
         if (strcmp(name, networks[i].name) != 0) continue;
-        if (h == 0 && w == 0) h = w = networks[i].side;
+        if (h == 0 && w == 0) h = networks[i].side, w = cnnk_net_default_width(name);
         cnnk_net *n = cnnk_net_create(name, mb, 3, h, w);
         if (!n) return cnnk_fail(err, CNNK_ENOMEM, "%s: out of memory", name);
+        n->rois = rois;
         networks[i].build(n);
         cnnk_status st = cnnk_net_status(n, err);
         if (st != CNNK_OK) {

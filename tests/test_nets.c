@@ -32,6 +32,8 @@ static const published counts[] = {
     {"densenet169", 14149480, 0},     {"densenet201", 20013928, 0},
     {"yolov1", 271703550, 0},         {"yolov1_det", 271703550, 0},
     {"faster_rcnn_vgg16_rpn", 17102198, 0},
+    /* tests/test_regions_nets.c derives these from the prototxt layer lists */
+    {"spp_zf5", 77037672, 0},         {"fast_rcnn_vgg16", 134690729, 0},
 };
 #define NCOUNTS ((int)(sizeof counts / sizeof counts[0]))
 

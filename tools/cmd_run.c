@@ -97,6 +97,7 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
     if (strcmp(a, "--net") == 0) o->net = o->src.net = v;
     else if (strcmp(a, "--onnx") == 0) o->src.onnx = v;
     else if (strcmp(a, "--weights") == 0) o->src.weights = v;
+    else if (strcmp(a, "--proposals") == 0) o->src.proposals = v;
     else if (strcmp(a, "--input-npy") == 0) o->src.input_npy = v;
     else if (strcmp(a, "--output-npy") == 0) o->output_npy = v;
     else if (strcmp(a, "--isa") == 0) return parse_isa(v, &o->isa);
@@ -111,9 +112,11 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
         char *x;
         errno = 0;
         o->h = strtoll(v, &x, 10);
-        if (errno || x == v || *x != 'x' || !parse_ll(x + 1, 1, &o->w) || o->h < 1 ||
+        if (!errno && x != v && *x == '\0') o->w = o->h; /* N: N x N */
+        else if (errno || x == v || *x != 'x' || !parse_ll(x + 1, 1, &o->w)) o->h = 0;
+        if (o->h < 1 ||
             o->h > RUN_MAX_INPUT || o->w > RUN_MAX_INPUT)
-            return snprintf(msg, sizeof msg, "--input takes HxW, each 1..%d, e.g. 224x224, not '%s'",
+            return snprintf(msg, sizeof msg, "--input takes HxW or N (N x N), each 1..%d, e.g. 224x224, not '%s'",
                             RUN_MAX_INPUT, v), bad(msg);
     } else if (strcmp(a, "--threads") == 0) {
         if (!parse_ll(v, 1, &o->threads) || o->threads > RUN_MAX_THREADS)

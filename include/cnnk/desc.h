@@ -161,6 +161,37 @@ typedef struct cnnk_detect_desc {
     float min_size;        /* RPN: smallest side kept, pixels */
     char name[CNNK_NAME_LEN];
 } cnnk_detect_desc;
+/* Region max pooling (docs/REGIONS.md): for each region and each of
+ * bins_h x bins_w bins, the max over the feature-map pixels of the bin;
+ * an empty bin is 0. Two users:
+ *  - RoI pooling (rois = R > 0; Fast R-CNN's ROIPooling): region r of image
+ *    n is the box of row r of that image's boxes (1 x R x 5: batch index,
+ *    x1, y1, x2, y2 in input pixels), scaled by spatial_scale and rounded,
+ *    its bins floor/ceil of the box split as Caffe's roi_pooling_layer.cpp.
+ *    A row whose batch index is negative is padding: its output is 0.
+ *  - adaptive pooling (rois = 0; SPP-net's pyramid, PyTorch's
+ *    AdaptiveMaxPool2d): the region is the whole map, bin i of n spans
+ *    [floor(i*H/n), ceil((i+1)*H/n)).
+ * The output of one level is NHWC with the regions stacked along h:
+ * (rois ? R : 1) * bins_h x bins_w x c per image, so a fully connected
+ * head over each region is a convolution of bins_h x bins_w, stride
+ * bins_h x bins_w (the batch of regions becomes the GEMM's rows). With
+ * `flatten` (SPP's pyramid: several levels), each region's levels are
+ * flattened C x H x W, level after level, into one row of
+ * sum(c * bins_h * bins_w) channels: 1 x (rois ? R : 1) x that, the order
+ * a framework's flatten + concat gives the following FC. */
+#define CNNK_REGION_MAX_LEVELS 4
+
+typedef struct cnnk_region_pool_desc {
+    int64_t mb, c, ih, iw; /* the feature map */
+    int64_t rois;          /* R boxes per image; 0: the whole map */
+    float spatial_scale;   /* box pixels -> map cells (1/16 after VGG16's conv5_3) */
+    int nlevels;           /* 1..CNNK_REGION_MAX_LEVELS; more than 1 needs flatten */
+    int64_t bins_h[CNNK_REGION_MAX_LEVELS], bins_w[CNNK_REGION_MAX_LEVELS];
+    bool flatten;
+    int64_t oc, oh, ow;    /* derived by the check */
+    char name[CNNK_NAME_LEN];
+} cnnk_region_pool_desc;
 
 typedef enum cnnk_layer_kind {
     CNNK_LAYER_CONV = 0,
@@ -173,6 +204,7 @@ typedef enum cnnk_layer_kind {
     CNNK_LAYER_ELTWISE,
     CNNK_LAYER_CONCAT,
     CNNK_LAYER_DETECT,
+    CNNK_LAYER_REGION_POOL,
     CNNK_LAYER_KIND_COUNT
 } cnnk_layer_kind;
 
@@ -191,6 +223,7 @@ typedef struct cnnk_layer_desc {
         cnnk_eltwise_desc eltwise;
         cnnk_concat_desc concat;
         cnnk_detect_desc detect;
+        cnnk_region_pool_desc region;
     } u;
 } cnnk_layer_desc;
 
@@ -250,6 +283,25 @@ cnnk_status cnnk_softmax_check(const cnnk_softmax_desc *d, cnnk_error *err);
 cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err);
 cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err);
 cnnk_status cnnk_detect_check(const cnnk_detect_desc *d, cnnk_error *err);
+/* Derives oc, oh, ow (see cnnk_region_pool_desc). */
+cnnk_status cnnk_region_pool_check(cnnk_region_pool_desc *d, cnnk_error *err);
+/* Whole-map pooling of one unflattened level whose bins are uniform (the
+ * map divisible by the bins) is plain max pooling, kernel = stride = map /
+ * bins: true and that pool descriptor (checked); else false (RoI pooling
+ * and uneven bins are nothing oneDNN has). */
+bool cnnk_region_pool_as_pool(const cnnk_region_pool_desc *d, cnnk_pool_desc *p);
+/* Bin [lo, hi) i of `bins` over `len` map cells from `start`, clipped to
+ * [0, size]. RoI pooling (roi true) follows Caffe's ROIPooling in float:
+ * lo = floor(i * (len / bins)), hi = ceil((i + 1) * (len / bins)); the
+ * whole map (roi false) PyTorch's exact integers: lo = floor(i * len /
+ * bins), hi = ceil((i + 1) * len / bins). */
+void cnnk_region_bin(bool roi, int64_t i, int64_t bins, int64_t start, int64_t len, int64_t size,
+                     int64_t *lo, int64_t *hi);
+/* A box row (x1, y1, x2, y2) scaled and rounded into map cells as Caffe's
+ * ROIPooling does: start = round(x1 * scale), extent max(round(x2 *
+ * scale) - start + 1, 1). */
+void cnnk_region_box(const float *box4, float scale, int64_t *y0, int64_t *hlen, int64_t *x0,
+                     int64_t *wlen);
 
 /* Counts of a checked descriptor. Weights and biases are counted apart
  * (torchvision counts both as parameters); MACs are multiply-adds. */
