@@ -526,6 +526,8 @@ cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l) {
                               .ninputs = d->alg == CNNK_DETECT_YOLOV1 ? 1
                                          : d->alg == CNNK_DETECT_RPN  ? 2
                                                                       : 3};
+        break;
+    }
     case CNNK_LAYER_REGION_POOL: {
         /* The boxes are a second, small input (or held parameters). */
         const cnnk_region_pool_desc *d = &l->u.region;

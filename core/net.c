@@ -400,6 +400,8 @@ int cnnk_net_frcnn_detect(cnnk_net *n, const char *name, int prob, int deltas, i
     const cnnk_detect_desc d = {.alg = CNNK_DETECT_FRCNN, .rows = max_det, .cols = 6,
                                 .thresh = thresh, .nms = nms};
     return detect(n, name, in, 3, &d);
+}
+
 static int region_pool(cnnk_net *n, const char *name, const int *in, int nin,
                        const cnnk_region_pool_desc *proto) {
     cnnk_node x;
@@ -477,6 +479,7 @@ static const struct {
     {"yolov1", cnnk_nets_yolov1, 448},           {"yolov1_det", cnnk_nets_yolov1_det, 448},
     /* py-faster-rcnn tests at 600 x 1000 (wide[] below). */
     {"faster_rcnn_vgg16_rpn", cnnk_nets_faster_rcnn_vgg16_rpn, 600},
+    {"faster_rcnn_vgg16", cnnk_nets_faster_rcnn_vgg16, 600},
     {"spp_zf5", cnnk_nets_spp_zf5, 224},
     {"fast_rcnn_vgg16", cnnk_nets_fast_rcnn_vgg16, 600},
 };
@@ -486,7 +489,8 @@ static const struct {
 static const struct {
     const char *name;
     int64_t width;
-} wide[] = {{"fast_rcnn_vgg16", 1000}, {"faster_rcnn_vgg16_rpn", 1000}};
+} wide[] = {{"fast_rcnn_vgg16", 1000}, {"faster_rcnn_vgg16_rpn", 1000},
+             {"faster_rcnn_vgg16", 1000}};
 
 #define NETWORKS (sizeof networks / sizeof networks[0])
 

@@ -27,6 +27,7 @@ void cnnk_nets_densenet201(cnnk_net *n);
 void cnnk_nets_yolov1(cnnk_net *n);
 void cnnk_nets_yolov1_det(cnnk_net *n);
 void cnnk_nets_faster_rcnn_vgg16_rpn(cnnk_net *n);
+void cnnk_nets_faster_rcnn_vgg16(cnnk_net *n);
 void cnnk_nets_spp_zf5(cnnk_net *n);
 void cnnk_nets_fast_rcnn_vgg16(cnnk_net *n);
 

@@ -31,7 +31,7 @@ static const published counts[] = {
     {"resnet152", 60192808, 0},       {"densenet121", 7978856, 2.834},
     {"densenet169", 14149480, 0},     {"densenet201", 20013928, 0},
     {"yolov1", 271703550, 0},         {"yolov1_det", 271703550, 0},
-    {"faster_rcnn_vgg16_rpn", 17102198, 0},
+    {"faster_rcnn_vgg16_rpn", 17102198, 0}, {"faster_rcnn_vgg16", 137078239, 0},
     /* tests/test_regions_nets.c derives these from the prototxt layer lists */
     {"spp_zf5", 77037672, 0},         {"fast_rcnn_vgg16", 134690729, 0},
 };
@@ -126,6 +126,19 @@ static void test_faster_rcnn_rpn(void) {
     CHECK(p->desc.u.detect.h == 38 && p->desc.u.detect.w == 63);
     CHECK(p->desc.u.detect.pre_nms == 6000 && p->desc.u.detect.nms == 0.7f &&
           p->desc.u.detect.min_size == 16.0f && p->desc.u.detect.feat_stride == 16);
+    cnnk_net_destroy(n);
+    /* The whole network adds the head: fc6 (a 7x7 convolution over each
+     * 7x7x512 region), fc7, cls_score 21 and bbox_pred 84, with biases. */
+    const int64_t head = 4096 * 512 * 49 + 4096 + 4096 * 4096 + 4096 + 21 * 4096 + 21 +
+                         84 * 4096 + 84;
+    CHECK(cnnk_net_build("faster_rcnn_vgg16", 1, 600, 1000, &n, &e) == CNNK_OK);
+    if (!n) return;
+    CHECK_EQ_I64(cnnk_net_params(n), params + head);
+    const cnnk_node *d = &n->nodes[n->n - 1];
+    CHECK(d->op == CNNK_NODE_DETECT && d->desc.u.detect.alg == CNNK_DETECT_FRCNN);
+    CHECK(d->c == 6 && d->w == 100 && d->desc.u.detect.nms == 0.3f &&
+          d->desc.u.detect.thresh == 0.05f);
+    CHECK(n->nodes[d->inputs[2]].op == CNNK_NODE_DETECT); /* the rois are the proposals */
     cnnk_net_destroy(n);
 }
 
