@@ -33,10 +33,16 @@ static double box_diff(const cnnk_detect_desc *d, const float *a, const float *b
     return m;
 }
 
+/* A score is a product of two raw outputs, whose relative errors add: the
+ * band is t.score for scores up to 1 and relative beyond. */
+static double score_band(cnnk_det_tol t, double score) {
+    return t.score * fmax(1.0, fabs(score));
+}
+
 static bool matches(const cnnk_detect_desc *d, const float *a, const float *b, cnnk_det_tol t) {
     if (a[d->cols == 6 ? 5 : 0] != b[d->cols == 6 ? 5 : 0]) return false; /* class, batch */
     if (box_diff(d, a, b) > t.box) return false;
-    return d->cols != 6 || fabs((double)a[4] - b[4]) <= t.score;
+    return d->cols != 6 || fabs((double)a[4] - b[4]) <= score_band(t, b[4]);
 }
 
 /* Whether the IoU of a and b lies within rounding of the NMS threshold:
@@ -64,9 +70,9 @@ static bool near_nms(const cnnk_detect_desc *d, const float *a, const float *b, 
 static bool explained(const cnnk_detect_desc *d, const float *r, const float *own,
                       const float *other, const bool *other_matched, cnnk_det_tol t) {
     if (d->cols == 6) {
-        if (fabs((double)r[4] - d->thresh) <= t.score) return true;
+        if (fabs((double)r[4] - d->thresh) <= score_band(t, d->thresh)) return true;
         const float *last = other + (d->rows - 1) * d->cols;
-        if (valid_row(d, last) && fabs((double)r[4] - last[4]) <= t.score) return true;
+        if (valid_row(d, last) && fabs((double)r[4] - last[4]) <= score_band(t, last[4])) return true;
     }
     const float offset = d->alg == CNNK_DETECT_RPN ? 1.0f : 0.0f;
     for (int l = 0; l < 2; ++l) {
@@ -76,7 +82,7 @@ static bool explained(const cnnk_detect_desc *d, const float *r, const float *ow
             if (q == r || !valid_row(d, q)) continue;
             if (near_nms(d, box_of(d, r), box_of(d, q), offset, t)) return true;
             if (l && d->cols == 6 && !other_matched[j] && box_diff(d, r, q) <= t.box &&
-                fabs((double)r[4] - q[4]) <= t.score)
+                fabs((double)r[4] - q[4]) <= score_band(t, q[4]))
                 return true;
         }
     }

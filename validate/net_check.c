@@ -280,7 +280,8 @@ cnnk_status cnnk_validate_net(const char *name, int64_t mb, int64_t h, int64_t w
     if (s != CNNK_OK) return s;
     s = cnnk_net_init_weights(net, seed, err);
     cnnk_node *last = &net->nodes[net->n - 1];
-    if (s == CNNK_OK && last->op == CNNK_NODE_DETECT && last->desc.u.detect.alg == CNNK_DETECT_YOLOV1) {
+    if (s == CNNK_OK && last->op == CNNK_NODE_DETECT &&
+        last->desc.u.detect.alg != CNNK_DETECT_RPN) {
         /* At 0 every box with a positive score goes through NMS: the same
          * code with more decisions than at 0.2, and never two empty lists
          * (random weights at 64x64 score every box below 0.2: yolov1's
