@@ -42,6 +42,7 @@ typedef struct bench_opts {
     int64_t h, w, batch;               /* --input=HxW, --batch */
     bool input_given;                  /* --input: else an --onnx model's size */
     bool batch_given;                  /* --batch: else an --onnx model's batch */
+    const char *proposals;             /* --proposals=FILE: a RoI network's boxes (argv's) */
     bool main_job;                     /* --main */
     char out[CNNK_OUT_PATH_MAX];       /* --out (for --main) */
     char filter[1024];                 /* Google Benchmark's filter, read not removed */

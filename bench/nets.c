@@ -8,6 +8,7 @@
 #include "bench/bench.h"
 #include "bench/gbench.h"
 #include "cnnk/cpu.h"
+#include "cnnk/proposals.h"
 #include "validate/onednn.h"
 #include "validate/onednn_peer.h"
 
@@ -26,6 +27,7 @@ typedef struct net_case {
                         * other (BN, ReLU, add steps) */
     char net[BENCH_NET_LEN];
     int64_t batch, h, w;
+    const char *proposals; /* --proposals, or NULL: the default set */
     cnnk_isa isa;
     cnnk_plan plan;
     int threads;
@@ -64,8 +66,10 @@ static bool arena_net(net_case *c, char *msg, size_t len) {
     a->net_name[0] = '\0';
     cnnk_error err;
     cnnk_net *n = NULL;
-    if (cnnk_net_build(c->net, c->batch, c->h, c->w, &n, &err) != CNNK_OK ||
-        cnnk_net_init_weights(n, BENCH_WEIGHT_SEED, &err) != CNNK_OK) {
+    const int64_t rois = c->proposals ? cnnk_proposals_count(c->proposals, &err) : 0;
+    if (rois < 0 || cnnk_net_build_rois(c->net, c->batch, c->h, c->w, rois, &n, &err) != CNNK_OK ||
+        cnnk_net_init_weights(n, BENCH_WEIGHT_SEED, &err) != CNNK_OK ||
+        (c->proposals && cnnk_net_set_proposals(n, c->proposals, &err) != CNNK_OK)) {
         cnnk_net_destroy(n);
         snprintf(msg, len, "%s: %s", c->net, err.msg);
         return false;
@@ -100,7 +104,12 @@ static void onednn_label(net_case *c) {
     }
     int wino = cnnk_onednn_net_conv_count(c->dnn, CNNK_ONEDNN_WINOGRAD);
     int convs = wino + cnnk_onednn_net_conv_count(c->dnn, CNNK_ONEDNN_DIRECT);
-    snprintf(c->label, sizeof c->label, "winograd %d/%d conv; %.200s", wino, convs, impls);
+    char hosts[128];
+    if (cnnk_onednn_net_host_steps(c->dnn, hosts, sizeof hosts) > 0)
+        snprintf(c->label, sizeof c->label, "winograd %d/%d conv; host_steps: %.100s; %.100s",
+                 wino, convs, hosts, impls);
+    else
+        snprintf(c->label, sizeof c->label, "winograd %d/%d conv; %.200s", wino, convs, impls);
 }
 
 static int cmp_double(const void *a, const void *b) {
@@ -223,6 +232,7 @@ static net_case *new_case(const bench_opts *o, bench_arena *a, const char *net, 
     c->batch = o->batch;
     c->h = o->input_given ? o->h : 0; /* 0: the network's default input */
     c->w = o->input_given ? o->w : 0;
+    c->proposals = o->proposals;
     c->threads = o->threads;
     c->macs = macs;
     return c;
@@ -344,7 +354,8 @@ int bench_register_nets(const bench_opts *o, bench_arena *a, bool main_only) {
         cnnk_net *n = NULL;
         cnnk_error err;
         const int64_t h = o->input_given ? o->h : 0, w = o->input_given ? o->w : 0;
-        if (cnnk_net_build(o->nets[i], o->batch, h, w, &n, &err) != CNNK_OK) {
+        const int64_t rois = o->proposals ? cnnk_proposals_count(o->proposals, &err) : 0;
+        if (rois < 0 || cnnk_net_build_rois(o->nets[i], o->batch, h, w, rois, &n, &err) != CNNK_OK) {
             fprintf(stderr, "cnnk-bench: %s at batch %lld, %lldx%lld: %s\n", o->nets[i],
                     (long long)o->batch, (long long)o->h, (long long)o->w, err.msg);
             return -1;

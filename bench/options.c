@@ -39,6 +39,7 @@ void bench_usage(const char *argv0) {
             "  --isa=a,b,...          cnnk ISAs (default: every ISA this CPU runs)\n"
             "  --plans=p,q,...        network plans (default: ref, heuristic, every fixed:<algo>)\n"
             "  --layers=l1,l2,...     layer and pack benchmarks of these layers only\n"
+            "  --proposals=FILE       fast_rcnn_vgg16's boxes (one per line; R = their count)\n"
             "  --input=HxW            input size (default: each network's: 224x224, yolov1\n"
             "                         448x448)\n"
             "  --batch=N              batch (default 1)\n"
@@ -243,6 +244,7 @@ static int take(const char *a, bench_opts *o) {
         return 1;
     }
     if ((v = flag_value(a, "onnx"))) return add_onnx(o, v) ? 1 : -1;
+    if ((v = flag_value(a, "proposals"))) return o->proposals = v, 1;
     if ((v = flag_value(a, "input"))) {
         o->input_given = true;
         if (!parse_input(v, o)) {

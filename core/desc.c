@@ -262,6 +262,122 @@ cnnk_status cnnk_resize_check(const cnnk_resize_desc *d, cnnk_error *err) {
     CNNK_TRY(check_dim(L, "oh", d->oh, 1, err));
     CNNK_TRY(check_dim(L, "ow", d->ow, 1, err));
     return check_tensor(L, "dst", d->mb, d->c, d->oh, d->ow, err);
+cnnk_status cnnk_detect_check(const cnnk_detect_desc *d, cnnk_error *err) {
+    const char *L = msg_name(d->name, CNNK_LAYER_DETECT);
+    CNNK_TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
+    CNNK_TRY(check_dim(L, "rows", d->rows, 1, err));
+    CNNK_TRY(check_dim(L, "img_h", d->img_h, 1, err));
+    CNNK_TRY(check_dim(L, "img_w", d->img_w, 1, err));
+    if (!(d->nms >= 0.0f && d->nms <= 1.0f) || !(d->thresh >= 0.0f && d->thresh <= 1.0f) ||
+        !(d->min_size >= 0.0f && d->min_size <= (float)CNNK_MAX_DIM))
+        return cnnk_fail(err, CNNK_EINVAL, "%s: nms=%g thresh=%g must be in [0, 1], min_size=%g "
+                         ">= 0", L, (double)d->nms, (double)d->thresh, (double)d->min_size);
+    if (d->alg == CNNK_DETECT_YOLOV1) {
+        CNNK_TRY(check_dim(L, "s", d->s, 1, err));
+        CNNK_TRY(check_dim(L, "b", d->b, 1, err));
+        CNNK_TRY(check_dim(L, "classes", d->classes, 1, err));
+        if (d->c != d->s * d->s * (5 * d->b + d->classes) || d->h != 1 || d->w != 1 ||
+            d->cols != 6 || d->c1 != 0)
+            return cnnk_fail(err, CNNK_EINVAL,
+                             "%s: yolov1 decoding takes s*s*(5b + classes) = %lld values as "
+                             "c x 1 x 1 and writes rows of 6; got %lldx%lldx%lld, %lld columns",
+                             L, (ll)(d->s * d->s * (5 * d->b + d->classes)), (ll)d->c, (ll)d->h,
+                             (ll)d->w, (ll)d->cols);
+        return CNNK_OK;
+    }
+    if (d->alg == CNNK_DETECT_RPN) {
+        CNNK_TRY(check_dim(L, "feat_stride", d->feat_stride, 1, err));
+        CNNK_TRY(check_dim(L, "pre_nms", d->pre_nms, 1, err));
+        if (d->c != 2 * 9 || d->c1 != 4 * 9 || d->cols != 5)
+            return cnnk_fail(err, CNNK_EINVAL,
+                             "%s: the proposal step takes 18 scores and 36 deltas per pixel "
+                             "(9 anchors) and writes rows of 5; got %lld and %lld, %lld columns",
+                             L, (ll)d->c, (ll)d->c1, (ll)d->cols);
+        return CNNK_OK;
+    }
+    if (d->alg == CNNK_DETECT_FRCNN) {
+        if (d->c < 2 || d->c1 != 4 * d->c || d->cols != 6)
+            return cnnk_fail(err, CNNK_EINVAL,
+                             "%s: Faster R-CNN's detections take c >= 2 class scores and 4c "
+                             "deltas per roi and write rows of 6; got %lld and %lld, %lld columns",
+                             L, (ll)d->c, (ll)d->c1, (ll)d->cols);
+        return CNNK_OK;
+    }
+    return cnnk_fail(err, CNNK_EINVAL, "%s: unknown detection algorithm %d", L, (int)d->alg);
+}
+
+cnnk_status cnnk_region_pool_check(cnnk_region_pool_desc *d, cnnk_error *err) {
+    const char *L = msg_name(d->name, CNNK_LAYER_REGION_POOL);
+    CNNK_TRY(check_nchw(L, d->mb, d->c, d->ih, d->iw, err));
+    CNNK_TRY(check_dim(L, "rois", d->rois, 0, err));
+    if (d->nlevels < 1 || d->nlevels > CNNK_REGION_MAX_LEVELS || (d->nlevels > 1 && !d->flatten))
+        return cnnk_fail(err, CNNK_EINVAL, "%s: %d levels, must be 1..%d (more than 1 flattened)",
+                         L, d->nlevels, CNNK_REGION_MAX_LEVELS);
+    if (d->rois > 0 && !(d->spatial_scale > 0.0f && d->spatial_scale <= 1.0f))
+        return cnnk_fail(err, CNNK_EINVAL, "%s: spatial_scale=%g must be in (0, 1]", L,
+                         (double)d->spatial_scale);
+    const int64_t regions = d->rois > 0 ? d->rois : 1;
+    int64_t features = 0;
+    for (int i = 0; i < d->nlevels; ++i) {
+        CNNK_TRY(check_dim(L, "bins_h", d->bins_h[i], 1, err));
+        CNNK_TRY(check_dim(L, "bins_w", d->bins_w[i], 1, err));
+        int64_t f[3] = {d->c, d->bins_h[i], d->bins_w[i]}, level = 0;
+        CNNK_TRY(checked_product(L, "level features", f, 3, CNNK_MAX_DIM, &level, err));
+        features += level; /* at most 4 levels of <= 2^24 each */
+    }
+    if (d->flatten) {
+        d->oc = features, d->oh = 1, d->ow = regions;
+    } else {
+        d->oc = d->c, d->oh = regions * d->bins_h[0], d->ow = d->bins_w[0];
+    }
+    CNNK_TRY(check_dim(L, "output rows", d->oh, 1, err));
+    CNNK_TRY(check_tensor(L, "dst", d->mb, d->oh, d->ow, d->oc, err));
+    return check_tensor(L, "boxes", d->mb, 1, regions, 5, err);
+}
+
+bool cnnk_region_pool_as_pool(const cnnk_region_pool_desc *d, cnnk_pool_desc *p) {
+    if (d->rois > 0 || d->flatten || d->nlevels != 1 || d->ih % d->bins_h[0] ||
+        d->iw % d->bins_w[0])
+        return false;
+    const int64_t kh = d->ih / d->bins_h[0], kw = d->iw / d->bins_w[0];
+    *p = (cnnk_pool_desc){.mb = d->mb, .c = d->c, .ih = d->ih, .iw = d->iw, .kh = kh, .kw = kw,
+                          .sh = kh, .sw = kw, .alg = CNNK_POOL_MAX, .round = CNNK_ROUND_FLOOR};
+    snprintf(p->name, sizeof p->name, "%s", d->name);
+    return cnnk_pool_check(p, NULL) == CNNK_OK;
+}
+
+void cnnk_region_bin(bool roi, int64_t i, int64_t bins, int64_t start, int64_t len, int64_t size,
+                     int64_t *lo, int64_t *hi) {
+    int64_t a, b;
+    if (roi) {
+        const float bin = (float)len / (float)bins;
+        a = (int64_t)floorf((float)i * bin);
+        b = (int64_t)ceilf((float)(i + 1) * bin);
+    } else {
+        a = i * len / bins;
+        b = ((i + 1) * len + bins - 1) / bins;
+    }
+    a += start, b += start;
+    *lo = a < 0 ? 0 : a > size ? size : a;
+    *hi = b < 0 ? 0 : b > size ? size : b;
+}
+
+/* Caffe rounds with C's round(): halves away from zero. A box coordinate
+ * beyond int64 after scaling is clamped first: it lies outside any map. */
+static int64_t round_cell(float v, float scale) {
+    float x = roundf(v * scale);
+    if (!(x > -1e15f)) return (int64_t)-1e15; /* also NaN: an empty region */
+    if (x > 1e15f) return (int64_t)1e15;
+    return (int64_t)x;
+}
+
+void cnnk_region_box(const float *box4, float scale, int64_t *y0, int64_t *hlen, int64_t *x0,
+                     int64_t *wlen) {
+    const int64_t xs = round_cell(box4[0], scale), ys = round_cell(box4[1], scale);
+    const int64_t xe = round_cell(box4[2], scale), ye = round_cell(box4[3], scale);
+    *x0 = xs, *y0 = ys;
+    *wlen = xe - xs + 1 > 1 ? xe - xs + 1 : 1;
+    *hlen = ye - ys + 1 > 1 ? ye - ys + 1 : 1;
 }
 
 void cnnk_pool_end_padding(const cnnk_pool_desc *d, int64_t *pb, int64_t *pr) {
@@ -323,6 +439,8 @@ static const struct kind_row {
     [CNNK_LAYER_ELTWISE] = {"eltwise", offsetof(cnnk_layer_desc, u.eltwise.name)},
     [CNNK_LAYER_CONCAT] = {"concat", offsetof(cnnk_layer_desc, u.concat.name)},
     [CNNK_LAYER_RESIZE] = {"resampling", offsetof(cnnk_layer_desc, u.resize.name)},
+    [CNNK_LAYER_DETECT] = {"detect", offsetof(cnnk_layer_desc, u.detect.name)},
+    [CNNK_LAYER_REGION_POOL] = {"region_pool", offsetof(cnnk_layer_desc, u.region.name)},
 };
 
 const char *cnnk_layer_kind_name(cnnk_layer_kind k) {
@@ -346,6 +464,8 @@ cnnk_status cnnk_layer_check(cnnk_layer_desc *l, cnnk_error *err) {
     case CNNK_LAYER_ELTWISE: return cnnk_eltwise_check(&l->u.eltwise, err);
     case CNNK_LAYER_CONCAT: return cnnk_concat_check(&l->u.concat, err);
     case CNNK_LAYER_RESIZE: return cnnk_resize_check(&l->u.resize, err);
+    case CNNK_LAYER_DETECT: return cnnk_detect_check(&l->u.detect, err);
+    case CNNK_LAYER_REGION_POOL: return cnnk_region_pool_check(&l->u.region, err);
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return cnnk_fail(err, CNNK_EINVAL, "unknown layer kind %d", (int)l->kind);
@@ -411,6 +531,20 @@ cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l) {
         const cnnk_resize_desc *d = &l->u.resize;
         x = same_shape(d->mb, d->c, d->ih, d->iw);
         x.oh = d->oh, x.ow = d->ow;
+    case CNNK_LAYER_DETECT: {
+        const cnnk_detect_desc *d = &l->u.detect;
+        x = (cnnk_layer_dims){.mb = d->mb, .ic = d->c, .ih = d->h, .iw = d->w, .oc = d->cols,
+                              .oh = 1, .ow = d->rows,
+                              .ninputs = d->alg == CNNK_DETECT_YOLOV1 ? 1
+                                         : d->alg == CNNK_DETECT_RPN  ? 2
+                                                                      : 3};
+        break;
+    }
+    case CNNK_LAYER_REGION_POOL: {
+        /* The boxes are a second, small input (or held parameters). */
+        const cnnk_region_pool_desc *d = &l->u.region;
+        x = same_shape(d->mb, d->c, d->ih, d->iw);
+        x.oc = d->oc, x.oh = d->oh, x.ow = d->ow;
         break;
     }
     case CNNK_LAYER_KIND_COUNT: break;
@@ -430,6 +564,8 @@ void cnnk_layer_set_mb(cnnk_layer_desc *l, int64_t mb) {
     case CNNK_LAYER_ELTWISE: l->u.eltwise.mb = mb; break;
     case CNNK_LAYER_CONCAT: l->u.concat.mb = mb; break;
     case CNNK_LAYER_RESIZE: l->u.resize.mb = mb; break;
+    case CNNK_LAYER_DETECT: l->u.detect.mb = mb; break;
+    case CNNK_LAYER_REGION_POOL: l->u.region.mb = mb; break;
     case CNNK_LAYER_KIND_COUNT: break;
     }
 }

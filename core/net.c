@@ -16,7 +16,7 @@ typedef long long ll;
 
 static const char *const op_names[CNNK_NODE_OP_COUNT] = {
     "input", "conv", "bnorm", "relu", "pool", "lrn", "fc", "dropout", "concat", "add", "softmax",
-    "leaky_relu", "deconv", "crop", "resize",
+    "leaky_relu", "deconv", "crop", "resize", "detect", "region_pool",
 };
 
 const char *cnnk_node_op_name(cnnk_node_op op) {
@@ -413,6 +413,105 @@ int cnnk_net_resize(cnnk_net *n, const char *name, int in, int64_t oh, int64_t o
     return commit(n, &x, st, &err);
 }
 
+static int detect(cnnk_net *n, const char *name, const int *in, int nin,
+                  const cnnk_detect_desc *proto) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_DETECT, in, nin)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_DETECT;
+    cnnk_detect_desc *d = &x.desc.u.detect;
+    *d = *proto;
+    d->mb = n->mb, d->c = s->c, d->h = s->h, d->w = s->w, d->img_h = n->h, d->img_w = n->w;
+    if (nin > 1) {
+        const cnnk_node *t = input_of(n, &x, 1);
+        if (t->h != s->h || t->w != s->w) {
+            cnnk_net_set_error(n, CNNK_EINVAL, "%s: scores are %lldx%lld, deltas %lldx%lld: "
+                               "one map", name, (ll)s->h, (ll)s->w, (ll)t->h, (ll)t->w);
+            return -1;
+        }
+        d->c1 = t->c;
+    }
+    if (nin > 2) {
+        const cnnk_node *r = input_of(n, &x, 2);
+        if (r->c != 5 || r->h * r->w != s->h * s->w) {
+            cnnk_net_set_error(n, CNNK_EINVAL, "%s: %lld rows of scores need as many rois of "
+                               "5, got %lldx%lldx%lld", name, (ll)(s->h * s->w), (ll)r->h,
+                               (ll)r->w, (ll)r->c);
+            return -1;
+        }
+    }
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_detect_check(d, &err);
+    x.c = d->cols, x.h = 1, x.w = d->rows;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_yolo_detect(cnnk_net *n, const char *name, int in, int64_t s, int64_t b,
+                         int64_t classes, float thresh, float nms, int64_t max_det) {
+    const cnnk_detect_desc d = {.alg = CNNK_DETECT_YOLOV1, .rows = max_det, .cols = 6, .s = s,
+                                .b = b, .classes = classes, .thresh = thresh, .nms = nms};
+    return detect(n, name, &in, 1, &d);
+}
+
+int cnnk_net_rpn_proposals(cnnk_net *n, const char *name, int cls, int bbox,
+                           int64_t feat_stride, int64_t pre_nms, int64_t post_nms, float nms,
+                           float min_size) {
+    const int in[2] = {cls, bbox};
+    const cnnk_detect_desc d = {.alg = CNNK_DETECT_RPN, .rows = post_nms, .cols = 5,
+                                .feat_stride = feat_stride, .pre_nms = pre_nms, .nms = nms,
+                                .min_size = min_size};
+    return detect(n, name, in, 2, &d);
+}
+
+int cnnk_net_frcnn_detect(cnnk_net *n, const char *name, int prob, int deltas, int rois,
+                          float thresh, float nms, int64_t max_det) {
+    const int in[3] = {prob, deltas, rois};
+    const cnnk_detect_desc d = {.alg = CNNK_DETECT_FRCNN, .rows = max_det, .cols = 6,
+                                .thresh = thresh, .nms = nms};
+    return detect(n, name, in, 3, &d);
+}
+
+static int region_pool(cnnk_net *n, const char *name, const int *in, int nin,
+                       const cnnk_region_pool_desc *proto) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_REGION_POOL, in, nin)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_REGION_POOL;
+    cnnk_region_pool_desc *d = &x.desc.u.region;
+    *d = *proto;
+    d->mb = n->mb, d->c = s->c, d->ih = s->h, d->iw = s->w;
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_region_pool_check(d, &err);
+    if (st == CNNK_OK && nin == 2) {
+        const cnnk_node *b = input_of(n, &x, 1);
+        if (b->c != 5 || b->h != 1 || b->w != d->rois)
+            st = cnnk_fail(&err, CNNK_EINVAL,
+                           "%s: boxes %s are %lldx%lldx%lld (c x h x w), RoI pooling of %lld "
+                           "boxes takes 5x1x%lld",
+                           name, b->name, (ll)b->c, (ll)b->h, (ll)b->w, (ll)d->rois,
+                           (ll)d->rois);
+    }
+    x.c = d->oc, x.h = d->oh, x.w = d->ow;
+    return commit(n, &x, st, &err);
+}
+
+int cnnk_net_roi_pool(cnnk_net *n, const char *name, int in, int boxes, int64_t rois,
+                      int64_t bins, float spatial_scale) {
+    const cnnk_region_pool_desc d = {.rois = rois, .spatial_scale = spatial_scale, .nlevels = 1,
+                                     .bins_h = {bins}, .bins_w = {bins}};
+    const int inputs[2] = {in, boxes};
+    return region_pool(n, name, inputs, boxes < 0 ? 1 : 2, &d);
+}
+
+int cnnk_net_spp(cnnk_net *n, const char *name, int in, int nlevels, const int64_t *bins) {
+    cnnk_region_pool_desc d = {.nlevels = nlevels, .flatten = true};
+    for (int i = 0; i < nlevels && i < CNNK_REGION_MAX_LEVELS; ++i)
+        d.bins_h[i] = d.bins_w[i] = bins[i];
+    return region_pool(n, name, &in, 1, &d);
+}
+
 int cnnk_nets_adaptive_avgpool(cnnk_net *n, const char *name, int in, int64_t out) {
     if (!n || n->status != CNNK_OK) return -1;
     if (in < 0 || in >= n->n) return cnnk_net_avgpool(n, name, in, 1, 1, 0, false, true);
@@ -450,7 +549,21 @@ static const struct {
     {"yolov1", cnnk_nets_yolov1, 448},
     {"fcn32s", cnnk_nets_fcn32s, 500},           {"fcn16s", cnnk_nets_fcn16s, 500},
     {"fcn8s", cnnk_nets_fcn8s, 500},             {"fcn_resnet50", cnnk_nets_fcn_resnet50, 520},
+    {"yolov1_det", cnnk_nets_yolov1_det, 448},
+    /* py-faster-rcnn tests at 600 x 1000 (wide[] below). */
+    {"faster_rcnn_vgg16_rpn", cnnk_nets_faster_rcnn_vgg16_rpn, 600},
+    {"faster_rcnn_vgg16", cnnk_nets_faster_rcnn_vgg16, 600},
+    {"spp_zf5", cnnk_nets_spp_zf5, 224},
+    {"fast_rcnn_vgg16", cnnk_nets_fast_rcnn_vgg16, 600},
 };
+
+/* The networks defined at a rectangle: side (h) x width (w). Fast R-CNN
+ * tests at scale 600 with the longer side at most 1000. */
+static const struct {
+    const char *name;
+    int64_t width;
+} wide[] = {{"fast_rcnn_vgg16", 1000}, {"faster_rcnn_vgg16_rpn", 1000},
+             {"faster_rcnn_vgg16", 1000}};
 
 #define NETWORKS (sizeof networks / sizeof networks[0])
 
@@ -477,6 +590,12 @@ static cnnk_status build_onnx(const char *path, int64_t mb, int64_t h, int64_t w
     return CNNK_OK;
 }
 
+int64_t cnnk_net_default_width(const char *name) {
+    for (size_t i = 0; name && i < sizeof wide / sizeof wide[0]; ++i)
+        if (strcmp(name, wide[i].name) == 0) return wide[i].width;
+    return cnnk_net_default_side(name);
+}
+
 int64_t cnnk_net_default_side(const char *name) {
     for (size_t i = 0; name && i < NETWORKS; ++i)
         if (strcmp(name, networks[i].name) == 0) return networks[i].side;
@@ -485,13 +604,19 @@ int64_t cnnk_net_default_side(const char *name) {
 
 cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
                            cnnk_error *err) {
+    return cnnk_net_build_rois(name, mb, h, w, 0, out, err);
+}
+
+cnnk_status cnnk_net_build_rois(const char *name, int64_t mb, int64_t h, int64_t w, int64_t rois,
+                                cnnk_net **out, cnnk_error *err) {
     *out = NULL;
     if (is_onnx_path(name)) return build_onnx(name, mb, h, w, out, err);
     for (size_t i = 0; name && i < NETWORKS; ++i) {
         if (strcmp(name, networks[i].name) != 0) continue;
-        if (h == 0 && w == 0) h = w = networks[i].side;
+        if (h == 0 && w == 0) h = networks[i].side, w = cnnk_net_default_width(name);
         cnnk_net *n = cnnk_net_create(name, mb, 3, h, w);
         if (!n) return cnnk_fail(err, CNNK_ENOMEM, "%s: out of memory", name);
+        n->rois = rois;
         networks[i].build(n);
         cnnk_status st = cnnk_net_status(n, err);
         if (st != CNNK_OK) {

@@ -819,6 +819,11 @@ static cnnk_status parse_token(pctx *p, const cnnk_parse_opts *o, cnnk_layer_des
     case CNNK_LAYER_ELTWISE: return parse_eltwise(p, o, out);
     case CNNK_LAYER_CONCAT: return parse_concat(p, o, out);
     case CNNK_LAYER_RESIZE: return parse_resampling(p, o, out);
+    case CNNK_LAYER_REGION_POOL:
+        /* Its boxes are data, not shape: no batch-file line describes them
+         * (docs/REGIONS.md: the sweep is tests/test_region_pool.c). */
+        return fail_at(p, 0, CNNK_EUNSUPPORTED, "region pooling has no descriptor syntax");
+    case CNNK_LAYER_DETECT: /* no benchdnn descriptor: built by networks only */
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return fail_at(p, 0, CNNK_EINVAL, "unknown layer kind %d", (int)o->kind);

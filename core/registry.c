@@ -45,6 +45,8 @@ static const cnnk_op_kernel *const g_ref_ops[] = {
     &cnnk_pool__ref, &cnnk_lrn__ref,    &cnnk_softmax__ref, &cnnk_bnorm__ref,
     &cnnk_eltwise__ref, &cnnk_concat__ref, &cnnk_fc__ref,   &cnnk_deconv__ref,
     &cnnk_resize__ref,
+    &cnnk_detect__ref,
+    &cnnk_region_pool__ref,
 };
 
 enum {

@@ -134,6 +134,7 @@ static void add_step(cnnk_runner *r, const cnnk_fused *g) {
     s->relu_alpha = g->relu_alpha;
     if (n->op == CNNK_NODE_BNORM)
         for (int k = 0; k < 4; ++k) s->params[k] = n->bn[k];
+    if (n->op == CNNK_NODE_REGION_POOL && n->ninputs == 1) s->params[0] = n->weights;
 }
 
 /* A step per group but a concat's: concats are placed later (a copy step
@@ -460,6 +461,8 @@ static bool has_params(const cnnk_node *n) {
     case CNNK_NODE_DECONV:
     case CNNK_NODE_FC: return n->weights && (!n->has_bias || n->bias);
     case CNNK_NODE_BNORM: return n->bn[0] && n->bn[1] && n->bn[2] && n->bn[3];
+    case CNNK_NODE_REGION_POOL: /* held proposals */
+        return n->ninputs == 2 || n->desc.u.region.rois == 0 || n->weights;
     default: return true;
     }
 }

@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "cnnk/net.h"
+#include "cnnk/proposals.h"
 #include "cnnk/npy.h"
 #include "core/rng.h"
 
@@ -111,6 +112,14 @@ static cnnk_status init_node(const cnnk_net *n, int i, uint64_t seed) {
         return init_linear(x, &r, cnnk_fc_weights(d), d->ic * d->ih * d->iw, d->oc);
     }
     case CNNK_NODE_BNORM: return init_bnorm(x, &r, branch_damp(n, i));
+    case CNNK_NODE_REGION_POOL: {
+        /* Held proposals: the default set of the input's size (cnnk/proposals.h). */
+        const cnnk_region_pool_desc *d = &x->desc.u.region;
+        if (x->ninputs != 1 || d->rois == 0) return CNNK_OK;
+        if (!(x->weights = alloc_floats(d->rois * 5))) return CNNK_ENOMEM;
+        cnnk_proposals_default(d->rois, n->h, n->w, seed, x->weights);
+        return CNNK_OK;
+    }
     default: return CNNK_OK;
     }
 }

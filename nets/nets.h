@@ -37,6 +37,11 @@ void cnnk_nets_fcn_resnet50(cnnk_net *n);
  * output node. */
 int cnnk_nets_resnet_trunk(cnnk_net *n, const char *prefix, bool bottlenecks, const int blocks[4],
                            const bool dilate[3]);
+void cnnk_nets_yolov1_det(cnnk_net *n);
+void cnnk_nets_faster_rcnn_vgg16_rpn(cnnk_net *n);
+void cnnk_nets_faster_rcnn_vgg16(cnnk_net *n);
+void cnnk_nets_spp_zf5(cnnk_net *n);
+void cnnk_nets_fast_rcnn_vgg16(cnnk_net *n);
 
 /* Records an error in n unless one is already there (the first one wins). */
 void cnnk_net_set_error(cnnk_net *n, cnnk_status s, const char *fmt, ...)

@@ -25,6 +25,10 @@
 enum { YOLO_S = 7, YOLO_B = 2, YOLO_C = 20 };
 
 #define YOLO_LEAKY 0.1f
+#define YOLO_THRESH 0.2f /* darknet's test threshold (yolo.c) */
+#define YOLO_NMS 0.5f    /* its per-class NMS */
+/* Rows of detections: S*S*B = 98 boxes, each at most once. */
+enum { YOLO_MAX_DET = YOLO_S * YOLO_S * YOLO_B };
 
 typedef struct seq {
     cnnk_net *n;
@@ -46,7 +50,8 @@ static void maxpool(seq *s) {
     s->x = cnnk_net_maxpool(s->n, name, s->x, 2, 2, 0, false);
 }
 
-void cnnk_nets_yolov1(cnnk_net *n) {
+/* The grid's 1470 values, ending in the FC "classifier.3". */
+static int yolov1_body(cnnk_net *n) {
     seq s = {n, 0, 0};
     conv_leaky(&s, 64, 7, 2); /* 448 -> 224 */
     maxpool(&s);              /* 112 */
@@ -75,5 +80,19 @@ void cnnk_nets_yolov1(cnnk_net *n) {
     int x = cnnk_net_fc(n, "classifier.0", s.x, 4096);
     x = cnnk_net_leaky_relu(n, "classifier.1", x, YOLO_LEAKY);
     x = cnnk_net_dropout(n, "classifier.2", x);
-    cnnk_net_fc(n, "classifier.3", x, YOLO_S * YOLO_S * (YOLO_B * 5 + YOLO_C));
+    return cnnk_net_fc(n, "classifier.3", x, YOLO_S * YOLO_S * (YOLO_B * 5 + YOLO_C));
+}
+
+void cnnk_nets_yolov1(cnnk_net *n) { yolov1_body(n); }
+
+/* yolov1 with its boxes out: darknet's detection layer at test time (its
+ * yolo.c test_yolo / draw_detections): class-specific scores conf * class
+ * probability kept above 0.2, per-class NMS at IoU 0.5 (darknet's
+ * continuous box_iou), each box reported once as its best surviving class,
+ * at most YOLO_MAX_DET rows (docs/NETWORKS.md). No parameters: yolov1's
+ * count. */
+void cnnk_nets_yolov1_det(cnnk_net *n) {
+    const int x = yolov1_body(n);
+    cnnk_net_yolo_detect(n, "detect", x, YOLO_S, YOLO_B, YOLO_C, YOLO_THRESH, YOLO_NMS,
+                         YOLO_MAX_DET);
 }

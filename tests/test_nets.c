@@ -34,6 +34,10 @@ static const published counts[] = {
     {"yolov1", 271703550, 0},         {"fcn32s", 136152917, 0},
     {"fcn16s", 134815994, 0},         {"fcn8s", 134489759, 0},
     {"fcn_resnet50", 32957013, 0},
+    {"yolov1_det", 271703550, 0},
+    {"faster_rcnn_vgg16_rpn", 17102198, 0}, {"faster_rcnn_vgg16", 137078239, 0},
+    /* tests/test_regions_nets.c derives these from the prototxt layer lists */
+    {"spp_zf5", 77037672, 0},         {"fast_rcnn_vgg16", 134690729, 0},
 };
 #define NCOUNTS ((int)(sizeof counts / sizeof counts[0]))
 
@@ -110,6 +114,44 @@ static void test_weight_layers(void) {
  * (kernel, filters, stride) with its four 2x2 max pools, independently of
  * nets/yolo.c: parameters (weights + biases, "same" padding), MACs at
  * 448x448, and the 7x7x30 = 1470 outputs. */
+/* faster_rcnn_vgg16_rpn from the prototxt's layer list, written out here:
+ * VGG-16's 13 3x3 convolutions (64 64 | 128 128 | 256 x3 | 512 x3 | 512 x3),
+ * rpn_conv/3x3 512, the 1x1 rpn_cls_score 18 and rpn_bbox_pred 36, all with
+ * biases; at 600x1000 conv5_3 is 38x63 (Caffe's ceil pools), so the
+ * proposal node sees 38 x 63 x 9 anchors and writes 300 rows of 5. */
+static void test_faster_rcnn_rpn(void) {
+    static const int64_t oc[13] = {64, 64, 128, 128, 256, 256, 256, 512, 512, 512, 512, 512, 512};
+    int64_t ic = 3, params = 0;
+    for (int i = 0; i < 13; ++i) params += oc[i] * ic * 9 + oc[i], ic = oc[i];
+    params += 512 * 512 * 9 + 512 + 18 * 512 + 18 + 36 * 512 + 36;
+    cnnk_net *n = NULL;
+    cnnk_error e;
+    CHECK(cnnk_net_build("faster_rcnn_vgg16_rpn", 1, 600, 1000, &n, &e) == CNNK_OK);
+    if (!n) return;
+    CHECK_EQ_I64(cnnk_net_params(n), params);
+    CHECK_EQ_I64(params, 14714688 + 2359808 + 9234 + 18468); /* torchvision's vgg16.features + RPN */
+    const cnnk_node *p = &n->nodes[n->n - 1];
+    CHECK(p->op == CNNK_NODE_DETECT && p->desc.u.detect.alg == CNNK_DETECT_RPN);
+    CHECK(p->c == 5 && p->h == 1 && p->w == 300);
+    CHECK(p->desc.u.detect.h == 38 && p->desc.u.detect.w == 63);
+    CHECK(p->desc.u.detect.pre_nms == 6000 && p->desc.u.detect.nms == 0.7f &&
+          p->desc.u.detect.min_size == 16.0f && p->desc.u.detect.feat_stride == 16);
+    cnnk_net_destroy(n);
+    /* The whole network adds the head: fc6 (a 7x7 convolution over each
+     * 7x7x512 region), fc7, cls_score 21 and bbox_pred 84, with biases. */
+    const int64_t head = 4096 * 512 * 49 + 4096 + 4096 * 4096 + 4096 + 21 * 4096 + 21 +
+                         84 * 4096 + 84;
+    CHECK(cnnk_net_build("faster_rcnn_vgg16", 1, 600, 1000, &n, &e) == CNNK_OK);
+    if (!n) return;
+    CHECK_EQ_I64(cnnk_net_params(n), params + head);
+    const cnnk_node *d = &n->nodes[n->n - 1];
+    CHECK(d->op == CNNK_NODE_DETECT && d->desc.u.detect.alg == CNNK_DETECT_FRCNN);
+    CHECK(d->c == 6 && d->w == 100 && d->desc.u.detect.nms == 0.3f &&
+          d->desc.u.detect.thresh == 0.05f);
+    CHECK(n->nodes[d->inputs[2]].op == CNNK_NODE_DETECT); /* the rois are the proposals */
+    cnnk_net_destroy(n);
+}
+
 static void test_yolov1(void) {
     static const struct { int k, oc, s, pool; } L[24] = {
         {7, 64, 2, 1},    {3, 192, 1, 1},   {1, 128, 1, 0},   {3, 256, 1, 0},
@@ -139,6 +181,20 @@ static void test_yolov1(void) {
     CHECK_EQ_I64(cnnk_net_macs(n), macs);
     const cnnk_node *last = &n->nodes[n->n - 1];
     CHECK(last->op == CNNK_NODE_FC && last->c * last->h * last->w == 1470);
+    /* yolov1_det: the same network, its decoding adds no parameters; 98
+     * rows (S*S*B boxes, each at most once) of 6. */
+    cnnk_net *det = build("yolov1_det", 1, 448);
+    CHECK(det != NULL);
+    if (det) {
+        CHECK_EQ_I64(cnnk_net_params(det), params);
+        CHECK_EQ_I64(cnnk_net_macs(det), macs);
+        CHECK_EQ_I64(det->n, n->n + 1);
+        const cnnk_node *d = &det->nodes[det->n - 1];
+        CHECK(d->op == CNNK_NODE_DETECT && d->c == 6 && d->h == 1 && d->w == 98);
+        CHECK(d->inputs[0] == det->n - 2);
+        CHECK(d->desc.u.detect.thresh == 0.2f && d->desc.u.detect.nms == 0.5f);
+        cnnk_net_destroy(det);
+    }
     /* leaky 0.1 after every layer but the last (linear), no batch-norm */
     int leaky = 0;
     for (int i = 0; i < n->n; ++i) {
@@ -563,6 +619,7 @@ int main(int argc, char **argv) {
     test_weight_layers();
     test_yolov1();
     test_fcn_resnet50();
+    test_faster_rcnn_rpn();
     test_names();
     test_errors();
     test_peak_activation();

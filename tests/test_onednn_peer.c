@@ -56,6 +56,13 @@ static void ref_node(const cnnk_net *net, int i, float **out) {
         break;
     case CNNK_NODE_SOFTMAX: cnnk_ref_softmax(&n->desc.u.softmax, a, ald, y, n->c); break;
     case CNNK_NODE_RESIZE: cnnk_ref_resize(&n->desc.u.resize, a, ald, y, n->c); break;
+    case CNNK_NODE_REGION_POOL: {
+        const bool node = n->ninputs == 2;
+        const cnnk_region_pool_desc *d = &n->desc.u.region;
+        cnnk_ref_region_pool(d, a, ald, node ? out[n->inputs[1]] : n->weights, 5,
+                             node ? d->rois * 5 : 0, y, n->c);
+        break;
+    }
     case CNNK_NODE_CONCAT: {
         const float *src[CNNK_CONCAT_MAX_INPUTS];
         int64_t ld[CNNK_CONCAT_MAX_INPUTS];
@@ -80,6 +87,7 @@ static void ref_node(const cnnk_net *net, int i, float **out) {
                        (size_t)(n->w * n->c) * sizeof(float));
         break;
     }
+    case CNNK_NODE_DETECT: CHECK(!"the peer's networks have no detection node"); break;
     case CNNK_NODE_INPUT:
     case CNNK_NODE_OP_COUNT: break;
     }

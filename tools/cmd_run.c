@@ -97,6 +97,7 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
     if (strcmp(a, "--net") == 0) o->net = o->src.net = v;
     else if (strcmp(a, "--onnx") == 0) o->src.onnx = v;
     else if (strcmp(a, "--weights") == 0) o->src.weights = v;
+    else if (strcmp(a, "--proposals") == 0) o->src.proposals = v;
     else if (strcmp(a, "--input-npy") == 0) o->src.input_npy = v;
     else if (strcmp(a, "--output-npy") == 0) o->output_npy = v;
     else if (strcmp(a, "--isa") == 0) return parse_isa(v, &o->isa);
@@ -111,9 +112,11 @@ static int parse_opt(run_opts *o, const char *a, const char *v) {
         char *x;
         errno = 0;
         o->h = strtoll(v, &x, 10);
-        if (errno || x == v || *x != 'x' || !parse_ll(x + 1, 1, &o->w) || o->h < 1 ||
+        if (!errno && x != v && *x == '\0') o->w = o->h; /* N: N x N */
+        else if (errno || x == v || *x != 'x' || !parse_ll(x + 1, 1, &o->w)) o->h = 0;
+        if (o->h < 1 ||
             o->h > RUN_MAX_INPUT || o->w > RUN_MAX_INPUT)
-            return snprintf(msg, sizeof msg, "--input takes HxW, each 1..%d, e.g. 224x224, not '%s'",
+            return snprintf(msg, sizeof msg, "--input takes HxW or N (N x N), each 1..%d, e.g. 224x224, not '%s'",
                             RUN_MAX_INPUT, v), bad(msg);
     } else if (strcmp(a, "--threads") == 0) {
         if (!parse_ll(v, 1, &o->threads) || o->threads > RUN_MAX_THREADS)
@@ -222,6 +225,28 @@ static void print_table(const cnnk_net *net, const cnnk_runner *r, const run_opt
            (double)cnnk_runner_naive_activation_bytes(r) / (1 << 20));
 }
 
+/* A detection network's boxes after NMS (nodes ending in CNNK_NODE_DETECT):
+ * how many per image and the first few rows, so a run shows what the
+ * timed forward produced. */
+static void print_detections(const cnnk_net *net, const float *out) {
+    const cnnk_node *last = &net->nodes[net->n - 1];
+    if (last->op != CNNK_NODE_DETECT) return;
+    const int64_t rows = last->w, cols = last->c;
+    for (int64_t n = 0; n < net->mb; ++n) {
+        const float *img = out + n * rows * cols;
+        int64_t valid = 0;
+        for (int64_t r = 0; r < rows; ++r) valid += img[r * cols + (cols == 6 ? 5 : 0)] >= 0.0f;
+        printf("image %lld: %lld %s of %lld rows%s\n", (long long)n, (long long)valid,
+               cols == 6 ? "detections (x1 y1 x2 y2 score class)" : "rois (batch x1 y1 x2 y2)",
+               (long long)rows, valid > 5 ? ", the first 5:" : "");
+        for (int64_t r = 0; r < valid && r < 5; ++r) {
+            printf("  ");
+            for (int64_t k = 0; k < cols; ++k) printf(" %9.3f", (double)img[r * cols + k]);
+            printf("\n");
+        }
+    }
+}
+
 /* 1 warm-up pass, then o->iters profiled ones. */
 static int time_runs(const cnnk_net *net, cnnk_runner *r, const run_opts *o) {
     const int ns = cnnk_runner_step_count(r), it = (int)o->iters;
@@ -246,6 +271,7 @@ static int time_runs(const cnnk_net *net, cnnk_runner *r, const run_opts *o) {
             for (int i = 0; i < ns; ++i) t[k * ns + i] = cnnk_runner_step(r, i)->last_ms;
         }
         print_table(net, r, o, t, total, scratch);
+        print_detections(net, out);
         if (o->output_npy) rc = cnnk_net_write_output(net, out, o->output_npy, "run");
     }
     free(in), free(out), free(t), free(total), free(scratch);

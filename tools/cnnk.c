@@ -225,12 +225,16 @@ static int cmd_validate(int argc, char **argv) {
             src.weights = v;
         } else if (strcmp(a, "--input-npy") == 0) {
             src.input_npy = v;
+        } else if (strcmp(a, "--proposals") == 0) {
+            src.proposals = v;
         } else if (strcmp(a, "--expect-npy") == 0) {
             expect_npy = v;
         } else if (strcmp(a, "--input") == 0) {
             long long h, w;
             char tail;
-            if (sscanf(v, "%lldx%lld%c", &h, &w, &tail) != 2 || h < 1 || w < 1 || h > 65536 ||
+            const int got = sscanf(v, "%lldx%lld%c", &h, &w, &tail);
+            if (got == 1 && !strchr(v, 'x')) w = h; /* N: N x N */
+            if ((got != 2 && !(got == 1 && !strchr(v, 'x'))) || h < 1 || w < 1 || h > 65536 ||
                 w > 65536)
                 return bad_input("validate: --input takes HxW, e.g. 224x224, not '%s'", v);
             in_h = h, in_w = w;
@@ -288,9 +292,9 @@ static int cmd_validate(int argc, char **argv) {
     }
     if (nshapes + nbatches + nnets == 0 && !src.onnx)
         return bad_input("validate: give --shape, --batch, --net or --onnx%s", "");
-    const bool one_net = src.onnx || src.weights || src.input_npy || expect_npy;
+    const bool one_net = src.onnx || src.weights || src.input_npy || src.proposals || expect_npy;
     if (one_net && nnets + (src.onnx != NULL) != 1)
-        return bad_input("validate: --onnx, --weights, --input-npy and --expect-npy take one "
+        return bad_input("validate: --onnx, --weights, --input-npy, --proposals and --expect-npy take one "
                          "network (one --net or one --onnx)%s", "");
     if (one_net && !src.onnx) src.net = nets[0], nnets = 0;
 

@@ -31,6 +31,7 @@ static inline int cnnk_exit_of(cnnk_status s) {
 struct cnnk_net;
 typedef struct cnnk_net_src {
     const char *net, *onnx, *weights, *input_npy;
+    const char *proposals; /* --proposals FILE: R = its boxes, held by the RoI pooling */
     bool batch_given; /* --batch: asked of a model with a dynamic batch (else its own) */
 } cnnk_net_src;
 

@@ -6,6 +6,7 @@
 #include "cnnk/net.h"
 #include "cnnk/npy.h"
 #include "cnnk/onnx.h"
+#include "cnnk/proposals.h"
 #include "tools/commands.h"
 #include "validate/net_check.h"
 
@@ -38,8 +39,14 @@ int cnnk_net_src_open(const cnnk_net_src *s, const char *cmd, long long mb, long
         h = w = 0;
     }
     const bool ask = s->input_npy || s->batch_given;
+    int64_t rois = 0;
+    if (s->proposals && (rois = cnnk_proposals_count(s->proposals, &err)) < 1) {
+        cnnk_npy_free(&x);
+        if (rois == 0) snprintf(err.msg, sizeof err.msg, "%s: no boxes", s->proposals);
+        return fail(cmd, rois < 0 ? CNNK_EIO : CNNK_EINVAL, err.msg);
+    }
     cnnk_status st = s->onnx ? cnnk_onnx_load(s->onnx, ask ? mb : 0, net, &err)
-                             : cnnk_net_build(s->net, mb, h, w, net, &err);
+                             : cnnk_net_build_rois(s->net, mb, h, w, rois, net, &err);
     if (st == CNNK_OK && s->onnx && s->input_npy && ((*net)->h != h || (*net)->w != w)) {
         snprintf(err.msg, sizeof err.msg, "%s: the input is %lldx%lld, the model takes %lldx%lld",
                  s->input_npy, h, w, (long long)(*net)->h, (long long)(*net)->w);
@@ -52,6 +59,7 @@ int cnnk_net_src_open(const cnnk_net_src *s, const char *cmd, long long mb, long
     }
     if (st == CNNK_OK) st = cnnk_net_init_weights(*net, seed, &err);
     if (st == CNNK_OK && s->weights) st = cnnk_net_load_weights_dir(*net, s->weights, &err);
+    if (st == CNNK_OK && s->proposals) st = cnnk_net_set_proposals(*net, s->proposals, &err);
     if (st == CNNK_OK && s->input_npy) {
         if (!(*input = malloc((size_t)x.count * sizeof **input)))
             st = cnnk_fail(&err, CNNK_ENOMEM, "out of memory for the input");

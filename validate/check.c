@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "cnnk/cpu.h"
+#include "cnnk/proposals.h"
 #include "core/rng.h"
 #include "kernels/ref/ref.h"
 #include "validate/check.h"
@@ -328,6 +329,7 @@ typedef struct layer_case {
     const cnnk_layer_desc *l;
     float *a, *b, *want, *got, *p[4];
     int64_t nsrc, ndst, np;
+    int64_t nb; /* elements of b: nsrc, or a region pool's boxes */
     cnnk_op_args args; /* src, params and pitches; dst, packed, workspace per run */
 } layer_case;
 
@@ -352,7 +354,9 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
     c->l = l;
     int64_t dst_ld;
     layer_sizes(l, &c->nsrc, &c->ndst, &c->np, &dst_ld);
-    c->a = cnnk_guarded_alloc(c->nsrc), c->b = cnnk_guarded_alloc(c->nsrc);
+    const bool boxes = l->kind == CNNK_LAYER_REGION_POOL && l->u.region.rois > 0;
+    c->nb = boxes ? l->u.region.mb * l->u.region.rois * 5 : c->nsrc;
+    c->a = cnnk_guarded_alloc(c->nsrc), c->b = cnnk_guarded_alloc(c->nb);
     c->want = cnnk_guarded_alloc(c->ndst), c->got = cnnk_guarded_alloc(c->ndst);
     for (int i = 0; i < 4; ++i) c->p[i] = cnnk_guarded_alloc(c->np);
     if (!c->a || !c->b || !c->want || !c->got || !c->p[0] || !c->p[1] || !c->p[2] || !c->p[3])
@@ -360,7 +364,15 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
                          (long long)(2 * c->nsrc + 2 * c->ndst + 4 * c->np));
     const uint64_t seed = o->seed * 8;
     cnnk_fill_tensor(c->a, c->nsrc, o->fill, 4, seed + 0);
-    cnnk_fill_tensor(c->b, c->nsrc, o->fill, 4, seed + 1);
+    if (boxes) {
+        /* Boxes over the image the map came from, crossing its borders. */
+        const cnnk_region_pool_desc *d = &l->u.region;
+        const float s = d->spatial_scale;
+        cnnk_proposals_random(d->mb * d->rois, (int64_t)((float)d->ih / s),
+                              (int64_t)((float)d->iw / s), seed + 1, c->b);
+    } else {
+        cnnk_fill_tensor(c->b, c->nb, o->fill, 4, seed + 1);
+    }
     for (int i = 0; i < 4; ++i) cnnk_fill_tensor(c->p[i], c->np, o->fill, 3, seed + 2 + (uint64_t)i);
     cnnk_op_args *a = &c->args;
     a->dst_ld = dst_ld;
@@ -383,6 +395,10 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
         const cnnk_layer_dims x = cnnk_layer_dims_of(l);
         for (int i = 0; i < x.ninputs; ++i) a->src_ld[i] = x.ic;
         a->src[0] = c->a, a->src[1] = c->b;
+        if (l->kind == CNNK_LAYER_REGION_POOL) {
+            a->src[1] = boxes ? c->b : NULL;
+            a->src_ld[1] = 5;
+        }
     }
     for (int i = 0; i < 4; ++i) a->params[i] = c->p[i];
     if (l->kind == CNNK_LAYER_FC || l->kind == CNNK_LAYER_DECONV) {
@@ -411,7 +427,7 @@ static cnnk_status run_op_kernel(const cnnk_op_kernel *k, layer_case *c, float *
     k->run(l, &a);
     const guarded b[] = {{"output", out, c->ndst},       {"packed weights", packed, npacked},
                          {"workspace", ws, nws},         {"input", c->a, c->nsrc},
-                         {"second input", c->b, c->nsrc}, {"parameters", c->p[0], c->np},
+                         {"second input", c->b, c->nb}, {"parameters", c->p[0], c->np},
                          {"parameters", c->p[1], c->np}, {"parameters", c->p[2], c->np},
                          {"parameters", c->p[3], c->np}};
     if (bad) *bad = clobbered(b, (int)(sizeof b / sizeof b[0]));
@@ -459,6 +475,13 @@ static cnnk_status run_onednn(const cnnk_validate_opts *o, layer_case *c, cnnk_e
         return cnnk_onednn_concat(&l->u.concat, a->src, a->src_ld, got, a->dst_ld, e);
     case CNNK_LAYER_RESIZE:
         return cnnk_onednn_resize(&l->u.resize, c->a, a->src_ld[0], got, a->dst_ld, e);
+    case CNNK_LAYER_REGION_POOL: {
+        cnnk_pool_desc p;
+        if (!cnnk_region_pool_as_pool(&l->u.region, &p))
+            return cnnk_fail(e, CNNK_EUNSUPPORTED,
+                             "oneDNN has no RoI pooling and no uneven adaptive bins");
+        return cnnk_onednn_pool(&p, c->a, a->src_ld[0], got, a->dst_ld, e);
+    }
     default:
         return cnnk_fail(e, CNNK_EUNSUPPORTED, "no oneDNN check for this layer kind");
     }

@@ -57,7 +57,20 @@ typedef struct step {
     cnnk_onednn_algo algo; /* what it runs */
     char note[STEP_NOTE];  /* why not Winograd, where it was asked for */
     const char *role;      /* cnnk_onednn_net_prim_role */
+    struct host_op *host;  /* a host step: no pd, no prim */
 } step;
+
+/* A host step (docs/REGIONS.md): a node oneDNN has no primitive for runs
+ * cnnk's reference kernel of its layer kind on the peer's tensors,
+ * reordered to and from plain NHWC by ordinary reorder steps, so both
+ * sides run the same code for it. Any node kind with a reference entry
+ * in the registry goes this way. */
+typedef struct host_op {
+    const cnnk_op_kernel *k;
+    cnnk_layer_desc l;
+    cnnk_op_args a; /* every pointer fixed at create */
+    float *packed, *workspace;
+} host_op;
 
 struct cnnk_onednn_net {
     cnnk_dnn_ctx c;
@@ -127,7 +140,7 @@ static cnnk_status new_step(cnnk_onednn_net *h, dnnl_primitive_desc_t pd, const 
     s->pd = pd;
     s->role = "";
     snprintf(s->name, sizeof s->name, "%s", name);
-    CNNK_DNN(&h->c, dnnl_primitive_create, (&s->prim, pd));
+    if (pd) CNNK_DNN(&h->c, dnnl_primitive_create, (&s->prim, pd));
     *out = s;
     return CNNK_OK;
 }
@@ -723,6 +736,101 @@ static void choose_block(cnnk_onednn_net *h) {
     h->block = avx512 ? 16 : 8;
 }
 
+/* ---- host steps -------------------------------------------------------------- */
+
+static const cnnk_op_kernel *ref_kernel(cnnk_layer_kind kind) {
+    for (size_t i = 0; i < cnnk_op_kernel_count(); ++i) {
+        const cnnk_op_kernel *k = cnnk_op_kernel_at(i);
+        if (k->isa == CNNK_ISA_REF && k->kind == kind) return k;
+    }
+    return NULL;
+}
+
+static bool has_primitive(cnnk_node_op op) {
+    return op == CNNK_NODE_CONV || op == CNNK_NODE_BNORM || op == CNNK_NODE_RELU ||
+           op == CNNK_NODE_LEAKY_RELU || op == CNNK_NODE_POOL || op == CNNK_NODE_LRN ||
+           op == CNNK_NODE_FC || op == CNNK_NODE_CONCAT || op == CNNK_NODE_ADD ||
+           op == CNNK_NODE_SOFTMAX;
+}
+
+/* Node x's value as a plain NHWC buffer the host reads. */
+static cnnk_status host_input(cnnk_onednn_net *h, int x, const float **p) {
+    const cnnk_node *n = node(h, root(h, x));
+    dnnl_memory_desc_t md;
+    dnnl_dims_t dims = {h->net->mb, n->c, n->h, n->w};
+    CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 4, dims, dnnl_f32, dnnl_nhwc));
+    dnnl_memory_t m = NULL;
+    CNNK_TRY(value_as(h, x, &md, &m));
+    if (m == h->in_mem)
+        return cnnk_fail(h->c.err, CNNK_EUNSUPPORTED, "%s: a host step on the network input",
+                         h->c.layer);
+    void *base = NULL;
+    CNNK_DNN(&h->c, dnnl_memory_get_data_handle, (m, &base));
+    *p = base;
+    return CNNK_OK;
+}
+
+static cnnk_status emit_host(cnnk_onednn_net *h, const group *g, const char *name) {
+    const cnnk_node *n = node(h, g->head);
+    const cnnk_op_kernel *k = ref_kernel(n->desc.kind);
+    if (!k || g->bn >= 0 || g->res >= 0)
+        return cnnk_fail(h->c.err, CNNK_EUNSUPPORTED, "%s: no oneDNN primitive and no host step "
+                                                      "for op %s",
+                         h->c.layer, cnnk_node_op_name(n->op));
+    host_op *op = calloc(1, sizeof *op);
+    if (!op) return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
+    char full[STEP_NAME];
+    snprintf(full, sizeof full, "%.*s (host)", (int)(sizeof full - 8), name);
+    step *st = NULL;
+    cnnk_status s = new_step(h, NULL, full, &st);
+    if (s != CNNK_OK) {
+        free(op);
+        return s;
+    }
+    st->host = op;
+    st->role = "host";
+    op->k = k;
+    op->l = n->desc;
+    for (int i = 0; i < n->ninputs; ++i) {
+        CNNK_TRY(host_input(h, n->inputs[i], &op->a.src[i]));
+        op->a.src_ld[i] = node(h, root(h, n->inputs[i]))->c;
+    }
+    if (n->op == CNNK_NODE_BNORM)
+        for (int i = 0; i < 4; ++i) op->a.params[i] = n->bn[i];
+    else if (n->op == CNNK_NODE_FC || n->desc.kind == CNNK_LAYER_DECONV)
+        op->a.params[0] = n->has_bias ? n->bias : NULL;
+    else
+        op->a.params[0] = n->weights; /* held data: a RoI pooling's proposals */
+    const size_t np = k->packed_size ? k->packed_size(&op->l) : 0;
+    const size_t nw = k->workspace_size ? k->workspace_size(&op->l, 1) : 0;
+    op->packed = np ? aligned_alloc(64, (np * sizeof(float) + 63) / 64 * 64) : NULL;
+    op->workspace = nw ? aligned_alloc(64, (nw * sizeof(float) + 63) / 64 * 64) : NULL;
+    if ((np && !op->packed) || (nw && !op->workspace))
+        return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
+    if (np) k->pack(&op->l, n->weights, op->packed);
+    op->a.packed = op->packed;
+    op->a.workspace = op->workspace;
+    op->a.relu = g->relu;
+    op->a.relu_alpha = g->relu_alpha;
+    op->a.nthreads = 1;
+    dnnl_memory_desc_t md;
+    dnnl_dims_t dims = {h->net->mb, n->c, n->h, n->w};
+    CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 4, dims, dnnl_f32, dnnl_nhwc));
+    dnnl_memory_t m = NULL;
+    CNNK_TRY(new_mem(h, &md, DNNL_MEMORY_ALLOCATE, &m));
+    void *base = NULL;
+    CNNK_DNN(&h->c, dnnl_memory_get_data_handle, (m, &base));
+    op->a.dst = base;
+    op->a.dst_ld = n->c;
+    h->values[g->out].md = md;
+    h->values[g->out].mem = m;
+    return CNNK_OK;
+}
+
+static void host_run(const host_op *op) {
+    op->k->run(&op->l, &op->a);
+}
+
 /* Batch-norm, ReLU and add steps: layers without a layer row of their own
  * in cnnk-bench (role "other"). */
 static cnnk_status emit_group(cnnk_onednn_net *h, int gi) {
@@ -741,6 +849,7 @@ static cnnk_status emit_layer(cnnk_onednn_net *h, int gi) {
     char name[STEP_NAME];
     group_name(h, g, name, sizeof name);
     h->c.layer = node(h, g->head)->name;
+    if (!has_primitive(node(h, g->head)->op)) return emit_host(h, g, name);
     switch (node(h, g->head)->op) {
     case CNNK_NODE_CONV: return emit_conv(h, gi, name);
     case CNNK_NODE_BNORM: return emit_bnorm(h, g, name);
@@ -758,6 +867,7 @@ static cnnk_status emit_layer(cnnk_onednn_net *h, int gi) {
     case CNNK_NODE_INPUT:
     case CNNK_NODE_DROPOUT:
     case CNNK_NODE_OP_COUNT: break;
+    default: break;
     }
     return cnnk_fail(h->c.err, CNNK_EUNSUPPORTED, "%s: no oneDNN primitive for op %s",
                      h->c.layer, cnnk_node_op_name(node(h, g->head)->op));
@@ -801,6 +911,7 @@ static cnnk_status bind_output(cnnk_onednn_net *h) {
 static cnnk_status bind_scratch(cnnk_onednn_net *h) {
     size_t most = 0;
     for (int i = 0; i < h->nsteps; ++i) {
+        if (!h->steps[i].pd) continue;
         size_t b = cnnk_dnn_scratch_bytes(h->steps[i].pd);
         if (b > most) most = b;
     }
@@ -809,7 +920,7 @@ static cnnk_status bind_scratch(cnnk_onednn_net *h) {
     if (!h->scratch) return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: no scratchpad");
     for (int i = 0; i < h->nsteps; ++i) {
         step *s = &h->steps[i];
-        if (cnnk_dnn_scratch_bytes(s->pd) == 0) continue;
+        if (!s->pd || cnnk_dnn_scratch_bytes(s->pd) == 0) continue;
         dnnl_memory_t m = NULL;
         CNNK_TRY(new_mem(h, query(s, dnnl_query_scratchpad_md, 0), h->scratch, &m));
         arg(s, DNNL_ARG_SCRATCHPAD, m);
@@ -830,7 +941,11 @@ void cnnk_onednn_net_destroy(cnnk_onednn_net *h) {
     if (!h) return;
     for (int i = 0; i < h->nsteps; ++i) {
         if (h->steps[i].prim) dnnl_primitive_destroy(h->steps[i].prim);
-        dnnl_primitive_desc_destroy(h->steps[i].pd);
+        if (h->steps[i].pd) dnnl_primitive_desc_destroy(h->steps[i].pd);
+        if (h->steps[i].host) {
+            free(h->steps[i].host->packed), free(h->steps[i].host->workspace);
+            free(h->steps[i].host);
+        }
     }
     for (int i = 0; i < h->nmems; ++i) dnnl_memory_destroy(h->mems[i]);
     free(h->steps), free(h->mems), free(h->scratch);
@@ -920,8 +1035,14 @@ static cnnk_status run_steps(cnnk_onednn_net *h, const float *input_nhwc, float 
         step *s = &h->steps[i];
         struct timespec t0, t1;
         if (ms) clock_gettime(CLOCK_MONOTONIC, &t0);
-        if (dnnl_primitive_execute(s->prim, h->c.strm, s->nargs, s->args) != dnnl_success)
+        if (s->host) {
+            /* the host reads what the primitives before it wrote */
+            if (dnnl_stream_wait(h->c.strm) != dnnl_success) return CNNK_EONEDNN;
+            host_run(s->host);
+        } else if (dnnl_primitive_execute(s->prim, h->c.strm, s->nargs, s->args) !=
+                   dnnl_success) {
             return CNNK_EONEDNN;
+        }
         if (!ms) continue;
         if (dnnl_stream_wait(h->c.strm) != dnnl_success) return CNNK_EONEDNN;
         clock_gettime(CLOCK_MONOTONIC, &t1);
@@ -953,7 +1074,22 @@ const char *cnnk_onednn_net_prim_name(const cnnk_onednn_net *h, int i) {
 }
 
 const char *cnnk_onednn_net_prim_impl(const cnnk_onednn_net *h, int i) {
-    return h && i >= 0 && i < h->nsteps ? cnnk_dnn_impl(h->steps[i].pd) : NULL;
+    if (!h || i < 0 || i >= h->nsteps) return NULL;
+    return h->steps[i].host ? h->steps[i].host->k->name : cnnk_dnn_impl(h->steps[i].pd);
+}
+
+int cnnk_onednn_net_host_steps(const cnnk_onednn_net *h, char *buf, size_t len) {
+    int n = 0;
+    size_t used = 0;
+    if (len) buf[0] = '\0';
+    for (int i = 0; h && i < h->nsteps; ++i) {
+        if (!h->steps[i].host) continue;
+        const char *name = cnnk_layer_name(&h->steps[i].host->l);
+        int m = snprintf(buf + used, len > used ? len - used : 0, "%s%s", n ? "," : "", name);
+        if (m > 0 && used + (size_t)m < len) used += (size_t)m;
+        ++n;
+    }
+    return n;
 }
 
 const char *cnnk_onednn_net_prim_algo(const cnnk_onednn_net *h, int i) {

@@ -142,6 +142,12 @@ cnnk_status cnnk_onednn_net_profile(cnnk_onednn_net *h, const float *input_nhwc,
     return CNNK_EUNSUPPORTED;
 }
 int64_t cnnk_onednn_net_concat_copy_bytes(const cnnk_onednn_net *h) { return (void)h, 0; }
+
+int cnnk_onednn_net_host_steps(const cnnk_onednn_net *h, char *buf, size_t len) {
+    (void)h;
+    if (len) buf[0] = '\0';
+    return 0;
+}
 cnnk_status cnnk_onednn_net_forward(cnnk_onednn_net *h, const float *input_nhwc,
                                     float *output) {
     (void)h, (void)input_nhwc, (void)output;

@@ -371,6 +371,15 @@ static cnnk_status layer_body(cnnk_onednn_layer *h, cnnk_layer_desc *l,
     case CNNK_LAYER_ELTWISE: return eltwise_layer(h, &l->u.eltwise);
     case CNNK_LAYER_CONCAT: return concat_layer(h, &l->u.concat);
     case CNNK_LAYER_RESIZE: return resize_layer(h, &l->u.resize);
+    case CNNK_LAYER_REGION_POOL: {
+        /* Uniform whole-map bins are oneDNN pooling; RoI pooling it lacks. */
+        cnnk_pool_desc p;
+        if (!cnnk_region_pool_as_pool(&l->u.region, &p)) return CNNK_EUNSUPPORTED;
+        l->kind = CNNK_LAYER_POOL;
+        l->u.pool = p;
+        return pool_layer(h, &l->u.pool);
+    }
+    case CNNK_LAYER_DETECT: /* oneDNN has no NMS */
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return CNNK_EINVAL;

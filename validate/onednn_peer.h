@@ -210,9 +210,14 @@ const char *cnnk_onednn_net_prim_note(const cnnk_onednn_net *h, int i);
  * "output" (into the caller's buffer), "reorder" (between layouts),
  * "concat" (a concat primitive or a copy into a concat slice), "other" (a
  * batch-norm, ReLU or add not fused into a convolution: no layer row of
- * cnnk-bench times it); "" for any other layer's primitive; NULL past the
+ * cnnk-bench times it), "host" (cnnk_onednn_net_host_steps); "" for any
+ * other layer's primitive; NULL past the
  * end. */
 const char *cnnk_onednn_net_prim_role(const cnnk_onednn_net *h, int i);
+/* Host steps (role "host"): nodes oneDNN has no primitive for (RoI
+ * pooling, ...), run as cnnk's reference kernel on the peer's tensors.
+ * Returns how many; buf gets their layer names, comma-separated. */
+int cnnk_onednn_net_host_steps(const cnnk_onednn_net *h, char *buf, size_t len);
 /* Convolution steps running algorithm a (DIRECT or WINOGRAD). */
 int cnnk_onednn_net_conv_count(const cnnk_onednn_net *h, cnnk_onednn_algo a);
 void cnnk_onednn_net_destroy(cnnk_onednn_net *h);

@@ -41,6 +41,11 @@ static const struct {
     [CNNK_LAYER_POOL] = {{CNNK_TOL_MAX_REL, 2.4e-7}, {CNNK_TOL_REL_L2, 1e-6}},
     [CNNK_LAYER_ELTWISE] = {{CNNK_TOL_MAX_ABS, 0.0}, {CNNK_TOL_MAX_ABS, 0.0}},
     [CNNK_LAYER_CONCAT] = {{CNNK_TOL_MAX_ABS, 0.0}, {CNNK_TOL_MAX_ABS, 0.0}},
+    /* One reference implementation only: compared with itself, exactly.
+     * Plans are compared by validate/det_check.c (docs/TOLERANCE.md). */
+    [CNNK_LAYER_DETECT] = {{CNNK_TOL_MAX_ABS, 0.0}, {CNNK_TOL_MAX_ABS, 0.0}},
+    /* A max copies values: exact. */
+    [CNNK_LAYER_REGION_POOL] = {{CNNK_TOL_MAX_ABS, 0.0}, {CNNK_TOL_MAX_ABS, 0.0}},
     /* pow / exp in float: a few ulps from the double reference per value
      * (measured worst 1.3e-7 against oneDNN). */
     [CNNK_LAYER_LRN] = {{CNNK_TOL_MAX_REL, 1e-6}, {CNNK_TOL_MAX_REL, 1e-6}},

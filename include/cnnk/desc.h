@@ -144,6 +144,69 @@ typedef struct cnnk_concat_desc {
     char name[CNNK_NAME_LEN];
 } cnnk_concat_desc;
 
+/* Boxes out (kernels/ref/boxes.h), the end of a detection network:
+ *   YOLOV1  input: the s*s*(5b + classes) outputs (c x 1 x 1), darknet's
+ *           order; output 1 x rows x 6 detections (x1, y1, x2, y2, score,
+ *           class), by score, padding rows class -1.
+ *   RPN     inputs: 2A objectness scores and 4A deltas on one h x w map
+ *           (A = 9 anchors of scales 8, 16, 32 x ratios 0.5, 1, 2);
+ *           output 1 x rows x 5 rois (batch, x1, y1, x2, y2), padding
+ *           rows batch -1.
+ *   FRCNN   inputs: R x 1 class probabilities (c, background first), R x 1
+ *           deltas (4c), the R rois (1 x R x 5); output detections as
+ *           YOLOV1's (per-class decoding + NMS, py-faster-rcnn's test).
+ * Boxes are in pixels of the network input (img_h x img_w). */
+typedef enum cnnk_detect_alg {
+    CNNK_DETECT_YOLOV1 = 0,
+    CNNK_DETECT_RPN,
+    CNNK_DETECT_FRCNN
+} cnnk_detect_alg;
+
+typedef struct cnnk_detect_desc {
+    int64_t mb, c, h, w;   /* input 0, per image */
+    int64_t c1;            /* RPN, FRCNN: input 1's channels (4A, 4c); else 0 */
+    int64_t rows, cols;    /* the output per image: 1 x rows x cols */
+    cnnk_detect_alg alg;
+    int64_t img_h, img_w;
+    int64_t s, b, classes; /* YOLOV1's grid */
+    int64_t feat_stride, pre_nms; /* RPN */
+    float thresh;          /* YOLOV1, FRCNN: a class score is kept if > thresh */
+    float nms;             /* IoU above which NMS suppresses */
+    float min_size;        /* RPN: smallest side kept, pixels */
+    char name[CNNK_NAME_LEN];
+} cnnk_detect_desc;
+/* Region max pooling (docs/REGIONS.md): for each region and each of
+ * bins_h x bins_w bins, the max over the feature-map pixels of the bin;
+ * an empty bin is 0. Two users:
+ *  - RoI pooling (rois = R > 0; Fast R-CNN's ROIPooling): region r of image
+ *    n is the box of row r of that image's boxes (1 x R x 5: batch index,
+ *    x1, y1, x2, y2 in input pixels), scaled by spatial_scale and rounded,
+ *    its bins floor/ceil of the box split as Caffe's roi_pooling_layer.cpp.
+ *    A row whose batch index is negative is padding: its output is 0.
+ *  - adaptive pooling (rois = 0; SPP-net's pyramid, PyTorch's
+ *    AdaptiveMaxPool2d): the region is the whole map, bin i of n spans
+ *    [floor(i*H/n), ceil((i+1)*H/n)).
+ * The output of one level is NHWC with the regions stacked along h:
+ * (rois ? R : 1) * bins_h x bins_w x c per image, so a fully connected
+ * head over each region is a convolution of bins_h x bins_w, stride
+ * bins_h x bins_w (the batch of regions becomes the GEMM's rows). With
+ * `flatten` (SPP's pyramid: several levels), each region's levels are
+ * flattened C x H x W, level after level, into one row of
+ * sum(c * bins_h * bins_w) channels: 1 x (rois ? R : 1) x that, the order
+ * a framework's flatten + concat gives the following FC. */
+#define CNNK_REGION_MAX_LEVELS 4
+
+typedef struct cnnk_region_pool_desc {
+    int64_t mb, c, ih, iw; /* the feature map */
+    int64_t rois;          /* R boxes per image; 0: the whole map */
+    float spatial_scale;   /* box pixels -> map cells (1/16 after VGG16's conv5_3) */
+    int nlevels;           /* 1..CNNK_REGION_MAX_LEVELS; more than 1 needs flatten */
+    int64_t bins_h[CNNK_REGION_MAX_LEVELS], bins_w[CNNK_REGION_MAX_LEVELS];
+    bool flatten;
+    int64_t oc, oh, ow;    /* derived by the check */
+    char name[CNNK_NAME_LEN];
+} cnnk_region_pool_desc;
+
 typedef enum cnnk_layer_kind {
     CNNK_LAYER_CONV = 0,
     CNNK_LAYER_DECONV,
@@ -155,6 +218,8 @@ typedef enum cnnk_layer_kind {
     CNNK_LAYER_ELTWISE,
     CNNK_LAYER_CONCAT,
     CNNK_LAYER_RESIZE,
+    CNNK_LAYER_DETECT,
+    CNNK_LAYER_REGION_POOL,
     CNNK_LAYER_KIND_COUNT
 } cnnk_layer_kind;
 
@@ -173,6 +238,8 @@ typedef struct cnnk_layer_desc {
         cnnk_eltwise_desc eltwise;
         cnnk_concat_desc concat;
         cnnk_resize_desc resize;
+        cnnk_detect_desc detect;
+        cnnk_region_pool_desc region;
     } u;
 } cnnk_layer_desc;
 
@@ -232,6 +299,26 @@ cnnk_status cnnk_softmax_check(const cnnk_softmax_desc *d, cnnk_error *err);
 cnnk_status cnnk_eltwise_check(const cnnk_eltwise_desc *d, cnnk_error *err);
 cnnk_status cnnk_concat_check(const cnnk_concat_desc *d, cnnk_error *err);
 cnnk_status cnnk_resize_check(const cnnk_resize_desc *d, cnnk_error *err);
+cnnk_status cnnk_detect_check(const cnnk_detect_desc *d, cnnk_error *err);
+/* Derives oc, oh, ow (see cnnk_region_pool_desc). */
+cnnk_status cnnk_region_pool_check(cnnk_region_pool_desc *d, cnnk_error *err);
+/* Whole-map pooling of one unflattened level whose bins are uniform (the
+ * map divisible by the bins) is plain max pooling, kernel = stride = map /
+ * bins: true and that pool descriptor (checked); else false (RoI pooling
+ * and uneven bins are nothing oneDNN has). */
+bool cnnk_region_pool_as_pool(const cnnk_region_pool_desc *d, cnnk_pool_desc *p);
+/* Bin [lo, hi) i of `bins` over `len` map cells from `start`, clipped to
+ * [0, size]. RoI pooling (roi true) follows Caffe's ROIPooling in float:
+ * lo = floor(i * (len / bins)), hi = ceil((i + 1) * (len / bins)); the
+ * whole map (roi false) PyTorch's exact integers: lo = floor(i * len /
+ * bins), hi = ceil((i + 1) * len / bins). */
+void cnnk_region_bin(bool roi, int64_t i, int64_t bins, int64_t start, int64_t len, int64_t size,
+                     int64_t *lo, int64_t *hi);
+/* A box row (x1, y1, x2, y2) scaled and rounded into map cells as Caffe's
+ * ROIPooling does: start = round(x1 * scale), extent max(round(x2 *
+ * scale) - start + 1, 1). */
+void cnnk_region_box(const float *box4, float scale, int64_t *y0, int64_t *hlen, int64_t *x0,
+                     int64_t *wlen);
 
 /* Counts of a checked descriptor. Weights and biases are counted apart
  * (torchvision counts both as parameters); MACs are multiply-adds. */

@@ -115,6 +115,10 @@ double cnnk_conv_kernel_flops(const cnnk_conv_kernel *k, const cnnk_conv_desc *d
  *                        LEAKY_RELU's slope is its descriptor's alpha
  * relu with relu_alpha is the activation of cnnk_epilogue.
  *   CONCAT               src[0..n) -> dst
+ *   REGION_POOL          src[0] -> dst; RoI pooling's boxes (each image's R
+ *                        rows of 5: batch index, x1, y1, x2, y2) are src[1]
+ *                        (pitch src_ld[1], image after image) when given by a
+ *                        node, else params[0] (R x 5, the same for every image)
  * Pitches are per tensor (src_ld[i], dst_ld) as in desc.h. */
 typedef struct cnnk_op_args {
     const float *src[CNNK_CONCAT_MAX_INPUTS];

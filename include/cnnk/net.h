@@ -44,6 +44,9 @@ typedef enum cnnk_node_op {
     CNNK_NODE_CROP,     /* Caffe's Crop: crop_top/crop_left into its input, to c x h x w;
                            desc.u.eltwise (DROPOUT) of the output shape (an identity's shape) */
     CNNK_NODE_RESIZE,   /* desc.u.resize; bilinear, F.interpolate's */
+    CNNK_NODE_DETECT,   /* desc.u.detect: boxes out (YOLOv1 decoding + NMS, RPN proposals) */
+    CNNK_NODE_REGION_POOL, /* desc.u.region; RoI pooling's boxes are a second input, or held
+                            * in weights (rois x 5: the network's proposals, not parameters) */
     CNNK_NODE_OP_COUNT
 } cnnk_node_op;
 
@@ -74,6 +77,9 @@ typedef struct cnnk_net {
     /* The parameters came with the network (an ONNX model's initializers):
      * cnnk_net_init_weights keeps them. */
     bool params_given;
+    /* Boxes a RoI-pooling network is built for (its R); 0 before the build:
+     * the network's default. Set by cnnk_net_build_rois. */
+    int64_t rois;
     cnnk_node *nodes;
     int n, cap;
     cnnk_status status;   /* first builder error, sticky */
@@ -136,6 +142,36 @@ int cnnk_net_softmax(cnnk_net *n, const char *name, int in);
  * mode="bilinear", align_corners=...) (desc.h's cnnk_resize_desc). */
 int cnnk_net_resize(cnnk_net *n, const char *name, int in, int64_t oh, int64_t ow,
                     bool align_corners);
+/* Boxes out (desc.h's cnnk_detect_desc, kernels/ref/boxes.h). YOLOv1's
+ * decoding and per-class NMS of in's s*s*(5b + classes) values (darknet's
+ * detection layer at test time) into max_det rows of (x1, y1, x2, y2,
+ * score, class); boxes in pixels of the network input. */
+int cnnk_net_yolo_detect(cnnk_net *n, const char *name, int in, int64_t s, int64_t b,
+                         int64_t classes, float thresh, float nms, int64_t max_det);
+/* The RPN's proposal step (py-faster-rcnn's proposal_layer at test time)
+ * from 18 objectness scores (cls) and 36 deltas (bbox) per pixel of one
+ * map: post_nms rows of (batch, x1, y1, x2, y2), padding rows batch -1. */
+int cnnk_net_rpn_proposals(cnnk_net *n, const char *name, int cls, int bbox,
+                           int64_t feat_stride, int64_t pre_nms, int64_t post_nms, float nms,
+                           float min_size);
+/* Faster R-CNN's detections (py-faster-rcnn's test: per class j >= 1 the
+ * rois scoring > thresh, decoded by class j's deltas, clipped, NMS at nms
+ * with +1 IoU; the max_det best): prob R x 1 x classes, deltas R x 1 x
+ * 4 classes, rois 1 x R x 5. */
+int cnnk_net_frcnn_detect(cnnk_net *n, const char *name, int prob, int deltas, int rois,
+                          float thresh, float nms, int64_t max_det);
+/* RoI max pooling (Fast R-CNN's ROIPooling; cnnk_region_pool_desc): bins x
+ * bins over each of `rois` boxes scaled by spatial_scale. boxes is the node
+ * of a box tensor (1 x rois x 5 per image), or -1: the node holds the boxes
+ * (the network's proposals: cnnk_net_init_weights gives the default set,
+ * cnnk_net_set_proposals a file's). The output stacks the regions along
+ * h: rois * bins x bins x c per image. */
+int cnnk_net_roi_pool(cnnk_net *n, const char *name, int in, int boxes, int64_t rois,
+                      int64_t bins, float spatial_scale);
+/* Spatial pyramid pooling (SPP-net): adaptive max pooling of the whole map
+ * to bins[i] x bins[i] for each of nlevels levels, each flattened C x H x
+ * W, levels concatenated: 1 x 1 x sum(c * bins^2) per image. */
+int cnnk_net_spp(cnnk_net *n, const char *name, int in, int nlevels, const int64_t *bins);
 
 /* 2 ([N, C]) or 4 (NCHW): how a framework lays out this network's output. */
 int cnnk_net_output_rank(const cnnk_net *n);
@@ -148,6 +184,9 @@ const char *cnnk_net_name_at(size_t i); /* "alexnet", "vgg16", ..., torchvision'
 /* The side of the square input network `name` is defined at (224 for the
  * classifiers, 448 for yolov1); 0 for an unknown name. */
 int64_t cnnk_net_default_side(const char *name);
+/* The width of its default input: the side, but for a network defined at
+ * a rectangle (fast_rcnn_vgg16: 600 x 1000, h x w). */
+int64_t cnnk_net_default_width(const char *name);
 
 /* Builds network `name` for batch mb and input h x w (3 channels); h = w = 0
  * is its default input (cnnk_net_default_side). An unknown name is
@@ -157,6 +196,16 @@ int64_t cnnk_net_default_side(const char *name);
  * and w are then 0 (the model's size) or must be the model's. */
 cnnk_status cnnk_net_build(const char *name, int64_t mb, int64_t h, int64_t w, cnnk_net **out,
                            cnnk_error *err);
+
+/* cnnk_net_build for a RoI-pooling network of `rois` boxes (0: its
+ * default; networks without RoI pooling ignore it). */
+cnnk_status cnnk_net_build_rois(const char *name, int64_t mb, int64_t h, int64_t w, int64_t rois,
+                                cnnk_net **out, cnnk_error *err);
+
+/* Loads a proposals file (cnnk/proposals.h's format) into every node that
+ * holds its boxes; after cnnk_net_init_weights. Its count must be the
+ * network's R; errors name the file and line. */
+cnnk_status cnnk_net_set_proposals(cnnk_net *n, const char *path, cnnk_error *err);
 
 /* ---- counts --------------------------------------------------------------- */
 

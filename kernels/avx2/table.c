@@ -14,6 +14,8 @@ extern const cnnk_op_kernel cnnk_pool__avx2, cnnk_lrn__avx2, cnnk_eltwise__avx2,
     cnnk_softmax__avx2, cnnk_concat__avx2, cnnk_bnorm__avx2, cnnk_deconv__avx2,
     cnnk_resize__avx2;
 
+extern const cnnk_op_kernel cnnk_region_pool__avx2; /* region_pool.c */
+
 /* peak.c: 12 independent FMA chains x 8 lanes x 2 FLOP per iteration. */
 float cnnk_peak_loop__avx2(int64_t iters);
 void cnnk_gemv__avx2(int64_t k, int64_t oc, const float *x, const float *packed,
@@ -63,6 +65,7 @@ static const cnnk_op_kernel *const g_ops[] = {
     &cnnk_pool__avx2,   &cnnk_lrn__avx2,   &cnnk_eltwise__avx2, &cnnk_softmax__avx2,
     &cnnk_concat__avx2, &cnnk_bnorm__avx2, &cnnk_deconv__avx2,  &cnnk_fc__avx2,
     &cnnk_resize__avx2,
+    &cnnk_region_pool__avx2,
 };
 
 const cnnk_isa_table cnnk_isa_table__avx2 = {

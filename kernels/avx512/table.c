@@ -14,6 +14,8 @@ extern const cnnk_op_kernel cnnk_pool__avx512, cnnk_lrn__avx512, cnnk_eltwise__a
     cnnk_softmax__avx512, cnnk_concat__avx512, cnnk_bnorm__avx512, cnnk_deconv__avx512,
     cnnk_resize__avx512;
 
+extern const cnnk_op_kernel cnnk_region_pool__avx512; /* region_pool.c */
+
 /* peak.c: 24 independent FMA chains x 16 lanes x 2 FLOP per iteration. */
 float cnnk_peak_loop__avx512(int64_t iters);
 void cnnk_gemv__avx512(int64_t k, int64_t oc, const float *x, const float *packed,
@@ -64,6 +66,7 @@ static const cnnk_op_kernel *const g_ops[] = {
     &cnnk_pool__avx512,   &cnnk_lrn__avx512,   &cnnk_eltwise__avx512, &cnnk_softmax__avx512,
     &cnnk_concat__avx512, &cnnk_bnorm__avx512, &cnnk_deconv__avx512,  &cnnk_fc__avx512,
     &cnnk_resize__avx512,
+    &cnnk_region_pool__avx512,
 };
 
 const cnnk_isa_table cnnk_isa_table__avx512 = {

@@ -14,6 +14,8 @@ extern const cnnk_op_kernel cnnk_pool__neon, cnnk_lrn__neon, cnnk_eltwise__neon,
     cnnk_softmax__neon, cnnk_concat__neon, cnnk_bnorm__neon, cnnk_deconv__neon,
     cnnk_resize__neon;
 
+extern const cnnk_op_kernel cnnk_region_pool__neon; /* region_pool.c */
+
 /* peak.c: 16 independent FMA chains x 4 lanes x 2 FLOP per iteration. */
 float cnnk_peak_loop__neon(int64_t iters);
 void cnnk_gemv__neon(int64_t k, int64_t oc, const float *x, const float *packed,
@@ -58,6 +60,7 @@ static const cnnk_op_kernel *const g_ops[] = {
     &cnnk_pool__neon,   &cnnk_lrn__neon,   &cnnk_eltwise__neon, &cnnk_softmax__neon,
     &cnnk_concat__neon, &cnnk_bnorm__neon, &cnnk_deconv__neon,  &cnnk_fc__neon,
     &cnnk_resize__neon,
+    &cnnk_region_pool__neon,
 };
 
 const cnnk_isa_table cnnk_isa_table__neon = {

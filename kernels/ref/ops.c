@@ -98,3 +98,13 @@ const cnnk_op_kernel cnnk_deconv__ref = {.name = "ref/deconv", .isa = CNNK_ISA_R
                                          .kind = CNNK_LAYER_DECONV, .applies = deconv_applies,
                                          .packed_size = deconv_packed_size, .pack = deconv_pack,
                                          .run = deconv_run};
+
+static void region_pool_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
+    const cnnk_region_pool_desc *d = &l->u.region;
+    const bool node = a->src[1] != NULL;
+    cnnk_ref_region_pool(d, a->src[0], a->src_ld[0], node ? a->src[1] : a->params[0],
+                         node ? a->src_ld[1] : 5, node ? d->rois * a->src_ld[1] : 0, a->dst,
+                         a->dst_ld);
+}
+
+REF_OP(cnnk_region_pool__ref, "ref/region_pool", CNNK_LAYER_REGION_POOL, region_pool_run);

@@ -108,6 +108,20 @@ void cnnk_ref_resize(const cnnk_resize_desc *d, const float *src, int64_t src_ld
 void cnnk_ref_concat(const cnnk_concat_desc *d, const float *const *src,
                      const int64_t *src_ld, float *dst, int64_t dst_ld);
 
+/* CNNK_LAYER_DETECT (kernels/ref/detect.c, on kernels/ref/boxes.h): image
+ * by image; src[i] / ld[i] are the inputs (1, 2 or 3 by the algorithm);
+ * scratch holds cnnk_ref_detect_scratch(d) floats, reused per image. */
+int64_t cnnk_ref_detect_scratch(const cnnk_detect_desc *d);
+void cnnk_ref_detect(const cnnk_detect_desc *d, const float *const *src, const int64_t *ld,
+                     float *scratch, float *dst, int64_t dst_ld);
+/* Region max pooling (cnnk_region_pool_desc). For RoI pooling, image n's
+ * R boxes are rows of boxes + n * boxes_stride, boxes_ld apart (stride 0:
+ * every image the same boxes), each (batch index, x1, y1, x2, y2); boxes
+ * is unread for whole-map pooling. */
+void cnnk_ref_region_pool(const cnnk_region_pool_desc *d, const float *src, int64_t src_ld,
+                          const float *boxes, int64_t boxes_ld, int64_t boxes_stride,
+                          float *dst, int64_t dst_ld);
+
 /* C (m x n, pitch ldc) = A (m x k, pitch lda) * B (k x n, pitch ldb): the
  * plain triple loop the reference strategies share. Float accumulation, as
  * an optimized GEMM's is, so the strategies differ from the double-
@@ -142,5 +156,7 @@ extern const cnnk_op_kernel cnnk_concat__ref;
 extern const cnnk_op_kernel cnnk_fc__ref;
 extern const cnnk_op_kernel cnnk_deconv__ref;
 extern const cnnk_op_kernel cnnk_resize__ref;
+extern const cnnk_op_kernel cnnk_detect__ref;
+extern const cnnk_op_kernel cnnk_region_pool__ref;
 
 #endif
