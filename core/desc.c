@@ -262,6 +262,8 @@ cnnk_status cnnk_resize_check(const cnnk_resize_desc *d, cnnk_error *err) {
     CNNK_TRY(check_dim(L, "oh", d->oh, 1, err));
     CNNK_TRY(check_dim(L, "ow", d->ow, 1, err));
     return check_tensor(L, "dst", d->mb, d->c, d->oh, d->ow, err);
+}
+
 cnnk_status cnnk_detect_check(const cnnk_detect_desc *d, cnnk_error *err) {
     const char *L = msg_name(d->name, CNNK_LAYER_DETECT);
     CNNK_TRY(check_nchw(L, d->mb, d->c, d->h, d->w, err));
@@ -531,6 +533,8 @@ cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l) {
         const cnnk_resize_desc *d = &l->u.resize;
         x = same_shape(d->mb, d->c, d->ih, d->iw);
         x.oh = d->oh, x.ow = d->ow;
+        break;
+    }
     case CNNK_LAYER_DETECT: {
         const cnnk_detect_desc *d = &l->u.detect;
         x = (cnnk_layer_dims){.mb = d->mb, .ic = d->c, .ih = d->h, .iw = d->w, .oc = d->cols,
