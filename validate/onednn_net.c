@@ -750,7 +750,8 @@ static bool has_primitive(cnnk_node_op op) {
     return op == CNNK_NODE_CONV || op == CNNK_NODE_BNORM || op == CNNK_NODE_RELU ||
            op == CNNK_NODE_LEAKY_RELU || op == CNNK_NODE_POOL || op == CNNK_NODE_LRN ||
            op == CNNK_NODE_FC || op == CNNK_NODE_CONCAT || op == CNNK_NODE_ADD ||
-           op == CNNK_NODE_SOFTMAX;
+           op == CNNK_NODE_SOFTMAX || op == CNNK_NODE_DECONV || op == CNNK_NODE_CROP ||
+           op == CNNK_NODE_RESIZE;
 }
 
 /* Node x's value as a plain NHWC buffer the host reads. */
