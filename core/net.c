@@ -626,12 +626,13 @@ cnnk_status cnnk_net_build_rois(const char *name, int64_t mb, int64_t h, int64_t
         *out = n;
         return CNNK_OK;
     }
-    char valid[CNNK_ERROR_MSG_LEN / 2] = "";
+    /* the message keeps 64 characters of the name and room for the list */
+    char valid[CNNK_ERROR_MSG_LEN - 128] = "";
     size_t len = 0;
     for (size_t i = 0; i < NETWORKS && len < sizeof valid; ++i)
         len += (size_t)snprintf(valid + len, sizeof valid - len, "%s%s", i ? ", " : "",
                                 networks[i].name);
-    return cnnk_fail(err, CNNK_EINVAL, "unknown network '%.128s' (valid: %s)", name ? name : "",
+    return cnnk_fail(err, CNNK_EINVAL, "unknown network '%.64s' (valid: %s)", name ? name : "",
                      valid);
 }
 
