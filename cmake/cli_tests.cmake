@@ -27,11 +27,15 @@ add_test(NAME validate_yolov1
                  ${CNNK_AGAINST_ONEDNN} --post leaky --quiet
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(validate_yolov1 PROPERTIES LABELS network)
-# fcn_resnet50 at 520x520 (dilated 3x3s at 65x65, the 65 -> 520 resize):
-# like yolov1, this CPU's best ISA in the network set.
+# fcn_resnet50 at 520x520: what is new in it, each distinct dilated 3x3 (65x65,
+# dilation 2 and 4), the max pool and the 65 -> 520 resize, this CPU's best
+# ISA. The whole list (55 convolutions, 142.7 GMACs of scalar reference: more
+# than 9 minutes here: stopped unfinished) is the documented command of docs/SHAPES.md:
+#   cnnk validate --batch shapes/fcn_resnet50.txt --isa all --algo all --against onednn
 add_test(NAME validate_fcn_resnet50
-         COMMAND cnnk_cli validate --batch shapes/fcn_resnet50.txt --isa best --algo all
-                 ${CNNK_AGAINST_ONEDNN} --quiet
+         COMMAND sh -c "awk '/^--/ { conv = ($1 == \"--conv\"); print; next } /^#/ { next } !conv { print; next } /dh[0-9]/ { k = $0; sub(/n\".*/, \"\", k); if (!(k in seen)) { seen[k] = 1; print } }' shapes/fcn_resnet50.txt > \"$0\" && \"$1\" validate --batch \"$0\" --isa best --algo all $2 $3 --quiet"
+                 ${CMAKE_CURRENT_BINARY_DIR}/fcn_resnet50_dilated.txt $<TARGET_FILE:cnnk_cli>
+                 ${CNNK_AGAINST_ONEDNN}
          WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 set_tests_properties(validate_fcn_resnet50 PROPERTIES LABELS network)
 # The bilinear resize's edge cases, every ISA, both coordinate rules (a few
