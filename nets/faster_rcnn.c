@@ -23,26 +23,8 @@ enum { RPN_POST_NMS = 300, RPN_PRE_NMS = 6000, RPN_STRIDE = 16 };
 #define FRCNN_NMS 0.3f     /* cfg.TEST.NMS */
 enum { FRCNN_MAX_DET = 100 }; /* test_net's max_per_image */
 
-/* conv1_1 .. conv5_3 with their ReLUs; returns relu5_3. */
-static int vgg16_trunk(cnnk_net *n) {
-    static const int stages[5] = {2, 2, 3, 3, 3};
-    static const int64_t width[5] = {64, 128, 256, 512, 512};
-    char name[32];
-    int x = 0;
-    for (int s = 0; s < 5; ++s) {
-        if (s > 0) {
-            CNNK_NETS_NAME(name, "pool%d", s);
-            x = cnnk_net_maxpool(n, name, x, 2, 2, 0, true);
-        }
-        for (int i = 1; i <= stages[s]; ++i) {
-            CNNK_NETS_NAME(name, "conv%d_%d", s + 1, i);
-            x = cnnk_net_conv(n, name, x, width[s], 3, 1, 1, true);
-            CNNK_NETS_NAME(name, "relu%d_%d", s + 1, i);
-            x = cnnk_net_relu(n, name, x);
-        }
-    }
-    return x;
-}
+/* conv1_1 .. conv5_3 with their ReLUs, no pool5; returns relu5_3. */
+static int vgg16_trunk(cnnk_net *n) { return cnnk_nets_caffe_vgg16(n, 1, false, NULL); }
 
 /* The RPN on the trunk; returns the proposals node (1 x R x 5; R = 300,
  * or the network's rois when built for fewer: cnnk_net_build_rois). */

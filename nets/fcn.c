@@ -28,31 +28,11 @@ typedef struct trunk {
     int pool3, pool4, score_fr;
 } trunk;
 
-static int conv_relu(cnnk_net *n, const char *tag, int x, int64_t oc, int64_t k, int64_t p) {
-    char name[32];
-    CNNK_NETS_NAME(name, "conv%s", tag);
-    x = cnnk_net_conv(n, name, x, oc, k, 1, p, true);
-    CNNK_NETS_NAME(name, "relu%s", tag);
-    return cnnk_net_relu(n, name, x);
-}
-
 /* conv1_1 .. score_fr; the pools the skip branches read. */
 static trunk vgg_trunk(cnnk_net *n) {
-    static const int blocks[5][2] = {{64, 2}, {128, 2}, {256, 3}, {512, 3}, {512, 3}};
-    trunk t = {-1, -1, -1};
-    int x = 0;
-    for (int b = 0; b < 5; ++b) {
-        for (int i = 0; i < blocks[b][1]; ++i) {
-            char tag[16];
-            CNNK_NETS_NAME(tag, "%d_%d", b + 1, i + 1);
-            x = conv_relu(n, tag, x, blocks[b][0], 3, b == 0 && i == 0 ? 100 : 1);
-        }
-        char name[16];
-        CNNK_NETS_NAME(name, "pool%d", b + 1);
-        x = cnnk_net_maxpool(n, name, x, 2, 2, 0, true);
-        if (b == 2) t.pool3 = x;
-        if (b == 3) t.pool4 = x;
-    }
+    int pools[5];
+    int x = cnnk_nets_caffe_vgg16(n, 100, true, pools);
+    trunk t = {pools[2], pools[3], -1};
     x = cnnk_net_conv(n, "fc6", x, 4096, 7, 1, 0, true);
     x = cnnk_net_relu(n, "relu6", x);
     x = cnnk_net_dropout(n, "drop6", x);

@@ -25,6 +25,9 @@ void cnnk_nets_densenet121(cnnk_net *n);
 void cnnk_nets_densenet169(cnnk_net *n);
 void cnnk_nets_densenet201(cnnk_net *n);
 void cnnk_nets_yolov1(cnnk_net *n);
+/* Caffe's VGG-16 conv1_1 .. relu5_3 with the released models' names
+ * (nets/vgg.c: FCN, Fast and Faster R-CNN share it). */
+int cnnk_nets_caffe_vgg16(cnnk_net *n, int64_t pad1, bool pool5, int pools[5]);
 void cnnk_nets_fcn32s(cnnk_net *n);
 void cnnk_nets_fcn16s(cnnk_net *n);
 void cnnk_nets_fcn8s(cnnk_net *n);

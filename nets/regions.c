@@ -58,22 +58,7 @@ void cnnk_nets_spp_zf5(cnnk_net *n) {
 }
 
 void cnnk_nets_fast_rcnn_vgg16(cnnk_net *n) {
-    static const int stages[5] = {2, 2, 3, 3, 3};
-    static const int64_t width[5] = {64, 128, 256, 512, 512};
-    char name[32];
-    int x = 0;
-    for (int s = 0; s < 5; ++s) {
-        if (s > 0) {
-            CNNK_NETS_NAME(name, "pool%d", s);
-            x = cnnk_net_maxpool(n, name, x, 2, 2, 0, true);
-        }
-        for (int i = 1; i <= stages[s]; ++i) {
-            CNNK_NETS_NAME(name, "conv%d_%d", s + 1, i);
-            x = cnnk_net_conv(n, name, x, width[s], 3, 1, 1, true);
-            CNNK_NETS_NAME(name, "relu%d_%d", s + 1, i);
-            x = cnnk_net_relu(n, name, x);
-        }
-    }
+    int x = cnnk_nets_caffe_vgg16(n, 1, false, NULL);
     const int64_t rois = n->rois > 0 ? n->rois : FAST_RCNN_ROIS;
     x = cnnk_net_roi_pool(n, "roi_pool5", x, -1, rois, 7, 1.0f / 16);
     x = cnnk_net_conv_ex(n, "fc6", x, 4096, 7, 7, 7, 7, 0, 0, 1, 1, true);

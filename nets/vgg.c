@@ -44,3 +44,32 @@ VGG(cnnk_nets_vgg16, 64, 64, M, 128, 128, M, 256, 256, 256, M, 512, 512, 512, M,
     M)
 VGG(cnnk_nets_vgg19, 64, 64, M, 128, 128, M, 256, 256, 256, 256, M, 512, 512, 512, 512, M, 512,
     512, 512, 512, M)
+
+/* Caffe's VGG-16 trunk as the released FCN, Fast and Faster R-CNN models
+ * name it: conv<b>_<i> (3x3, pad 1, bias) + relu<b>_<i> in blocks of 2, 2,
+ * 3, 3, 3 convolutions of 64, 128, 256, 512, 512 channels, 2x2 stride-2 max
+ * pools (Caffe's ceil rounding) pool1..pool4 after the first four blocks
+ * and pool5 after the last when `pool5`; conv1_1 pads by pad1 (FCN's 100).
+ * pools[b] gets pool<b+1>'s node (-1 for none) when pools is not NULL.
+ * Returns the last node. */
+int cnnk_nets_caffe_vgg16(cnnk_net *n, int64_t pad1, bool pool5, int pools[5]) {
+    static const int blocks[5] = {2, 2, 3, 3, 3};
+    static const int64_t width[5] = {64, 128, 256, 512, 512};
+    char name[32];
+    int x = 0;
+    for (int b = 0; b < 5; ++b) {
+        if (pools) pools[b] = -1;
+        for (int i = 1; i <= blocks[b]; ++i) {
+            CNNK_NETS_NAME(name, "conv%d_%d", b + 1, i);
+            x = cnnk_net_conv(n, name, x, width[b], 3, 1, b == 0 && i == 1 ? pad1 : 1, true);
+            CNNK_NETS_NAME(name, "relu%d_%d", b + 1, i);
+            x = cnnk_net_relu(n, name, x);
+        }
+        if (b < 4 || pool5) {
+            CNNK_NETS_NAME(name, "pool%d", b + 1);
+            x = cnnk_net_maxpool(n, name, x, 2, 2, 0, true);
+            if (pools) pools[b] = x;
+        }
+    }
+    return x;
+}
