@@ -142,7 +142,7 @@ static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
  *    direct tile led and the layer does not expand channels at stride 1
  *    (oc >= 2 ic, sh = sw = 1): 64 input channels (ResNet's and
  *    GoogLeNet's 64->64: 1.20-1.27x against 1.34-1.39x) and maps under
- *    8x8 (ResNet's 2048->512 and its strided 1024->2048: 0.96-1.03x
+ *    8x8, fewer than 64 rows (ResNet's 2048->512 and its strided 1024->2048: 0.96-1.03x
  *    against 1.05-1.11x);
  *  - Winograd F4 from 16x16 up, F6 there once ic >= 512 (VGG's 512->512
  *    28x28: F6 0.89-0.99x of F4's time in 4 of 4 runs with the interior
@@ -153,12 +153,25 @@ static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
  *    in cnnk tune's race, docs/TUNING.md); F2 from 8x8 (14x14 maps: F4 tiles 16 of
  *    14 rows, 1.04x against F2's 0.78x); below 8x8 the direct tile (7x7: F2
  *    1.47x, direct 0.97x);
+ *  - a convolution of non-overlapping patches (kernel = stride, no padding,
+ *    as Fast and Faster R-CNN's fc6 runs over stacked regions: 7x7 stride 7
+ *    to one 4096-vector per region) im2col, whose lowering is then a plain
+ *    reshuffle and whose GEMM has a row per region: fast_rcnn_vgg16's fc6
+ *    at 64 regions took 1108 ms against direct's 5893 ms (`cnnk run`,
+ *    docs/REGIONS.md);
  *  - everything else direct, which led im2col on every such layer. */
 static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
     const bool small_map = d->oh < 8 || d->ow < 8;
+    const bool patches = d->kh > 1 && d->kh == d->sh && d->kw == d->sw && d->dh == 1 &&
+                         d->dw == 1 && !(d->pt | d->pl | d->pb | d->pr);
+    if (patches) return CNNK_ALGO_IM2COL;
     if (is_1x1_unpadded(d)) {
+        /* a 1x1 is a GEMM of oh*ow rows whatever the map's shape: few rows
+         * (7x7's 49) is what favours the direct tile, not a thin map (fc7
+         * over 300 stacked regions, 300x1: 1x1_sup) */
+        const bool few_rows = d->oh * d->ow < 64;
         const bool expands = d->oc >= 2 * d->ic && d->sh == 1 && d->sw == 1;
-        return !expands && (d->ic <= 64 || small_map) ? CNNK_ALGO_DIRECT : CNNK_ALGO_1X1_SUP;
+        return !expands && (d->ic <= 64 || few_rows) ? CNNK_ALGO_DIRECT : CNNK_ALGO_1X1_SUP;
     }
     if (winograd_shape(d) && d->oh >= 16 && d->ow >= 16)
         return d->ic >= 512 || (d->ic >= 256 && d->oc >= 512) ? CNNK_ALGO_WINOGRAD_F6
