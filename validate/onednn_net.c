@@ -746,14 +746,6 @@ static const cnnk_op_kernel *ref_kernel(cnnk_layer_kind kind) {
     return NULL;
 }
 
-static bool has_primitive(cnnk_node_op op) {
-    return op == CNNK_NODE_CONV || op == CNNK_NODE_BNORM || op == CNNK_NODE_RELU ||
-           op == CNNK_NODE_LEAKY_RELU || op == CNNK_NODE_POOL || op == CNNK_NODE_LRN ||
-           op == CNNK_NODE_FC || op == CNNK_NODE_CONCAT || op == CNNK_NODE_ADD ||
-           op == CNNK_NODE_SOFTMAX || op == CNNK_NODE_DECONV || op == CNNK_NODE_CROP ||
-           op == CNNK_NODE_RESIZE;
-}
-
 /* Node x's value as a plain NHWC buffer the host reads. */
 static cnnk_status host_input(cnnk_onednn_net *h, int x, const float **p) {
     const cnnk_node *n = node(h, root(h, x));
@@ -850,7 +842,6 @@ static cnnk_status emit_layer(cnnk_onednn_net *h, int gi) {
     char name[STEP_NAME];
     group_name(h, g, name, sizeof name);
     h->c.layer = node(h, g->head)->name;
-    if (!has_primitive(node(h, g->head)->op)) return emit_host(h, g, name);
     switch (node(h, g->head)->op) {
     case CNNK_NODE_CONV: return emit_conv(h, gi, name);
     case CNNK_NODE_BNORM: return emit_bnorm(h, g, name);
@@ -868,7 +859,10 @@ static cnnk_status emit_layer(cnnk_onednn_net *h, int gi) {
     case CNNK_NODE_INPUT:
     case CNNK_NODE_DROPOUT:
     case CNNK_NODE_OP_COUNT: break;
-    default: break;
+    /* A kind oneDNN has no primitive for (region pooling, the detection
+     * steps): cnnk's reference kernel on the peer's tensors, the same code
+     * on both sides (emit_host fails for a kind without one). */
+    default: return emit_host(h, g, name);
     }
     return cnnk_fail(h->c.err, CNNK_EUNSUPPORTED, "%s: no oneDNN primitive for op %s",
                      h->c.layer, cnnk_node_op_name(node(h, g->head)->op));
