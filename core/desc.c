@@ -390,6 +390,29 @@ void cnnk_pool_end_padding(const cnnk_pool_desc *d, int64_t *pb, int64_t *pr) {
     *pr = need_r > d->pr ? need_r : d->pr;
 }
 
+bool cnnk_conv_patch_column(const cnnk_conv_desc *d) {
+    return !d->transposed && d->g == 1 && d->kh == d->sh && d->kw == d->sw && d->dh == 1 &&
+           d->dw == 1 && d->pt == 0 && d->pl == 0 && d->pb == 0 && d->pr == 0 &&
+           d->iw == d->kw && d->kh > 0 && d->ih % d->kh == 0;
+}
+
+cnnk_conv_desc cnnk_conv_patch_1x1(const cnnk_conv_desc *d) {
+    cnnk_conv_desc x = *d;
+    x.ic = d->ic * d->kh * d->kw;
+    x.ih = d->ih / d->kh;
+    x.iw = 1;
+    x.kh = x.kw = x.sh = x.sw = 1;
+    return x;
+}
+
+void cnnk_conv_patch_weights(const cnnk_conv_desc *d, const float *oihw, float *out) {
+    const int64_t taps = d->kh * d->kw;
+    for (int64_t o = 0; o < d->oc; ++o)
+        for (int64_t c = 0; c < d->ic; ++c)
+            for (int64_t t = 0; t < taps; ++t)
+                out[(o * taps + t) * d->ic + c] = oihw[(o * d->ic + c) * taps + t];
+}
+
 int64_t cnnk_conv_weights(const cnnk_conv_desc *d) {
     return d->oc * (d->ic / d->g) * d->kh * d->kw;
 }

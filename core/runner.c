@@ -47,6 +47,7 @@ typedef struct step {
     int src[CNNK_CONCAT_MAX_INPUTS]; /* nodes read */
     int64_t packed_off, bias_off;    /* floats in the weights arena, -1: none */
     const float *params[4];
+    bool patch; /* CONV: run as the 1x1 over its column of patches */
     char note[NOTE_LEN];
     cnnk_step_info info;
 } step;
@@ -331,6 +332,20 @@ static void describe(cnnk_runner *r, step *s) {
                                          : 2.0 * (double)s->info.macs;
 }
 
+/* A convolution over a column of patches (cnnk_conv_patch_column: an
+ * R-CNN head's fc6 over the regions stacked along h, 7x7 stride 7) is the
+ * 1x1 convolution of its patches as pixels, rows of kh * kw * ic floats
+ * that a GEMM reads in place; every plan but the reference runs it so.
+ * Only with a dense input: a concat slice's pitch would split the rows. */
+static void as_patches(cnnk_runner *r, step *s, const cnnk_plan *p) {
+    const cnnk_conv_desc *d = &s->l.u.conv;
+    if (p->kind == CNNK_PLAN_REF || !cnnk_conv_patch_column(d) || (d->kh == 1 && d->kw == 1) ||
+        r->views[s->src[0]].ld != d->ic)
+        return;
+    s->l.u.conv = cnnk_conv_patch_1x1(d);
+    s->patch = true;
+}
+
 static cnnk_status choose(cnnk_runner *r, step *s, cnnk_isa isa, const cnnk_plan *p,
                           cnnk_error *err) {
     const cnnk_node *h = node_at(r, s->head);
@@ -338,10 +353,16 @@ static cnnk_status choose(cnnk_runner *r, step *s, cnnk_isa isa, const cnnk_plan
         s->info.kernel = "copy";
         snprintf(s->note, sizeof s->note, "crop: a copy (its producer cannot absorb it)");
     } else if (s->kind == STEP_CONV) {
+        as_patches(r, s, p);
         s->ck = cnnk_plan_conv_kernel(p, r->tuned, r->net->name, isa, &s->l.u.conv, s->note,
                                       sizeof s->note);
         if (!s->ck) return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: no kernel for %s", h->name);
         s->info.kernel = s->ck->name;
+        if (s->patch) {
+            const size_t used = strlen(s->note);
+            snprintf(s->note + used, sizeof s->note - used, "%sas 1x1 over %lld patches of %lld",
+                     used ? "; " : "", (long long)s->l.u.conv.ih, (long long)s->l.u.conv.ic);
+        }
     } else {
         s->ok = cnnk_plan_op_kernel(p, isa, &s->l, s->note, sizeof s->note);
         if (!s->ok)
@@ -405,7 +426,10 @@ static cnnk_status pack_folded(cnnk_runner *r, step *s, cnnk_error *err) {
     const int64_t nw = cnnk_conv_weights(d);
     float *w = malloc((size_t)nw * sizeof *w);
     if (!w) return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory folding %s", c->name);
-    memcpy(w, c->weights, (size_t)nw * sizeof *w);
+    if (s->patch) /* the fold scales each output channel's run of weights */
+        cnnk_conv_patch_weights(&c->desc.u.conv, c->weights, w);
+    else
+        memcpy(w, c->weights, (size_t)nw * sizeof *w);
     float *bias = r->weights + s->bias_off;
     for (int64_t o = 0; o < d->oc; ++o) bias[o] = c->has_bias ? c->bias[o] : 0.0f;
     cnnk_ref_bnorm_fold(d, w, bias, bn->bn[0], bn->bn[1], bn->bn[2], bn->bn[3],
@@ -419,7 +443,15 @@ static cnnk_status pack_step(cnnk_runner *r, step *s, cnnk_error *err) {
     const cnnk_node *h = node_at(r, s->head);
     if (s->kind == STEP_CONV) {
         if (s->bn >= 0) return pack_folded(r, s, err);
-        s->ck->pack(&s->l.u.conv, h->weights, r->weights + s->packed_off);
+        if (!s->patch) {
+            s->ck->pack(&s->l.u.conv, h->weights, r->weights + s->packed_off);
+            return CNNK_OK;
+        }
+        float *w = malloc((size_t)cnnk_conv_weights(&s->l.u.conv) * sizeof *w);
+        if (!w) return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory packing %s", h->name);
+        cnnk_conv_patch_weights(&h->desc.u.conv, h->weights, w);
+        s->ck->pack(&s->l.u.conv, w, r->weights + s->packed_off);
+        free(w);
         return CNNK_OK;
     }
     if (s->packed_off >= 0) s->ok->pack(&s->l, h->weights, r->weights + s->packed_off);
@@ -682,7 +714,7 @@ static float *at_image(const cnnk_runner *r, const float *input, int node, const
 static void run_conv(const cnnk_runner *r, const step *s, const float *input, const slice *sl) {
     cnnk_conv_args a = {
         .src = at_image(r, input, s->src[0], sl),
-        .src_ld = pitch(r, s->src[0]),
+        .src_ld = s->patch ? s->l.u.conv.ic : pitch(r, s->src[0]),
         .packed = r->weights + s->packed_off,
         .dst = at_image(r, input, s->out, sl),
         .dst_ld = pitch(r, s->out),

@@ -114,7 +114,10 @@ static void agree(const char *name, int64_t h, int64_t w, int64_t rois) {
     cnnk_plan plan;
     CHECK(cnnk_plan_parse("heuristic", &plan, &err) == CNNK_OK);
     cnnk_runner *r = NULL;
-    CHECK(cnnk_runner_prepare(n, CNNK_ISA_REF, &plan, 1, &r, &err) == CNNK_OK);
+    /* The reference plan runs fc6 as the literal 7x7 stride-7 convolution. */
+    cnnk_plan ref_plan;
+    CHECK(cnnk_plan_parse("ref", &ref_plan, &err) == CNNK_OK);
+    CHECK(cnnk_runner_prepare(n, CNNK_ISA_REF, &ref_plan, 1, &r, &err) == CNNK_OK);
     if (!r) {
         fprintf(stderr, "%s\n", err.msg);
         free(x), cnnk_net_destroy(n);
@@ -127,7 +130,7 @@ static void agree(const char *name, int64_t h, int64_t w, int64_t rois) {
     double big = 0;
     for (int64_t i = 0; i < m; ++i) big = fabs(want[i]) > big ? fabs(want[i]) : big;
     CHECK(big > 0);
-    for (int isa = 1; isa <= CNNK_ISA_COUNT; ++isa) {
+    for (int isa = CNNK_ISA_REF; isa <= CNNK_ISA_COUNT; ++isa) {
         const bool dnn = isa == CNNK_ISA_COUNT;
         if (!dnn && !cnnk_isa_available((cnnk_isa)isa)) continue;
         if (dnn && !cnnk_onednn_available()) continue;
@@ -139,12 +142,27 @@ static void agree(const char *name, int64_t h, int64_t w, int64_t rois) {
             char hosts[256];
             CHECK_EQ_I64(cnnk_onednn_net_host_steps(d, hosts, sizeof hosts), 1);
             CHECK(strcmp(hosts, strcmp(name, "spp_zf5") == 0 ? "spp5" : "roi_pool5") == 0);
+            /* The head's fc6 (7x7 stride 7 over the stack), fc7, cls_score
+             * and bbox_pred (1x1 over R x 1) run as inner products over R. */
+            char want_note[64];
+            snprintf(want_note, sizeof want_note, "inner product over %lld regions",
+                     (long long)rois);
+            int ips = 0;
+            for (int i = 0; i < cnnk_onednn_net_prim_count(d); ++i)
+                ips += strcmp(cnnk_onednn_net_prim_note(d, i), want_note) == 0;
+            CHECK_EQ_I64(ips, rois ? 4 : 0);
             CHECK_EQ_I64(cnnk_onednn_net_output_elems(d), m);
             CHECK(cnnk_onednn_net_forward(d, x, got) == CNNK_OK);
             cnnk_onednn_net_destroy(d);
         } else {
             CHECK(cnnk_runner_prepare(n, (cnnk_isa)isa, &plan, 2, &r, &err) == CNNK_OK);
             if (!r) continue;
+            /* fc6, the 7x7 stride-7 convolution over the stack of regions,
+             * runs as the 1x1 over its patches (core/runner.c). */
+            int patches = 0;
+            for (int i = 0; i < cnnk_runner_step_count(r); ++i)
+                patches += strstr(cnnk_runner_step(r, i)->note, "as 1x1 over") != NULL;
+            CHECK_EQ_I64(patches, rois ? 1 : 0);
             cnnk_runner_forward(r, x, got, false);
             cnnk_runner_destroy(r);
         }

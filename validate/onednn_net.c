@@ -409,6 +409,52 @@ static void group_name(const cnnk_onednn_net *h, const group *g, char *buf, size
              !g->relu ? "" : g->relu_alpha != 0.0f ? "+leaky" : "+relu");
 }
 
+/* A convolution of a column of patches (cnnk_conv_patch_column: an R-CNN
+ * head's fully connected layer over the regions stacked along h), which a
+ * framework runs as an inner product over mb * ih / kh regions: oneDNN's
+ * inner product on the same bytes. The NHWC stack of R kh x kw patches is
+ * R NHWC images of kh x kw, and the R x oc rows of the product are the
+ * NHWC column R x 1 x oc. Its weights are the convolution's OIHW, the
+ * inner product's oihw. */
+static cnnk_status emit_regions_fc(cnnk_onednn_net *h, int gi, const cnnk_conv_desc *d,
+                                   const conv_params *p, const char *name) {
+    const group *g = &h->groups[gi];
+    const int in = node(h, g->head)->inputs[0];
+    const cnnk_fc_desc fd = {.mb = d->mb * (d->ih / d->kh), .ic = d->ic, .ih = d->kh,
+                             .iw = d->kw, .oc = d->oc};
+    dnnl_memory_desc_t stack_md, src_md, col_md;
+    dnnl_dims_t sdims = {d->mb, d->ic, d->ih, d->iw}, rdims = {fd.mb, d->ic, d->kh, d->kw};
+    dnnl_dims_t cdims = {d->mb, d->oc, d->oh, d->ow};
+    CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&stack_md, 4, sdims, dnnl_f32, dnnl_nhwc));
+    CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&src_md, 4, rdims, dnnl_f32, dnnl_nhwc));
+    CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&col_md, 4, cdims, dnnl_f32, dnnl_nhwc));
+    dnnl_memory_t stack = NULL, src = NULL, dst = NULL, col = NULL;
+    CNNK_TRY(value_as(h, in, &stack_md, &stack));
+    if (stack == h->in_mem) /* its handle is the caller's, set per run */
+        return emit_conv_with(h, gi, d, p, name);
+    void *base = NULL;
+    CNNK_DNN(&h->c, dnnl_memory_get_data_handle, (stack, &base));
+    CNNK_TRY(new_mem(h, &src_md, base, &src));
+    const bool bias = node(h, g->head)->has_bias || g->bn >= 0;
+    dnnl_primitive_desc_t pd = NULL;
+    CNNK_TRY(cnnk_dnn_fc_pd(&h->c, &fd, 4, &src_md, bias, g->relu, g->relu_alpha, &pd));
+    step *st = NULL;
+    CNNK_TRY(new_step(h, pd, name, &st));
+    snprintf(st->note, sizeof st->note, "inner product over %lld regions",
+             (long long)fd.mb);
+    dnnl_memory_desc_t user;
+    CNNK_TRY(cnnk_dnn_fc_wmd(&h->c, &fd, 4, false, &user));
+    arg(st, DNNL_ARG_SRC, src);
+    CNNK_TRY(bind_weights(h, st, &user, p->w, bias ? p->b : NULL, d->oc));
+    CNNK_TRY(new_mem(h, query(st, dnnl_query_dst_md, 0), DNNL_MEMORY_ALLOCATE, &dst));
+    arg(st, DNNL_ARG_DST, dst);
+    CNNK_DNN(&h->c, dnnl_memory_get_data_handle, (dst, &base));
+    CNNK_TRY(new_mem(h, &col_md, base, &col));
+    h->values[g->out].md = col_md;
+    h->values[g->out].mem = col;
+    return CNNK_OK;
+}
+
 /* A convolution, or a transposed one (oneDNN's deconvolution) with the
  * crop the runner folds into its padding folded the same way (oneDNN takes
  * any padding on each side). */
@@ -420,7 +466,11 @@ static cnnk_status emit_conv(cnnk_onednn_net *h, int gi, const char *name) {
     CNNK_TRY(cnnk_conv_check(&d, h->c.err));
     conv_params p = {NULL, NULL};
     cnnk_status s = conv_params_of(h, g, &d, &p);
-    if (s == CNNK_OK) s = emit_conv_with(h, gi, &d, &p, name);
+    /* more than one patch per image: a 1x1 on a single pixel stays a conv */
+    if (s == CNNK_OK && cnnk_conv_patch_column(&d) && d.ih > d.kh && g->res < 0)
+        s = emit_regions_fc(h, gi, &d, &p, name);
+    else if (s == CNNK_OK)
+        s = emit_conv_with(h, gi, &d, &p, name);
     free(p.w);
     free(p.b);
     return s;

@@ -320,6 +320,18 @@ void cnnk_region_bin(bool roi, int64_t i, int64_t bins, int64_t start, int64_t l
 void cnnk_region_box(const float *box4, float scale, int64_t *y0, int64_t *hlen, int64_t *x0,
                      int64_t *wlen);
 
+/* A convolution whose windows tile one column of patches: kernel =
+ * stride, no padding or dilation, one group, iw = kw and ih a multiple of
+ * kh. It is a fully connected layer over ih / kh patches per image (an
+ * R-CNN head's fc6 over the regions stacked along h, docs/REGIONS.md):
+ * in NHWC each patch is kh * kw * ic contiguous floats, so the layer is a
+ * 1x1 convolution over an (ih / kh) x 1 image of kh * kw * ic channels
+ * (cnnk_conv_patch_1x1) with the weights in O(HWI) order
+ * (cnnk_conv_patch_weights: out[o][(y * kw + x) * ic + c] = OIHW [o][c][y][x]). */
+bool cnnk_conv_patch_column(const cnnk_conv_desc *d);
+cnnk_conv_desc cnnk_conv_patch_1x1(const cnnk_conv_desc *d);
+void cnnk_conv_patch_weights(const cnnk_conv_desc *d, const float *oihw, float *out);
+
 /* Counts of a checked descriptor. Weights and biases are counted apart
  * (torchvision counts both as parameters); MACs are multiply-adds. */
 int64_t cnnk_conv_weights(const cnnk_conv_desc *d); /* oc * ic/g * kh * kw */
