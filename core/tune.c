@@ -72,6 +72,9 @@ static cnnk_status add_use(shape_list *l, const cnnk_net *net, const cnnk_node *
                            cnnk_error *err) {
     cnnk_conv_desc d = node->desc.u.conv;
     if (cnnk_conv_check(&d, err) != CNNK_OK) return CNNK_EINVAL;
+    /* The runner runs a column of patches as their 1x1 (core/runner.c):
+     * race the kernels on the shape it looks up. */
+    if (cnnk_conv_patch_column(&d) && (d.kh > 1 || d.kw > 1)) d = cnnk_conv_patch_1x1(&d);
     char key[CNNK_TUNE_KEY_LEN];
     cnnk_tune_key(&d, key, sizeof key);
     for (int i = 0; i < l->n; ++i)
