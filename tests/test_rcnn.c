@@ -12,10 +12,12 @@
  *    step) against the same. */
 #define _POSIX_C_SOURCE 200809L /* setenv */
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "cnnk/net.h"
+#include "cnnk/proposals.h"
 #include "cnnk/runner.h"
 #include "kernels/ref/ref.h"
 #include "tests/check.h"
@@ -211,8 +213,36 @@ static void test_batch(int64_t mb) {
     cnnk_net_destroy(n), cnnk_net_destroy(t);
 }
 
+/* --proposals: a file's boxes replace the default set of the warp node,
+ * and R is the file's count (cnnk_net_build_rois). */
+static void test_proposals_file(void) {
+    char path[] = "/tmp/test_rcnn_XXXXXX";
+    const int fd = mkstemp(path);
+    CHECK(fd >= 0);
+    if (fd < 0) return;
+    FILE *f = fdopen(fd, "w");
+    fprintf(f, "# x1 y1 x2 y2\n100 100 199 149\n-1 0 0 10 10\n0 0 499 374\n");
+    fclose(f);
+    cnnk_error err;
+    const int64_t r = cnnk_proposals_count(path, &err);
+    CHECK_EQ_I64(r, 3);
+    cnnk_net *n = NULL;
+    CHECK(cnnk_net_build_rois("rcnn_alexnet", 1, 0, 0, r, &n, &err) == CNNK_OK);
+    if (n) {
+        CHECK(cnnk_net_init_weights(n, 1, &err) == CNNK_OK);
+        CHECK(cnnk_net_set_proposals(n, path, &err) == CNNK_OK);
+        const cnnk_node *w = find(n, "warp");
+        const float want[15] = {0, 100, 100, 199, 149, -1, 0, 0, 10, 10, 0, 0, 0, 499, 374};
+        for (int i = 0; i < 15; ++i) CHECK(w->weights[i] == want[i]);
+        CHECK_EQ_I64(n->nodes[n->n - 1].reps, 3);
+    }
+    cnnk_net_destroy(n);
+    remove(path);
+}
+
 int main(void) {
     test_caffenet();
+    test_proposals_file();
     test_builder();
     test_batch(1);
     test_batch(2);
