@@ -5,6 +5,7 @@
  *  - the builder's batch multipliers: a warp multiplies, every node
  *    inherits, unequal multipliers into a concat are an error, MACs and
  *    activation memory scale with R;
+ *  - a --proposals file: its boxes held by the warp, R its count;
  *  - a small warp network through the runner (1-3 threads, batch 1-2, the
  *    layer and the image split, every ISA's heuristic plan) against the
  *    same layers built as a network of their own and run region by region
