@@ -60,9 +60,9 @@ static void test_geometry(void) {
 }
 
 /* A 2 x 2 image of one channel, the whole-image box, 4 x 4 out, no
- * context (rcnn_im_crop.m then takes the box as it is): half-pixel taps, 2 -> 4: src = (o + 0.5) / 2 - 0.5
- * = -0.25 (clamped 0), 0.25, 0.75, 1.25 (edge): weights of pixel 1 are
- * 0, .25, .75, 1. With pad 1 on 6 x 6 out, the 2 x 2 box grows to
+ * context (rcnn_im_crop.m then takes the box as it is): half-pixel taps,
+ * 2 -> 4: src = (o + 0.5) / 2 - 0.5 = -0.25 (clamped 0), 0.25, 0.75, 1.25
+ * (edge): weights of pixel 1 are 0, .25, .75, 1. With pad 1 on 6 x 6 out, the 2 x 2 box grows to
  * round(1 -+ 1.5) = -1..3 (5 wide, 6/5 per pixel): window at 1, side
  * round(2 * 1.2) = 2, a copy of the image, zeros around. */
 static void test_values(void) {
