@@ -337,6 +337,21 @@ cnnk_status cnnk_region_pool_check(cnnk_region_pool_desc *d, cnnk_error *err) {
     return check_tensor(L, "boxes", d->mb, 1, regions, 5, err);
 }
 
+cnnk_status cnnk_warp_check(const cnnk_warp_desc *d, cnnk_error *err) {
+    const char *L = msg_name(d->name, CNNK_LAYER_WARP);
+    CNNK_TRY(check_nchw(L, d->mb, d->c, d->ih, d->iw, err));
+    CNNK_TRY(check_dim(L, "rois", d->rois, 1, err));
+    CNNK_TRY(check_dim(L, "oh", d->oh, 1, err));
+    CNNK_TRY(check_dim(L, "ow", d->ow, 1, err));
+    if (d->pad < 0 || 2 * d->pad >= d->oh || 2 * d->pad >= d->ow)
+        return cnnk_fail(err, CNNK_EINVAL, "%s: pad=%lld must be >= 0 and leave the box inside "
+                         "%lldx%lld (2 pad < each side)", L, (ll)d->pad, (ll)d->oh, (ll)d->ow);
+    int64_t f[2] = {d->rois, d->oh}, rows = 0;
+    CNNK_TRY(checked_product(L, "output rows", f, 2, CNNK_MAX_DIM, &rows, err));
+    CNNK_TRY(check_tensor(L, "dst", d->mb, rows, d->ow, d->c, err));
+    return check_tensor(L, "boxes", d->mb, 1, d->rois, 5, err);
+}
+
 bool cnnk_region_pool_as_pool(const cnnk_region_pool_desc *d, cnnk_pool_desc *p) {
     if (d->rois > 0 || d->flatten || d->nlevels != 1 || d->ih % d->bins_h[0] ||
         d->iw % d->bins_w[0])
@@ -466,6 +481,7 @@ static const struct kind_row {
     [CNNK_LAYER_RESIZE] = {"resampling", offsetof(cnnk_layer_desc, u.resize.name)},
     [CNNK_LAYER_DETECT] = {"detect", offsetof(cnnk_layer_desc, u.detect.name)},
     [CNNK_LAYER_REGION_POOL] = {"region_pool", offsetof(cnnk_layer_desc, u.region.name)},
+    [CNNK_LAYER_WARP] = {"warp", offsetof(cnnk_layer_desc, u.warp.name)},
 };
 
 const char *cnnk_layer_kind_name(cnnk_layer_kind k) {
@@ -491,6 +507,7 @@ cnnk_status cnnk_layer_check(cnnk_layer_desc *l, cnnk_error *err) {
     case CNNK_LAYER_RESIZE: return cnnk_resize_check(&l->u.resize, err);
     case CNNK_LAYER_DETECT: return cnnk_detect_check(&l->u.detect, err);
     case CNNK_LAYER_REGION_POOL: return cnnk_region_pool_check(&l->u.region, err);
+    case CNNK_LAYER_WARP: return cnnk_warp_check(&l->u.warp, err);
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return cnnk_fail(err, CNNK_EINVAL, "unknown layer kind %d", (int)l->kind);
@@ -574,6 +591,13 @@ cnnk_layer_dims cnnk_layer_dims_of(const cnnk_layer_desc *l) {
         x.oc = d->oc, x.oh = d->oh, x.ow = d->ow;
         break;
     }
+    case CNNK_LAYER_WARP: {
+        /* The regions stacked along h; the boxes are held parameters. */
+        const cnnk_warp_desc *d = &l->u.warp;
+        x = same_shape(d->mb, d->c, d->ih, d->iw);
+        x.oh = d->rois * d->oh, x.ow = d->ow;
+        break;
+    }
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return x;
@@ -593,6 +617,7 @@ void cnnk_layer_set_mb(cnnk_layer_desc *l, int64_t mb) {
     case CNNK_LAYER_RESIZE: l->u.resize.mb = mb; break;
     case CNNK_LAYER_DETECT: l->u.detect.mb = mb; break;
     case CNNK_LAYER_REGION_POOL: l->u.region.mb = mb; break;
+    case CNNK_LAYER_WARP: l->u.warp.mb = mb; break;
     case CNNK_LAYER_KIND_COUNT: break;
     }
 }

@@ -16,7 +16,7 @@ typedef long long ll;
 
 static const char *const op_names[CNNK_NODE_OP_COUNT] = {
     "input", "conv", "bnorm", "relu", "pool", "lrn", "fc", "dropout", "concat", "add", "softmax",
-    "leaky_relu", "deconv", "crop", "resize", "detect", "region_pool",
+    "leaky_relu", "deconv", "crop", "resize", "detect", "region_pool", "warp",
 };
 
 const char *cnnk_node_op_name(cnnk_node_op op) {
@@ -57,6 +57,7 @@ cnnk_net *cnnk_net_create(const char *name, int64_t mb, int64_t c, int64_t h, in
     snprintf(in->name, sizeof in->name, "input");
     in->op = CNNK_NODE_INPUT;
     in->c = c, in->h = h, in->w = w;
+    in->reps = 1;
     n->n = 1;
     if (mb < 1 || c < 1 || h < 1 || w < 1 || mb > CNNK_MAX_DIM || c > CNNK_MAX_DIM ||
         h > CNNK_MAX_DIM || w > CNNK_MAX_DIM)
@@ -112,8 +113,24 @@ static cnnk_node *begin(cnnk_net *n, cnnk_node *x, const char *name, cnnk_node_o
             return NULL;
         }
         x->inputs[i] = in[i];
+        /* A node's batch is its inputs': an add or concat of a region
+         * batch with an image batch has no meaning. */
+        const cnnk_node *t = &n->nodes[in[i]];
+        if (i > 0 && t->reps != x->reps) {
+            cnnk_net_set_error(n, CNNK_EINVAL,
+                               "%s: input %d (%s) holds %lld images per network image, input 0 "
+                               "(%s) %lld: the batch multipliers must be equal",
+                               name, i, t->name, (ll)t->reps, n->nodes[in[0]].name,
+                               (ll)x->reps);
+            return NULL;
+        }
+        x->reps = t->reps;
     }
     return x;
+}
+
+int64_t cnnk_net_node_batch(const cnnk_net *n, const cnnk_node *x) {
+    return n->mb * x->reps;
 }
 
 static int commit(cnnk_net *n, const cnnk_node *x, cnnk_status st, const cnnk_error *err) {
@@ -142,7 +159,7 @@ static int conv_node(cnnk_net *n, const char *name, int in, const cnnk_conv_desc
     const cnnk_node *s = input_of(n, &x, 0);
     x.desc.kind = transposed ? CNNK_LAYER_DECONV : CNNK_LAYER_CONV;
     cnnk_conv_desc *d = &x.desc.u.conv;
-    *d = (cnnk_conv_desc){.g = geom->g, .mb = n->mb, .ic = s->c, .ih = s->h, .iw = s->w,
+    *d = (cnnk_conv_desc){.g = geom->g, .mb = n->mb * x.reps, .ic = s->c, .ih = s->h, .iw = s->w,
                           .oc = geom->oc, .kh = geom->kh, .kw = geom->kw, .sh = geom->sh,
                           .sw = geom->sw, .pt = geom->pt, .pb = geom->pb, .pl = geom->pl,
                           .pr = geom->pr, .dh = geom->dh, .dw = geom->dw,
@@ -180,7 +197,7 @@ int cnnk_net_bnorm(cnnk_net *n, const char *name, int in, float eps) {
     const cnnk_node *s = input_of(n, &x, 0);
     x.desc.kind = CNNK_LAYER_BNORM;
     cnnk_bnorm_desc *d = &x.desc.u.bnorm;
-    *d = (cnnk_bnorm_desc){.mb = n->mb, .c = s->c, .h = s->h, .w = s->w, .eps = eps};
+    *d = (cnnk_bnorm_desc){.mb = n->mb * x.reps, .c = s->c, .h = s->h, .w = s->w, .eps = eps};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_bnorm_check(d, &err);
@@ -207,7 +224,7 @@ static int eltwise(cnnk_net *n, const char *name, cnnk_node_op op, cnnk_eltwise_
     x.desc.kind = CNNK_LAYER_ELTWISE;
     cnnk_eltwise_desc *d = &x.desc.u.eltwise;
     *d = (cnnk_eltwise_desc){
-        .mb = n->mb, .c = s->c, .h = s->h, .w = s->w, .alg = alg, .alpha = alpha};
+        .mb = n->mb * x.reps, .c = s->c, .h = s->h, .w = s->w, .alg = alg, .alpha = alpha};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_eltwise_check(d, &err);
@@ -239,7 +256,7 @@ static int pool(cnnk_net *n, const char *name, int in, const cnnk_pool_desc *pro
     x.desc.kind = CNNK_LAYER_POOL;
     cnnk_pool_desc *d = &x.desc.u.pool;
     *d = *proto;
-    d->mb = n->mb, d->c = s->c, d->ih = s->h, d->iw = s->w, d->oh = d->ow = 0;
+    d->mb = n->mb * x.reps, d->c = s->c, d->ih = s->h, d->iw = s->w, d->oh = d->ow = 0;
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_pool_check(d, &err);
@@ -281,7 +298,7 @@ int cnnk_net_lrn(cnnk_net *n, const char *name, int in, int64_t size, float alph
     const cnnk_node *s = input_of(n, &x, 0);
     x.desc.kind = CNNK_LAYER_LRN;
     cnnk_lrn_desc *d = &x.desc.u.lrn;
-    *d = (cnnk_lrn_desc){.mb = n->mb, .c = s->c, .h = s->h, .w = s->w, .size = size,
+    *d = (cnnk_lrn_desc){.mb = n->mb * x.reps, .c = s->c, .h = s->h, .w = s->w, .size = size,
                          .alpha = alpha, .beta = beta, .k = k};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
@@ -296,7 +313,7 @@ int cnnk_net_fc(cnnk_net *n, const char *name, int in, int64_t oc) {
     const cnnk_node *s = input_of(n, &x, 0);
     x.desc.kind = CNNK_LAYER_FC;
     cnnk_fc_desc *d = &x.desc.u.fc;
-    *d = (cnnk_fc_desc){.mb = n->mb, .ic = s->c, .ih = s->h, .iw = s->w, .oc = oc};
+    *d = (cnnk_fc_desc){.mb = n->mb * x.reps, .ic = s->c, .ih = s->h, .iw = s->w, .oc = oc};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_fc_check(d, &err);
@@ -315,7 +332,7 @@ int cnnk_net_concat(cnnk_net *n, const char *name, int count, const int *in) {
     x.desc.kind = CNNK_LAYER_CONCAT;
     cnnk_concat_desc *d = &x.desc.u.concat;
     memset(d, 0, sizeof *d);
-    d->mb = n->mb, d->h = s->h, d->w = s->w, d->n = count;
+    d->mb = n->mb * x.reps, d->h = s->h, d->w = s->w, d->n = count;
     snprintf(d->name, sizeof d->name, "%s", name);
     int64_t c = 0;
     for (int i = 0; i < count; ++i) {
@@ -343,7 +360,7 @@ int cnnk_net_softmax(cnnk_net *n, const char *name, int in) {
     const cnnk_node *s = input_of(n, &x, 0);
     x.desc.kind = CNNK_LAYER_SOFTMAX;
     cnnk_softmax_desc *d = &x.desc.u.softmax;
-    *d = (cnnk_softmax_desc){.mb = n->mb, .c = s->c, .h = s->h, .w = s->w};
+    *d = (cnnk_softmax_desc){.mb = n->mb * x.reps, .c = s->c, .h = s->h, .w = s->w};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_softmax_check(d, &err);
@@ -378,7 +395,8 @@ int cnnk_net_crop_ex(cnnk_net *n, const char *name, int in, int64_t h, int64_t w
     x.crop_top = top, x.crop_left = left;
     x.desc.kind = CNNK_LAYER_ELTWISE;
     cnnk_eltwise_desc *d = &x.desc.u.eltwise;
-    *d = (cnnk_eltwise_desc){.mb = n->mb, .c = s->c, .h = h, .w = w, .alg = CNNK_ELTWISE_DROPOUT};
+    *d = (cnnk_eltwise_desc){
+        .mb = n->mb * x.reps, .c = s->c, .h = h, .w = w, .alg = CNNK_ELTWISE_DROPOUT};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_eltwise_check(d, &err);
@@ -404,8 +422,8 @@ int cnnk_net_resize(cnnk_net *n, const char *name, int in, int64_t oh, int64_t o
     const cnnk_node *s = input_of(n, &x, 0);
     x.desc.kind = CNNK_LAYER_RESIZE;
     cnnk_resize_desc *d = &x.desc.u.resize;
-    *d = (cnnk_resize_desc){.mb = n->mb, .c = s->c, .ih = s->h, .iw = s->w, .oh = oh, .ow = ow,
-                            .align_corners = align_corners};
+    *d = (cnnk_resize_desc){.mb = n->mb * x.reps, .c = s->c, .ih = s->h, .iw = s->w, .oh = oh,
+                            .ow = ow, .align_corners = align_corners};
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_resize_check(d, &err);
@@ -421,7 +439,8 @@ static int detect(cnnk_net *n, const char *name, const int *in, int nin,
     x.desc.kind = CNNK_LAYER_DETECT;
     cnnk_detect_desc *d = &x.desc.u.detect;
     *d = *proto;
-    d->mb = n->mb, d->c = s->c, d->h = s->h, d->w = s->w, d->img_h = n->h, d->img_w = n->w;
+    d->mb = n->mb * x.reps, d->c = s->c, d->h = s->h, d->w = s->w;
+    d->img_h = n->h, d->img_w = n->w;
     if (nin > 1) {
         const cnnk_node *t = input_of(n, &x, 1);
         if (t->h != s->h || t->w != s->w) {
@@ -480,7 +499,7 @@ static int region_pool(cnnk_net *n, const char *name, const int *in, int nin,
     x.desc.kind = CNNK_LAYER_REGION_POOL;
     cnnk_region_pool_desc *d = &x.desc.u.region;
     *d = *proto;
-    d->mb = n->mb, d->c = s->c, d->ih = s->h, d->iw = s->w;
+    d->mb = n->mb * x.reps, d->c = s->c, d->ih = s->h, d->iw = s->w;
     snprintf(d->name, sizeof d->name, "%s", name);
     cnnk_error err;
     cnnk_status st = cnnk_region_pool_check(d, &err);
@@ -503,6 +522,26 @@ int cnnk_net_roi_pool(cnnk_net *n, const char *name, int in, int boxes, int64_t 
                                      .bins_h = {bins}, .bins_w = {bins}};
     const int inputs[2] = {in, boxes};
     return region_pool(n, name, inputs, boxes < 0 ? 1 : 2, &d);
+}
+
+int cnnk_net_warp(cnnk_net *n, const char *name, int in, int64_t rois, int64_t oh, int64_t ow,
+                  int64_t pad) {
+    cnnk_node x;
+    if (!begin(n, &x, name, CNNK_NODE_WARP, &in, 1)) return -1;
+    const cnnk_node *s = input_of(n, &x, 0);
+    x.desc.kind = CNNK_LAYER_WARP;
+    cnnk_warp_desc *d = &x.desc.u.warp;
+    *d = (cnnk_warp_desc){.mb = n->mb * x.reps, .c = s->c, .ih = s->h, .iw = s->w, .rois = rois,
+                          .oh = oh, .ow = ow, .pad = pad};
+    snprintf(d->name, sizeof d->name, "%s", name);
+    cnnk_error err;
+    cnnk_status st = cnnk_warp_check(d, &err);
+    if (st == CNNK_OK && x.reps > CNNK_MAX_DIM / rois)
+        st = cnnk_fail(&err, CNNK_EINVAL, "%s: %lld x %lld regions per network image is more "
+                       "than %lld", name, (ll)x.reps, (ll)rois, (ll)CNNK_MAX_DIM);
+    x.c = s->c, x.h = oh, x.w = ow;
+    x.reps *= rois;
+    return commit(n, &x, st, &err);
 }
 
 int cnnk_net_spp(cnnk_net *n, const char *name, int in, int nlevels, const int64_t *bins) {
@@ -555,6 +594,9 @@ static const struct {
     {"faster_rcnn_vgg16", cnnk_nets_faster_rcnn_vgg16, 600},
     {"spp_zf5", cnnk_nets_spp_zf5, 224},
     {"fast_rcnn_vgg16", cnnk_nets_fast_rcnn_vgg16, 600},
+    /* R-CNN warps each proposal to 227 x 227 whatever the image; the
+     * default image is PASCAL VOC's most common, 500 x 375 (wide[]). */
+    {"rcnn_alexnet", cnnk_nets_rcnn_alexnet, 375},
 };
 
 /* The networks defined at a rectangle: side (h) x width (w). Fast R-CNN
@@ -563,7 +605,7 @@ static const struct {
     const char *name;
     int64_t width;
 } wide[] = {{"fast_rcnn_vgg16", 1000}, {"faster_rcnn_vgg16_rpn", 1000},
-             {"faster_rcnn_vgg16", 1000}};
+             {"faster_rcnn_vgg16", 1000}, {"rcnn_alexnet", 500}};
 
 #define NETWORKS (sizeof networks / sizeof networks[0])
 
@@ -719,7 +761,7 @@ int64_t cnnk_net_peak_activation_bytes(const cnnk_net *n) {
     for (int i = 0; i < n->n; ++i) {
         if (alias[i] != i) continue;
         const cnnk_node *x = &n->nodes[i];
-        int64_t bytes = n->mb * x->c * x->h * x->w * (int64_t)sizeof(float);
+        int64_t bytes = n->mb * x->reps * x->c * x->h * x->w * (int64_t)sizeof(float);
         live[first[i]] += bytes;
         live[last[i] + 1] -= bytes;
     }

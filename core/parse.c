@@ -823,6 +823,8 @@ static cnnk_status parse_token(pctx *p, const cnnk_parse_opts *o, cnnk_layer_des
         /* Its boxes are data, not shape: no batch-file line describes them
          * (docs/REGIONS.md: the sweep is tests/test_region_pool.c). */
         return fail_at(p, 0, CNNK_EUNSUPPORTED, "region pooling has no descriptor syntax");
+    case CNNK_LAYER_WARP: /* the same: its boxes are data (tests/test_warp.c sweeps it) */
+        return fail_at(p, 0, CNNK_EUNSUPPORTED, "the region warp has no descriptor syntax");
     case CNNK_LAYER_DETECT: /* no benchdnn descriptor: built by networks only */
     case CNNK_LAYER_KIND_COUNT: break;
     }

@@ -145,15 +145,17 @@ cnnk_status cnnk_net_set_proposals(cnnk_net *n, const char *path, cnnk_error *er
     int held = 0;
     for (int i = 0; i < n->n; ++i) {
         cnnk_node *x = &n->nodes[i];
-        if (x->op != CNNK_NODE_REGION_POOL || x->ninputs != 1 || x->desc.u.region.rois == 0)
-            continue;
+        const bool pool = x->op == CNNK_NODE_REGION_POOL && x->ninputs == 1 &&
+                          x->desc.u.region.rois > 0;
+        if (!pool && x->op != CNNK_NODE_WARP) continue;
         if (!x->weights)
             return cnnk_fail(err, CNNK_EINVAL, "%s: proposals before the parameters", n->name);
-        CNNK_TRY(cnnk_proposals_load(path, x->desc.u.region.rois, n->h, n->w, x->weights, err));
+        const int64_t rois = pool ? x->desc.u.region.rois : x->desc.u.warp.rois;
+        CNNK_TRY(cnnk_proposals_load(path, rois, n->h, n->w, x->weights, err));
         ++held;
     }
     if (!held)
         return cnnk_fail(err, CNNK_EINVAL, "%s: --proposals is for networks that pool proposals "
-                                           "(fast_rcnn_vgg16)", n->name);
+                                           "(fast_rcnn_vgg16, rcnn_alexnet)", n->name);
     return CNNK_OK;
 }

@@ -47,6 +47,7 @@ static const cnnk_op_kernel *const g_ref_ops[] = {
     &cnnk_resize__ref,
     &cnnk_detect__ref,
     &cnnk_region_pool__ref,
+    &cnnk_warp__ref,
 };
 
 enum {

@@ -48,6 +48,7 @@ typedef struct step {
     int64_t packed_off, bias_off;    /* floats in the weights arena, -1: none */
     const float *params[4];
     bool patch; /* CONV: run as the 1x1 over its column of patches */
+    int64_t reps;      /* images of l per network image: l's mb / the network's */
     char note[NOTE_LEN];
     cnnk_step_info info;
 } step;
@@ -95,8 +96,9 @@ static const cnnk_node *node_at(const cnnk_runner *r, int i) {
     return &r->net->nodes[i];
 }
 
+/* Node n's values for mb images of the network: mb * reps of its own. */
 static int64_t node_elems(const cnnk_node *n, int64_t mb) {
-    return mb * n->h * n->w * n->c;
+    return mb * n->reps * n->h * n->w * n->c;
 }
 
 static step *new_step(cnnk_runner *r, step_kind kind, int node) {
@@ -108,6 +110,7 @@ static step *new_step(cnnk_runner *r, step_kind kind, int node) {
     s->bn = s->residual = -1;
     s->packed_off = s->bias_off = -1;
     s->l = node_at(r, node)->desc;
+    s->reps = cnnk_layer_dims_of(&s->l).mb / r->net->mb;
     r->owner[node] = r->nsteps++;
     return s;
 }
@@ -135,7 +138,8 @@ static void add_step(cnnk_runner *r, const cnnk_fused *g) {
     s->relu_alpha = g->relu_alpha;
     if (n->op == CNNK_NODE_BNORM)
         for (int k = 0; k < 4; ++k) s->params[k] = n->bn[k];
-    if (n->op == CNNK_NODE_REGION_POOL && n->ninputs == 1) s->params[0] = n->weights;
+    if ((n->op == CNNK_NODE_REGION_POOL && n->ninputs == 1) || n->op == CNNK_NODE_WARP)
+        s->params[0] = n->weights;
 }
 
 /* A step per group but a concat's: concats are placed later (a copy step
@@ -384,7 +388,7 @@ static int64_t packed_floats(const step *s) {
  * the runner's threads, or one thread's share in the image split. */
 static int64_t workspace_floats(const step *s, int64_t mb, int nthreads) {
     cnnk_layer_desc l = s->l;
-    cnnk_layer_set_mb(&l, mb);
+    cnnk_layer_set_mb(&l, mb * s->reps);
     if (s->kind == STEP_CROP) return 0;
     if (s->kind == STEP_CONV) return (int64_t)s->ck->workspace_size(&l.u.conv, nthreads);
     return s->ok->workspace_size ? (int64_t)s->ok->workspace_size(&l, nthreads) : 0;
@@ -495,6 +499,7 @@ static bool has_params(const cnnk_node *n) {
     case CNNK_NODE_BNORM: return n->bn[0] && n->bn[1] && n->bn[2] && n->bn[3];
     case CNNK_NODE_REGION_POOL: /* held proposals */
         return n->ninputs == 2 || n->desc.u.region.rois == 0 || n->weights;
+    case CNNK_NODE_WARP: return n->weights != NULL;
     default: return true;
     }
 }
@@ -693,7 +698,9 @@ static int64_t pitch(const cnnk_runner *r, int node) {
 }
 
 /* What a step runs on: the whole batch with the runner's threads, or (the
- * image split) images [b0, b0 + mb) on one thread with its own workspace. */
+ * image split) images [b0, b0 + mb) on one thread with its own workspace.
+ * Image b of the network owns rows [b * k, (b + 1) * k) of a node of
+ * reps k, so a slice's rows of every node start at its arena's start. */
 typedef struct slice {
     int64_t b0, mb; /* mb 0: the whole batch */
     char *arena;    /* the activations of these images */
@@ -708,7 +715,7 @@ static float *at_image(const cnnk_runner *r, const float *input, int node, const
     const view v = r->views[root(r, node)];
     if (v.buf >= 0) return (float *)(sl->arena + r->bufs[v.buf].offset) + v.off;
     const cnnk_node *n = node_at(r, node);
-    return (float *)input + sl->b0 * n->h * n->w * v.ld + v.off;
+    return (float *)input + sl->b0 * n->reps * n->h * n->w * v.ld + v.off;
 }
 
 static void run_conv(const cnnk_runner *r, const step *s, const float *input, const slice *sl) {
@@ -730,7 +737,7 @@ static void run_conv(const cnnk_runner *r, const step *s, const float *input, co
         a.ep.residual_ld = pitch(r, s->residual);
     }
     cnnk_conv_desc d = s->l.u.conv;
-    if (sl->mb) d.mb = sl->mb;
+    if (sl->mb) d.mb = sl->mb * s->reps;
     s->ck->run(&d, &a);
 }
 
@@ -750,7 +757,7 @@ static void run_op(const cnnk_runner *r, const step *s, const float *input, cons
     }
     for (int k = 0; k < 4; ++k) a.params[k] = s->params[k];
     cnnk_layer_desc l = s->l;
-    if (sl->mb) cnnk_layer_set_mb(&l, sl->mb);
+    if (sl->mb) cnnk_layer_set_mb(&l, sl->mb * s->reps);
     s->ok->run(&l, &a);
 }
 
@@ -760,7 +767,7 @@ static void run_crop(const cnnk_runner *r, const step *s, const float *input, co
     const float *x = at_image(r, input, s->src[0], sl);
     float *y = at_image(r, input, s->out, sl);
     const int64_t xld = pitch(r, s->src[0]), yld = pitch(r, s->out);
-    const int64_t mb = sl->mb ? sl->mb : r->net->mb;
+    const int64_t mb = (sl->mb ? sl->mb : r->net->mb) * s->reps;
     for (int64_t n = 0; n < mb; ++n)
         for (int64_t h = 0; h < c->h; ++h)
             for (int64_t w = 0; w < c->w; ++w) {
@@ -791,7 +798,7 @@ static void copy_rows(const cnnk_runner *r, const float *src, float *output, int
                       int64_t hi) {
     const int last = r->net->n - 1;
     const cnnk_node *n = node_at(r, last);
-    const int64_t ld = pitch(r, last), per = n->h * n->w;
+    const int64_t ld = pitch(r, last), per = n->reps * n->h * n->w;
     output += lo * per * n->c;
     for (int64_t i = 0; i < (hi - lo) * per; ++i)
         memcpy(output + i * n->c, src + i * ld, (size_t)n->c * sizeof *output);

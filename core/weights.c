@@ -120,6 +120,13 @@ static cnnk_status init_node(const cnnk_net *n, int i, uint64_t seed) {
         cnnk_proposals_default(d->rois, n->h, n->w, seed, x->weights);
         return CNNK_OK;
     }
+    case CNNK_NODE_WARP: {
+        /* R-CNN's held proposals, the same default set. */
+        const cnnk_warp_desc *d = &x->desc.u.warp;
+        if (!(x->weights = alloc_floats(d->rois * 5))) return CNNK_ENOMEM;
+        cnnk_proposals_default(d->rois, d->ih, d->iw, seed, x->weights);
+        return CNNK_OK;
+    }
     default: return CNNK_OK;
     }
 }

@@ -45,6 +45,7 @@ void cnnk_nets_faster_rcnn_vgg16_rpn(cnnk_net *n);
 void cnnk_nets_faster_rcnn_vgg16(cnnk_net *n);
 void cnnk_nets_spp_zf5(cnnk_net *n);
 void cnnk_nets_fast_rcnn_vgg16(cnnk_net *n);
+void cnnk_nets_rcnn_alexnet(cnnk_net *n);
 
 /* Records an error in n unless one is already there (the first one wins). */
 void cnnk_net_set_error(cnnk_net *n, cnnk_status s, const char *fmt, ...)

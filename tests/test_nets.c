@@ -38,6 +38,8 @@ static const published counts[] = {
     {"faster_rcnn_vgg16_rpn", 17102198, 0}, {"faster_rcnn_vgg16", 137078239, 0},
     /* tests/test_regions_nets.c derives these from the prototxt layer lists */
     {"spp_zf5", 77037672, 0},         {"fast_rcnn_vgg16", 134690729, 0},
+    /* tests/test_rcnn.c derives it from bvlc_reference_caffenet's layers */
+    {"rcnn_alexnet", 56954261, 0},
 };
 #define NCOUNTS ((int)(sizeof counts / sizeof counts[0]))
 

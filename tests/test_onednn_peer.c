@@ -56,6 +56,7 @@ static void ref_node(const cnnk_net *net, int i, float **out) {
         break;
     case CNNK_NODE_SOFTMAX: cnnk_ref_softmax(&n->desc.u.softmax, a, ald, y, n->c); break;
     case CNNK_NODE_RESIZE: cnnk_ref_resize(&n->desc.u.resize, a, ald, y, n->c); break;
+    case CNNK_NODE_WARP: cnnk_ref_warp(&n->desc.u.warp, a, ald, n->weights, y, n->c); break;
     case CNNK_NODE_REGION_POOL: {
         const bool node = n->ninputs == 2;
         const cnnk_region_pool_desc *d = &n->desc.u.region;
@@ -100,7 +101,7 @@ static float *ref_forward(const cnnk_net *net, const float *input) {
     bool ok = true;
     for (int i = 1; i < net->n && ok; ++i) {
         const cnnk_node *n = &net->nodes[i];
-        out[i] = malloc((size_t)(net->mb * n->h * n->w * n->c) * sizeof(float));
+        out[i] = malloc((size_t)(net->mb * n->reps * n->h * n->w * n->c) * sizeof(float));
         ok = out[i] != NULL;
     }
     out[0] = (float *)input;

@@ -173,14 +173,15 @@ static int validate_one_net(const cnnk_net_src *src, const char *expect_npy, int
     cnnk_status s = CNNK_OK;
     if (expect_npy) {
         s = cnnk_npy_read(expect_npy, &want, &err);
+        const cnnk_node *last = &net->nodes[net->n - 1];
         if (s == CNNK_OK && (want.count != cnnk_net_output_elems(net) || want.ndim < 1 ||
-                             want.shape[0] != net->mb)) {
-            const cnnk_node *last = &net->nodes[net->n - 1];
+                             want.shape[0] != cnnk_net_node_batch(net, last))) {
             s = cnnk_fail(&err, CNNK_EINVAL,
                           "%s: %lld values (first dimension %lld); the network's output is %lld "
                           "x %lld",
                           expect_npy, (long long)want.count,
-                          (long long)(want.ndim ? want.shape[0] : 0), (long long)net->mb,
+                          (long long)(want.ndim ? want.shape[0] : 0),
+                          (long long)cnnk_net_node_batch(net, last),
                           (long long)(last->c * last->h * last->w));
         }
     }

@@ -83,7 +83,7 @@ int cnnk_net_write_output(const cnnk_net *net, const float *out, const char *pat
     float *f = malloc((size_t)elems * sizeof *f);
     if (!f) return fail(cmd, CNNK_ENOMEM, "out of memory for the output");
     cnnk_net_output_to_framework(net, out, f);
-    int64_t shape[4] = {net->mb, last->c * last->h * last->w, 0, 0};
+    int64_t shape[4] = {cnnk_net_node_batch(net, last), last->c * last->h * last->w, 0, 0};
     int nd = 2;
     if (cnnk_net_output_rank(net) == 4)
         nd = 4, shape[1] = last->c, shape[2] = last->h, shape[3] = last->w;

@@ -355,7 +355,8 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
     int64_t dst_ld;
     layer_sizes(l, &c->nsrc, &c->ndst, &c->np, &dst_ld);
     const bool boxes = l->kind == CNNK_LAYER_REGION_POOL && l->u.region.rois > 0;
-    c->nb = boxes ? l->u.region.mb * l->u.region.rois * 5 : c->nsrc;
+    const bool warp = l->kind == CNNK_LAYER_WARP; /* its boxes held: params[0] */
+    c->nb = boxes ? l->u.region.mb * l->u.region.rois * 5 : warp ? l->u.warp.rois * 5 : c->nsrc;
     c->a = cnnk_guarded_alloc(c->nsrc), c->b = cnnk_guarded_alloc(c->nb);
     c->want = cnnk_guarded_alloc(c->ndst), c->got = cnnk_guarded_alloc(c->ndst);
     for (int i = 0; i < 4; ++i) c->p[i] = cnnk_guarded_alloc(c->np);
@@ -370,6 +371,8 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
         const float s = d->spatial_scale;
         cnnk_proposals_random(d->mb * d->rois, (int64_t)((float)d->ih / s),
                               (int64_t)((float)d->iw / s), seed + 1, c->b);
+    } else if (warp) {
+        cnnk_proposals_random(l->u.warp.rois, l->u.warp.ih, l->u.warp.iw, seed + 1, c->b);
     } else {
         cnnk_fill_tensor(c->b, c->nb, o->fill, 4, seed + 1);
     }
@@ -401,6 +404,7 @@ static cnnk_status layer_case_init(const cnnk_validate_opts *o, const cnnk_layer
         }
     }
     for (int i = 0; i < 4; ++i) a->params[i] = c->p[i];
+    if (warp) a->src[1] = NULL, a->params[0] = c->b;
     if (l->kind == CNNK_LAYER_FC || l->kind == CNNK_LAYER_DECONV) {
         /* Weights in p[0]; the bias is p[1]'s first oc values. */
         a->params[0] = c->p[1];

@@ -252,14 +252,14 @@ static cnnk_status check_all(net_run *nr, const bool isa[CNNK_ISA_COUNT],
 
 int64_t cnnk_net_output_elems(const cnnk_net *net) {
     const cnnk_node *last = &net->nodes[net->n - 1];
-    return net->mb * last->h * last->w * last->c;
+    return cnnk_net_node_batch(net, last) * last->h * last->w * last->c;
 }
 
 void cnnk_net_output_to_framework(const cnnk_net *net, const float *src, float *dst) {
     const cnnk_node *last = &net->nodes[net->n - 1];
     /* NCHW, or NCHW flattened to [N, C*H*W] (a Flatten at the end): the
      * same transposition; for N x C x 1 x 1 it is a copy. */
-    cnnk_nhwc_to_nchw(dst, src, net->mb, last->c, last->h, last->w);
+    cnnk_nhwc_to_nchw(dst, src, cnnk_net_node_batch(net, last), last->c, last->h, last->w);
 }
 
 cnnk_status cnnk_validate_net_built(const cnnk_net *net, const float *input, const float *expect,
@@ -267,7 +267,8 @@ cnnk_status cnnk_validate_net_built(const cnnk_net *net, const float *input, con
                                     cnnk_validate_counts *counts, cnnk_error *err) {
     const cnnk_node *last = &net->nodes[net->n - 1];
     /* A map of class scores per pixel (FCN's): each pixel's argmax is the
-     * answer; otherwise the whole output is one image's classes. */
+     * answer; otherwise the whole output is one image's classes (each
+     * region's, R rows per image, for a network of reps R: R-CNN's). */
     const bool map = last->op != CNNK_NODE_FC && last->h * last->w > 1;
     net_run nr = {.net = net, .map = map, .classes = map ? last->c : last->h * last->w * last->c,
                   .out = out};
@@ -284,7 +285,8 @@ cnnk_status cnnk_validate_net_built(const cnnk_net *net, const float *input, con
         if (!input) cnnk_fill_tensor(in, nin, CNNK_FILL_FLOAT, 1, seed);
         if (expect) {
             /* the framework's NCHW, flattened or not (see above) */
-            cnnk_nchw_to_nhwc(exp, expect, net->mb, last->c, last->h, last->w);
+            cnnk_nchw_to_nhwc(exp, expect, cnnk_net_node_batch(net, last), last->c, last->h,
+                              last->w);
         }
         nr.input = input ? input : in;
         nr.want = want;

@@ -68,7 +68,8 @@ typedef struct step {
 typedef struct host_op {
     const cnnk_op_kernel *k;
     cnnk_layer_desc l;
-    cnnk_op_args a; /* every pointer fixed at create */
+    cnnk_op_args a; /* every pointer fixed at create, but the network input's */
+    bool from_input[CNNK_CONCAT_MAX_INPUTS]; /* src[i] is the forward's input */
     float *packed, *workspace;
 } host_op;
 
@@ -486,7 +487,7 @@ static cnnk_status emit_crop(cnnk_onednn_net *h, const group *g, const char *nam
     const value *v = &h->values[in];
     if (in == 0 || !v->mem)
         return cnnk_fail(h->c.err, CNNK_EUNSUPPORTED, "%s: a crop of the network input", name);
-    dnnl_dims_t dims = {h->net->mb, n->c, n->h, n->w};
+    dnnl_dims_t dims = {cnnk_net_node_batch(h->net, n), n->c, n->h, n->w};
     dnnl_dims_t offs = {0, 0, n->crop_top, n->crop_left};
     dnnl_memory_desc_t sub, dmd;
     CNNK_DNN(&h->c, dnnl_memory_desc_init_submemory, (&sub, &v->md, dims, offs));
@@ -692,7 +693,7 @@ static cnnk_status emit_concat(cnnk_onednn_net *h, const group *g, const char *n
     dnnl_memory_desc_t smd[CNNK_CONCAT_MAX_INPUTS], dmd;
     dnnl_memory_t mem[CNNK_CONCAT_MAX_INPUTS];
     CNNK_TRY(concat_inputs(h, n, smd, mem));
-    int64_t dims[4] = {h->net->mb, n->c, n->h, n->w};
+    int64_t dims[4] = {cnnk_net_node_batch(h->net, n), n->c, n->h, n->w};
     if (h->values[g->out].slot) /* a copy, but into its slice of a wider concat */
         dmd = h->values[g->out].slot_md;
     else
@@ -728,7 +729,7 @@ static bool writable(const cnnk_onednn_net *h, int x) {
  * of an nChw<B>c tensor is then a dense nChw<B>c tensor). */
 static bool concat_fits(const cnnk_onednn_net *h, int c) {
     const cnnk_node *n = node(h, c);
-    if (h->net->mb != 1) return false;
+    if (cnnk_net_node_batch(h->net, n) != 1) return false;
     for (int k = 0; k < n->ninputs; ++k) {
         const int x = root(h, n->inputs[k]);
         for (int j = 0; j < k; ++j)
@@ -800,13 +801,14 @@ static const cnnk_op_kernel *ref_kernel(cnnk_layer_kind kind) {
 static cnnk_status host_input(cnnk_onednn_net *h, int x, const float **p) {
     const cnnk_node *n = node(h, root(h, x));
     dnnl_memory_desc_t md;
-    dnnl_dims_t dims = {h->net->mb, n->c, n->h, n->w};
+    dnnl_dims_t dims = {cnnk_net_node_batch(h->net, n), n->c, n->h, n->w};
     CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 4, dims, dnnl_f32, dnnl_nhwc));
     dnnl_memory_t m = NULL;
     CNNK_TRY(value_as(h, x, &md, &m));
-    if (m == h->in_mem)
-        return cnnk_fail(h->c.err, CNNK_EUNSUPPORTED, "%s: a host step on the network input",
-                         h->c.layer);
+    if (m == h->in_mem) { /* the caller's buffer, known at each forward (R-CNN's warp) */
+        *p = NULL;
+        return CNNK_OK;
+    }
     void *base = NULL;
     CNNK_DNN(&h->c, dnnl_memory_get_data_handle, (m, &base));
     *p = base;
@@ -836,6 +838,7 @@ static cnnk_status emit_host(cnnk_onednn_net *h, const group *g, const char *nam
     op->l = n->desc;
     for (int i = 0; i < n->ninputs; ++i) {
         CNNK_TRY(host_input(h, n->inputs[i], &op->a.src[i]));
+        op->from_input[i] = !op->a.src[i];
         op->a.src_ld[i] = node(h, root(h, n->inputs[i]))->c;
     }
     if (n->op == CNNK_NODE_BNORM)
@@ -857,7 +860,7 @@ static cnnk_status emit_host(cnnk_onednn_net *h, const group *g, const char *nam
     op->a.relu_alpha = g->relu_alpha;
     op->a.nthreads = 1;
     dnnl_memory_desc_t md;
-    dnnl_dims_t dims = {h->net->mb, n->c, n->h, n->w};
+    dnnl_dims_t dims = {cnnk_net_node_batch(h->net, n), n->c, n->h, n->w};
     CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 4, dims, dnnl_f32, dnnl_nhwc));
     dnnl_memory_t m = NULL;
     CNNK_TRY(new_mem(h, &md, DNNL_MEMORY_ALLOCATE, &m));
@@ -870,8 +873,11 @@ static cnnk_status emit_host(cnnk_onednn_net *h, const group *g, const char *nam
     return CNNK_OK;
 }
 
-static void host_run(const host_op *op) {
-    op->k->run(&op->l, &op->a);
+static void host_run(const host_op *op, const float *input_nhwc) {
+    cnnk_op_args a = op->a;
+    for (int i = 0; i < CNNK_CONCAT_MAX_INPUTS; ++i)
+        if (op->from_input[i]) a.src[i] = input_nhwc;
+    op->k->run(&op->l, &a);
 }
 
 /* Batch-norm, ReLU and add steps: layers without a layer row of their own
@@ -939,14 +945,15 @@ static cnnk_status bind_output(cnnk_onednn_net *h) {
     const value *v = &h->values[last];
     const cnnk_node *n = node(h, last);
     dnnl_memory_desc_t md;
+    const int64_t mb = cnnk_net_node_batch(h->net, n);
     if (v->md.ndims == 2) {
-        dnnl_dims_t dims = {h->net->mb, n->c};
+        dnnl_dims_t dims = {mb, n->c};
         CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 2, dims, dnnl_f32, dnnl_nc));
     } else {
-        dnnl_dims_t dims = {h->net->mb, n->c, n->h, n->w};
+        dnnl_dims_t dims = {mb, n->c, n->h, n->w};
         CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 4, dims, dnnl_f32, dnnl_nhwc));
     }
-    h->out_elems = h->net->mb * n->c * n->h * n->w;
+    h->out_elems = mb * n->c * n->h * n->w;
     CNNK_TRY(new_mem(h, &md, DNNL_MEMORY_NONE, &h->out_mem));
     h->c.layer = "output";
     return add_reorder(h, &v->md, v->mem, &md, h->out_mem, n->name);
@@ -1083,7 +1090,7 @@ static cnnk_status run_steps(cnnk_onednn_net *h, const float *input_nhwc, float 
         if (s->host) {
             /* the host reads what the primitives before it wrote */
             if (dnnl_stream_wait(h->c.strm) != dnnl_success) return CNNK_EONEDNN;
-            host_run(s->host);
+            host_run(s->host, input_nhwc);
         } else if (dnnl_primitive_execute(s->prim, h->c.strm, s->nargs, s->args) !=
                    dnnl_success) {
             return CNNK_EONEDNN;

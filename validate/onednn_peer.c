@@ -380,6 +380,7 @@ static cnnk_status layer_body(cnnk_onednn_layer *h, cnnk_layer_desc *l,
         return pool_layer(h, &l->u.pool);
     }
     case CNNK_LAYER_DETECT: /* oneDNN has no NMS */
+    case CNNK_LAYER_WARP:   /* nor R-CNN's crop and warp */
     case CNNK_LAYER_KIND_COUNT: break;
     }
     return CNNK_EINVAL;

@@ -64,6 +64,9 @@ static const struct {
      * to ~100 pixels; the kernels, which share the reference's taps, are
      * held to 1e-6 (cnnk_tolerance_op). */
     [CNNK_LAYER_RESIZE] = {{CNNK_TOL_REL_L2, 1e-5}, {CNNK_TOL_REL_L2, 1e-5}},
+    /* oneDNN has no warp; its kernels take the reference's geometry and
+     * taps (kernels/common/warp.c) and differ by their FMAs, as a resize. */
+    [CNNK_LAYER_WARP] = {{CNNK_TOL_REL_L2, 1e-6}, {CNNK_TOL_REL_L2, 1e-6}},
 };
 
 cnnk_tolerance cnnk_tolerance_onednn(cnnk_layer_kind kind, cnnk_fill fill) {
@@ -78,7 +81,8 @@ cnnk_tolerance cnnk_tolerance_op(cnnk_layer_kind kind, cnnk_fill fill) {
      * resize.c), so only its FMAs differ: one rounding each of four blends,
      * a few ulps of the taps, and the norm stays within 1e-6 (measured
      * 3e-8 on shapes/resize.txt). */
-    if (kind == CNNK_LAYER_RESIZE) return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-6};
+    if (kind == CNNK_LAYER_RESIZE || kind == CNNK_LAYER_WARP)
+        return (cnnk_tolerance){CNNK_TOL_REL_L2, 1e-6};
     return cnnk_tolerance_onednn(kind, fill);
 }
 

@@ -207,6 +207,28 @@ typedef struct cnnk_region_pool_desc {
     char name[CNNK_NAME_LEN];
 } cnnk_region_pool_desc;
 
+/* R-CNN's region warp (Girshick et al. 2014, rcnn_im_crop.m's "warp" with
+ * context padding; docs/REGIONS.md states the arithmetic): for each of
+ * image n's R boxes (params[0], R x 5 per image: batch index, x1, y1, x2,
+ * y2 in input pixels, x2 and y2 inclusive), the box is dilated about its
+ * centre so that `pad` pixels of context surround it at the warped scale
+ * (scale oh / (oh - 2 pad)), rounded, clipped to the image; the clipped
+ * crop is resized bilinearly (half-pixel centres, edge taps clamped:
+ * cnnk_ref_resize_tap without align_corners) into its place in the oh x ow
+ * output, and the output pixels the crop does not cover (the dilated box
+ * outside the image) are 0: the image mean of a mean-subtracted input. A
+ * row with a negative batch index (padding) or x2 < x1 or y2 < y1 gives an
+ * all-zero region. The output is NHWC with the regions stacked along h,
+ * R * oh x ow x c per image (R images of oh x ow: a network reads it as a
+ * batch of mb * R). */
+typedef struct cnnk_warp_desc {
+    int64_t mb, c, ih, iw; /* the images */
+    int64_t rois;          /* R boxes per image */
+    int64_t oh, ow;        /* each region's output (227 x 227 in R-CNN) */
+    int64_t pad;           /* context pixels at the output scale (16), 0 <= 2 pad < min(oh, ow) */
+    char name[CNNK_NAME_LEN];
+} cnnk_warp_desc;
+
 typedef enum cnnk_layer_kind {
     CNNK_LAYER_CONV = 0,
     CNNK_LAYER_DECONV,
@@ -220,6 +242,7 @@ typedef enum cnnk_layer_kind {
     CNNK_LAYER_RESIZE,
     CNNK_LAYER_DETECT,
     CNNK_LAYER_REGION_POOL,
+    CNNK_LAYER_WARP,
     CNNK_LAYER_KIND_COUNT
 } cnnk_layer_kind;
 
@@ -240,6 +263,7 @@ typedef struct cnnk_layer_desc {
         cnnk_resize_desc resize;
         cnnk_detect_desc detect;
         cnnk_region_pool_desc region;
+        cnnk_warp_desc warp;
     } u;
 } cnnk_layer_desc;
 
@@ -302,6 +326,7 @@ cnnk_status cnnk_resize_check(const cnnk_resize_desc *d, cnnk_error *err);
 cnnk_status cnnk_detect_check(const cnnk_detect_desc *d, cnnk_error *err);
 /* Derives oc, oh, ow (see cnnk_region_pool_desc). */
 cnnk_status cnnk_region_pool_check(cnnk_region_pool_desc *d, cnnk_error *err);
+cnnk_status cnnk_warp_check(const cnnk_warp_desc *d, cnnk_error *err);
 /* Whole-map pooling of one unflattened level whose bins are uniform (the
  * map divisible by the bins) is plain max pooling, kernel = stride = map /
  * bins: true and that pool descriptor (checked); else false (RoI pooling

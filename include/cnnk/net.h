@@ -47,6 +47,8 @@ typedef enum cnnk_node_op {
     CNNK_NODE_DETECT,   /* desc.u.detect: boxes out (YOLOv1 decoding + NMS, RPN proposals) */
     CNNK_NODE_REGION_POOL, /* desc.u.region; RoI pooling's boxes are a second input, or held
                             * in weights (rois x 5: the network's proposals, not parameters) */
+    CNNK_NODE_WARP,     /* desc.u.warp; R-CNN's crop + warp of each held box (weights, rois x
+                           5, as REGION_POOL's): its reps are its input's times rois */
     CNNK_NODE_OP_COUNT
 } cnnk_node_op;
 
@@ -57,8 +59,14 @@ typedef struct cnnk_node {
     cnnk_node_op op;
     int ninputs;
     int inputs[CNNK_CONCAT_MAX_INPUTS]; /* node indices, all < this node's */
-    cnnk_layer_desc desc;               /* checked; mb = the network's batch */
+    cnnk_layer_desc desc;               /* checked; mb = the network's batch times the
+                                           reps of the node's input (its own but for WARP) */
     int64_t c, h, w;                    /* output shape per image (NHWC) */
+    /* The per-node batch multiplier: this node's output holds mb * reps
+     * images of c x h x w, image b of the network owning rows [b * reps,
+     * (b + 1) * reps). 1 for the input; every node inherits its inputs'
+     * (which must be equal), and a WARP node multiplies it by its R. */
+    int64_t reps;
     bool has_bias;                      /* CONV, DECONV, FC */
     int64_t crop_top, crop_left;        /* CROP: offsets into the input; else 0 */
     /* Parameters, NULL until cnnk_net_init_weights(): */
@@ -168,10 +176,20 @@ int cnnk_net_frcnn_detect(cnnk_net *n, const char *name, int prob, int deltas, i
  * h: rois * bins x bins x c per image. */
 int cnnk_net_roi_pool(cnnk_net *n, const char *name, int in, int boxes, int64_t rois,
                       int64_t bins, float spatial_scale);
+/* R-CNN's region warp (cnnk_warp_desc, docs/REGIONS.md): each of `rois`
+ * held boxes (the network's proposals, as cnnk_net_roi_pool's with boxes
+ * -1) dilated by `pad` context pixels at the warped scale, cropped with
+ * out-of-image pixels 0 and warped bilinearly to oh x ow. The node's reps
+ * are its input's times rois: one image in, rois images out. */
+int cnnk_net_warp(cnnk_net *n, const char *name, int in, int64_t rois, int64_t oh, int64_t ow,
+                  int64_t pad);
 /* Spatial pyramid pooling (SPP-net): adaptive max pooling of the whole map
  * to bins[i] x bins[i] for each of nlevels levels, each flattened C x H x
  * W, levels concatenated: 1 x 1 x sum(c * bins^2) per image. */
 int cnnk_net_spp(cnnk_net *n, const char *name, int in, int nlevels, const int64_t *bins);
+
+/* The images node x holds: the network's mb times x's reps. */
+int64_t cnnk_net_node_batch(const cnnk_net *n, const cnnk_node *x);
 
 /* 2 ([N, C]) or 4 (NCHW): how a framework lays out this network's output. */
 int cnnk_net_output_rank(const cnnk_net *n);

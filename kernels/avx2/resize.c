@@ -6,6 +6,7 @@
 
 #include "kernels/avx2/vec.h"
 #include "kernels/common/resize.h"
+#include "kernels/common/warp.h"
 
 CNNK_INLINE __m256 blend8(const float *a, const float *b, __m256 wa, __m256 wb, bool full,
                           __m256i m) {
@@ -41,3 +42,16 @@ const cnnk_op_kernel cnnk_resize__avx2 = {.name = "avx2/resampling",
                                           .applies = cnnk_resize_applies,
                                           .workspace_size = cnnk_resize_workspace_size,
                                           .run = resize_run};
+
+/* R-CNN's warp (kernels/common/warp.c): the same row into each region's
+ * window. */
+static void warp_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
+    cnnk_warp_run(l, a, resize_row);
+}
+
+const cnnk_op_kernel cnnk_warp__avx2 = {.name = "avx2/warp",
+                                        .isa = CNNK_ISA_AVX2,
+                                        .kind = CNNK_LAYER_WARP,
+                                        .applies = cnnk_warp_applies,
+                                        .workspace_size = cnnk_warp_workspace_size,
+                                        .run = warp_run};

@@ -12,7 +12,7 @@
 /* The entries written for AVX2 alone (intrinsics all through). */
 extern const cnnk_op_kernel cnnk_pool__avx2, cnnk_lrn__avx2, cnnk_eltwise__avx2,
     cnnk_softmax__avx2, cnnk_concat__avx2, cnnk_bnorm__avx2, cnnk_deconv__avx2,
-    cnnk_resize__avx2;
+    cnnk_resize__avx2, cnnk_warp__avx2;
 
 extern const cnnk_op_kernel cnnk_region_pool__avx2; /* region_pool.c */
 
@@ -65,6 +65,7 @@ static const cnnk_op_kernel *const g_ops[] = {
     &cnnk_pool__avx2,   &cnnk_lrn__avx2,   &cnnk_eltwise__avx2, &cnnk_softmax__avx2,
     &cnnk_concat__avx2, &cnnk_bnorm__avx2, &cnnk_deconv__avx2,  &cnnk_fc__avx2,
     &cnnk_resize__avx2,
+    &cnnk_warp__avx2,
     &cnnk_region_pool__avx2,
 };
 

@@ -9,6 +9,7 @@
 
 #include "kernels/avx512/vec.h"
 #include "kernels/common/resize.h"
+#include "kernels/common/warp.h"
 
 CNNK_INLINE __m512 blend16(const float *a, const float *b, __m512 wa, __m512 wb, bool full,
                            __mmask16 m) {
@@ -44,3 +45,16 @@ const cnnk_op_kernel cnnk_resize__avx512 = {.name = "avx512/resampling",
                                             .applies = cnnk_resize_applies,
                                             .workspace_size = cnnk_resize_workspace_size,
                                             .run = resize_run};
+
+/* R-CNN's warp (kernels/common/warp.c): the same row into each region's
+ * window. */
+static void warp_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
+    cnnk_warp_run(l, a, resize_row);
+}
+
+const cnnk_op_kernel cnnk_warp__avx512 = {.name = "avx512/warp",
+                                          .isa = CNNK_ISA_AVX512,
+                                          .kind = CNNK_LAYER_WARP,
+                                          .applies = cnnk_warp_applies,
+                                          .workspace_size = cnnk_warp_workspace_size,
+                                          .run = warp_run};

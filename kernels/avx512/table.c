@@ -12,7 +12,7 @@
 /* The op entries written for AVX-512 alone (intrinsics all through). */
 extern const cnnk_op_kernel cnnk_pool__avx512, cnnk_lrn__avx512, cnnk_eltwise__avx512,
     cnnk_softmax__avx512, cnnk_concat__avx512, cnnk_bnorm__avx512, cnnk_deconv__avx512,
-    cnnk_resize__avx512;
+    cnnk_resize__avx512, cnnk_warp__avx512;
 
 extern const cnnk_op_kernel cnnk_region_pool__avx512; /* region_pool.c */
 
@@ -66,6 +66,7 @@ static const cnnk_op_kernel *const g_ops[] = {
     &cnnk_pool__avx512,   &cnnk_lrn__avx512,   &cnnk_eltwise__avx512, &cnnk_softmax__avx512,
     &cnnk_concat__avx512, &cnnk_bnorm__avx512, &cnnk_deconv__avx512,  &cnnk_fc__avx512,
     &cnnk_resize__avx512,
+    &cnnk_warp__avx512,
     &cnnk_region_pool__avx512,
 };
 

@@ -6,6 +6,7 @@
 #include <arm_neon.h>
 
 #include "kernels/common/resize.h"
+#include "kernels/common/warp.h"
 #include "kernels/neon/vec.h"
 
 CNNK_INLINE float32x4_t blend4(const float *a, const float *b, float wa, float wb, bool full,
@@ -39,3 +40,16 @@ const cnnk_op_kernel cnnk_resize__neon = {.name = "neon/resampling",
                                           .applies = cnnk_resize_applies,
                                           .workspace_size = cnnk_resize_workspace_size,
                                           .run = resize_run};
+
+/* R-CNN's warp (kernels/common/warp.c): the same row into each region's
+ * window. */
+static void warp_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
+    cnnk_warp_run(l, a, resize_row);
+}
+
+const cnnk_op_kernel cnnk_warp__neon = {.name = "neon/warp",
+                                        .isa = CNNK_ISA_NEON,
+                                        .kind = CNNK_LAYER_WARP,
+                                        .applies = cnnk_warp_applies,
+                                        .workspace_size = cnnk_warp_workspace_size,
+                                        .run = warp_run};

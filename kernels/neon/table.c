@@ -12,7 +12,7 @@
 /* The op kernels written for NEON (pool.c ... deconv.c). */
 extern const cnnk_op_kernel cnnk_pool__neon, cnnk_lrn__neon, cnnk_eltwise__neon,
     cnnk_softmax__neon, cnnk_concat__neon, cnnk_bnorm__neon, cnnk_deconv__neon,
-    cnnk_resize__neon;
+    cnnk_resize__neon, cnnk_warp__neon;
 
 extern const cnnk_op_kernel cnnk_region_pool__neon; /* region_pool.c */
 
@@ -60,6 +60,7 @@ static const cnnk_op_kernel *const g_ops[] = {
     &cnnk_pool__neon,   &cnnk_lrn__neon,   &cnnk_eltwise__neon, &cnnk_softmax__neon,
     &cnnk_concat__neon, &cnnk_bnorm__neon, &cnnk_deconv__neon,  &cnnk_fc__neon,
     &cnnk_resize__neon,
+    &cnnk_warp__neon,
     &cnnk_region_pool__neon,
 };
 

@@ -108,3 +108,9 @@ static void region_pool_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
 }
 
 REF_OP(cnnk_region_pool__ref, "ref/region_pool", CNNK_LAYER_REGION_POOL, region_pool_run);
+
+static void warp_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
+    cnnk_ref_warp(&l->u.warp, a->src[0], a->src_ld[0], a->params[0], a->dst, a->dst_ld);
+}
+
+REF_OP(cnnk_warp__ref, "ref/warp", CNNK_LAYER_WARP, warp_run);

@@ -122,6 +122,21 @@ void cnnk_ref_region_pool(const cnnk_region_pool_desc *d, const float *src, int6
                           const float *boxes, int64_t boxes_ld, int64_t boxes_stride,
                           float *dst, int64_t dst_ld);
 
+/* R-CNN's warp of one box row (batch index, x1, y1, x2, y2) of a
+ * cnnk_warp_desc: the clipped crop (sy, sx, sh x sw pixels of the image)
+ * and where it goes in the output (ty, tx, th x tw; th = 0: the region is
+ * all zero). The one place the geometry is written: the reference and
+ * every ISA's driver (kernels/common/warp.c) call it. */
+typedef struct cnnk_warp_box {
+    int64_t sy, sx, sh, sw;
+    int64_t ty, tx, th, tw;
+} cnnk_warp_box;
+void cnnk_ref_warp_box(const cnnk_warp_desc *d, const float *box, cnnk_warp_box *g);
+/* The warp (cnnk_warp_desc): every image uses the same R boxes (R x 5,
+ * the network's held proposals). */
+void cnnk_ref_warp(const cnnk_warp_desc *d, const float *src, int64_t src_ld, const float *boxes,
+                   float *dst, int64_t dst_ld);
+
 /* C (m x n, pitch ldc) = A (m x k, pitch lda) * B (k x n, pitch ldb): the
  * plain triple loop the reference strategies share. Float accumulation, as
  * an optimized GEMM's is, so the strategies differ from the double-
@@ -158,5 +173,6 @@ extern const cnnk_op_kernel cnnk_deconv__ref;
 extern const cnnk_op_kernel cnnk_resize__ref;
 extern const cnnk_op_kernel cnnk_detect__ref;
 extern const cnnk_op_kernel cnnk_region_pool__ref;
+extern const cnnk_op_kernel cnnk_warp__ref;
 
 #endif
