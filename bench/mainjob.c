@@ -192,9 +192,7 @@ static void print_header(const bench_opts *o, const char *isa, const char *pt_st
     if (ts.detseg && !o->input_given) snprintf(size, sizeof size, "each network at its input");
     else snprintf(size, sizeof size, "%lldx%lld", (long long)o->h, (long long)o->w);
     printf(" networks%s; batch %lld, %s, %d thread%s;\nmedian of repetitions, %s\n\n",
-           o->onednn_winograd || !o->onednn_algo[CNNK_ONEDNN_WINOGRAD]
-               ? ""
-               : " (oneDNN has no Winograd at this ISA)",
+           o->onednn_winograd ? "" : " (oneDNN has no Winograd at this ISA)",
            (long long)o->batch, size, o->threads,
            o->threads == 1 ? "" : "s",
            o->threads > 1 ? "wall-clock time"
