@@ -250,7 +250,7 @@ static void pytorch_note(const bench_opts *o, const cJSON *ctx, const cJSON *ben
         return;
     }
     printf("PyTorch %s (torchvision %s): eager, eval(), no_grad(), %d thread%s, random weights,\n"
-           "the same input; timed by %s,\n"
+           "the same input as the cnnk row; timed by %s,\n"
            "after the cnnk and oneDNN benchmarks; /PyTorch = cnnk / PyTorch. Layout (the faster):",
            str(ctx, "pytorch_version"), str(ctx, "torchvision_version"), o->threads,
            o->threads == 1 ? "" : "s",
