@@ -45,6 +45,14 @@ if(CNNK_WITH_ONEDNN)
            WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
 endif()
 
+# --main --set=classic|detseg|all: refusals, each set's rows, the second
+# table of a tiny run against its JSON (seconds).
+if(CNNK_WITH_ONEDNN)
+  add_test(NAME bench_sets
+           COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/tests/bench_sets.sh $<TARGET_FILE:cnnk_bench>
+           WORKING_DIRECTORY ${CMAKE_CURRENT_SOURCE_DIR})
+endif()
+
 # Results files: destinations refused before any work, links written
 # through, failed benchmarks as exit statuses 2 and 3 that keep the
 # previous results (docs/EXIT_CODES.md; about a minute).

@@ -18,6 +18,11 @@
 #define BENCH_MAX_PLANS 16
 #define BENCH_MAX_LAYERS 64
 
+/* --main's network sets (bench/sets.c): classic, the five classifiers;
+ * detseg, the segmentation and detection networks (issue 14), printed in
+ * a second table; all, both tables. */
+typedef enum { BENCH_SET_CLASSIC, BENCH_SET_DETSEG, BENCH_SET_ALL, BENCH_SET_COUNT } bench_set;
+
 /* A network's name, or the path of an --onnx model (cnnk_net_build takes both). */
 #define BENCH_NET_LEN 1024
 
@@ -44,6 +49,9 @@ typedef struct bench_opts {
     bool batch_given;                  /* --batch: else an --onnx model's batch */
     const char *proposals;             /* --proposals=FILE: a RoI network's boxes (argv's) */
     bool main_job;                     /* --main */
+    bench_set set;                     /* --set (default classic) */
+    bool set_given;
+    bool nets_given;                   /* --nets (else --main's set) */
     char out[CNNK_OUT_PATH_MAX];       /* --out (for --main) */
     char filter[1024];                 /* Google Benchmark's filter, read not removed */
     char record[CNNK_OUT_PATH_MAX];    /* --record=DB: the history database ("" none) */
@@ -53,6 +61,18 @@ typedef struct bench_opts {
     char pytorch_python[CNNK_OUT_PATH_MAX];
     int pytorch_timeout;
 } bench_opts;
+
+/* The sets: name and parse; whether net is one of set s; whether net's
+ * row goes to --main's second table (a detseg network); whether
+ * torchvision has net, by cnnk's name, for the PyTorch column; the
+ * networks of s that this build has (a missing one is skipped with a
+ * note on stderr), at most max, their count. */
+const char *bench_set_name(bench_set s);
+bool bench_set_parse(const char *name, bench_set *s);
+bool bench_set_has(bench_set s, const char *net);
+bool bench_net_is_detseg(const char *net);
+bool bench_in_torchvision(const char *net);
+int bench_set_nets(bench_set s, const char **out, int max);
 
 /* Parses and removes cnnk-bench's own --name=value flags from argv, leaving
  * Google Benchmark's. false on bad input (message on stderr: what exists). */

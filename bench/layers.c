@@ -10,6 +10,7 @@
 #include "bench/bench.h"
 #include "bench/gbench.h"
 #include "cnnk/cpu.h"
+#include "cnnk/proposals.h"
 #include "core/fuse.h"
 #include "validate/onednn.h"
 #include "validate/onednn_peer.h"
@@ -33,6 +34,10 @@ typedef struct layer_case {
     double exec_flops;         /* executed per pass (bench_flop_counters); 0: unknown */
     char shape[256];           /* the label of cnnk rows */
     float *src, *dst, *w, *packed, *ws, *bias, *res;
+    /* RoI pooling: the network's held boxes, its default proposals of the
+     * img_h x img_w input (cnnk/proposals.h), as the network row runs them */
+    float *boxes;
+    int64_t img_h, img_w;
     cnnk_onednn_algo algo;     /* oneDNN rows: the convolution algorithm asked for */
     cnnk_onednn_layer *dnn;
     char dnn_label[192];       /* oneDNN rows: implementation and algorithm used */
@@ -49,7 +54,8 @@ static void layer_release(bench_case *b) {
     free(c->ws);
     free(c->bias);
     free(c->res);
-    c->src = c->dst = c->w = c->packed = c->ws = c->bias = c->res = NULL;
+    free(c->boxes);
+    c->src = c->dst = c->w = c->packed = c->ws = c->bias = c->res = c->boxes = NULL;
     cnnk_onednn_layer_destroy(c->dnn);
     c->dnn = NULL;
 }
@@ -92,8 +98,11 @@ static bool prepare_cnnk(layer_case *c, char *msg, size_t len) {
     c->bias = c->dims.bias ? filled((size_t)c->dims.bias, 4, -0.1f, 0.1f) : NULL;
     c->res =
         c->ep.residual ? filled((size_t)cnnk_layer_dst_elems(&c->desc), 5, -1.0f, 1.0f) : NULL;
+    const int64_t rois = c->desc.kind == CNNK_LAYER_REGION_POOL ? c->desc.u.region.rois : 0;
+    if (rois > 0 && (c->boxes = bench_alloc((size_t)rois * 5)))
+        cnnk_proposals_default(rois, c->img_h, c->img_w, 1, c->boxes);
     if (!c->src || !c->dst || (nw && !c->w) || (np && !c->packed) || (nws && !c->ws) ||
-        (c->dims.bias && !c->bias) || (c->ep.residual && !c->res)) {
+        (c->dims.bias && !c->bias) || (c->ep.residual && !c->res) || (rois > 0 && !c->boxes)) {
         snprintf(msg, len, "out of memory");
         return false;
     }
@@ -160,7 +169,7 @@ static void run_op(const layer_case *c) {
     a.src[0] = c->src;
     a.src_ld[0] = c->dims.ic;
     a.packed = c->packed;
-    a.params[0] = c->ep.bias ? c->bias : NULL;
+    a.params[0] = c->boxes ? c->boxes : c->ep.bias ? c->bias : NULL;
     a.dst = c->dst;
     a.dst_ld = c->dims.oc;
     a.relu = c->ep.relu;
@@ -237,7 +246,7 @@ static int64_t in_side(const bench_opts *o, int64_t side) { return o->input_give
 static bool benchmarked_kind(cnnk_layer_kind k) {
     return k == CNNK_LAYER_CONV || k == CNNK_LAYER_FC || k == CNNK_LAYER_POOL ||
            k == CNNK_LAYER_LRN || k == CNNK_LAYER_SOFTMAX || k == CNNK_LAYER_DECONV ||
-           k == CNNK_LAYER_RESIZE;
+           k == CNNK_LAYER_RESIZE || k == CNNK_LAYER_REGION_POOL;
 }
 
 /* What the runner fuses into layer i (core/fuse.c), a group's head: bias
@@ -294,6 +303,16 @@ static void layer_key(const cnnk_layer_desc *l, const cnnk_epilogue_spec *ep, ch
                  (long long)l->u.resize.oh, (long long)l->u.resize.ow,
                  l->u.resize.align_corners ? " align_corners" : "");
         break;
+    case CNNK_LAYER_REGION_POOL: {
+        const cnnk_region_pool_desc *g = &l->u.region;
+        int m = snprintf(s, sizeof s, "mb%lldic%lldih%lldiw%lld rois%lld scale%g bins",
+                         (long long)g->mb, (long long)g->c, (long long)g->ih, (long long)g->iw,
+                         (long long)g->rois, (double)g->spatial_scale);
+        for (int k = 0; k < g->nlevels && m > 0 && (size_t)m < sizeof s; ++k)
+            m += snprintf(s + m, sizeof s - (size_t)m, "%s%lldx%lld", k ? "," : "",
+                          (long long)g->bins_h[k], (long long)g->bins_w[k]);
+        break;
+    }
     default: s[0] = '\0';
     }
     snprintf(buf, len, "%s:%s:%d%d%d/%g", cnnk_layer_kind_name(l->kind), s, ep->bias,
@@ -344,6 +363,8 @@ static layer_case *new_case(reg_ctx *r, layer_mode mode) {
     c->desc = r->desc;
     c->ep = r->ep;
     c->occurrences = r->occurrences;
+    c->img_h = r->net->h;
+    c->img_w = r->net->w;
     c->threads = r->o->threads;
     c->real_time = r->o->threads > 1;
     c->dims = cnnk_layer_dims_of(&c->desc);
@@ -420,6 +441,11 @@ static void register_op_kernels(reg_ctx *r) {
  * per algorithm asked for. */
 static void register_onednn(reg_ctx *r) {
     if (!cnnk_onednn_available()) return;
+    /* oneDNN pools a region only when it is one uniform whole-map level
+     * (validate/onednn_peer.c); RoI pooling and SPP's pyramid it lacks. */
+    cnnk_pool_desc as_pool;
+    if (r->desc.kind == CNNK_LAYER_REGION_POOL && !cnnk_region_pool_as_pool(&r->desc.u.region, &as_pool))
+        return;
     bool conv = r->desc.kind == CNNK_LAYER_CONV;
     for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
         if (conv ? !r->o->onednn_algo[a] : a != CNNK_ONEDNN_DIRECT) continue;

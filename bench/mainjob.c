@@ -162,19 +162,44 @@ static row_value fastest_onednn(const bench_opts *o, const cJSON *benchmarks, co
 /* Whether the table has the PyTorch columns: all but --pytorch=off. */
 static bool pytorch_columns(const char *pt_status) { return strncmp(pt_status, "off", 3) != 0; }
 
-static void print_header(const bench_opts *o, const char *isa, const char *pt_status) {
+/* The second table (--set=detseg): wider names, an input column, a wider
+ * PyTorch column for "n/a (not in torchvision)". */
+typedef struct table_shape {
+    bool detseg;
+    int name_w, pt_w;
+} table_shape;
+
+static table_shape shape_of(bool detseg) {
+    return detseg ? (table_shape){true, 18, 24} : (table_shape){false, 12, 13};
+}
+
+/* The input a network of the table ran at: --input, else its own. */
+static void net_input(const bench_opts *o, const char *net, int64_t *h, int64_t *w) {
+    *h = o->input_given ? o->h : cnnk_net_default_side(net);
+    *w = o->input_given ? o->w : cnnk_net_default_width(net);
+    if (*h <= 0 || *w <= 0) *h = o->h, *w = o->w; /* an ONNX model: its own, in o */
+}
+
+static void print_header(const bench_opts *o, const char *isa, const char *pt_status,
+                         table_shape ts) {
+    if (ts.detseg) printf("\nSegmentation and detection (--set=detseg):");
     printf("\ncnnk %s/heuristic against oneDNN %s at %s (max ISA %s), the faster of its\n",
            isa, cnnk_onednn_version(), bench_onednn_isa(), o->onednn_isa);
     for (int a = 0, n = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
         if (o->onednn_algo[a])
             printf("%s%s", n++ ? ", " : "", cnnk_onednn_algo_name((cnnk_onednn_algo)a));
-    printf(" networks%s; batch %lld, %lldx%lld, %d thread%s;\nmedian of repetitions, %s\n\n",
+    char size[64];
+    if (ts.detseg && !o->input_given) snprintf(size, sizeof size, "each network at its input");
+    else snprintf(size, sizeof size, "%lldx%lld", (long long)o->h, (long long)o->w);
+    printf(" networks%s; batch %lld, %s, %d thread%s;\nmedian of repetitions, %s\n\n",
            o->onednn_winograd ? "" : " (oneDNN has no Winograd at this ISA)",
-           (long long)o->batch, (long long)o->h, (long long)o->w, o->threads,
+           (long long)o->batch, size, o->threads,
            o->threads == 1 ? "" : "s",
            o->threads > 1 ? "wall-clock time"
                           : "the thread's CPU time (Google Benchmark's CPU column)");
-    printf("%-12s %10s", "network", "cnnk ms");
+    printf("%-*s", ts.name_w, "network");
+    if (ts.detseg) printf(" %-9s", "input");
+    printf(" %10s", "cnnk ms");
     for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
         if (!o->onednn_algo[a]) continue;
         char col[32];
@@ -182,13 +207,15 @@ static void print_header(const bench_opts *o, const char *isa, const char *pt_st
         printf(" %12s", col);
     }
     printf(" %-9s %7s", "oneDNN", "ratio");
-    if (pytorch_columns(pt_status)) printf(" %13s %8s", "PyTorch ms", "/PyTorch");
+    if (pytorch_columns(pt_status)) printf(" %*s %8s", ts.pt_w, "PyTorch ms", "/PyTorch");
     printf(" %9s %8s %8s\n", "eff GF/s", "eff %pk", "FMA util");
 }
 
 /* The PyTorch cell of a row: its median, or why there is none. */
-static void pytorch_cell(const row_value *v, const char *pt_status, char *buf, size_t len) {
-    if (strncmp(pt_status, "not installed", 13) == 0) snprintf(buf, len, "not installed");
+static void pytorch_cell(const char *net, const row_value *v, const char *pt_status, char *buf,
+                         size_t len) {
+    if (!bench_in_torchvision(net)) snprintf(buf, len, "n/a (not in torchvision)");
+    else if (strncmp(pt_status, "not installed", 13) == 0) snprintf(buf, len, "not installed");
     else if (strncmp(pt_status, "failed", 6) == 0) snprintf(buf, len, "failed");
     else if (!v->found) snprintf(buf, len, "-");
     else if (v->failed) snprintf(buf, len, "failed");
@@ -214,32 +241,72 @@ static void pytorch_note(const bench_opts *o, const cJSON *ctx, const cJSON *ben
         printf("PyTorch: %s (--pytorch=off)\n", pt_status);
         return;
     }
+    if (strncmp(pt_status, "n/a", 3) == 0) {
+        printf("PyTorch: %s.\n", pt_status);
+        return;
+    }
     if (strcmp(pt_status, "measured") != 0) {
         printf("PyTorch: %s; the run goes on without it.\n", pt_status);
         return;
     }
     printf("PyTorch %s (torchvision %s): eager, eval(), no_grad(), %d thread%s, random weights,\n"
-           "the same input; timed by %s,\n"
+           "the same input as the cnnk row; timed by %s,\n"
            "after the cnnk and oneDNN benchmarks; /PyTorch = cnnk / PyTorch. Layout (the faster):",
            str(ctx, "pytorch_version"), str(ctx, "torchvision_version"), o->threads,
            o->threads == 1 ? "" : "s",
            o->threads > 1 ? "the wall clock" : "the process's CPU time (as cnnk's CPU column)");
-    for (int i = 0; i < o->nnets; ++i) {
+    for (int i = 0, k = 0; i < o->nnets; ++i) {
+        if (!bench_in_torchvision(o->nets[i])) continue;
         char name[256], layout[32];
         bench_pytorch_row_name(name, sizeof name, o->nets[i]);
         pytorch_layout(benchmarks, name, layout, sizeof layout);
-        printf("%s %s %s", i ? "," : "", o->nets[i], layout);
+        printf("%s %s %s", k++ ? "," : "", o->nets[i], layout);
     }
     printf(".\nBLAS PyTorch loaded: %s\n", str(ctx, "pytorch_blas"));
+}
+
+/* The label of run name (its first repetition's), or "". */
+static const char *row_label(const cJSON *benchmarks, const char *name) {
+    const cJSON *b;
+    cJSON_ArrayForEach(b, benchmarks) {
+        if (same_run(str(b, "run_name"), name) && str(b, "label")[0]) return str(b, "label");
+    }
+    return "";
+}
+
+/* The steps oneDNN lacks, which cnnk's reference kernel runs on both sides
+ * (the oneDNN row's label: "...; host_steps: a,b; ..."), under the row. */
+static void host_steps_line(const cJSON *benchmarks, const char *net, int algo, bool in_place) {
+    char name[256];
+    bench_onednn_row_name(name, sizeof name, net, algo,
+                          in_place ? CNNK_ONEDNN_CONCAT_IN_PLACE : CNNK_ONEDNN_CONCAT_COPY);
+    const char *h = strstr(row_label(benchmarks, name), "host_steps: ");
+    if (!h) return;
+    h += strlen("host_steps: ");
+    const char *end = strchr(h, ';');
+    printf("  host steps (cnnk's reference kernels on both sides): %.*s\n",
+           end ? (int)(end - h) : (int)strlen(h), h);
+}
+
+/* What the second table adds to the legend. */
+static void detseg_legend(const bench_opts *o) {
+    printf("input: each network's own (docs/NETWORKS.md) unless --input; fast_rcnn_vgg16\n"
+           "pools %s, faster_rcnn_vgg16 its RPN's top 300.\n"
+           "host steps: what oneDNN has no primitive for (region pooling, proposals,\n"
+           "detection with NMS), run by cnnk's reference kernels inside the timed forward of\n"
+           "both sides (the oneDNN row's label says which).\n"
+           "PyTorch: torchvision has fcn_resnet50 alone of these (timed at its input); the\n"
+           "others say n/a (not in torchvision).\n",
+           o->proposals ? "--proposals' boxes" : "the 300 default proposals");
 }
 
 /* One line per network: cnnk, each oneDNN algorithm, which was faster and
  * the ratio against it; fastest[i] gets that algorithm's name for the
  * JSON's context ("" when no ratio). */
 static bool print_table(const bench_opts *o, const cJSON *root, const cJSON *benchmarks,
-                        const char *pt_status, char fastest[][24]) {
+                        const char *pt_status, char fastest[][24], table_shape ts) {
     const char *isa = cnnk_isa_name(cnnk_best_isa());
-    print_header(o, isa, pt_status);
+    print_header(o, isa, pt_status, ts);
     double log_sum = 0.0, pt_log_sum = 0.0;
     int nratio = 0, pt_nratio = 0;
     for (int i = 0; i < o->nnets; ++i) {
@@ -254,7 +321,15 @@ static bool print_table(const bench_opts *o, const cJSON *root, const cJSON *ben
         char cs[32], ratio[32] = "-", gf[32] = "-", pct[32] = "-", util[32] = "-";
         char pt_error[128] = "";
         cell(&c, cs, sizeof cs);
-        printf("%-12s %10s", o->nets[i], cs);
+        printf("%-*s", ts.name_w, o->nets[i]);
+        if (ts.detseg) {
+            int64_t h, w;
+            char in[48];
+            net_input(o, o->nets[i], &h, &w);
+            snprintf(in, sizeof in, "%lldx%lld", (long long)h, (long long)w);
+            printf(" %-9s", in);
+        }
+        printf(" %10s", cs);
         for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a) {
             if (!o->onednn_algo[a]) continue;
             char ds[32];
@@ -282,28 +357,30 @@ static bool print_table(const bench_opts *o, const cJSON *root, const cJSON *ben
             char pname[256], ps[32], pr[32] = "-";
             bench_pytorch_row_name(pname, sizeof pname, o->nets[i]);
             row_value p = find_row(benchmarks, pname, o->threads > 1);
-            pytorch_cell(&p, pt_status, ps, sizeof ps);
+            pytorch_cell(o->nets[i], &p, pt_status, ps, sizeof ps);
             if (ran(&c) && ran(&p) && p.ms > 0.0) {
                 snprintf(pr, sizeof pr, "%.3f", c.ms / p.ms);
                 pt_log_sum += log(c.ms / p.ms);
                 pt_nratio++;
             }
-            printf(" %13s %8s", ps, pr);
+            printf(" %*s %8s", ts.pt_w, ps, pr);
             if (p.failed) snprintf(pt_error, sizeof pt_error, "%s", p.error);
         }
         printf(" %9s %8s %8s\n", gf, pct, util);
         if (pt_error[0]) printf("  PyTorch failed: %s\n", pt_error);
         if (c.failed) printf("  cnnk skipped: %s\n", c.error);
+        if (ts.detseg && best >= 0) host_steps_line(benchmarks, o->nets[i], best, in_place[best]);
         for (int a = 0; a < CNNK_ONEDNN_ALGO_COUNT; ++a)
             if (rows[a].failed)
                 printf("  oneDNN %s skipped: %s\n", cnnk_onednn_algo_name((cnnk_onednn_algo)a),
                        rows[a].error);
     }
     if (nratio > 1 || pt_nratio > 1) {
-        printf("%-12s %*s ", "geomean", 10 + 10 + 13 * (int)count_algos(o), "");
+        printf("%-*s %*s ", ts.name_w, "geomean",
+               10 + 10 + 13 * (int)count_algos(o) + (ts.detseg ? 10 : 0), "");
         if (nratio > 1) printf("%7.2f", exp(log_sum / nratio));
         else printf("%7s", "");
-        if (pt_nratio > 1) printf(" %13s %8.3f", "", exp(pt_log_sum / pt_nratio));
+        if (pt_nratio > 1) printf(" %*s %8.3f", ts.pt_w, "", exp(pt_log_sum / pt_nratio));
         printf("\n");
     }
     printf("\nratio = cnnk / the faster oneDNN network (column oneDNN; below 1: cnnk faster).\n"
@@ -319,6 +396,7 @@ static bool print_table(const bench_opts *o, const cJSON *root, const cJSON *ben
            "faster network there writes its concats in place (each algorithm column shows\n"
            "the faster of its copy and in-place networks).\n",
            isa, cnnk_peak_gflops(cnnk_best_isa()), o->threads, o->threads == 1 ? "" : "s");
+    if (ts.detseg) detseg_legend(o);
     pytorch_note(o, cJSON_GetObjectItemCaseSensitive(root, "context"), benchmarks, pt_status);
     return true;
 }
@@ -327,15 +405,16 @@ static bool print_table(const bench_opts *o, const cJSON *root, const cJSON *ben
  * wrote before the runs: onednn_fastest_<net> = direct | winograd | auto
  * (with /inplace when its concats were in place),
  * and the ISA of each side. */
-static bool add_verdicts(const bench_opts *o, cJSON *root, char fastest[][24],
-                         const char *path) {
+static bool add_verdicts(const bench_opts *tabs, int ntabs, cJSON *root,
+                         char fastest[][BENCH_MAX_NETS][24], const char *path) {
     cJSON *ctx = cJSON_GetObjectItemCaseSensitive(root, "context");
     if (!cJSON_IsObject(ctx)) return false;
-    for (int i = 0; i < o->nnets; ++i) {
-        char key[BENCH_NET_LEN + 32];
-        snprintf(key, sizeof key, "onednn_fastest_%s", o->nets[i]);
-        cJSON_AddStringToObject(ctx, key, fastest[i][0] ? fastest[i] : "none");
-    }
+    for (int t = 0; t < ntabs; ++t)
+        for (int i = 0; i < tabs[t].nnets; ++i) {
+            char key[BENCH_NET_LEN + 32];
+            snprintf(key, sizeof key, "onednn_fastest_%s", tabs[t].nets[i]);
+            cJSON_AddStringToObject(ctx, key, fastest[t][i][0] ? fastest[t][i] : "none");
+        }
     cJSON_AddStringToObject(ctx, "cnnk_main_isa", cnnk_isa_name(cnnk_best_isa()));
     cJSON_AddStringToObject(ctx, "onednn_main_isa", bench_onednn_isa());
     char *text = cJSON_Print(root);
@@ -359,9 +438,34 @@ static void ran_nets(const bench_opts *o, const cJSON *benchmarks, char *buf, si
     }
 }
 
-/* Reads the results, runs PyTorch, prints the table, writes the verdicts
- * and PyTorch's rows back. */
-static bool report(const bench_opts *o, const char *reps, const char *min_time,
+/* The second table's PyTorch column: each of its networks that torchvision
+ * has and whose cnnk row ran, at that network's input (a helper run each);
+ * the status of the column is the first that was not "measured". */
+static void detseg_pytorch(const bench_opts *o, const char *reps, const char *min_time,
+                           cJSON *root, char *status, size_t slen) {
+    snprintf(status, slen, "%s", o->pytorch ? "n/a: none of these networks is in torchvision" : "off");
+    char nets[BENCH_MAX_NETS * 33];
+    ran_nets(o, cJSON_GetObjectItemCaseSensitive(root, "benchmarks"), nets, sizeof nets);
+    bench_opts *one = o->pytorch ? malloc(sizeof *one) : NULL;
+    bool any = false;
+    for (int i = 0; one && i < o->nnets; ++i) {
+        char padded[sizeof nets + 2], item[BENCH_NET_LEN + 2];
+        snprintf(padded, sizeof padded, ",%s,", nets);
+        snprintf(item, sizeof item, ",%s,", o->nets[i]);
+        if (!bench_in_torchvision(o->nets[i]) || !strstr(padded, item)) continue;
+        *one = *o;
+        net_input(o, o->nets[i], &one->h, &one->w);
+        char st[512];
+        bench_pytorch(one, reps, min_time, root, o->nets[i], st, sizeof st);
+        if (!any || strcmp(status, "measured") == 0) snprintf(status, slen, "%s", st);
+        any = true;
+    }
+    free(one);
+}
+
+/* Reads the results, runs PyTorch, prints the tables (the classifiers',
+ * then --set=detseg's), writes the verdicts and PyTorch's rows back. */
+static bool report(const bench_opts *tabs, const char *reps, const char *min_time,
                    const char *json_path) {
     char *text = read_file(json_path);
     cJSON *root = text ? cJSON_Parse(text) : NULL;
@@ -372,12 +476,21 @@ static bool report(const bench_opts *o, const char *reps, const char *min_time,
         cJSON_Delete(root);
         return false;
     }
-    char nets[BENCH_MAX_NETS * 33], pt_status[512];
-    ran_nets(o, benchmarks, nets, sizeof nets);
-    bench_pytorch(o, reps, min_time, root, nets, pt_status, sizeof pt_status);
-    char fastest[BENCH_MAX_NETS][24];
-    bool ok = print_table(o, root, benchmarks, pt_status, fastest);
-    if (ok && !add_verdicts(o, root, fastest, json_path)) {
+    char fastest[2][BENCH_MAX_NETS][24];
+    bool ok = true;
+    for (int t = 0; t < 2; ++t) {
+        const bench_opts *o = &tabs[t];
+        if (o->nnets == 0) continue;
+        char nets[BENCH_MAX_NETS * 33], pt_status[512];
+        if (t == 0) {
+            ran_nets(o, benchmarks, nets, sizeof nets);
+            bench_pytorch(o, reps, min_time, root, nets, pt_status, sizeof pt_status);
+        } else {
+            detseg_pytorch(o, reps, min_time, root, pt_status, sizeof pt_status);
+        }
+        ok = ok && print_table(o, root, benchmarks, pt_status, fastest[t], shape_of(t == 1));
+    }
+    if (ok && !add_verdicts(tabs, 2, root, fastest, json_path)) {
         fprintf(stderr, "cnnk-bench: cannot write the verdicts into %s\n", json_path);
         ok = false;
     }
@@ -415,14 +528,41 @@ static bool ensure_dir(const char *path) {
     return false;
 }
 
+static void split_tables(const bench_opts *o, bench_opts tabs[2]);
+static int run_job(bench_opts *o, const bench_opts tabs[2], int argc, char **argv,
+                   bench_arena *a);
+
 int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
     if (has_flag(argc, argv, "--benchmark_out=")) {
         fprintf(stderr, "cnnk-bench: --main writes its own results file; choose it with --out=PATH\n");
         return 2;
     }
-    if (bench_register_nets(o, a, true) < 0) return 2;
+    /* Two tables: the classifiers (and --nets' others), and the networks of
+     * --set=detseg (docs/BENCHMARKS.md, "--set"). */
+    bench_opts *tabs = calloc(2, sizeof *tabs);
+    if (!tabs) return 1;
+    split_tables(o, tabs);
+    int rc = run_job(o, tabs, argc, argv, a);
+    free(tabs);
+    return rc;
+}
+
+static void split_tables(const bench_opts *o, bench_opts tabs[2]) {
+    tabs[0] = tabs[1] = *o;
+    tabs[0].nnets = tabs[1].nnets = 0;
+    for (int i = 0; i < o->nnets; ++i) {
+        bench_opts *t = &tabs[bench_net_is_detseg(o->nets[i]) ? 1 : 0];
+        snprintf(t->nets[t->nnets++], sizeof t->nets[0], "%s", o->nets[i]);
+    }
+}
+
+static int run_job(bench_opts *o, const bench_opts tabs[2], int argc, char **argv,
+                   bench_arena *a) {
+    for (int t = 0; t < 2; ++t)
+        if (tabs[t].nnets > 0 && bench_register_nets(&tabs[t], a, true) < 0) return 2;
     bench_add_context(o);
     cnnk_gb_add_context("cnnk_job", "main");
+    cnnk_gb_add_context("cnnk_main_set", bench_set_name(o->set));
 
     char path[CNNK_OUT_PATH_MAX], target[CNNK_OUT_PATH_MAX];
     if (o->out[0]) snprintf(path, sizeof path, "%s", o->out);
@@ -473,7 +613,7 @@ int bench_main_job(bench_opts *o, int argc, char **argv, bench_arena *a) {
     if (ran <= 0) {
         if (ran == 0) bench_no_match(o->filter);
         rc = 2;
-    } else if (!report(o, reps ? reps : "1", min_time ? min_time : "0.5", g_tmp_path)) {
+    } else if (!report(tabs, reps ? reps : "1", min_time ? min_time : "0.5", g_tmp_path)) {
         rc = 1;
     } else if (failed > 0) {
         /* Results with failed benchmarks are not the main job's results:

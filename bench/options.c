@@ -19,6 +19,9 @@ void bench_usage(const char *argv0) {
             "cnnk-bench flags:\n"
             "  --main                 the default comparison: five networks, cnnk's best ISA\n"
             "                         and heuristic plan against oneDNN; prints one table\n"
+            "  --set=classic|detseg|all  --main's networks (default classic: the five above;\n"
+            "                         detseg: segmentation and detection, in a second table\n"
+            "                         at each network's own input; all: both tables)\n"
             "  --out=PATH             --main's JSON results (default results/cnnk-bench-<date>-<rev>.json)\n"
             "  --threads=N            OpenMP threads for cnnk and oneDNN (default 1)\n"
             "  --onednn_max_isa=ISA   oneDNN's ISA cap (default all: the CPU's best); any\n"
@@ -130,6 +133,32 @@ static bool add_onnx(bench_opts *o, const char *path) {
     return true;
 }
 
+/* --main's set: its networks when --nets is not given (an --onnx model
+ * alone stays alone, as before sets, unless --set asks for one too); with
+ * --nets, each of them must belong to the set asked for. */
+static bool set_nets(bench_opts *o) {
+    if (!o->main_job) return true;
+    if (o->nets_given || (o->nnets > 0 && !o->set_given)) {
+        for (int i = 0; o->set_given && i < o->nnets; ++i)
+            if (!bench_set_has(o->set, o->nets[i])) {
+                fprintf(stderr, "cnnk-bench: --nets: %s is not in --set=%s\n", o->nets[i],
+                        bench_set_name(o->set));
+                return false;
+            }
+        return true;
+    }
+    const char *names[BENCH_MAX_NETS];
+    const int n = bench_set_nets(o->set, names, BENCH_MAX_NETS);
+    for (int i = 0; i < n; ++i) {
+        if (o->nnets == BENCH_MAX_NETS) {
+            fprintf(stderr, "cnnk-bench: at most %d networks\n", BENCH_MAX_NETS);
+            return false;
+        }
+        snprintf(o->nets[o->nnets++], sizeof o->nets[0], "%s", names[i]);
+    }
+    return true;
+}
+
 static void list_isas(FILE *f) {
     for (int i = 0; i < CNNK_ISA_COUNT; ++i)
         fprintf(f, " %s%s", cnnk_isa_name((cnnk_isa)i),
@@ -229,6 +258,14 @@ static int take(const char *a, bench_opts *o) {
     const char *v;
     int64_t n;
     if (strcmp(a, "--main") == 0) return o->main_job = true, 1;
+    if ((v = flag_value(a, "set"))) {
+        if (!bench_set_parse(v, &o->set)) {
+            fprintf(stderr, "cnnk-bench: --set=%.40s: unknown network set (valid: classic, detseg, all)\n",
+                    v);
+            return -1;
+        }
+        return o->set_given = true, 1;
+    }
     if ((v = flag_value(a, "threads"))) {
         if (!parse_int(v, 1, 1024, &n)) {
             fprintf(stderr, "cnnk-bench: --threads=%s: want an integer from 1 to 1024\n", v);
@@ -310,7 +347,10 @@ static int take(const char *a, bench_opts *o) {
         }
         return snprintf(o->record, sizeof o->record, "%s", v), 1;
     }
-    if ((v = flag_value(a, "nets"))) return each_item(v, BENCH_MAX_NETS, add_net, o, "nets") ? 1 : -1;
+    if ((v = flag_value(a, "nets"))) {
+        o->nets_given = true;
+        return each_item(v, BENCH_MAX_NETS, add_net, o, "nets") ? 1 : -1;
+    }
     if ((v = flag_value(a, "isa"))) return each_item(v, CNNK_ISA_COUNT, add_isa, o, "isa") ? 1 : -1;
     if ((v = flag_value(a, "plans")))
         return each_item(v, BENCH_MAX_PLANS, add_plan, o, "plans") ? 1 : -1;
@@ -368,6 +408,12 @@ bool bench_parse_args(int *argc, char **argv, bench_opts *o) {
         fprintf(stderr, "cnnk-bench: --out=PATH goes with --main; use --benchmark_out=PATH\n");
         return false;
     }
+    if (o->set_given && !o->main_job) {
+        fprintf(stderr, "cnnk-bench: --set=%s goes with --main; without it use --nets=a,b,...\n",
+                bench_set_name(o->set));
+        return false;
+    }
+    if (!set_nets(o)) return false;
     if (o->nnets == 0)
         for (size_t i = 0; i < sizeof default_nets / sizeof default_nets[0]; ++i)
             if (!add_net(o, default_nets[i])) return false;

@@ -48,7 +48,16 @@ def parse_input(text):
     return int(h), int(w)
 
 
+# cnnk's networks that torchvision keeps outside torchvision.models, with the
+# arguments that make them cnnk's definition (docs/NETWORKS.md): fcn_resnet50
+# without its auxiliary head and with no ImageNet backbone to download.
+SEGMENTATION = {"fcn_resnet50": {"aux_loss": False, "num_classes": 21, "weights_backbone": None}}
+
+
 def build(torchvision, name):
+    if name in SEGMENTATION:
+        ctor = getattr(torchvision.models.segmentation, name)
+        return ctor(weights=None, **SEGMENTATION[name]).eval()
     ctor = getattr(torchvision.models, name, None)
     if ctor is None or not callable(ctor):
         raise ValueError(f"torchvision {torchvision.__version__} has no model '{name}'")

@@ -18,6 +18,7 @@
 #include "check.h"
 #include "core/fuse.h"
 #include "cnnk/net.h"
+#include "cnnk/runner.h"
 #include "kernels/ref/ref.h"
 #include "validate/check.h"
 #include "validate/onednn.h"
@@ -825,6 +826,39 @@ static void test_fcn_graph(void) {
     cnnk_net_destroy(n);
 }
 
+/* YOLOv1's end in small: the decoding + NMS host step reads an inner
+ * product's 2-D value (mb x c), which must reach it as the plain bytes of
+ * c x 1 x 1, not through a 2-D to 4-D reorder oneDNN refuses. */
+static void test_detect_after_fc(void) {
+    cnnk_net *n = cnnk_net_create("tiny_yolo", 1, 3, 8, 8);
+    int x = cnnk_net_fc(n, "fc", 0, 2 * 2 * (5 * 2 + 3)); /* s 2, b 2, 3 classes */
+    cnnk_net_yolo_detect(n, "detect", x, 2, 2, 3, 0.0f, 0.5f, 8);
+    cnnk_error err = {{0}};
+    CHECK(cnnk_net_status(n, &err) == CNNK_OK);
+    CHECK(cnnk_net_init_weights(n, 5, &err) == CNNK_OK);
+    float in[8 * 8 * 3], out[8 * 6];
+    fill_input(in, 8 * 8 * 3, 9);
+    cnnk_onednn_net *h = NULL;
+    CHECK(cnnk_onednn_net_create(n, 1, CNNK_ONEDNN_DIRECT, &h, &err) == CNNK_OK);
+    if (!h) fprintf(stderr, "tiny_yolo: %s\n", err.msg);
+    /* the reference: cnnk's runner on the reference plan (the graph
+     * walker above has no detection node) */
+    float ref[8 * 6];
+    cnnk_runner *r = NULL;
+    const cnnk_plan plan = {.kind = CNNK_PLAN_REF};
+    CHECK(cnnk_runner_prepare(n, CNNK_ISA_REF, &plan, 1, &r, &err) == CNNK_OK);
+    if (r) cnnk_runner_forward(r, in, ref, false);
+    if (h && r) {
+        char hosts[64];
+        CHECK(cnnk_onednn_net_host_steps(h, hosts, sizeof hosts) == 1 && strcmp(hosts, "detect") == 0);
+        CHECK(cnnk_onednn_net_forward(h, in, out) == CNNK_OK);
+        CHECK(rel_l2(out, ref, 8 * 6) <= 1e-5);
+    }
+    cnnk_runner_destroy(r);
+    cnnk_onednn_net_destroy(h);
+    cnnk_net_destroy(n);
+}
+
 /* Whether this CPU runs oneDNN's level isa: its effective ISA under the cap
  * is the cap itself (a higher cap than the CPU has reads lower). */
 static bool cpu_runs(const char *isa) { return strcasecmp(cnnk_onednn_max_isa_name(), isa) == 0; }
@@ -849,6 +883,7 @@ int main(int argc, char **argv) {
     const bool wino = strncasecmp(isa, "avx512_core", 11) == 0;
     test_layer_algos(wino);
     test_layer_outputs();
+    test_detect_after_fc();
     check_net_algo("resnet18", 2, 32, CNNK_ONEDNN_WINOGRAD, wino);
     check_net_algo("googlenet", 1, 64, CNNK_ONEDNN_WINOGRAD, wino);
     check_net_algo("resnet18", 2, 32, CNNK_ONEDNN_AUTO, wino);

@@ -802,7 +802,11 @@ static cnnk_status host_input(cnnk_onednn_net *h, int x, const float **p) {
     const cnnk_node *n = node(h, root(h, x));
     dnnl_memory_desc_t md;
     dnnl_dims_t dims = {cnnk_net_node_batch(h->net, n), n->c, n->h, n->w};
-    CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag, (&md, 4, dims, dnnl_f32, dnnl_nhwc));
+    /* An inner product's value is 2-D (mb x c): its plain nc is NHWC's
+     * bytes at 1 x 1, and a reorder to 4-D would be refused. */
+    const bool flat = h->values[root(h, x)].md.ndims == 2 && n->h == 1 && n->w == 1;
+    CNNK_DNN(&h->c, dnnl_memory_desc_init_by_tag,
+             (&md, flat ? 2 : 4, dims, dnnl_f32, flat ? dnnl_nc : dnnl_nhwc));
     dnnl_memory_t m = NULL;
     CNNK_TRY(value_as(h, x, &md, &m));
     if (m == h->in_mem) { /* the caller's buffer, known at each forward (R-CNN's warp) */
