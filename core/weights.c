@@ -151,23 +151,16 @@ static int node_params(cnnk_node *x, char keys[MAX_PARAMS][CNNK_NAME_LEN + 24],
                        float **dst[MAX_PARAMS]) {
     int k = 0;
     switch (x->op) {
-    case CNNK_NODE_CONV: {
-        const cnnk_conv_desc *d = &x->desc.u.conv;
-        snprintf(keys[k], sizeof keys[k], "%s.weight", x->name);
-        shapes[k][0] = d->oc, shapes[k][1] = d->ic / d->g, shapes[k][2] = d->kh, shapes[k][3] = d->kw;
-        ndims[k] = 4, dst[k++] = &x->weights;
-        if (x->has_bias) {
-            snprintf(keys[k], sizeof keys[k], "%s.bias", x->name);
-            shapes[k][0] = d->oc, ndims[k] = 1, dst[k++] = &x->bias;
-        }
-        break;
-    }
+    case CNNK_NODE_CONV:
     case CNNK_NODE_DECONV: {
         /* ConvTranspose2d's weight is [ic][oc/g][kh][kw] (IOHW per group);
          * the loader turns it into the node's OIHW (deconv_to_oihw). */
         const cnnk_conv_desc *d = &x->desc.u.conv;
+        const bool tr = x->op == CNNK_NODE_DECONV;
         snprintf(keys[k], sizeof keys[k], "%s.weight", x->name);
-        shapes[k][0] = d->ic, shapes[k][1] = d->oc / d->g, shapes[k][2] = d->kh, shapes[k][3] = d->kw;
+        shapes[k][0] = tr ? d->ic : d->oc;
+        shapes[k][1] = tr ? d->oc / d->g : d->ic / d->g;
+        shapes[k][2] = d->kh, shapes[k][3] = d->kw;
         ndims[k] = 4, dst[k++] = &x->weights;
         if (x->has_bias) {
             snprintf(keys[k], sizeof keys[k], "%s.bias", x->name);
