@@ -158,10 +158,16 @@ static int node_params(cnnk_node *x, char keys[MAX_PARAMS][CNNK_NAME_LEN + 24],
                        float **dst[MAX_PARAMS]) {
     int k = 0;
     switch (x->op) {
-    case CNNK_NODE_CONV: {
+    case CNNK_NODE_CONV:
+    case CNNK_NODE_DECONV: {
+        /* ConvTranspose2d's weight is [ic][oc/g][kh][kw] (IOHW per group);
+         * the loader turns it into the node's OIHW (deconv_to_oihw). */
         const cnnk_conv_desc *d = &x->desc.u.conv;
+        const bool tr = x->op == CNNK_NODE_DECONV;
         snprintf(keys[k], sizeof keys[k], "%s.weight", x->name);
-        shapes[k][0] = d->oc, shapes[k][1] = d->ic / d->g, shapes[k][2] = d->kh, shapes[k][3] = d->kw;
+        shapes[k][0] = tr ? d->ic : d->oc;
+        shapes[k][1] = tr ? d->oc / d->g : d->ic / d->g;
+        shapes[k][2] = d->kh, shapes[k][3] = d->kw;
         ndims[k] = 4, dst[k++] = &x->weights;
         if (x->has_bias) {
             snprintf(keys[k], sizeof keys[k], "%s.bias", x->name);
@@ -235,6 +241,21 @@ static cnnk_status check_no_extra(const cnnk_net *n, const char *dir, cnnk_error
     return s;
 }
 
+/* PyTorch's ConvTranspose2d weight w[g*icg + i][o][kh][kw] as the node's
+ * OIHW, t[g*ocg + o][i][kh][kw] (kernel not flipped: both are the
+ * adjoint of the convolution with that geometry). NULL when out of memory. */
+static float *deconv_to_oihw(const cnnk_conv_desc *d, const float *w) {
+    const int64_t icg = d->ic / d->g, ocg = d->oc / d->g, khw = d->kh * d->kw;
+    float *t = alloc_floats(cnnk_conv_weights(d));
+    if (!t) return NULL;
+    for (int64_t g = 0; g < d->g; ++g)
+        for (int64_t i = 0; i < icg; ++i)
+            for (int64_t o = 0; o < ocg; ++o)
+                memcpy(t + ((g * ocg + o) * icg + i) * khw, w + ((g * icg + i) * ocg + o) * khw,
+                       (size_t)khw * sizeof(float));
+    return t;
+}
+
 cnnk_status cnnk_net_load_weights_dir(cnnk_net *n, const char *dir, cnnk_error *err) {
     if (!n) return cnnk_fail(err, CNNK_EINVAL, "weights: no network");
     if (n->status != CNNK_OK)
@@ -282,6 +303,15 @@ cnnk_status cnnk_net_load_weights_dir(cnnk_net *n, const char *dir, cnnk_error *
                               a.ndim ? got : "()", cnnk_node_op_name(n->nodes[i].op), n->nodes[i].name, want);
                 cnnk_npy_free(&a);
                 break;
+            }
+            if (n->nodes[i].op == CNNK_NODE_DECONV && dst[j] == &n->nodes[i].weights) {
+                float *t = deconv_to_oihw(&n->nodes[i].desc.u.conv, a.data);
+                cnnk_npy_free(&a);
+                if (!t) {
+                    s = cnnk_fail(err, CNNK_ENOMEM, "weights: out of memory for %s", path);
+                    break;
+                }
+                a.data = t;
             }
             loaded[at++] = a.data; /* ownership moves */
         }

@@ -458,6 +458,11 @@ static const deconv_case DECONVS[] = {
     {1, 1, 5, 2, 14, 20, 3, 3, 1, 1, 2, 2, 2, 2, 2, 2},   /* dilation 2 */
     {1, 1, 4, 1, 20, 9, 3, 5, 1, 3, 0, 4, 0, 3, 1, 1},    /* stride 3, asymmetric */
     {1, 2, 6, 3, 3, 26, 3, 3, 2, 2, 1, 1, 0, 0, 1, 1},  /* ic 4 + 2, oc 24 + 2 */
+    /* kernels/common/deconv.c's tiles: widths cut at both borders of each
+     * stride class, every width up to the widest (AVX2: 8 pixels of one
+     * vector, 4 of FCN's 3), a tail vector in each */
+    {1, 1, 5, 2, 19, 7, 4, 4, 2, 2, 1, 1, 1, 1, 1, 1},  /* oc 7: one partial vector */
+    {1, 1, 21, 3, 16, 21, 4, 4, 2, 2, 0, 0, 0, 0, 1, 1}, /* FCN's upscore2, 16 -> 34 */
 };
 
 static void test_deconv(void) {

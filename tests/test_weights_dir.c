@@ -10,8 +10,11 @@
 #include "check.h"
 #include "cnnk/net.h"
 #include "cnnk/npy.h"
+#include "cnnk/runner.h"
+#include "tests/data/deconv_weights_fixture.h"
 
 static char dir[128];
+static void rm_dir(void);
 
 /* conv(bias) -> bn -> relu -> conv(no bias, grouped) -> fc(bias) */
 static cnnk_net *small_net(uint64_t seed) {
@@ -71,6 +74,66 @@ static void expect_error(cnnk_net *n, const cnnk_net *before, const char *want) 
     CHECK(same_params(n, before)); /* untouched */
 }
 
+/* A transposed convolution's weight in torch's layout ([ic][oc/g][kh][kw],
+ * ConvTranspose2d's) goes to the node's OIHW: torch's own output for it
+ * (tests/data/deconv_weights_fixture.h, integers: exact) is what every
+ * plan on every ISA here gives, and the OIHW shape is refused by name. */
+static cnnk_net *fixture_net(void) {
+    cnnk_net *n = cnnk_net_create("t_deconv_torch", FIX_N, FIX_IC, FIX_IH, FIX_IW);
+    const cnnk_conv_desc geom = {.g = FIX_G, .oc = FIX_OC, .kh = FIX_KH, .kw = FIX_KW,
+                                 .sh = FIX_SH, .sw = FIX_SW, .pt = FIX_PH, .pb = FIX_PH,
+                                 .pl = FIX_PW, .pr = FIX_PW, .dh = FIX_DH, .dw = FIX_DW};
+    cnnk_net_deconv_geom(n, "up", 0, &geom, true);
+    CHECK(cnnk_net_status(n, NULL) == CNNK_OK);
+    CHECK(cnnk_net_init_weights(n, 3, NULL) == CNNK_OK);
+    return n;
+}
+
+static void test_deconv_torch(void) {
+    CHECK(mkdir(dir, 0755) == 0);
+    save("up.weight", 4, FIX_IC, FIX_OC / FIX_G, FIX_KH, FIX_KW, fix_weight);
+    save("up.bias", 1, FIX_OC, 0, 0, 0, fix_bias);
+    cnnk_net *n = fixture_net();
+    cnnk_error e = {{0}};
+    CHECK(cnnk_net_load_weights_dir(n, dir, &e) == CNNK_OK);
+    if (e.msg[0]) fprintf(stderr, "  %s\n", e.msg);
+    CHECK_EQ_I64(n->nodes[1].h, FIX_OH);
+    CHECK_EQ_I64(n->nodes[1].w, FIX_OW);
+    enum { NIN = FIX_N * FIX_IC * FIX_IH * FIX_IW, NOUT = FIX_N * FIX_OC * FIX_OH * FIX_OW };
+    static float in[NIN], want[NOUT], got[NOUT];
+    cnnk_nchw_to_nhwc(in, fix_x, FIX_N, FIX_IC, FIX_IH, FIX_IW);
+    cnnk_nchw_to_nhwc(want, fix_y, FIX_N, FIX_OC, FIX_OH, FIX_OW);
+    int runs = 0;
+    for (int isa = 0; isa < CNNK_ISA_COUNT; ++isa) {
+        if (!cnnk_isa_available((cnnk_isa)isa)) continue;
+        for (int p = 0; p < 2; ++p) {
+            cnnk_plan plan;
+            CHECK(cnnk_plan_parse(p ? "heuristic" : "ref", &plan, &e) == CNNK_OK);
+            cnnk_runner *r = NULL;
+            CHECK(cnnk_runner_prepare(n, (cnnk_isa)isa, &plan, 1, &r, &e) == CNNK_OK);
+            if (!r) continue;
+            memset(got, 0xff, sizeof got);
+            cnnk_runner_forward(r, in, got, false);
+            if (memcmp(got, want, sizeof got) != 0) {
+                fprintf(stderr, "  %s %s: not torch's output\n", cnnk_isa_name((cnnk_isa)isa),
+                        p ? "heuristic" : "ref");
+                CHECK(0);
+            }
+            cnnk_runner_destroy(r);
+            ++runs;
+        }
+    }
+    CHECK(runs >= 2);
+    /* The node's own OIHW order is not torch's: refused, naming both. */
+    cnnk_net *m = fixture_net();
+    save("up.weight", 4, FIX_OC, FIX_IC / FIX_G, FIX_KH, FIX_KW, fix_weight);
+    CHECK(cnnk_net_load_weights_dir(m, dir, &e) != CNNK_OK);
+    CHECK(strstr(e.msg, "has shape 6x2x3x4, deconv up needs 4x3x3x4") != NULL);
+    cnnk_net_destroy(m);
+    cnnk_net_destroy(n);
+    rm_dir();
+}
+
 static void rm_dir(void) {
     char cmd[256];
     snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
@@ -119,5 +182,6 @@ int main(void) {
     cnnk_net_destroy(src);
     cnnk_net_destroy(dst);
     cnnk_net_destroy(dst_orig);
+    test_deconv_torch();
     return check_finish("test_weights_dir");
 }

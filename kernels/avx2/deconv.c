@@ -1,144 +1,36 @@
-/* Transposed convolution for AVX2, vectorised over output channels and
- * gathered per output pixel (the reference's formulation): for each kernel
- * tap (kh, kw), the input pixel that scatters onto (oh, ow) exists only
- * where the offset divides by the stride, and its icg channels are
- * broadcast against a packed row of output-channel weights. Gathering
- * rather than scattering means each output is written once, by one thread,
- * with no accumulation buffer, no workspace and no races; output rows are
- * the parallel items. Any stride, padding, dilation and group count.
- *
- * Packing: [g][kh][kw][icg][ocp] with ocp = ocg rounded up to 8, zeros in
- * the padding, so every weight row is whole vectors. Up to 32 output
- * channels (4 accumulators) share each broadcast.
- *
- * On integer data every partial sum is an integer below 2^24, so the float
- * result is exact whatever the order, as the tolerance table demands. */
+/* Transposed convolution for AVX2: kernels/common/deconv.c's driver with
+ * kernels/common/deconv_tile.h's tile on ymm vectors. 16 ymm registers
+ * hold w x nv accumulators, nv weight vectors and a broadcast: 8 pixels
+ * x 1 vector, 6 x 2 or 4 x 3 (FCN's 21 channels are 3 vectors); more
+ * channels are split into blocks of at most 3 vectors. */
 #include <immintrin.h>
-#include <string.h>
 
 #include "cnnk/kernel.h"
 #include "kernels/avx2/vec.h"
-#include "kernels/common/deconv_taps.h"
-#include "kernels/common/team.h"
 
-enum { OC_VECS = 4 };
+enum { VL = 8 };
+#define DC_MAX_NV 3
+#define DC_PX(nv) ((nv) == 1 ? 8 : (nv) == 2 ? 6 : (nv) == 3 ? 4 : 0)
+#define DC_VEC __m256
+#define DC_ZERO() _mm256_setzero_ps()
+#define DC_LOADU(p) _mm256_loadu_ps(p)
+#define DC_BCAST(p) _mm256_broadcast_ss(p)
+#define DC_FMA(a, b, c) _mm256_fmadd_ps(a, b, c)
+#define DC_ADD(a, b) _mm256_add_ps(a, b)
 
-static int64_t round8(int64_t n) { return (n + 7) / 8 * 8; }
-
-static bool deconv_applies(const cnnk_layer_desc *l) {
-    return l->kind == CNNK_LAYER_DECONV && l->u.conv.transposed;
+CNNK_INLINE void dc_store(float *y, __m256 v, const float *bias, bool relu, float alpha,
+                          int64_t n) {
+    const bool full = n >= VL;
+    cnnk_avx2_store_epilogue(y, v, bias, NULL, relu, alpha, full,
+                             full ? _mm256_setzero_si256() : cnnk_avx2_mask(n));
 }
 
-static size_t deconv_packed_size(const cnnk_layer_desc *l) {
-    const cnnk_conv_desc *d = &l->u.conv;
-    return (size_t)(d->g * d->kh * d->kw * (d->ic / d->g) * round8(d->oc / d->g));
-}
-
-static void deconv_pack(const cnnk_layer_desc *l, const float *w, float *packed) {
-    const cnnk_conv_desc *d = &l->u.conv;
-    const int64_t icg = d->ic / d->g, ocg = d->oc / d->g, ocp = round8(ocg);
-    memset(packed, 0, deconv_packed_size(l) * sizeof(float));
-    for (int64_t g = 0; g < d->g; ++g)
-        for (int64_t o = 0; o < ocg; ++o)
-            for (int64_t i = 0; i < icg; ++i)
-                for (int64_t kh = 0; kh < d->kh; ++kh)
-                    for (int64_t kw = 0; kw < d->kw; ++kw) {
-                        float v = w[(((g * ocg + o) * icg + i) * d->kh + kh) * d->kw + kw];
-                        packed[(((g * d->kh + kh) * d->kw + kw) * icg + i) * ocp + o] = v;
-                    }
-}
-
-typedef struct deconv_ctx {
-    const cnnk_conv_desc *d;
-    const cnnk_op_args *a;
-    int64_t icg, ocg, ocp;
-} deconv_ctx;
-
-/* nv (1..OC_VECS) vectors of output channels [o0, o0 + 8 nv) of group g at
- * one output pixel; x_n is image n's source, w_g the group's packing. */
-CNNK_INLINE void pixel_block(const deconv_ctx *c, const float *x_n, const float *w_g,
-                             int64_t oh, int64_t ow, int64_t g, int64_t o0, int nv,
-                             __m256 *acc) {
-    const cnnk_conv_desc *d = c->d;
-    for (int v = 0; v < nv; ++v) acc[v] = _mm256_setzero_ps();
-    const cnnk_deconv_taps th = cnnk_deconv_taps_of(oh, d->kh, d->sh, d->pt, d->dh, d->ih, 1);
-    const cnnk_deconv_taps tw = cnnk_deconv_taps_of(ow, d->kw, d->sw, d->pl, d->dw, d->iw, 1);
-    for (int64_t jh = 0; jh < th.count; ++jh) {
-        const int64_t kh = th.k0 + jh * th.kstep, ih = th.i0 - jh * th.istep;
-        for (int64_t jw = 0; jw < tw.count; ++jw) {
-            const int64_t kw = tw.k0 + jw * tw.kstep, iw = tw.i0 - jw * tw.istep;
-            const float *x = x_n + (ih * d->iw + iw) * c->a->src_ld[0] + g * c->icg;
-            const float *w = w_g + (kh * d->kw + kw) * c->icg * c->ocp + o0;
-            for (int64_t i = 0; i < c->icg; ++i) {
-                const __m256 b = _mm256_broadcast_ss(x + i);
-                for (int v = 0; v < nv; ++v)
-                    acc[v] = _mm256_fmadd_ps(b, _mm256_loadu_ps(w + i * c->ocp + 8 * v), acc[v]);
-            }
-        }
-    }
-}
-
-/* Bias and ReLU in the store; the last vector of a group may be partial. */
-static void store_block(const deconv_ctx *c, float *y, int64_t g, int64_t o0, int nv,
-                        const __m256 *acc) {
-    const float *bias = c->a->params[0];
-    for (int v = 0; v < nv; ++v) {
-        int64_t o = o0 + 8 * v, n = cnnk_min64(8, c->ocg - o);
-        const __m256i m = cnnk_avx2_mask(n);
-        __m256 r = acc[v];
-        if (bias) r = _mm256_add_ps(r, _mm256_maskload_ps(bias + g * c->ocg + o, m));
-        if (c->a->relu) r = cnnk_avx2_act(r, c->a->relu_alpha);
-        _mm256_maskstore_ps(y + g * c->ocg + o, m, r);
-    }
-}
-
-static void deconv_pixel(const deconv_ctx *c, const float *x_n, int64_t oh, int64_t ow,
-                         float *y) {
-    const cnnk_conv_desc *d = c->d;
-    const int64_t wg_size = d->kh * d->kw * c->icg * c->ocp;
-    for (int64_t g = 0; g < d->g; ++g) {
-        const float *w_g = c->a->packed + g * wg_size;
-        for (int64_t o0 = 0; o0 < c->ocg; o0 += 8 * OC_VECS) {
-            __m256 acc[OC_VECS];
-            int nv = (int)cnnk_min64(OC_VECS, (c->ocg - o0 + 7) / 8);
-            switch (nv) { /* constant trip counts keep acc in registers */
-            case 4: pixel_block(c, x_n, w_g, oh, ow, g, o0, 4, acc); break;
-            case 3: pixel_block(c, x_n, w_g, oh, ow, g, o0, 3, acc); break;
-            case 2: pixel_block(c, x_n, w_g, oh, ow, g, o0, 2, acc); break;
-            default: pixel_block(c, x_n, w_g, oh, ow, g, o0, 1, acc); break;
-            }
-            store_block(c, y, g, o0, nv, acc);
-        }
-    }
-}
-
-/* Item = one output row (n, oh). */
-static void deconv_row(const deconv_ctx *c, int64_t item) {
-    const cnnk_conv_desc *d = c->d;
-    const int64_t n = item / d->oh;
-    const int64_t oh = cnnk_deconv_phase_row(item % d->oh, d->oh, d->sh, d->pt);
-    const int64_t row = n * d->oh + oh;
-    const float *x_n = c->a->src[0] + n * d->ih * d->iw * c->a->src_ld[0];
-    for (int64_t ow = 0; ow < d->ow; ++ow)
-        deconv_pixel(c, x_n, oh, ow, c->a->dst + (row * d->ow + ow) * c->a->dst_ld);
-}
-
-static void deconv_rows(void *ctx, int64_t lo, int64_t hi, int part) {
-    (void)part;
-    for (int64_t r = lo; r < hi; ++r) deconv_row(ctx, r);
-}
-
-static void deconv_run(const cnnk_layer_desc *l, const cnnk_op_args *a) {
-    const cnnk_conv_desc *d = &l->u.conv;
-    deconv_ctx c = {d, a, d->ic / d->g, d->oc / d->g, round8(d->oc / d->g)};
-    const int64_t rows = d->mb * d->oh;
-    cnnk_parallel_for(a->nthreads, rows, deconv_rows, &c);
-}
+#include "kernels/common/deconv_tile.h"
 
 const cnnk_op_kernel cnnk_deconv__avx2 = {.name = "avx2/deconv",
                                           .isa = CNNK_ISA_AVX2,
                                           .kind = CNNK_LAYER_DECONV,
-                                          .applies = deconv_applies,
-                                          .packed_size = deconv_packed_size,
-                                          .pack = deconv_pack,
-                                          .run = deconv_run};
+                                          .applies = cnnk_deconv_applies,
+                                          .packed_size = dc_packed_size,
+                                          .pack = dc_pack,
+                                          .run = dc_run};

@@ -29,6 +29,26 @@ static inline int64_t cnnk_deconv_gcd(int64_t a, int64_t b) {
     return a;
 }
 
+/* t (taps clipped to the kernel only) clipped to the inputs 0..n-1 too.
+ * Inputs fall by istep per tap: skip those >= n, stop before those < 0.
+ * istep is 1 without dilation: no division on that path, which the
+ * driver takes once per tile (kernels/common/deconv.c). */
+static inline cnnk_deconv_taps cnnk_deconv_taps_clip(cnnk_deconv_taps t, int64_t n) {
+    if (t.count == 0) return t;
+    if (t.i0 >= n) {
+        const int64_t over = t.i0 - (n - 1);
+        const int64_t skip = t.istep == 1 ? over : (over + t.istep - 1) / t.istep;
+        if (skip >= t.count) return (cnnk_deconv_taps){0, t.kstep, 0, t.istep, 0};
+        t.k0 += skip * t.kstep;
+        t.i0 -= skip * t.istep;
+        t.count -= skip;
+    }
+    if (t.i0 < 0) return (cnnk_deconv_taps){0, t.kstep, 0, t.istep, 0};
+    const int64_t fit = (t.istep == 1 ? t.i0 : t.i0 / t.istep) + 1;
+    if (t.count > fit) t.count = fit;
+    return t;
+}
+
 /* Output coordinate o of a dimension with kernel k, stride s, begin padding
  * p, dilation dil and n input pixels. When `clip_input` is false, taps are
  * clipped to the kernel only (their inputs may lie outside 0..n-1; a
@@ -58,21 +78,7 @@ static inline cnnk_deconv_taps cnnk_deconv_taps_of(int64_t o, int64_t k, int64_t
     t.i0 = num >= 0 ? num / s : -((-num + s - 1) / s);
     t.k0 = k0;
     t.count = (k - k0 + period - 1) / period;
-    if (!clip_input) return t;
-    /* Inputs fall by istep per tap: skip those >= n, stop before those < 0. */
-    /* istep is 1 without dilation: no division on that path */
-    if (t.i0 >= n) {
-        const int64_t over = t.i0 - (n - 1);
-        const int64_t skip = t.istep == 1 ? over : (over + t.istep - 1) / t.istep;
-        if (skip >= t.count) return (cnnk_deconv_taps){0, period, 0, t.istep, 0};
-        t.k0 += skip * period;
-        t.i0 -= skip * t.istep;
-        t.count -= skip;
-    }
-    if (t.i0 < 0) return (cnnk_deconv_taps){0, period, 0, t.istep, 0};
-    const int64_t fit = (t.istep == 1 ? t.i0 : t.i0 / t.istep) + 1;
-    if (t.count > fit) t.count = fit;
-    return t;
+    return clip_input ? cnnk_deconv_taps_clip(t, n) : t;
 }
 
 /* Output row t (0..n-1) of a dimension of n outputs, stride s, begin
