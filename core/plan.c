@@ -135,15 +135,14 @@ static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
  * avx512_core on this repository's five networks (docs/KERNELS_AVX512.md,
  * Zen 5): the wider FMA shifts work away from Winograd's transforms and
  * the 14x32 GEMM tile wastes more on short M, so
- *  - 1x1: the unpacked GEMM (1x1_sup, src read in place; docs/GEMM_SUP.md:
- *    ahead of the packed 1x1 on 34 of 37 ResNet-50, DenseNet-121 and
- *    GoogLeNet shapes, and of direct by up to 0.5x oneDNN on the wide-K
- *    ones, 1024->512 at 14x14: 1.10x against 1.48x), except where the
- *    direct tile led and the layer does not expand channels at stride 1
- *    (oc >= 2 ic, sh = sw = 1): 64 input channels (ResNet's and
- *    GoogLeNet's 64->64: 1.20-1.27x against 1.34-1.39x) and maps under
- *    8x8, fewer than 64 rows (ResNet's 2048->512 and its strided 1024->2048: 0.96-1.03x
- *    against 1.05-1.11x);
+ *  - 1x1: the unpacked GEMM (1x1_sup, src read in place; docs/GEMM_SUP.md),
+ *    every unpadded one. With its 6x64 tile (Ice Lake, 2026-12-01) it led
+ *    direct on all 11 shapes the 14x32 tile had left to direct (64 input
+ *    channels, maps under 8x8: ResNet's 64->64 1.32x oneDNN against
+ *    direct's 1.58x, its 2048->512 at 7x7 1.16x against 1.22x, DenseNet's
+ *    and GoogLeNet's 7x7 layers 0.89-1.03x against 1.03-1.16x), and it led
+ *    the packed 1x1 on 13 of ResNet-50's 15 1x1 shapes (the other two
+ *    within 2%);
  *  - Winograd F4 from 16x16 up, F6 there once ic >= 512 (VGG's 512->512
  *    28x28: F6 0.89-0.99x of F4's time in 4 of 4 runs with the interior
  *    fast path; at 256 or fewer input channels F6 ties or loses, 1.00-1.31x,
@@ -165,14 +164,7 @@ static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
     const bool patches = d->kh > 1 && d->kh == d->sh && d->kw == d->sw && d->dh == 1 &&
                          d->dw == 1 && !(d->pt | d->pl | d->pb | d->pr);
     if (patches) return CNNK_ALGO_IM2COL;
-    if (is_1x1_unpadded(d)) {
-        /* a 1x1 is a GEMM of oh*ow rows whatever the map's shape: few rows
-         * (7x7's 49) is what favours the direct tile, not a thin map (fc7
-         * over 300 stacked regions, 300x1: 1x1_sup) */
-        const bool few_rows = d->oh * d->ow < 64;
-        const bool expands = d->oc >= 2 * d->ic && d->sh == 1 && d->sw == 1;
-        return !expands && (d->ic <= 64 || few_rows) ? CNNK_ALGO_DIRECT : CNNK_ALGO_1X1_SUP;
-    }
+    if (is_1x1_unpadded(d)) return CNNK_ALGO_1X1_SUP;
     if (winograd_shape(d) && d->oh >= 16 && d->ow >= 16)
         return d->ic >= 512 || (d->ic >= 256 && d->oc >= 512) ? CNNK_ALGO_WINOGRAD_F6
                                                              : CNNK_ALGO_WINOGRAD_F4;

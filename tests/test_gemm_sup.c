@@ -119,11 +119,14 @@ static int run_problem(const problem *p, uint64_t seed) {
  * the epilogue and thread count cycling across them. */
 static void test_dense_sweep(void) {
     const int64_t mr = g_isa->sup->mr, nr = g_isa->sup->nr;
+    /* Columns per microkernel call: N's tails at every panel boundary. */
+    const int64_t unit = nr * (g_isa->sup->panels > 1 ? g_isa->sup->panels : 1);
     const int64_t ks[] = {1, 3, 4, 5, 17, 64, 333};
     int combo = 0, fails = 0;
     for (size_t ki = 0; ki < sizeof ks / sizeof ks[0]; ++ki)
         for (int64_t M = 1; M <= 2 * mr + 1; ++M)
-            for (int64_t N = 1; N <= 2 * nr + 1; N += (N < nr - 1 || N > nr + 1) ? 3 : 1, ++combo) {
+            for (int64_t N = 1; N <= 2 * unit + 1;
+                 N += (N % nr < nr - 1 && N % nr > 1) ? 3 : 1, ++combo) {
                 const int64_t K = ks[ki];
                 problem p = {.imgs = 1, .seg_h = 1, .seg = M, .N = N, .K = K, .ld_row = K + 3,
                              .ldc = N + 5, .ep_bits = combo % 16, .nthreads = 1 + combo % 3};
@@ -138,12 +141,15 @@ static void test_dense_sweep(void) {
 static void test_epilogues(void) {
     const int64_t shapes[][4] = {/* M, N, K, ld_row */
                                  {49, 70, 37, 40},     {29, 33, 1000, 1024}, {200, 17, 9, 9},
-                                 {3, 300, 130, 2048},  {61, 64, 2100, 2101}};
+                                 {3, 300, 130, 2048},  {61, 64, 2100, 2101},
+                                 /* a 4 KiB pitch, so B in L1, over several M blocks */
+                                 {700, 70, 300, 1024}};
     int seed = 1000;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
         for (int bits = 0; bits < 20; ++bits) /* 16-19: leaky ReLU */
             for (int t = 1; t <= 3; ++t) {
-                if (shapes[s][2] > 1000 && bits % 5 != 0) continue; /* big K: fewer */
+                /* big K or M: fewer */
+                if ((shapes[s][2] > 1000 || shapes[s][0] > 500) && bits % 5 != 0) continue;
                 problem p = {.imgs = 1, .seg_h = 1, .seg = shapes[s][0], .N = shapes[s][1],
                              .K = shapes[s][2], .ld_row = shapes[s][3], .ldc = shapes[s][1] + 1,
                              .ep_bits = bits, .nthreads = t};
@@ -159,7 +165,9 @@ static void test_strided(void) {
     const int64_t cases[][7] = {/* mb, ih, iw, sh, sw, ic (K), ld */
                                 {1, 7, 7, 2, 2, 5, 5},       {3, 9, 10, 2, 2, 11, 14},
                                 {2, 13, 11, 3, 4, 3, 8},     {1, 28, 28, 2, 2, 33, 40},
-                                {1, 14, 14, 2, 2, 100, 512}, {2, 5, 31, 2, 1, 16, 16}};
+                                {1, 14, 14, 2, 2, 100, 512}, {2, 5, 31, 2, 1, 16, 16},
+                                /* a 4 KiB row pitch and rows that fill tiles: B in L1 */
+                                {1, 28, 28, 2, 2, 40, 512}};
     int seed = 5000;
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; ++c) {
         const int64_t mb = cases[c][0], ih = cases[c][1], iw = cases[c][2], sh = cases[c][3],
@@ -177,32 +185,40 @@ static void test_strided(void) {
     }
 }
 
-/* The bare microkernel: each row count on one tile, A rows wider than K;
- * only the tile's t->m rows and t->n columns may be written. */
+/* The bare microkernel: each row count on one tile, A rows wider than K,
+ * over one panel and (where the kernel takes more) all its panels, the
+ * last column left out; only the tile's t->m rows and t->n columns may be
+ * written. */
 static void test_ukernel(void) {
     cnnk_rng r = {3};
     const cnnk_sup_ukernel *uk = g_isa->sup;
     CHECK(uk->nr == g_isa->gemm->nr); /* it reads the packed GEMM's B panels */
-    const int nr = uk->nr, ldc = nr + 4, K = 23, lda = K + 2;
-    for (int m = 1; m <= uk->mr; ++m) {
-        float *a = alloc_fill((size_t)(m * lda), &r), *b = alloc_fill((size_t)(nr * K), &r);
-        float *c = malloc((size_t)((uk->mr + 1) * ldc) * sizeof *c);
-        for (int i = 0; i < (uk->mr + 1) * ldc; ++i) c[i] = CANARY;
-        const cnnk_gemm_tile t = {.m = m, .n = nr - 1};
-        uk->run(K, a, lda, b, c, ldc, &t);
-        int bad = 0;
-        for (int i = 0; i <= uk->mr; ++i)
-            for (int j = 0; j < ldc; ++j) {
-                double want = CANARY;
-                if (i < m && j < nr - 1) {
-                    want = 0.0;
-                    for (int k = 0; k < K; ++k) want += (double)a[i * lda + k] * b[k * nr + j];
+    const int nr = uk->nr, np = uk->panels > 1 ? uk->panels : 1, K = 23, lda = K + 2;
+    const int ldc = np * nr + 4, ldb = K * nr;
+    for (int panels = 1; panels <= np; panels += np > 1 ? np - 1 : 1)
+        for (int m = 1; m <= uk->mr; ++m) {
+            const int n = panels * nr - 1;
+            float *a = alloc_fill((size_t)(m * lda), &r);
+            float *b = alloc_fill((size_t)(np * ldb), &r);
+            float *c = malloc((size_t)((uk->mr + 1) * ldc) * sizeof *c);
+            for (int i = 0; i < (uk->mr + 1) * ldc; ++i) c[i] = CANARY;
+            const cnnk_gemm_tile t = {.m = m, .n = n};
+            uk->run(K, a, lda, b, ldb, c, ldc, &t);
+            int bad = 0;
+            for (int i = 0; i <= uk->mr; ++i)
+                for (int j = 0; j < ldc; ++j) {
+                    double want = CANARY;
+                    if (i < m && j < n) {
+                        const float *bp = b + j / nr * ldb;
+                        want = 0.0;
+                        for (int k = 0; k < K; ++k)
+                            want += (double)a[i * lda + k] * bp[k * nr + j % nr];
+                    }
+                    bad += (double)c[i * ldc + j] != want;
                 }
-                bad += (double)c[i * ldc + j] != want;
-            }
-        CHECK_EQ_I64(bad, 0);
-        free(a), free(b), free(c);
-    }
+            CHECK_EQ_I64(bad, 0);
+            free(a), free(b), free(c);
+        }
 }
 
 int main(void) {
@@ -215,7 +231,8 @@ int main(void) {
             continue;
         }
         g_isa = t->kernels;
-        printf("test_gemm_sup: %s, %dx%d\n", cnnk_isa_name(t->isa), g_isa->sup->mr, g_isa->sup->nr);
+        printf("test_gemm_sup: %s, %dx%d\n", cnnk_isa_name(t->isa), g_isa->sup->mr,
+               g_isa->sup->nr * (g_isa->sup->panels > 1 ? g_isa->sup->panels : 1));
         test_ukernel();
         test_dense_sweep();
         test_epilogues();

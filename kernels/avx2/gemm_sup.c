@@ -43,7 +43,9 @@ CNNK_INLINE void sup_tile(const int M, int64_t kc, const float *a, int64_t lda, 
 #undef CNNK_SUP_STEP
 
 void cnnk_gemm_sup_ukernel_6x16__avx2(int64_t kc, const float *a, int64_t lda, const float *b,
-                                      float *c, int64_t ldc, const cnnk_gemm_tile *t) {
+                                      int64_t ldb, float *c, int64_t ldc,
+                                      const cnnk_gemm_tile *t) {
+    (void)ldb; /* one panel per call */
     switch (t->m) {
         CNNK_SUP_HEIGHTS_1_6(sup_tile, kc, a, lda, b, c, ldc, t)
     default: break;
@@ -53,5 +55,6 @@ void cnnk_gemm_sup_ukernel_6x16__avx2(int64_t kc, const float *a, int64_t lda, c
 const cnnk_sup_ukernel cnnk_sup_ukernel_6x16__avx2 = {
     .mr = MR,
     .nr = NR,
+    .panels = 1,
     .run = cnnk_gemm_sup_ukernel_6x16__avx2,
 };

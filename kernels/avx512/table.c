@@ -24,7 +24,7 @@ void cnnk_gemv__avx512(int64_t k, int64_t oc, const float *x, const float *packe
 /* direct.c: 14 pixels x 32 channels. */
 extern const cnnk_direct_ukernel cnnk_direct_ukernel_14x32__avx512;
 /* gemm_sup.c: the unpacked GEMM's 14x32, on the packed GEMM's B panels. */
-extern const cnnk_sup_ukernel cnnk_sup_ukernel_14x32__avx512;
+extern const cnnk_sup_ukernel cnnk_sup_ukernel_6x64__avx512;
 
 static const cnnk_gemm_ukernel g_ukernel = {
     .mr = CNNK_AVX512_MR,
@@ -48,7 +48,7 @@ const cnnk_isa_kernels cnnk_isa_kernels__avx512 = {
     .gemv = cnnk_gemv__avx512,
     .gemv_group = 2,
     .direct = &cnnk_direct_ukernel_14x32__avx512,
-    .sup = &cnnk_sup_ukernel_14x32__avx512,
+    .sup = &cnnk_sup_ukernel_6x64__avx512,
 };
 
 CNNK_SHARED_ENTRIES(avx512, CNNK_ISA_AVX512, cnnk_isa_kernels__avx512)

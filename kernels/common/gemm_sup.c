@@ -10,11 +10,14 @@
 
 typedef struct sup_plan {
     int64_t kc;             /* K block: the A tile MR x KC fits its L1 budget */
-    int64_t np;             /* NR panels per N block: KC x NC of B in its L2 budget */
+    int64_t np;             /* calls per N block: KC x NC of B in its L2 budget */
     int64_t tps, tiles;     /* M tiles per segment and in all */
-    int64_t panels;         /* NR panels of N */
+    int64_t unit;           /* columns per microkernel call: its panels x NR */
+    int64_t panels;         /* calls across N (units of `unit` columns) */
     int64_t tg, pg;         /* parts: tg groups of tiles x pg groups of panels */
     bool stage_a;           /* each A tile is copied first (stage_rows) */
+    bool b_in_l1;           /* loop order: B's call-wide micro-panel in L1 across M tiles */
+    int64_t mt;             /* M tiles per M block (b_in_l1): its A rows in L2 */
     int threads;
 } sup_plan;
 
@@ -30,8 +33,11 @@ static bool aliases(int64_t ld_row) { return ld_row > 0 && ld_row % 1024 == 0; }
 /* A staged tile may gather its rows from two segments, so short output
  * rows (7 pixels: ResNet-50's layer4 downsample) fill whole tiles; worth
  * its copy once a tile meets at least 8 panels. */
+static bool short_rows(int64_t M, int64_t seg, int64_t mr) {
+    return seg < M && seg % mr != 0 && seg < 2 * mr;
+}
 static bool stage_rows(int64_t M, int64_t seg, int64_t ld_row, int64_t mr, int64_t panels) {
-    return aliases(ld_row) || (seg < M && seg % mr != 0 && seg < 2 * mr && panels >= 8);
+    return aliases(ld_row) || (short_rows(M, seg, mr) && panels >= 8);
 }
 
 /* Threads take M tiles alone while each gets at least 4 (B is then shared
@@ -66,14 +72,23 @@ static void split(sup_plan *p, int nthreads) {
 static sup_plan make_plan(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
                           int64_t seg, int64_t ld_row, int nthreads) {
     const cnnk_kernel_config *cfg = isa->config();
-    const int64_t mr = isa->sup->mr, nr = isa->sup->nr, fsz = (int64_t)sizeof(float);
+    const int64_t mr = isa->sup->mr, fsz = (int64_t)sizeof(float);
+    const int64_t unit = (int64_t)isa->sup->nr * cnnk_max64(1, isa->sup->panels);
     sup_plan p;
-    const int64_t kc_max = cnnk_max64(16, cnnk_round_down(cfg->sup_a_bytes / (mr * fsz), 16));
+    /* A tile in L1 (B streaming from L2) unless the rows alias in L1 and
+     * fill whole tiles where they lie: then B's call-wide micro-panel in
+     * L1 (KC of 256: 64 KiB for 6 x 64) and the A rows from L2, no copy. */
+    p.b_in_l1 = isa->sup->panels > 1 && aliases(ld_row) && !short_rows(M, seg, mr);
+    const int64_t kc_max =
+        p.b_in_l1 ? cnnk_max64(16, cnnk_round_down(cfg->sup_a_bytes * 4 / 3 / (unit * fsz), 16))
+                  : cnnk_max64(16, cnnk_round_down(cfg->sup_a_bytes / (mr * fsz), 16));
     const int64_t kb = cnnk_ceil_div(cnnk_max64(K, 1), kc_max);
     p.kc = cnnk_round_up(cnnk_ceil_div(cnnk_max64(K, 1), kb), 8);
-    p.np = cnnk_max64(1, cfg->sup_b_bytes / (p.kc * nr * fsz));
-    p.panels = cnnk_ceil_div(N, nr);
-    p.stage_a = stage_rows(M, seg, ld_row, mr, p.panels);
+    p.unit = unit;
+    p.np = cnnk_max64(1, cfg->sup_b_bytes / (p.kc * unit * fsz));
+    p.panels = cnnk_ceil_div(N, unit);
+    p.stage_a = !p.b_in_l1 && stage_rows(M, seg, ld_row, mr, p.panels);
+    p.mt = cnnk_max64(1, cfg->sup_b_bytes / (mr * p.kc * fsz));
     /* Staged tiles run over all M rows at once, in-place ones per segment. */
     p.tps = cnnk_ceil_div(p.stage_a ? M : seg, mr);
     p.tiles = p.stage_a ? p.tps : M / seg * p.tps;
@@ -119,7 +134,7 @@ static void run_range(const sup_args *g, int64_t t0, int64_t t1, int64_t q0, int
                       float *stage) {
     const sup_plan *p = &g->plan;
     const cnnk_sup_a *A = &g->A;
-    const int64_t nr = g->uk->nr;
+    const int64_t nr = g->uk->nr, ldb = nr * g->K;
     for (int64_t pc = 0; pc < g->K || pc == 0; pc += p->kc) {
         const int64_t kc = cnnk_min64(g->K - pc, p->kc);
         const bool last = pc + kc >= g->K;
@@ -150,13 +165,53 @@ static void run_range(const sup_args *g, int64_t t0, int64_t t1, int64_t q0, int
                     .relu_alpha = g->ep.relu_alpha,
                 };
                 for (int64_t q = qb; q < qe; ++q) {
-                    const int64_t j = q * nr;
-                    t.n = (int)cnnk_min64(g->N - j, nr);
+                    const int64_t j = q * p->unit;
+                    t.n = (int)cnnk_min64(g->N - j, p->unit);
                     t.bias = last && g->ep.bias ? g->ep.bias + j : NULL;
                     t.res = last && g->ep.residual ? g->ep.residual + i * g->ep.residual_ld + j
                                                    : NULL;
-                    g->uk->run(kc, a, lda, g->pb + j * g->K + pc * nr,
+                    g->uk->run(kc, a, lda, g->pb + j * g->K + pc * nr, ldb,
                                g->C + i * g->ldc + j, g->ldc, &t);
+                }
+            }
+        }
+        if (kc <= 0) break;
+    }
+}
+
+/* Tiles [t0, t1) x calls [q0, q1), B in L1: for each K block and block
+ * of mt tiles (their A rows in L2), every call's KC x (panels x NR) B
+ * micro-panel (in L1) against every tile of the block. */
+static void run_range_b(const sup_args *g, int64_t t0, int64_t t1, int64_t q0, int64_t q1) {
+    const sup_plan *p = &g->plan;
+    const cnnk_sup_a *A = &g->A;
+    const int64_t nr = g->uk->nr, ldb = nr * g->K;
+    for (int64_t pc = 0; pc < g->K || pc == 0; pc += p->kc) {
+        const int64_t kc = cnnk_min64(g->K - pc, p->kc);
+        const bool last = pc + kc >= g->K;
+        for (int64_t tb = t0; tb < t1; tb += p->mt) {
+            const int64_t te = cnnk_min64(t1, tb + p->mt);
+            for (int64_t q = q0; q < q1; ++q) {
+                const int64_t j = q * p->unit;
+                const float *b = g->pb + j * g->K + pc * nr;
+                cnnk_gemm_tile t = {
+                    .n = (int)cnnk_min64(g->N - j, p->unit),
+                    .load_c = pc > 0 || g->ep.accumulate,
+                    .res_ld = g->ep.residual_ld,
+                    .relu = last && g->ep.relu,
+                    .relu_alpha = g->ep.relu_alpha,
+                    .bias = last && g->ep.bias ? g->ep.bias + j : NULL,
+                };
+                for (int64_t ti = tb; ti < te; ++ti) {
+                    const int64_t s = ti / p->tps, k = ti % p->tps;
+                    const int64_t h = A->seg / p->tps, x = A->seg % p->tps;
+                    const int64_t j0 = k * h + cnnk_min64(k, x);
+                    const int64_t i = s * A->seg + j0;
+                    t.m = (int)(h + (k < x));
+                    t.res = last && g->ep.residual ? g->ep.residual + i * g->ep.residual_ld + j
+                                                   : NULL;
+                    g->uk->run(kc, row_at(A, i) + pc, A->ld_row, b, ldb, g->C + i * g->ldc + j,
+                               g->ldc, &t);
                 }
             }
         }
@@ -178,7 +233,10 @@ static void run_thread(void *job, int t, int n) {
     int64_t t0, t1, q0, q1;
     cnnk_part_range(p->tiles, (int)(t / p->pg), (int)p->tg, &t0, &t1);
     cnnk_part_range(p->panels, (int)(t % p->pg), (int)p->pg, &q0, &q1);
-    run_range(g, t0, t1, q0, q1, stage);
+    if (p->b_in_l1)
+        run_range_b(g, t0, t1, q0, q1);
+    else
+        run_range(g, t0, t1, q0, q1, stage);
 }
 
 void cnnk_gemm_sup(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,

@@ -73,10 +73,13 @@ typedef struct cnnk_gemm_ukernel {
  * microkernel picks its own code for t->m, so no A row past t->m is read
  * and no FMA is spent on it (kernels/common/gemm_sup.c, docs/GEMM_SUP.md). */
 typedef void (*cnnk_sup_ukernel_fn)(int64_t kc, const float *a, int64_t lda, const float *b,
-                                    float *c, int64_t ldc, const cnnk_gemm_tile *t);
+                                    int64_t ldb, float *c, int64_t ldc, const cnnk_gemm_tile *t);
 
+/* A call covers `panels` packed B panels of NR columns side by side (the
+ * next one ldb floats on: K * NR in cnnk_gemm_pack_b's layout), so its
+ * tile is MR x (panels * NR); t->n counts all of them. panels 0 means 1. */
 typedef struct cnnk_sup_ukernel {
-    int mr, nr;
+    int mr, nr, panels;
     cnnk_sup_ukernel_fn run;
 } cnnk_sup_ukernel;
 
