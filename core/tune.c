@@ -184,6 +184,37 @@ double cnnk_tune_mwu_less(const double *x, int nx, const double *y, int ny) {
     return 0.5 * erfc(z / sqrt(2.0));
 }
 
+/* Exact: the ranks of |d| are doubled so that averaged ties stay
+ * integers, and the null distribution of the sum of the negative
+ * differences' doubled ranks is counted over every sign pattern (2^n, by
+ * a subset-sum table of n(n+1) + 1 entries). */
+double cnnk_tune_signed_rank_less(const double *d, int n) {
+    double a[CNNK_TUNE_SIGNED_RANK_MAX];
+    bool neg[CNNK_TUNE_SIGNED_RANK_MAX];
+    int r2[CNNK_TUNE_SIGNED_RANK_MAX], m = 0;
+    if (n > CNNK_TUNE_SIGNED_RANK_MAX) n = CNNK_TUNE_SIGNED_RANK_MAX;
+    for (int i = 0; i < n; ++i)
+        if (d[i] != 0.0 && isfinite(d[i])) a[m] = fabs(d[i]), neg[m] = d[i] < 0.0, ++m;
+    if (m == 0) return 1.0;
+    int t = 0, total = 0;
+    for (int i = 0; i < m; ++i) {
+        int below = 0, equal = 0;
+        for (int j = 0; j < m; ++j) below += a[j] < a[i], equal += a[j] == a[i];
+        r2[i] = 2 * below + equal + 1; /* twice the average of ranks below+1 .. below+equal */
+        total += r2[i];
+        if (neg[i]) t += r2[i];
+    }
+    double count[CNNK_TUNE_SIGNED_RANK_MAX * (CNNK_TUNE_SIGNED_RANK_MAX + 1) + 1] = {1.0};
+    int reach = 0;
+    for (int i = 0; i < m; ++i) {
+        for (int v = reach; v >= 0; --v) count[v + r2[i]] += count[v];
+        reach += r2[i];
+    }
+    double tail = 0.0;
+    for (int v = t; v <= total; ++v) tail += count[v];
+    return fmin(1.0, tail / ldexp(1.0, m));
+}
+
 static int best_alive(int ncand, const bool *alive, const double *median) {
     int b = -1;
     for (int c = 0; c < ncand; ++c)

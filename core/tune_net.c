@@ -2,6 +2,8 @@
  * alternated forwards (the duel), and the pass that uses it to settle
  * tied layers in their network, where the neighbours' cache state and the
  * layout a kernel leaves behind count (docs/TUNING.md). */
+#include <math.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -33,39 +35,106 @@ static double forward_ms(cnnk_runner *r, const float *in, float *out) {
     return cnnk_tune_now_ms() - t0;
 }
 
+int cnnk_tune_duel_blocks(int reps) {
+    return reps >= 16 ? 8 : reps >= 4 ? reps / 2 : 2;
+}
+
+/* One block: both plans prepared (first the one `a_first` says), one
+ * warm-up forward each, then per ABBA-alternated forwards each (A leads
+ * when `a_leads`, else B) into ta[0..per) and tb[0..per); the runners are
+ * destroyed after. */
+static cnnk_status duel_block(const cnnk_net *net, cnnk_isa isa, int nthreads, const cnnk_plan *a,
+                              const cnnk_plan *b, bool a_first, bool a_leads, int per,
+                              const float *in, float **out, int64_t *out_elems, double *ta, double *tb,
+                              int *nconv, int *differ, cnnk_rng *g, cnnk_error *err) {
+    cnnk_status s = CNNK_OK;
+    cnnk_runner *ra = NULL, *rb = NULL;
+    /* a touched gap of random size before each runner: its buffers land at
+     * other offsets and on other physical pages in every block */
+    void *gap[2] = {NULL, NULL};
+    for (int r = 0; r < 2; ++r) {
+        const size_t bytes = (size_t)(1 + cnnk_rng_next(g) % 512) * 4096 + (cnnk_rng_next(g) % 64) * 64;
+        gap[r] = malloc(bytes);
+        if (gap[r]) memset(gap[r], 1, bytes);
+        if (r == 0) s = a_first ? cnnk_runner_prepare(net, isa, a, nthreads, &ra, err)
+                                : cnnk_runner_prepare(net, isa, b, nthreads, &rb, err);
+        else if (s == CNNK_OK) s = a_first ? cnnk_runner_prepare(net, isa, b, nthreads, &rb, err)
+                                           : cnnk_runner_prepare(net, isa, a, nthreads, &ra, err);
+    }
+    if (s == CNNK_OK && !*out) {
+        *out_elems = cnnk_runner_output_elems(ra);
+        *out = malloc((size_t)*out_elems * sizeof **out);
+        if (!*out) s = cnnk_fail(err, CNNK_ENOMEM, "duel: out of memory for %s", net->name);
+    }
+    if (s == CNNK_OK) {
+        /* ABBA (or BAAB): each plan runs first in half of the pairs, so
+         * neither is always the one after the other's cache state, and
+         * which plan leads alternates between blocks, so neither always
+         * holds a block's first and last places. */
+        cnnk_runner *lead = a_leads ? ra : rb, *next = a_leads ? rb : ra;
+        double *tl = a_leads ? ta : tb, *tn = a_leads ? tb : ta;
+        forward_ms(lead, in, *out), forward_ms(next, in, *out); /* warm-up */
+        for (int i = 0; i < per; ++i) {
+            if (i % 2 == 0) tl[i] = forward_ms(lead, in, *out), tn[i] = forward_ms(next, in, *out);
+            else tn[i] = forward_ms(next, in, *out), tl[i] = forward_ms(lead, in, *out);
+        }
+        *nconv = conv_steps(ra, rb, differ);
+    }
+    /* freed in the reverse order of preparation, so the block after sees
+     * the same free lists whichever plan came first */
+    if (a_first) cnnk_runner_destroy(rb), cnnk_runner_destroy(ra);
+    else cnnk_runner_destroy(ra), cnnk_runner_destroy(rb);
+    free(gap[1]), free(gap[0]);
+    return s;
+}
+
 cnnk_status cnnk_tune_duel(const cnnk_net *net, cnnk_isa isa, int nthreads, const cnnk_plan *a,
                            const cnnk_plan *b, int reps, cnnk_tune_duel_result *res,
                            cnnk_error *err) {
     memset(res, 0, sizeof *res);
     if (reps < 1) return cnnk_fail(err, CNNK_EINVAL, "duel: reps=%d (want >= 1)", reps);
-    cnnk_runner *ra = NULL, *rb = NULL;
-    cnnk_status s = cnnk_runner_prepare(net, isa, a, nthreads, &ra, err);
-    if (s == CNNK_OK) s = cnnk_runner_prepare(net, isa, b, nthreads, &rb, err);
+    const int nb = cnnk_tune_duel_blocks(reps), per = (reps + nb - 1) / nb, n = nb * per;
     const int64_t nin = net->mb * net->h * net->w * net->c;
-    float *in = s == CNNK_OK ? malloc((size_t)nin * sizeof *in) : NULL;
-    float *out = s == CNNK_OK ? malloc((size_t)cnnk_runner_output_elems(ra) * sizeof *out) : NULL;
-    double *ta = malloc((size_t)reps * sizeof *ta), *tb = malloc((size_t)reps * sizeof *tb);
-    if (s == CNNK_OK && (!in || !out || !ta || !tb))
-        s = cnnk_fail(err, CNNK_ENOMEM, "duel: out of memory for %s", net->name);
+    float *in = malloc((size_t)nin * sizeof *in), *out = NULL;
+    int64_t out_elems = 0;
+    double *ta = malloc((size_t)n * sizeof *ta), *tb = malloc((size_t)n * sizeof *tb);
+    double *sc = malloc((size_t)per * sizeof *sc); /* a block's times, sorted for its median */
+    double ratio[CNNK_TUNE_SIGNED_RANK_MAX];
+    cnnk_status s = in && ta && tb && sc
+                        ? CNNK_OK
+                        : cnnk_fail(err, CNNK_ENOMEM, "duel: out of memory for %s", net->name);
+    cnnk_rng g = {WEIGHT_SEED};
     if (s == CNNK_OK) {
-        cnnk_rng g = {WEIGHT_SEED};
         for (int64_t i = 0; i < nin; ++i)
             in[i] = (float)((double)(cnnk_rng_next(&g) >> 11) * 0x1.0p-53);
-        forward_ms(ra, in, out), forward_ms(rb, in, out); /* warm-up */
-        /* ABBA: each plan runs first in half of the pairs, so neither is
-         * always the one after the other's cache state. */
-        for (int i = 0; i < reps; ++i) {
-            if (i % 2 == 0) ta[i] = forward_ms(ra, in, out), tb[i] = forward_ms(rb, in, out);
-            else tb[i] = forward_ms(rb, in, out), ta[i] = forward_ms(ra, in, out);
-        }
-        res->p_b_faster = cnnk_tune_mwu_less(tb, reps, ta, reps);
-        res->p_a_faster = cnnk_tune_mwu_less(ta, reps, tb, reps);
-        res->ms_a = cnnk_tune_median_in_place(ta, reps), res->ms_b = cnnk_tune_median_in_place(tb, reps);
-        res->nconv = conv_steps(ra, rb, &res->differ);
-        res->reps = reps;
     }
-    free(in), free(out), free(ta), free(tb);
-    cnnk_runner_destroy(ra), cnnk_runner_destroy(rb);
+    /* Which plan is prepared first and which leads the forwards: each of
+     * the four combinations once per four blocks, in a random order. */
+    int combo[4] = {0, 1, 2, 3};
+    for (int k = 0; s == CNNK_OK && k < nb; ++k) {
+        if (k % 4 == 0)
+            for (int i = 3; i > 0; --i) {
+                const int j = (int)(cnnk_rng_next(&g) % (uint64_t)(i + 1)), x = combo[i];
+                combo[i] = combo[j], combo[j] = x;
+            }
+        double *xa = ta + (ptrdiff_t)k * per, *xb = tb + (ptrdiff_t)k * per;
+        s = duel_block(net, isa, nthreads, a, b, combo[k % 4] & 1, combo[k % 4] & 2, per, in, &out,
+                       &out_elems, xa, xb, &res->nconv, &res->differ, &g, err);
+        if (s != CNNK_OK) break;
+        memcpy(sc, xa, (size_t)per * sizeof *sc);
+        const double ma = cnnk_tune_median_in_place(sc, per);
+        memcpy(sc, xb, (size_t)per * sizeof *sc);
+        ratio[k] = log(cnnk_tune_median_in_place(sc, per) / ma);
+    }
+    if (s == CNNK_OK) {
+        double neg[CNNK_TUNE_SIGNED_RANK_MAX];
+        for (int k = 0; k < nb; ++k) neg[k] = -ratio[k];
+        res->p_b_faster = cnnk_tune_signed_rank_less(ratio, nb);
+        res->p_a_faster = cnnk_tune_signed_rank_less(neg, nb);
+        res->ms_a = cnnk_tune_median_in_place(ta, n), res->ms_b = cnnk_tune_median_in_place(tb, n);
+        res->reps = n, res->blocks = nb;
+    }
+    free(in), free(out), free(ta), free(tb), free(sc);
     return s;
 }
 

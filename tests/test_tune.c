@@ -665,6 +665,50 @@ static void check_race(void) {
     CHECK(cnnk_tune_mwu_less(a, 6, a, 6) > 0.4);
 }
 
+/* The duel's test, exact: sums of random subsets of the (doubled) ranks. */
+static void check_signed_rank(void) {
+    const double all_neg[8] = {-1, -2, -3, -4, -5, -6, -7, -8};
+    CHECK_NEAR(cnnk_tune_signed_rank_less(all_neg, 8), 1.0 / 256, 1e-12);
+    double all_pos[8];
+    for (int i = 0; i < 8; ++i) all_pos[i] = -all_neg[i];
+    CHECK_NEAR(cnnk_tune_signed_rank_less(all_pos, 8), 1.0, 1e-12);
+    /* ranks 1..4, negatives 1+2+3 = 6: 7 of the 16 subsets of {1,2,3,4} sum to 6 or more */
+    const double mixed[4] = {-0.1, -0.2, -0.3, 0.4};
+    CHECK_NEAR(cnnk_tune_signed_rank_less(mixed, 4), 7.0 / 16, 1e-12);
+    /* ties averaged: ranks 1.5, 1.5, 3; negatives sum to 3: 5 of the 8 sign patterns reach 3 */
+    const double tied[3] = {-1, -1, 2};
+    CHECK_NEAR(cnnk_tune_signed_rank_less(tied, 3), 5.0 / 8, 1e-12);
+    /* zeros are dropped, nothing left is no evidence */
+    const double zero[3] = {0, -1, 0}, none[2] = {0, 0};
+    CHECK_NEAR(cnnk_tune_signed_rank_less(zero, 3), 0.5, 1e-12);
+    CHECK_NEAR(cnnk_tune_signed_rank_less(none, 2), 1.0, 1e-12);
+    CHECK_EQ_I64(cnnk_tune_duel_blocks(31), 8);
+    CHECK_EQ_I64(cnnk_tune_duel_blocks(15), 7);
+    CHECK_EQ_I64(cnnk_tune_duel_blocks(3), 2);
+}
+
+/* A duel of two plans on the small network: blocks, forwards and the
+ * layer count as documented; without ties the two one-sided p-values
+ * cover every outcome (their sum is 1 + P(T = t) >= 1). */
+static void check_duel(net_case *c) {
+    const cnnk_plan heur = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
+    const cnnk_plan direct = {.kind = CNNK_PLAN_FIXED, .algo = CNNK_ALGO_DIRECT};
+    cnnk_tune_duel_result d;
+    cnnk_error err;
+    CHECK(cnnk_tune_duel(c->net, tune_isa(), 1, &heur, &direct, 16, &d, &err) == CNNK_OK);
+    CHECK_EQ_I64(d.blocks, 8);
+    CHECK_EQ_I64(d.reps, 16);
+    CHECK(d.nconv > 0 && d.differ > 0 && d.differ <= d.nconv);
+    CHECK(d.ms_a > 0 && d.ms_b > 0);
+    CHECK(d.p_a_faster >= 1.0 / 256 && d.p_b_faster >= 1.0 / 256);
+    CHECK(d.p_a_faster + d.p_b_faster >= 1.0 - 1e-12);
+    CHECK(cnnk_tune_duel(c->net, tune_isa(), 1, &heur, &heur, 5, &d, &err) == CNNK_OK);
+    CHECK_EQ_I64(d.blocks, 2);
+    CHECK_EQ_I64(d.reps, 6);
+    CHECK_EQ_I64(d.differ, 0);
+    CHECK(cnnk_tune_duel(c->net, tune_isa(), 1, &heur, &heur, 0, &d, &err) == CNNK_EINVAL);
+}
+
 /* A table that mixes ISAs per layer (each shape alternately the AVX2 and
  * AVX-512 kernel that applies) runs those kernels and matches the
  * reference; the run's ISA is the ceiling. */
@@ -716,6 +760,7 @@ int main(void) {
     CHECK(strcmp(path, "plans/avx2-intel-r-xeon-r-cpu-e5-2680-v4-2-40ghz.json") == 0);
 
     check_race();
+    check_signed_rank();
     cnnk_tune_table *t = tune_resnet18();
     net_case c;
     const bool net_ok = net_case_init(&c);
@@ -730,6 +775,7 @@ int main(void) {
         check_partial_tables(&c, t, &td);
         check_isa_mismatch(&c, good);
         check_mixed_isa(&c, t, &td);
+        check_duel(&c);
         check_malformed(&td, good);
     }
     if (net_ok) net_case_free(&c);

@@ -163,15 +163,36 @@ cnnk_status cnnk_tune_set_override(cnnk_tune_table *t, const char *net, const ch
 
 void cnnk_tune_free(cnnk_tune_table *t);
 
-/* Two plans on one network, timed in alternated forwards (ABBA order,
- * one warm-up each, reps forwards each; the network's weights and input
- * are the tuner's): medians, the one-sided Mann-Whitney U p-values that
- * each is faster, and how many convolution steps run another kernel. */
+/* The one-sided Wilcoxon signed-rank test that the paired differences
+ * d[0..n) are shifted below 0: its exact p-value under the null (each
+ * sign equally likely, ranks of |d| with ties averaged; zeros dropped).
+ * n up to CNNK_TUNE_SIGNED_RANK_MAX; 1.0 when no nonzero d is left. */
+#define CNNK_TUNE_SIGNED_RANK_MAX 64
+double cnnk_tune_signed_rank_less(const double *d, int n);
+
+/* Two plans on one network, timed in blocks (docs/TUNING.md "The duel"):
+ * each block prepares both plans afresh after a touched gap of random
+ * size, warms each with one forward and times ABBA-alternated forwards
+ * (which plan is prepared first and which leads: each combination once per
+ * four blocks, in random order); the plans are
+ * compared on the blocks' paired log ratios of medians with the signed-rank
+ * test, so that where a plan's buffers happened to land (page colours,
+ * relative offsets: a fixed effect per preparation, measured at up to 6%
+ * between two preparations of the same kernels) is part of the noise, not
+ * a difference. The network's weights and input are the tuner's. Result:
+ * the medians of every forward, the one-sided p-values that each plan is
+ * faster, and how many convolution steps run another kernel. */
 typedef struct cnnk_tune_duel_result {
     double ms_a, ms_b;
     double p_a_faster, p_b_faster;
-    int nconv, differ, reps;
+    int nconv, differ, reps; /* reps: forwards per plan in all */
+    int blocks;
 } cnnk_tune_duel_result;
+
+/* reps forwards per plan are taken in cnnk_tune_duel_blocks(reps) blocks
+ * (8 from 16 forwards up: the signed-rank test's smallest one-sided p is
+ * then 1/256) of ceil(reps / blocks) forwards. */
+int cnnk_tune_duel_blocks(int reps);
 
 #define CNNK_TUNE_NET_ALPHA 0.05
 
