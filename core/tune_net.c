@@ -69,8 +69,8 @@ static cnnk_status duel_block(const cnnk_net *net, cnnk_isa isa, int nthreads, c
     if (s == CNNK_OK) {
         /* ABBA (or BAAB): each plan runs first in half of the pairs, so
          * neither is always the one after the other's cache state, and
-         * which plan leads alternates between blocks, so neither always
-         * holds a block's first and last places. */
+         * the lead changes between blocks, so neither always holds a
+         * block's first and last places. */
         cnnk_runner *lead = a_leads ? ra : rb, *next = a_leads ? rb : ra;
         double *tl = a_leads ? ta : tb, *tn = a_leads ? tb : ta;
         forward_ms(lead, in, *out), forward_ms(next, in, *out); /* warm-up */

@@ -16,8 +16,8 @@ double cnnk_tune_median_in_place(double *x, int n);
  * whose race ended in a tie, the heaviest first (median x uses), up to
  * o->net_alts, each tied runner-up alone. Each trial is timed in whole
  * forwards against the current choice (cnnk_tune_duel) and kept in t as
- * per-network overrides when the forwards say it is faster (one-sided
- * Mann-Whitney U, p < CNNK_TUNE_NET_ALPHA). */
+ * per-network overrides when the duel says it is faster (one-sided
+ * signed-rank test over blocks, p < CNNK_TUNE_NET_ALPHA). */
 cnnk_status cnnk_tune_net_pass(const cnnk_tune_opts *o, const char *net, cnnk_tune_table *t,
                                cnnk_error *err);
 
