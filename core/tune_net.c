@@ -45,25 +45,23 @@ int cnnk_tune_duel_blocks(int reps) {
  * destroyed after. */
 static cnnk_status duel_block(const cnnk_net *net, cnnk_isa isa, int nthreads, const cnnk_plan *a,
                               const cnnk_plan *b, bool a_first, bool a_leads, int per,
-                              const float *in, float **out, int64_t *out_elems, double *ta, double *tb,
+                              const float *in, float **out, double *ta, double *tb,
                               int *nconv, int *differ, cnnk_rng *g, cnnk_error *err) {
     cnnk_status s = CNNK_OK;
     cnnk_runner *ra = NULL, *rb = NULL;
     /* a touched gap of random size before each runner: its buffers land at
      * other offsets and on other physical pages in every block */
     void *gap[2] = {NULL, NULL};
-    for (int r = 0; r < 2; ++r) {
+    const cnnk_plan *plan[2] = {a_first ? a : b, a_first ? b : a};
+    cnnk_runner **run[2] = {a_first ? &ra : &rb, a_first ? &rb : &ra};
+    for (int r = 0; r < 2 && s == CNNK_OK; ++r) {
         const size_t bytes = (size_t)(1 + cnnk_rng_next(g) % 512) * 4096 + (cnnk_rng_next(g) % 64) * 64;
         gap[r] = malloc(bytes);
         if (gap[r]) memset(gap[r], 1, bytes);
-        if (r == 0) s = a_first ? cnnk_runner_prepare(net, isa, a, nthreads, &ra, err)
-                                : cnnk_runner_prepare(net, isa, b, nthreads, &rb, err);
-        else if (s == CNNK_OK) s = a_first ? cnnk_runner_prepare(net, isa, b, nthreads, &rb, err)
-                                           : cnnk_runner_prepare(net, isa, a, nthreads, &ra, err);
+        s = cnnk_runner_prepare(net, isa, plan[r], nthreads, run[r], err);
     }
     if (s == CNNK_OK && !*out) {
-        *out_elems = cnnk_runner_output_elems(ra);
-        *out = malloc((size_t)*out_elems * sizeof **out);
+        *out = malloc((size_t)cnnk_runner_output_elems(ra) * sizeof **out);
         if (!*out) s = cnnk_fail(err, CNNK_ENOMEM, "duel: out of memory for %s", net->name);
     }
     if (s == CNNK_OK) {
@@ -82,8 +80,7 @@ static cnnk_status duel_block(const cnnk_net *net, cnnk_isa isa, int nthreads, c
     }
     /* freed in the reverse order of preparation, so the block after sees
      * the same free lists whichever plan came first */
-    if (a_first) cnnk_runner_destroy(rb), cnnk_runner_destroy(ra);
-    else cnnk_runner_destroy(ra), cnnk_runner_destroy(rb);
+    cnnk_runner_destroy(*run[1]), cnnk_runner_destroy(*run[0]);
     free(gap[1]), free(gap[0]);
     return s;
 }
@@ -95,8 +92,7 @@ cnnk_status cnnk_tune_duel(const cnnk_net *net, cnnk_isa isa, int nthreads, cons
     if (reps < 1) return cnnk_fail(err, CNNK_EINVAL, "duel: reps=%d (want >= 1)", reps);
     const int nb = cnnk_tune_duel_blocks(reps), per = (reps + nb - 1) / nb, n = nb * per;
     const int64_t nin = net->mb * net->h * net->w * net->c;
-    float *in = malloc((size_t)nin * sizeof *in), *out = NULL;
-    int64_t out_elems = 0;
+    float *in = malloc((size_t)nin * sizeof *in), *out = NULL; /* out: sized by the first block */
     double *ta = malloc((size_t)n * sizeof *ta), *tb = malloc((size_t)n * sizeof *tb);
     double *sc = malloc((size_t)per * sizeof *sc); /* a block's times, sorted for its median */
     double ratio[CNNK_TUNE_SIGNED_RANK_MAX];
@@ -119,7 +115,7 @@ cnnk_status cnnk_tune_duel(const cnnk_net *net, cnnk_isa isa, int nthreads, cons
             }
         double *xa = ta + (ptrdiff_t)k * per, *xb = tb + (ptrdiff_t)k * per;
         s = duel_block(net, isa, nthreads, a, b, combo[k % 4] & 1, combo[k % 4] & 2, per, in, &out,
-                       &out_elems, xa, xb, &res->nconv, &res->differ, &g, err);
+                       xa, xb, &res->nconv, &res->differ, &g, err);
         if (s != CNNK_OK) break;
         memcpy(sc, xa, (size_t)per * sizeof *sc);
         const double ma = cnnk_tune_median_in_place(sc, per);
