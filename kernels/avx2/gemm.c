@@ -64,9 +64,14 @@ void cnnk_gemm_pack_a__avx2(int64_t mc, int64_t kc, const float *a, int64_t lda,
  * the address of row r at k offset u. */
 #define CNNK_AVX2_UK_STEP(u, A)                                            \
     do {                                                                   \
-        __m256 b0_ = _mm256_loadu_ps(b + (u) * NR);                        \
-        __m256 b1_ = _mm256_loadu_ps(b + (u) * NR + 8);                    \
-        for (int r_ = 0; r_ < MR; ++r_) {                                  \
+        const float *bq_ = b, *aq_ = a; /* after this step's FMAs: vec.h */ \
+        _Pragma("GCC unroll 6") for (int r_ = 0; r_ < MR; ++r_) {          \
+            bq_ = cnnk_avx2_after(bq_, acc[r_][0], acc[r_][1]);            \
+            aq_ = cnnk_avx2_after(aq_, acc[r_][0], acc[r_][1]);            \
+        }                                                                  \
+        __m256 b0_ = _mm256_loadu_ps(bq_ + (u) * NR);                      \
+        __m256 b1_ = _mm256_loadu_ps(bq_ + (u) * NR + 8);                  \
+        _Pragma("GCC unroll 6") for (int r_ = 0; r_ < MR; ++r_) {          \
             __m256 a_ = _mm256_broadcast_ss(A(r_, u));                     \
             acc[r_][0] = _mm256_fmadd_ps(a_, b0_, acc[r_][0]);             \
             acc[r_][1] = _mm256_fmadd_ps(a_, b1_, acc[r_][1]);             \
@@ -79,9 +84,10 @@ void cnnk_gemm_pack_a__avx2(int64_t mc, int64_t kc, const float *a, int64_t lda,
 void cnnk_gemm_ukernel_6x16__avx2(int64_t kc, const float *a, const float *b, float *c,
                                   int64_t ldc, const cnnk_gemm_tile *t) {
     __m256 acc[MR][2];
+#pragma GCC unroll 6
     for (int r = 0; r < MR; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     cnnk_avx2_prefetch_tile(c, ldc, t);
-#define CNNK_AVX2_A_PACKED(r, u) (a + (u) * MR + (r))
+#define CNNK_AVX2_A_PACKED(r, u) (aq_ + (u) * MR + (r))
     int64_t k = 0;
     for (; k + 8 <= kc; k += 8, a += 8 * MR, b += 8 * NR) {
         CNNK_AVX2_UK_STEP(0, CNNK_AVX2_A_PACKED); CNNK_AVX2_UK_STEP(1, CNNK_AVX2_A_PACKED); CNNK_AVX2_UK_STEP(2, CNNK_AVX2_A_PACKED); CNNK_AVX2_UK_STEP(3, CNNK_AVX2_A_PACKED);

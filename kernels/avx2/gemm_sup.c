@@ -13,10 +13,16 @@ enum { MR = CNNK_AVX2_MR, NR = CNNK_AVX2_NR };
  * broadcast one [p + lda*{0,4,8} + disp] operand. */
 #define CNNK_SUP_STEP(M, u)                                                                 \
     do {                                                                                    \
-        const __m256 b0_ = _mm256_loadu_ps(b + (u) * NR);                                   \
-        const __m256 b1_ = _mm256_loadu_ps(b + (u) * NR + 8);                               \
+        const float *bq_ = b, *pq_[2] = {p[0], p[1]};                                       \
         _Pragma("GCC unroll 6") for (int r_ = 0; r_ < (M); ++r_) {                          \
-            const __m256 a_ = _mm256_broadcast_ss(&p[r_ / 3][(r_ % 3) * lda + (u)]);        \
+            bq_ = cnnk_avx2_after(bq_, acc[r_][0], acc[r_][1]);                             \
+            pq_[0] = cnnk_avx2_after(pq_[0], acc[r_][0], acc[r_][1]);                       \
+            pq_[1] = cnnk_avx2_after(pq_[1], acc[r_][0], acc[r_][1]);                       \
+        }                                                                                   \
+        const __m256 b0_ = _mm256_loadu_ps(bq_ + (u) * NR);                                 \
+        const __m256 b1_ = _mm256_loadu_ps(bq_ + (u) * NR + 8);                             \
+        _Pragma("GCC unroll 6") for (int r_ = 0; r_ < (M); ++r_) {                          \
+            const __m256 a_ = _mm256_broadcast_ss(&pq_[r_ / 3][(r_ % 3) * lda + (u)]);      \
             acc[r_][0] = _mm256_fmadd_ps(a_, b0_, acc[r_][0]);                              \
             acc[r_][1] = _mm256_fmadd_ps(a_, b1_, acc[r_][1]);                              \
         }                                                                                   \

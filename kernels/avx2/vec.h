@@ -12,6 +12,18 @@
 
 enum { CNNK_AVX2_VL = 8 }; /* floats per ymm */
 
+/* p, as a value that only exists once x and y do: a k step's loads made
+ * through the pointer this returns cannot be scheduled before the FMAs
+ * that produced x and y (the previous step's accumulators). GCC 12
+ * otherwise hoists the next steps' loads of an unrolled 6 x 16 k loop
+ * above the current FMAs, which needs more than the 16 ymm registers and
+ * spills accumulators inside the loop (docs/GEMM_SUP.md). No instruction:
+ * an empty asm with register operands. */
+CNNK_INLINE const float *cnnk_avx2_after(const float *p, __m256 x, __m256 y) {
+    __asm__("" : "+r"(p) : "x"(x), "x"(y));
+    return p;
+}
+
 /* Lanes [0, n) set, n clamped to [0, 8]: one unaligned load from a sliding
  * window over 8 ones and 8 zeros, cheaper than a compare per call. */
 CNNK_INLINE __m256i cnnk_avx2_mask(int64_t n) {
