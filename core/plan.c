@@ -113,13 +113,17 @@ static bool winograd_shape(const cnnk_conv_desc *d) {
 }
 
 /* AVX2 (and any ISA without its own measurements). */
-static cnnk_algo heuristic_algo_avx2(const cnnk_conv_desc *d) {
-    /* 1x1: the packed GEMM, but the unpacked one on maps under 8x8, where
-     * 49 rows fill 6-row tiles badly and packing them is a larger share
-     * (ResNet-50's layer4 on Zen 5: 1.05-1.11x oneDNN avx2 against
-     * 1.17-1.21x; at 14x14 and up packed led by 0-10%, docs/GEMM_SUP.md). */
+static cnnk_algo heuristic_algo_avx2(cnnk_isa isa, const cnnk_conv_desc *d) {
+    /* 1x1: the unpacked GEMM, every unpadded one. With the 6x16 kernels'
+     * accumulators kept in registers (2026-12-02, Zen 3) `cnnk tune`'s
+     * races over the five networks' 99 distinct 1x1 shapes chose 1x1_sup
+     * on 85 (52 separated), and it was within 0-2% of the best per map size
+     * (geometric mean), where the packed 1x1 took 7-15% longer and direct
+     * 9-32% (docs/GEMM_SUP.md). Before that fix the packed GEMM led at
+     * 14x14 and up on Zen 5, by 0-10%. An ISA without the unpacked path
+     * (NEON) takes the packed one. */
     if (is_1x1_unpadded(d))
-        return d->oh < 8 || d->ow < 8 ? CNNK_ALGO_1X1_SUP : CNNK_ALGO_1X1;
+        return find_conv(isa, CNNK_ALGO_1X1_SUP, d) ? CNNK_ALGO_1X1_SUP : CNNK_ALGO_1X1;
     /* Winograd pays off once the GEMMs are wide (channels) and the tiles
      * many (output size); F4 keeps the error near direct's (docs/RUNNER.md). */
     const bool wino = winograd_shape(d);
@@ -176,7 +180,7 @@ static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
  * each measured ISA has its own rule; core/ names ISAs, never
  * architectures. */
 static cnnk_algo heuristic_algo(cnnk_isa isa, const cnnk_conv_desc *d) {
-    return isa == CNNK_ISA_AVX512 ? heuristic_algo_avx512(d) : heuristic_algo_avx2(d);
+    return isa == CNNK_ISA_AVX512 ? heuristic_algo_avx512(d) : heuristic_algo_avx2(isa, d);
 }
 
 /* The first kernel of the chain from `want` on isa, else on ref. */
