@@ -64,7 +64,7 @@ void cnnk_gemm_pack_a__avx2(int64_t mc, int64_t kc, const float *a, int64_t lda,
  * the address of row r at k offset u. */
 #define CNNK_AVX2_UK_STEP(u, A)                                            \
     do {                                                                   \
-        const float *bq_ = b, *aq_ = a; /* after this step's FMAs: vec.h */ \
+        const float *bq_ = b, *aq_ = a; /* after the last step's FMAs */    \
         _Pragma("GCC unroll 6") for (int r_ = 0; r_ < MR; ++r_) {          \
             bq_ = cnnk_avx2_after(bq_, acc[r_][0], acc[r_][1]);            \
             aq_ = cnnk_avx2_after(aq_, acc[r_][0], acc[r_][1]);            \

@@ -18,7 +18,8 @@ enum { CNNK_AVX2_VL = 8 }; /* floats per ymm */
  * otherwise hoists the next steps' loads of an unrolled 6 x 16 k loop
  * above the current FMAs, which needs more than the 16 ymm registers and
  * spills accumulators inside the loop (docs/GEMM_SUP.md). No instruction:
- * an empty asm with register operands. */
+ * an empty asm with register operands. Only the loop's scheduling
+ * changes; the arithmetic, and so every result, is the same. */
 CNNK_INLINE const float *cnnk_avx2_after(const float *p, __m256 x, __m256 y) {
     __asm__("" : "+r"(p) : "x"(x), "x"(y));
     return p;
