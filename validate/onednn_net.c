@@ -828,10 +828,21 @@ static cnnk_status emit_host(cnnk_onednn_net *h, const group *g, const char *nam
                          h->c.layer, cnnk_node_op_name(n->op));
     host_op *op = calloc(1, sizeof *op);
     if (!op) return cnnk_fail(h->c.err, CNNK_ENOMEM, "onednn net: out of memory");
+    /* The inputs first: a value not yet in NHWC gets its reorder step
+     * here, and that step must come before the host step in the run
+     * order. (Taken after it, the host read the reorder's buffer before
+     * it was written: wrong and uninitialised results wherever oneDNN's
+     * convolution left a blocked layout, as on AVX2-only CPUs.) */
+    cnnk_status s = CNNK_OK;
+    for (int i = 0; i < n->ninputs && s == CNNK_OK; ++i) {
+        s = host_input(h, n->inputs[i], &op->a.src[i]);
+        op->from_input[i] = !op->a.src[i];
+        op->a.src_ld[i] = node(h, root(h, n->inputs[i]))->c;
+    }
     char full[STEP_NAME];
     snprintf(full, sizeof full, "%.*s (host)", (int)(sizeof full - 8), name);
     step *st = NULL;
-    cnnk_status s = new_step(h, NULL, full, &st);
+    if (s == CNNK_OK) s = new_step(h, NULL, full, &st);
     if (s != CNNK_OK) {
         free(op);
         return s;
@@ -840,11 +851,6 @@ static cnnk_status emit_host(cnnk_onednn_net *h, const group *g, const char *nam
     st->role = "host";
     op->k = k;
     op->l = n->desc;
-    for (int i = 0; i < n->ninputs; ++i) {
-        CNNK_TRY(host_input(h, n->inputs[i], &op->a.src[i]));
-        op->from_input[i] = !op->a.src[i];
-        op->a.src_ld[i] = node(h, root(h, n->inputs[i]))->c;
-    }
     if (n->op == CNNK_NODE_BNORM)
         for (int i = 0; i < 4; ++i) op->a.params[i] = n->bn[i];
     else if (n->op == CNNK_NODE_FC || n->desc.kind == CNNK_LAYER_DECONV)
