@@ -87,11 +87,18 @@ void cnnk_gemm_pack_a_28__avx512(int64_t mc, int64_t kc, const float *a, int64_t
 /* acc += A(:, k) B(k, :) for one k: NV B loads, MR broadcasts. */
 #define CNNK_AVX512_UK_STEP(MR, NV, u)                                                 \
     do {                                                                               \
+        const float *bq_ = b, *aq_ = a; /* after the last step's FMAs */                \
+        if ((NV) > 1) {                                                                \
+            _Pragma("GCC unroll 28") for (int r_ = 0; r_ < (MR); ++r_) {               \
+                bq_ = cnnk_avx512_after(bq_, acc[r_][0], acc[r_][(NV) - 1]);           \
+                aq_ = cnnk_avx512_after(aq_, acc[r_][0], acc[r_][(NV) - 1]);           \
+            }                                                                          \
+        }                                                                              \
         __m512 b_[MAX_NV];                                                             \
         _Pragma("GCC unroll 2") for (int v_ = 0; v_ < (NV); ++v_)                      \
-            b_[v_] = _mm512_loadu_ps(b + (u) * (NV) * VL + v_ * VL);                   \
+            b_[v_] = _mm512_loadu_ps(bq_ + (u) * (NV) * VL + v_ * VL);                 \
         _Pragma("GCC unroll 28") for (int r_ = 0; r_ < (MR); ++r_) {                   \
-            const __m512 a_ = _mm512_set1_ps(a[(u) * (MR) + r_]);                      \
+            const __m512 a_ = _mm512_set1_ps(aq_[(u) * (MR) + r_]);                    \
             _Pragma("GCC unroll 2") for (int v_ = 0; v_ < (NV); ++v_)                  \
                 acc[r_][v_] = _mm512_fmadd_ps(a_, b_[v_], acc[r_][v_]);                \
         }                                                                              \

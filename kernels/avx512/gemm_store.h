@@ -37,10 +37,16 @@ CNNK_INLINE void cnnk_avx512_store_tile(const int MR, const int NV, float *c, in
     const bool full = t->n == NV * VL;
     __mmask16 m[CNNK_AVX512_TILE_MAX_NV];
     for (int v = 0; v < NV; ++v) m[v] = cnnk_avx512_mask(t->n - v * VL);
+    /* Unrolled whatever its size, so acc is indexed by constants only and
+     * stays in registers (as cnnk_avx2_store_tile: left a loop, GCC 12
+     * stored every accumulator to the stack at the end of the k loop, and
+     * in the k remainder loop every step). */
+#pragma GCC unroll 28
     for (int r = 0; r < MR; ++r) {
         if (r >= t->m) break;
         float *cr = c + r * ldc;
         const float *res = t->res ? t->res + r * t->res_ld : NULL;
+#pragma GCC unroll 2
         for (int v = 0; v < NV; ++v) {
             if (!full && m[v] == 0) break;
             __m512 x = acc[r][v];

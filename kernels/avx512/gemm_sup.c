@@ -20,15 +20,26 @@ enum { VL = CNNK_AVX512_VL, MR = 6, NR = 2 * VL };
  * 2 (one panel, b0) or 4 (two, b0 and b1). */
 #define CNNK_SUP_STEP(M, NV, u)                                                             \
     do {                                                                                    \
-        const __m512 b0_ = _mm512_loadu_ps(b0 + (u) * NR);                                  \
-        const __m512 b1_ = _mm512_loadu_ps(b0 + (u) * NR + VL);                             \
+        const float *bq0_ = b0, *bq1_ = b1, *pq_[2] = {p[0], p[(M) > 3]};                   \
+        _Pragma("GCC unroll 6") for (int r_ = 0; r_ < (M); ++r_) {                          \
+            bq0_ = cnnk_avx512_after(bq0_, lo[r_][0], lo[r_][1]);                           \
+            pq_[0] = cnnk_avx512_after(pq_[0], lo[r_][0], lo[r_][1]);                       \
+            pq_[1] = cnnk_avx512_after(pq_[1], lo[r_][0], lo[r_][1]);                       \
+            if ((NV) > 2) {                                                                 \
+                bq1_ = cnnk_avx512_after(bq1_, hi[r_][0], hi[r_][1]);                       \
+                pq_[0] = cnnk_avx512_after(pq_[0], hi[r_][0], hi[r_][1]);                   \
+                pq_[1] = cnnk_avx512_after(pq_[1], hi[r_][0], hi[r_][1]);                   \
+            }                                                                               \
+        }                                                                                   \
+        const __m512 b0_ = _mm512_loadu_ps(bq0_ + (u) * NR);                                \
+        const __m512 b1_ = _mm512_loadu_ps(bq0_ + (u) * NR + VL);                           \
         __m512 b2_ = b0_, b3_ = b1_;                                                        \
         if ((NV) > 2) {                                                                     \
-            b2_ = _mm512_loadu_ps(b1 + (u) * NR);                                           \
-            b3_ = _mm512_loadu_ps(b1 + (u) * NR + VL);                                      \
+            b2_ = _mm512_loadu_ps(bq1_ + (u) * NR);                                         \
+            b3_ = _mm512_loadu_ps(bq1_ + (u) * NR + VL);                                    \
         }                                                                                   \
         _Pragma("GCC unroll 6") for (int r_ = 0; r_ < (M); ++r_) {                          \
-            const __m512 a_ = _mm512_set1_ps(p[r_ / 3][(r_ % 3) * lda + (u)]);              \
+            const __m512 a_ = _mm512_set1_ps(pq_[r_ / 3][(r_ % 3) * lda + (u)]);            \
             lo[r_][0] = _mm512_fmadd_ps(a_, b0_, lo[r_][0]);                                \
             lo[r_][1] = _mm512_fmadd_ps(a_, b1_, lo[r_][1]);                                \
             if ((NV) > 2) {                                                                 \

@@ -18,6 +18,17 @@
 
 enum { CNNK_AVX512_VL = 16 }; /* floats per zmm */
 
+/* p, made to depend on x and y: a k step's loads go through it so they
+ * issue after the previous step's FMAs (the counterpart of vec.h's
+ * cnnk_avx2_after). Left free, GCC 12 hoists the next steps' B loads and
+ * broadcasts and, with 24-28 accumulators in 32 registers, spills
+ * accumulators inside the k loop (docs/GEMM_SUP.md). No instruction: an
+ * empty asm with register operands. */
+CNNK_INLINE const float *cnnk_avx512_after(const float *p, __m512 x, __m512 y) {
+    __asm__("" : "+r"(p) : "v"(x), "v"(y));
+    return p;
+}
+
 /* Lanes [0, n) set, n clamped to [0, 16]. */
 CNNK_INLINE __mmask16 cnnk_avx512_mask(int64_t n) {
     return n <= 0 ? (__mmask16)0 : n >= 16 ? (__mmask16)0xFFFF : (__mmask16)((1u << n) - 1u);
