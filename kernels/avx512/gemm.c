@@ -84,7 +84,11 @@ void cnnk_gemm_pack_a_28__avx512(int64_t mc, int64_t kc, const float *a, int64_t
 
 /* ---- the microkernel ---------------------------------------------------- */
 
-/* acc += A(:, k) B(k, :) for one k: NV B loads, MR broadcasts. */
+/* acc += A(:, k) B(k, :) for one k: NV B loads, MR broadcasts. With two B
+ * vectors (14 x 32: 28 accumulators + 2 + a broadcast in 32 registers)
+ * the loads wait for the previous step's FMAs (cnnk_avx512_after), or GCC
+ * hoists them and spills; the 28 x 16 kernel did not spill and measured
+ * no better with it (docs/GEMM_SUP.md, "AVX-512 on Zen 5"). */
 #define CNNK_AVX512_UK_STEP(MR, NV, u)                                                 \
     do {                                                                               \
         const float *bq_ = b, *aq_ = a; /* after the last step's FMAs */                \
