@@ -308,6 +308,62 @@ static cnnk_status plan_memory(cnnk_runner *r, cnnk_error *err) {
     return cnnk_plan_memory(r->bufs, r->nbufs, &r->peak, err);
 }
 
+/* ---- the residual in place ---------------------------------------------- */
+
+/* Whether a step other than `except` (the in-place step's own residual
+ * read), at index `from` or later, reads a value of buffer b, or one after
+ * `from` writes one; the forward's read of the network's output counts as
+ * a read after the last step. Values of b: every placed node viewing it. */
+static bool buffer_busy(const cnnk_runner *r, int b, int from, int except) {
+    for (int y = 0; y < r->net->n; ++y) {
+        if (!r->placed[y] || root(r, y) != y || r->views[y].buf != b) continue;
+        if (root(r, r->net->n - 1) == y) return true;
+        for (int i = from; i < r->nsteps; ++i) {
+            const step *s = &r->steps[i];
+            if (i > from && s->out == y) return true;
+            for (int k = 0; k < s->nsrc; ++k)
+                if (s->src[k] == y) return true;
+            if (s->residual >= 0 && root(r, s->residual) == y && !(i == from && y == except))
+                return true;
+        }
+    }
+    return false;
+}
+
+/* The only node viewing buffer b, dense and whole: no concat shares it. */
+static bool sole_dense_view(const cnnk_runner *r, int node) {
+    const view v = r->views[node];
+    if (v.buf < 0 || v.off != 0 || v.ld != node_at(r, node)->c) return false;
+    for (int y = 0; y < r->net->n; ++y)
+        if (y != node && r->placed[y] && root(r, y) == y && r->views[y].buf == v.buf) return false;
+    return true;
+}
+
+/* A convolution adding a residual that dies there writes its output over
+ * it (the kernel reads each residual value before writing the output
+ * there: residual_in_dst), as oneDNN's sum post-op does: dst is read once
+ * instead of the residual read and dst's write-allocate read, and the
+ * output's own buffer is not needed. ResNet's every block ends so. Only a
+ * dense residual of the output's shape, in a buffer nothing else reads
+ * from this step on or writes after it (not the network's input or
+ * output, not part of a concat). */
+static void residual_in_place(cnnk_runner *r) {
+    for (int i = 0; i < r->nsteps; ++i) {
+        step *s = &r->steps[i];
+        if (s->kind != STEP_CONV || s->residual < 0 || !s->ck->residual_in_dst) continue;
+        const int x = root(r, s->residual);
+        const cnnk_node *xn = node_at(r, x), *on = node_at(r, s->out);
+        if (xn->c != on->c || xn->h != on->h || xn->w != on->w || xn->reps != on->reps) continue;
+        if (!sole_dense_view(r, s->out) || r->views[x].buf == r->views[s->out].buf) continue;
+        const int b = r->views[x].buf;
+        if (b < 0 || r->views[x].off != 0 || r->views[x].ld != xn->c || buffer_busy(r, b, i, x))
+            continue;
+        r->bufs[r->views[s->out].buf].bytes = 0; /* no step touches it now */
+        r->views[s->out] = r->views[x];
+        s->info.residual_in_place = true;
+    }
+}
+
 /* ---- kernels, packing, workspace ------------------------------------------ */
 
 static void describe(cnnk_runner *r, step *s) {
@@ -583,6 +639,7 @@ static cnnk_status build(cnnk_runner *r, cnnk_isa isa, const cnnk_plan *plan, cn
     for (int i = 0; i < r->nsteps; ++i)
         if (choose(r, &r->steps[i], isa, plan, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
     if (check_dense(r, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
+    residual_in_place(r);
     if (plan_memory(r, err) != CNNK_OK) return CNNK_ENOMEM;
     r->arena_stride = align_floats(r->peak / (int64_t)sizeof(float)) * (int64_t)sizeof(float);
     if (r->images) {

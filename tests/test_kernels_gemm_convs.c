@@ -11,7 +11,8 @@
  * every other case (the rest are dense, the lowering's contiguous path); every
  * epilogue combination runs at 1, 2, 3, 5 and 7 threads. The gaps of dst between
  * pixels must keep their canary, and every other buffer is allocated to its
- * exact extent so AddressSanitizer catches an over-read. */
+ * exact extent so AddressSanitizer catches an over-read. Every case with a
+ * residual runs again with the residual in dst (the runner's in place). */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -58,6 +59,27 @@ static size_t pitched(int64_t pixels, int64_t ld, int64_t c) {
     return (size_t)((pixels - 1) * ld + c);
 }
 
+/* The residual in dst (residual_in_dst, as the runner passes it where the
+ * residual dies): dst starts as the residual at dst's pitch, canaries in
+ * its gaps, and must end as want, computed with the residual apart. */
+static void check_in_dst(const cnnk_conv_kernel *k, const cnnk_conv_desc *d, conv_bufs *b,
+                         cnnk_conv_args *a, size_t dst_n) {
+    CHECK(k->residual_in_dst);
+    for (size_t i = 0; i < dst_n; ++i) b->got[i] = CANARY;
+    for (int64_t p = 0; p < b->pout; ++p)
+        memcpy(b->got + p * b->dst_ld, b->res + p * b->res_ld, (size_t)d->oc * sizeof(float));
+    a->ep.residual = b->got;
+    a->ep.residual_ld = b->dst_ld;
+    k->run(d, a);
+    int64_t bad = 0;
+    for (size_t i = 0; i < dst_n; ++i) bad += b->got[i] != b->want[i];
+    if (bad)
+        fprintf(stderr, "%s ic%lld oc%lld k%lldx%lld s%lldx%lld t%d, residual in dst: %lld "
+                "mismatches\n", k->name, (long long)d->ic, (long long)d->oc, (long long)d->kh,
+                (long long)d->kw, (long long)d->sh, (long long)d->sw, a->nthreads, (long long)bad);
+    CHECK_EQ_I64(bad, 0);
+}
+
 /* Runs kernel k on every epilogue and thread count; counts mismatches. */
 static void check_kernel(const cnnk_conv_kernel *k, const cnnk_conv_desc *d, const conv_case *c,
                          conv_bufs *b) {
@@ -90,6 +112,7 @@ static void check_kernel(const cnnk_conv_kernel *k, const cnnk_conv_desc *d, con
                         (long long)d->kh, (long long)d->kw, (long long)d->sh, (long long)d->sw,
                         bits, nthreads, (long long)bad);
             CHECK_EQ_I64(bad, 0);
+            if (bits & 2) check_in_dst(k, d, b, &a, dst_n);
         }
         free(ws);
     }

@@ -145,6 +145,71 @@ static void test_residual(void) {
     cnnk_net_destroy(n);
 }
 
+static const cnnk_step_info *step_named(const cnnk_runner *r, const char *layer) {
+    for (int i = 0; i < cnnk_runner_step_count(r); ++i)
+        if (strcmp(cnnk_runner_step(r, i)->layer, layer) == 0) return cnnk_runner_step(r, i);
+    CHECK(!"no step of that layer");
+    return NULL;
+}
+
+static bool in_place(const cnnk_runner *r, const char *layer) {
+    const cnnk_step_info *s = step_named(r, layer);
+    return s && s->residual_in_place;
+}
+
+static int count_in_place(const cnnk_runner *r) {
+    int k = 0;
+    for (int i = 0; i < cnnk_runner_step_count(r); ++i)
+        k += cnnk_runner_step(r, i)->residual_in_place;
+    return k;
+}
+
+/* The residual in place (core/runner.c): a shortcut that dies at its add
+ * is overwritten by the sum (a2: the stem's buffer; c1: b's), one still
+ * read afterwards is not (b1: y feeds c1), and neither is the network's
+ * input (d1). Every plan's result against the unfused evaluation, then
+ * which steps went in place under a 1x1 kernel (residual_in_dst) and under
+ * the reference (none). */
+static void test_residual_in_place(void) {
+    cnnk_net *n = cnnk_net_create("t_inplace", 2, 16, 6, 5);
+    int d = cnnk_net_conv(n, "d1", 0, 16, 1, 1, 0, true);
+    d = cnnk_net_add(n, "d.add", d, 0);
+    const int s = cnnk_net_conv(n, "stem", d, 16, 1, 1, 0, true);
+    int x = cnnk_net_conv(n, "a1", s, 8, 1, 1, 0, false);
+    x = cnnk_net_relu(n, "a1r", x);
+    x = cnnk_net_conv(n, "a2", x, 16, 1, 1, 0, false);
+    x = cnnk_net_bnorm(n, "a2bn", x, 1e-5f);
+    x = cnnk_net_add(n, "a.add", x, s);
+    const int y = cnnk_net_relu(n, "a.relu", x);
+    x = cnnk_net_conv(n, "b1", y, 16, 1, 1, 0, true);
+    x = cnnk_net_add(n, "b.add", x, y);
+    x = cnnk_net_relu(n, "b.relu", x);
+    int z = cnnk_net_conv(n, "c1", y, 16, 1, 1, 0, true);
+    z = cnnk_net_add(n, "c.add", z, x);
+    cnnk_net_relu(n, "c.relu", z);
+    /* d1, stem, a1, a2, b1, c1: every add and ReLU fused */
+    cnnk_runner *ref = compare_all_plans(n, 6);
+    if (ref) CHECK_EQ_I64(count_in_place(ref), 0);
+    cnnk_runner_destroy(ref);
+    const cnnk_isa isa = cnnk_best_isa();
+    cnnk_plan plan;
+    cnnk_error err;
+    CHECK(cnnk_plan_parse("fixed:1x1", &plan, &err) == CNNK_OK);
+    cnnk_runner *r = NULL;
+    if (isa != CNNK_ISA_REF && cnnk_runner_prepare(n, isa, &plan, 1, &r, &err) == CNNK_OK) {
+        CHECK(!in_place(r, "d1"));
+        CHECK(in_place(r, "a2"));
+        CHECK(!in_place(r, "b1"));
+        CHECK(in_place(r, "c1"));
+        CHECK_EQ_I64(count_in_place(r), 2);
+    } else if (isa != CNNK_ISA_REF) {
+        fprintf(stderr, "test_residual_in_place: %s\n", err.msg);
+        CHECK(!"fixed:1x1 did not prepare");
+    }
+    cnnk_runner_destroy(r);
+    cnnk_net_destroy(n);
+}
+
 /* Inception-like branches written at their offsets (no concat step), a
  * DenseNet-like chain of concats sharing one buffer, a BN after a concat
  * (cannot fold), and a concat of the graph input, which must be copied. */
@@ -293,6 +358,9 @@ static void resnet50_no_alloc(cnnk_isa isa, int nthreads) {
     float *in = calloc((size_t)(32 * 32 * 3), sizeof *in);
     float *out = calloc((size_t)cnnk_runner_output_elems(r), sizeof *out);
     CHECK(cnnk_runner_peak_activation_bytes(r) < cnnk_runner_naive_activation_bytes(r));
+    /* Every bottleneck's last 1x1 adds its shortcut in place (not the
+     * reference's kernels: they lack residual_in_dst). */
+    CHECK_EQ_I64(count_in_place(r), isa == CNNK_ISA_REF ? 0 : 16);
 #if COUNT_ALLOCS
     g_allocs = 0;
     g_counting = 1;
@@ -327,6 +395,7 @@ int main(void) {
     test_unknown_plan();
     test_conv_bn_relu();
     test_residual();
+    test_residual_in_place();
     test_concat();
     test_concat_shared_input();
     test_networks();

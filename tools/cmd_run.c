@@ -207,9 +207,11 @@ static void print_table(const cnnk_net *net, const cnnk_runner *r, const run_opt
         const cnnk_step_info *s = cnnk_runner_step(r, i);
         const double ms = median(t + i, it, ns, scratch);
         exec += s->flops;
-        printf("%-44s %-44s %-22s %9.3f %9.2f %6s %8s  %s\n", s->layer, s->shape, s->kernel, ms,
-               gflops(s->macs, ms), pct_of(2.0 * (double)s->macs, ms, peak, pct, sizeof pct),
-               pct_of(s->flops, ms, peak, util, sizeof util), s->note);
+        printf("%-44s %-44s %-22s %9.3f %9.2f %6s %8s  %s%s%s\n", s->layer, s->shape, s->kernel,
+               ms, gflops(s->macs, ms), pct_of(2.0 * (double)s->macs, ms, peak, pct, sizeof pct),
+               pct_of(s->flops, ms, peak, util, sizeof util), s->note,
+               s->residual_in_place && s->note[0] ? "; " : "",
+               s->residual_in_place ? "residual added in place" : "");
     }
     const double ms = median(total, it, 1, scratch);
     char plan[64];

@@ -47,7 +47,9 @@ bool cnnk_algo_from_name(const char *s, cnnk_algo *algo);
 
 /* Fused epilogue of a convolution, applied in this order:
  *   y = conv(x) + bias[oc]  (bias may be NULL)
- *   y += residual           (residual may be NULL; NHWC, pitch residual_ld)
+ *   y += residual           (residual may be NULL; NHWC, pitch residual_ld;
+ *                           it may be dst itself only for a kernel with
+ *                           residual_in_dst, below)
  *   y = y > 0 ? y : relu_alpha * y   (when relu; relu_alpha 0: ReLU, +0 for
  *                           every y <= 0; else leaky ReLU, YOLO's 0.1)
  * Batch-norm is folded into weights and bias before packing. relu_alpha is
@@ -86,6 +88,12 @@ typedef struct cnnk_conv_kernel {
      * transforms, which is less than the direct definition's 2 x MACs.
      * NULL: 2 x MACs. Read it through cnnk_conv_kernel_flops(). */
     double (*flops)(const cnnk_conv_desc *d);
+    /* run() takes ep.residual == dst (same pitch): the residual is read
+     * where the output goes, each value before its output is written, as
+     * oneDNN's sum post-op does. One read of dst replaces the read of a
+     * separate residual and the write-allocate read of dst (the runner
+     * uses it where the residual dies at this layer: core/runner.c). */
+    bool residual_in_dst;
 } cnnk_conv_kernel;
 
 /* The registry of convolution kernels (core/registry.c). Entries whose ISA

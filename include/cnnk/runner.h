@@ -68,6 +68,8 @@ typedef struct cnnk_step_info {
     const char *note;    /* "" or why: "fallback: fixed:winograd_f4x4 does not apply" */
     char shape[128];     /* human-readable, e.g. "64x56x56 -> 64x56x56 k3 s1" */
     int64_t macs;        /* 0 for layers without multiply-adds */
+    bool residual_in_place; /* the output overwrites its dying residual
+                             * (docs/RUNNER.md, "The residual in place") */
     double flops;        /* executed by its kernel (cnnk_conv_kernel_flops), else 2 x macs */
     double last_ms;      /* time of this step in the last profiled forward */
     /* The last cnnk_runner_forward_model(): the step's parallel work (all

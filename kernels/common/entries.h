@@ -37,12 +37,14 @@
         .applies = cnnk_im2col_applies, .packed_size = ISA##_im2col_packed_size_,              \
         .workspace_size = ISA##_lowered_ws_, .pack = ISA##_im2col_pack_,                       \
         .run = ISA##_lowered_run_,                                                             \
+        .residual_in_dst = true,                                                               \
     };                                                                                         \
     const cnnk_conv_kernel cnnk_conv_1x1__##ISA = {                                            \
         .name = #ISA "/1x1", .isa = ISA_ENUM, .algo = CNNK_ALGO_1X1,                           \
         .applies = cnnk_1x1_applies, .packed_size = ISA##_1x1_packed_size_,                    \
         .workspace_size = ISA##_lowered_ws_, .pack = ISA##_1x1_pack_,                          \
         .run = ISA##_lowered_run_,                                                             \
+        .residual_in_dst = true,                                                               \
     };
 
 /* "<ISA>/1x1_sup": 1x1's shapes and packed weights on the unpacked GEMM;
@@ -65,6 +67,7 @@
         .applies = cnnk_1x1_applies, .packed_size = ISA##_1x1_sup_packed_size_,                \
         .workspace_size = ISA##_1x1_sup_ws_, .pack = ISA##_1x1_sup_pack_,                      \
         .run = ISA##_1x1_sup_run_,                                                             \
+        .residual_in_dst = true,                                                               \
     };
 
 /* "<ISA>/winograd_f<M>x<M>" on the shared pipeline and K's transforms. */

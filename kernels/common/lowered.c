@@ -152,13 +152,18 @@ static void lower_row(const cnnk_conv_desc *d, const float *src, int64_t src_ld,
     }
 }
 
+/* A residual in dst (residual_in_dst) is the GEMM's accumulate: C's old
+ * values are loaded by the first K block's tile, added to, and stored. */
 static cnnk_gemm_epilogue group_epilogue(const cnnk_conv_args *a, int64_t p0, int64_t c0) {
+    const bool in_dst =
+        a->ep.residual && a->ep.residual == a->dst && a->ep.residual_ld == a->dst_ld;
     cnnk_gemm_epilogue ep = {
         .bias = a->ep.bias ? a->ep.bias + c0 : NULL,
-        .residual = a->ep.residual ? a->ep.residual + p0 * a->ep.residual_ld + c0 : NULL,
+        .residual = a->ep.residual && !in_dst ? a->ep.residual + p0 * a->ep.residual_ld + c0 : NULL,
         .residual_ld = a->ep.residual_ld,
         .relu = a->ep.relu,
         .relu_alpha = a->ep.relu_alpha,
+        .accumulate = in_dst,
     };
     return ep;
 }
