@@ -348,6 +348,8 @@ static bool sole_dense_view(const cnnk_runner *r, int node) {
  * from this step on or writes after it (not the network's input or
  * output, not part of a concat). */
 static void residual_in_place(cnnk_runner *r) {
+    const char *e = getenv("CNNK_RESIDUAL"); /* "apart": never (for A/B runs) */
+    if (e && strcmp(e, "apart") == 0) return;
     for (int i = 0; i < r->nsteps; ++i) {
         step *s = &r->steps[i];
         if (s->kind != STEP_CONV || s->residual < 0 || !s->ck->residual_in_dst) continue;
