@@ -50,7 +50,24 @@ void bench_flop_counters(cnnk_gb_state *st, int64_t macs, double exec_flops, dou
                         CNNK_GB_PLAIN);
 }
 
-double bench_onednn_peak(void) { return cnnk_peak_gflops(cnnk_best_isa()); }
+/* The FMA peak of the ISA oneDNN runs at (its effective ISA, under
+ * --onednn_max_isa): AVX-512's for its avx512 levels, AVX2's for avx2 and
+ * avx2_vnni, and AVX2's too for sse41 and avx, an upper bound those cannot
+ * reach (no narrower peak is measured); the best ISA's for anything else
+ * (AMX levels, another architecture, no oneDNN). Before 2026-12-02 it was
+ * always the best ISA's, so oneDNN rows capped at avx2 on an AVX-512 CPU
+ * showed half their % of peak. */
+double bench_onednn_peak(void) {
+    const char *e = bench_onednn_isa();
+    cnnk_isa isa = cnnk_best_isa();
+    if (strncmp(e, "avx512", 6) == 0 && cnnk_isa_available(CNNK_ISA_AVX512))
+        isa = CNNK_ISA_AVX512;
+    else if ((strcmp(e, "avx2") == 0 || strcmp(e, "avx2_vnni") == 0 || strcmp(e, "sse41") == 0 ||
+              strcmp(e, "avx") == 0) &&
+             cnnk_isa_available(CNNK_ISA_AVX2))
+        isa = CNNK_ISA_AVX2;
+    return cnnk_peak_gflops(isa);
+}
 
 bool bench_activate(bench_arena *a, bench_case *c, char *msg, size_t len) {
     if (a->active == c) return true;
