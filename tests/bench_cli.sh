@@ -5,7 +5,8 @@
 # CPU's best ISA, not by cnnk's) and times its direct convolutions; --main
 # adds Winograd where oneDNN has it, and its table and JSON say which
 # oneDNN network was faster and the ISA of both sides; its PyTorch column
-# measured, not installed, failed, timed out and off.
+# measured, not installed, failed, timed out and off; a oneDNN row capped
+# at avx2 reports its % of peak against the AVX2 peak, as cnnk's rows.
 # usage: bench_cli.sh CNNK_BENCH CNNK
 set -u
 bench=$1 cnnk=$2
@@ -271,6 +272,32 @@ pt_main "$tmp/pt-off.json" --pytorch=off --pytorch_python=/bin/false &&
 count=$((count + 1))
 "$cnnk" run --net resnet18 --input 32x32 --iters 1 --threads 1 >"$tmp/run" 2>&1 &&
   grep -q "isa $best plan heuristic" "$tmp/run" || fail "cnnk run default ISA: $(tail -2 "$tmp/run")"
+
+# A oneDNN row's % of peak is against the peak of the ISA oneDNN runs at:
+# capped at avx2 it shares cnnk's avx2 rows' denominator (before the fix
+# it was the best ISA's, half as much on an AVX-512 CPU). The peak each
+# row divided by is about 100 x exec_FLOPS / fma_util, the same in both
+# rows.
+if "$cnnk" info | grep -qE '^isa:.* avx2( |$)' && "$cnnk" info | grep -qE '^onednn: *[0-9]'; then
+  count=$((count + 1))
+  if "$bench" --nets=resnet18 --input=32x32 --isa=avx2 --onednn_max_isa=avx2 \
+      --benchmark_filter='^layer/resnet18/layer1.0.conv1/(cnnk/avx2/im2col|onednn/avx2/direct)$' \
+      --benchmark_min_time=0.001 --benchmark_out="$tmp/peak.json" --benchmark_out_format=json \
+      >/dev/null 2>"$tmp/err"; then
+    /usr/bin/python3 - "$tmp/peak.json" <<'PY' || fail "oneDNN at avx2: % of peak not against the AVX2 peak"
+import json, sys
+rows = {b["name"]: 100.0 * b["exec_FLOPS"] / b["fma_util"] for b in json.load(open(sys.argv[1]))["benchmarks"]}
+assert len(rows) == 2, rows
+a, b = rows.values()
+print("bench_cli: peaks of the two rows", rows)
+# exec_FLOPS is Google Benchmark's rate (its own clock), fma_util ours over
+# the timed loop: a few percent apart under load, a factor ~2 when wrong.
+sys.exit(0 if abs(a - b) <= 0.2 * a else 1)
+PY
+  else
+    fail "the avx2 peak run failed: $(tail -3 "$tmp/err")"
+  fi
+fi
 
 echo "$((count - fails)) passed, $fails failed"
 [ $fails -eq 0 ]
