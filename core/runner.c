@@ -330,10 +330,16 @@ static bool buffer_busy(const cnnk_runner *r, int b, int from, int except) {
     return false;
 }
 
-/* The only node viewing buffer b, dense and whole: no concat shares it. */
+/* The node's values fill a buffer of the arena, dense, from its start. */
+static bool whole_dense(const cnnk_runner *r, int node) {
+    const view v = r->views[node];
+    return v.buf >= 0 && v.off == 0 && v.ld == node_at(r, node)->c;
+}
+
+/* The only node viewing its buffer, dense and whole: no concat shares it. */
 static bool sole_dense_view(const cnnk_runner *r, int node) {
     const view v = r->views[node];
-    if (v.buf < 0 || v.off != 0 || v.ld != node_at(r, node)->c) return false;
+    if (!whole_dense(r, node)) return false;
     for (int y = 0; y < r->net->n; ++y)
         if (y != node && r->placed[y] && root(r, y) == y && r->views[y].buf == v.buf) return false;
     return true;
@@ -356,9 +362,9 @@ static void residual_in_place(cnnk_runner *r) {
         const int x = root(r, s->residual);
         const cnnk_node *xn = node_at(r, x), *on = node_at(r, s->out);
         if (xn->c != on->c || xn->h != on->h || xn->w != on->w || xn->reps != on->reps) continue;
-        if (!sole_dense_view(r, s->out) || r->views[x].buf == r->views[s->out].buf) continue;
-        const int b = r->views[x].buf;
-        if (b < 0 || r->views[x].off != 0 || r->views[x].ld != xn->c || buffer_busy(r, b, i, x))
+        /* x is not in out's buffer: out is the only node there. */
+        if (!sole_dense_view(r, s->out) || !whole_dense(r, x) ||
+            buffer_busy(r, r->views[x].buf, i, x))
             continue;
         r->bufs[r->views[s->out].buf].bytes = 0; /* no step touches it now */
         r->views[s->out] = r->views[x];
