@@ -72,6 +72,7 @@ struct cnnk_runner {
     int64_t arena_stride;   /* bytes: each thread's own arena in that split */
     int64_t img_ws;         /* floats of workspace per thread in that split */
     char binding[96];       /* what cnnk_runner_binding says */
+    char plan_note[160];    /* what cnnk_runner_plan_note says */
 };
 
 /* ---- small helpers ------------------------------------------------------ */
@@ -644,6 +645,11 @@ static cnnk_status build(cnnk_runner *r, cnnk_isa isa, const cnnk_plan *plan, cn
         return cnnk_fail(err, CNNK_EUNSUPPORTED, "runner: the last node has no value");
     const cnnk_status ts = cnnk_plan_load_table(plan, isa, &r->tuned, err);
     if (ts != CNNK_OK) return ts;
+    if (r->tuned && r->tuned->cpu.threads != r->nthreads)
+        snprintf(r->plan_note, sizeof r->plan_note,
+                 "tuned at %d thread(s), run at %d: a layer's best kernel can depend on the "
+                 "thread count (docs/TUNING.md); tune with --threads %d",
+                 r->tuned->cpu.threads, r->nthreads, r->nthreads);
     for (int i = 0; i < r->nsteps; ++i)
         if (choose(r, &r->steps[i], isa, plan, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
     if (check_dense(r, err) != CNNK_OK) return CNNK_EUNSUPPORTED;
@@ -967,6 +973,10 @@ bool cnnk_runner_splits_images(const cnnk_runner *r) {
 
 const char *cnnk_runner_binding(const cnnk_runner *r) {
     return r->binding;
+}
+
+const char *cnnk_runner_plan_note(const cnnk_runner *r) {
+    return r->plan_note;
 }
 
 /* ---- queries ------------------------------------------------------------------ */

@@ -218,6 +218,15 @@ static int run_tuned(net_case *c, const char *spec, const cnnk_tune_table *t) {
     s = cnnk_runner_prepare(c->net, tune_isa(), &plan, 1, &r, &err);
     CHECK(s == CNNK_OK);
     if (s != CNNK_OK) return fprintf(stderr, "%s: %s\n", spec, err.msg), -1;
+    /* Prepared at 1 thread: a table timed at another count says so. */
+    const char *pn = cnnk_runner_plan_note(r);
+    if (t->cpu.threads == 1) {
+        CHECK(pn[0] == '\0');
+    } else {
+        char want_note[64];
+        snprintf(want_note, sizeof want_note, "tuned at %d thread(s), run at 1", t->cpu.threads);
+        CHECK(strstr(pn, want_note) == pn);
+    }
     int noted = 0;
     cnnk_algo worst = CNNK_ALGO_DIRECT;
     for (int i = 1; i < c->net->n; ++i) {
@@ -744,6 +753,22 @@ static void check_mixed_isa(net_case *c, const cnnk_tune_table *t, tmpdir *td) {
     cnnk_tune_free(m);
 }
 
+/* The same table recorded as timed at 3 threads: the run at 1 thread
+ * notes the difference (run_tuned checks the note's text), and runs the
+ * same kernels. */
+static void check_thread_note(net_case *c, cnnk_tune_table *t, tmpdir *td) {
+    const int saved = t->cpu.threads;
+    CHECK(saved == 1);
+    t->cpu.threads = 3;
+    const char *path = tmp_path(td, "threads3.json");
+    cnnk_error err;
+    CHECK(cnnk_tune_write(t, path, &err) == CNNK_OK);
+    char spec[200];
+    snprintf(spec, sizeof spec, "tuned:%s", path);
+    CHECK_EQ_I64(run_tuned(c, spec, t), 0);
+    t->cpu.threads = saved;
+}
+
 int main(void) {
     tmpdir td = {.dir = "/tmp/cnnk_test_tune_XXXXXX"};
     CHECK(mkdtemp(td.dir) != NULL);
@@ -772,6 +797,7 @@ int main(void) {
         char spec[200];
         snprintf(spec, sizeof spec, "tuned:%s", good);
         CHECK_EQ_I64(run_tuned(&c, spec, t), 0);
+        check_thread_note(&c, t, &td);
         check_partial_tables(&c, t, &td);
         check_isa_mismatch(&c, good);
         check_mixed_isa(&c, t, &td);

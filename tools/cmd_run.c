@@ -396,6 +396,7 @@ int cnnk_cmd_run(int argc, char **argv) {
     } else {
         printf("threads: %s%s\n", cnnk_runner_binding(r),
                cnnk_runner_splits_images(r) ? "; the batch is split across images" : "");
+        if (cnnk_runner_plan_note(r)[0]) fprintf(stderr, "cnnk run: note: %s\n", cnnk_runner_plan_note(r));
         rc = o.nmodel ? run_model(net, &o) : time_runs(net, r, &o);
     }
     cnnk_runner_destroy(r);

@@ -109,6 +109,9 @@ const char *cnnk_runner_binding(const cnnk_runner *r);
 /* Whether a batch > 1 is split across images (each thread whole layers on
  * its images) rather than within each layer (docs/THREADS.md). */
 bool cnnk_runner_splits_images(const cnnk_runner *r);
+/* "" or a caveat about the plan as a whole: a tuned table timed at
+ * another thread count than the runner's (its choices may not hold). */
+const char *cnnk_runner_plan_note(const cnnk_runner *r);
 /* The same description for a runner of nthreads not yet prepared. */
 void cnnk_runner_binding_for(int nthreads, char *buf, size_t len);
 
