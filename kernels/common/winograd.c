@@ -13,7 +13,7 @@ typedef struct wino_geom {
     int m, alpha, npos;      /* npos = alpha^2 transform positions */
     int64_t icv, ocv;        /* row pitches of V and M (channels rounded to the vector) */
     int64_t tw, nt, total;   /* tiles per output row, per image, in the batch */
-    int64_t T, nblocks;      /* tiles per block, blocks */
+    int64_t T, nblocks;      /* the most tiles per block, blocks (of all threads) */
     size_t v_floats, m_floats, slice; /* per thread */
     int threads;             /* threads that get a block */
     /* Wide mode (few tiles for many threads): the whole layer is one block
@@ -86,12 +86,17 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
         return g;
     }
     g.chunk = g.nchunks = 0;
-    int64_t nb = cnnk_round_up(cnnk_ceil_div(g.total, t0), nthreads);
-    int64_t t = cnnk_ceil_div(g.total, nb);
-    if (t > mr) t = cnnk_round_up(t, mr);
-    g.T = t;
-    g.nblocks = cnnk_ceil_div(g.total, t);
-    g.threads = g.nblocks < nthreads ? (int)g.nblocks : nthreads;
+    /* Threads split the MR-row units of tiles evenly, then cut their own
+     * share into equal blocks of at most t0 tiles (MR multiples). Rounding
+     * a thread-multiple block count's T up to MR instead could leave fewer
+     * blocks than that multiple: 196 tiles in blocks of 42 gave 2 threads
+     * 2 and 3 blocks (docs/TUNING.md, "Zen 5 at two threads"). */
+    const int64_t units = cnnk_ceil_div(g.total, mr);
+    g.threads = units < nthreads ? (int)cnnk_max64(units, 1) : nthreads;
+    const int64_t per = cnnk_ceil_div(units, g.threads);
+    const int64_t bpt = cnnk_ceil_div(per * mr, t0);
+    g.T = cnnk_min64(g.total, cnnk_ceil_div(per, bpt) * mr);
+    g.nblocks = bpt * g.threads;
     g.v_floats = (size_t)(g.npos * g.T * g.icv);
     g.m_floats = (size_t)(g.npos * g.T * g.ocv);
     size_t gemm = cnnk_gemm_workspace_size(isa, g.T, d->oc, d->ic, 1);
@@ -184,11 +189,11 @@ typedef struct wino_run_ctx {
     size_t slot;
 } wino_run_ctx;
 
-/* One block of tiles: transform in, alpha^2 GEMMs, transform out. */
-static void run_block(const wino_run_ctx *x, int64_t b, float *ws) {
+/* One block of tiles [t0, t0 + tn), tn <= T: transform in, alpha^2 GEMMs,
+ * transform out. */
+static void run_block(const wino_run_ctx *x, int64_t t0, int64_t tn, float *ws) {
     const cnnk_conv_desc *d = x->tiles.d;
     const wino_geom *g = &x->g;
-    const int64_t t0 = b * g->T, tn = cnnk_min64(g->total - t0, g->T);
     float *v = ws, *mm = ws + g->v_floats, *gws = mm + g->m_floats;
     const int64_t vstride = g->T * g->icv, mstride = g->T * g->ocv;
     x->tf->input(&x->tiles, t0, tn, v, g->icv, vstride);
@@ -200,9 +205,18 @@ static void run_block(const wino_run_ctx *x, int64_t b, float *ws) {
 
 static void wino_part(void *p, int t, int nt) {
     const wino_run_ctx *x = p;
-    float *ws = x->tiles.a->workspace + (size_t)t * x->g.slice;
-    const int64_t nb = x->g.nblocks;
-    for (int64_t b = nb * t / nt; b < nb * (t + 1) / nt; ++b) run_block(x, b, ws);
+    const wino_geom *g = &x->g;
+    float *ws = x->tiles.a->workspace + (size_t)t * g->slice;
+    /* This thread's MR-row units, cut into equal blocks of at most T tiles
+     * (make_geom). */
+    const int64_t mr = x->isa->gemm->mr, units = cnnk_ceil_div(g->total, mr);
+    const int64_t ulo = units * t / nt, un = units * (t + 1) / nt - ulo;
+    const int64_t bpt = cnnk_ceil_div(un, cnnk_max64(1, g->T / mr));
+    for (int64_t b = 0; b < bpt; ++b) {
+        const int64_t t0 = (ulo + un * b / bpt) * mr;
+        const int64_t t1 = cnnk_min64(g->total, (ulo + un * (b + 1) / bpt) * mr);
+        run_block(x, t0, t1 - t0, ws);
+    }
 }
 
 /* ---- wide mode: three phases over the whole layer ------------------------ */
