@@ -255,6 +255,16 @@ static int run_tuned(net_case *c, const char *spec, const cnnk_tune_table *t) {
     return noted;
 }
 
+/* run_tuned on t written to a file of the temporary directory. */
+static int run_written(net_case *c, const cnnk_tune_table *t, tmpdir *td, const char *name) {
+    const char *path = tmp_path(td, name);
+    cnnk_error err;
+    CHECK(cnnk_tune_write(t, path, &err) == CNNK_OK);
+    char spec[200];
+    snprintf(spec, sizeof spec, "tuned:%s", path);
+    return run_tuned(c, spec, t);
+}
+
 /* A table with its last entries dropped: those layers fall back to the
  * heuristic and say so. One entry pointed at a kernel that does not apply
  * to its shape (a stride-2 3x3 given Winograd) is a file cnnk tune never
@@ -272,15 +282,11 @@ static void check_partial_tables(net_case *c, cnnk_tune_table *t, tmpdir *td) {
     CHECK(strided >= 0 && strided < n - 2 && wino);
     if (strided < 0 || strided >= n - 2 || !wino) return;
     t->n = n - 2;
-    const char *path = tmp_path(td, "partial.json");
-    cnnk_error err;
-    CHECK(cnnk_tune_write(t, path, &err) == CNNK_OK);
-    char spec[200];
-    snprintf(spec, sizeof spec, "tuned:%s", path);
-    CHECK(run_tuned(c, spec, t) >= 1); /* >= 1 untuned layer */
+    CHECK(run_written(c, t, td, "partial.json") >= 1); /* >= 1 untuned layer */
     const cnnk_conv_kernel *saved = t->e[strided].kernel;
     t->e[strided].kernel = wino;
-    path = tmp_path(td, "not_applying.json");
+    const char *path = tmp_path(td, "not_applying.json");
+    cnnk_error err;
     CHECK(cnnk_tune_write(t, path, &err) == CNNK_OK);
     cnnk_tune_table *back = NULL;
     CHECK(cnnk_tune_read(path, false, &back, &err) == CNNK_EINVAL);
@@ -744,12 +750,7 @@ static void check_mixed_isa(net_case *c, const cnnk_tune_table *t, tmpdir *td) {
         mixed[m->e[i].kernel->isa]++;
     }
     CHECK(mixed[CNNK_ISA_AVX2] >= 3 && mixed[CNNK_ISA_AVX512] >= 3);
-    const char *path = tmp_path(td, "mixed.json");
-    cnnk_error err;
-    CHECK(cnnk_tune_write(m, path, &err) == CNNK_OK);
-    char spec[200];
-    snprintf(spec, sizeof spec, "tuned:%s", path);
-    CHECK_EQ_I64(run_tuned(c, spec, m), 0);
+    CHECK_EQ_I64(run_written(c, m, td, "mixed.json"), 0);
     cnnk_tune_free(m);
 }
 
@@ -760,12 +761,7 @@ static void check_thread_note(net_case *c, cnnk_tune_table *t, tmpdir *td) {
     const int saved = t->cpu.threads;
     CHECK(saved == 1);
     t->cpu.threads = 3;
-    const char *path = tmp_path(td, "threads3.json");
-    cnnk_error err;
-    CHECK(cnnk_tune_write(t, path, &err) == CNNK_OK);
-    char spec[200];
-    snprintf(spec, sizeof spec, "tuned:%s", path);
-    CHECK_EQ_I64(run_tuned(c, spec, t), 0);
+    CHECK_EQ_I64(run_written(c, t, td, "threads3.json"), 0);
     t->cpu.threads = saved;
 }
 
