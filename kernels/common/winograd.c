@@ -87,15 +87,16 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
     }
     g.chunk = g.nchunks = 0;
     /* Threads split the MR-row units of tiles evenly, then cut their own
-     * share into equal blocks of at most t0 tiles (MR multiples). Rounding
+     * share into equal blocks of at most T tiles (MR multiples: a layer of
+     * 25 tiles is one block of T = 28 at one thread, not 14 + 11). Rounding
      * a thread-multiple block count's T up to MR instead could leave fewer
      * blocks than that multiple: 196 tiles in blocks of 42 gave 2 threads
      * 2 and 3 blocks (docs/TUNING.md, "Zen 5 at two threads"). */
     const int64_t units = cnnk_ceil_div(g.total, mr);
     g.threads = units < nthreads ? (int)cnnk_max64(units, 1) : nthreads;
     const int64_t per = cnnk_ceil_div(units, g.threads);
-    const int64_t bpt = cnnk_ceil_div(per * mr, t0);
-    g.T = cnnk_min64(g.total, cnnk_ceil_div(per, bpt) * mr);
+    const int64_t bpt = cnnk_max64(1, cnnk_ceil_div(per * mr, t0));
+    g.T = cnnk_max64(1, cnnk_ceil_div(per, bpt)) * mr; /* not clamped to total: T / MR exact */
     g.nblocks = bpt * g.threads;
     g.v_floats = (size_t)(g.npos * g.T * g.icv);
     g.m_floats = (size_t)(g.npos * g.T * g.ocv);
@@ -211,7 +212,7 @@ static void wino_part(void *p, int t, int nt) {
      * (make_geom). */
     const int64_t mr = x->isa->gemm->mr, units = cnnk_ceil_div(g->total, mr);
     const int64_t ulo = units * t / nt, un = units * (t + 1) / nt - ulo;
-    const int64_t bpt = cnnk_ceil_div(un, cnnk_max64(1, g->T / mr));
+    const int64_t bpt = cnnk_ceil_div(un, g->T / mr);
     for (int64_t b = 0; b < bpt; ++b) {
         const int64_t t0 = (ulo + un * b / bpt) * mr;
         const int64_t t1 = cnnk_min64(g->total, (ulo + un * (b + 1) / bpt) * mr);
