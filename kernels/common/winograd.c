@@ -13,7 +13,7 @@ typedef struct wino_geom {
     int m, alpha, npos;      /* npos = alpha^2 transform positions */
     int64_t icv, ocv;        /* row pitches of V and M (channels rounded to the vector) */
     int64_t tw, nt, total;   /* tiles per output row, per image, in the batch */
-    int64_t T, nblocks;      /* the most tiles per block, blocks (of all threads) */
+    int64_t T, units;        /* the most tiles per block; MR-row units of all tiles */
     size_t v_floats, m_floats, slice; /* per thread */
     int threads;             /* threads that get a block */
     /* Wide mode (few tiles for many threads): the whole layer is one block
@@ -68,6 +68,7 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
     g.tw = cnnk_ceil_div(d->ow, m);
     g.nt = cnnk_ceil_div(d->oh, m) * g.tw;
     g.total = d->mb * g.nt;
+    g.units = cnnk_ceil_div(g.total, mr);
     int64_t t0 = cache_tiles(isa->config(), g.alpha, g.icv, g.ocv);
     g.wide = nthreads > 1 && cnnk_ceil_div(g.total, t0) < (int64_t)WIDE_BLOCKS * nthreads;
     if (g.wide) {
@@ -78,7 +79,6 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
         g.chunk = cnnk_ceil_div(panels, want) * nr;
         g.nchunks = cnnk_ceil_div(d->oc, g.chunk);
         g.T = g.total;
-        g.nblocks = 1;
         g.threads = nthreads;
         g.v_floats = cnnk_align16((size_t)(g.npos * g.total * g.icv));
         g.m_floats = cnnk_align16((size_t)(g.npos * g.total * g.ocv));
@@ -92,12 +92,10 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
      * a thread-multiple block count's T up to MR instead could leave fewer
      * blocks than that multiple: 196 tiles in blocks of 42 gave 2 threads
      * 2 and 3 blocks (docs/TUNING.md, "Zen 5 at two threads"). */
-    const int64_t units = cnnk_ceil_div(g.total, mr);
-    g.threads = units < nthreads ? (int)cnnk_max64(units, 1) : nthreads;
-    const int64_t per = cnnk_ceil_div(units, g.threads);
+    g.threads = g.units < nthreads ? (int)cnnk_max64(g.units, 1) : nthreads;
+    const int64_t per = cnnk_ceil_div(g.units, g.threads);
     const int64_t bpt = cnnk_max64(1, cnnk_ceil_div(per * mr, t0));
     g.T = cnnk_max64(1, cnnk_ceil_div(per, bpt)) * mr; /* not clamped to total: T / MR exact */
-    g.nblocks = bpt * g.threads;
     g.v_floats = (size_t)(g.npos * g.T * g.icv);
     g.m_floats = (size_t)(g.npos * g.T * g.ocv);
     size_t gemm = cnnk_gemm_workspace_size(isa, g.T, d->oc, d->ic, 1);
@@ -210,8 +208,8 @@ static void wino_part(void *p, int t, int nt) {
     float *ws = x->tiles.a->workspace + (size_t)t * g->slice;
     /* This thread's MR-row units, cut into equal blocks of at most T tiles
      * (make_geom). */
-    const int64_t mr = x->isa->gemm->mr, units = cnnk_ceil_div(g->total, mr);
-    const int64_t ulo = units * t / nt, un = units * (t + 1) / nt - ulo;
+    const int64_t mr = x->isa->gemm->mr;
+    const int64_t ulo = g->units * t / nt, un = g->units * (t + 1) / nt - ulo;
     const int64_t bpt = cnnk_ceil_div(un, g->T / mr);
     for (int64_t b = 0; b < bpt; ++b) {
         const int64_t t0 = (ulo + un * b / bpt) * mr;
