@@ -476,7 +476,7 @@ static int64_t images_per_thread(const cnnk_runner *r) {
  * CNNK_BATCH_SPLIT=layers or images forces one. */
 enum { IMAGE_SPLIT_MAX_FC_BYTES = 64 << 20 };
 
-static bool split_images(const cnnk_net *net, int nthreads) {
+bool cnnk_runner_would_split_images(const cnnk_net *net, int nthreads) {
     if (nthreads < 2 || net->mb < 2) return false;
     const char *e = getenv("CNNK_BATCH_SPLIT");
     if (e && strcmp(e, "layers") == 0) return false;
@@ -719,7 +719,7 @@ cnnk_status cnnk_runner_prepare(const cnnk_net *net, cnnk_isa isa, const cnnk_pl
     if (!r) return cnnk_fail(err, CNNK_ENOMEM, "runner: out of memory");
     r->net = net;
     r->nthreads = nthreads;
-    r->images = split_images(net, nthreads);
+    r->images = cnnk_runner_would_split_images(net, nthreads);
     s = bind(r, err);
     if (s == CNNK_OK) s = build(r, isa, plan, err);
     if (s != CNNK_OK) {

@@ -11,7 +11,10 @@
  * means: the machine is shared and a mean follows every interruption. A
  * sample repeats the kernel until it lasts about a millisecond, so small
  * layers are not measured at the clock's resolution. The epilogue is the
- * common one of these networks, bias + ReLU. */
+ * common one of these networks, bias + ReLU. A network whose runner splits
+ * the batch by images has its shapes raced that way (each thread a call
+ * on its own images); --cold-mib rotates the weights through copies so
+ * they come from memory. */
 #define _POSIX_C_SOURCE 200809L /* clock_gettime */
 
 #include <math.h>
@@ -21,9 +24,11 @@
 #include <time.h>
 
 #include "cnnk/net.h"
+#include "cnnk/runner.h"
 #include "cnnk/tune.h"
 #include "core/rng.h"
 #include "core/tune_net.h"
+#include "kernels/common/team.h"
 
 #define ALIGN 64
 #define MIN_SAMPLE_MS 1.0
@@ -36,6 +41,8 @@ typedef struct shape_use {
     char net[32];
     char layer[CNNK_NAME_LEN];
     int count;
+    bool split;    /* raced as the runner runs it: the batch split by images */
+    unsigned nets; /* the networks (bits: indices in the options' list) using it */
 } shape_use;
 
 typedef struct shape_list {
@@ -68,8 +75,8 @@ static int cmp_double(const void *pa, const void *pb) {
 
 /* ---- distinct shapes ----------------------------------------------------- */
 
-static cnnk_status add_use(shape_list *l, const cnnk_net *net, const cnnk_node *node,
-                           cnnk_error *err) {
+static cnnk_status add_use(shape_list *l, const cnnk_net *net, int inet, bool split,
+                           const cnnk_node *node, cnnk_error *err) {
     cnnk_conv_desc d = node->desc.u.conv;
     if (cnnk_conv_check(&d, err) != CNNK_OK) return CNNK_EINVAL;
     /* The runner runs a column of patches as their 1x1 (core/runner.c):
@@ -78,7 +85,8 @@ static cnnk_status add_use(shape_list *l, const cnnk_net *net, const cnnk_node *
     char key[CNNK_TUNE_KEY_LEN];
     cnnk_tune_key(&d, key, sizeof key);
     for (int i = 0; i < l->n; ++i)
-        if (strcmp(l->v[i].key, key) == 0) return l->v[i].count++, CNNK_OK;
+        if (strcmp(l->v[i].key, key) == 0 && l->v[i].split == split)
+            return l->v[i].count++, l->v[i].nets |= 1u << inet, CNNK_OK;
     if (l->n == l->cap) {
         const int cap = l->cap ? 2 * l->cap : 64;
         shape_use *v = realloc(l->v, (size_t)cap * sizeof *v);
@@ -91,6 +99,8 @@ static cnnk_status add_use(shape_list *l, const cnnk_net *net, const cnnk_node *
     snprintf(u->net, sizeof u->net, "%s", net->name);
     snprintf(u->layer, sizeof u->layer, "%s", node->name);
     u->count = 1;
+    u->split = split;
+    u->nets = 1u << inet;
     return CNNK_OK;
 }
 
@@ -98,8 +108,12 @@ static cnnk_status collect(const cnnk_tune_opts *o, shape_list *l, cnnk_error *e
     for (int i = 0; i < o->nnets; ++i) {
         cnnk_net *net = NULL;
         cnnk_status s = cnnk_net_build(o->nets[i], o->mb, o->h, o->w, &net, err);
+        const bool split = s == CNNK_OK && cnnk_runner_would_split_images(net, o->nthreads);
+        if (split && o->log)
+            fprintf(o->log, "%s: its runner splits the batch by images at %d threads; its shapes are "
+                    "raced so, each thread a kernel call on its own images\n", net->name, o->nthreads);
         for (int k = 1; s == CNNK_OK && k < net->n; ++k)
-            if (net->nodes[k].op == CNNK_NODE_CONV) s = add_use(l, net, &net->nodes[k], err);
+            if (net->nodes[k].op == CNNK_NODE_CONV) s = add_use(l, net, i, split, &net->nodes[k], err);
         cnnk_net_destroy(net);
         if (s != CNNK_OK) return s;
     }
@@ -126,6 +140,15 @@ static cnnk_status alloc_data(const cnnk_conv_desc *d, layer_data *b, cnnk_error
         return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory for %s", d->name);
     fill(b->src, ns, 1), fill(b->w, nw, 2), fill(b->bias, d->oc, 3);
     return CNNK_OK;
+}
+
+/* Copies of a kernel's packed weights (`bytes` each) that together hold
+ * at least `cold` bytes: 1 when warm (`cold` 0), at most
+ * CNNK_TUNE_MAX_COPIES (weights so small need little time to stream). */
+static int copies(size_t bytes, int64_t cold) {
+    if (cold <= 0 || bytes == 0) return 1;
+    const int64_t n = ((int64_t)cold + (int64_t)bytes - 1) / (int64_t)bytes + 1;
+    return n > CNNK_TUNE_MAX_COPIES ? CNNK_TUNE_MAX_COPIES : (int)n;
 }
 
 /* How many calls make a sample of about MIN_SAMPLE_MS, from one call's time. */
@@ -313,9 +336,14 @@ static void log_row(FILE *f, int i, int n, const shape_use *u, const cnnk_tune_e
 
 /* ---- one shape: the race over every kernel that applies ------------------- */
 
+/* A candidate: its packed weights in `ncopy` identical copies, which
+ * successive calls take in turn (the cold mode: together they are larger
+ * than the caches, so each call streams its weights from memory as it
+ * does inside a network; docs/TUNING.md "Cold weights"). */
 typedef struct racer {
     const cnnk_conv_kernel *k;
-    float *packed;
+    float *copy[CNNK_TUNE_MAX_COPIES];
+    int ncopy, next;
     cnnk_conv_args a;
     int inner;
 } racer;
@@ -323,14 +351,53 @@ typedef struct racer {
 typedef struct race_ctx {
     const cnnk_conv_desc *d;
     racer *r;
+    int split;        /* threads each running its own images on one thread; 0: none */
+    size_t ws_stride; /* floats of workspace per such thread */
 } race_ctx;
+
+typedef struct part_ctx {
+    const race_ctx *x;
+    const racer *r;
+} part_ctx;
+
+/* Part t of a split call: the images cnnk_part_range gives thread t, as
+ * the runner's image split hands them out (core/runner.c). */
+static void run_part(void *p, int t, int nt) {
+    const part_ctx *c = p;
+    const cnnk_conv_desc *d = c->x->d;
+    int64_t lo, hi;
+    cnnk_part_range(d->mb, t, nt, &lo, &hi);
+    if (lo == hi) return;
+    cnnk_conv_desc dp = *d;
+    dp.mb = hi - lo;
+    cnnk_conv_args a = c->r->a;
+    a.src += lo * d->ih * d->iw * a.src_ld;
+    a.dst += lo * d->oh * d->ow * a.dst_ld;
+    a.workspace += (size_t)t * c->x->ws_stride;
+    a.nthreads = 1;
+    c->r->k->run(&dp, &a);
+}
+
+/* One call of r's kernel, the way the runner would make it. */
+static void call(const race_ctx *x, const racer *r) {
+    if (!x->split) {
+        r->k->run(x->d, &r->a);
+        return;
+    }
+    part_ctx c = {.x = x, .r = r};
+    cnnk_parallel(x->split, run_part, &c);
+}
 
 static double run_sample(int c, int round, void *vctx) {
     (void)round;
     const race_ctx *x = vctx;
-    const racer *r = &x->r[c];
+    racer *r = &x->r[c];
     const double t0 = cnnk_tune_now_ms();
-    for (int i = 0; i < r->inner; ++i) r->k->run(x->d, &r->a);
+    for (int i = 0; i < r->inner; ++i) {
+        r->a.packed = r->copy[r->next];
+        r->next = (r->next + 1) % r->ncopy;
+        call(x, r);
+    }
     return (cnnk_tune_now_ms() - t0) / r->inner;
 }
 
@@ -341,32 +408,49 @@ static bool candidate(const cnnk_conv_kernel *k, cnnk_isa ceiling, const cnnk_co
 }
 
 static cnnk_status prepare_racers(const shape_use *u, const cnnk_tune_opts *o, const layer_data *b,
-                                  racer *r, int *nr, float **ws, cnnk_error *err) {
+                                  race_ctx *x, int *nr, float **ws, cnnk_error *err) {
     const cnnk_conv_desc *d = &u->d;
+    racer *r = x->r;
     size_t wsz = 1;
     *nr = 0;
+    /* split: every thread its share of the images (the largest share
+     * sizes the workspace), one thread each, a workspace slice each */
+    cnnk_conv_desc dp = *d;
+    x->split = u->split ? o->nthreads : 0;
+    if (x->split) dp.mb = (d->mb + x->split - 1) / x->split;
     for (size_t i = 0; i < cnnk_conv_kernel_count(); ++i) {
         const cnnk_conv_kernel *k = cnnk_conv_kernel_at(i);
         if (!candidate(k, o->isa, d)) continue;
         if (*nr == CNNK_TUNE_MAX_CANDIDATES)
             return cnnk_fail(err, CNNK_EUNSUPPORTED, "tune: over %d kernels apply to %s",
                              CNNK_TUNE_MAX_CANDIDATES, u->key);
-        const size_t w = k->workspace_size(d, o->nthreads);
+        const size_t w = x->split ? k->workspace_size(&dp, 1) : k->workspace_size(d, o->nthreads);
         if (w > wsz) wsz = w;
-        r[*nr].k = k;
-        if (!(r[*nr].packed = floats(k->packed_size(d))))
-            return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory for %s on %s", k->name, u->key);
-        k->pack(d, b->w, r[(*nr)++].packed);
+        racer *c = &r[(*nr)++];
+        const size_t bytes = (size_t)k->packed_size(d) * sizeof(float);
+        c->k = k;
+        c->ncopy = copies(bytes, o->cold_bytes);
+        for (int i = 0; i < c->ncopy; ++i) {
+            if (!(c->copy[i] = floats(k->packed_size(d))))
+                return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory for %s on %s (%d copies of "
+                                 "%zu bytes; a smaller --cold-mib needs fewer)", k->name, u->key,
+                                 c->ncopy, bytes);
+            if (i == 0) k->pack(d, b->w, c->copy[0]);
+            else memcpy(c->copy[i], c->copy[0], bytes);
+        }
     }
-    /* The kernels run one at a time: one workspace, the largest. */
-    if (!(*ws = floats(wsz))) return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory for %s", u->key);
+    /* The kernels run one at a time: one workspace, the largest (a slice
+     * per thread when split, each a whole number of cache lines). */
+    x->ws_stride = (wsz + ALIGN / sizeof(float) - 1) / (ALIGN / sizeof(float)) * (ALIGN / sizeof(float));
+    if (!(*ws = floats(x->split ? x->ws_stride * (size_t)x->split : wsz)))
+        return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory for %s", u->key);
     for (int c = 0; c < *nr; ++c) {
         r[c].a = (cnnk_conv_args){
-            .src = b->src, .src_ld = d->ic, .packed = r[c].packed, .dst = b->dst, .dst_ld = d->oc,
+            .src = b->src, .src_ld = d->ic, .packed = r[c].copy[0], .dst = b->dst, .dst_ld = d->oc,
             .ep = {.bias = b->bias, .relu = true}, .workspace = *ws, .nthreads = o->nthreads,
         };
         const double t0 = cnnk_tune_now_ms();
-        r[c].k->run(d, &r[c].a); /* warm-up: caches, pages, the team's threads */
+        call(x, &r[c]); /* warm-up: caches, pages, the team's threads */
         r[c].inner = inner_calls(cnnk_tune_now_ms() - t0);
     }
     return CNNK_OK;
@@ -380,14 +464,14 @@ static cnnk_status tune_shape(const shape_use *u, const cnnk_tune_opts *o, cnnk_
     racer r[CNNK_TUNE_MAX_CANDIDATES] = {0};
     int nr = 0;
     float *ws = NULL;
+    race_ctx x = {.d = &u->d, .r = r};
     cnnk_status s = alloc_data(&u->d, &b, err);
-    if (s == CNNK_OK) s = prepare_racers(u, o, &b, r, &nr, &ws, err);
+    if (s == CNNK_OK) s = prepare_racers(u, o, &b, &x, &nr, &ws, err);
     if (s == CNNK_OK && nr > 0) {
         /* "Cheaper to prepare": fewer packed floats, the memory a network
          * holds for the layer and that pack writes. */
         double cost[CNNK_TUNE_MAX_CANDIDATES];
         for (int c = 0; c < nr; ++c) cost[c] = (double)r[c].k->packed_size(&u->d);
-        race_ctx x = {.d = &u->d, .r = r};
         const int pick = cnnk_tune_race(nr, cost, o->reps, o->alpha, run_sample, &x, &e->verdict,
                                         e->cand_tied, e->cand_ms);
         if (pick < 0) {
@@ -398,7 +482,8 @@ static cnnk_status tune_shape(const shape_use *u, const cnnk_tune_opts *o, cnnk_
             e->kernel = r[pick].k, e->ms = e->cand_ms[pick];
         }
     }
-    for (int c = 0; c < nr; ++c) free(r[c].packed);
+    for (int c = 0; c < nr; ++c)
+        for (int i = 0; i < r[c].ncopy; ++i) free(r[c].copy[i]);
     free(ws);
     free_data(&b);
     return s;
@@ -406,6 +491,7 @@ static cnnk_status tune_shape(const shape_use *u, const cnnk_tune_opts *o, cnnk_
 
 static cnnk_status check_opts(const cnnk_tune_opts *o, cnnk_error *err) {
     if (!o || !o->nets || o->nnets < 1) return cnnk_fail(err, CNNK_EINVAL, "tune: no networks");
+    if (o->nnets > 32) return cnnk_fail(err, CNNK_EINVAL, "tune: %d networks, at most 32", o->nnets);
     if (o->isa < 0 || o->isa >= CNNK_ISA_COUNT || !cnnk_isa_available(o->isa))
         return cnnk_fail(err, CNNK_EUNSUPPORTED, "tune: this CPU does not run ISA %s",
                          cnnk_isa_name(o->isa));
@@ -431,7 +517,17 @@ static cnnk_status tune_all(const cnnk_tune_opts *o, const shape_list *l, cnnk_t
         s = tune_shape(&l->v[i], o, e, err);
         if (s != CNNK_OK) break;
         log_row(o->log, i, l->n, &l->v[i], e);
-        if (e->ncand) t->n++; /* a shape no kernel of the ISA takes stays heuristic */
+        if (!e->ncand) continue; /* a shape no kernel of the ISA takes stays heuristic */
+        /* The shape again, in networks whose runner splits the batch the
+         * other way: its winner there is their per-network choice. */
+        int first = 0;
+        while (first < t->n && strcmp(t->e[first].shape, e->shape) != 0) ++first;
+        if (first == t->n) {
+            t->n++;
+            continue;
+        }
+        for (int k = 0; k < o->nnets && s == CNNK_OK; ++k)
+            if (l->v[i].nets >> k & 1u) s = cnnk_tune_set_override(t, o->nets[k], e->shape, e->kernel, err);
     }
     return s;
 }

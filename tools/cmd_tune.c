@@ -27,7 +27,7 @@ typedef struct tune_args {
     const char *nets[MAX_NETS];
     int nnets;
     cnnk_isa isa;
-    long long batch, h, w, threads, reps, net_alts, net_reps, compare_reps;
+    long long batch, h, w, threads, reps, net_alts, net_reps, compare_reps, cold_mib;
     bool compare;         /* --compare: heuristic against tuned after tuning */
     const char *compare_only; /* --compare-only FILE: no tuning */
     const char *out; /* NULL: the default path */
@@ -123,6 +123,9 @@ static int parse_opt(tune_args *a, const char *o, const char *v) {
     } else if (strcmp(o, "--compare-reps") == 0) {
         if (!parse_ll(v, 3, 1000, &a->compare_reps))
             return bad("--compare-reps takes 3 to 1000, not '%s'", v);
+    } else if (strcmp(o, "--cold-mib") == 0) {
+        if (!parse_ll(v, 0, 1 << 20, &a->cold_mib))
+            return bad("--cold-mib takes 0 (warm weights) to 1048576, not '%s'", v);
     } else if (strcmp(o, "--compare-only") == 0) {
         a->compare_only = v;
     } else if (strcmp(o, "--out") == 0) {
@@ -137,7 +140,7 @@ static int parse_args(int argc, char **argv, tune_args *a) {
     memset(a, 0, sizeof *a);
     a->isa = cnnk_best_isa();
     a->batch = 1, a->h = a->w = 224, a->threads = cnnk_cpu()->cores, a->reps = 24;
-    a->net_alts = 4, a->net_reps = 15, a->compare_reps = 21;
+    a->net_alts = 4, a->net_reps = 15, a->compare_reps = 21, a->cold_mib = 0;
     for (int i = 0; i < argc; i += 2) {
         /* the flags without a value */
         if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "--compare") == 0) {
@@ -246,6 +249,7 @@ int cnnk_cmd_tune(int argc, char **argv) {
         .nets = a.nets, .nnets = a.nnets, .isa = a.isa, .mb = a.batch, .h = a.h, .w = a.w,
         .nthreads = (int)a.threads, .reps = (int)a.reps, .alpha = CNNK_TUNE_ALPHA,
         .net_alts = (int)a.net_alts, .net_reps = (int)a.net_reps, .log = stderr,
+        .cold_bytes = (int64_t)a.cold_mib << 20,
     };
     char path[CNNK_OUT_PATH_MAX], target[CNNK_OUT_PATH_MAX];
     if (a.out) {
@@ -268,9 +272,9 @@ int cnnk_cmd_tune(int argc, char **argv) {
         return TUNE_BAD_INPUT;
     }
     printf("tuning %d network(s) at %lldx3x%lldx%lld, isa %s and under, %lld thread(s), race of at most "
-           "%lld rounds (alpha %g), %lld tied alternative(s) per network in %lld forwards\n",
+           "%lld rounds (alpha %g, weights %s), %lld tied alternative(s) per network in %lld forwards\n",
            a.nnets, a.batch, a.h, a.w, cnnk_isa_name(a.isa), a.threads, a.reps, CNNK_TUNE_ALPHA,
-           a.net_alts, a.net_reps);
+           a.cold_mib ? "cold" : "warm", a.net_alts, a.net_reps);
     print_load("before tuning");
     fflush(stdout);
     cnnk_tune_table *t = NULL;

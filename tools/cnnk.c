@@ -68,7 +68,7 @@ static void usage(FILE *f) {
             "                            tuned-force:FILE); --force: use another CPU's tuned FILE;\n"
             "                            --model: predicted time at each thread count (docs/THREADS.md)\n"
             "  tune --net NAME[,NAME...]|--all|--onnx FILE [--isa ISA] [--batch N] [--input HxW] [--threads N]\n"
-            "       [--reps ROUNDS] [--net-alts N] [--net-reps N] [--out FILE]\n"
+            "       [--reps ROUNDS] [--cold-mib N] [--net-alts N] [--net-reps N] [--out FILE]\n"
             "       [--compare [--compare-reps N]] | --compare-only FILE\n"
             "                            race the kernels of ISA and the ISAs under it per distinct\n"
             "                            conv shape, settle ties in whole forwards, write FILE\n"

@@ -109,6 +109,10 @@ const char *cnnk_runner_binding(const cnnk_runner *r);
 /* Whether a batch > 1 is split across images (each thread whole layers on
  * its images) rather than within each layer (docs/THREADS.md). */
 bool cnnk_runner_splits_images(const cnnk_runner *r);
+/* Whether a runner of net at nthreads would split the batch by images
+ * (each thread runs every layer on its own images, one thread per
+ * kernel call); cnnk tune races such a network's layers that way. */
+bool cnnk_runner_would_split_images(const cnnk_net *net, int nthreads);
 /* "" or a caveat about the plan as a whole: a tuned table timed at
  * another thread count than the runner's (its choices may not hold). */
 const char *cnnk_runner_plan_note(const cnnk_runner *r);

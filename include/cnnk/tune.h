@@ -90,6 +90,9 @@ typedef struct cnnk_tune_opts {
     int net_alts;            /* whole-network pass: alternatives tried per network; 0: none */
     int net_reps;            /* forwards per plan in each whole-network comparison */
     FILE *log;               /* progress (a row per shape, a line per network trial); NULL: quiet */
+    int64_t cold_bytes;      /* the race's weights rotate through copies of at least this many
+                              * bytes in all, so they come from memory as in a network; 0: one
+                              * copy, warm in cache (docs/TUNING.md "Cold weights") */
 } cnnk_tune_opts;
 
 /* The race (docs/TUNING.md): one-sided Mann-Whitney U per look. */
@@ -98,6 +101,8 @@ typedef struct cnnk_tune_opts {
 /* A race not separated in its budget ties the candidates whose median is
  * within this fraction of the best median; the rest lose to the best. */
 #define CNNK_TUNE_TIE_MARGIN 0.02
+/* The most copies of one candidate's packed weights in the cold race. */
+#define CNNK_TUNE_MAX_COPIES 64
 
 /* Whether kernels of isa may be in a table whose ceiling is `ceiling`:
  * the ceiling itself, and AVX2 under AVX-512 (a CPU that runs AVX-512
