@@ -147,7 +147,7 @@ static cnnk_status alloc_data(const cnnk_conv_desc *d, layer_data *b, cnnk_error
  * CNNK_TUNE_MAX_COPIES (weights so small need little time to stream). */
 static int copies(size_t bytes, int64_t cold) {
     if (cold <= 0 || bytes == 0) return 1;
-    const int64_t n = ((int64_t)cold + (int64_t)bytes - 1) / (int64_t)bytes + 1;
+    const int64_t n = ((int64_t)cold + (int64_t)bytes - 1) / (int64_t)bytes;
     return n > CNNK_TUNE_MAX_COPIES ? CNNK_TUNE_MAX_COPIES : (int)n;
 }
 
@@ -339,7 +339,7 @@ static void log_row(FILE *f, int i, int n, const shape_use *u, const cnnk_tune_e
 /* A candidate: its packed weights in `ncopy` identical copies, which
  * successive calls take in turn (the cold mode: together they are larger
  * than the caches, so each call streams its weights from memory as it
- * does inside a network; docs/TUNING.md "Cold weights"). */
+ * does inside a network; docs/TUNING.md "Warm or cold weights"). */
 typedef struct racer {
     const cnnk_conv_kernel *k;
     float *copy[CNNK_TUNE_MAX_COPIES];
@@ -441,7 +441,8 @@ static cnnk_status prepare_racers(const shape_use *u, const cnnk_tune_opts *o, c
     }
     /* The kernels run one at a time: one workspace, the largest (a slice
      * per thread when split, each a whole number of cache lines). */
-    x->ws_stride = (wsz + ALIGN / sizeof(float) - 1) / (ALIGN / sizeof(float)) * (ALIGN / sizeof(float));
+    const size_t line = ALIGN / sizeof(float);
+    x->ws_stride = x->split ? (wsz + line - 1) / line * line : 0;
     if (!(*ws = floats(x->split ? x->ws_stride * (size_t)x->split : wsz)))
         return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory for %s", u->key);
     for (int c = 0; c < *nr; ++c) {

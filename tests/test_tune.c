@@ -727,8 +727,9 @@ static void check_duel(net_case *c) {
 /* At a batch of two and two threads the runner splits ResNet-18 (small
  * FC weights) by images: every thread runs each layer on its own image,
  * one thread per kernel call, and the tuner races its shapes that way.
- * Under ASan this proves the split race's image and workspace slices in
- * bounds. (A shape raced both ways, in a network split by images and one
+ * The weights are cold here (1 MiB of copies per candidate, so most
+ * shapes rotate through several). Under ASan this proves the split
+ * race's image and workspace slices and the copies in bounds. (A shape raced both ways, in a network split by images and one
  * split within layers, gives the second its per-network choice: checked
  * by hand with vgg16 and faster_rcnn_vgg16_rpn, docs/TUNING.md; no pair
  * of networks small enough for this test has both.) */
@@ -745,7 +746,8 @@ static void check_split_race(void) {
     CHECK(log != NULL);
     if (!log) return;
     const cnnk_tune_opts o = {.nets = nets, .nnets = 1, .isa = tune_isa(), .mb = 2, .h = SIZE,
-                              .w = SIZE, .nthreads = 2, .reps = CNNK_TUNE_MIN_ROUNDS, .log = log};
+                              .w = SIZE, .nthreads = 2, .reps = CNNK_TUNE_MIN_ROUNDS, .log = log,
+                              .cold_bytes = 1 << 20};
     cnnk_tune_table *t = NULL;
     const cnnk_status s = cnnk_tune_run(&o, &t, &err);
     CHECK(s == CNNK_OK);

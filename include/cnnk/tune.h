@@ -92,7 +92,7 @@ typedef struct cnnk_tune_opts {
     FILE *log;               /* progress (a row per shape, a line per network trial); NULL: quiet */
     int64_t cold_bytes;      /* the race's weights rotate through copies of at least this many
                               * bytes in all, so they come from memory as in a network; 0: one
-                              * copy, warm in cache (docs/TUNING.md "Cold weights") */
+                              * copy, warm in cache (docs/TUNING.md "Warm or cold weights") */
 } cnnk_tune_opts;
 
 /* The race (docs/TUNING.md): one-sided Mann-Whitney U per look. */
