@@ -26,6 +26,7 @@
 #include "cnnk/net.h"
 #include "cnnk/runner.h"
 #include "cnnk/tune.h"
+#include "core/plan.h"
 #include "core/rng.h"
 #include "core/tune_net.h"
 #include "kernels/common/team.h"
@@ -308,6 +309,16 @@ int cnnk_tune_race(int ncand, const double *cost, int rounds, double alpha,
     return pick;
 }
 
+int cnnk_tune_hold(int ncand, int pick, int h, double min_gain, const double *median,
+                   cnnk_tune_verdict *verdict, bool *tied) {
+    if (h < 0 || h >= ncand || pick == h || !(min_gain > 0.0) ||
+        median[pick] <= median[h] * (1.0 - min_gain))
+        return pick;
+    *verdict = CNNK_TUNE_TIE;
+    tied[pick] = tied[h] = true;
+    return h;
+}
+
 static const char *const g_verdict[] = {"only", "separated", "tie"};
 
 static void log_header(FILE *f) {
@@ -325,7 +336,8 @@ static void log_row(FILE *f, int i, int n, const shape_use *u, const cnnk_tune_e
              (long long)d->ow, (long long)d->kh, (long long)d->sh);
     snprintf(at, sizeof at, "[%d/%d]", i + 1, n);
     fprintf(f, "%-9s %-12s %-36s %4d %-36s %-22s %-9s %9.4f ", at, u->net, u->layer, u->count, shape,
-            e->ncand ? e->kernel->name : "-", e->ncand ? g_verdict[e->verdict] : "-", e->ms);
+            e->ncand ? e->kernel->name : "-",
+            !e->ncand ? "-" : e->held ? "held" : g_verdict[e->verdict], e->ms);
     if (!e->ncand) fprintf(f, " no kernel applies");
     for (int c = 0; c < e->ncand; ++c)
         if (e->cand[c] != e->kernel)
@@ -457,6 +469,17 @@ static cnnk_status prepare_racers(const shape_use *u, const cnnk_tune_opts *o, c
     return CNNK_OK;
 }
 
+/* Which racer runs the kernel the heuristic gives the shape in its
+ * network (-1: none of them). */
+static int heuristic_index(const shape_use *u, const cnnk_tune_opts *o, const racer *r, int nr) {
+    const cnnk_plan heur = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
+    char note[256];
+    const cnnk_conv_kernel *h = cnnk_plan_conv_kernel(&heur, NULL, u->net, o->isa, &u->d, note, sizeof note);
+    for (int c = 0; h && c < nr; ++c)
+        if (r[c].k == h) return c;
+    return -1;
+}
+
 static cnnk_status tune_shape(const shape_use *u, const cnnk_tune_opts *o, cnnk_tune_entry *e,
                               cnnk_error *err) {
     memset(e, 0, sizeof *e);
@@ -473,11 +496,15 @@ static cnnk_status tune_shape(const shape_use *u, const cnnk_tune_opts *o, cnnk_
          * holds for the layer and that pack writes. */
         double cost[CNNK_TUNE_MAX_CANDIDATES];
         for (int c = 0; c < nr; ++c) cost[c] = (double)r[c].k->packed_size(&u->d);
-        const int pick = cnnk_tune_race(nr, cost, o->reps, o->alpha, run_sample, &x, &e->verdict,
-                                        e->cand_tied, e->cand_ms);
+        int pick = cnnk_tune_race(nr, cost, o->reps, o->alpha, run_sample, &x, &e->verdict,
+                                  e->cand_tied, e->cand_ms);
         if (pick < 0) {
             s = cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory racing %s", u->key);
         } else {
+            const int raced = pick;
+            pick = cnnk_tune_hold(nr, pick, heuristic_index(u, o, r, nr), o->min_gain, e->cand_ms,
+                                  &e->verdict, e->cand_tied);
+            e->held = pick != raced;
             e->ncand = nr;
             for (int c = 0; c < nr; ++c) e->cand[c] = r[c].k;
             e->kernel = r[pick].k, e->ms = e->cand_ms[pick];

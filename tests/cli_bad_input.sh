@@ -94,10 +94,13 @@ mkdir -p "$tmp/adir"
 expect2 "cannot read: Is a directory" validate --batch "$tmp/adir"
 expect2 "tuned plan .*: cannot read: Is a directory" run --net resnet18 --plan "tuned:$tmp/adir"
 expect2 "--reps \\(the most rounds per shape\\) takes 6 to 1000, not '1'" tune --net resnet18 --reps 1
+for g in 51 -1 3%% abc 3x nan ""; do
+  expect2 "--min-gain takes a percentage from 0 to 50" tune --net resnet18 --min-gain "$g"
+done
 
 # Another CPU's tuned plan (docs/TUNING.md): refused with what differs,
 # used with --force (or the plan tuned-force:FILE).
-if "${cnnk[@]}" tune --net resnet18 --input 32x32 --threads 1 --reps 6 --net-alts 0 \
+if "${cnnk[@]}" tune --net resnet18 --input 32x32 --threads 1 --reps 6 --min-gain 5% --net-alts 0 \
      --out "$tmp/here.json" >/dev/null 2>&1; then
   sed 's/"model":[[:space:]]*"[^"]*"/"model": "Imaginary CPU 9000"/' "$tmp/here.json" >"$tmp/elsewhere.json"
   expect2 "measured on another CPU \\(model 'Imaginary CPU 9000' here" \

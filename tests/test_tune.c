@@ -15,6 +15,7 @@
 #include "cnnk/parse.h"
 #include "cnnk/runner.h"
 #include "cnnk/tune.h"
+#include "core/plan.h"
 #include "tests/check.h"
 #include "validate/check.h"
 #include "validate/net_check.h"
@@ -680,6 +681,27 @@ static void check_race(void) {
     CHECK(cnnk_tune_mwu_less(a, 6, a, 6) > 0.4);
 }
 
+/* The minimum gain: the heuristic's kernel (h) is held against a pick
+ * under min_gain faster, which becomes its tied alternative. */
+static void check_hold(void) {
+    const double med[3] = {1.0, 0.98, 1.2};
+    cnnk_tune_verdict v = CNNK_TUNE_SEPARATED;
+    bool tied[3] = {false, true, false};
+    CHECK(cnnk_tune_hold(3, 1, 0, 0.03, med, &v, tied) == 0);
+    CHECK(v == CNNK_TUNE_TIE && tied[0] && tied[1] && !tied[2]);
+    const double far[2] = {1.0, 0.969};
+    v = CNNK_TUNE_SEPARATED;
+    bool t2[2] = {false, true};
+    CHECK(cnnk_tune_hold(2, 1, 0, 0.03, far, &v, t2) == 1); /* 3.1% faster: it stands */
+    CHECK(v == CNNK_TUNE_SEPARATED && !t2[0]);
+    CHECK(cnnk_tune_hold(2, 1, 0, 0.035, far, &v, t2) == 0 && v == CNNK_TUNE_TIE && t2[0]);
+    v = CNNK_TUNE_SEPARATED;
+    CHECK(cnnk_tune_hold(3, 1, -1, 0.03, med, &v, tied) == 1); /* no heuristic candidate */
+    CHECK(cnnk_tune_hold(3, 1, 0, 0.0, med, &v, tied) == 1);   /* no minimum */
+    CHECK(cnnk_tune_hold(3, 2, 2, 0.03, med, &v, tied) == 2);  /* the pick is the heuristic's */
+    CHECK(v == CNNK_TUNE_SEPARATED);
+}
+
 /* The duel's test, exact: sums of random subsets of the (doubled) ranks. */
 static void check_signed_rank(void) {
     const double all_neg[8] = {-1, -2, -3, -4, -5, -6, -7, -8};
@@ -747,7 +769,7 @@ static void check_split_race(void) {
     if (!log) return;
     const cnnk_tune_opts o = {.nets = nets, .nnets = 1, .isa = tune_isa(), .mb = 2, .h = SIZE,
                               .w = SIZE, .nthreads = 2, .reps = CNNK_TUNE_MIN_ROUNDS, .log = log,
-                              .cold_bytes = 1 << 20};
+                              .cold_bytes = 1 << 20, .min_gain = 0.5};
     cnnk_tune_table *t = NULL;
     const cnnk_status s = cnnk_tune_run(&o, &t, &err);
     CHECK(s == CNNK_OK);
@@ -762,6 +784,7 @@ static void check_split_race(void) {
         return;
     }
     CHECK(t->n >= 8 && t->nover == 0 && t->cpu.mb == 2 && t->cpu.threads == 2);
+    int held = 0;
     for (int i = 0; i < t->n; ++i) {
         cnnk_parse_opts po;
         cnnk_parse_opts_init(&po);
@@ -769,7 +792,20 @@ static void check_split_race(void) {
         CHECK(cnnk_parse_desc(t->e[i].shape, &po, &l, NULL) == CNNK_OK);
         CHECK(l.u.conv.mb == 2 && t->e[i].kernel->applies(&l.u.conv));
         for (int j = 0; j < i; ++j) CHECK(strcmp(t->e[j].shape, t->e[i].shape) != 0);
+        /* min_gain 0.5: the heuristic's kernel is held unless another
+         * took at most half its time */
+        const cnnk_plan heur = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
+        char note[256];
+        const cnnk_conv_kernel *h = cnnk_plan_conv_kernel(&heur, NULL, NET, o.isa, &l.u.conv, note, sizeof note);
+        for (int c = 0; c < t->e[i].ncand; ++c)
+            if (t->e[i].cand[c] == h && t->e[i].kernel != h) {
+                CHECK(t->e[i].ms <= t->e[i].cand_ms[c] * 0.5);
+                CHECK(!t->e[i].held);
+            }
+        held += t->e[i].held;
+        CHECK(!t->e[i].held || (t->e[i].kernel == h && t->e[i].verdict == CNNK_TUNE_TIE));
     }
+    printf("tune (split, min gain 50%%): %d of %d shapes held on the heuristic's kernel\n", held, t->n);
     cnnk_tune_free(t);
 }
 
@@ -830,6 +866,7 @@ int main(void) {
     CHECK(strcmp(path, "plans/avx2-intel-r-xeon-r-cpu-e5-2680-v4-2-40ghz.json") == 0);
 
     check_race();
+    check_hold();
     check_signed_rank();
     check_split_race();
     cnnk_tune_table *t = tune_resnet18();

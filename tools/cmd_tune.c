@@ -28,6 +28,7 @@ typedef struct tune_args {
     int nnets;
     cnnk_isa isa;
     long long batch, h, w, threads, reps, net_alts, net_reps, compare_reps, cold_mib;
+    double min_gain;      /* --min-gain, a fraction */
     bool compare;         /* --compare: heuristic against tuned after tuning */
     const char *compare_only; /* --compare-only FILE: no tuning */
     const char *out; /* NULL: the default path */
@@ -126,6 +127,14 @@ static int parse_opt(tune_args *a, const char *o, const char *v) {
     } else if (strcmp(o, "--cold-mib") == 0) {
         if (!parse_ll(v, 0, 1 << 20, &a->cold_mib))
             return bad("--cold-mib takes 0 (warm weights) to 1048576, not '%s'", v);
+    } else if (strcmp(o, "--min-gain") == 0) {
+        /* a percentage, "3%" or "3", like cnnk compare's --threshold */
+        char *end;
+        errno = 0;
+        const double pct = strtod(v, &end);
+        if (errno || end == v || (*end && strcmp(end, "%") != 0) || !(pct >= 0.0 && pct <= 50.0))
+            return bad("--min-gain takes a percentage from 0 to 50 (e.g. 3%%), not '%s'", v);
+        a->min_gain = pct / 100.0;
     } else if (strcmp(o, "--compare-only") == 0) {
         a->compare_only = v;
     } else if (strcmp(o, "--out") == 0) {
@@ -141,6 +150,7 @@ static int parse_args(int argc, char **argv, tune_args *a) {
     a->isa = cnnk_best_isa();
     a->batch = 1, a->h = a->w = 224, a->threads = cnnk_cpu()->cores, a->reps = 24;
     a->net_alts = 4, a->net_reps = 15, a->compare_reps = 21, a->cold_mib = 0;
+    a->min_gain = CNNK_TUNE_MIN_GAIN;
     for (int i = 0; i < argc; i += 2) {
         /* the flags without a value */
         if (strcmp(argv[i], "--all") == 0 || strcmp(argv[i], "--compare") == 0) {
@@ -249,7 +259,7 @@ int cnnk_cmd_tune(int argc, char **argv) {
         .nets = a.nets, .nnets = a.nnets, .isa = a.isa, .mb = a.batch, .h = a.h, .w = a.w,
         .nthreads = (int)a.threads, .reps = (int)a.reps, .alpha = CNNK_TUNE_ALPHA,
         .net_alts = (int)a.net_alts, .net_reps = (int)a.net_reps, .log = stderr,
-        .cold_bytes = (int64_t)a.cold_mib << 20,
+        .cold_bytes = (int64_t)a.cold_mib << 20, .min_gain = a.min_gain,
     };
     char path[CNNK_OUT_PATH_MAX], target[CNNK_OUT_PATH_MAX];
     if (a.out) {
@@ -272,21 +282,25 @@ int cnnk_cmd_tune(int argc, char **argv) {
         return TUNE_BAD_INPUT;
     }
     printf("tuning %d network(s) at %lldx3x%lldx%lld, isa %s and under, %lld thread(s), race of at most "
-           "%lld rounds (alpha %g, weights %s), %lld tied alternative(s) per network in %lld forwards\n",
+           "%lld rounds (alpha %g, weights %s, the heuristic's kernel held unless another is %g%% "
+           "faster), %lld tied alternative(s) per network in %lld forwards\n",
            a.nnets, a.batch, a.h, a.w, cnnk_isa_name(a.isa), a.threads, a.reps, CNNK_TUNE_ALPHA,
-           a.cold_mib ? "cold" : "warm", a.net_alts, a.net_reps);
+           a.cold_mib ? "cold" : "warm", a.min_gain * 100.0, a.net_alts, a.net_reps);
     print_load("before tuning");
     fflush(stdout);
     cnnk_tune_table *t = NULL;
     cnnk_status s = cnnk_tune_run(&o, &t, &err);
     if (s == CNNK_OK) s = cnnk_tune_write(t, path, &err);
     if (s == CNNK_OK) {
-        int tie = 0, sep = 0;
-        for (int i = 0; i < t->n; ++i) tie += t->e[i].verdict == CNNK_TUNE_TIE, sep += t->e[i].verdict == CNNK_TUNE_SEPARATED;
+        int tie = 0, sep = 0, held = 0;
+        for (int i = 0; i < t->n; ++i)
+            tie += t->e[i].verdict == CNNK_TUNE_TIE, sep += t->e[i].verdict == CNNK_TUNE_SEPARATED,
+                held += t->e[i].held;
         char via[CNNK_OUT_PATH_MAX + 32] = "";
         if (strcmp(path, target) != 0) snprintf(via, sizeof via, " (through the link %s)", path);
-        printf("wrote %s%s: %d shapes (%d separated, %d ties), %d per-network choice(s) (use --plan tuned:%s)\n",
-               target, via, t->n, sep, tie, t->nover, path);
+        printf("wrote %s%s: %d shapes (%d separated, %d ties, of which %d held on the heuristic's kernel), "
+               "%d per-network choice(s) (use --plan tuned:%s)\n",
+               target, via, t->n, sep, tie, held, t->nover, path);
     }
     if (s == CNNK_OK && a.compare) {
         const cnnk_plan tuned = {.kind = CNNK_PLAN_TUNED, .algo = CNNK_ALGO_DIRECT, .table = t};

@@ -47,7 +47,9 @@ typedef struct cnnk_tune_cpu {
 typedef enum cnnk_tune_verdict {
     CNNK_TUNE_ONLY = 0,   /* one kernel applies */
     CNNK_TUNE_SEPARATED,  /* faster than every other candidate with confidence */
-    CNNK_TUNE_TIE,        /* not separated within the budget: the cheapest to prepare of the tied */
+    CNNK_TUNE_TIE,        /* not separated within the budget: the cheapest to prepare of the
+                           * tied; or the heuristic's kernel held against one under the
+                           * minimum gain faster (cnnk_tune_hold) */
     CNNK_TUNE_VERDICT_COUNT
 } cnnk_tune_verdict;
 
@@ -60,6 +62,7 @@ typedef struct cnnk_tune_entry {
     const cnnk_conv_kernel *cand[CNNK_TUNE_MAX_CANDIDATES];
     double cand_ms[CNNK_TUNE_MAX_CANDIDATES];
     bool cand_tied[CNNK_TUNE_MAX_CANDIDATES]; /* still in the race at the end (TIE) */
+    bool held; /* the heuristic's kernel, held by the minimum gain (the run's, not in the file) */
 } cnnk_tune_entry;
 
 /* A per-network choice that overrides the per-shape one: the whole-network
@@ -93,6 +96,8 @@ typedef struct cnnk_tune_opts {
     int64_t cold_bytes;      /* the race's weights rotate through copies of at least this many
                               * bytes in all, so they come from memory as in a network; 0: one
                               * copy, warm in cache (docs/TUNING.md "Warm or cold weights") */
+    double min_gain;         /* the heuristic's kernel is held unless the race's pick is at least
+                              * this fraction faster than it (cnnk_tune_hold); 0: no minimum */
 } cnnk_tune_opts;
 
 /* The race (docs/TUNING.md): one-sided Mann-Whitney U per look. */
@@ -123,6 +128,17 @@ typedef double (*cnnk_tune_sampler)(int cand, int round, void *ctx);
 int cnnk_tune_race(int ncand, const double *cost, int rounds, double alpha,
                    cnnk_tune_sampler sample, void *ctx, cnnk_tune_verdict *verdict, bool *tied,
                    double *median);
+
+/* The minimum gain (docs/TUNING.md "The minimum gain"): the heuristic's
+ * kernel is candidate h (-1: not a candidate) and the race picked `pick`.
+ * A pick other than h stands only when its median is at least min_gain
+ * (a fraction) below h's; else h is held: the verdict becomes a tie, with
+ * h and the race's pick both tied (the pick stays the whole-network
+ * pass's alternative). Returns the kernel chosen (pick or h). */
+int cnnk_tune_hold(int ncand, int pick, int h, double min_gain, const double *median,
+                   cnnk_tune_verdict *verdict, bool *tied);
+/* The command's default minimum gain (cnnk tune --min-gain). */
+#define CNNK_TUNE_MIN_GAIN 0.03
 
 /* The key of a checked descriptor (its name ignored). */
 void cnnk_tune_key(const cnnk_conv_desc *d, char *buf, size_t len);
