@@ -150,6 +150,7 @@ static const shape shapes[] = {
     {1, 17, 13, 6, 24, 2, 0, 0, 2, 0, 30, 25},    /* padding as wide as the kernel */
     {3, 96, 13, 13, 96, 1, 1, 1, 1, 0, 0, 0},     /* blocks straddle images */
     {3, 5, 34, 34, 9, 1, 1, 1, 1, 0, 0, 0},       /* many tiles, several blocks */
+    {1, 128, 14, 14, 96, 1, 1, 1, 1, 0, 0, 0},    /* few tiles, large U: wide mode threaded */
 };
 
 /* Ones through ones with padding 1: each output is the count of taps

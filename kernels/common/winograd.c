@@ -36,12 +36,21 @@ typedef struct wino_geom {
  * bound is the GEMM's MC, so one block is one packed A block. */
 enum { MIN_TILES = 48, MAX_ALPHA = 8 };
 
-/* Wide mode is taken when the layer has fewer than WIDE_BLOCKS blocks of
- * its cache-sized tile count per thread: the block split would then hand
- * each thread a short block (a GEMM of few rows that still streams all of
- * U) or leave threads idle; GEMM items are made ITEMS_PER_THREAD per
- * thread where the channels allow (docs/THREADS.md). */
-enum { WIDE_BLOCKS = 2, ITEMS_PER_THREAD = 4 };
+/* Wide mode or the block split, by what each costs beyond the FMAs. The
+ * block split has every thread stream all of U (alpha^2 x ic x oc) for
+ * its own tiles, whose V and M stay private; wide mode has each thread
+ * stream its share of U, but its three phases read V and M that other
+ * cores wrote. Wide mode is taken when the block split would leave
+ * threads idle (fewer MR-row units than threads), or when U streamed by
+ * every thread outweighs V and M crossing cores, a cache line crossing
+ * counted SHARE_COST times a streamed one:
+ * ic x oc x threads > SHARE_COST x tiles x (icv + ocv). SHARE_COST was
+ * fitted at 2 threads on the Zen 5 guest (docs/THREADS.md "Winograd:
+ * wide or split"): DenseNet's 128 -> 32 at 14x14, F(2x2), ran 0.067 ms
+ * wide and 0.032 split (0.050 at one thread); ResNet-50's 512 -> 512 at
+ * 7x7 0.72 wide and 1.06 split. GEMM items are made ITEMS_PER_THREAD per
+ * thread where the channels allow. */
+enum { ITEMS_PER_THREAD = 4, SHARE_COST = 2 };
 
 static int64_t cache_tiles(const cnnk_kernel_config *cfg, int alpha, int64_t icv, int64_t ocv) {
     const cnnk_gemm_blocking *bl = &cfg->gemm;
@@ -70,7 +79,9 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
     g.total = d->mb * g.nt;
     g.units = cnnk_ceil_div(g.total, mr);
     int64_t t0 = cache_tiles(isa->config(), g.alpha, g.icv, g.ocv);
-    g.wide = nthreads > 1 && cnnk_ceil_div(g.total, t0) < (int64_t)WIDE_BLOCKS * nthreads;
+    g.wide = nthreads > 1 &&
+             (g.units < nthreads ||
+              (double)d->ic * (double)d->oc * nthreads > SHARE_COST * (double)g.total * (double)(g.icv + g.ocv));
     if (g.wide) {
         const int nr = isa->gemm->nr;
         const int64_t panels = cnnk_ceil_div(d->oc, nr);
