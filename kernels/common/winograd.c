@@ -44,12 +44,14 @@ enum { MIN_TILES = 48, MAX_ALPHA = 8 };
  * threads idle (fewer MR-row units than threads), or when U streamed by
  * every thread outweighs V and M crossing cores, a cache line crossing
  * counted SHARE_COST times a streamed one:
- * ic x oc x threads > SHARE_COST x tiles x (icv + ocv). SHARE_COST was
- * fitted at 2 threads on the Zen 5 guest (docs/THREADS.md "Winograd:
- * wide or split"): DenseNet's 128 -> 32 at 14x14, F(2x2), ran 0.067 ms
- * wide and 0.032 split (0.050 at one thread); ResNet-50's 512 -> 512 at
- * 7x7 0.72 wide and 1.06 split. GEMM items are made ITEMS_PER_THREAD per
- * thread where the channels allow. */
+ * ic x oc x threads > SHARE_COST x tiles x (icv + ocv). Measured at 2
+ * threads on the Zen 5 guest (docs/THREADS.md "Winograd: wide or split"):
+ * DenseNet's 128 -> 32 at 14x14, F(2x2), ran 0.067 ms wide and 0.032
+ * split (0.050 at one thread); ResNet-50's 512 -> 512 at 7x7 0.72 ms wide
+ * and 1.06 split. SHARE_COST is low because inside a network U comes from
+ * memory: at 8, fitted on warm single-layer runs, GoogLeNet's 28x28
+ * F(4x4) layers ran 16-20% slower in the network split than wide. GEMM
+ * items are made ITEMS_PER_THREAD per thread where the channels allow. */
 enum { ITEMS_PER_THREAD = 4, SHARE_COST = 2 };
 
 static int64_t cache_tiles(const cnnk_kernel_config *cfg, int alpha, int64_t icv, int64_t ocv) {
@@ -79,9 +81,9 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
     g.total = d->mb * g.nt;
     g.units = cnnk_ceil_div(g.total, mr);
     int64_t t0 = cache_tiles(isa->config(), g.alpha, g.icv, g.ocv);
-    g.wide = nthreads > 1 &&
-             (g.units < nthreads ||
-              (double)d->ic * (double)d->oc * nthreads > SHARE_COST * (double)g.total * (double)(g.icv + g.ocv));
+    const double u_stream = (double)d->ic * (double)d->oc * nthreads;
+    const double vm_shared = SHARE_COST * (double)g.total * (double)(g.icv + g.ocv);
+    g.wide = nthreads > 1 && (g.units < nthreads || u_stream > vm_shared);
     if (g.wide) {
         const int nr = isa->gemm->nr;
         const int64_t panels = cnnk_ceil_div(d->oc, nr);
