@@ -26,7 +26,6 @@
 #include "cnnk/net.h"
 #include "cnnk/runner.h"
 #include "cnnk/tune.h"
-#include "core/plan.h"
 #include "core/rng.h"
 #include "core/tune_net.h"
 #include "kernels/common/team.h"
@@ -472,9 +471,7 @@ static cnnk_status prepare_racers(const shape_use *u, const cnnk_tune_opts *o, c
 /* Which racer runs the kernel the heuristic gives the shape in its
  * network (-1: none of them). */
 static int heuristic_index(const shape_use *u, const cnnk_tune_opts *o, const racer *r, int nr) {
-    const cnnk_plan heur = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
-    char note[256];
-    const cnnk_conv_kernel *h = cnnk_plan_conv_kernel(&heur, NULL, u->net, o->isa, &u->d, note, sizeof note);
+    const cnnk_conv_kernel *h = cnnk_tune_heuristic_kernel(u->net, o->isa, &u->d);
     for (int c = 0; h && c < nr; ++c)
         if (r[c].k == h) return c;
     return -1;

@@ -136,6 +136,13 @@ cnnk_status cnnk_tune_duel(const cnnk_net *net, cnnk_isa isa, int nthreads, cons
 
 /* ---- the whole-network pass ------------------------------------------------- */
 
+const cnnk_conv_kernel *cnnk_tune_heuristic_kernel(const char *net, cnnk_isa isa,
+                                                   const cnnk_conv_desc *d) {
+    const cnnk_plan heur = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
+    char note[256];
+    return cnnk_plan_conv_kernel(&heur, NULL, net, isa, d, note, sizeof note);
+}
+
 typedef struct trial {
     int entry;      /* index in t->e */
     int uses;       /* convolutions of the network with the shape */
@@ -232,16 +239,15 @@ static cnnk_status group_trial(const cnnk_tune_opts *o, const cnnk_net *net, boo
     *kept = false;
     cnnk_tune_table *alt = cnnk_tune_copy(t);
     if (!alt) return cnnk_fail(err, CNNK_ENOMEM, "tune: out of memory");
-    const cnnk_plan heur = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
     int switched = 0;
     cnnk_status s = CNNK_OK;
     for (int k = 1; s == CNNK_OK && k < net->n; ++k) {
         if (net->nodes[k].op != CNNK_NODE_CONV) continue;
         const cnnk_conv_desc *d = &net->nodes[k].desc.u.conv;
-        char key[CNNK_TUNE_KEY_LEN], note[256];
+        char key[CNNK_TUNE_KEY_LEN];
         cnnk_tune_key(d, key, sizeof key);
         const int e = entry_of(t, key);
-        const cnnk_conv_kernel *h = cnnk_plan_conv_kernel(&heur, NULL, net->name, o->isa, d, note, sizeof note);
+        const cnnk_conv_kernel *h = cnnk_tune_heuristic_kernel(net->name, o->isa, d);
         if (e < 0 || !h || cnnk_tune_lookup(alt, net->name, d) == h || !h->applies(d) ||
             !cnnk_tune_isa_under(o->isa, h->isa))
             continue;

@@ -15,7 +15,7 @@
 #include "cnnk/parse.h"
 #include "cnnk/runner.h"
 #include "cnnk/tune.h"
-#include "core/plan.h"
+#include "core/tune_net.h"
 #include "tests/check.h"
 #include "validate/check.h"
 #include "validate/net_check.h"
@@ -794,9 +794,7 @@ static void check_split_race(void) {
         for (int j = 0; j < i; ++j) CHECK(strcmp(t->e[j].shape, t->e[i].shape) != 0);
         /* min_gain 0.5: the heuristic's kernel is held unless another
          * took at most half its time */
-        const cnnk_plan heur = {.kind = CNNK_PLAN_HEURISTIC, .algo = CNNK_ALGO_DIRECT};
-        char note[256];
-        const cnnk_conv_kernel *h = cnnk_plan_conv_kernel(&heur, NULL, NET, o.isa, &l.u.conv, note, sizeof note);
+        const cnnk_conv_kernel *h = cnnk_tune_heuristic_kernel(NET, o.isa, &l.u.conv);
         for (int c = 0; c < t->e[i].ncand; ++c)
             if (t->e[i].cand[c] == h && t->e[i].kernel != h) {
                 CHECK(t->e[i].ms <= t->e[i].cand_ms[c] * 0.5);
