@@ -26,9 +26,65 @@ CNNK_INLINE void cnnk_avx2_prefetch_tile(const float *c, int64_t ldc, const cnnk
     }
 }
 
+/* A whole M x 16 tile, the epilogue in phases: C, bias, residual and the
+ * activation each tested once per tile rather than once per vector, the
+ * two bias vectors loaded once (the twin of cnnk_avx512_store_whole_tile;
+ * docs/GEMM_SUP.md, "The epilogue in phases"). Same order of the sums:
+ * ((acc + C) + bias) + residual, then the activation. */
+CNNK_INLINE void cnnk_avx2_store_whole_tile(const int M, float *c, int64_t ldc,
+                                            const cnnk_gemm_tile *t,
+                                            __m256 acc[CNNK_AVX2_MR][2]) {
+    if (t->load_c) {
+#pragma GCC unroll 6
+        for (int r = 0; r < M; ++r) {
+            acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(c + r * ldc));
+            acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(c + r * ldc + 8));
+        }
+    }
+    if (t->bias) {
+        const __m256 b0 = _mm256_loadu_ps(t->bias), b1 = _mm256_loadu_ps(t->bias + 8);
+#pragma GCC unroll 6
+        for (int r = 0; r < M; ++r) {
+            acc[r][0] = _mm256_add_ps(acc[r][0], b0);
+            acc[r][1] = _mm256_add_ps(acc[r][1], b1);
+        }
+    }
+    if (t->res) {
+#pragma GCC unroll 6
+        for (int r = 0; r < M; ++r) {
+            const float *res = t->res + r * t->res_ld;
+            acc[r][0] = _mm256_add_ps(acc[r][0], _mm256_loadu_ps(res));
+            acc[r][1] = _mm256_add_ps(acc[r][1], _mm256_loadu_ps(res + 8));
+        }
+    }
+    if (t->relu && t->relu_alpha == 0.0f) {
+#pragma GCC unroll 6
+        for (int r = 0; r < M; ++r) {
+            acc[r][0] = cnnk_avx2_relu(acc[r][0]);
+            acc[r][1] = cnnk_avx2_relu(acc[r][1]);
+        }
+    } else if (t->relu) {
+        const __m256 alpha = _mm256_set1_ps(t->relu_alpha);
+#pragma GCC unroll 6
+        for (int r = 0; r < M; ++r) {
+            acc[r][0] = cnnk_avx2_leaky(acc[r][0], alpha);
+            acc[r][1] = cnnk_avx2_leaky(acc[r][1], alpha);
+        }
+    }
+#pragma GCC unroll 6
+    for (int r = 0; r < M; ++r) {
+        _mm256_storeu_ps(c + r * ldc, acc[r][0]);
+        _mm256_storeu_ps(c + r * ldc + 8, acc[r][1]);
+    }
+}
+
 /* Rows [0, min(M, t->m)) of the M x 16 accumulator tile. */
 CNNK_INLINE void cnnk_avx2_store_tile(const int M, float *c, int64_t ldc, const cnnk_gemm_tile *t,
                                       __m256 acc[CNNK_AVX2_MR][2]) {
+    if (t->m == M && t->n == CNNK_AVX2_NR) {
+        cnnk_avx2_store_whole_tile(M, c, ldc, t, acc);
+        return;
+    }
     const bool full = t->n == CNNK_AVX2_NR;
     const __m256i m0 = cnnk_avx2_mask(t->n), m1 = cnnk_avx2_mask(t->n - 8);
     const float *b1 = t->bias ? t->bias + 8 : NULL;

@@ -30,10 +30,67 @@ CNNK_INLINE void cnnk_avx512_prefetch_tile(const int NV, const float *c, int64_t
     }
 }
 
+/* A whole MR x (16 NV) tile, the epilogue in phases: each of C, bias,
+ * residual and the activation is tested once per tile, not once per
+ * vector, and the bias vectors are loaded once, not once per row. Per
+ * vector, cnnk_avx512_store_epilogue's tests came to five branches and a
+ * compare of alpha, some 400 instructions at the end of a 6 x 64 call:
+ * at kc = 64 the microkernel alone lost ~10% to it (docs/GEMM_SUP.md,
+ * "The epilogue in phases"). The sums keep the per-vector order:
+ * ((acc + C) + bias) + residual, then the activation. */
+CNNK_INLINE void cnnk_avx512_store_whole_tile(const int MR, const int NV, float *c, int64_t ldc,
+                                              const cnnk_gemm_tile *t, cnnk_avx512_acc acc) {
+    const int VL = CNNK_AVX512_VL;
+    if (t->load_c) {
+#pragma GCC unroll 28
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v)
+                acc[r][v] = _mm512_add_ps(acc[r][v], _mm512_loadu_ps(c + r * ldc + v * VL));
+    }
+    if (t->bias) {
+        __m512 b[CNNK_AVX512_TILE_MAX_NV];
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) b[v] = _mm512_loadu_ps(t->bias + v * VL);
+#pragma GCC unroll 28
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v) acc[r][v] = _mm512_add_ps(acc[r][v], b[v]);
+    }
+    if (t->res) {
+#pragma GCC unroll 28
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v)
+                acc[r][v] =
+                    _mm512_add_ps(acc[r][v], _mm512_loadu_ps(t->res + r * t->res_ld + v * VL));
+    }
+    if (t->relu && t->relu_alpha == 0.0f) {
+#pragma GCC unroll 28
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v) acc[r][v] = cnnk_avx512_relu(acc[r][v]);
+    } else if (t->relu) {
+        const __m512 alpha = _mm512_set1_ps(t->relu_alpha);
+#pragma GCC unroll 28
+        for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+            for (int v = 0; v < NV; ++v) acc[r][v] = cnnk_avx512_leaky(acc[r][v], alpha);
+    }
+#pragma GCC unroll 28
+    for (int r = 0; r < MR; ++r)
+#pragma GCC unroll 2
+        for (int v = 0; v < NV; ++v) _mm512_storeu_ps(c + r * ldc + v * VL, acc[r][v]);
+}
+
 /* Writes the valid t->m x t->n part of the MR x (16 NV) accumulator tile. */
 CNNK_INLINE void cnnk_avx512_store_tile(const int MR, const int NV, float *c, int64_t ldc,
                                         const cnnk_gemm_tile *t, cnnk_avx512_acc acc) {
     const int VL = CNNK_AVX512_VL;
+    if (t->m == MR && t->n == NV * VL) {
+        cnnk_avx512_store_whole_tile(MR, NV, c, ldc, t, acc);
+        return;
+    }
     const bool full = t->n == NV * VL;
     __mmask16 m[CNNK_AVX512_TILE_MAX_NV];
     for (int v = 0; v < NV; ++v) m[v] = cnnk_avx512_mask(t->n - v * VL);
