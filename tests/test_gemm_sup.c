@@ -143,7 +143,10 @@ static void test_epilogues(void) {
                                  {49, 70, 37, 40},     {29, 33, 1000, 1024}, {200, 17, 9, 9},
                                  {3, 300, 130, 2048},  {61, 64, 2100, 2101},
                                  /* a 4 KiB pitch, so B in L1, over several M blocks */
-                                 {700, 70, 300, 1024}};
+                                 {700, 70, 300, 1024},
+                                 /* 9 tiles, 9 and 8 calls: at 2 and 3 threads the
+                                  * panels are split, not the tiles (fewer bytes) */
+                                 {49, 520, 70, 75},    {49, 512, 130, 2048}};
     int seed = 1000;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
         for (int bits = 0; bits < 20; ++bits) /* 16-19: leaky ReLU */

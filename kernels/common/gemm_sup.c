@@ -45,8 +45,19 @@ static bool stage_rows(int64_t M, int64_t seg, int64_t ld_row, int64_t mr, int64
  * 4 to 7) would leave threads idle or unbalanced at 8 and more threads:
  * the tiles x panels rectangle is then cut into tg x pg parts, at most one
  * per thread, the cut with the smallest largest part (ties: fewer parts,
- * then more tile groups). */
-static void split(sup_plan *p, int nthreads) {
+ * then more tile groups).
+ *
+ * Where that leaves a thread fewer than 8 tiles to share each panel of B
+ * it streams, and all of A fits the L2 budget (a thread that meets every
+ * row rereads them from L2 once per N block), a cut that gives each
+ * thread no more work than that largest part, on all the threads, but
+ * fewer bytes to read, its rows of A and its panels of B across K, is
+ * taken instead: at M = 49 (9 tiles) and 2 threads the tile split has
+ * each thread stream all of B (4 MiB on ResNet-50's 2048 -> 512) for 4 or
+ * 5 tiles, the panel split half of it for 9 (docs/GEMM_SUP.md, "Threads
+ * by bytes"; with 17 tiles a thread, 256 -> 1024 at 14x14, the panel
+ * split measured slower). */
+static void split(sup_plan *p, int nthreads, int64_t M, int64_t N, bool a_in_l2) {
     p->tg = p->tiles, p->pg = 1;
     if (p->tiles >= 4 * (int64_t)nthreads) {
         p->tg = nthreads;
@@ -61,6 +72,20 @@ static void split(sup_plan *p, int nthreads) {
         }
     }
     if (p->tg < 1) p->tg = 1;
+    /* Work of the largest part (rows x columns) and bytes it reads per k. */
+    const int64_t rows = cnnk_ceil_div(M, p->tiles), cols = p->unit;
+    int64_t work = cnnk_ceil_div(p->tiles, p->tg) * rows * cnnk_ceil_div(p->panels, p->pg) * cols;
+    int64_t bytes = cnnk_min64(M, cnnk_ceil_div(p->tiles, p->tg) * rows) +
+                    cnnk_min64(N, cnnk_ceil_div(p->panels, p->pg) * cols);
+    const bool few = cnnk_ceil_div(p->tiles, p->tg) < 8;
+    for (int64_t pg = 2; few && a_in_l2 && pg <= cnnk_min64(p->panels, nthreads); ++pg) {
+        const int64_t tg = nthreads / pg;
+        if (tg * pg != nthreads || tg > p->tiles) continue;
+        const int64_t w = cnnk_ceil_div(p->tiles, tg) * rows * cnnk_ceil_div(p->panels, pg) * cols;
+        const int64_t b = cnnk_min64(M, cnnk_ceil_div(p->tiles, tg) * rows) +
+                          cnnk_min64(N, cnnk_ceil_div(p->panels, pg) * cols);
+        if (w <= work && b < bytes) work = w, bytes = b, p->tg = tg, p->pg = pg;
+    }
     p->threads = (int)(p->tg * p->pg);
 }
 
@@ -92,7 +117,7 @@ static sup_plan make_plan(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int
     /* Staged tiles run over all M rows at once, in-place ones per segment. */
     p.tps = cnnk_ceil_div(p.stage_a ? M : seg, mr);
     p.tiles = p.stage_a ? p.tps : M / seg * p.tps;
-    split(&p, nthreads);
+    split(&p, nthreads, M, N, M * cnnk_max64(K, 1) * fsz <= cfg->sup_b_bytes);
     return p;
 }
 
