@@ -144,8 +144,9 @@ static void test_epilogues(void) {
                                  {3, 300, 130, 2048},  {61, 64, 2100, 2101},
                                  /* a 4 KiB pitch, so B in L1, over several M blocks */
                                  {700, 70, 300, 1024},
-                                 /* 9 tiles, 9 and 8 calls: at 2 and 3 threads the
-                                  * panels are split, not the tiles (fewer bytes) */
+                                 /* 9 tiles, 9 and 8 calls: the panels are split, not
+                                  * the tiles (fewer bytes), at 2 threads in both and
+                                  * at 3 in the first */
                                  {49, 520, 70, 75},    {49, 512, 130, 2048}};
     int seed = 1000;
     for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; ++s)
