@@ -40,6 +40,18 @@ static bool stage_rows(int64_t M, int64_t seg, int64_t ld_row, int64_t mr, int64
     return aliases(ld_row) || (short_rows(M, seg, mr) && panels >= 8);
 }
 
+enum { SUP_FEW_TILES = 8 };
+
+/* The largest part of a tg x pg cut: its work (rows x columns) and the
+ * bytes it reads per k (its rows of A plus its columns of B, in floats). */
+static void part_size(const sup_plan *p, int64_t M, int64_t N, int64_t tg, int64_t pg,
+                      int64_t *work, int64_t *bytes) {
+    const int64_t rows = cnnk_ceil_div(p->tiles, tg) * cnnk_ceil_div(M, p->tiles);
+    const int64_t cols = cnnk_ceil_div(p->panels, pg) * p->unit;
+    *work = rows * cols;
+    *bytes = cnnk_min64(M, rows) + cnnk_min64(N, cols);
+}
+
 /* Threads take M tiles alone while each gets at least 4 (B is then shared
  * through L3). Fewer tiles (ResNet-50's 14x14 layers have 14, its 7x7 ones
  * 4 to 7) would leave threads idle or unbalanced at 8 and more threads:
@@ -47,12 +59,11 @@ static bool stage_rows(int64_t M, int64_t seg, int64_t ld_row, int64_t mr, int64
  * per thread, the cut with the smallest largest part (ties: fewer parts,
  * then more tile groups).
  *
- * Where that leaves a thread fewer than 8 tiles to share each panel of B
- * it streams, and all of A fits the L2 budget (a thread that meets every
- * row rereads them from L2 once per N block), a cut that gives each
- * thread no more work than that largest part, on all the threads, but
- * fewer bytes to read, its rows of A and its panels of B across K, is
- * taken instead: at M = 49 (9 tiles) and 2 threads the tile split has
+ * Where that leaves a thread fewer than SUP_FEW_TILES tiles to share
+ * each panel of B it streams, and all of A fits the L2 budget (a thread
+ * that meets every row rereads them from L2 once per N block), a cut that
+ * gives each thread no more work than that largest part, on all the
+ * threads, but fewer bytes to read (part_size), is taken instead: at M = 49 (9 tiles) and 2 threads the tile split has
  * each thread stream all of B (4 MiB on ResNet-50's 2048 -> 512) for 4 or
  * 5 tiles, the panel split half of it for 9 (docs/GEMM_SUP.md, "Threads
  * by bytes"; with 17 tiles a thread, 256 -> 1024 at 14x14, the panel
@@ -72,19 +83,16 @@ static void split(sup_plan *p, int nthreads, int64_t M, int64_t N, bool a_in_l2)
         }
     }
     if (p->tg < 1) p->tg = 1;
-    /* Work of the largest part (rows x columns) and bytes it reads per k. */
-    const int64_t rows = cnnk_ceil_div(M, p->tiles), cols = p->unit;
-    int64_t work = cnnk_ceil_div(p->tiles, p->tg) * rows * cnnk_ceil_div(p->panels, p->pg) * cols;
-    int64_t bytes = cnnk_min64(M, cnnk_ceil_div(p->tiles, p->tg) * rows) +
-                    cnnk_min64(N, cnnk_ceil_div(p->panels, p->pg) * cols);
-    const bool few = cnnk_ceil_div(p->tiles, p->tg) < 8;
-    for (int64_t pg = 2; few && a_in_l2 && pg <= cnnk_min64(p->panels, nthreads); ++pg) {
-        const int64_t tg = nthreads / pg;
-        if (tg * pg != nthreads || tg > p->tiles) continue;
-        const int64_t w = cnnk_ceil_div(p->tiles, tg) * rows * cnnk_ceil_div(p->panels, pg) * cols;
-        const int64_t b = cnnk_min64(M, cnnk_ceil_div(p->tiles, tg) * rows) +
-                          cnnk_min64(N, cnnk_ceil_div(p->panels, pg) * cols);
-        if (w <= work && b < bytes) work = w, bytes = b, p->tg = tg, p->pg = pg;
+    if (a_in_l2 && cnnk_ceil_div(p->tiles, p->tg) < SUP_FEW_TILES) {
+        int64_t work, bytes;
+        part_size(p, M, N, p->tg, p->pg, &work, &bytes);
+        for (int64_t pg = 2; pg <= cnnk_min64(p->panels, nthreads); ++pg) {
+            const int64_t tg = nthreads / pg;
+            if (tg * pg != nthreads || tg > p->tiles) continue;
+            int64_t w, b;
+            part_size(p, M, N, tg, pg, &w, &b);
+            if (w <= work && b < bytes) work = w, bytes = b, p->tg = tg, p->pg = pg;
+        }
     }
     p->threads = (int)(p->tg * p->pg);
 }
