@@ -103,7 +103,8 @@ static void split(sup_plan *p, int nthreads, int64_t M, int64_t N, bool a_in_l2)
  * Threads split the M tiles while each gets at least 4 (B then shared
  * through L3), the N panels otherwise. */
 static sup_plan make_plan(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
-                          int64_t seg, int64_t ld_row, int nthreads) {
+                          const cnnk_sup_a *A, int nthreads) {
+    const int64_t seg = A->seg, ld_row = A->ld_row;
     const cnnk_kernel_config *cfg = isa->config();
     const int64_t mr = isa->sup->mr, fsz = (int64_t)sizeof(float);
     const int64_t unit = (int64_t)isa->sup->nr * cnnk_max64(1, isa->sup->panels);
@@ -112,9 +113,10 @@ static sup_plan make_plan(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int
      * fill whole tiles where they lie: then B's call-wide micro-panel in
      * L1 (KC of 256: 64 KiB for 6 x 64) and the A rows from L2, no copy. */
     p.b_in_l1 = isa->sup->panels > 1 && aliases(ld_row) && !short_rows(M, seg, mr);
-    const int64_t kc_max =
+    int64_t kc_max =
         p.b_in_l1 ? cnnk_max64(16, cnnk_round_down(cfg->sup_a_bytes * 4 / 3 / (unit * fsz), 16))
                   : cnnk_max64(16, cnnk_round_down(cfg->sup_a_bytes / (mr * fsz), 16));
+    if (A->kc_max > 0) kc_max = cnnk_min64(kc_max, A->kc_max);
     const int64_t kb = cnnk_ceil_div(cnnk_max64(K, 1), kc_max);
     p.kc = cnnk_round_up(cnnk_ceil_div(cnnk_max64(K, 1), kb), 8);
     p.unit = unit;
@@ -137,7 +139,7 @@ size_t cnnk_gemm_sup_workspace_size(const cnnk_isa_kernels *isa, int64_t M, int6
                                     const cnnk_sup_a *A, int nthreads) {
     if (M <= 0 || N <= 0 || A->seg <= 0) return 0;
     if (nthreads < 1) nthreads = 1;
-    const sup_plan p = make_plan(isa, M, N, K, A->seg, A->ld_row, 1);
+    const sup_plan p = make_plan(isa, M, N, K, A, 1);
     if (!p.stage_a) return 0;
     return stage_floats(isa->sup, p.kc) * (size_t)nthreads;
 }
@@ -279,7 +281,7 @@ void cnnk_gemm_sup(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
     if (nthreads < 1) nthreads = 1;
     sup_args g = {
         .uk = isa->sup, .M = M, .N = N, .K = K < 0 ? 0 : K, .A = *A, .pb = packed_b, .C = C,
-        .ldc = ldc, .plan = make_plan(isa, M, N, K, A->seg, A->ld_row, nthreads),
+        .ldc = ldc, .plan = make_plan(isa, M, N, K, A, nthreads),
     };
     if (ep) g.ep = *ep;
     sup_job job = {.g = &g, .ws = workspace};

@@ -24,11 +24,19 @@
  * (seg = M, seg_h = 1); a strided 1x1 convolution's rows are its output
  * rows (seg = ow pixels sw pixels apart, seg_h = oh rows sh source rows
  * apart, images ih*iw pixels apart), read where they lie. M must be a
- * multiple of seg. */
+ * multiple of seg.
+ *
+ * kc_max, when > 0, caps the K block: each output is then summed in
+ * blocks of at most kc_max terms (rounded up to 8), added to C one after
+ * another, instead of in one run over all of K (the default: K blocks as
+ * long as the A tile's L1 budget allows, 2048 on a 48 KiB L1). Winograd
+ * caps it at the packed GEMM's KC, with whose rounding error its tolerance
+ * was measured (winograd.c). */
 typedef struct cnnk_sup_a {
     const float *a;
     int64_t seg, seg_h;
     int64_t ld_row, ld_seg, ld_img;
+    int64_t kc_max;
 } cnnk_sup_a;
 
 /* Floats of workspace for up to nthreads threads: none unless A's row
