@@ -151,6 +151,10 @@ static const shape shapes[] = {
     {3, 96, 13, 13, 96, 1, 1, 1, 1, 0, 0, 0},     /* blocks straddle images */
     {3, 5, 34, 34, 9, 1, 1, 1, 1, 0, 0, 0},       /* many tiles, several blocks */
     {1, 128, 14, 14, 96, 1, 1, 1, 1, 0, 0, 0},    /* few tiles, large U: wide mode threaded */
+    /* K >= 24: the multiplies unpacked (winograd.c), odd K and pitches,
+     * then V rows 4 KiB apart (the unpacked GEMM stages its A tiles). */
+    {2, 27, 9, 10, 40, 1, 1, 1, 1, 31, 45, 41},
+    {1, 1024, 6, 6, 20, 1, 1, 1, 1, 0, 0, 0},
 };
 
 /* Ones through ones with padding 1: each output is the count of taps

@@ -3,6 +3,7 @@
 #include "kernels/common/winograd.h"
 
 #include "kernels/common/gemm.h"
+#include "kernels/common/gemm_sup.h"
 #include "kernels/common/team.h"
 #include "kernels/common/util.h"
 #include "kernels/ref/ref.h"
@@ -23,6 +24,7 @@ typedef struct wino_geom {
      * thread's GEMM workspace, after them. */
     bool wide;
     int64_t chunk, nchunks;  /* output channels per GEMM item (NR multiple) */
+    bool sup;                /* the multiplies read V in place (gemm_sup.h) */
 } wino_geom;
 
 /* Tiles per block. The block's V (alpha^2 x T x ic) and M (alpha^2 x T x oc)
@@ -63,6 +65,29 @@ static int64_t cache_tiles(const cnnk_kernel_config *cfg, int alpha, int64_t icv
     return t;
 }
 
+/* The alpha^2 multiplies run on the unpacked GEMM (gemm_sup.h: V's rows
+ * read where the input transform wrote them, no packed copy, tiles of
+ * equal height) wherever the ISA has one and K = ic >= WINO_SUP_MIN_K.
+ * Against the packed GEMM on every 3x3 layer of ResNet-50, VGG-16,
+ * GoogLeNet and DenseNet-121 (Zen 5, one thread; docs/GEMM_SUP.md
+ * "Winograd's multiplies unpacked") it took 0.63-0.99x the time on AVX2
+ * and 0.41-1.0x on AVX-512, the most where a block has few tiles (7x7
+ * maps: 4 or 16 tiles, which the packed 14-row tile covers badly); VGG's
+ * maps of 56x56 and up stayed within +-5% on AVX-512. Where K = 16
+ * (GoogLeNet's 16 -> 32 and 16 -> 48) it lost, 1.00-1.13x, and at K = 3
+ * 1.05-1.19x: a tile then runs 3 to 16 FMA steps per store of its C.
+ * K = 24 measured 0.77-0.95x. */
+enum { WINO_SUP_MIN_K = 24 };
+
+/* Floats of one thread's GEMM workspace for C (m x n) = V (m x ic) U. */
+static size_t gemm_floats(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, const wino_geom *g,
+                          int64_t m, int64_t n) {
+    if (!g->sup) return cnnk_gemm_workspace_size(isa, m, n, d->ic, 1);
+    const cnnk_sup_a A = {.a = NULL, .seg = m, .seg_h = 1, .ld_row = g->icv,
+                          .kc_max = isa->config()->gemm.kc};
+    return cnnk_gemm_sup_workspace_size(isa, m, n, d->ic, &A, 1);
+}
+
 /* Blocks are made a multiple of the thread count (balance), then T is
  * rounded up to the microkernel's MR: work is counted in MR-row tiles by
  * the GEMM anyway, so this costs no balance and avoids ragged GEMM rows. */
@@ -80,6 +105,7 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
     g.nt = cnnk_ceil_div(d->oh, m) * g.tw;
     g.total = d->mb * g.nt;
     g.units = cnnk_ceil_div(g.total, mr);
+    g.sup = isa->sup != NULL && d->ic >= WINO_SUP_MIN_K;
     int64_t t0 = cache_tiles(isa->config(), g.alpha, g.icv, g.ocv);
     const double u_stream = (double)d->ic * (double)d->oc * nthreads;
     const double vm_shared = SHARE_COST * (double)g.total * (double)(g.icv + g.ocv);
@@ -95,7 +121,7 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
         g.threads = nthreads;
         g.v_floats = cnnk_align16((size_t)(g.npos * g.total * g.icv));
         g.m_floats = cnnk_align16((size_t)(g.npos * g.total * g.ocv));
-        g.slice = cnnk_align16(cnnk_gemm_workspace_size(isa, g.total, g.chunk, d->ic, 1));
+        g.slice = cnnk_align16(gemm_floats(isa, d, &g, g.total, g.chunk));
         return g;
     }
     g.chunk = g.nchunks = 0;
@@ -111,7 +137,7 @@ static wino_geom make_geom(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
     g.T = cnnk_max64(1, cnnk_ceil_div(per, bpt)) * mr; /* not clamped to total: T / MR exact */
     g.v_floats = (size_t)(g.npos * g.T * g.icv);
     g.m_floats = (size_t)(g.npos * g.T * g.ocv);
-    size_t gemm = cnnk_gemm_workspace_size(isa, g.T, d->oc, d->ic, 1);
+    size_t gemm = gemm_floats(isa, d, &g, g.T, d->oc);
     g.slice = (size_t)cnnk_round_up((int64_t)(g.v_floats + g.m_floats + gemm), 16);
     return g;
 }
@@ -201,6 +227,23 @@ typedef struct wino_run_ctx {
     size_t slot;
 } wino_run_ctx;
 
+/* M (m x n, pitch ocv) = V (m x ic, pitch icv) x one position's packed U
+ * (the same panels serve both GEMMs: isa->sup->nr == isa->gemm->nr). The
+ * unpacked GEMM sums K in the packed GEMM's KC blocks: in one run over
+ * K = 1024 its rounding error doubled (F(2x2) on AVX2: 9.9e-7 against
+ * 5.1e-7, the bound 1e-6; docs/TOLERANCE.md). */
+static void wino_gemm(const wino_run_ctx *x, int64_t m, int64_t n, const float *v,
+                      const float *u, float *c, float *ws) {
+    const cnnk_conv_desc *d = x->tiles.d;
+    if (x->g.sup) {
+        const cnnk_sup_a A = {.a = v, .seg = m, .seg_h = 1, .ld_row = x->g.icv,
+                              .kc_max = x->isa->config()->gemm.kc};
+        cnnk_gemm_sup(x->isa, m, n, d->ic, &A, u, c, x->g.ocv, NULL, ws, 1);
+        return;
+    }
+    cnnk_gemm(x->isa, m, n, d->ic, v, x->g.icv, u, c, x->g.ocv, NULL, ws, 1);
+}
+
 /* One block of tiles [t0, t0 + tn), tn <= T: transform in, alpha^2 GEMMs,
  * transform out. */
 static void run_block(const wino_run_ctx *x, int64_t t0, int64_t tn, float *ws) {
@@ -210,8 +253,8 @@ static void run_block(const wino_run_ctx *x, int64_t t0, int64_t tn, float *ws) 
     const int64_t vstride = g->T * g->icv, mstride = g->T * g->ocv;
     x->tf->input(&x->tiles, t0, tn, v, g->icv, vstride);
     for (int p = 0; p < g->npos; ++p)
-        cnnk_gemm(x->isa, tn, d->oc, d->ic, v + p * vstride, g->icv,
-                  x->tiles.a->packed + p * x->slot, mm + p * mstride, g->ocv, NULL, gws, 1);
+        wino_gemm(x, tn, d->oc, v + p * vstride, x->tiles.a->packed + p * x->slot,
+                  mm + p * mstride, gws);
     x->tf->output(&x->tiles, t0, tn, mm, g->ocv, mstride);
 }
 
@@ -251,9 +294,9 @@ static void wide_gemms(void *p, int64_t lo, int64_t hi, int t) {
     for (int64_t it = lo; it < hi; ++it) {
         const int64_t pos = it / g->nchunks, j0 = it % g->nchunks * g->chunk;
         const int64_t n = cnnk_min64(d->oc - j0, g->chunk);
-        cnnk_gemm(x->isa, g->total, n, d->ic, v + pos * g->total * g->icv, g->icv,
+        wino_gemm(x, g->total, n, v + pos * g->total * g->icv,
                   x->tiles.a->packed + pos * x->slot + j0 * d->ic,
-                  mm + pos * g->total * g->ocv + j0, g->ocv, NULL, gws, 1);
+                  mm + pos * g->total * g->ocv + j0, gws);
     }
 }
 
