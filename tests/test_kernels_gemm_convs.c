@@ -236,6 +236,8 @@ static const fc_case fc_cases[] = {
     {7, 16, 3, 3, 50},   /* batch > MR */
     {1, 256, 6, 6, 20},  /* K = 9216, AlexNet fc6's */
     {2, 600, 1, 1, 40},  /* K > KC on the GEMM path */
+    {3, 1024, 1, 1, 30}, /* rows 4 KiB apart: the unpacked GEMM stages them */
+    {5, 256, 6, 6, 20},  /* K = 9216 at batch 5: K blocks of the unpacked GEMM */
 };
 
 /* Hand-computed: x = [1, 2] (ic = 2, 1x1), W rows [1, 0], [-3, 1], [2, 2]

@@ -3,11 +3,14 @@
  * pack() reorders the OIHW [oc][ic][ih][iw] weights to the NHWC flatten
  * order k = (h*iw + w)*ic + c once, into the GEMM's B panels
  * ([oc/NR][K][NR], docs/GEMM.md). That one layout serves both cases:
- *  - batch > 1: the GEMM itself (A = the input rows, bias and ReLU fused);
+ *  - batch > 1: the GEMM itself (A = the input rows, bias and ReLU fused),
+ *    the unpacked one where the ISA has it: the input rows read in place
+ *    (docs/GEMM_SUP.md "Fully connected at batch > 1");
  *  - batch 1: the ISA's GEMV over the same panels, which is bandwidth-bound
  *    (each weight is used once); threads split the output channels in
  *    groups of the panels one GEMV step streams together. */
 #include "kernels/common/gemm.h"
+#include "kernels/common/gemm_sup.h"
 #include "kernels/common/lowered.h"
 #include "kernels/common/team.h"
 #include "kernels/common/util.h"
@@ -30,10 +33,19 @@ void cnnk_fc_pack(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l, const f
     cnnk_pack_b_oihw(isa, d->oc, d->ic, d->ih, d->iw, w_oihw, packed, scratch);
 }
 
+/* The batch's input rows, K floats apart, as the unpacked GEMM's A. */
+static cnnk_sup_a fc_rows(const cnnk_fc_desc *d, const float *src) {
+    return (cnnk_sup_a){.a = src, .seg = d->mb, .seg_h = 1, .ld_row = fc_k(d)};
+}
+
 size_t cnnk_fc_workspace_size(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l,
                               int nthreads) {
     const cnnk_fc_desc *d = &l->u.fc;
     if (d->mb == 1) return 0;
+    if (isa->sup) {
+        const cnnk_sup_a A = fc_rows(d, NULL);
+        return cnnk_gemm_sup_workspace_size(isa, d->mb, d->oc, fc_k(d), &A, nthreads);
+    }
     return cnnk_gemm_workspace_size(isa, d->mb, d->oc, fc_k(d), nthreads);
 }
 
@@ -70,8 +82,19 @@ void cnnk_fc_run(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l, const cn
         fc_gemv(isa, d, a);
         return;
     }
-    /* The GEMM splits N itself when M (the batch) is too short to split. */
-    cnnk_gemm_epilogue ep = {.bias = a->params[0], .relu = a->relu, .relu_alpha = a->relu_alpha};
+    /* Both GEMMs split N themselves when M (the batch) is too short to
+     * split; the unpacked one led the packed one at batch 4 and 16 on both
+     * x86 ISAs (0.39-0.95x its time) except where the weights' stream from
+     * memory decides (docs/GEMM_SUP.md). */
+    const cnnk_gemm_epilogue ep = {.bias = a->params[0], .relu = a->relu,
+                                   .relu_alpha = a->relu_alpha};
+    const int nthreads = a->nthreads < 1 ? 1 : a->nthreads;
+    if (isa->sup) {
+        const cnnk_sup_a A = fc_rows(d, a->src[0]);
+        cnnk_gemm_sup(isa, d->mb, d->oc, fc_k(d), &A, a->packed, a->dst, d->oc, &ep, a->workspace,
+                      nthreads);
+        return;
+    }
     cnnk_gemm(isa, d->mb, d->oc, fc_k(d), a->src[0], fc_k(d), a->packed, a->dst, d->oc, &ep,
-              a->workspace, a->nthreads < 1 ? 1 : a->nthreads);
+              a->workspace, nthreads);
 }
