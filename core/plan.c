@@ -147,15 +147,16 @@ static cnnk_algo heuristic_algo_avx2(cnnk_isa isa, const cnnk_conv_desc *d) {
  *    and GoogLeNet's 7x7 layers 0.89-1.03x against 1.03-1.16x), and it led
  *    the packed 1x1 on 13 of ResNet-50's 15 1x1 shapes (the other two
  *    within 2%);
- *  - Winograd F4 from 16x16 up, F6 there once ic >= 512 (VGG's 512->512
- *    28x28: F6 0.89-0.99x of F4's time in 4 of 4 runs with the interior
- *    fast path; at 256 or fewer input channels F6 ties or loses, 1.00-1.31x,
- *    the transforms' larger share) or once ic >= 256 with oc >= 512, where
- *    the doubled output channels pay for the input transform (VGG's
- *    features.17, 256->512 at 28x28: F6 0.92x of F4 in cnnk-bench, 0.87x
- *    in cnnk tune's race, docs/TUNING.md); F2 from 8x8 (14x14 maps: F4 tiles 16 of
- *    14 rows, 1.04x against F2's 0.78x); below 8x8 the direct tile (7x7: F2
- *    1.47x, direct 0.97x);
+ *  - Winograd F4 from 8x8 up, F2 on 4x4 to 7x7 maps, as on AVX2. Since
+ *    the transform-domain multiplies run on the unpacked GEMM (2026-12-03,
+ *    docs/GEMM_SUP.md "Winograd's multiplies unpacked"), whose tiles of
+ *    equal height do not waste the 14-row tile's rows on 16 or 4 tiles:
+ *    F4 led F2 on every 14x14 layer (ResNet-50's 256->256 425 against 526
+ *    us, F6 495), tied on VGG's 512->512; F4 led F6 on every VGG-16 layer
+ *    (the 512-channel ones 0.83-0.97x of F6's time, which the rule took
+ *    before); at 7x7 F2 led direct on all four shapes measured (ResNet's
+ *    512->512 721 against 978 us; F4, faster on the smaller GoogLeNet and
+ *    DenseNet layers in a warm layer run, took 989 there);
  *  - a convolution of non-overlapping patches (kernel = stride, no padding,
  *    as Fast and Faster R-CNN's fc6 runs over stacked regions: 7x7 stride 7
  *    to one 4096-vector per region) im2col, whose lowering is then a plain
@@ -169,10 +170,8 @@ static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
                          d->dw == 1 && !(d->pt | d->pl | d->pb | d->pr);
     if (patches) return CNNK_ALGO_IM2COL;
     if (is_1x1_unpadded(d)) return CNNK_ALGO_1X1_SUP;
-    if (winograd_shape(d) && d->oh >= 16 && d->ow >= 16)
-        return d->ic >= 512 || (d->ic >= 256 && d->oc >= 512) ? CNNK_ALGO_WINOGRAD_F6
-                                                             : CNNK_ALGO_WINOGRAD_F4;
-    if (winograd_shape(d) && !small_map) return CNNK_ALGO_WINOGRAD_F2;
+    if (winograd_shape(d) && !small_map) return CNNK_ALGO_WINOGRAD_F4;
+    if (winograd_shape(d) && d->oh >= 4 && d->ow >= 4) return CNNK_ALGO_WINOGRAD_F2;
     return CNNK_ALGO_DIRECT;
 }
 
