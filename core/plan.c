@@ -153,7 +153,7 @@ static cnnk_algo heuristic_algo_avx2(cnnk_isa isa, const cnnk_conv_desc *d) {
  *    equal height do not waste the 14-row tile's rows on 16 or 4 tiles:
  *    F4 led F2 on every 14x14 layer (ResNet-50's 256->256 425 against 526
  *    us, F6 495), tied on VGG's 512->512; F4 led F6 on every VGG-16 layer
- *    (the 512-channel ones 0.83-0.97x of F6's time, which the rule took
+ *    (the 512-channel ones 0.83-0.99x of F6's time, which the rule took
  *    before); at 7x7 F2 led direct on all four shapes measured (ResNet's
  *    512->512 721 against 978 us; F4, faster on the smaller GoogLeNet and
  *    DenseNet layers in a warm layer run, took 989 there);

@@ -83,9 +83,9 @@ void cnnk_fc_run(const cnnk_isa_kernels *isa, const cnnk_layer_desc *l, const cn
         return;
     }
     /* Both GEMMs split N themselves when M (the batch) is too short to
-     * split; the unpacked one led the packed one at batch 4 and 16 on both
-     * x86 ISAs (0.39-0.95x its time) except where the weights' stream from
-     * memory decides (docs/GEMM_SUP.md). */
+     * split; the unpacked one took 0.39-1.02x the packed one's time at
+     * batch 4 and 16 on both x86 ISAs (the one loss within noise), except
+     * where the weights' stream from memory decides (docs/GEMM_SUP.md). */
     const cnnk_gemm_epilogue ep = {.bias = a->params[0], .relu = a->relu,
                                    .relu_alpha = a->relu_alpha};
     const int nthreads = a->nthreads < 1 ? 1 : a->nthreads;
