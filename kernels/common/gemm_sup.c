@@ -63,8 +63,9 @@ static void part_size(const sup_plan *p, int64_t M, int64_t N, int64_t tg, int64
  * each panel of B it streams, and all of A fits the L2 budget (a thread
  * that meets every row rereads them from L2 once per N block), a cut that
  * gives each thread no more work than that largest part, on all the
- * threads, but fewer bytes to read (part_size), is taken instead: at M = 49 (9 tiles) and 2 threads the tile split has
- * each thread stream all of B (4 MiB on ResNet-50's 2048 -> 512) for 4 or
+ * threads, but fewer bytes to read (part_size), is taken instead: at
+ * M = 49 (9 tiles) and 2 threads the tile split has each thread stream
+ * all of B (4 MiB on ResNet-50's 2048 -> 512) for 4 or
  * 5 tiles, the panel split half of it for 9 (docs/GEMM_SUP.md, "Threads
  * by bytes"; with 17 tiles a thread, 256 -> 1024 at 14x14, the panel
  * split measured slower). */
