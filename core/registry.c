@@ -105,7 +105,8 @@ const cnnk_op_kernel *cnnk_op_kernel_find(const char *name) {
 
 static const char *const g_isa_names[CNNK_ISA_COUNT] = {"ref", "avx2", "avx512", "neon"};
 static const char *const g_algo_names[CNNK_ALGO_COUNT] = {
-    "direct", "im2col", "winograd_f2x2", "winograd_f4x4", "winograd_f6x6", "1x1", "1x1_sup"};
+    "direct", "im2col", "winograd_f2x2", "winograd_f4x4", "winograd_f6x6", "1x1", "1x1_sup",
+    "im2col_sup"};
 
 const char *cnnk_isa_name(cnnk_isa isa) {
     return isa >= 0 && isa < CNNK_ISA_COUNT ? g_isa_names[isa] : "?";

@@ -15,7 +15,8 @@ import re
 import sys
 
 PLANS = ["ref", "heuristic", "fixed:direct", "fixed:im2col", "fixed:winograd_f2x2",
-         "fixed:winograd_f4x4", "fixed:winograd_f6x6", "fixed:1x1", "fixed:1x1_sup"]
+         "fixed:winograd_f4x4", "fixed:winograd_f6x6", "fixed:1x1", "fixed:1x1_sup",
+         "fixed:im2col_sup"]
 LINE = re.compile(r"^net\s+(\S+)\s+\S+\s+(\S+)\s+(\S+)\s+vs expected\s+(pass|FAIL)\s+rel_l2=(\S+)")
 HEAD = re.compile(r"^# cnnk .*\(exit (\d+), (\d+) s\)")
 

@@ -1,5 +1,5 @@
-/* <isa>/im2col, <isa>/1x1, <isa>/1x1_sup (where the ISA has it) and
- * <isa>/fc of every optimized ISA this CPU runs against the scalar
+/* <isa>/im2col, <isa>/1x1, <isa>/1x1_sup and <isa>/im2col_sup (where the
+ * ISA has the unpacked GEMM) and <isa>/fc of every optimized ISA this CPU runs against the scalar
  * reference.
  * Data are small integers, so every product and partial sum is exact in
  * float whatever the summation order: results must match bit for bit (the
@@ -25,7 +25,8 @@
 #include "kernels/ref/ref.h"
 
 /* The ISA under test's entries. */
-static const cnnk_conv_kernel *g_im2col, *g_1x1, *g_1x1_sup; /* g_1x1_sup may be NULL */
+/* g_1x1_sup and g_im2col_sup may be NULL, together. */
+static const cnnk_conv_kernel *g_im2col, *g_1x1, *g_1x1_sup, *g_im2col_sup;
 static const cnnk_op_kernel *g_fc;
 
 static const float CANARY = -12345.5f;
@@ -137,6 +138,10 @@ static void run_conv_case(const conv_case *c, bool dense, uint64_t seed) {
     b.got = malloc(pitched(b.pout, b.dst_ld, d.oc) * sizeof(float));
     CHECK(g_im2col->applies(&d));
     check_kernel(g_im2col, &d, c, &b);
+    if (g_im2col_sup) {
+        CHECK(g_im2col_sup->applies(&d));
+        check_kernel(g_im2col_sup, &d, c, &b);
+    }
     if (g_1x1->applies(&d)) check_kernel(g_1x1, &d, c, &b);
     CHECK(!g_1x1_sup || g_1x1_sup->applies(&d) == g_1x1->applies(&d));
     if (g_1x1_sup && g_1x1_sup->applies(&d)) check_kernel(g_1x1_sup, &d, c, &b);
@@ -173,6 +178,10 @@ static const conv_case conv_cases[] = {
     {1, 2, 17, 13, 13, 45, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, true},   /* stride 2, ih odd, batch 2 */
     {1, 1, 1024, 6, 5, 40, 1, 1, 1, 1, 0, 0, 0, 0, 1, 1, false},  /* src_ld 1024 when dense */
     {1, 1, 1000, 7, 9, 19, 1, 1, 2, 2, 0, 0, 0, 0, 1, 1, false},  /* K > KC, strided */
+    /* im2col_sup's: column rows 4 KiB apart (K = 1024, staged tiles), and
+     * K = 2048 on few pixels (the N split) */
+    {1, 1, 256, 6, 5, 21, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, false},   /* K = 1024 */
+    {1, 1, 512, 4, 4, 19, 2, 2, 1, 1, 1, 1, 0, 0, 1, 1, false},   /* K = 2048, 16 pixels */
 };
 
 /* ---- fully connected ---------------------------------------------------- */
@@ -278,6 +287,8 @@ int main(void) {
         g_im2col = isa_conv((cnnk_isa)isa, "im2col");
         g_1x1 = isa_conv((cnnk_isa)isa, "1x1");
         g_1x1_sup = isa_conv((cnnk_isa)isa, "1x1_sup");
+        g_im2col_sup = isa_conv((cnnk_isa)isa, "im2col_sup");
+        CHECK((g_1x1_sup == NULL) == (g_im2col_sup == NULL));
         g_fc = isa_op((cnnk_isa)isa, "fc");
         CHECK(g_1x1 != NULL && g_fc != NULL);
         if (!g_1x1 || !g_fc) continue;

@@ -153,7 +153,7 @@ int main(void) {
     } nets[] = {{"resnet50", 32}, {"googlenet", 32}, {"densenet121", 32},
                 {"alexnet", 224}}; /* its adaptive pooling wants 224 */
     static const char *const plans[] = {"heuristic", "fixed:winograd_f4x4", "fixed:1x1_sup",
-                                        "fixed:im2col"};
+                                        "fixed:im2col", "fixed:im2col_sup"};
     for (size_t i = 0; i < sizeof nets / sizeof nets[0]; ++i)
         for (size_t p = 0; p < sizeof plans / sizeof plans[0]; ++p) {
             /* The heuristic for every network; the forced strategies on

@@ -36,6 +36,7 @@ typedef enum cnnk_algo {
     CNNK_ALGO_WINOGRAD_F6,  /* F(6x6,3x3) */
     CNNK_ALGO_1X1,
     CNNK_ALGO_1X1_SUP,      /* 1x1 on the unpacked GEMM: src read in place */
+    CNNK_ALGO_IM2COL_SUP,   /* im2col on the unpacked GEMM: the column block read in place */
     CNNK_ALGO_COUNT
 } cnnk_algo;
 

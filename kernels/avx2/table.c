@@ -52,13 +52,13 @@ const cnnk_isa_kernels cnnk_isa_kernels__avx2 = {
 
 CNNK_SHARED_ENTRIES(avx2, CNNK_ISA_AVX2, cnnk_isa_kernels__avx2)
 CNNK_DIRECT_ENTRY(avx2, CNNK_ISA_AVX2, cnnk_isa_kernels__avx2)
-CNNK_1X1_SUP_ENTRY(avx2, CNNK_ISA_AVX2, cnnk_isa_kernels__avx2)
+CNNK_SUP_ENTRIES(avx2, CNNK_ISA_AVX2, cnnk_isa_kernels__avx2)
 
 static const cnnk_conv_kernel *const g_conv[] = {
     &cnnk_conv_im2col__avx2,        &cnnk_conv_1x1__avx2,
     &cnnk_conv_winograd_f2x2__avx2, &cnnk_conv_winograd_f4x4__avx2,
     &cnnk_conv_winograd_f6x6__avx2, &cnnk_conv_direct__avx2,
-    &cnnk_conv_1x1_sup__avx2,
+    &cnnk_conv_1x1_sup__avx2,      &cnnk_conv_im2col_sup__avx2,
 };
 
 static const cnnk_op_kernel *const g_ops[] = {

@@ -53,13 +53,13 @@ const cnnk_isa_kernels cnnk_isa_kernels__avx512 = {
 
 CNNK_SHARED_ENTRIES(avx512, CNNK_ISA_AVX512, cnnk_isa_kernels__avx512)
 CNNK_DIRECT_ENTRY(avx512, CNNK_ISA_AVX512, cnnk_isa_kernels__avx512)
-CNNK_1X1_SUP_ENTRY(avx512, CNNK_ISA_AVX512, cnnk_isa_kernels__avx512)
+CNNK_SUP_ENTRIES(avx512, CNNK_ISA_AVX512, cnnk_isa_kernels__avx512)
 
 static const cnnk_conv_kernel *const g_conv[] = {
     &cnnk_conv_im2col__avx512,        &cnnk_conv_1x1__avx512,
     &cnnk_conv_winograd_f2x2__avx512, &cnnk_conv_winograd_f4x4__avx512,
     &cnnk_conv_winograd_f6x6__avx512, &cnnk_conv_direct__avx512,
-    &cnnk_conv_1x1_sup__avx512,
+    &cnnk_conv_1x1_sup__avx512,       &cnnk_conv_im2col_sup__avx512,
 };
 
 static const cnnk_op_kernel *const g_ops[] = {

@@ -54,6 +54,7 @@ typedef struct lowering {
     int64_t rows, blocks;    /* this run's block height and count */
     bool identity;           /* 1x1, stride 1, no padding: A is src itself */
     bool split_n;            /* too few pixels to split: the GEMM threads over N */
+    bool sup;                /* multiplied on the unpacked GEMM (im2col_sup) */
     size_t slice;            /* floats of one thread's column block + GEMM scratch */
 } lowering;
 
@@ -73,19 +74,47 @@ static int64_t block_cap(const cnnk_kernel_config *cfg, int64_t k) {
     return cnnk_max64(4 * bl->mr, cnnk_min64(bl->mc, fit));
 }
 
+/* A column block, or src itself, as the unpacked GEMM's A: one pitched
+ * matrix, K summed in the packed GEMM's KC blocks, so that im2col_sup's
+ * rounding is the packed im2col's (docs/TOLERANCE.md), as for Winograd. */
+static cnnk_sup_a col_rows(const cnnk_isa_kernels *isa, const float *a, int64_t m, int64_t ld) {
+    return (cnnk_sup_a){.a = a, .seg = m, .seg_h = 1, .ld_row = ld,
+                        .kc_max = isa->config()->gemm.kc};
+}
+
+/* Floats of GEMM workspace for an m x n x k multiply with A's pitch lda
+ * on nthreads threads, on whichever GEMM L multiplies with. */
+static size_t gemm_floats(const cnnk_isa_kernels *isa, bool sup, int64_t m, int64_t n, int64_t k,
+                          int64_t lda, int nthreads) {
+    if (!sup) return cnnk_gemm_workspace_size(isa, m, n, k, nthreads);
+    const cnnk_sup_a A = col_rows(isa, NULL, m, lda);
+    return cnnk_gemm_sup_workspace_size(isa, m, n, k, &A, nthreads);
+}
+
+static void lowered_gemm(const cnnk_isa_kernels *isa, bool sup, int64_t m, int64_t n, int64_t k,
+                         const float *a, int64_t lda, const float *pb, float *c, int64_t ldc,
+                         const cnnk_gemm_epilogue *ep, float *ws, int nthreads) {
+    if (sup) {
+        const cnnk_sup_a A = col_rows(isa, a, m, lda);
+        cnnk_gemm_sup(isa, m, n, k, &A, pb, c, ldc, ep, ws, nthreads);
+        return;
+    }
+    cnnk_gemm(isa, m, n, k, a, lda, pb, c, ldc, ep, ws, nthreads);
+}
+
 /* Pixel blocks are the parallel work items, as many per thread; below 8
  * microtile rows per thread the blocks would be too short to run at speed,
  * so the pixels stay in one block and the GEMM splits N instead. */
 static lowering make_lowering(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
-                               int nthreads) {
+                               int nthreads, bool sup) {
     const int64_t mr = isa->gemm->mr;
-    lowering L = {.icg = d->ic / d->g, .ocg = d->oc / d->g};
+    lowering L = {.icg = d->ic / d->g, .ocg = d->oc / d->g, .sup = sup};
     L.k = d->kh * d->kw * L.icg;
     L.m = d->mb * d->oh * d->ow;
     L.identity = is_identity(d);
     L.cap = block_cap(isa->config(), L.k);
     L.slice = cnnk_align16((size_t)(L.cap * L.k)) +
-              cnnk_align16(cnnk_gemm_workspace_size(isa, L.cap, L.ocg, L.k, 1));
+              cnnk_align16(gemm_floats(isa, sup, L.cap, L.ocg, L.k, L.k, 1));
     L.split_n = nthreads > 1 && L.m < (int64_t)nthreads * 8 * mr;
     if (L.split_n) {
         L.rows = L.m;
@@ -98,18 +127,21 @@ static lowering make_lowering(const cnnk_isa_kernels *isa, const cnnk_conv_desc 
     return L;
 }
 
+/* src's pitch is not in the descriptor: where A is src itself the
+ * unpacked GEMM's workspace is sized for the worst pitch, a multiple of
+ * 1024 (gemm_sup.c), as for 1x1_sup. */
 size_t cnnk_lowered_workspace_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
-                                  int nthreads) {
+                                  int nthreads, bool sup) {
     if (nthreads < 1) nthreads = 1;
-    lowering L = make_lowering(isa, d, nthreads);
-    if (L.identity) return cnnk_gemm_workspace_size(isa, L.m, L.ocg, L.k, nthreads);
+    lowering L = make_lowering(isa, d, nthreads, sup);
+    if (L.identity) return gemm_floats(isa, sup, L.m, L.ocg, L.k, 1024, nthreads);
     size_t blocked = L.slice * (size_t)nthreads;
     size_t whole = 0; /* the split_n layout, needed by any thread count that picks it */
     for (int t = 2; t <= nthreads; ++t) {
-        lowering S = make_lowering(isa, d, t);
+        lowering S = make_lowering(isa, d, t, sup);
         if (!S.split_n) continue;
         size_t need = cnnk_align16((size_t)(S.m * S.k)) +
-                      cnnk_gemm_workspace_size(isa, S.m, S.ocg, S.k, t);
+                      gemm_floats(isa, sup, S.m, S.ocg, S.k, S.k, t);
         whole = need > whole ? need : whole;
     }
     return blocked > whole ? blocked : whole;
@@ -177,8 +209,8 @@ static void run_block(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, cons
         lower_row(d, a->src, a->src_ld, c0, L->icg, p0 + i, col + i * L->k);
     const float *pb = a->packed + (size_t)grp * cnnk_gemm_packed_b_size(isa->gemm->nr, L->k, L->ocg);
     cnnk_gemm_epilogue ep = group_epilogue(a, p0, o0);
-    cnnk_gemm(isa, m, L->ocg, L->k, col, L->k, pb, a->dst + p0 * a->dst_ld + o0, a->dst_ld, &ep,
-                    gemm_ws, gemm_threads);
+    lowered_gemm(isa, L->sup, m, L->ocg, L->k, col, L->k, pb, a->dst + p0 * a->dst_ld + o0,
+                 a->dst_ld, &ep, gemm_ws, gemm_threads);
 }
 
 /* Items are numbered group-major so a thread's consecutive blocks share
@@ -209,15 +241,15 @@ static void run_identity(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d, c
     for (int64_t grp = 0; grp < d->g; ++grp) {
         const float *pb = a->packed + (size_t)grp * cnnk_gemm_packed_b_size(isa->gemm->nr, L->k, L->ocg);
         cnnk_gemm_epilogue ep = group_epilogue(a, 0, grp * L->ocg);
-        cnnk_gemm(isa, L->m, L->ocg, L->k, a->src + grp * L->icg, a->src_ld, pb,
-                        a->dst + grp * L->ocg, a->dst_ld, &ep, a->workspace, a->nthreads);
+        lowered_gemm(isa, L->sup, L->m, L->ocg, L->k, a->src + grp * L->icg, a->src_ld, pb,
+                     a->dst + grp * L->ocg, a->dst_ld, &ep, a->workspace, a->nthreads);
     }
 }
 
 void cnnk_lowered_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
-                       const cnnk_conv_args *a) {
+                       const cnnk_conv_args *a, bool sup) {
     const int nthreads = a->nthreads < 1 ? 1 : a->nthreads;
-    const lowering L = make_lowering(isa, d, nthreads);
+    const lowering L = make_lowering(isa, d, nthreads, sup);
     if (L.identity) {
         run_identity(isa, d, a, &L);
         return;

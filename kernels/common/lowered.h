@@ -1,6 +1,7 @@
 /* Convolutions and FC lowered onto the shared GEMM (kernels/common/gemm.h),
  * for any ISA: the generic halves of the "<isa>/im2col", "<isa>/1x1" and
- * "<isa>/fc" entries, bound to an ISA by CNNK_GEMM_ENTRIES (entries.h). */
+ * "<isa>/fc" entries (and their unpacked "_sup" twins), bound to an ISA by
+ * the macros of entries.h. */
 #ifndef CNNK_KERNELS_COMMON_LOWERED_H
 #define CNNK_KERNELS_COMMON_LOWERED_H
 
@@ -18,11 +19,14 @@ void cnnk_pack_b_oihw(const cnnk_isa_kernels *isa, int64_t n, int64_t c, int64_t
                       const float *w, float *packed, float *scratch);
 
 /* The lowered run shared by im2col and 1x1, which recognises the copy-free
- * case (1x1, stride 1, no padding) itself. */
+ * case (1x1, stride 1, no padding) itself. sup multiplies on the unpacked
+ * GEMM (gemm_sup.h; "<isa>/im2col_sup", only for an ISA with isa->sup),
+ * which reads the column block where the lowering wrote it, else on the
+ * packed GEMM; both take the same packed weights. */
 size_t cnnk_lowered_workspace_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
-                                   int nthreads);
+                                   int nthreads, bool sup);
 void cnnk_lowered_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
-                      const cnnk_conv_args *a);
+                      const cnnk_conv_args *a, bool sup);
 
 bool cnnk_im2col_applies(const cnnk_conv_desc *d);
 size_t cnnk_im2col_packed_size(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d);
