@@ -9,8 +9,11 @@
 /* Below this output width the direct kernel's row tiles (6 pixels) are
  * mostly partial, and im2col's GEMM, tiled over all pixels, wins
  * (docs/PERFORMANCE.md: ResNet-50 layer4.0.conv2 at 7x7, im2col 0.92x
- * oneDNN against direct 1.17x; at 14x14 and wider direct is ahead). */
-#define HEURISTIC_DIRECT_MIN_OW 14
+ * oneDNN against direct 1.17x). At 14 wide the lowering on the unpacked
+ * GEMM led direct on ResNet-50's layer3.0.conv2 (3x3 stride 2) in three
+ * runs, 0.94-0.95x (2026-12-03, Zen 5, AVX2; docs/GEMM_SUP.md "im2col
+ * unpacked"); at 28 wide direct led (layer2.0.conv2, 0.99x). */
+#define HEURISTIC_DIRECT_MIN_OW 15
 
 static void list_plans(char *buf, size_t len) {
     size_t used = (size_t)snprintf(buf, len, "ref, heuristic");
@@ -76,6 +79,7 @@ void cnnk_plan_format(const cnnk_plan *p, char *buf, size_t len) {
 static bool next_algo(cnnk_algo a, cnnk_algo *next) {
     switch (a) {
     case CNNK_ALGO_1X1_SUP: *next = CNNK_ALGO_1X1; return true;
+    case CNNK_ALGO_IM2COL_SUP: *next = CNNK_ALGO_IM2COL; return true;
     case CNNK_ALGO_1X1: *next = CNNK_ALGO_IM2COL; return true;
     case CNNK_ALGO_WINOGRAD_F6: *next = CNNK_ALGO_WINOGRAD_F4; return true;
     case CNNK_ALGO_WINOGRAD_F4: *next = CNNK_ALGO_WINOGRAD_F2; return true;
@@ -132,7 +136,15 @@ static cnnk_algo heuristic_algo_avx2(cnnk_isa isa, const cnnk_conv_desc *d) {
      * 49 used) but 16 nearly full 2x2 tiles: F2 (ResNet-50 layer4, 0.73x
      * oneDNN where F4 is 1.6x). */
     if (wino && d->oh >= 4 && d->ow >= 4) return CNNK_ALGO_WINOGRAD_F2;
-    return d->ow >= HEURISTIC_DIRECT_MIN_OW ? CNNK_ALGO_DIRECT : CNNK_ALGO_IM2COL;
+    if (d->ow >= HEURISTIC_DIRECT_MIN_OW) return CNNK_ALGO_DIRECT;
+    /* The lowering on the unpacked GEMM, which reads the column block in
+     * place: on the 12 non-1x1 layers under 14 wide of AlexNet, GoogLeNet,
+     * ResNet-50, DenseNet-121 and YOLOv1 it took 0.84-0.99x of the packed
+     * im2col's time in two runs (geomean 0.93; ResNet-50 layer4.0.conv2
+     * 0.90-0.92x), but for YOLOv1's features.46, whose 38 MB of weights
+     * stream from memory: 0.96-1.13x over runs that swung by a third, 1.00x
+     * in a third run of five repetitions (docs/GEMM_SUP.md). */
+    return find_conv(isa, CNNK_ALGO_IM2COL_SUP, d) ? CNNK_ALGO_IM2COL_SUP : CNNK_ALGO_IM2COL;
 }
 
 /* AVX-512, from per-layer runs of every kernel against oneDNN's
@@ -162,13 +174,14 @@ static cnnk_algo heuristic_algo_avx2(cnnk_isa isa, const cnnk_conv_desc *d) {
  *    to one 4096-vector per region) im2col, whose lowering is then a plain
  *    reshuffle and whose GEMM has a row per region: fast_rcnn_vgg16's fc6
  *    at 64 regions took 1108 ms against direct's 5893 ms (`cnnk run`,
- *    docs/REGIONS.md);
+ *    docs/REGIONS.md); on the unpacked GEMM (im2col_sup), at 300 regions,
+ *    853 against the packed im2col's 892 ms (docs/GEMM_SUP.md);
  *  - everything else direct, which led im2col on every such layer. */
 static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
     const bool small_map = d->oh < 8 || d->ow < 8;
     const bool patches = d->kh > 1 && d->kh == d->sh && d->kw == d->sw && d->dh == 1 &&
                          d->dw == 1 && !(d->pt | d->pl | d->pb | d->pr);
-    if (patches) return CNNK_ALGO_IM2COL;
+    if (patches) return CNNK_ALGO_IM2COL_SUP;
     if (is_1x1_unpadded(d)) return CNNK_ALGO_1X1_SUP;
     if (winograd_shape(d) && !small_map) return CNNK_ALGO_WINOGRAD_F4;
     if (winograd_shape(d) && d->oh >= 4 && d->ow >= 4) return CNNK_ALGO_WINOGRAD_F2;
