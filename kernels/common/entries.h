@@ -48,44 +48,33 @@
     };
 
 /* "<ISA>/1x1_sup" and "<ISA>/im2col_sup": 1x1's and im2col's shapes and
- * packed weights on the unpacked GEMM; only for an ISA whose K has a sup
- * microkernel (K.sup->nr == K.gemm->nr). */
+ * packed weights (their pack wrappers, from CNNK_LOWERED_ENTRIES: expand
+ * this after CNNK_SHARED_ENTRIES) on the unpacked GEMM; only for an ISA
+ * whose K has a sup microkernel (K.sup->nr == K.gemm->nr). */
 #define CNNK_SUP_ENTRIES(ISA, ISA_ENUM, K)                                                     \
-    static size_t ISA##_1x1_sup_packed_size_(const cnnk_conv_desc *d) {                        \
-        return cnnk_1x1_packed_size(&(K), d);                                                  \
-    }                                                                                          \
     static size_t ISA##_1x1_sup_ws_(const cnnk_conv_desc *d, int n) {                          \
         return cnnk_1x1_sup_workspace_size(&(K), d, n);                                        \
-    }                                                                                          \
-    static void ISA##_1x1_sup_pack_(const cnnk_conv_desc *d, const float *w, float *p) {       \
-        cnnk_1x1_pack(&(K), d, w, p);                                                          \
     }                                                                                          \
     static void ISA##_1x1_sup_run_(const cnnk_conv_desc *d, const cnnk_conv_args *a) {         \
         cnnk_1x1_sup_run(&(K), d, a);                                                          \
     }                                                                                          \
     const cnnk_conv_kernel cnnk_conv_1x1_sup__##ISA = {                                        \
         .name = #ISA "/1x1_sup", .isa = ISA_ENUM, .algo = CNNK_ALGO_1X1_SUP,                   \
-        .applies = cnnk_1x1_applies, .packed_size = ISA##_1x1_sup_packed_size_,                \
-        .workspace_size = ISA##_1x1_sup_ws_, .pack = ISA##_1x1_sup_pack_,                      \
+        .applies = cnnk_1x1_applies, .packed_size = ISA##_1x1_packed_size_,                    \
+        .workspace_size = ISA##_1x1_sup_ws_, .pack = ISA##_1x1_pack_,                          \
         .run = ISA##_1x1_sup_run_,                                                             \
         .residual_in_dst = true,                                                               \
     };                                                                                         \
-    static size_t ISA##_im2col_sup_packed_size_(const cnnk_conv_desc *d) {                     \
-        return cnnk_im2col_packed_size(&(K), d);                                               \
-    }                                                                                          \
     static size_t ISA##_im2col_sup_ws_(const cnnk_conv_desc *d, int n) {                       \
         return cnnk_lowered_workspace_size(&(K), d, n, true);                                  \
-    }                                                                                          \
-    static void ISA##_im2col_sup_pack_(const cnnk_conv_desc *d, const float *w, float *p) {    \
-        cnnk_im2col_pack(&(K), d, w, p);                                                       \
     }                                                                                          \
     static void ISA##_im2col_sup_run_(const cnnk_conv_desc *d, const cnnk_conv_args *a) {      \
         cnnk_lowered_run(&(K), d, a, true);                                                    \
     }                                                                                          \
     const cnnk_conv_kernel cnnk_conv_im2col_sup__##ISA = {                                     \
         .name = #ISA "/im2col_sup", .isa = ISA_ENUM, .algo = CNNK_ALGO_IM2COL_SUP,             \
-        .applies = cnnk_im2col_applies, .packed_size = ISA##_im2col_sup_packed_size_,          \
-        .workspace_size = ISA##_im2col_sup_ws_, .pack = ISA##_im2col_sup_pack_,                \
+        .applies = cnnk_im2col_applies, .packed_size = ISA##_im2col_packed_size_,              \
+        .workspace_size = ISA##_im2col_sup_ws_, .pack = ISA##_im2col_pack_,                    \
         .run = ISA##_im2col_sup_run_,                                                          \
         .residual_in_dst = true,                                                               \
     };
