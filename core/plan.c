@@ -10,9 +10,9 @@
  * mostly partial, and im2col's GEMM, tiled over all pixels, wins
  * (docs/PERFORMANCE.md: ResNet-50 layer4.0.conv2 at 7x7, im2col 0.92x
  * oneDNN against direct 1.17x). At 14 wide the lowering on the unpacked
- * GEMM led direct on ResNet-50's layer3.0.conv2 (3x3 stride 2) in three
- * runs, 0.94-0.95x (2026-12-03, Zen 5, AVX2; docs/GEMM_SUP.md "im2col
- * unpacked"); at 28 wide direct led (layer2.0.conv2, 0.99x). */
+ * GEMM led direct on ResNet-50's layer3.0.conv2 (3x3 stride 2) in five
+ * runs, 0.94-0.97x (2026-12-03, Zen 5, AVX2; docs/GEMM_SUP.md "im2col
+ * unpacked"); at 28 wide direct led in four of five (layer2.0.conv2). */
 #define HEURISTIC_DIRECT_MIN_OW 15
 
 static void list_plans(char *buf, size_t len) {
@@ -141,7 +141,7 @@ static cnnk_algo heuristic_algo_avx2(cnnk_isa isa, const cnnk_conv_desc *d) {
      * place: on the 12 non-1x1 layers under 14 wide of AlexNet, GoogLeNet,
      * ResNet-50, DenseNet-121 and YOLOv1 it took 0.84-0.99x of the packed
      * im2col's time in two runs (geomean 0.93; ResNet-50 layer4.0.conv2
-     * 0.90-0.92x), but for YOLOv1's features.46, whose 38 MB of weights
+     * 0.89-0.93x in five), but for YOLOv1's features.46, whose 38 MB of weights
      * stream from memory: 0.96-1.13x over runs that swung by a third, 1.00x
      * in a third run of five repetitions (docs/GEMM_SUP.md). */
     return find_conv(isa, CNNK_ALGO_IM2COL_SUP, d) ? CNNK_ALGO_IM2COL_SUP : CNNK_ALGO_IM2COL;
