@@ -182,6 +182,15 @@ static const conv_case conv_cases[] = {
      * K = 2048 on few pixels (the N split) */
     {1, 1, 256, 6, 5, 21, 2, 2, 1, 1, 0, 0, 0, 0, 1, 1, false},   /* K = 1024 */
     {1, 1, 512, 4, 4, 19, 2, 2, 1, 1, 1, 1, 0, 0, 1, 1, false},   /* K = 2048, 16 pixels */
+    /* whole-row patches (kernel = stride = iw: the R-CNN heads), which
+     * im2col_sup reads in place when src is dense (odd index) and lowers
+     * otherwise; a row left over below the last window (ih 13 = 4 x 3 + 1)
+     * shifts the second image; K = 1024 stages the tiles */
+    {1, 2, 5, 13, 3, 7, 3, 3, 3, 3, 0, 0, 0, 0, 1, 1, true},      /* dense */
+    {1, 2, 5, 13, 3, 7, 3, 3, 3, 3, 0, 0, 0, 0, 1, 1, true},      /* pitched */
+    {1, 1, 128, 8, 2, 9, 4, 2, 4, 2, 0, 0, 0, 0, 1, 1, false},    /* K = 1024, dense */
+    {1, 3, 6, 61, 2, 20, 3, 2, 3, 2, 0, 0, 0, 0, 1, 1, false},    /* 60 rows, pitched */
+    {1, 3, 6, 61, 2, 20, 3, 2, 3, 2, 0, 0, 0, 0, 1, 1, false},    /* 60 rows, dense */
 };
 
 /* ---- fully connected ---------------------------------------------------- */

@@ -102,6 +102,25 @@ static void lowered_gemm(const cnnk_isa_kernels *isa, bool sup, int64_t m, int64
     cnnk_gemm(isa, m, n, k, a, lda, pb, c, ldc, ep, ws, nthreads);
 }
 
+/* Non-overlapping patches as wide as the image (kernel = stride = iw, no
+ * padding: the R-CNN heads' fc6 over regions stacked along h, one output
+ * column): each output pixel's window is kh whole rows of src, K
+ * contiguous floats when src is dense, so the unpacked GEMM reads them in
+ * place, all M rows in one call, and the weights stream once instead of
+ * once per column block (whose cap at K = 25088 is 4 microtile rows). */
+static bool whole_row_patches(const cnnk_conv_desc *d) {
+    return d->g == 1 && d->kw == d->iw && d->sw == d->kw && d->sh == d->kh && d->dh == 1 &&
+           d->dw == 1 && !(d->pt | d->pl | d->pb | d->pr);
+}
+
+static cnnk_sup_a patch_rows(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
+                             const float *src, int64_t k) {
+    cnnk_sup_a A = col_rows(isa, src, d->mb * d->oh, k);
+    A.seg = d->oh;
+    A.ld_img = d->ih * d->iw * d->ic;
+    return A;
+}
+
 /* Pixel blocks are the parallel work items, as many per thread; below 8
  * microtile rows per thread the blocks would be too short to run at speed,
  * so the pixels stay in one block and the GEMM splits N instead. */
@@ -135,6 +154,11 @@ size_t cnnk_lowered_workspace_size(const cnnk_isa_kernels *isa, const cnnk_conv_
     if (nthreads < 1) nthreads = 1;
     lowering L = make_lowering(isa, d, nthreads, sup);
     if (L.identity) return gemm_floats(isa, sup, L.m, L.ocg, L.k, 1024, nthreads);
+    size_t in_place = 0; /* src dense or not is known only at run time */
+    if (sup && whole_row_patches(d)) {
+        const cnnk_sup_a A = patch_rows(isa, d, NULL, L.k);
+        in_place = cnnk_gemm_sup_workspace_size(isa, L.m, L.ocg, L.k, &A, nthreads);
+    }
     size_t blocked = L.slice * (size_t)nthreads;
     size_t whole = 0; /* the split_n layout, needed by any thread count that picks it */
     for (int t = 2; t <= nthreads; ++t) {
@@ -144,6 +168,7 @@ size_t cnnk_lowered_workspace_size(const cnnk_isa_kernels *isa, const cnnk_conv_
                       gemm_floats(isa, sup, S.m, S.ocg, S.k, S.k, t);
         whole = need > whole ? need : whole;
     }
+    if (in_place > whole) whole = in_place;
     return blocked > whole ? blocked : whole;
 }
 
@@ -252,6 +277,13 @@ void cnnk_lowered_run(const cnnk_isa_kernels *isa, const cnnk_conv_desc *d,
     const lowering L = make_lowering(isa, d, nthreads, sup);
     if (L.identity) {
         run_identity(isa, d, a, &L);
+        return;
+    }
+    if (sup && whole_row_patches(d) && a->src_ld == d->ic) {
+        const cnnk_sup_a A = patch_rows(isa, d, a->src, L.k);
+        const cnnk_gemm_epilogue ep = group_epilogue(a, 0, 0);
+        cnnk_gemm_sup(isa, L.m, L.ocg, L.k, &A, a->packed, a->dst, a->dst_ld, &ep, a->workspace,
+                      nthreads);
         return;
     }
     if (L.split_n) {
