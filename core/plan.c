@@ -174,8 +174,9 @@ static cnnk_algo heuristic_algo_avx2(cnnk_isa isa, const cnnk_conv_desc *d) {
  *    to one 4096-vector per region) im2col, whose lowering is then a plain
  *    reshuffle and whose GEMM has a row per region: fast_rcnn_vgg16's fc6
  *    at 64 regions took 1108 ms against direct's 5893 ms (`cnnk run`,
- *    docs/REGIONS.md); on the unpacked GEMM (im2col_sup), at 300 regions,
- *    853 against the packed im2col's 892 ms (docs/GEMM_SUP.md);
+ *    docs/REGIONS.md); on the unpacked GEMM (im2col_sup), which reads
+ *    whole-row patches in place, at 300 regions 0.87-0.91x of the packed
+ *    im2col's time in three runs (docs/GEMM_SUP.md);
  *  - everything else direct, which led im2col on every such layer. */
 static cnnk_algo heuristic_algo_avx512(const cnnk_conv_desc *d) {
     const bool small_map = d->oh < 8 || d->ow < 8;

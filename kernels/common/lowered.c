@@ -7,7 +7,10 @@
  * reused: the column block is written once and read once (by the GEMM's A
  * packing) while still in L2, instead of a whole oh*ow*K matrix streaming
  * through memory twice. A 1x1 convolution at stride > 1 is exactly a tiled
- * gather with K = ic; at stride 1 without padding A is src itself. */
+ * gather with K = ic; at stride 1 without padding A is src itself.
+ * im2col_sup multiplies the same blocks on the unpacked GEMM (gemm_sup.h),
+ * which reads the column block in place instead of packing it again, and
+ * reads whole-row patches (the R-CNN heads) straight from src. */
 #include "kernels/common/lowered.h"
 
 #include <string.h>
