@@ -1,6 +1,6 @@
 /* <isa>/im2col, <isa>/1x1, <isa>/1x1_sup and <isa>/im2col_sup (where the
- * ISA has the unpacked GEMM) and <isa>/fc of every optimized ISA this CPU runs against the scalar
- * reference.
+ * ISA has the unpacked GEMM) and <isa>/fc of every optimized ISA this CPU
+ * runs against the scalar reference.
  * Data are small integers, so every product and partial sum is exact in
  * float whatever the summation order: results must match bit for bit (the
  * tolerance table's bound for these algorithms on integer data). Shapes
