@@ -11,7 +11,8 @@
  * the K block, every epilogue, 1 to 3 threads. Guard zones around C and
  * the gaps between its rows must keep their canary; A, B, bias and
  * residual are allocated to their exact extents so AddressSanitizer
- * catches an over-read. */
+ * catches an over-read. The driver's prefetch of the next B block (lines
+ * ahead, which AddressSanitizer does not see) is checked line by line. */
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -189,6 +190,98 @@ static void test_strided(void) {
     }
 }
 
+/* ---- lines ahead (gemm_sup.c) ------------------------------------------
+ * The driver's prefetch hand-outs, seen through a microkernel that records
+ * each tile's lines before running the real one: every line lies in the
+ * packed B or in next_b, on a 64-byte step from its start, and is handed
+ * out once; the k loop's share covers them all; and the lines of B never
+ * handed out are exactly one leading block (the first P0 panels' first L0
+ * lines each: the first K block of the first N block), with next_b's
+ * first block of the same size handed out whole when it is given, so
+ * every later block was prefetched during the one before. */
+static struct {
+    const cnnk_sup_ukernel *real;
+    uintptr_t buf[2];
+    size_t lines[2];
+    unsigned char *mark[2];
+    int bad;
+} g_ahead;
+
+static void record_run(int64_t kc, const float *a, int64_t lda, const float *b, int64_t ldb,
+                       float *c, int64_t ldc, const cnnk_gemm_tile *t) {
+    if (t->ahead_lines > 0 && kc >= 4 && (int64_t)t->ahead_per_k4 * (kc / 4) < t->ahead_lines)
+        ++g_ahead.bad; /* the k loop would not issue them all */
+    uintptr_t run0 = (uintptr_t)t->ahead - (uintptr_t)t->ahead_at * 64;
+    int at = t->ahead_at;
+    for (int i = 0; i < t->ahead_lines; ++i) {
+        const uintptr_t q = run0 + (uintptr_t)at * 64;
+        int hit = 0;
+        for (int s = 0; s < 2; ++s) {
+            const uintptr_t lo = g_ahead.buf[s];
+            if (!lo || q < lo || q >= lo + g_ahead.lines[s] * 64 || (q - lo) % 64) continue;
+            hit = 1;
+            g_ahead.bad += g_ahead.mark[s][(q - lo) / 64]++ != 0; /* handed out twice */
+        }
+        g_ahead.bad += !hit;
+        if (++at == t->ahead_run) at = 0, run0 += (uintptr_t)t->ahead_stride;
+    }
+    g_ahead.real->run(kc, a, lda, b, ldb, c, ldc, t);
+}
+
+/* Lines (j, l) of buffer s (P panels of lp lines) with mark == want
+ * exactly where j < p0 && l < l0. */
+static int rect_marked(int s, int64_t P, int64_t lp, int64_t p0, int64_t l0, int want) {
+    int bad = 0;
+    for (int64_t j = 0; j < P; ++j)
+        for (int64_t l = 0; l < lp; ++l)
+            bad += ((g_ahead.mark[s][j * lp + l] != 0) == want) != (j < p0 && l < l0);
+    return bad;
+}
+
+static void test_ahead(void) {
+    const int64_t shapes[][5] = {/* M, N, K, kc_max, next_b */
+                                 {13, 100, 300, 0, 1}, {49, 520, 300, 0, 0},
+                                 {5, 1000, 600, 64, 1}, {16, 512, 512, 256, 1},
+                                 {7, 2000, 2100, 0, 0}, {1, 33, 3, 0, 1},
+                                 {200, 70, 37, 16, 1}, {12, 4000, 64, 0, 0},
+                                 /* several K and N blocks before next_b */
+                                 {13, 1500, 700, 256, 1}};
+    cnnk_isa_kernels isa = *g_isa;
+    cnnk_sup_ukernel uk = *g_isa->sup;
+    uk.run = record_run;
+    isa.sup = &uk;
+    g_ahead.real = g_isa->sup;
+    const int64_t nr = uk.nr;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; ++i) {
+        const int64_t M = shapes[i][0], N = shapes[i][1], K = shapes[i][2];
+        const size_t nb = cnnk_gemm_packed_b_size(nr, K, N);
+        const int64_t P = cnnk_ceil_div(N, nr), lp = K * nr / 16; /* lines per panel */
+        float *A = calloc((size_t)(M * K), sizeof *A), *C = malloc((size_t)(M * N) * sizeof *C);
+        float *pb = calloc(nb, sizeof *pb), *next = shapes[i][4] ? calloc(nb, sizeof *next) : NULL;
+        g_ahead.bad = 0;
+        g_ahead.buf[0] = (uintptr_t)pb, g_ahead.buf[1] = (uintptr_t)next;
+        g_ahead.lines[0] = g_ahead.lines[1] = nb / 16;
+        g_ahead.mark[0] = calloc(nb / 16, 1), g_ahead.mark[1] = calloc(nb / 16, 1);
+        const cnnk_sup_a a = {.a = A, .seg = M, .seg_h = 1, .ld_row = K,
+                              .kc_max = shapes[i][3], .next_b = next};
+        cnnk_gemm_sup(&isa, M, N, K, &a, pb, C, N, NULL, NULL, 1);
+        /* The first block: the leading panels with line 0 never handed
+         * out, the leading lines of panel 0 never handed out. */
+        int64_t p0 = 0, l0 = 0;
+        while (p0 < P && !g_ahead.mark[0][p0 * lp]) ++p0;
+        while (l0 < lp && !g_ahead.mark[0][l0]) ++l0;
+        int bad = g_ahead.bad + (p0 < 1) + (l0 < 1) + rect_marked(0, P, lp, p0, l0, 0);
+        /* next_b: the same block handed out, nothing else of it. */
+        if (next) bad += rect_marked(1, P, lp, p0, l0, 1);
+        if (bad)
+            fprintf(stderr, "%s sup ahead M%lld N%lld K%lld kc_max%lld: %d bad (p0 %lld l0 %lld)\n",
+                    cnnk_isa_name(g_isa->isa), (long long)M, (long long)N, (long long)K,
+                    (long long)shapes[i][3], bad, (long long)p0, (long long)l0);
+        CHECK_EQ_I64(bad, 0);
+        free(A), free(C), free(pb), free(next), free(g_ahead.mark[0]), free(g_ahead.mark[1]);
+    }
+}
+
 /* The bare microkernel: each row count on one tile, A rows wider than K,
  * over one panel and (where the kernel takes more) all its panels, the
  * last column left out; only the tile's t->m rows and t->n columns may be
@@ -241,6 +334,7 @@ int main(void) {
         test_dense_sweep();
         test_epilogues();
         test_strided();
+        test_ahead();
         ++tested;
     }
     printf("test_gemm_sup: %d ISA(s) tested\n", tested);

@@ -35,8 +35,10 @@ CNNK_INLINE void sup_tile(const int M, int64_t kc, const float *a, int64_t lda, 
     for (int r = 0; r < M; ++r) acc[r][0] = acc[r][1] = _mm256_setzero_ps();
     const float *p[2] = {a, a + 3 * lda};
     cnnk_avx2_prefetch_tile(c, ldc, t);
+    cnnk_sup_ahead ahead = cnnk_sup_ahead_start(t);
     int64_t k = 0;
     for (; k + 4 <= kc; k += 4, b += 4 * NR, p[0] += 4, p[1] += 4) {
+        cnnk_sup_ahead_step(&ahead);
         CNNK_SUP_STEP(M, 0);
         CNNK_SUP_STEP(M, 1);
         CNNK_SUP_STEP(M, 2);

@@ -69,8 +69,10 @@ CNNK_INLINE void sup_tile(const int M, const int NV, int64_t kc, const float *a,
     if (th.res) th.res += NR;
     cnnk_avx512_prefetch_tile(2, c, ldc, t);
     if (NV > 2) cnnk_avx512_prefetch_tile(2, c + NR, ldc, &th);
+    cnnk_sup_ahead ahead = cnnk_sup_ahead_start(t);
     int64_t k = 0;
     for (; k + 4 <= kc; k += 4, b0 += 4 * NR, b1 += 4 * NR) {
+        cnnk_sup_ahead_step(&ahead);
         CNNK_SUP_STEP(M, NV, 0);
         CNNK_SUP_STEP(M, NV, 1);
         CNNK_SUP_STEP(M, NV, 2);

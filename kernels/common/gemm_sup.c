@@ -162,6 +162,72 @@ typedef struct sup_args {
     sup_plan plan;
 } sup_args;
 
+/* ---- lines ahead ----------------------------------------------------------
+ * A block of B (KC rows of an N block's panels) is read from memory by the
+ * first M tile that meets it and from L2 by the rest. Meanwhile the block
+ * the loops multiply next (the next N block; after the last, the next K
+ * block's first; after the last of those, the first block of the caller's
+ * next_b) is prefetched: its lines are shared out over the calls of every
+ * tile but the first (over the one tile's calls when there is only one),
+ * each call's share spread over its k loop by the microkernel
+ * (cnnk_sup_ahead_step). On Zen 5, ResNet-50's layer4 Winograd multiplies
+ * took 1.6x their warm time in the network without it; the same lines
+ * prefetched in one burst between calls gained half as much
+ * (docs/GEMM_SUP.md, "Lines ahead"). The B-in-L1 order (run_range_b) has
+ * none. */
+typedef struct sup_ahead {
+    const float *b;        /* the block's first NR-panel chunk */
+    int64_t stride;        /* floats from one panel's chunk to the next */
+    int64_t chunks, lines; /* NR-panel chunks, 64-byte lines per chunk */
+    int64_t c, l;          /* the next line: chunk c, line l */
+    int64_t per_call;
+} sup_ahead;
+
+/* Panels [qb, qe) of packed B pb, K rows [pc, pc + kc). */
+static sup_ahead ahead_block(const sup_args *g, const float *pb, int64_t pc, int64_t kc,
+                             int64_t qb, int64_t qe) {
+    const int64_t nr = g->uk->nr, unit = g->plan.unit;
+    sup_ahead h = {.b = pb + qb * unit * g->K + pc * nr, .stride = nr * g->K};
+    if (kc > 0 && qe > qb) {
+        h.chunks = cnnk_ceil_div(cnnk_min64(g->N, qe * unit) - qb * unit, nr);
+        h.lines = cnnk_ceil_div(kc * nr * (int64_t)sizeof(float), 64);
+    }
+    return h;
+}
+
+/* The block after K rows [pc, pc + kc) x panels up to qe, in run_range's
+ * order over panels [q0, q1), shared over `calls` calls. */
+static sup_ahead next_block(const sup_args *g, int64_t pc, int64_t kc, int64_t qe, int64_t q0,
+                            int64_t q1, int64_t calls) {
+    const sup_plan *p = &g->plan;
+    const int64_t first_qe = cnnk_min64(q1, q0 + p->np);
+    sup_ahead h = {.chunks = 0};
+    if (qe < q1)
+        h = ahead_block(g, g->pb, pc, kc, qe, cnnk_min64(q1, qe + p->np));
+    else if (pc + kc < g->K)
+        h = ahead_block(g, g->pb, pc + kc, cnnk_min64(g->K - pc - kc, p->kc), q0, first_qe);
+    else if (g->A.next_b)
+        h = ahead_block(g, g->A.next_b, 0, cnnk_min64(g->K, p->kc), q0, first_qe);
+    h.per_call = cnnk_ceil_div(h.chunks * h.lines, cnnk_max64(1, calls));
+    return h;
+}
+
+/* One call's share of the block's lines, handed to its tile. */
+static void ahead_share(sup_ahead *h, int64_t kc, cnnk_gemm_tile *t) {
+    t->ahead_lines = 0;
+    if (h->c >= h->chunks) return;
+    const int64_t n = cnnk_min64(h->per_call, (h->chunks - h->c) * h->lines - h->l);
+    t->ahead = (const char *)(h->b + h->c * h->stride) + h->l * 64;
+    t->ahead_stride = h->stride * (int64_t)sizeof(float);
+    t->ahead_lines = (int)n;
+    t->ahead_per_k4 = (int)cnnk_ceil_div(n, cnnk_max64(1, kc / 4));
+    t->ahead_run = (int)h->lines;
+    t->ahead_at = (int)h->l;
+    h->l += n;
+    h->c += h->l / h->lines;
+    h->l %= h->lines;
+}
+
 /* Tiles [t0, t1) x panels [q0, q1): for each K block and N block, every
  * tile's A (in L1 after its first panel) against every panel of the block
  * (in L2 after the first tile). The first K block writes (or accumulates
@@ -176,6 +242,8 @@ static void run_range(const sup_args *g, int64_t t0, int64_t t1, int64_t q0, int
         const bool last = pc + kc >= g->K;
         for (int64_t qb = q0; qb < q1; qb += p->np) {
             const int64_t qe = cnnk_min64(q1, qb + p->np);
+            sup_ahead ahead =
+                next_block(g, pc, kc, qe, q0, q1, cnnk_max64(1, t1 - t0 - 1) * (qe - qb));
             for (int64_t ti = t0; ti < t1; ++ti) {
                 /* A run of L rows is cut into tps tiles of equal height
                  * (49 = 13 + 12 + 12 + 12, not 14 + 14 + 14 + 7: a short
@@ -206,6 +274,7 @@ static void run_range(const sup_args *g, int64_t t0, int64_t t1, int64_t q0, int
                     t.bias = last && g->ep.bias ? g->ep.bias + j : NULL;
                     t.res = last && g->ep.residual ? g->ep.residual + i * g->ep.residual_ld + j
                                                    : NULL;
+                    if (ti > t0 || t1 - t0 == 1) ahead_share(&ahead, kc, &t);
                     g->uk->run(kc, a, lda, g->pb + j * g->K + pc * nr, ldb,
                                g->C + i * g->ldc + j, g->ldc, &t);
                 }

@@ -37,6 +37,12 @@ typedef struct cnnk_sup_a {
     int64_t seg, seg_h;
     int64_t ld_row, ld_seg, ld_img;
     int64_t kc_max;
+    /* The packed B of the caller's next call with the same N and K (the
+     * next Winograd position's U), or NULL: its first block is
+     * prefetched during this call's last one, as each block's successor
+     * is during the block (gemm_sup.c, "lines ahead"). A hint: results
+     * do not depend on it, and it is never dereferenced. */
+    const float *next_b;
 } cnnk_sup_a;
 
 /* Floats of workspace for up to nthreads threads: none unless A's row
@@ -50,6 +56,31 @@ size_t cnnk_gemm_sup_workspace_size(const cnnk_isa_kernels *isa, int64_t M, int6
 void cnnk_gemm_sup(const cnnk_isa_kernels *isa, int64_t M, int64_t N, int64_t K,
                    const cnnk_sup_a *A, const float *packed_b, float *C, int64_t ldc,
                    const cnnk_gemm_epilogue *ep, float *workspace, int nthreads);
+
+/* A microkernel's lines ahead (isa.h's cnnk_gemm_tile): start with
+ * cnnk_sup_ahead_start(t), call cnnk_sup_ahead_step before each 4 k
+ * steps. Prefetched to L1 and L2 (T0): on Zen 5 the L2-only hint measured
+ * slower (docs/GEMM_SUP.md, "Lines ahead"). */
+typedef struct cnnk_sup_ahead {
+    const char *run0; /* the current run's first line */
+    int64_t stride;
+    int run, at, left, per_k4;
+} cnnk_sup_ahead;
+
+static inline cnnk_sup_ahead cnnk_sup_ahead_start(const cnnk_gemm_tile *t) {
+    const cnnk_sup_ahead h = {
+        .run0 = t->ahead - (ptrdiff_t)t->ahead_at * 64, .stride = t->ahead_stride,
+        .run = t->ahead_run, .at = t->ahead_at, .left = t->ahead_lines,
+        .per_k4 = t->ahead_per_k4};
+    return h;
+}
+
+static inline void cnnk_sup_ahead_step(cnnk_sup_ahead *h) {
+    for (int j = 0; j < h->per_k4 && h->left > 0; ++j, --h->left) {
+        __builtin_prefetch(h->run0 + (ptrdiff_t)h->at * 64, 0, 3);
+        if (++h->at == h->run) h->at = 0, h->run0 += h->stride;
+    }
+}
 
 /* The case labels an ISA's microkernel dispatches its tile height with:
  * FN(m, ...) for each constant m, so every height unrolls into code of

@@ -30,6 +30,15 @@ typedef struct cnnk_gemm_tile {
     int64_t res_ld;
     bool relu;
     float relu_alpha;
+    /* The unpacked GEMM's lines ahead (gemm_sup.c): ahead_lines 64-byte
+     * lines from `ahead` on, ahead_per_k4 of them prefetched before each
+     * 4 k steps of the k loop, so the B block the driver multiplies next
+     * arrives while this one computes. The lines lie in runs of
+     * ahead_run, ahead_stride bytes from one run's start to the next;
+     * `ahead` is line ahead_at of its run. Zero (the default) for none. */
+    const char *ahead;
+    int64_t ahead_stride;
+    int ahead_lines, ahead_per_k4, ahead_run, ahead_at;
 } cnnk_gemm_tile;
 
 /* acc(MR x NR) = sum_k a[k*MR + r] * b[k*NR + c] over packed panels, stored

@@ -231,13 +231,15 @@ typedef struct wino_run_ctx {
  * (the same panels serve both GEMMs: isa->sup->nr == isa->gemm->nr). The
  * unpacked GEMM sums K in the packed GEMM's KC blocks: in one run over
  * K = 1024 its rounding error doubled (F(2x2) on AVX2: 9.9e-7 against
- * 5.1e-7, the bound 1e-6; docs/TOLERANCE.md). */
+ * 5.1e-7, the bound 1e-6; docs/TOLERANCE.md). next_u, the position
+ * multiplied next (or NULL), is prefetched during this one's last block
+ * (gemm_sup.c, "lines ahead"). */
 static void wino_gemm(const wino_run_ctx *x, int64_t m, int64_t n, const float *v,
-                      const float *u, float *c, float *ws) {
+                      const float *u, float *c, float *ws, const float *next_u) {
     const cnnk_conv_desc *d = x->tiles.d;
     if (x->g.sup) {
         const cnnk_sup_a A = {.a = v, .seg = m, .seg_h = 1, .ld_row = x->g.icv,
-                              .kc_max = x->isa->config()->gemm.kc};
+                              .kc_max = x->isa->config()->gemm.kc, .next_b = next_u};
         cnnk_gemm_sup(x->isa, m, n, d->ic, &A, u, c, x->g.ocv, NULL, ws, 1);
         return;
     }
@@ -254,7 +256,8 @@ static void run_block(const wino_run_ctx *x, int64_t t0, int64_t tn, float *ws) 
     x->tf->input(&x->tiles, t0, tn, v, g->icv, vstride);
     for (int p = 0; p < g->npos; ++p)
         wino_gemm(x, tn, d->oc, v + p * vstride, x->tiles.a->packed + p * x->slot,
-                  mm + p * mstride, gws);
+                  mm + p * mstride, gws,
+                  p + 1 < g->npos ? x->tiles.a->packed + (p + 1) * x->slot : NULL);
     x->tf->output(&x->tiles, t0, tn, mm, g->ocv, mstride);
 }
 
@@ -296,7 +299,7 @@ static void wide_gemms(void *p, int64_t lo, int64_t hi, int t) {
         const int64_t n = cnnk_min64(d->oc - j0, g->chunk);
         wino_gemm(x, g->total, n, v + pos * g->total * g->icv,
                   x->tiles.a->packed + pos * x->slot + j0 * d->ic,
-                  mm + pos * g->total * g->ocv + j0, gws);
+                  mm + pos * g->total * g->ocv + j0, gws, NULL);
     }
 }
 
