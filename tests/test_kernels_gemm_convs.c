@@ -191,6 +191,9 @@ static const conv_case conv_cases[] = {
     {1, 1, 128, 8, 2, 9, 4, 2, 4, 2, 0, 0, 0, 0, 1, 1, false},    /* K = 1024, dense */
     {1, 3, 6, 61, 2, 20, 3, 2, 3, 2, 0, 0, 0, 0, 1, 1, false},    /* 60 rows, pitched */
     {1, 3, 6, 61, 2, 20, 3, 2, 3, 2, 0, 0, 0, 0, 1, 1, false},    /* 60 rows, dense */
+    /* im2col_sup in one column block: 49 x 3600 lowered (705 KB) fits a
+     * 1 MiB L2 whole (ResNet-50 layer4.0.conv2's case) */
+    {1, 1, 400, 14, 14, 19, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, false},
 };
 
 /* ---- fully connected ---------------------------------------------------- */

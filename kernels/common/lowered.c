@@ -135,6 +135,16 @@ static lowering make_lowering(const cnnk_isa_kernels *isa, const cnnk_conv_desc 
     L.m = d->mb * d->oh * d->ow;
     L.identity = is_identity(d);
     L.cap = block_cap(isa->config(), L.k);
+    /* im2col_sup reads the column block where it lies, a tile at a time,
+     * so the block need not wait in L2 for a packing; the weights stream
+     * once per block. A lowered matrix that fits in L2 (twice the column
+     * budget) whole is one block: ResNet-50's layer4.0.conv2, 49 x 4608,
+     * streams its 9.4 MB of weights once instead of three times (0.90x in
+     * the network). Larger ones keep the budget: layer3.0.conv2 (196 x
+     * 2304) in two blocks instead of four measured 1.06x (GEMM_SUP.md,
+     * "Lines ahead"). */
+    if (sup && L.m * L.k * (int64_t)sizeof(float) <= 2 * isa->config()->col_block_bytes)
+        L.cap = cnnk_max64(L.cap, cnnk_round_up(L.m, mr));
     L.slice = cnnk_align16((size_t)(L.cap * L.k)) +
               cnnk_align16(gemm_floats(isa, sup, L.cap, L.ocg, L.k, L.k, 1));
     L.split_n = nthreads > 1 && L.m < (int64_t)nthreads * 8 * mr;
