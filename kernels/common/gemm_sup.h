@@ -68,6 +68,7 @@ typedef struct cnnk_sup_ahead {
 } cnnk_sup_ahead;
 
 static inline cnnk_sup_ahead cnnk_sup_ahead_start(const cnnk_gemm_tile *t) {
+    if (t->ahead_lines <= 0) return (cnnk_sup_ahead){.left = 0}; /* `ahead` may be NULL */
     const cnnk_sup_ahead h = {
         .run0 = t->ahead - (ptrdiff_t)t->ahead_at * 64, .stride = t->ahead_stride,
         .run = t->ahead_run, .at = t->ahead_at, .left = t->ahead_lines,
